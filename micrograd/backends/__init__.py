@@ -1,0 +1,75 @@
+"""Backend registry: which kernels compute, chosen at import and switchable at run time.
+
+``MICROGRAD_BACKEND=c|numpy`` picks at import. Without it, the C backend is used when
+``micrograd._C`` was built, otherwise NumPy with one warning. Asking for ``"c"`` when it is not
+built is an error, never a silent substitution.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from typing import Iterator
+
+from .numpy_backend import NumpyBackend
+
+REGISTRY: dict = {"numpy": NumpyBackend()}
+C_IMPORT_ERROR: Exception | None = None
+try:
+    from .c_backend import CBackend
+    REGISTRY["c"] = CBackend()
+except ImportError as exc:  # the compiled module is missing: not built, or built for another ABI
+    C_IMPORT_ERROR = exc
+
+
+def _lookup(name: str):
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if name == "c":
+        raise RuntimeError(
+            f"micrograd: the C backend is not available ({C_IMPORT_ERROR}). Reinstall with a C "
+            "compiler present (pip install -e . --force-reinstall) or use backend 'numpy'.")
+    raise ValueError(f"micrograd: unknown backend {name!r}; choose one of {sorted(REGISTRY)}")
+
+
+def _initial():
+    requested = os.environ.get("MICROGRAD_BACKEND", "").strip().lower()
+    if requested:
+        return _lookup(requested)
+    if "c" in REGISTRY:
+        return REGISTRY["c"]
+    warnings.warn(f"micrograd: C core not available ({C_IMPORT_ERROR}); using the NumPy "
+                  "backend (slower). Set MICROGRAD_BACKEND=numpy to silence this warning.",
+                  RuntimeWarning, stacklevel=3)
+    return REGISTRY["numpy"]
+
+
+#: the backend every op calls; read it as ``backends.active`` (module attribute, so it is fast)
+active = _initial()
+
+
+def get_backend() -> str:
+    """The name of the active backend: ``"c"`` or ``"numpy"``."""
+    return active.name
+
+
+def set_backend(name: str) -> None:
+    """Make ``name`` the active backend for every following op."""
+    global active
+    active = _lookup(name)
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that can be used on this install."""
+    return sorted(REGISTRY)
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """``with use_backend("numpy"): ...`` runs the block on that backend, then restores."""
+    global active
+    previous, active = active, _lookup(name)
+    try:
+        yield
+    finally:
+        active = previous

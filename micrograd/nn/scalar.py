@@ -1,0 +1,79 @@
+"""Neurons, layers and MLPs made of scalar ``Value`` objects: classic micrograd's ``nn``.
+
+Programs written for the classic micrograd run unchanged: ``MLP(nin, nouts)``, calling it on a
+list of numbers or Values, ``parameters()`` and ``zero_grad()``. Weights are drawn with Python's
+``random`` module, so ``random.seed(...)`` reproduces classic results.
+"""
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from ..engine import Value
+
+
+class Module:
+    """Base class: anything with parameters whose gradients can be reset."""
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0
+
+    def parameters(self) -> list:
+        return []
+
+
+class Neuron(Module):
+    """act(w . x + b): one weight per input, a bias, and ReLU unless ``nonlin=False``."""
+
+    def __init__(self, nin: int, nonlin: bool = True) -> None:
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+
+    def __call__(self, x: Sequence) -> Value:
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return act.relu() if self.nonlin else act
+
+    def parameters(self) -> list:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons that all see the same inputs."""
+
+    def __init__(self, nin: int, nout: int, **kwargs) -> None:
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: Sequence):
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """Layers of sizes ``nouts`` after ``nin`` inputs; ReLU everywhere but the last layer."""
+
+    def __init__(self, nin: int, nouts: Sequence[int]) -> None:
+        sizes = [nin] + list(nouts)
+        self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1)
+                       for i in range(len(nouts))]
+
+    def __call__(self, x: Sequence):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

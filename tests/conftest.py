@@ -1,0 +1,45 @@
+"""Shared fixtures: run backend-dependent tests on every backend this install has."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import micrograd
+from micrograd import backends
+
+# Hypothesis: no deadlines (the machine is shared and noisy), bounded example counts for CI.
+settings.register_profile("ci", deadline=None, max_examples=40,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+BACKENDS = micrograd.available_backends()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The name of each available backend, made active for the duration of the test."""
+    with micrograd.use_backend(request.param):
+        yield request.param
+
+
+@pytest.fixture
+def numpy_ref():
+    """The reference NumPy backend object."""
+    return backends.REGISTRY["numpy"]
+
+
+@pytest.fixture
+def c_backend():
+    """The C backend object; the test is skipped (with the reason) when it is not built."""
+    if "c" not in backends.REGISTRY:
+        pytest.skip(f"C backend not built: {backends.C_IMPORT_ERROR}")
+    return backends.REGISTRY["c"]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
