@@ -115,8 +115,9 @@ class Value:
         """
         self.grad = 1
         for node in reversed(toposort(self)):
+            grad = node.grad
             for child, local in zip(node._prev, node._local_grads):
-                child.grad += local * node.grad   # the chain rule
+                child.grad += local * grad   # the chain rule
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

@@ -1,6 +1,7 @@
 """Topological ordering of a computation graph, shared by the scalar ``Value`` and ``Tensor``.
 
-A node only needs a ``_prev`` tuple: the nodes it was computed from, in argument order.
+A node only needs a ``_prev`` tuple: the nodes it was computed from, in argument order. Nodes are
+kept in a set by identity, so a node type must hash by identity (the default ``object.__hash__``).
 """
 from __future__ import annotations
 
@@ -10,22 +11,21 @@ from typing import Any
 def toposort(root: Any) -> list:
     """Every node reachable from ``root``, each after all of its inputs (root last).
 
-    Iterative depth-first search with an explicit stack, so a chain of a million nodes cannot hit
-    Python's recursion limit; the order only depends on the graph, so results are reproducible.
+    Depth-first search with an explicit stack of (node, iterator over its inputs) instead of
+    recursion, so a chain of a million nodes cannot hit Python's recursion limit. The order only
+    depends on the graph, so results are reproducible.
     """
     order: list = []
-    visited: set[int] = set()
-    stack: list = [(root, False)]
+    visited = {root}
+    stack = [(root, iter(root._prev))]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:              # second visit: every input is already in `order`
+        node, inputs = stack[-1]
+        for child in inputs:              # descend into the first input not seen yet
+            if child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child._prev)))
+                break
+        else:                             # every input is already in `order`: emit the node
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for child in reversed(node._prev):
-            if id(child) not in visited:
-                stack.append((child, False))
     return order

@@ -1,0 +1,211 @@
+"""The scalar engine: hand-computed cases, finite differences, classic micrograd compatibility."""
+from __future__ import annotations
+
+import gc
+import math
+import random
+
+import pytest
+
+from micrograd import classic_demo as moons_demo
+from micrograd.engine import Value
+from micrograd.nn import MLP, Layer, Module, Neuron
+
+
+def numeric_grad(f, xs, i, eps=1e-6):
+    """Central difference of f (a function of floats) with respect to xs[i]."""
+    hi, lo = list(xs), list(xs)
+    hi[i] += eps
+    lo[i] -= eps
+    return (f(*hi) - f(*lo)) / (2 * eps)
+
+
+def check_grads(f_value, f_float, xs, tol=1e-6):
+    """f_value builds a Value graph; f_float is the same math on floats (from the math module)."""
+    vs = [Value(x) for x in xs]
+    out = f_value(*vs)
+    out.backward()
+    assert out.data == pytest.approx(f_float(*xs), rel=1e-12)
+    for i, v in enumerate(vs):
+        assert v.grad == pytest.approx(numeric_grad(f_float, xs, i), rel=tol, abs=tol), i
+
+
+UNARY = [
+    ("exp", lambda a: a.exp(), math.exp, [-2.0, 0.3, 1.7]),
+    ("log", lambda a: a.log(), math.log, [0.2, 1.0, 5.5]),
+    ("tanh", lambda a: a.tanh(), math.tanh, [-1.5, 0.1, 2.0]),
+    ("sigmoid", lambda a: a.sigmoid(), lambda x: 1 / (1 + math.exp(-x)), [-30.0, -0.7, 0.0, 4.0]),
+    ("relu", lambda a: a.relu(), lambda x: max(x, 0.0), [-1.3, 0.4, 2.5]),
+    ("neg", lambda a: -a, lambda x: -x, [-1.0, 3.0]),
+    ("square", lambda a: a ** 2, lambda x: x ** 2, [-1.2, 0.5]),
+    ("pow_frac", lambda a: a ** 1.5, lambda x: x ** 1.5, [0.3, 2.0]),
+    ("pow_neg", lambda a: a ** -2, lambda x: x ** -2, [0.7, -1.3]),
+    ("radd", lambda a: 2 + a, lambda x: 2 + x, [0.5]),
+    ("rsub", lambda a: 2 - a, lambda x: 2 - x, [0.5]),
+    ("rmul", lambda a: 3 * a, lambda x: 3 * x, [0.5]),
+    ("rdiv", lambda a: 3 / a, lambda x: 3 / x, [0.5, -2.0]),
+    ("sub_num", lambda a: a - 1.5, lambda x: x - 1.5, [0.5]),
+    ("div_num", lambda a: a / 4, lambda x: x / 4, [0.5]),
+]
+
+
+@pytest.mark.parametrize("name,fv,ff,points", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_gradients_match_finite_differences(name, fv, ff, points):
+    for x in points:
+        check_grads(fv, ff, [x])
+
+
+BINARY = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b),
+    ("div", lambda a, b: a / b, lambda a, b: a / b),
+    ("mixed", lambda a, b: (a * b + b.exp()).tanh() / (a ** 2 + 1),
+     lambda a, b: math.tanh(a * b + math.exp(b)) / (a ** 2 + 1)),
+]
+
+
+@pytest.mark.parametrize("name,fv,ff", BINARY, ids=[b[0] for b in BINARY])
+def test_binary_gradients_match_finite_differences(name, fv, ff):
+    for a, b in [(1.3, -0.4), (-2.0, 0.7), (0.25, 3.0)]:
+        check_grads(fv, ff, [a, b])
+
+
+def test_hand_computed_example():
+    # L = (a*b + c) * f with a=2, b=-3, c=10, f=-2: L = 4*-2 = -8
+    a, b, c, f = Value(2.0), Value(-3.0), Value(10.0), Value(-2.0)
+    e = a * b
+    d = e + c
+    L = d * f
+    L.backward()
+    assert L.data == -8.0
+    assert (f.grad, d.grad, c.grad, e.grad) == (4.0, -2.0, -2.0, -2.0)
+    assert (a.grad, b.grad) == (6.0, -4.0)   # dL/da = f * b, dL/db = f * a
+
+
+def test_value_used_twice_accumulates():
+    a = Value(3.0)
+    b = a + a          # db/da = 2
+    c = a * a          # dc/da = 2a = 6
+    (b + c).backward()
+    assert a.grad == 8.0
+
+
+def test_classic_micrograd_sanity_check_against_torch():
+    """The test from classic micrograd's test suite, against PyTorch when installed."""
+    torch = pytest.importorskip("torch", reason="torch not installed (optional oracle)")
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    xt = torch.tensor([-4.0], dtype=torch.double, requires_grad=True)
+    zt = 2 * xt + 2 + xt
+    qt = zt.relu() + zt * xt
+    ht = (zt * zt).relu()
+    yt = ht + qt + qt * xt
+    yt.backward()
+    assert y.data == pytest.approx(yt.item())
+    assert x.grad == pytest.approx(xt.grad.item())
+
+
+def test_classic_more_ops_against_hand_values():
+    # classic micrograd's test_more_ops, with the values PyTorch gives (from its test suite)
+    a, b = Value(-4.0), Value(2.0)
+    c = a + b
+    d = a * b + b ** 3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e ** 2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    assert g.data == pytest.approx(24.70408163265306, abs=1e-6)
+    assert a.grad == pytest.approx(138.83381924198252, abs=1e-6)
+    assert b.grad == pytest.approx(645.5772594752186, abs=1e-6)
+
+
+def test_backward_is_iterative_on_a_200k_chain():
+    x = Value(1.0)
+    y = x
+    for _ in range(200_000):
+        y = y * 1.0 + 0.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_nodes_are_freed_without_the_garbage_collector():
+    """No node refers to itself, so dropping the output frees the graph by refcounting alone:
+    the collector then finds nothing unreachable (classic micrograd leaves a cycle per node)."""
+    gc.collect()
+    gc.disable()
+    try:
+        a = Value(2.0)
+        for _ in range(100):
+            out = (a * 3 + 1).tanh() * a
+            out.backward()
+        del out
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_errors_are_clear():
+    with pytest.raises(TypeError, match="exponent"):
+        Value(2.0) ** Value(3.0)
+    with pytest.raises(ValueError, match="> 0"):
+        Value(-1.0).log()
+    with pytest.raises(ZeroDivisionError):
+        Value(1.0) / 0
+
+
+def test_sigmoid_does_not_overflow():
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+
+
+def test_classic_nn_api():
+    random.seed(0)
+    model = MLP(3, [4, 4, 1])
+    assert isinstance(model, Module)
+    assert len(model.parameters()) == (3 * 4 + 4) + (4 * 4 + 4) + (4 + 1)
+    out = model([1.0, -2.0, Value(0.5)])
+    assert isinstance(out, Value)
+    out.backward()
+    assert any(p.grad != 0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0 for p in model.parameters())
+    assert repr(Neuron(2)) == "ReLUNeuron(2)"
+    assert len(Layer(2, 3)([1.0, 2.0])) == 3
+    assert repr(MLP(2, [1])).startswith("MLP of [Layer of [LinearNeuron(2)")
+
+
+def test_user_subclass_of_module_like_classic():
+    class Affine(Module):
+        def __init__(self):
+            self.w, self.b = Value(2.0), Value(1.0)
+
+        def parameters(self):
+            return [self.w, self.b]
+
+    m = Affine()
+    (m.w * 3 + m.b).backward()
+    assert (m.w.grad, m.b.grad) == (3, 1)
+    m.zero_grad()
+    assert (m.w.grad, m.b.grad) == (0, 0)
+
+
+@pytest.mark.slow
+def test_two_moons_reaches_full_training_accuracy():
+    X, y = moons_demo.moons_data()
+    model = moons_demo.make_model(MLP)
+    acc = 0.0
+    for k in range(100):
+        _, acc = moons_demo.train_step(Value, model, X, y, k)
+        if acc == 1.0:
+            break
+    assert acc == 1.0
