@@ -24,7 +24,11 @@ class Backend(Protocol):
                trans_b: bool = False) -> np.ndarray:
         """op(a) @ op(b) for 2-D a, b, where op transposes when the flag is set.
 
-        The flags let backward compute ``g @ w.T`` and ``x.T @ g`` without copying a transpose."""
+        The flags let backward compute ``g @ w.T`` and ``x.T @ g`` without copying a transpose.
+        The NumPy reference also accepts N-d (batched, broadcast batch dims) operands."""
+
+    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+        """x (N, K), w (M, K), b (M,) or None -> (N, M) = x @ w.T + b (PyTorch layout)."""
 
     # elementwise ------------------------------------------------------------------------------
     def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """a + b (equal shapes)."""
@@ -39,3 +43,71 @@ class Backend(Protocol):
     def sigmoid_backward(self, y: np.ndarray, g: np.ndarray) -> np.ndarray: """g * y * (1 - y)."""
     def tanh(self, x: np.ndarray) -> np.ndarray: """tanh(x)."""
     def tanh_backward(self, y: np.ndarray, g: np.ndarray) -> np.ndarray: """g * (1 - y**2)."""
+    def leaky_relu(self, x: np.ndarray, slope: float) -> np.ndarray:
+        """x if x > 0 else slope * x."""
+    def leaky_relu_backward(self, x: np.ndarray, g: np.ndarray, slope: float) -> np.ndarray:
+        """g if x > 0 else slope * g."""
+    def gelu(self, x: np.ndarray) -> np.ndarray:
+        """x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), the exact form (PyTorch's default)."""
+    def gelu_backward(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """g * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
+
+    # softmax family: x is 2-D (N, C) and the op runs over the LAST axis; y = forward output ---
+    def softmax(self, x: np.ndarray) -> np.ndarray:
+        """exp(x - max) / sum(exp(x - max)) per row."""
+    def softmax_backward(self, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """y * (g - sum(g * y, -1))."""
+    def log_softmax(self, x: np.ndarray) -> np.ndarray:
+        """x - max - log(sum(exp(x - max))) per row."""
+    def log_softmax_backward(self, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """g - exp(y) * sum(g, -1)."""
+    def cross_entropy(self, logits: np.ndarray,
+                      target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """logits (N, C) float, target (N,) int64 in [0, C) -> (loss (N,), prob (N, C)):
+        loss = logsumexp(logits) - logits[target] (max-subtracted), prob = softmax(logits)."""
+    def cross_entropy_backward(self, prob: np.ndarray, target: np.ndarray,
+                               g: np.ndarray) -> np.ndarray:
+        """prob (N, C), target (N,), g (N,) -> dlogits (N, C) = (prob - onehot(target)) * g."""
+
+    # more elementwise: binary ops get equal shapes (broadcast views allowed: zero strides) ---
+    def sub(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """a - b."""
+    def div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """a / b."""
+    def neg(self, x: np.ndarray) -> np.ndarray: """-x."""
+    def pow(self, a: np.ndarray, b) -> np.ndarray:
+        """a ** b; b is an array of a's shape or a Python scalar."""
+    def sqrt(self, x: np.ndarray) -> np.ndarray: """sqrt(x)."""
+    def abs(self, x: np.ndarray) -> np.ndarray: """|x|."""
+    def sign(self, x: np.ndarray) -> np.ndarray: """-1, 0 or 1, in x's dtype."""
+    def log1p(self, x: np.ndarray) -> np.ndarray: """log(1 + x), accurate for small x."""
+    def maximum(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """elementwise max."""
+    def minimum(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """elementwise min."""
+    def clip(self, x: np.ndarray, lo, hi) -> np.ndarray:
+        """x clamped to [lo, hi]; lo/hi are Python scalars or None (no bound)."""
+    def where(self, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a where cond (bool) else b; all three of one shape."""
+    def compare(self, a: np.ndarray, b: np.ndarray, op: str) -> np.ndarray:
+        """bool array; op is one of lt, le, gt, ge, eq, ne."""
+    def cast(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray: """a copy in dtype."""
+
+    # reductions: axes is None (all) or a tuple of non-negative ints ---------------------------
+    def sum(self, x: np.ndarray, axes=None, keepdims: bool = False) -> np.ndarray: """sum."""
+    def max(self, x: np.ndarray, axes=None, keepdims: bool = False) -> np.ndarray: """max."""
+    def min(self, x: np.ndarray, axes=None, keepdims: bool = False) -> np.ndarray: """min."""
+    def argmax(self, x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
+        """int64 index of the first max (over the flattened array when axis is None)."""
+    def argmin(self, x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
+        """int64 index of the first min."""
+
+    # movement and indexing: views where NumPy allows; inherited by the C backend -------------
+    def broadcast_to(self, x: np.ndarray, shape: tuple) -> np.ndarray: """read-only view."""
+    def reshape(self, x: np.ndarray, shape: tuple) -> np.ndarray: """view when possible."""
+    def transpose(self, x: np.ndarray, axes: tuple) -> np.ndarray: """view."""
+    def concatenate(self, xs: list, axis: int) -> np.ndarray: """join along axis."""
+    def getitem(self, x: np.ndarray, index) -> np.ndarray: """x[index] (validated)."""
+    def getitem_backward(self, shape: tuple, index, g: np.ndarray) -> np.ndarray:
+        """zeros(shape) with g scatter-ADDED at index (repeated integer indices add up)."""
+    def take_along_axis(self, x: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+        """torch.gather: out[..i..] = x[..index[..i..]..] along axis."""
+    def take_along_axis_backward(self, shape: tuple, index: np.ndarray, g: np.ndarray,
+                                 axis: int) -> np.ndarray:
+        """zeros(shape) with g scatter-added along axis at index."""

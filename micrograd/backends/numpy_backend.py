@@ -5,7 +5,19 @@ is tested against these functions, so keep them obviously correct rather than cl
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_erf_object = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf elementwise via math.erf: exact to double precision (NumPy has no erf). Slow; the
+    C backend has the fast version, this one is the specification."""
+    return _erf_object(x).astype(x.dtype, copy=False) if x.size else x.copy()
 
 
 class NumpyBackend:
@@ -16,6 +28,10 @@ class NumpyBackend:
     # linear algebra ---------------------------------------------------------------------------
     def matmul(self, a, b, trans_a=False, trans_b=False):
         return np.matmul(a.T if trans_a else a, b.T if trans_b else b)
+
+    def linear(self, x, w, b=None):
+        y = np.matmul(x, w.T)
+        return y if b is None else np.add(y, b, out=y)
 
     # elementwise ------------------------------------------------------------------------------
     def add(self, a, b):
@@ -49,3 +65,137 @@ class NumpyBackend:
 
     def tanh_backward(self, y, g):
         return g * (1 - y * y)
+
+    def leaky_relu(self, x, slope):
+        return np.where(x > 0, x, x * x.dtype.type(slope)).astype(x.dtype, copy=False)
+
+    def leaky_relu_backward(self, x, g, slope):
+        return np.where(x > 0, g, g * g.dtype.type(slope)).astype(g.dtype, copy=False)
+
+    def gelu(self, x):
+        return (0.5 * x * (1 + _erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
+
+    def gelu_backward(self, x, g):
+        cdf = 0.5 * (1 + _erf(x * _SQRT1_2))
+        pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return (g * (cdf + x * pdf)).astype(g.dtype, copy=False)
+
+    # softmax family, over the last axis of a 2-D (N, C) array ---------------------------------
+    def softmax(self, x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def softmax_backward(self, y, g):
+        return y * (g - (g * y).sum(axis=-1, keepdims=True))
+
+    def log_softmax(self, x):
+        z = x - x.max(axis=-1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+    def log_softmax_backward(self, y, g):
+        return g - np.exp(y) * g.sum(axis=-1, keepdims=True)
+
+    def cross_entropy(self, logits, target):
+        m = logits.max(axis=-1, keepdims=True)
+        lse = np.log(np.exp(logits - m).sum(axis=-1, keepdims=True)) + m      # (N, 1)
+        picked = np.take_along_axis(logits, target[:, None], axis=-1)        # (N, 1)
+        return (lse - picked)[:, 0], np.exp(logits - lse)
+
+    def cross_entropy_backward(self, prob, target, g):
+        d = prob.copy()
+        d[np.arange(len(target)), target] -= 1
+        return d * g[:, None].astype(prob.dtype, copy=False)
+
+    # more elementwise -------------------------------------------------------------------------
+    def sub(self, a, b):
+        return np.subtract(a, b)
+
+    def div(self, a, b):
+        return np.divide(a, b)
+
+    def neg(self, x):
+        return np.negative(x)
+
+    def pow(self, a, b):
+        return np.power(a, b)
+
+    def sqrt(self, x):
+        return np.sqrt(x)
+
+    def abs(self, x):
+        return np.abs(x)
+
+    def sign(self, x):
+        return np.sign(x)
+
+    def log1p(self, x):
+        return np.log1p(x)
+
+    def maximum(self, a, b):
+        return np.maximum(a, b)
+
+    def minimum(self, a, b):
+        return np.minimum(a, b)
+
+    def clip(self, x, lo, hi):
+        return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+    def where(self, cond, a, b):
+        return np.where(cond, a, b)
+
+    def compare(self, a, b, op):
+        return _COMPARE[op](a, b)
+
+    def cast(self, x, dtype):
+        return x.astype(dtype)
+
+    # reductions -------------------------------------------------------------------------------
+    def sum(self, x, axes=None, keepdims=False):
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    def max(self, x, axes=None, keepdims=False):
+        return np.max(x, axis=axes, keepdims=keepdims)
+
+    def min(self, x, axes=None, keepdims=False):
+        return np.min(x, axis=axes, keepdims=keepdims)
+
+    def argmax(self, x, axis=None, keepdims=False):
+        return np.argmax(x, axis=axis, keepdims=keepdims)
+
+    def argmin(self, x, axis=None, keepdims=False):
+        return np.argmin(x, axis=axis, keepdims=keepdims)
+
+    # movement and indexing (views where NumPy allows) -----------------------------------------
+    def broadcast_to(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def reshape(self, x, shape):
+        return np.reshape(x, shape)
+
+    def transpose(self, x, axes):
+        return np.transpose(x, axes)
+
+    def concatenate(self, xs, axis):
+        return np.concatenate(xs, axis=axis)
+
+    def getitem(self, x, index):
+        return x[index]
+
+    def getitem_backward(self, shape, index, g):
+        out = np.zeros(shape, dtype=g.dtype)
+        np.add.at(out, index, g)
+        return out
+
+    def take_along_axis(self, x, index, axis):
+        return np.take_along_axis(x, index, axis=axis)
+
+    def take_along_axis_backward(self, shape, index, g, axis):
+        out = np.zeros(shape, dtype=g.dtype)
+        where = list(np.ix_(*[np.arange(n) for n in index.shape]))
+        where[axis] = index
+        np.add.at(out, tuple(where), g)  # repeated indices add up
+        return out
+
+
+_COMPARE = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+            "eq": np.equal, "ne": np.not_equal}
