@@ -24,6 +24,16 @@ void mg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
 void mg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, double alpha, double beta,
                  int64_t lda, int64_t ldb, int64_t ldc, int nthreads);
+/* Same contract, with the micro-kernel chosen by hand: isa 2 = AVX-512F, 1 = AVX2+FMA,
+ * 0 = portable C, -1 (or anything the CPU lacks) = the best this CPU supports. For tests. */
+void mg_gemm_isa_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
+                     int trans_a, int trans_b, float alpha, float beta,
+                     int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa);
+void mg_gemm_isa_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
+                     int64_t k, int trans_a, int trans_b, double alpha, double beta,
+                     int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa);
+/* The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2+FMA, 0 = portable C. */
+int mg_gemm_isa(void);
 /* The textbook triple loop, same contract; kept as the readable reference and for benchmarks. */
 void mg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                        int trans_a, int trans_b, float alpha, float beta,
