@@ -107,12 +107,16 @@ class Value:
         return Value(other) / self
 
     # ---- backpropagation ----------------------------------------------------------------------
-    def backward(self) -> None:
+    def backward(self, trace: bool = False) -> None:
         """Fill ``.grad`` of every Value this one depends on with d(self)/d(that Value).
 
         Gradients add up (``+=``) because a Value used twice receives a contribution from each
         use; call ``zero_grad`` (or set ``.grad = 0``) between steps, as in classic micrograd.
+        ``trace=True`` prints every step as it goes (the same loop, in micrograd/explain.py).
         """
+        if trace:
+            from .explain import explain
+            return explain(self)
         self.grad = 1
         for node in reversed(toposort(self)):
             grad = node.grad

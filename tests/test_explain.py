@@ -1,0 +1,153 @@
+"""micrograd.explain: the printed backward pass, checked against text written out by hand."""
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+
+from micrograd import explain
+from micrograd.engine import Value
+from micrograd.explain import num, trace
+from micrograd.nn import MLP
+
+
+def explained(root, names=None) -> str:
+    buffer = io.StringIO()
+    explain(root, names=names, file=buffer)
+    return buffer.getvalue()
+
+
+# L = (a*b + c) * f with a=2, b=-3, c=10, f=-2. By hand: e = -6, s = 4, L = -8;
+# dL/ds = f = -2, dL/df = s = 4, dL/de = dL/dc = dL/ds * 1 = -2,
+# dL/da = b * dL/de = -3 * -2 = 6, dL/db = a * dL/de = 2 * -2 = -4.
+EXPECTED_L = """\
+backward pass from L = -8.0 through 7 nodes (chain rule: input.grad += local derivative * upstream grad)
+L.grad = 1.0 (dL/dL)
+[1] L = s * f = -8.0 | upstream L.grad = 1.0
+    s: local d(s * f)/ds = f = -2.0 | contribution -2.0 * 1.0 = -2.0 | s.grad 0.0 -> -2.0
+    f: local d(s * f)/df = s = 4.0 | contribution 4.0 * 1.0 = 4.0 | f.grad 0.0 -> 4.0
+[2] s = e + c = 4.0 | upstream s.grad = -2.0
+    e: local d(e + c)/de = 1.0 | contribution 1.0 * -2.0 = -2.0 | e.grad 0.0 -> -2.0
+    c: local d(e + c)/dc = 1.0 | contribution 1.0 * -2.0 = -2.0 | c.grad 0.0 -> -2.0
+[3] e = a * b = -6.0 | upstream e.grad = -2.0
+    a: local d(a * b)/da = b = -3.0 | contribution -3.0 * -2.0 = 6.0 | a.grad 0.0 -> 6.0
+    b: local d(a * b)/db = a = 2.0 | contribution 2.0 * -2.0 = -4.0 | b.grad 0.0 -> -4.0
+leaves: a.grad = 6.0, b.grad = -4.0, c.grad = -2.0, f.grad = 4.0
+"""
+
+
+def build_l():
+    a, b, c, f = Value(2.0), Value(-3.0), Value(10.0), Value(-2.0)
+    e = a * b
+    s = e + c
+    L = s * f
+    return dict(a=a, b=b, c=c, f=f, e=e, s=s, L=L)
+
+
+def test_explain_prints_every_chain_rule_step_exactly():
+    nodes = build_l()
+    assert explained(nodes["L"], names=nodes) == EXPECTED_L
+    assert [nodes[k].grad for k in "abcfesL"] == [6.0, -4.0, -2.0, 4.0, -2.0, -2.0, 1]
+
+
+# y = x*x + x at x = 3: dy/dx = 2x + 1 = 7, reached as 1 (from "+ x") then 3 and 3 (from x*x).
+# The unnamed product is the node at topological index 1, so it is called v1.
+EXPECTED_REUSE = """\
+backward pass from y = 12.0 through 3 nodes (chain rule: input.grad += local derivative * upstream grad)
+y.grad = 1.0 (dy/dy)
+[1] y = v1 + x = 12.0 | upstream y.grad = 1.0
+    v1: local d(v1 + x)/dv1 = 1.0 | contribution 1.0 * 1.0 = 1.0 | v1.grad 0.0 -> 1.0
+    x: local d(v1 + x)/dx = 1.0 | contribution 1.0 * 1.0 = 1.0 | x.grad 0.0 -> 1.0
+[2] v1 = x * x = 9.0 | upstream v1.grad = 1.0
+    x: local d(x * x)/dx = x = 3.0 | contribution 3.0 * 1.0 = 3.0 | x.grad 1.0 -> 4.0
+    x: local d(x * x)/dx = x = 3.0 | contribution 3.0 * 1.0 = 3.0 | x.grad 4.0 -> 7.0
+leaves: x.grad = 7.0
+"""
+
+
+def test_a_value_used_twice_shows_both_contributions_and_unnamed_nodes_get_indices():
+    x = Value(3.0)
+    y = x * x + x
+    assert explained(y, names={"x": x, "y": y}) == EXPECTED_REUSE
+    assert x.grad == 7.0
+
+
+def test_names_from_locals_ignore_everything_that_is_not_in_the_graph():
+    x = Value(3.0)
+    y = x * x + x
+    unrelated = Value(1.0)     # noqa: F841 (in locals() on purpose)
+    assert explained(y, names=locals()) == EXPECTED_REUSE
+
+
+def test_without_names_nodes_are_numbered_in_topological_order():
+    x = Value(3.0)
+    text = explained(x * x + x)
+    assert text.splitlines()[2] == "[1] v2 = v1 + v0 = 12.0 | upstream v2.grad = 1.0"
+    assert text.endswith("leaves: v0.grad = 7.0\n")
+
+
+@pytest.mark.parametrize("build,x0,line", [
+    (lambda x: x.log(), 2.0, "x: local d(log(x))/dx = 1/x = 0.5 | contribution 0.5 * 1.0 = 0.5"),
+    (lambda x: x.exp(), 0.0, "x: local d(exp(x))/dx = exp(x) = 1.0 |"),
+    (lambda x: x.tanh(), 0.0, "x: local d(tanh(x))/dx = 1 - tanh(x)**2 = 1.0 |"),
+    (lambda x: x.sigmoid(), 0.0,
+     "x: local d(sigmoid(x))/dx = sigmoid(x) * (1 - sigmoid(x)) = 0.25 |"),
+    (lambda x: x.relu(), -1.5, "x: local d(relu(x))/dx = (1 if x > 0 else 0) = 0.0 |"),
+    (lambda x: x.relu(), 1.5, "x: local d(relu(x))/dx = (1 if x > 0 else 0) = 1.0 |"),
+    (lambda x: x ** 3, 2.0, "x: local d(x**3)/dx = 3 * x**(3 - 1) = 12.0 |"),
+    (lambda x: x * 3, 2.0, "x: local d(x * 3.0)/dx = 3.0 | contribution 3.0 * 1.0 = 3.0"),
+    (lambda x: x + 5, 2.0, "x: local d(x + const)/dx = 1.0 | contribution 1.0 * 1.0 = 1.0"),
+], ids=["log", "exp", "tanh", "sigmoid", "relu_off", "relu_on", "pow", "mul_const", "add_const"])
+def test_each_op_shows_its_local_derivative_formula(build, x0, line):
+    x = Value(x0)
+    text = explained(build(x), names={"x": x})
+    assert "    " + line in text
+
+
+def test_explain_computes_exactly_the_gradients_of_backward():
+    def grads(run):
+        random.seed(3)
+        model = MLP(3, [4, 4, 1])
+        xs = [[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]]
+        loss = sum(((model(x) - t) ** 2 for x, t in zip(xs, [1.0, -1.0])), Value(0.0)).tanh()
+        run(loss)
+        return [p.grad for p in model.parameters()]
+
+    expected = grads(lambda loss: loss.backward())
+    assert any(g != 0 for g in expected)
+    assert grads(lambda loss: explain(loss, file=io.StringIO())) == expected
+
+
+def test_backward_trace_true_prints_the_same_steps(capsys):
+    nodes = build_l()
+    nodes["L"].backward(trace=True)
+    printed = capsys.readouterr().out
+    fresh = build_l()["L"]
+    assert printed == explained(fresh)
+    assert printed.splitlines()[2] == "[1] v6 = v4 * v5 = -8.0 | upstream v6.grad = 1.0"
+    assert nodes["a"].grad == 6.0
+
+
+def test_gradients_accumulate_like_backward():
+    twice, mixed = build_l(), build_l()
+    twice["L"].backward()
+    twice["L"].backward()      # intermediate grads are not reset either: a.grad = 6 + 18
+    mixed["L"].backward()
+    explain(mixed["L"], file=io.StringIO())
+    assert [mixed[k].grad for k in "abcfes"] == [twice[k].grad for k in "abcfes"]
+    assert mixed["a"].grad == 24.0
+
+
+def test_trace_is_lazy_and_rejects_non_graphs():
+    with pytest.raises(TypeError, match="expected a micrograd Value"):
+        list(trace(3.0))
+    nodes = build_l()
+    lines = trace(nodes["L"], nodes)
+    assert nodes["a"].grad == 0                   # nothing ran yet
+    assert list(lines)[-1] == "leaves: a.grad = 6.0, b.grad = -4.0, c.grad = -2.0, f.grad = 4.0"
+
+
+def test_number_format():
+    assert [num(1), num(-2.5), num(1 / 3), num(1e-9), num(0.0), num(1e20)] == \
+        ["1.0", "-2.5", "0.333333", "1e-09", "0.0", "1e+20"]

@@ -1,0 +1,195 @@
+"""micrograd.viz: DOT text of fixed graphs (no dependency), rendering and plots (optional extras)."""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+from micrograd.engine import Value
+from micrograd.nn import MLP
+from micrograd.viz import Dot, draw_dot, plot_decision_boundary, plot_loss
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def neuron():
+    """o = tanh(x1*w1 + x2*w2 + b), the classic single neuron, after backward()."""
+    x1, x2, w1, w2, b = Value(2.0), Value(0.0), Value(-3.0), Value(1.0), Value(6.5)
+    n = x1 * w1 + x2 * w2 + b
+    o = n.tanh()
+    o.backward()
+    return o, dict(x1=x1, x2=x2, w1=w1, w2=w2, b=b, n=n, o=o)
+
+
+def boxes(source: str) -> dict[str, str]:
+    return dict(re.findall(r'^  (n\d+) \[label="\{ (.*) \}", shape=record\];$', source, re.M))
+
+
+def ops(source: str) -> dict[str, str]:
+    return dict(re.findall(r'^  (n\d+_op) \[label="(.*)", shape=ellipse\];$', source, re.M))
+
+
+def edges(source: str) -> list[tuple[str, str]]:
+    return re.findall(r"^  (\w+) -> (\w+);$", source, re.M)
+
+
+def test_dot_text_of_a_neuron():
+    o, names = neuron()
+    dot = draw_dot(o, names=names)
+    src = dot.source
+    assert str(dot) == src and src.startswith("digraph micrograd {\n  rankdir=LR;\n")
+    # topological order: x1 w1 (x1*w1) x2 w2 (x2*w2) (sum) b n o -> 10 boxes, 5 ops
+    # by hand: n = 2*-3 + 0*1 + 6.5 = 0.5, o = tanh(0.5) = 0.4621, do/dn = 1 - o^2 = 0.7864,
+    # which flows unchanged through both +; then dx1 = w1 * 0.7864, dw1 = x1 * 0.7864, ...
+    assert boxes(src) == {
+        "n0": "x1 | data 2.0000 | grad -2.3593",
+        "n1": "w1 | data -3.0000 | grad 1.5729",
+        "n2": "v2 | data -6.0000 | grad 0.7864",
+        "n3": "x2 | data 0.0000 | grad 0.7864",
+        "n4": "w2 | data 1.0000 | grad 0.0000",
+        "n5": "v5 | data 0.0000 | grad 0.7864",
+        "n6": "v6 | data -6.0000 | grad 0.7864",
+        "n7": "b | data 6.5000 | grad 0.7864",
+        "n8": "n | data 0.5000 | grad 0.7864",
+        "n9": "o | data 0.4621 | grad 1.0000",
+    }
+    assert ops(src) == {"n2_op": "*", "n5_op": "*", "n6_op": "+", "n8_op": "+", "n9_op": "tanh"}
+    assert sorted(edges(src)) == sorted([
+        ("n0", "n2_op"), ("n1", "n2_op"), ("n2_op", "n2"),
+        ("n3", "n5_op"), ("n4", "n5_op"), ("n5_op", "n5"),
+        ("n2", "n6_op"), ("n5", "n6_op"), ("n6_op", "n6"),
+        ("n6", "n8_op"), ("n7", "n8_op"), ("n8_op", "n8"),
+        ("n8", "n9_op"), ("n9_op", "n9"),
+    ])
+
+
+def test_a_reused_value_gets_one_box_and_one_edge_per_use():
+    x = Value(3.0)
+    y = x * x
+    src = draw_dot(y, rankdir="TB").source
+    assert "rankdir=TB;" in src
+    assert len(boxes(src)) == 2 and edges(src).count(("n0", "n1_op")) == 2
+
+
+def test_special_characters_in_names_are_escaped():
+    a = Value(1.0)
+    src = draw_dot(a + 1, names={"a{x|y}<z>": a}).source
+    assert '"{ a\\{x\\|y\\}\\<z\\> | data 1.0000 | grad 0.0000 }"' in src
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(Value(1.0), rankdir="up")
+    with pytest.raises(TypeError, match="Value or Tensor"):
+        draw_dot(3.0)
+    with pytest.raises(ValueError, match="suffix"):
+        draw_dot(Value(1.0)).save("graph")
+
+
+def test_save_dot_text_needs_no_graphviz(tmp_path):
+    dot = draw_dot(Value(2.0) * 3)
+    path = dot.save(tmp_path / "g.dot")
+    assert path.read_text() == dot.source
+    assert repr(dot) == "<Dot graph: 3 nodes, format='svg'>"
+
+
+def needs_graphviz():
+    pytest.importorskip("graphviz", reason="rendering needs the optional graphviz package")
+    if shutil.which("dot") is None:
+        pytest.skip("rendering needs Graphviz's dot program (apt-get install graphviz)")
+
+
+def test_render_svg_png_and_jupyter(tmp_path):
+    needs_graphviz()
+    o, names = neuron()
+    dot = draw_dot(o, names=names)
+    svg = dot._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert svg.count('class="node"') == 15 and svg.count('class="edge"') == 14
+    assert ">tanh<" in svg and ">x1<" in svg
+    png = draw_dot(o, format="png").pipe()
+    assert png.startswith(PNG_MAGIC)
+    assert dot.save(tmp_path / "n.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_jupyter_repr_is_none_without_rendering(monkeypatch):
+    def unavailable(self, format=None):
+        raise ImportError("no graphviz")
+    monkeypatch.setattr(Dot, "pipe", unavailable)
+    assert draw_dot(Value(1.0))._repr_svg_() is None
+
+
+# ---- plots -------------------------------------------------------------------------------------
+def needs_matplotlib():
+    pytest.importorskip("matplotlib", reason="plots need the optional matplotlib")
+
+
+def test_plot_loss_saves_png_with_the_history(tmp_path):
+    needs_matplotlib()
+    history = [1.0, 0.5, 0.25, 0.2]
+    fig = plot_loss(history, tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").read_bytes().startswith(PNG_MAGIC)
+    (line,) = fig.axes[0].lines
+    assert list(line.get_xdata()) == [1, 2, 3, 4] and list(line.get_ydata()) == history
+
+
+def test_plot_loss_dict_and_estimator(tmp_path):
+    needs_matplotlib()
+    fig = plot_loss({"train": [3, 2, 1], "validation": [3, 2.5, 2.4]}, None, logy=True)
+    ax = fig.axes[0]
+    assert [ln.get_label() for ln in ax.lines] == ["train", "validation"]
+    assert ax.get_yscale() == "log" and ax.get_legend() is not None
+
+    class Fitted:
+        loss_curve_ = [0.9, 0.4]
+    assert list(plot_loss(Fitted(), None).axes[0].lines[0].get_ydata()) == [0.9, 0.4]
+    with pytest.raises(ValueError, match="history 'loss' has no values"):
+        plot_loss([], None)
+    with pytest.raises(ValueError, match="history is empty"):
+        plot_loss({}, None)
+
+
+def test_plot_decision_boundary_uses_predict_on_a_grid_covering_the_data(tmp_path):
+    needs_matplotlib()
+    X = np.array([[-1.0, 0.0], [1.0, 2.0], [0.5, -1.0]])
+    y = np.array([0, 1, 1])
+    seen = []
+
+    class Threshold:
+        def predict(self, grid):
+            seen.append(grid)
+            return (grid[:, 0] > 0).astype(int)
+
+    fig = plot_decision_boundary(Threshold(), X, y, tmp_path / "b.png", resolution=20)
+    assert (tmp_path / "b.png").read_bytes().startswith(PNG_MAGIC)
+    (grid,) = seen
+    assert grid.shape == (400, 2)
+    assert (grid.min(axis=0) < X.min(axis=0)).all() and (grid.max(axis=0) > X.max(axis=0)).all()
+    scatter = fig.axes[0].collections[-1]
+    np.testing.assert_array_equal(scatter.get_offsets(), X)
+
+
+def test_plot_decision_boundary_with_scalar_mlp_and_plain_function():
+    needs_matplotlib()
+    random.seed(0)
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1])
+    plot_decision_boundary(MLP(2, [4, 1]), X, y, None, resolution=4)
+    calls = []
+    plot_decision_boundary(lambda g: calls.append(g.shape) or g[:, 1] - 0.5, X, y, None,
+                           resolution=3)
+    assert calls == [(9, 2)]
+
+
+def test_plot_decision_boundary_validates_inputs():
+    needs_matplotlib()
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
+        plot_decision_boundary(lambda g: g[:, 0], np.zeros((3, 3)), np.zeros(3), None)
+    with pytest.raises(ValueError, match="y must have shape"):
+        plot_decision_boundary(lambda g: g[:, 0], np.zeros((3, 2)), np.zeros(2), None)
+    with pytest.raises(ValueError, match="returned 1 predictions"):
+        plot_decision_boundary(lambda g: np.zeros(1), np.zeros((3, 2)), np.zeros(3), None,
+                               resolution=2)
