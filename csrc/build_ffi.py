@@ -58,7 +58,7 @@ def build_flags() -> tuple[list[str], list[str]]:
     """(compile args, link args): -O3 always, OpenMP when the compiler has it."""
     if os.environ.get("MICROGRAD_SANITIZE"):
         san = ["-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
-               "-fno-sanitize-recover=undefined"]
+               "-fno-sanitize-recover=undefined", "-DMG_NO_CLONES"]
         compile_args, link_args = ["-std=c11"] + san, list(san)
     else:
         compile_args, link_args = ["-std=c11", "-O3", "-Wall", "-Wextra"], []

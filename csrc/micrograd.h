@@ -42,13 +42,26 @@ void mg_gemm_naive_f64(double *c, const double *a, const double *b, int64_t m, i
                        int64_t k, int trans_a, int trans_b, double alpha, double beta,
                        int64_t lda, int64_t ldb, int64_t ldc);
 
+/* ---- linear.c: y = x @ w^T + b (PyTorch layout) -------------------------------------------
+ * x is (n,k), w is (m,k), b is (m,) or NULL, y is (n,m); all contiguous. */
+void mg_linear_f32(float *y, const float *x, const float *w, const float *b, int64_t n,
+                   int64_t k, int64_t m, int nthreads);
+void mg_linear_f64(double *y, const double *x, const double *w, const double *b, int64_t n,
+                   int64_t k, int64_t m, int nthreads);
+
 /* ---- activations.c: all arrays contiguous, n elements ---------------------------------------
  * forward:  out = f(x)            backward: dx = f'(.) * g
- * relu and its backward take the input x; sigmoid and tanh backward take the output y. */
+ * relu, leaky_relu and gelu backward take the input x; sigmoid and tanh backward the output y. */
 void mg_relu_f32(float *out, const float *x, int64_t n);
 void mg_relu_f64(double *out, const double *x, int64_t n);
 void mg_relu_backward_f32(float *dx, const float *x, const float *g, int64_t n);
 void mg_relu_backward_f64(double *dx, const double *x, const double *g, int64_t n);
+void mg_leaky_relu_f32(float *out, const float *x, float slope, int64_t n);
+void mg_leaky_relu_f64(double *out, const double *x, double slope, int64_t n);
+void mg_leaky_relu_backward_f32(float *dx, const float *x, const float *g, float slope,
+                                int64_t n);
+void mg_leaky_relu_backward_f64(double *dx, const double *x, const double *g, double slope,
+                                int64_t n);
 void mg_sigmoid_f32(float *out, const float *x, int64_t n);
 void mg_sigmoid_f64(double *out, const double *x, int64_t n);
 void mg_sigmoid_backward_f32(float *dx, const float *y, const float *g, int64_t n);
@@ -57,12 +70,47 @@ void mg_tanh_f32(float *out, const float *x, int64_t n);
 void mg_tanh_f64(double *out, const double *x, int64_t n);
 void mg_tanh_backward_f32(float *dx, const float *y, const float *g, int64_t n);
 void mg_tanh_backward_f64(double *dx, const double *y, const double *g, int64_t n);
+void mg_gelu_f32(float *out, const float *x, int64_t n);
+void mg_gelu_f64(double *out, const double *x, int64_t n);
+void mg_gelu_backward_f32(float *dx, const float *x, const float *g, int64_t n);
+void mg_gelu_backward_f64(double *dx, const double *x, const double *g, int64_t n);
 
-/* ---- elementwise.c: all arrays contiguous, n elements, equal shapes ------------------------- */
+/* ---- softmax.c: over the rows of contiguous (n,c) arrays ------------------------------------
+ * softmax_backward takes y = softmax(x); log_softmax_backward takes y = log_softmax(x).
+ * cross_entropy: logits (n,c), target (n,) class indices -> loss (n,) = logsumexp - picked
+ * logit, prob (n,c) = softmax; backward: dlogits = (prob - onehot(target)) * g[:, None].
+ * Both return -1, or the first row whose target is outside [0, c) (nothing written then). */
+void mg_softmax_f32(float *y, const float *x, int64_t n, int64_t c);
+void mg_softmax_f64(double *y, const double *x, int64_t n, int64_t c);
+void mg_softmax_backward_f32(float *dx, const float *y, const float *g, int64_t n, int64_t c);
+void mg_softmax_backward_f64(double *dx, const double *y, const double *g, int64_t n,
+                             int64_t c);
+void mg_log_softmax_f32(float *y, const float *x, int64_t n, int64_t c);
+void mg_log_softmax_f64(double *y, const double *x, int64_t n, int64_t c);
+void mg_log_softmax_backward_f32(float *dx, const float *y, const float *g, int64_t n,
+                                 int64_t c);
+void mg_log_softmax_backward_f64(double *dx, const double *y, const double *g, int64_t n,
+                                 int64_t c);
+int64_t mg_cross_entropy_f32(float *loss, float *prob, const float *logits,
+                             const int64_t *target, int64_t n, int64_t c);
+int64_t mg_cross_entropy_f64(double *loss, double *prob, const double *logits,
+                             const int64_t *target, int64_t n, int64_t c);
+int64_t mg_cross_entropy_backward_f32(float *dlogits, const float *prob, const int64_t *target,
+                                      const float *g, int64_t n, int64_t c);
+int64_t mg_cross_entropy_backward_f64(double *dlogits, const double *prob,
+                                      const int64_t *target, const double *g, int64_t n,
+                                      int64_t c);
+
+/* ---- elementwise.c: all arrays contiguous, n elements, equal shapes -------------------------
+ * exp and log are vmath.h's vectorised versions (max relative error there, and tested). */
 void mg_add_f32(float *out, const float *a, const float *b, int64_t n);
 void mg_add_f64(double *out, const double *a, const double *b, int64_t n);
+void mg_sub_f32(float *out, const float *a, const float *b, int64_t n);
+void mg_sub_f64(double *out, const double *a, const double *b, int64_t n);
 void mg_mul_f32(float *out, const float *a, const float *b, int64_t n);
 void mg_mul_f64(double *out, const double *a, const double *b, int64_t n);
+void mg_div_f32(float *out, const float *a, const float *b, int64_t n);
+void mg_div_f64(double *out, const double *a, const double *b, int64_t n);
 void mg_exp_f32(float *out, const float *x, int64_t n);
 void mg_exp_f64(double *out, const double *x, int64_t n);
 void mg_log_f32(float *out, const float *x, int64_t n);

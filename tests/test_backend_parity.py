@@ -1,0 +1,225 @@
+"""Every C kernel against the NumPy reference (NumPy is the specification).
+
+The test walks ``CBackend.native``: each name needs an input recipe in ``RECIPES`` (a kernel
+added without one fails ``test_every_native_kernel_has_a_recipe``), and every recipe runs on
+random shapes including 0- and 1-sized dims, in float32 and float64, on contiguous and on
+non-contiguous (transposed / strided) inputs. Tolerances: float64 1e-12 relative, float32 1e-5,
+with an absolute floor scaled by the size of the result (and by k for matmul).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micrograd import backends
+
+pytestmark = pytest.mark.skipif("c" not in backends.REGISTRY,
+                                reason=f"C backend not built: {backends.C_IMPORT_ERROR}")
+C = backends.REGISTRY.get("c")
+NP = backends.REGISTRY["numpy"]
+DTYPES = (np.float32, np.float64)
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+def _arr(rng, shape, dtype, lo=-4.0, hi=4.0, strided=False):
+    """Random array; ``strided`` returns a non-contiguous view (a transpose, or every other
+    element) holding the same kind of values."""
+    if strided and len(shape) >= 2:
+        return rng.uniform(lo, hi, shape[::-1]).astype(dtype).T
+    if strided:
+        return rng.uniform(lo, hi, tuple(2 * s for s in shape)).astype(dtype)[::2]
+    return rng.uniform(lo, hi, shape).astype(dtype)
+
+
+def _shape(draw_dims):
+    return tuple(draw_dims)
+
+
+def unary(lo=-4.0, hi=4.0):
+    def make(rng, dims, dtype, strided):
+        return (_arr(rng, dims, dtype, lo, hi, strided),), {}
+    return make
+
+
+def binary(lo=-4.0, hi=4.0, blo=-4.0, bhi=4.0):
+    def make(rng, dims, dtype, strided):
+        return (_arr(rng, dims, dtype, lo, hi, strided),
+                _arr(rng, dims, dtype, blo, bhi, False)), {}
+    return make
+
+
+def rows(make_second=None):
+    """(N, C) inputs for the softmax family; the backward ones take y = forward(x) and g."""
+    def make(rng, dims, dtype, strided):
+        n, c = (dims + (3, 3))[:2]
+        c = max(c, 1)
+        x = _arr(rng, (n, c), dtype, -6, 6, strided)
+        if make_second is None:
+            return (x,), {}
+        y = getattr(NP, make_second)(x)
+        return (y, _arr(rng, (n, c), dtype)), {}
+    return make
+
+
+def leaky(backward):
+    def make(rng, dims, dtype, strided):
+        x = _arr(rng, dims, dtype, strided=strided)
+        slope = float(rng.uniform(0.001, 0.5))
+        if backward:
+            return (x, _arr(rng, dims, dtype), slope), {}
+        return (x, slope), {}
+    return make
+
+
+def cross_entropy(backward):
+    def make(rng, dims, dtype, strided):
+        n, c = (dims + (3, 3))[:2]
+        c = max(c, 1)
+        logits = _arr(rng, (n, c), dtype, -8, 8, strided)
+        target = rng.integers(0, c, n)
+        if not backward:
+            return (logits, target), {}
+        prob = NP.cross_entropy(logits, target)[1]
+        return (prob, target, _arr(rng, (n,), dtype)), {}
+    return make
+
+
+def matmul(rng, dims, dtype, strided):
+    m, n, k = (dims + (3, 3, 3))[:3]
+    trans_a, trans_b = bool(rng.integers(2)), bool(rng.integers(2))
+    a = _arr(rng, (k, m) if trans_a else (m, k), dtype, strided=strided)
+    b = _arr(rng, (n, k) if trans_b else (k, n), dtype, strided=strided)
+    return (a, b), {"trans_a": trans_a, "trans_b": trans_b}
+
+
+def linear(rng, dims, dtype, strided):
+    n, m, k = (dims + (3, 3, 3))[:3]
+    x = _arr(rng, (n, k), dtype, strided=strided)
+    w = _arr(rng, (m, k), dtype, strided=strided)
+    b = _arr(rng, (m,), dtype) if rng.integers(2) else None
+    return (x, w, b), {}
+
+
+RECIPES = {
+    "matmul": matmul, "linear": linear,
+    "exp": unary(-10, 10), "log": unary(1e-3, 50), "relu": unary(), "sigmoid": unary(-30, 30),
+    "tanh": unary(-8, 8), "gelu": unary(-6, 6),
+    "add": binary(), "sub": binary(), "mul": binary(), "div": binary(blo=0.5, bhi=4.0),
+    "relu_backward": binary(), "sigmoid_backward": binary(0, 1), "tanh_backward": binary(-1, 1),
+    "gelu_backward": binary(),
+    "leaky_relu": leaky(False), "leaky_relu_backward": leaky(True),
+    "softmax": rows(), "log_softmax": rows(), "softmax_backward": rows("softmax"),
+    "log_softmax_backward": rows("log_softmax"),
+    "cross_entropy": cross_entropy(False), "cross_entropy_backward": cross_entropy(True),
+}
+
+
+def assert_close(got, want, dtype, k=1):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w in zip(got, want):
+            assert_close(g, w, dtype, k)
+        return
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    rtol = RTOL[dtype]
+    scale = float(np.max(np.abs(want))) if want.size else 1.0
+    np.testing.assert_allclose(got, want, rtol=rtol * k, atol=rtol * k * max(scale, 1.0))
+
+
+def test_every_native_kernel_has_a_recipe():
+    missing = set(C.native) - set(RECIPES)
+    assert not missing, f"C kernels without a parity recipe: {sorted(missing)}"
+    for name in C.native:
+        assert getattr(type(C), name) is not getattr(type(NP), name), f"{name} not overridden"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(RECIPES))
+@given(dims=st.lists(st.integers(0, 9), min_size=1, max_size=3), strided=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_parity(name, dtype, dims, strided, seed):
+    rng = np.random.default_rng(seed)
+    args, kwargs = RECIPES[name](rng, tuple(dims), dtype, strided)
+    want = getattr(NP, name)(*args, **kwargs)
+    got = getattr(C, name)(*args, **kwargs)
+    k = 1
+    if name in ("matmul", "linear"):
+        k = max(args[0].shape) if args[0].size else 1  # error grows with the inner dimension
+    assert_close(got, want, dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matmul_large_and_threaded(dtype):
+    """Sizes that go through the packed, blocked, multi-threaded path with edges everywhere."""
+    rng = np.random.default_rng(1)
+    for (m, n, k) in [(301, 257, 530), (128, 100, 784), (1, 513, 300), (400, 1, 77)]:
+        for ta, tb in [(False, False), (True, False), (False, True), (True, True)]:
+            a = _arr(rng, (k, m) if ta else (m, k), dtype)
+            b = _arr(rng, (n, k) if tb else (k, n), dtype)
+            assert_close(C.matmul(a, b, ta, tb), NP.matmul(a, b, ta, tb), dtype, k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matmul_batched(dtype):
+    rng = np.random.default_rng(2)
+    a = _arr(rng, (2, 3, 5, 7), dtype)
+    b = _arr(rng, (2, 3, 7, 4), dtype)
+    assert_close(C.matmul(a, b), NP.matmul(a, b), dtype, 7)
+    bt = np.swapaxes(_arr(rng, (2, 3, 4, 7), dtype), -1, -2)  # transposed batch views
+    assert_close(C.matmul(a, bt), NP.matmul(a, bt), dtype, 7)
+    w = _arr(rng, (7, 6), dtype)  # (..., m, k) @ (k, n)
+    assert_close(C.matmul(a, w), NP.matmul(a, w), dtype, 7)
+    assert_close(C.matmul(a, w.T.copy(), trans_b=True), NP.matmul(a, w), dtype, 7)
+    e = _arr(rng, (0, 5, 7), dtype)
+    assert_close(C.matmul(e, _arr(rng, (0, 7, 2), dtype)), np.zeros((0, 5, 2), dtype), dtype)
+
+
+def test_matmul_mismatch_is_a_clear_error():
+    a, b = np.ones((3, 4), np.float32), np.ones((5, 6), np.float32)
+    with pytest.raises(ValueError, match=r"inner dimensions differ.*\(3, 4\).*\(5, 6\)"):
+        C.matmul(a, b)
+
+
+def test_other_dtypes_fall_back_to_numpy():
+    a = np.arange(6, dtype=np.int64).reshape(2, 3)
+    np.testing.assert_array_equal(C.matmul(a, a.T), a @ a.T)
+    np.testing.assert_array_equal(C.relu(a - 3), np.maximum(a - 3, 0))
+    half = np.ones((2, 2), np.float16)
+    assert C.exp(half).dtype == np.float16
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_rejects_out_of_range_targets(dtype):
+    logits = np.zeros((3, 4), dtype)
+    for bad in (4, -1, 100):
+        target = np.array([0, bad, 1])
+        with pytest.raises(IndexError, match=rf"target\[1\] = {bad} is out of range for 4"):
+            C.cross_entropy(logits, target)
+        with pytest.raises(IndexError, match=r"target\[1\]"):
+            C.cross_entropy_backward(np.full((3, 4), 0.25, dtype), target, np.ones(3, dtype))
+    with pytest.raises(TypeError, match="integers"):
+        C.cross_entropy(logits, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        C.cross_entropy(logits, np.zeros(2, np.int64))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_special_values_match_numpy(dtype):
+    """inf, nan, huge, tiny and subnormal inputs: the C kernels agree with NumPy."""
+    info = np.finfo(dtype)
+    x = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, info.max, -info.max,
+                  info.tiny, info.tiny / 8, 1e-30, 80.0, 89.0, -89.0, -104.0, 700.0, -740.0,
+                  709.5, -1e-8, 1e-8, 0.3, -0.3, 0.7, -0.7, 20.0, -20.0], dtype)
+    with np.errstate(all="ignore"):
+        for name in ("exp", "log", "relu", "sigmoid", "tanh"):
+            got, want = getattr(C, name)(x), getattr(NP, name)(x)
+            np.testing.assert_allclose(got, want, rtol=RTOL[dtype] * 4, atol=0,
+                                       err_msg=f"{name}({x})")
+        rows_ = np.array([[0, np.inf, 1], [np.nan, 0, 0], [-np.inf, -np.inf, -np.inf],
+                          [1e30, -1e30, 0], [3, 3, 3]], dtype)
+        for name in ("softmax", "log_softmax"):
+            np.testing.assert_allclose(getattr(C, name)(rows_), getattr(NP, name)(rows_),
+                                       rtol=RTOL[dtype], err_msg=name)
