@@ -5,7 +5,20 @@ behind ``micrograd.backends`` (C through cffi, NumPy as the reference).
 """
 from .backends import available_backends, get_backend, set_backend, use_backend
 from .engine import Value
+from . import dtypes
+from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from .creation import *  # noqa: F401,F403 - factories and torch-style functions (see __all__)
+from .creation import __all__ as _creation_all
+from .dtypes import (bool, double, float, float16, float32, float64,  # noqa: A004
+                     get_default_dtype, half, int8, int16, int32, int64, long,
+                     set_default_dtype, uint8)
+from .random import manual_seed
+from .tensor import Tensor
 from .explain import explain  # the function; the module stays importable as micrograd.explain
 
 __version__ = "0.1.0"
-__all__ = ["Value", "explain", "get_backend", "set_backend", "use_backend", "available_backends"]
+__all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
+           "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
+           "long", "get_default_dtype", "set_default_dtype", *_creation_all,
+           "explain", "get_backend", "set_backend", "use_backend", "available_backends"]

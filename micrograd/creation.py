@@ -1,0 +1,323 @@
+"""Factories (``zeros``, ``randn``, ``arange``, ...) and module-level ops (``cat``, ``stack``,
+``exp``, ...) with torch's names and signatures. Random factories draw from
+``micrograd.random.generator()``, so ``mg.manual_seed(n)`` makes them repeat.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import dtypes, ops
+from .random import generator
+from .tensor import (Tensor, _apply, _as_array, _dim, _leaf, _shape_args, matmul, maximum,
+                     minimum, where)
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
+           "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like",
+           "randn_like", "arange", "linspace", "eye", "cat", "concatenate", "stack", "where",
+           "maximum", "minimum", "matmul", "exp", "log", "sqrt", "abs", "relu", "sigmoid",
+           "tanh", "softmax", "log_softmax", "sum", "mean", "amax", "amin", "argmax", "argmin",
+           "logsumexp", "clamp", "reshape", "flatten", "squeeze", "unsqueeze", "transpose",
+           "permute", "split", "chunk", "gather", "allclose", "is_tensor", "numel"]
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new Tensor holding a copy of ``data`` (see ``Tensor``)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor, sharing memory with a NumPy array / Tensor when no cast is needed."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    return _leaf(_as_array(data, dtype, copy=False))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory (writes show in both), keeping its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return _leaf(_as_array(array, None, copy=False))
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return (dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)).np
+
+
+def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _leaf(data)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _size(size: tuple, name: str) -> tuple:
+    shape = _shape_args(size, name)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{name}: sizes must be non-negative, got {shape}")
+    return shape
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Filled with ``fill_value``; the dtype follows it (float -> default, int -> int64)."""
+    if dtype is None:
+        dtype = (dtypes.bool if isinstance(fill_value, (bool, np.bool_)) else
+                 dtypes.int64 if isinstance(fill_value, (int, np.integer)) else None)
+    shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
+    return _make(np.full(shape, fill_value, _float_dtype(dtype)), requires_grad)
+
+
+def _like(t: Tensor, dtype: Any) -> tuple:
+    return t.shape, (t.data.dtype if dtype is None else dtypes.as_dtype(dtype).np)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(*_like(t, dtype)), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(*_like(t, dtype)), requires_grad)
+
+
+def empty_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(*_like(t, dtype)), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    shape, npd = _like(t, dtype)
+    return _make(np.full(shape, fill_value, npd), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1)."""
+    npd = _float_dtype(dtype)
+    return _make(generator().random(_size(size, "rand")).astype(npd, copy=False), requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal."""
+    npd = _float_dtype(dtype)
+    return _make(generator().standard_normal(_size(size, "randn")).astype(npd, copy=False),
+                 requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None) -> Tensor:
+    return rand(t.shape, dtype=t.dtype if dtype is None else dtype)
+
+
+def randn_like(t: Tensor, dtype: Any = None) -> Tensor:
+    return randn(t.shape, dtype=t.dtype if dtype is None else dtype)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None) -> Tensor:
+    """Integers in [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:
+        if high is None or not isinstance(high, (tuple, list)):
+            raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: empty range [{low}, {high})")
+    npd = np.int64 if dtype is None else dtypes.as_dtype(dtype).np
+    shape = _size(tuple(size) if isinstance(size, (tuple, list)) else (size,), "randint")
+    return _leaf(generator().integers(low, high, shape).astype(npd, copy=False))
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """[start, end) by step; int64 when every argument is an int, else the default float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        npd = np.dtype(np.int64) if ints else dtypes.get_default_dtype().np
+    else:
+        npd = dtypes.as_dtype(dtype).np
+    return _make(np.arange(start, end, step).astype(npd, copy=False), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    return _make(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+# ---- joining -----------------------------------------------------------------------------------
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along an existing dim; shapes must agree elsewhere. dtypes promote (torch)."""
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    ref = ts[0]
+    if ref.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    d = _dim(dim, ref.ndim, "cat")
+    for i, t in enumerate(ts):
+        if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
+                             f"{ref.shape} outside dim {d}")
+    target = ref.data.dtype
+    for t in ts[1:]:
+        target = dtypes.promote(target, t.data.dtype)
+    ts = [t.to(target) for t in ts]
+    return _apply(ops.Cat, *ts, axis=d)
+
+
+concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along a new dim; every tensor must have the same shape."""
+    ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
+                             f"{ts[0].shape}; all must be equal")
+    d = _dim(dim, ts[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(d) for t in ts], d)
+
+
+# ---- the Tensor methods as functions (torch.exp(x) == x.exp()) ---------------------------------
+def exp(x: Tensor) -> Tensor:
+    return x.exp()
+
+
+def log(x: Tensor) -> Tensor:
+    return x.log()
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return x.sqrt()
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return x.abs()
+
+
+def relu(x: Tensor) -> Tensor:
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    return x.tanh()
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    return x.log_softmax(dim)
+
+
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001 - torch's name
+    return x.sum(dim, keepdim)
+
+
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return x.mean(dim, keepdim)
+
+
+def amax(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return x.amax(dim, keepdim)
+
+
+def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return x.amin(dim, keepdim)
+
+
+def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return x.argmax(dim, keepdim)
+
+
+def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return x.argmin(dim, keepdim)
+
+
+def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    return x.logsumexp(dim, keepdim)
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's name
+    return x.clamp(min, max)
+
+
+def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
+    return x.reshape(shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return x.flatten(start_dim, end_dim)
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    return x.squeeze(dim)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    return x.unsqueeze(dim)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    return x.transpose(dim0, dim1)
+
+
+def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
+    return x.permute(dims)
+
+
+def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
+    return x.split(split_size, dim)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    return x.chunk(chunks, dim)
+
+
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    return x.gather(dim, index)
+
+
+def numel(x: Tensor) -> int:
+    return x.numel()
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+_ = (matmul, maximum, minimum, where)  # re-exported from tensor.py

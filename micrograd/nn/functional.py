@@ -1,0 +1,376 @@
+"""``micrograd.nn.functional`` (``F``): activations and losses as functions, as in torch.
+
+Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``), and
+``cross_entropy`` is one node whose backward is ``(softmax - onehot) * g`` (no softmax node in
+the graph). Inputs are validated here, before any kernel runs: shapes, dtypes and class labels.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..random import generator
+from ..tensor import Tensor, _apply, _floating, _leaf, _lift, where
+
+__all__ = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus", "silu",
+           "softmax", "log_softmax", "dropout", "one_hot", "layer_norm", "mse_loss", "l1_loss",
+           "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ---- layers and activations --------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """y = x @ W^T + b with x (..., K), W (M, K), b (M,) -> (..., M): one fused node."""
+    x, w = input, weight
+    if x.ndim < 1 or w.ndim != 2:
+        raise ValueError(f"linear: expected input (..., K) and weight (M, K), got shapes "
+                         f"{x.shape} and {w.shape}")
+    k = x.shape[-1]
+    if w.shape[1] != k:
+        raise ValueError(f"linear: input {x.shape} @ weight.T {w.shape[::-1]}: inner dims "
+                         f"{k} != {w.shape[1]}")
+    if bias is not None and bias.shape != (w.shape[0],):
+        raise ValueError(f"linear: bias has shape {bias.shape}, expected ({w.shape[0]},)")
+    dt = x.data.dtype
+    if w.data.dtype != dt or (bias is not None and bias.data.dtype != dt):
+        names = [x.dtype.name, w.dtype.name] + ([bias.dtype.name] if bias is not None else [])
+        raise TypeError(f"linear: input, weight and bias must share a dtype, got {names}")
+    args = (w,) if bias is None else (w, bias)
+    if x.ndim == 2:
+        return _apply(ops.Linear, x, *args)
+    lead = x.shape[:-1]
+    y = _apply(ops.Linear, x.reshape(-1, k), *args)
+    return y.reshape(lead + (w.shape[0],))
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
+               inplace: bool = False) -> Tensor:
+    return _apply(ops.LeakyReLU, _floating(input, "leaky_relu"), slope=float(negative_slope))
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return input.tanh()
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x * Phi(x) (exact, erf); ``approximate="tanh"`` uses torch's tanh formula."""
+    x = _floating(input, "gelu")
+    if approximate == "none":
+        return _apply(ops.GELU, x)
+    if approximate == "tanh":
+        return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)).tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + e^(beta x)) / beta, linear above ``threshold`` (torch)."""
+    x = _floating(input, "softplus")
+    z = x * beta
+    soft = (z.clamp(max=threshold).exp()).log1p() * (1.0 / beta)
+    return where(z.data > threshold, x, soft)
+
+
+def silu(input: Tensor) -> Tensor:  # noqa: A002
+    return input * input.sigmoid()
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
+    return input.log_softmax(dim)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+            inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+    The mask is drawn from ``micrograd.random.generator()`` (reproducible with manual_seed)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    dt = input.data.dtype
+    if p == 1.0:
+        return input * _leaf(np.zeros(input.shape, dt))
+    keep = generator().random(input.shape) >= p
+    return input * _leaf((keep / (1.0 - p)).astype(dt))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 (..., num_classes) with a 1 at each label (num_classes=-1: max label + 1)."""
+    t = _class_array(tensor, "one_hot")
+    n = int(t.max()) + 1 if num_classes == -1 and t.size else num_classes
+    if t.size and (t.min() < 0 or t.max() >= n):
+        raise IndexError(f"one_hot: labels must be in [0, {n}), got min {t.min()} max {t.max()}")
+    return _leaf((t[..., None] == np.arange(max(n, 0))).astype(np.int64))
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing ``normalized_shape``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the end of "
+                         f"input shape {input.shape}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    mu = input.mean(dims, keepdim=True)
+    d = input - mu
+    out = d * ((d * d).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
+
+
+# ---- regression losses -------------------------------------------------------------------------
+def _pair(input: Tensor, target: Any, name: str) -> tuple:
+    """input/target as float tensors of one dtype; warns on shape mismatch (torch broadcasts)."""
+    target = _lift(target, input) if not isinstance(target, Tensor) else target
+    x = _floating(input, name)
+    if target.data.dtype != x.data.dtype:
+        target = target.to(x.data.dtype)
+    if target.shape != x.shape:
+        warnings.warn(f"{name}: target shape {target.shape} differs from input shape {x.shape};"
+                      " they will be broadcast, which is probably not what you want",
+                      UserWarning, stacklevel=3)
+    return x, target
+
+
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    x, y = _pair(input, target, "mse_loss")
+    d = x - y
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    x, y = _pair(input, target, "l1_loss")
+    return _reduce((x - y).abs(), reduction, "l1_loss")
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    x, y = _pair(input, target, "huber_loss")
+    d = x - y
+    a = d.abs()
+    loss = where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+                   beta: float = 1.0) -> Tensor:
+    """huber_loss / beta (torch's smooth L1); beta=0 is the L1 loss."""
+    if beta == 0:
+        return l1_loss(input, target, reduction)
+    return huber_loss(input, target, reduction, beta) * (1.0 / beta)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                         reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)), the logs clamped at -100 (torch). p must be in [0, 1]."""
+    p, y = _pair(input, target, "binary_cross_entropy")
+    if p.data.size and (p.data.min() < 0 or p.data.max() > 1):
+        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
+                         f"(got min {p.data.min():.4g}, max {p.data.max():.4g}); for logits "
+                         "use binary_cross_entropy_with_logits")
+    p, y = _broadcast_pair(p, y, "binary_cross_entropy")
+    loss = _apply(ops.BCE, p, y)
+    if weight is not None:
+        loss = loss * _lift(weight, loss)
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
+                                     weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """BCE on logits, stable for any logit (no sigmoid overflow): one fused elementwise node."""
+    x, y = _pair(input, target, "binary_cross_entropy_with_logits")
+    x, y = _broadcast_pair(x, y, "binary_cross_entropy_with_logits")
+    pw = None
+    if pos_weight is not None:
+        pw = _lift(pos_weight, x).to(x.data.dtype).data
+        try:
+            np.broadcast_shapes(pw.shape, x.shape)
+        except ValueError:
+            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight shape {pw.shape} "
+                             f"does not broadcast to input shape {x.shape}") from None
+    loss = _apply(ops.BCEWithLogits, x, y, pos_weight=pw)
+    if weight is not None:
+        loss = loss * _lift(weight, loss)
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def _broadcast_pair(a: Tensor, b: Tensor, name: str) -> tuple:
+    if a.shape == b.shape:
+        return a, b
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{name}: input shape {a.shape} and target shape {b.shape} cannot "
+                         "be broadcast together") from None
+    return a.expand(shape), b.expand(shape)
+
+
+# ---- classification losses ---------------------------------------------------------------------
+def _class_array(target: Any, name: str) -> np.ndarray:
+    """Class labels as an int64 array (Tensors, arrays and lists of ints accepted)."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class targets must be integers (int64), got dtype {t.dtype}")
+    return t.astype(np.int64, copy=False)
+
+
+def _as_rows(input: Tensor, t: np.ndarray, name: str) -> tuple:
+    """(N, C) logits and (N,) labels from torch's accepted layouts:
+    (C,) with a scalar target, (N, C) with (N,), (N, C, d1, ...) with (N, d1, ...).
+    Returns them and the shape a 'none' reduction must have."""
+    if input.ndim == 1:
+        if t.ndim != 0:
+            raise ValueError(f"{name}: input of shape {input.shape} (one sample) needs a scalar "
+                             f"target, got shape {t.shape}")
+        return input.reshape(1, -1), t.reshape(1), ()
+    if input.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dim, got a 0-d tensor")
+    n, c = input.shape[0], input.shape[1]
+    expected = (n,) + input.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{name}: input shape {input.shape} needs target shape {expected}, "
+                         f"got {t.shape}")
+    if input.ndim == 2:
+        return input, t, (n,)
+    rows = input.permute((0,) + tuple(range(2, input.ndim)) + (1,))  # classes last
+    return rows.reshape(-1, c), t.reshape(-1), expected
+
+
+def _check_labels(t: np.ndarray, c: int, ignore_index: int, name: str) -> np.ndarray | None:
+    """Raise IndexError for a label outside [0, c) that is not ignore_index; return the mask
+    of counted labels, or None when every label counts."""
+    if t.size == 0:
+        return None
+    lo, hi = t.min(), t.max()
+    if lo >= 0 and hi < c and not lo <= ignore_index <= hi:
+        return None  # the common case: every label in range, none can be ignore_index
+    valid = t != ignore_index
+    bad = t[valid & ((t < 0) | (t >= c))]
+    if bad.size:
+        raise IndexError(f"{name}: target label {int(bad[0])} is out of range for {c} classes "
+                         f"(expected 0 <= label < {c}, or ignore_index={ignore_index})")
+    return None if valid.all() else valid
+
+
+def _class_weight(weight: Any, c: int, dt: np.dtype, name: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (c,):
+        raise ValueError(f"{name}: weight must have shape ({c},) (one per class), got {w.shape}")
+    return w.astype(dt, copy=False)
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits against integer class labels, fused into one node.
+
+    input (N, C) with target (N,) int64; also (C,) with a scalar target and (N, C, d1, ...)
+    with (N, d1, ...). A float target of the input's shape is read as class probabilities.
+    ``weight`` (C,) rescales each class; labels equal to ``ignore_index`` add nothing (and do
+    not count in the mean); ``label_smoothing`` mixes the one-hot target with uniform 1/C.
+    """
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, "
+                         f"got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    x = input
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: input must be floating point logits, got "
+                        f"{x.dtype.name}")
+    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+        return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
+    t = _class_array(target, "cross_entropy")
+    rows, t, out_shape = _as_rows(x, t, "cross_entropy")
+    c = rows.shape[1]
+    valid = _check_labels(t, c, ignore_index, "cross_entropy")
+    if valid is not None:
+        t = np.where(valid, t, 0)
+    w = _class_weight(weight, c, rows.data.dtype, "cross_entropy")
+    loss = _apply(ops.CrossEntropy, rows, target=t, weight=w, valid=valid, reduction=reduction,
+                  smoothing=float(label_smoothing))
+    if reduction == "none" and loss.shape != out_shape:
+        loss = loss.reshape(out_shape)
+    return loss
+
+
+def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
+                        label_smoothing: float) -> Tensor:
+    """Cross-entropy against class probabilities (target has the input's shape)."""
+    if target.shape != x.shape:
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape "
+                         f"{x.shape}, got {target.shape}")
+    dim = 0 if x.ndim == 1 else 1
+    c = x.shape[dim]
+    y = target.to(x.data.dtype)
+    if label_smoothing:
+        y = y * (1 - label_smoothing) + label_smoothing / c
+    logp = x.log_softmax(dim)
+    if weight is not None:
+        w = _class_weight(weight, c, x.data.dtype, "cross_entropy")
+        logp = logp * _leaf(w.reshape((c,) + (1,) * (x.ndim - dim - 1)))
+    loss = -(logp * y).sum(dim)
+    if reduction == "mean":
+        return loss.sum() * (1.0 / (x.shape[0] if x.ndim > 1 else 1))
+    return _reduce(loss, reduction, "cross_entropy")
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C) at integer labels (N,)."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    t = _class_array(target, "nll_loss")
+    rows, t, out_shape = _as_rows(input, t, "nll_loss")
+    c = rows.shape[1]
+    valid = _check_labels(t, c, ignore_index, "nll_loss")
+    if valid is not None:
+        t = np.where(valid, t, 0)
+    w = _class_weight(weight, c, rows.data.dtype, "nll_loss")
+    scale = None if w is None else w[t]
+    if valid is not None:
+        scale = valid.astype(rows.data.dtype) if scale is None else scale * valid
+    loss = -rows.gather(1, _leaf(t[:, None])).reshape(-1)
+    if scale is not None:
+        loss = loss * _leaf(scale.astype(rows.data.dtype, copy=False))
+    if reduction == "none":
+        return loss.reshape(out_shape)
+    if reduction == "sum":
+        return loss.sum()
+    denom = float(len(t)) if scale is None else float(scale.sum())
+    return loss.sum() * (1.0 / denom if denom else float("nan"))

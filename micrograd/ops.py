@@ -1,0 +1,663 @@
+"""The differentiable primitives: one ``Function`` subclass per op, forward and backward together.
+
+Each op works on raw backend arrays (never Tensors), so no graph is built during backward, and
+calls only ``self.be`` (the active backend, fixed when the op ran). The docstring states the math;
+``g`` is the upstream gradient d(loss)/d(out). ``backward`` returns one gradient per input, in
+input order, or None for an input that needs none (``self.needs_input_grad``).
+
+Broadcasting is explicit: the Tensor layer inserts an ``Expand`` (whose backward sums) for every
+operand that needs a gradient, so a binary op's gradients already have their input's shape. An
+operand that needs no gradient (a constant, a Python scalar) may reach a primitive unexpanded;
+the primitive broadcasts it, which has no effect on any gradient.
+
+Higher-order gradients are out of scope: backward computes plain arrays, not a graph.
+"""
+from __future__ import annotations
+
+import numpy as np  # only for dtype/shape bookkeeping; the math goes through self.be
+
+
+class Function:
+    """Base class. The instance is the autograd context: forward saves what backward needs."""
+
+    needs_input_grad: tuple = ()
+    freed = False  # True once backward has dropped the saved arrays (retain_graph=False)
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, g):
+        raise NotImplementedError
+
+    def name(self) -> str:
+        """Readable node name, as PyTorch's grad_fn prints it: ``AddBackward``."""
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+# ---- elementwise binary (operands that need a gradient have the output's shape) -------------
+class Add(Function):
+    """out = a + b    da = g    db = g"""
+
+    def forward(self, a, b):
+        return self.be.add(a, b)
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """out = a - b    da = g    db = -g"""
+
+    def forward(self, a, b):
+        return self.be.sub(a, b)
+
+    def backward(self, g):
+        return g, (self.be.neg(g) if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """out = a * b    da = g * b    db = g * a"""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.be.mul(a, b)
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        return (be.mul(g, self.b) if need[0] else None,
+                be.mul(g, self.a) if need[1] else None)
+
+
+class Div(Function):
+    """out = a / b    da = g / b    db = -g * out / b"""
+
+    def forward(self, a, b):
+        self.b = b
+        self.out = self.be.div(a, b)
+        return self.out
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        da = be.div(g, self.b) if need[0] or need[1] else None
+        return da, (be.neg(be.mul(da, self.out)) if need[1] else None)
+
+
+class Pow(Function):
+    """out = a ** b    da = g * b * a ** (b - 1)    db = g * out * log(a)"""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = self.be.pow(a, b)
+        return self.out
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        da = None
+        if need[0]:
+            da = be.mul(g, be.mul(self.b, be.pow(self.a, be.sub(self.b, _s(self.b, 1)))))
+        db = be.mul(g, be.mul(self.out, be.log(self.a))) if need[1] else None
+        return da, db
+
+
+class Maximum(Function):
+    """out = max(a, b)    the gradient goes to the larger input, split in half on ties (torch)"""
+
+    pick = "gt"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.be.maximum(a, b) if self.pick == "gt" else self.be.minimum(a, b)
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        win = be.compare(self.a, self.b, self.pick)
+        tie = be.compare(self.a, self.b, "eq")
+        half, zero = be.mul(g, _s(g, 0.5)), _s(g, 0)
+        da = be.where(win, g, be.where(tie, half, zero)) if need[0] else None
+        db = be.where(win, zero, be.where(tie, half, g)) if need[1] else None
+        return da, db
+
+
+class Minimum(Maximum):
+    """out = min(a, b)    the gradient goes to the smaller input, split in half on ties"""
+
+    pick = "lt"
+
+
+class Where(Function):
+    """out = a where cond else b    da = g where cond    db = g where not cond"""
+
+    def forward(self, a, b, cond):
+        self.cond = cond
+        return self.be.where(cond, a, b)
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        zero = _s(g, 0)
+        return (be.where(self.cond, g, zero) if need[0] else None,
+                be.where(self.cond, zero, g) if need[1] else None)
+
+
+# ---- elementwise unary -----------------------------------------------------------------------
+class Neg(Function):
+    """out = -x    dx = -g"""
+
+    def forward(self, x):
+        return self.be.neg(x)
+
+    def backward(self, g):
+        return (self.be.neg(g),)
+
+
+class Exp(Function):
+    """out = e^x    dx = g * out"""
+
+    def forward(self, x):
+        self.out = self.be.exp(x)
+        return self.out
+
+    def backward(self, g):
+        return (self.be.mul(g, self.out),)
+
+
+class Log(Function):
+    """out = log x    dx = g / x"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.log(x)
+
+    def backward(self, g):
+        return (self.be.div(g, self.x),)
+
+
+class Log1p(Function):
+    """out = log(1 + x)    dx = g / (1 + x)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.log1p(x)
+
+    def backward(self, g):
+        return (self.be.div(g, self.be.add(self.x, _s(self.x, 1))),)
+
+
+class Sqrt(Function):
+    """out = sqrt x    dx = g / (2 out)"""
+
+    def forward(self, x):
+        self.out = self.be.sqrt(x)
+        return self.out
+
+    def backward(self, g):
+        return (self.be.div(g, self.be.mul(self.out, _s(g, 2))),)
+
+
+class Abs(Function):
+    """out = |x|    dx = g * sign(x)   (0 at x = 0, as torch)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.abs(x)
+
+    def backward(self, g):
+        return (self.be.mul(g, self.be.sign(self.x)),)
+
+
+class PowScalar(Function):
+    """out = x ** p (p a Python number)    dx = g * p * x ** (p - 1)"""
+
+    def forward(self, x, p):
+        self.x, self.p = x, p
+        return self.be.pow(x, _s(x, p))
+
+    def backward(self, g):
+        be, p, x = self.be, self.p, self.x
+        if p == 2:
+            return (be.mul(g, be.mul(x, _s(x, 2))),)
+        return (be.mul(g, be.mul(be.pow(x, _s(x, p - 1)), _s(x, p))),)
+
+
+class Clip(Function):
+    """out = min(max(x, lo), hi)    dx = g where lo <= x <= hi (bounds included, as torch)"""
+
+    def forward(self, x, lo, hi):
+        self.x = x
+        self.out = self.be.clip(x, lo, hi)
+        return self.out
+
+    def backward(self, g):
+        be = self.be
+        return (be.where(be.compare(self.out, self.x, "eq"), g, _s(g, 0)),)
+
+
+class Cast(Function):
+    """out = x as dtype    dx = g as x's dtype"""
+
+    def forward(self, x, dtype):
+        self.src = x.dtype
+        return self.be.cast(x, dtype)
+
+    def backward(self, g):
+        return (self.be.cast(g, self.src),)
+
+
+# ---- activations -----------------------------------------------------------------------------
+class ReLU(Function):
+    """out = max(x, 0)    dx = g where x > 0"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.relu(x)
+
+    def backward(self, g):
+        return (self.be.relu_backward(self.x, g),)
+
+
+class LeakyReLU(Function):
+    """out = x if x > 0 else slope * x    dx = g if x > 0 else slope * g"""
+
+    def forward(self, x, slope):
+        self.x, self.slope = x, slope
+        return self.be.leaky_relu(x, slope)
+
+    def backward(self, g):
+        return (self.be.leaky_relu_backward(self.x, g, self.slope),)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-x)    dx = g * out * (1 - out)"""
+
+    def forward(self, x):
+        self.out = self.be.sigmoid(x)
+        return self.out
+
+    def backward(self, g):
+        return (self.be.sigmoid_backward(self.out, g),)
+
+
+class Tanh(Function):
+    """out = tanh x    dx = g * (1 - out^2)"""
+
+    def forward(self, x):
+        self.out = self.be.tanh(x)
+        return self.out
+
+    def backward(self, g):
+        return (self.be.tanh_backward(self.out, g),)
+
+
+class GELU(Function):
+    """out = x * Phi(x)    dx = g * (Phi(x) + x * phi(x))   (exact erf form)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.gelu(x)
+
+    def backward(self, g):
+        return (self.be.gelu_backward(self.x, g),)
+
+
+class _RowWise(Function):
+    """Base for softmax/log_softmax over ``axis``: the kernels run over the last axis of a 2-D
+    (N, C) array, so move ``axis`` last and flatten the rest, then undo it on the way out."""
+
+    def _to_rows(self, x, axis):
+        be = self.be
+        self.axis, self.shape = axis, x.shape
+        last = x.ndim - 1
+        if axis != last:
+            perm = list(range(x.ndim))
+            perm[axis], perm[last] = last, axis
+            x = be.transpose(x, tuple(perm))
+        self.moved = x.shape
+        return be.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+
+    def _from_rows(self, y):
+        be = self.be
+        y = be.reshape(y, self.moved)
+        last = len(self.shape) - 1
+        if self.axis != last:
+            perm = list(range(len(self.shape)))
+            perm[self.axis], perm[last] = last, self.axis
+            y = be.transpose(y, tuple(perm))
+        return y
+
+    def forward(self, x, axis):
+        if x.ndim == 0:
+            x = self.be.reshape(x, (1,))
+            axis, self.scalar = 0, True
+        else:
+            self.scalar = False
+        self.out = self.kernel(self._to_rows(x, axis))  # (N, C)
+        out = self._from_rows(self.out)
+        return self.be.reshape(out, ()) if self.scalar else out
+
+    def backward(self, g):
+        if self.scalar:
+            g = self.be.reshape(g, (1,))
+        dx = self._from_rows(self.kernel_backward(self.out, self._to_rows(g, self.axis)))
+        return (self.be.reshape(dx, ()) if self.scalar else dx,)
+
+
+class Softmax(_RowWise):
+    """out = e^x / sum(e^x) over axis    dx = out * (g - sum(g * out))"""
+
+    def kernel(self, x):
+        return self.be.softmax(x)
+
+    def kernel_backward(self, y, g):
+        return self.be.softmax_backward(y, g)
+
+
+class LogSoftmax(_RowWise):
+    """out = x - logsumexp(x) over axis    dx = g - softmax(x) * sum(g)"""
+
+    def kernel(self, x):
+        return self.be.log_softmax(x)
+
+    def kernel_backward(self, y, g):
+        return self.be.log_softmax_backward(y, g)
+
+
+# ---- reductions ------------------------------------------------------------------------------
+class Sum(Function):
+    """out = sum of x over axes    dx = g broadcast back to x's shape"""
+
+    def forward(self, x, axes, keepdims):
+        self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
+        return self.be.sum(x, axes, keepdims)
+
+    def backward(self, g):
+        be = self.be
+        if not self.keepdims:
+            g = be.reshape(g, _kept_shape(self.shape, self.axes))
+        return (be.broadcast_to(g, self.shape),)
+
+
+class Max(Function):
+    """out = max of x over axes (amax)    dx = g shared equally by the maxima (torch's amax)"""
+
+    reduce = "max"
+
+    def forward(self, x, axes, keepdims):
+        be = self.be
+        self.x, self.axes, self.keepdims = x, axes, keepdims
+        self.kept = getattr(be, self.reduce)(x, axes, True)
+        return self.kept if keepdims else be.reshape(self.kept, _drop_axes(x.shape, axes))
+
+    def backward(self, g):
+        be = self.be
+        if not self.keepdims:
+            g = be.reshape(g, self.kept.shape)
+        mask = be.cast(be.compare(self.x, self.kept, "eq"), g.dtype)
+        count = be.sum(mask, self.axes, True)
+        return (be.mul(mask, be.div(g, count)),)
+
+
+class Min(Max):
+    """out = min of x over axes (amin)    dx = g shared equally by the minima"""
+
+    reduce = "min"
+
+
+# ---- movement and indexing -------------------------------------------------------------------
+class Expand(Function):
+    """out = x broadcast to shape    dx = g summed over the broadcast axes ("sum in reverse")"""
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        lead = len(shape) - x.ndim
+        self.axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1)
+        return self.be.broadcast_to(x, shape)
+
+    def backward(self, g):
+        be = self.be
+        if self.axes:
+            g = be.sum(g, self.axes, True)
+        return (be.reshape(g, self.shape),)
+
+
+class Reshape(Function):
+    """out = x viewed as shape    dx = g viewed as x's shape"""
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return self.be.reshape(x, shape)
+
+    def backward(self, g):
+        return (self.be.reshape(g, self.shape),)
+
+
+class Permute(Function):
+    """out = x with axes reordered    dx = g with the inverse order"""
+
+    def forward(self, x, axes):
+        self.inverse = tuple(int(i) for i in np.argsort(axes))
+        return self.be.transpose(x, axes)
+
+    def backward(self, g):
+        return (self.be.transpose(g, self.inverse),)
+
+
+class GetItem(Function):
+    """out = x[index]    dx = zeros with g scatter-added at index (repeats add up)"""
+
+    def forward(self, x, index):
+        self.shape, self.index = x.shape, index
+        return self.be.getitem(x, index)
+
+    def backward(self, g):
+        return (self.be.getitem_backward(self.shape, self.index, g),)
+
+
+class Gather(Function):
+    """out = x gathered along axis at index (torch.gather)    dx = g scatter-added back"""
+
+    def forward(self, x, index, axis):
+        self.shape, self.index, self.axis = x.shape, index, axis
+        return self.be.take_along_axis(x, index, axis)
+
+    def backward(self, g):
+        return (self.be.take_along_axis_backward(self.shape, self.index, g, self.axis),)
+
+
+class Cat(Function):
+    """out = the inputs joined along axis    d(input i) = g's slice i"""
+
+    def forward(self, *xs, axis):
+        self.axis = axis
+        self.bounds = np.cumsum([0] + [x.shape[axis] for x in xs]).tolist()
+        return self.be.concatenate(xs, axis)
+
+    def backward(self, g):
+        be, lead = self.be, (slice(None),) * self.axis
+        return tuple(be.getitem(g, lead + (slice(lo, hi),)) if need else None
+                     for lo, hi, need in zip(self.bounds, self.bounds[1:],
+                                             self.needs_input_grad))
+
+
+# ---- linear algebra --------------------------------------------------------------------------
+class MatMul(Function):
+    """out = a @ b    da = g @ b^T    db = a^T @ g   (2-D, or N-d with equal batch dims)"""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.be.matmul(a, b)
+
+    def backward(self, g):
+        be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
+        if a.ndim == 2 and b.ndim == 2:  # transposes as flags: no copy
+            return (be.matmul(g, b, trans_b=True) if need[0] else None,
+                    be.matmul(a, g, trans_a=True) if need[1] else None)
+        return (be.matmul(g, _swap_last(be, b)) if need[0] else None,
+                be.matmul(_swap_last(be, a), g) if need[1] else None)
+
+
+class Linear(Function):
+    """out = x @ w^T + b    dx = g @ w    dw = g^T @ x    db = sum of g over rows
+    x (N, K), w (M, K), b (M,) or absent -> out (N, M)"""
+
+    def forward(self, x, w, b=None):
+        self.x, self.w = x, w
+        return self.be.linear(x, w, b)
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        return (be.matmul(g, self.w) if need[0] else None,
+                be.matmul(g, self.x, trans_a=True) if need[1] else None,
+                be.sum(g, (0,), False) if len(need) > 2 and need[2] else None)
+
+
+# ---- losses ----------------------------------------------------------------------------------
+class CrossEntropy(Function):
+    """Softmax cross-entropy fused in one node (no separate softmax in the graph).
+
+    logits (N, C), target (N,) int64 already validated, ``weight`` (C,) or None, ``valid`` a
+    bool (N,) mask of targets that are not ignore_index (or None when all count).
+    loss_i = w[t_i] * (logsumexp(x_i) - x_i[t_i]) (+ label smoothing), reduced by mean (divided by
+    the sum of the weights of the counted targets), sum, or none.
+    d logits_i = (softmax(x_i) - onehot(t_i)) * w[t_i] * g_i."""
+
+    def forward(self, logits, target, weight, valid, reduction, smoothing):
+        be = self.be
+        self.target, self.reduction, self.smoothing = target, reduction, smoothing
+        self.n = n = logits.shape[0]
+        loss, self.prob = be.cross_entropy(logits, target)
+        dt = logits.dtype
+        scale = None  # per-sample weight (N,), or None for all ones
+        if weight is not None:
+            scale = be.getitem(weight, target)
+        if valid is not None:
+            mask = be.cast(valid, dt)
+            scale = mask if scale is None else be.mul(scale, mask)
+        if smoothing:
+            logp = be.log_softmax(logits)
+            wl = logp if weight is None else be.mul(logp, weight)
+            smooth = be.neg(be.sum(wl, (1,), False))
+            if valid is not None:
+                smooth = be.mul(smooth, be.cast(valid, dt))
+            self.weight, self.valid = weight, valid
+            nll = loss if scale is None else be.mul(loss, scale)
+            c = logits.shape[1]
+            loss = be.add(be.mul(nll, _s(nll, 1.0 - smoothing)),
+                          be.mul(smooth, _s(smooth, smoothing / c)))
+        elif scale is not None:
+            loss = be.mul(loss, scale)
+        self.scale = scale
+        if reduction == "none":
+            return loss
+        total = be.sum(loss, None, False)
+        if reduction == "sum":
+            return total
+        self.denom = float(n) if scale is None else float(be.sum(scale, None, False))
+        return be.mul(total, _s(total, 1.0 / self.denom) if self.denom else _s(total, np.nan))
+
+    def backward(self, g):
+        be, n, dt = self.be, self.n, self.prob.dtype
+        if self.reduction == "none":
+            gv = g
+        else:
+            gs = g if self.reduction == "sum" else be.mul(g, _s(g, 1.0 / (self.denom or 1)))
+            gv = be.broadcast_to(gs, (n,))
+        gw = gv if self.scale is None else be.mul(gv, self.scale)
+        if not self.smoothing:
+            return (be.cross_entropy_backward(self.prob, self.target, gw),)
+        eps, c = self.smoothing, self.prob.shape[1]
+        d = be.cross_entropy_backward(self.prob, self.target, be.mul(gw, _s(gw, 1.0 - eps)))
+        # smoothing term -sum_c w_c log p_c / C: its gradient is (p * sum(w) - w) / C per row
+        if self.valid is not None:
+            gv = be.mul(gv, be.cast(self.valid, dt))
+        p = self.prob
+        if self.weight is None:
+            ds = be.sub(be.mul(p, _s(p, c)), _s(p, 1))
+        else:
+            ds = be.sub(be.mul(p, be.sum(self.weight, None, True)), self.weight)
+        gcol = be.reshape(be.mul(gv, _s(gv, eps / c)), (n, 1))
+        return (be.add(d, be.mul(ds, gcol)),)
+
+
+class BCEWithLogits(Function):
+    """Elementwise binary cross-entropy on logits x with target y, pos_weight p (or 1):
+    loss = (1 - y) x + (1 + (p - 1) y) softplus(-x)      (softplus(z) = log(1 + e^z), stable)
+    dx = g ((1 - y) - (1 + (p - 1) y) sigmoid(-x))      dy = g ((p - 1) softplus(-x) - x)"""
+
+    def forward(self, x, y, pos_weight):
+        be = self.be
+        self.x, self.y, self.pw = x, y, pos_weight
+        nx = be.neg(x)
+        # softplus(-x) = max(-x, 0) + log(1 + e^-|x|): no overflow for any x
+        self.sp = be.add(be.relu(nx), be.log1p(be.exp(be.neg(be.abs(x)))))
+        self.lw = None if pos_weight is None else be.add(
+            be.mul(be.sub(pos_weight, _s(x, 1)), y), _s(x, 1))
+        sp = self.sp if self.lw is None else be.mul(self.lw, self.sp)
+        return be.add(be.mul(be.sub(_s(y, 1), y), x), sp)
+
+    def backward(self, g):
+        be, need, one = self.be, self.needs_input_grad, _s(g, 1)
+        dx = dy = None
+        if need[0]:
+            sn = be.sigmoid(be.neg(self.x))
+            if self.lw is not None:
+                sn = be.mul(self.lw, sn)
+            dx = be.mul(g, be.sub(be.sub(one, self.y), sn))
+        if need[1]:
+            pm1 = _s(g, 0) if self.pw is None else be.sub(self.pw, one)
+            dy = be.mul(g, be.sub(be.mul(pm1, self.sp), self.x))
+        return dx, dy
+
+
+class BCE(Function):
+    """Elementwise binary cross-entropy on probabilities p with target y, logs clamped at -100
+    as torch:  loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100))
+    dp = g (p - y) / max(p (1 - p), 1e-12)      dy = g (log(1 - p) - log p) (clamped logs)"""
+
+    def forward(self, p, y):
+        be = self.be
+        self.p, self.y = p, y
+        tiny = _s(p, 3.720075976020836e-44)  # exp(-100): log(max(p, tiny)) = max(log p, -100)
+        one = _s(p, 1)
+        self.logp = be.log(be.maximum(p, tiny))
+        self.log1mp = be.log(be.maximum(be.sub(one, p), tiny))
+        return be.neg(be.add(be.mul(y, self.logp), be.mul(be.sub(one, y), self.log1mp)))
+
+    def backward(self, g):
+        be, need, p, one = self.be, self.needs_input_grad, self.p, _s(g, 1)
+        dp = dy = None
+        if need[0]:
+            den = be.maximum(be.mul(p, be.sub(one, p)), _s(p, 1e-12))
+            dp = be.mul(g, be.div(be.sub(p, self.y), den))
+        if need[1]:
+            dy = be.mul(g, be.sub(self.log1mp, self.logp))
+        return dp, dy
+
+
+# ---- shape helpers (pure bookkeeping on tuples) ----------------------------------------------
+def _kept_shape(shape: tuple, axes) -> tuple:
+    """shape with the reduced axes kept as 1 (axes None = all)."""
+    if axes is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _drop_axes(shape: tuple, axes) -> tuple:
+    """shape with the reduced axes removed (axes None = all)."""
+    if axes is None:
+        return ()
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _s(x, value):
+    """``value`` as a NumPy scalar of x's dtype, so a kernel never upcasts (NEP 50)."""
+    return x.dtype.type(value)
+
+
+def _swap_last(be, x):
+    """x with its last two axes swapped (a view)."""
+    perm = list(range(x.ndim))
+    perm[-1], perm[-2] = perm[-2], perm[-1]
+    return be.transpose(x, tuple(perm))

@@ -1,0 +1,1069 @@
+"""``Tensor``: an n-d array that records the ops applied to it and backpropagates through them.
+
+The same algorithm as ``engine.Value`` at the scale of arrays. Every op is a ``Function`` from
+``ops.py``; ``_apply`` runs its forward on the raw arrays through the active backend and, when
+grad mode is on and an input requires grad, links the result into the graph: ``_prev`` (the input
+Tensors, in order) and ``_ctx`` (the Function, which holds what backward needs). ``backward()``
+walks ``graph.toposort`` in reverse and adds gradients up in exactly one place.
+
+PyTorch semantics: ``.grad`` is a Tensor, accumulated across ``backward()`` calls, kept for leaf
+tensors only (``retain_grad()`` for others); the graph's saved arrays are freed after backward
+unless ``retain_graph=True``. Higher-order gradients (grad of grad) are out of scope: backward
+computes plain arrays, not a graph.
+
+Storage is a NumPy ndarray (``.data``); only shape bookkeeping and creation touch NumPy here,
+the math goes through ``backends.active``.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from . import backends, dtypes, ops
+from .autograd import grad_mode
+from .graph import toposort
+
+_new = object.__new__
+_BY_NUMPY = dtypes.BY_NUMPY
+_SCALARS = (int, float, bool, np.number, np.bool_)
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
+
+
+class Tensor:
+    """An n-d array with autograd. ``Tensor(data, dtype=None, requires_grad=False)``.
+
+    ``data`` may be a nested list, a Python number, a NumPy array (its dtype is kept unless
+    ``dtype`` is given) or a Tensor; it is always copied. Python floats become ``float32``, ints
+    ``int64``, bools ``bool``.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_prev", "_ctx", "_retain", "__weakref__")
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = _as_array(data, dtype, copy=True)
+        self.grad: Tensor | None = None
+        self.requires_grad = False
+        self._prev: tuple = ()
+        self._ctx = None
+        self._retain = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ---- attributes --------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return _BY_NUMPY[self.data.dtype]
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self) -> str:
+        """Always "cpu" (for code written against torch)."""
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (their .grad is kept)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> ops.Function | None:
+        """The op that produced this tensor (prints as ``<AddBackward>``), None for leaves."""
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> tuple | int:
+        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.ndim, "size")]
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set requires_grad in place (floating dtypes only, as torch); returns self."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype "
+                            f"{self.dtype.name}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep .grad on this non-leaf tensor during backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retain = True
+
+    # ---- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) * gradient into every leaf's ``.grad``.
+
+        ``gradient`` is required unless self holds one element. The graph's saved arrays are
+        freed afterwards unless ``retain_graph``; backward through a freed graph is an error.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
+                               "(did you forget requires_grad=True, or run under no_grad?)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
+                                   f"outputs; this tensor has shape {self.shape}. Pass "
+                                   f"gradient= (a tensor of that shape)")
+            g = np.ones(self.data.shape, self.data.dtype)
+            owned: set = set()
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if g.shape != self.data.shape:
+                raise ValueError(f"backward: gradient has shape {g.shape} but the tensor has "
+                                 f"shape {self.shape}")
+            g = g.astype(self.data.dtype, copy=False)
+            owned = {id(g)}  # the caller's array: copied before it is stored in a .grad
+        grads = {self: g}
+        for node in reversed(toposort(self)):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            ctx = node._ctx
+            if ctx is None or node._retain:
+                node._accumulate(g, owned)
+                if ctx is None:
+                    continue
+            if ctx.freed:
+                raise RuntimeError(
+                    f"backward: trying to backward through the graph a second time ({ctx.name()}"
+                    f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
+                    f"to the first backward() if you need to call it twice")
+            in_grads = ctx.backward(g)
+            for parent, pg in zip(node._prev, in_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.data.shape:
+                    raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
+                                       f"for an input of shape {parent.data.shape}")
+                acc = grads.get(parent)
+                grads[parent] = pg if acc is None else backends.active.add(acc, pg)
+            if not retain_graph:
+                ctx.__dict__.clear()
+                ctx.freed = True
+
+    def _accumulate(self, g: np.ndarray, owned: set) -> None:
+        """The one place gradients are added into ``.grad``. ``g`` may be a view or shared by
+        several inputs (Add passes the same array to both): copy it before keeping it."""
+        if g.dtype != self.data.dtype:
+            g = g.astype(self.data.dtype)
+        elif g.base is not None or id(g) in owned or not g.flags.writeable:
+            g = g.copy()
+        owned.add(id(g))
+        if self.grad is None:
+            self.grad = _leaf(g)
+        else:
+            self.grad.data = backends.active.add(self.grad.data, g)
+
+    def detach(self) -> Tensor:
+        """The same data (shared, not copied) outside the graph."""
+        return _leaf(self.data)
+
+    def detach_(self) -> Tensor:
+        self._prev, self._ctx, self.requires_grad = (), None, False
+        return self
+
+    # ---- conversion --------------------------------------------------------------------------
+    def item(self) -> int | float | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item: a Tensor with {self.data.size} elements cannot be "
+                             "converted to a Python scalar")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared memory, as torch)."""
+        if self.requires_grad:
+            raise RuntimeError("numpy: can't call numpy() on a Tensor that requires grad; "
+                               "use tensor.detach().numpy()")
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(dtype)``; a device ("cpu") is accepted and ignored."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            dtype = a.dtype if isinstance(a, Tensor) else a
+        if dtype is None:
+            return self
+        npd = dtypes.as_dtype(dtype).np
+        if npd == self.data.dtype:
+            return self
+        if self.requires_grad and npd.kind != "f":
+            return _leaf(backends.active.cast(self.data, npd))
+        return _apply(ops.Cast, self, dtype=npd)
+
+    type = to
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy that stays in the graph (gradient passes through)."""
+        if grad_mode.enabled and self.requires_grad:
+            return _apply(ops.Cast, self, dtype=self.data.dtype)
+        return _leaf(self.data.copy())
+
+    # ---- Python protocol ---------------------------------------------------------------------
+    __hash__ = object.__hash__  # identity: Tensors live in sets/dicts (graph walk, optimizers)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of a Tensor with {self.data.size} values is "
+                               "ambiguous; use .any() or .all()")
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data.item())
+
+    def __repr__(self) -> str:
+        body = _format(self.data)
+        extra = []
+        npd = self.data.dtype
+        if npd != dtypes.get_default_dtype().np and npd.name not in ("int64", "bool"):
+            extra.append(f"dtype={self.dtype!r}")
+        if self._ctx is not None:
+            extra.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extra) + ")"
+
+    # ---- arithmetic (Python numbers on either side; broadcasting) ---------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _binary(ops.Add, self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _binary(ops.Add, _lift(other, self), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _binary(ops.Sub, self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _binary(ops.Sub, _lift(other, self), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _binary(ops.Mul, self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _binary(ops.Mul, _lift(other, self), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        a, b = _float_pair(self, other)
+        return _binary(ops.Div, a, b)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        a, b = _float_pair(_lift(other, self), self)
+        return _binary(ops.Div, a, b)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            x = self
+            if isinstance(exponent, float) and x.data.dtype.kind != "f":
+                x = x.to(dtypes.get_default_dtype())
+            elif exponent < 0 and x.data.dtype.kind != "f":
+                raise ValueError("pow: integer tensors cannot be raised to negative integer "
+                                 "powers")
+            if exponent == 1:
+                return x if x is not self else _apply(ops.Cast, x, dtype=x.data.dtype)
+            return _apply(ops.PowScalar, x, p=exponent)
+        return _binary(ops.Pow, self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _binary(ops.Pow, _lift(base, self), self)
+
+    def __neg__(self) -> Tensor:
+        if self.data.dtype.kind == "b":
+            raise TypeError("negation of a bool tensor: use ~ (logical not) instead")
+        return _apply(ops.Neg, self)
+
+    def __abs__(self) -> Tensor:
+        return self.abs()
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(_lift(other, self), self)
+
+    def __invert__(self) -> Tensor:
+        if self.data.dtype.kind not in "iub":
+            raise TypeError(f"~: needs a bool or integer tensor, got {self.dtype.name}")
+        return _leaf(np.invert(self.data))
+
+    def __and__(self, other: Any) -> Tensor:
+        return _leaf(np.logical_and(self.data, _lift(other, self).data))
+
+    def __or__(self, other: Any) -> Tensor:
+        return _leaf(np.logical_or(self.data, _lift(other, self).data))
+
+    # comparisons: non-differentiable bool masks
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, "eq")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, "ne")
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _compare(self, other, "lt")
+
+    def __le__(self, other: Any) -> Tensor:
+        return _compare(self, other, "le")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _compare(self, other, "gt")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _compare(self, other, "ge")
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    add, sub, mul, div, pow, matmul = (__add__, __sub__, __mul__, __truediv__, __pow__,
+                                       __matmul__)
+    neg = __neg__
+
+    # ---- elementwise functions ---------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return _apply(ops.Exp, _floating(self, "exp"))
+
+    def log(self) -> Tensor:
+        return _apply(ops.Log, _floating(self, "log"))
+
+    def log1p(self) -> Tensor:
+        return _apply(ops.Log1p, _floating(self, "log1p"))
+
+    def sqrt(self) -> Tensor:
+        return _apply(ops.Sqrt, _floating(self, "sqrt"))
+
+    def rsqrt(self) -> Tensor:
+        return 1.0 / self.sqrt()
+
+    def abs(self) -> Tensor:
+        return _apply(ops.Abs, self)
+
+    def square(self) -> Tensor:
+        return self ** 2
+
+    def reciprocal(self) -> Tensor:
+        return 1.0 / self
+
+    def sign(self) -> Tensor:
+        return _leaf(backends.active.sign(self.data))
+
+    def relu(self) -> Tensor:
+        return _apply(ops.ReLU, self)
+
+    def sigmoid(self) -> Tensor:
+        return _apply(ops.Sigmoid, _floating(self, "sigmoid"))
+
+    def tanh(self) -> Tensor:
+        return _apply(ops.Tanh, _floating(self, "tanh"))
+
+    def softmax(self, dim: int) -> Tensor:
+        return _apply(ops.Softmax, _floating(self, "softmax"), axis=_dim(dim, self.ndim,
+                                                                          "softmax"))
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _apply(ops.LogSoftmax, _floating(self, "log_softmax"),
+                      axis=_dim(dim, self.ndim, "log_softmax"))
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch names
+        """Clamp into [min, max] (either may be None; Tensors allowed)."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self if min is None else maximum(self, min)
+            return out if max is None else minimum(out, max)
+        x = self
+        if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+            x = x.to(dtypes.get_default_dtype())
+        return _apply(ops.Clip, x, lo=min, hi=max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        return maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return minimum(self, other)
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        return where(condition, self, other)
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype.kind == "b":
+            x = x.to(dtypes.int64)
+        return _apply(ops.Sum, x, axes=_axes(dim, x.ndim, "sum"), keepdims=keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        if x.data.dtype.kind != "f":
+            raise TypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
+                            "use .float().mean() or pass dtype=")
+        axes = _axes(dim, x.ndim, "mean")
+        n = _count(x.shape, axes)
+        return x.sum(dim, keepdim) * (1.0 / n if n else float("nan"))
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        """Max over dims (all when dim is () or None); the gradient is shared by ties."""
+        axes = _axes(None if dim == () else dim, self.ndim, "amax")
+        _nonempty(self.shape, axes, "amax")
+        return _apply(ops.Max, self, axes=axes, keepdims=keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        axes = _axes(None if dim == () else dim, self.ndim, "amin")
+        _nonempty(self.shape, axes, "amin")
+        return _apply(ops.Min, self, axes=axes, keepdims=keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor | MaxResult:
+        """``x.max()`` the largest element; ``x.max(dim)`` (values, indices) along dim;
+        ``x.max(other_tensor)`` the elementwise maximum (as torch)."""
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        if dim is None:
+            return self.amax()
+        return self._select(dim, keepdim, "argmax")
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Tensor | MaxResult:
+        if isinstance(dim, Tensor):
+            return minimum(self, dim)
+        if dim is None:
+            return self.amin()
+        return self._select(dim, keepdim, "argmin")
+
+    def _select(self, dim: int, keepdim: bool, arg: str) -> MaxResult:
+        """(values, indices) of the max/min along dim; the gradient goes to the index."""
+        d = _dim(dim, self.ndim, arg[3:])
+        if self.ndim == 0:
+            return MaxResult(self.clone(), _leaf(np.zeros((), np.int64)))
+        _nonempty(self.shape, (d,), arg[3:])
+        idx = getattr(backends.active, arg)(self.data, d, True)
+        values = _apply(ops.Gather, self, index=idx, axis=d)
+        if not keepdim:
+            values, idx = values.squeeze(d), idx.reshape(values.shape[:d] + values.shape[d + 1:])
+        return MaxResult(values, _leaf(idx))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._arg("argmax", dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._arg("argmin", dim, keepdim)
+
+    def _arg(self, name: str, dim: int | None, keepdim: bool) -> Tensor:
+        if self.data.size == 0:
+            raise IndexError(f"{name}: cannot take the {name} of an empty tensor")
+        if dim is None:
+            return _leaf(np.asarray(getattr(backends.active, name)(self.data, None, False),
+                                    np.int64))
+        d = _dim(dim, self.ndim, name)
+        if self.ndim == 0:
+            return _leaf(np.zeros((), np.int64))
+        return _leaf(np.asarray(getattr(backends.active, name)(self.data, d, keepdim), np.int64))
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """Variance, unbiased (divide by n - 1) by default as torch; ``correction`` wins."""
+        x = _floating(self, "var")
+        c = (1 if unbiased else 0) if correction is None else correction
+        axes = _axes(dim, x.ndim, "var")
+        n = _count(x.shape, axes)
+        d = x - x.mean(dim, keepdim=True)
+        return (d * d).sum(dim, keepdim) * (1.0 / (n - c) if n - c > 0 else float("inf"))
+
+    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m the max."""
+        x = _floating(self, "logsumexp")
+        be = backends.active
+        axes = _axes(dim, x.ndim, "logsumexp")
+        if x.data.size == 0:
+            return x.exp().sum(dim, keepdim).log()
+        m = be.max(x.data, axes, True)
+        m = be.where(be.compare(be.abs(m), np.inf, "eq"), m.dtype.type(0), m)  # inf rows
+        out = (x - _leaf(m)).exp().sum(dim, keepdim=True).log() + _leaf(m)
+        return out if keepdim else out.reshape(_drop(out.shape, axes))
+
+    def all(self, dim: int | None = None) -> Tensor:
+        return _leaf(np.all(self.data, axis=None if dim is None else _dim(dim, self.ndim, "all")))
+
+    def any(self, dim: int | None = None) -> Tensor:
+        return _leaf(np.any(self.data, axis=None if dim is None else _dim(dim, self.ndim, "any")))
+
+    # ---- shape -------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        new = _reshape_target(self.shape, _shape_args(shape, "reshape"), "reshape")
+        return _apply(ops.Reshape, self, shape=new)
+
+    view = reshape
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    view_as = reshape_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = _dim(start_dim, self.ndim, "flatten"), _dim(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shp = self.shape
+        return self.reshape(shp[:s] + (_count(shp, tuple(range(s, e + 1))),) + shp[e + 1:])
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = _axes(dim, self.ndim, "squeeze")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape)
+                                  if not (i in axes and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        dims = _shape_args(dims, "permute")
+        axes = tuple(_dim(d, self.ndim, "permute") for d in dims)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} "
+                             f"dims of a tensor of shape {self.shape}")
+        return _apply(ops.Permute, self, axes=axes)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        axes = list(range(self.ndim))
+        a, b = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
+        axes[a], axes[b] = axes[b], axes[a]
+        return _apply(ops.Permute, self, axes=tuple(axes))
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
+        return self.T
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to ``sizes`` (-1 keeps a dim); a view whose backward sums."""
+        sizes = _shape_args(sizes, "expand")
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} "
+                             "(fewer dims)")
+        target = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                       for i, n in enumerate(sizes))
+        for i, n in enumerate(self.shape):
+            if n != 1 and n != target[lead + i]:
+                raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes}: dim "
+                                 f"{i} has size {n}, not 1")
+        if target == self.shape:
+            return self
+        return _apply(ops.Expand, self, shape=target)
+
+    broadcast_to = expand
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple:
+        """Pieces of ``split_size`` along dim (the last may be smaller), or of the given sizes."""
+        d = _dim(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size, (int, np.integer)):
+            if split_size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {split_size}")
+            sizes = [min(split_size, n - i) for i in range(0, n, split_size)] or [0]
+        else:
+            sizes = [int(s) for s in split_size]
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise ValueError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
+        lead, out, lo = (slice(None),) * d, [], 0
+        for s in sizes:
+            out.append(self[lead + (slice(lo, lo + s),)])
+            lo += s
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        n = self.shape[_dim(dim, self.ndim, "chunk")]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        d = _dim(dim, self.ndim, "unbind")
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+
+    # ---- indexing ----------------------------------------------------------------------------
+    def __getitem__(self, index: Any) -> Tensor:
+        index = _index(index)
+        try:
+            if self.requires_grad and grad_mode.enabled:
+                return _apply(ops.GetItem, self, index=index)
+            return _leaf(backends.active.getitem(self.data, index))
+        except IndexError as exc:
+            raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
+                             f"{exc}") from None
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """torch.gather: out[i][j] = self[i][index[i][j]] for dim=1."""
+        d = _dim(dim, self.ndim, "gather")
+        idx = _index(index)
+        if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu":
+            raise TypeError("gather: index must be an integer tensor")
+        if idx.ndim != self.ndim:
+            raise ValueError(f"gather: index has {idx.ndim} dims but the input has {self.ndim}")
+        n = self.shape[d]
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise IndexError(f"gather: index out of range for dim {d} of size {n}")
+        return _apply(ops.Gather, self, index=idx, axis=d)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _check_inplace(self, "__setitem__")
+        self.data[_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---- in-place updates (for optimizers and initializers; not recorded) --------------------
+    def zero_(self) -> Tensor:
+        _check_inplace(self, "zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        _check_inplace(self, "fill_")
+        self.data[...] = value.item() if isinstance(value, Tensor) else value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        _check_inplace(self, "copy_")
+        self.data[...] = src.data if isinstance(src, Tensor) else src
+        return self
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        _check_inplace(self, "add_")
+        o = other.data if isinstance(other, Tensor) else other
+        self.data[...] = backends.active.add(
+            self.data, o if alpha == 1 else backends.active.mul(o, self.data.dtype.type(alpha)))
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        return self.add_(other, -alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        _check_inplace(self, "mul_")
+        o = other.data if isinstance(other, Tensor) else self.data.dtype.type(other)
+        self.data[...] = backends.active.mul(self.data, o)
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        _check_inplace(self, "div_")
+        o = other.data if isinstance(other, Tensor) else self.data.dtype.type(other)
+        self.data[...] = backends.active.div(self.data, o)
+        return self
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        _check_inplace(self, "clamp_")
+        self.data[...] = backends.active.clip(self.data, min, max)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        from .random import generator
+        _check_inplace(self, "uniform_")
+        self.data[...] = generator().uniform(a, b, self.shape)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        from .random import generator
+        _check_inplace(self, "normal_")
+        self.data[...] = generator().normal(mean, std, self.shape)
+        return self
+
+
+# ---- building blocks ---------------------------------------------------------------------------
+def _leaf(data: np.ndarray) -> Tensor:
+    """A Tensor around ``data`` (not copied) outside any graph."""
+    t = _new(Tensor)
+    t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = data, None, False, (), None, False
+    return t
+
+
+def _apply(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
+    """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
+    fn = cls()
+    fn.be = backends.active
+    out = fn.forward(*[t.data for t in inputs], **params)
+    if grad_mode.enabled:
+        need = tuple([t.requires_grad for t in inputs])
+        if True in need:
+            fn.needs_input_grad = need
+            t = _new(Tensor)
+            t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
+                out, None, True, inputs, fn, False)
+            return t
+    t = _new(Tensor)
+    t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = out, None, False, (), None, False
+    return t
+
+
+def _as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
+    """A NumPy array for ``data`` with torch's dtype rules (see ``Tensor``)."""
+    npd = None if dtype is None else dtypes.as_dtype(dtype).np
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.array(data, dtype=npd, copy=copy) if (copy or npd is not None) else data
+    else:
+        try:
+            arr = np.array(data, dtype=npd)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
+        if npd is None:
+            if arr.dtype.kind == "f":
+                arr = arr.astype(dtypes.get_default_dtype().np, copy=False)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64, copy=False)
+    if arr.dtype not in _BY_NUMPY:
+        raise TypeError(f"cannot make a tensor of dtype {arr.dtype}; supported: "
+                        f"{', '.join(d.name for d in _BY_NUMPY.values())}")
+    return arr
+
+
+def _lift(value: Any, like: Tensor) -> Tensor:
+    """``value`` as a constant Tensor. A Python number takes ``like``'s dtype when that loses
+    nothing (float into a float tensor, int into an int tensor), as torch does; otherwise it
+    keeps its own kind (so int tensor + 0.5 promotes to float)."""
+    if isinstance(value, Tensor):
+        return value
+    kind = like.data.dtype.kind
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return _leaf(np.array(value, like.data.dtype))
+    if isinstance(value, (int, np.integer)):
+        return _leaf(np.array(value, like.data.dtype if kind in "iuf" else np.int64))
+    if isinstance(value, (float, np.floating)):
+        return _leaf(np.array(value, like.data.dtype if kind == "f"
+                              else dtypes.get_default_dtype().np))
+    return _leaf(_as_array(value, None, copy=False))
+
+
+def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
+    """Apply a binary op: promote dtypes, broadcast (an explicit Expand for any operand that
+    needs a gradient), then run it. Equal shapes and dtypes take the fast path."""
+    if not isinstance(b, Tensor):
+        b = _lift(b, a)
+    ad, bd = a.data, b.data
+    if ad.dtype != bd.dtype:
+        target = dtypes.promote(ad.dtype, bd.dtype)
+        a, b = a.to(target), b.to(target)
+    if ad.shape != bd.shape:
+        try:
+            shape = np.broadcast_shapes(ad.shape, bd.shape)
+        except ValueError:
+            raise ValueError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} cannot "
+                             "be broadcast together") from None
+        if grad_mode.enabled:
+            if a.requires_grad and ad.shape != shape:
+                a = _apply(ops.Expand, a, shape=shape)
+            if b.requires_grad and bd.shape != shape:
+                b = _apply(ops.Expand, b, shape=shape)
+    return _apply(cls, a, b)
+
+
+def _float_pair(a: Tensor, b: Any) -> tuple:
+    """Operands of true division: integers divide as floats (torch)."""
+    if not isinstance(b, Tensor):
+        b = _lift(b, a)
+    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+        f = dtypes.get_default_dtype()
+        return a.to(f), b.to(f)
+    return a, b
+
+
+def _compare(a: Tensor, b: Any, op: str) -> Tensor:
+    b = _lift(b, a)
+    ad, bd = a.data, b.data
+    if ad.dtype != bd.dtype:
+        target = dtypes.promote(ad.dtype, bd.dtype)
+        ad, bd = ad.astype(target, copy=False), bd.astype(target, copy=False)
+    try:
+        np.broadcast_shapes(ad.shape, bd.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {ad.shape} and {bd.shape} cannot be broadcast "
+                         "together") from None
+    return _leaf(backends.active.compare(ad, bd, op))
+
+
+def _floating(x: Tensor, name: str) -> Tensor:
+    """x, converted to the default float dtype when it holds integers (torch promotes)."""
+    if x.data.dtype.kind == "f":
+        return x
+    return x.to(dtypes.get_default_dtype())
+
+
+def _check_inplace(t: Tensor, name: str) -> None:
+    if grad_mode.enabled and (t.requires_grad or t._ctx is not None):
+        raise RuntimeError(f"{name}: in-place change of a tensor that requires grad would make "
+                           "its gradients wrong; do it under `with mg.no_grad():` or on "
+                           ".detach()")
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b with torch's rules: 1-D operands are promoted to matrices and the added dim
+    removed afterwards; batch dims (all but the last two) broadcast."""
+    if not isinstance(a, Tensor):
+        a = _lift(a, b)
+    if not isinstance(b, Tensor):
+        b = _lift(b, a)
+    sa, sb = a.data.shape, b.data.shape
+    if a.data.dtype != b.data.dtype:
+        raise TypeError(f"matmul: dtypes differ: {a.dtype.name} @ {b.dtype.name}; "
+                        "convert one with .to(dtype)")
+    if len(sa) == 2 and len(sb) == 2:  # the common case
+        if sa[1] != sb[0]:
+            raise ValueError(f"matmul: {sa} @ {sb}: inner dims {sa[1]} != {sb[0]}")
+        return _apply(ops.MatMul, a, b)
+    if not sa or not sb:
+        raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {sa} and {sb}")
+    ka = sa[-1]
+    kb = sb[0] if len(sb) == 1 else sb[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: {sa} @ {sb}: inner dims {ka} != {kb}")
+    if len(sa) == 1 and len(sb) == 1:
+        return matmul(a.reshape(1, ka), b.reshape(ka, 1)).reshape(())
+    if len(sa) == 1:
+        return matmul(a.reshape(1, ka), b).squeeze(-2)
+    if len(sb) == 1:
+        return matmul(a, b.reshape(kb, 1)).squeeze(-1)
+    try:
+        batch = np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: {sa} @ {sb}: batch dims {sa[:-2]} and {sb[:-2]} cannot be "
+                         "broadcast together") from None
+    if grad_mode.enabled:
+        if a.requires_grad and sa[:-2] != batch:
+            a = a.expand(batch + sa[-2:])
+        if b.requires_grad and sb[:-2] != batch:
+            b = b.expand(batch + sb[-2:])
+    return _apply(ops.MatMul, a, b)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max; the gradient goes to the larger, half each on ties (torch)."""
+    return _binary(ops.Maximum, *_tensor_first(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return _binary(ops.Minimum, *_tensor_first(a, b))
+
+
+def _tensor_first(a: Any, b: Any) -> tuple:
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError("expected at least one Tensor argument")
+        a = _lift(a, b)
+    return a, b
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's names
+    """``input`` where ``condition`` else ``other``, broadcasting all three."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    a, b = _tensor_first(input, other)
+    b = _lift(b, a)
+    if a.data.dtype != b.data.dtype:
+        target = dtypes.promote(a.data.dtype, b.data.dtype)
+        a, b = a.to(target), b.to(target)
+    try:
+        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be "
+                         "broadcast together") from None
+    if grad_mode.enabled:
+        a = a.expand(shape) if a.requires_grad else a
+        b = b.expand(shape) if b.requires_grad else b
+    return _apply(ops.Where, a, b, cond=np.broadcast_to(cond, shape))
+
+
+# ---- argument normalization (pure bookkeeping) -----------------------------------------------
+def _dim(d: Any, ndim: int, name: str) -> int:
+    """One dim index, negative allowed, checked against ndim (0-d tensors accept 0 and -1)."""
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{name}: dim must be an int, got {type(d).__name__}")
+    n = max(ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(f"{name}: dim {d} is out of range for a tensor with {ndim} dims "
+                         f"(expected {-n} <= dim < {n})")
+    return int(d) % n if ndim else 0
+
+
+def _axes(dim: Any, ndim: int, name: str) -> tuple | None:
+    """None (all dims) or a sorted tuple of non-negative dims."""
+    if dim is None:
+        return None
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = tuple(sorted({_dim(d, ndim, name) for d in dims}))
+    if len(axes) != len(dims):
+        raise ValueError(f"{name}: dim {dim} repeats a dim")
+    return axes if ndim else ()
+
+
+def _count(shape: tuple, axes: tuple | None) -> int:
+    n = 1
+    for i, s in enumerate(shape):
+        if axes is None or i in axes:
+            n *= s
+    return n
+
+
+def _drop(shape: tuple, axes: tuple | None) -> tuple:
+    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _nonempty(shape: tuple, axes: tuple | None, name: str) -> None:
+    for i, n in enumerate(shape):
+        if n == 0 and (axes is None or i in axes):
+            raise IndexError(f"{name}: cannot reduce over dim {i} of size 0 (shape {shape}); "
+                             "the result would have no identity")
+
+
+def _shape_args(args: tuple, name: str) -> tuple:
+    """(2, 3) from f(2, 3), f((2, 3)) or f([2, 3]); checks every entry is an int."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    for n in args:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{name}: sizes must be ints, got {args}")
+    return tuple(int(n) for n in args)
+
+
+def _reshape_target(old: tuple, new: tuple, name: str) -> tuple:
+    """``new`` with one -1 resolved, checked to hold as many elements as ``old``."""
+    total = _count(old, None)
+    if new.count(-1) > 1 or any(n < -1 for n in new):
+        raise ValueError(f"{name}: invalid shape {new}")
+    if -1 in new:
+        rest = _count(tuple(n for n in new if n != -1), None)
+        if rest == 0 or total % rest:
+            raise ValueError(f"{name}: cannot reshape a tensor of shape {old} ({total} "
+                             f"elements) into {new}")
+        new = tuple(total // rest if n == -1 else n for n in new)
+    if _count(new, None) != total:
+        raise ValueError(f"{name}: cannot reshape a tensor of shape {old} ({total} elements) "
+                         f"into {new}")
+    return new
+
+
+def _index(index: Any) -> Any:
+    """A NumPy index: Tensors and lists become integer/bool arrays; floats are rejected."""
+    if isinstance(index, tuple):
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _index_item(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        i = i.data
+    elif isinstance(i, list):
+        i = np.asarray(i)
+        if i.size == 0:
+            i = i.astype(np.int64)
+    if isinstance(i, np.ndarray):
+        if i.dtype.kind not in "iub":
+            raise IndexError(f"tensors used as indices must be integer or bool, got {i.dtype}")
+        return i
+    if isinstance(i, (float, np.floating)):
+        raise IndexError(f"index {i!r} is a float; indices must be integers")
+    return i
+
+
+def _show_index(index: Any) -> str:
+    items = index if isinstance(index, tuple) else (index,)
+    parts = [f"array{tuple(i.shape)}" if isinstance(i, np.ndarray) else repr(i) for i in items]
+    return "[" + ", ".join(parts) + "]"
+
+
+def _format(data: np.ndarray) -> str:
+    """Values as torch prints them: 4 decimals, '1.' for whole floats, scientific when the
+    magnitudes span too much."""
+    opts: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
+    if data.dtype.kind == "f" and data.size:
+        finite = np.abs(data[np.isfinite(data)]).astype(np.float64)
+        nz = finite[finite > 0]
+        if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
+            opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v)
+                                 else str(v)}
+        elif nz.size and (nz.max() >= 1e8 or nz.min() < 1e-4 or nz.max() / nz.min() > 1e3):
+            opts["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
+        else:
+            opts["formatter"] = {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v)
+                                 else str(v)}
+    return np.array2string(data, **opts)
