@@ -1,0 +1,67 @@
+"""Gradient utilities (``mg.nn.utils``): clipping and flattening, in place, vectorised."""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def _params(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Scale all gradients together so their joint ``norm_type``-norm is at most ``max_norm``.
+
+    Returns the total norm before clipping (a 0-d Tensor), as PyTorch does. Gradients are
+    multiplied in place by min(1, max_norm / (norm + 1e-6))."""
+    grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
+    norm_type = float(norm_type)
+    if not grads:
+        return Tensor(np.array(0.0, np.float32))
+    if math.isinf(norm_type):
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        total = sum(float(np.sum(np.abs(g, dtype=np.float64) ** norm_type)) for g in grads) \
+            ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
+                           f"gradients is non-finite ({total}); set error_if_nonfinite=False "
+                           "to clip anyway")
+    coef = float(max_norm) / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= g.dtype.type(coef)
+    return Tensor(np.array(total, dtype=grads[0].dtype))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    for p in _params(parameters):
+        if p.grad is not None:
+            g = p.grad.data
+            np.clip(g, -clip_value, clip_value, out=g)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one (detached) vector."""
+    return Tensor(np.concatenate([p.data.reshape(-1) for p in parameters]))
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy slices of ``vec`` back into ``parameters``, in place."""
+    flat = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    params = list(parameters)
+    total = sum(int(np.prod(p.shape)) for p in params)
+    if flat.ndim != 1 or flat.shape[0] != total:
+        raise ValueError(f"vector_to_parameters: expected a vector of {total} values, got shape "
+                         f"{tuple(flat.shape)}")
+    offset = 0
+    for p in params:
+        n = int(np.prod(p.shape))
+        p.data[...] = flat[offset:offset + n].reshape(p.shape)
+        offset += n

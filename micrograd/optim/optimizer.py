@@ -1,0 +1,144 @@
+"""``Optimizer``: param groups, per-parameter state, zero_grad, state_dict (PyTorch's layout).
+
+Subclasses implement ``_update(p, g, state, group)`` on raw arrays: ``p`` is the parameter's
+storage (updated in place), ``g`` its gradient. Every update is a handful of whole-array NumPy
+operations written with ``out=``/in-place operators, never a Python loop over elements.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Base class. ``params`` is an iterable of Tensors or of dicts (param groups) with a
+    ``"params"`` list and per-group overrides of the defaults (``{"params": ..., "lr": 0.1}``)."""
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or "
+                            "dicts, got a single Tensor (wrap it in a list)")
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Tensor, dict[str, Any]] = {}  # keyed by the param itself, as PyTorch
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{type(self).__name__}: a param group is a dict with a 'params' key")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, but param "
+                                f"{i} is a {type(p).__name__}")
+            if not p.dtype.is_floating_point:
+                raise TypeError(f"{type(self).__name__}: param {i} has dtype {p.dtype}; only "
+                                "floating-point tensors can be optimized")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one "
+                             "parameter group")
+        full = {**self.defaults, **group, "params": params}
+        self._check_group(full)
+        self.param_groups.append(full)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Validate hyper-parameters (subclasses extend)."""
+        if group.get("lr", 0) < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']!r}")
+        if group.get("weight_decay", 0) < 0:
+            raise ValueError(f"{type(self).__name__}: invalid weight_decay "
+                             f"{group['weight_decay']!r}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset gradients: to None (the default, as in PyTorch 2) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(p.data, p.grad.data, state, group)
+        return loss
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    # state -----------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``: params
+        are numbered in group order, as in PyTorch; arrays in the state are copies."""
+        index: dict[Tensor, int] = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                index.setdefault(p, len(index))
+                ids.append(index[p])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {index[p]: {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                              for k, v in s.items()}
+                 for p, s in self.state.items() if p in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and state saved by ``state_dict`` (e.g. via mg.load)."""
+        groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
+        if groups is None or "state" not in state_dict:
+            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups'")
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"load_state_dict: the saved state has {len(groups)} param groups, "
+                             f"this optimizer {len(self.param_groups)}")
+        by_index: dict[int, Tensor] = {}
+        for saved, group in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"load_state_dict: a saved param group has "
+                                 f"{len(saved['params'])} params, this one "
+                                 f"{len(group['params'])}")
+            by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
+        self.state = {}
+        for key, saved_state in state_dict["state"].items():
+            p = by_index.get(int(key))
+            if p is None:
+                raise ValueError(f"load_state_dict: state for unknown param index {key}")
+            restored = {}
+            for k, v in saved_state.items():
+                array = v.data if isinstance(v, Tensor) else v
+                if isinstance(array, np.ndarray) and array.ndim and array.shape != p.shape:
+                    raise ValueError(f"load_state_dict: state {k!r} of param {key} has shape "
+                                     f"{array.shape}, the param {tuple(p.shape)}")
+                if isinstance(array, np.ndarray):
+                    dtype = p.data.dtype if array.ndim else array.dtype
+                    array = np.array(array, dtype=dtype)  # a private, writable copy
+                restored[k] = array
+            self.state[p] = restored
+        for saved, group in zip(groups, self.param_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
