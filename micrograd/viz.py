@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .explain import node_names, num
+from .explain import array_text, node_names, num
 from .graph import toposort
 
 _RENDER_HINT = ("rendering DOT needs the optional 'graphviz' package and Graphviz's 'dot' program "
@@ -127,11 +127,11 @@ def _describe(node: Any) -> list[str]:
     return [f"shape {tuple(data.shape)} {data.dtype}", f"data {_few(data)}", grad_text]
 
 
-def _few(array: Any, k: int = 4) -> str:
-    """Up to ``k`` numbers of an array, flattened, with an ellipsis when there are more."""
-    flat = array.reshape(-1)
-    shown = ", ".join(num(x) for x in flat[:k])
-    return f"[{shown}{', ...' if flat.size > k else ''}]"
+def _few(array: Any, k: int = 6) -> str:
+    """A small array in full (nested lists); a bigger one as its first numbers and an ellipsis."""
+    if array.size <= k:
+        return array_text(array)
+    return "[" + ", ".join(num(x) for x in array.reshape(-1)[:4]) + ", ...]"
 
 
 def _escape(text: str) -> str:
@@ -244,7 +244,7 @@ def _predictor(model: Any) -> Callable[[Any], Any]:
             return scores.argmax(axis=1)
         return (scores.reshape(-1) > 0).astype(np.int64)
 
-    from .nn import Module as ScalarModule
+    from .nn.scalar import Module as ScalarModule
     if isinstance(model, ScalarModule):          # Values: one point at a time
         def scalar(grid: Any) -> Any:
             outs = [model([float(a), float(b)]) for a, b in grid]

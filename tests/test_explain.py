@@ -151,3 +151,90 @@ def test_trace_is_lazy_and_rejects_non_graphs():
 def test_number_format():
     assert [num(1), num(-2.5), num(1 / 3), num(1e-9), num(0.0), num(1e20)] == \
         ["1.0", "-2.5", "0.333333", "1e-09", "0.0", "1e+20"]
+
+
+# ---- Tensors -------------------------------------------------------------------------------------
+def tensor_module():
+    return pytest.importorskip("micrograd.tensor", reason="the Tensor engine is not available")
+
+
+# y = sum(x * w + x) with x = [1, -2], w = [3, 0.5]: x*w = [3, -1], + x = [4, -3], y = 1.
+# dy/dx = w + 1 = [4, 1.5] (1 from "+ x", then w from "x * w"), dy/dw = x = [1, -2].
+EXPECTED_TENSOR = """\
+backward pass from y = 1.0 through 5 nodes (chain rule: input.grad += what each op's backward \
+returns for the upstream grad g)
+y.grad = 1.0 (dy/dy)
+[1] y = Sum(v3) = 1.0 | out = sum of x over axes    dx = g broadcast back to x's shape (x = v3) \
+| upstream g = y.grad = 1.0
+    v3: dx = g broadcast back to x's shape = [1.0, 1.0] | v3.grad 0 -> [1.0, 1.0]
+[2] v3 = Add(v2, x) = [4.0, -3.0] | out = a + b    da = g    db = g (a = v2, b = x) \
+| upstream g = v3.grad = [1.0, 1.0]
+    v2: da = g = [1.0, 1.0] | v2.grad 0 -> [1.0, 1.0]
+    x: db = g = [1.0, 1.0] | x.grad 0 -> [1.0, 1.0]
+[3] v2 = Mul(x, w) = [3.0, -1.0] | out = a * b    da = g * b    db = g * a (a = x, b = w) \
+| upstream g = v2.grad = [1.0, 1.0]
+    x: da = g * b = [3.0, 0.5] | x.grad [1.0, 1.0] -> [4.0, 1.5]
+    w: db = g * a = [1.0, -2.0] | w.grad 0 -> [1.0, -2.0]
+leaves: x.grad = [4.0, 1.5], w.grad = [1.0, -2.0]
+"""
+
+
+def test_explain_tensor_graph_exactly():
+    Tensor = tensor_module().Tensor
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    w = Tensor([3.0, 0.5], requires_grad=True)
+    y = (x * w + x).sum()
+    assert explained(y, names={"x": x, "w": w, "y": y}) == EXPECTED_TENSOR
+    assert x.grad.tolist() == [4.0, 1.5] and w.grad.tolist() == [1.0, -2.0]
+
+
+def test_explain_tensor_matches_backward_on_a_small_network():
+    import numpy as np
+    mg = pytest.importorskip("micrograd", reason="micrograd")
+    Tensor = tensor_module().Tensor
+
+    def run(backward):
+        rng = np.random.default_rng(0)
+        x = Tensor(rng.normal(size=(4, 3)), dtype="float64")
+        w1 = Tensor(rng.normal(size=(3, 5)), dtype="float64", requires_grad=True)
+        b1 = Tensor(rng.normal(size=(5,)), dtype="float64", requires_grad=True)
+        w2 = Tensor(rng.normal(size=(5, 2)), dtype="float64", requires_grad=True)
+        h = (x @ w1 + b1).tanh()
+        out = (h @ w2).sigmoid() * h.sum(dim=1, keepdim=True)     # h used twice
+        loss = (out - 0.5).abs().mean() + (w1 * w1).sum() * 0.01   # w1 used twice
+        backward(loss)
+        return [p.grad.numpy() for p in (w1, b1, w2)]
+
+    expected = run(lambda loss: loss.backward())
+    got = run(lambda loss: explain(loss, file=io.StringIO()))
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(g, e)
+    assert mg is not None
+
+
+def test_explain_tensor_frees_the_graph_like_backward_unless_retained():
+    Tensor = tensor_module().Tensor
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    explain(y, file=io.StringIO(), retain_graph=True)
+    y.backward()                                  # the graph is still there
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(RuntimeError, match="second time|freed"):
+        y.backward()
+
+
+def test_explain_tensor_errors():
+    Tensor = tensor_module().Tensor
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        list(trace(Tensor([1.0])))
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"one element.*\(2,\)"):
+        list(trace(x * 2))
+
+
+def test_large_tensors_are_summarised():
+    import numpy as np
+    from micrograd.explain import array_text
+    assert array_text(np.arange(20.0)) == "shape (20,) [0.0, 1.0, 2.0, 3.0, ...]"
+    assert array_text(np.array([[1, 2], [3, 4]])) == "[[1.0, 2.0], [3.0, 4.0]]"
+    assert array_text(np.float32(0.5)) == "0.5"

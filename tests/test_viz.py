@@ -193,3 +193,31 @@ def test_plot_decision_boundary_validates_inputs():
     with pytest.raises(ValueError, match="returned 1 predictions"):
         plot_decision_boundary(lambda g: np.zeros(1), np.zeros((3, 2)), np.zeros(3), None,
                                resolution=2)
+
+
+def test_dot_text_of_a_tensor_graph():
+    Tensor = pytest.importorskip("micrograd.tensor", reason="the Tensor engine").Tensor
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    w = Tensor([3.0, 0.5], requires_grad=True)
+    y = (x * w + x).sum()
+    y.backward()
+    src = draw_dot(y, names={"x": x, "w": w, "y": y}).source
+    # leaves keep .grad (dy/dx = w + 1, dy/dw = x); intermediate tensors do not, as in PyTorch
+    assert boxes(src) == {
+        "n0": "x | shape (2,) float32 | data [1.0, -2.0] | grad [4.0, 1.5]",
+        "n1": "w | shape (2,) float32 | data [3.0, 0.5] | grad [1.0, -2.0]",
+        "n2": "v2 | shape (2,) float32 | data [3.0, -1.0] | grad None",
+        "n3": "v3 | shape (2,) float32 | data [4.0, -3.0] | grad None",
+        "n4": "y | shape () float32 | data 1.0 | grad None",
+    }
+    assert ops(src) == {"n2_op": "Mul", "n3_op": "Add", "n4_op": "Sum"}
+    assert sorted(edges(src)) == sorted([("n0", "n2_op"), ("n1", "n2_op"), ("n2_op", "n2"),
+                                         ("n2", "n3_op"), ("n0", "n3_op"), ("n3_op", "n3"),
+                                         ("n3", "n4_op"), ("n4_op", "n4")])
+
+
+def test_big_tensors_show_their_first_numbers():
+    Tensor = pytest.importorskip("micrograd.tensor", reason="the Tensor engine").Tensor
+    a = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    src = draw_dot(a * 2).source
+    assert "{ v0 | shape (3, 4) float64 | data [0.0, 1.0, 2.0, 3.0, ...] | grad None }" in src
