@@ -24,8 +24,10 @@ ROOT = CSRC.parent
 HEADER = CSRC / "micrograd.h"
 # setuptools wants source paths relative to the project root (setup.py's directory).
 SOURCES = sorted(f"csrc/{p.name}" for p in CSRC.glob("*.c"))
-if __name__ == "__main__":
-    os.chdir(ROOT)  # so the relative paths above resolve, and the module lands in micrograd/
+INCLUDE = "csrc"
+if __name__ == "__main__":  # the in-place build compiles in a temporary directory
+    SOURCES = [str(ROOT / src) for src in SOURCES]
+    INCLUDE = str(CSRC)
 
 
 def cdef_text(header: Path = HEADER) -> str:
@@ -76,10 +78,26 @@ ffibuilder.set_source(
     "micrograd._C",
     '#include "micrograd.h"',
     sources=SOURCES,
-    include_dirs=["csrc"],
+    include_dirs=[INCLUDE],
     extra_compile_args=_compile_args,
     extra_link_args=_link_args,
 )
 
+
+def build_in_place() -> Path:
+    """Compile in a temporary directory and install the module as the only micrograd/_C*.so
+    (a stale module under another suffix, e.g. an older _C.abi3.so from pip, would shadow or be
+    shadowed by the new one depending on the interpreter's suffix order)."""
+    import shutil
+    with tempfile.TemporaryDirectory() as tmp:
+        built = Path(ffibuilder.compile(tmpdir=tmp, verbose=False))
+        target = ROOT / "micrograd" / built.name
+        for old in (ROOT / "micrograd").glob("_C.*.so"):
+            old.unlink()
+        shutil.copyfile(built, target.with_suffix(".tmp"))
+        os.replace(target.with_suffix(".tmp"), target)  # atomic for concurrent importers
+    return target
+
+
 if __name__ == "__main__":
-    ffibuilder.compile(verbose=False)  # builds micrograd/_C.*.so in place
+    print(build_in_place())
