@@ -352,7 +352,7 @@ class _BaseMLP(BaseEstimator):
         first = not (hasattr(self, "_model") and (self.warm_start or incremental))
         X = self._check_X(X, reset=first)
         y = self._check_y_common(y, len(X))
-        T = self._encode_targets(y, first, classes)
+        T, n_outputs = self._encode_targets(y, first, classes)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float64)
             if sample_weight.shape != (len(X),):
@@ -362,10 +362,10 @@ class _BaseMLP(BaseEstimator):
                 raise ValueError("Negative values in data passed to `sample_weight`")
         rng = self._rng() if first or not hasattr(self, "_fit_rng") else self._fit_rng
         if first:
-            self._build([X.shape[1], *hidden, T.shape[1]], rng)
-        elif self.n_outputs_ != T.shape[1]:
+            self._build([X.shape[1], *hidden, n_outputs], rng)
+        elif self.n_outputs_ != n_outputs:
             raise ValueError(f"warm_start/partial_fit: the network has {self.n_outputs_} "
-                             f"outputs but y needs {T.shape[1]}; refit from scratch")
+                             f"outputs but y needs {n_outputs}; refit from scratch")
         self._fit_rng = rng
         if self._optimizer is None or not incremental:
             self._make_optimizer()
@@ -377,7 +377,7 @@ class _BaseMLP(BaseEstimator):
                rng: np.random.Generator, incremental: bool) -> None:
         X_val = T_val = None
         if self.early_stopping:
-            stratify = T.argmax(1) if self._is_classifier and self._stratify else None
+            stratify = T if self._is_classifier and T.ndim == 1 else None
             parts = train_test_split(X, T, *(() if sw is None else (sw,)),
                                      test_size=self.validation_fraction, stratify=stratify,
                                      random_state=rng)
@@ -395,9 +395,10 @@ class _BaseMLP(BaseEstimator):
                               "going to be clipped", stacklevel=3)
             bs = int(np.clip(self.batch_size, 1, n))
         X32 = np.ascontiguousarray(X, dtype=np.float32)
-        T32 = np.ascontiguousarray(T, dtype=self._target_dtype)
+        T32 = np.ascontiguousarray(T)
         sw32 = None if sw is None else sw.astype(np.float32)
         opt, model, weights = self._optimizer, self._model, [m.weight for m in self._linears]
+        params = list(model.parameters())
         wgroup, alpha = opt.param_groups[0], float(self.alpha)
         lossfn = self._batch_loss
         self._epoch_seconds = []
@@ -422,7 +423,7 @@ class _BaseMLP(BaseEstimator):
                     penalty = 0.5 * alpha * sum(float(np.dot(w.data.ravel(), w.data.ravel()))
                                                 for w in weights) / denom
                 wgroup["weight_decay"] = alpha / denom  # d(penalty)/dW = alpha * W / denom
-                for p in model.parameters():
+                for p in params:
                     p.grad = None
                 loss.backward()
                 opt.step()
@@ -511,7 +512,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     sortable values (ints, strings)."""
 
     _is_classifier = True
-    _target_dtype = np.float32
 
     def _encode_targets(self, y: np.ndarray, first: bool, classes) -> np.ndarray:
         if y.ndim == 2:  # multi-label indicator matrix
@@ -523,8 +523,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self.out_activation_, self._multilabel = "logistic", True
             elif not self._multilabel or y.shape[1] != len(self.classes_):
                 raise ValueError("y has a different label layout than in the first fit")
-            self._stratify = False
-            return y.astype(np.float32)
+            return y.astype(np.float32), y.shape[1]
         if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
             raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
                              "classifier, which expects discrete classes on a regression "
@@ -547,21 +546,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             raise ValueError(f"y contains labels not seen in the first fit or given in "
                              f"classes: {unknown.tolist()}")
         index = np.searchsorted(self.classes_, y)
-        self._stratify = True
-        if len(self.classes_) == 2:
-            return (index == 1).astype(np.float32)[:, None]
-        onehot = np.zeros((len(y), len(self.classes_)), np.float32)
-        onehot[np.arange(len(y)), index] = 1.0
-        return onehot
+        if len(self.classes_) == 2:  # one logistic unit: P(classes_[1])
+            return index.astype(np.float32), 1
+        return index.astype(np.int64), len(self.classes_)
 
     def _batch_loss(self, out, target: np.ndarray, weight, denom: float):
         """Cross-entropy, summed over labels and averaged over the (weighted) samples."""
-        if self.out_activation_ == "softmax":
-            idx = target.argmax(1)
+        if self.out_activation_ == "softmax":  # target: (B,) class indices
             if weight is None:
-                return F.cross_entropy(out, from_numpy(idx))
-            per = F.cross_entropy(out, from_numpy(idx), reduction="none")
+                return F.cross_entropy(out, from_numpy(target))
+            per = F.cross_entropy(out, from_numpy(target), reduction="none")
             return (per * from_numpy(weight)).sum() / denom
+        if target.ndim == 1:  # binary: (B,) in {0, 1} for the single logistic unit
+            target = target[:, None]
         per = F.binary_cross_entropy_with_logits(out, from_numpy(target), reduction="none")
         if weight is not None:
             per = per * from_numpy(weight[:, None])
@@ -569,8 +566,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def _validation_score(self, X, T) -> float:
         pred = self._predict_index(X)
-        truth = T if self._multilabel else T.argmax(1) if T.shape[1] > 1 else T[:, 0]
-        hit = np.all(pred == truth, axis=1) if self._multilabel else pred == truth
+        hit = np.all(pred == T, axis=1) if self._multilabel else pred == T
         return float(np.mean(hit))
 
     def _predict_index(self, X: np.ndarray) -> np.ndarray:
@@ -627,8 +623,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor: identity output, loss = mean squared error / 2 (as
     scikit-learn); one or several targets."""
 
-    _target_dtype = np.float32
-
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
                  solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
@@ -658,7 +652,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if first:
             self.out_activation_ = "identity"
             self._single_output = y.ndim == 1
-        return (y[:, None] if y.ndim == 1 else y).astype(np.float32)
+        return (y[:, None] if y.ndim == 1 else y).astype(np.float32), (y.shape[1:] or (1,))[0]
 
     def _batch_loss(self, out, target: np.ndarray, weight, denom: float):
         """Squared error / 2, averaged over samples and outputs (scikit-learn's loss)."""
