@@ -15,10 +15,12 @@ from .dtypes import (bool, double, float, float16, float32, float64,  # noqa: A0
 from .random import manual_seed
 from .tensor import Tensor
 from .explain import explain  # the function; the module stays importable as micrograd.explain
+from . import data, nn, optim  # noqa: E402 - after Tensor: they build on it
+from .serialization import load, save
 
 __version__ = "0.1.0"
 __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
            "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
-           "explain", "get_backend", "set_backend", "use_backend", "available_backends"]
+           "explain", "nn", "optim", "data", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends"]
