@@ -244,18 +244,18 @@ def _predictor(model: Any) -> Callable[[Any], Any]:
             return scores.argmax(axis=1)
         return (scores.reshape(-1) > 0).astype(np.int64)
 
-    from .nn.scalar import Module as ScalarModule
-    if isinstance(model, ScalarModule):          # Values: one point at a time
+    from .engine import Value
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    if params and isinstance(params[0], Value):  # a scalar MLP of Values: one point at a time
         def scalar(grid: Any) -> Any:
             outs = [model([float(a), float(b)]) for a, b in grid]
             return to_labels([[o.data] if not isinstance(o, Sequence) else [v.data for v in o]
                               for o in outs])
         return scalar
-    if hasattr(model, "parameters"):             # a tensor nn.Module
+    if params:                                   # a tensor nn.Module
         def tensor(grid: Any) -> Any:
             import micrograd as mg
-            dtype = next(iter(model.parameters())).data.dtype
             with mg.no_grad():
-                return to_labels(model(mg.Tensor(grid.astype(dtype))))
+                return to_labels(model(mg.Tensor(grid.astype(params[0].data.dtype))))
         return tensor
     return lambda grid: to_labels(model(grid))
