@@ -179,14 +179,19 @@ class BatchNorm1d(Module):
     uses the running estimates."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
+                 affine: bool = True, track_running_stats: bool = True, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features = _check_positive_int("BatchNorm1d", "num_features", num_features)
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = bool(bias)
         if affine:
             self.weight = Parameter(np.ones(num_features, np.float32))
-            self.bias = Parameter(np.zeros(num_features, np.float32))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, np.float32))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -220,8 +225,10 @@ class BatchNorm1d(Module):
             mean = self.running_mean.reshape(shape)
             var = self.running_var.reshape(shape)
         out = (x - mean) / (var + self.eps).sqrt()
-        if self.affine:
-            out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
+        if self.weight is not None:
+            out = out * self.weight.reshape(shape)
+        if self.bias is not None:
+            out = out + self.bias.reshape(shape)
         return out
 
     def _update_running(self, mean: Tensor, var: Tensor, count: int) -> None:
@@ -239,7 +246,8 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class LayerNorm(Module):
@@ -253,6 +261,7 @@ class LayerNorm(Module):
             else tuple(normalized_shape)
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.use_bias = bool(bias)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, np.float32))
             if bias:
@@ -268,7 +277,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
 
 
 class Sequential(Module):
