@@ -109,7 +109,7 @@ def _trace_value(root: Any, names: Mapping[str, Any] | None) -> Iterator[str]:
     name = node_names(order, names)
     r = name[id(root)]
     yield (f"backward pass from {r} = {num(root.data)} through {len(order)} nodes "
-           f"(chain rule: input.grad += local derivative * upstream grad)")
+           f"(chain rule: input.grad += local * upstream)")
     root.grad = 1
     yield f"{r}.grad = 1.0 (d{r}/d{r})"
     step = 0
@@ -137,7 +137,7 @@ def _trace_value(root: Any, names: Mapping[str, Any] | None) -> Iterator[str]:
 # ---- Tensors ---------------------------------------------------------------------------------
 def array_text(a: Any, limit: int = 16) -> str:
     """A small array as nested lists of ``num``; a large one as its shape and first numbers."""
-    import numpy as np                  # tensors hold NumPy arrays: numpy is already loaded
+    import numpy as np  # tensors hold NumPy arrays: numpy is already loaded
     a = np.asarray(a)
     if a.ndim == 0:
         return num(a)
@@ -168,6 +168,7 @@ def re_split(text: str) -> list[str]:
 def _trace_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bool) -> Iterator[str]:
     """``Tensor.backward`` (micrograd/tensor.py) step by step: same order, same arithmetic."""
     import numpy as np
+
     from . import backends
     if not root.requires_grad:
         raise RuntimeError("explain: this tensor does not require grad (no graph to explain)")

@@ -117,7 +117,7 @@ def _describe(node: Any) -> list[str]:
     """The fields of a node's box: data and grad (Value), or shape/dtype, data and grad (Tensor)."""
     if hasattr(node, "_local_grads"):
         return [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
-    import numpy as np                    # tensors hold NumPy arrays: numpy is already loaded
+    import numpy as np  # tensors hold NumPy arrays: numpy is already loaded
     data = np.asarray(node.data)
     grad = node.grad
     if grad is None:

@@ -22,7 +22,7 @@ def explained(root, names=None) -> str:
 # dL/ds = f = -2, dL/df = s = 4, dL/de = dL/dc = dL/ds * 1 = -2,
 # dL/da = b * dL/de = -3 * -2 = 6, dL/db = a * dL/de = 2 * -2 = -4.
 EXPECTED_L = """\
-backward pass from L = -8.0 through 7 nodes (chain rule: input.grad += local derivative * upstream grad)
+backward pass from L = -8.0 through 7 nodes (chain rule: input.grad += local * upstream)
 L.grad = 1.0 (dL/dL)
 [1] L = s * f = -8.0 | upstream L.grad = 1.0
     s: local d(s * f)/ds = f = -2.0 | contribution -2.0 * 1.0 = -2.0 | s.grad 0.0 -> -2.0
@@ -54,7 +54,7 @@ def test_explain_prints_every_chain_rule_step_exactly():
 # y = x*x + x at x = 3: dy/dx = 2x + 1 = 7, reached as 1 (from "+ x") then 3 and 3 (from x*x).
 # The unnamed product is the node at topological index 1, so it is called v1.
 EXPECTED_REUSE = """\
-backward pass from y = 12.0 through 3 nodes (chain rule: input.grad += local derivative * upstream grad)
+backward pass from y = 12.0 through 3 nodes (chain rule: input.grad += local * upstream)
 y.grad = 1.0 (dy/dy)
 [1] y = v1 + x = 12.0 | upstream y.grad = 1.0
     v1: local d(v1 + x)/dv1 = 1.0 | contribution 1.0 * 1.0 = 1.0 | v1.grad 0.0 -> 1.0
@@ -76,7 +76,7 @@ def test_a_value_used_twice_shows_both_contributions_and_unnamed_nodes_get_indic
 def test_names_from_locals_ignore_everything_that_is_not_in_the_graph():
     x = Value(3.0)
     y = x * x + x
-    unrelated = Value(1.0)     # noqa: F841 (in locals() on purpose)
+    unrelated = Value(1.0)     # in locals() on purpose
     assert explained(y, names=locals()) == EXPECTED_REUSE
 
 
@@ -234,6 +234,7 @@ def test_explain_tensor_errors():
 
 def test_large_tensors_are_summarised():
     import numpy as np
+
     from micrograd.explain import array_text
     assert array_text(np.arange(20.0)) == "shape (20,) [0.0, 1.0, 2.0, 3.0, ...]"
     assert array_text(np.array([[1, 2], [3, 4]])) == "[[1.0, 2.0], [3.0, 4.0]]"

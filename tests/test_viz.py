@@ -1,4 +1,4 @@
-"""micrograd.viz: DOT text of fixed graphs (no dependency), rendering and plots (optional extras)."""
+"""micrograd.viz: DOT text of fixed graphs (no dependency), rendering and plots (optional)."""
 from __future__ import annotations
 
 import random
@@ -221,3 +221,19 @@ def test_big_tensors_show_their_first_numbers():
     a = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
     src = draw_dot(a * 2).source
     assert "{ v0 | shape (3, 4) float64 | data [0.0, 1.0, 2.0, 3.0, ...] | grad None }" in src
+
+
+def test_plot_decision_boundary_with_a_tensor_module(tmp_path):
+    needs_matplotlib()
+    mg = pytest.importorskip("micrograd", reason="micrograd")
+    nn = pytest.importorskip("micrograd.nn", reason="the tensor nn package")
+    from micrograd.viz import _predictor
+    model = nn.Linear(2, 2)
+    with mg.no_grad():       # scores (y, x): class 1 wins exactly where x > y
+        model.weight.data[...] = [[0.0, 1.0], [1.0, 0.0]]
+        model.bias.data[...] = 0.0
+    grid = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.1]])
+    assert _predictor(model)(grid).tolist() == [0, 1, 1]
+    X = np.array([[0.0, 1.0], [1.0, 0.0]])
+    plot_decision_boundary(model, X, np.array([0, 1]), tmp_path / "t.png", resolution=3)
+    assert (tmp_path / "t.png").read_bytes().startswith(PNG_MAGIC)
