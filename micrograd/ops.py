@@ -619,10 +619,10 @@ class BCE(Function):
     def forward(self, p, y):
         be = self.be
         self.p, self.y = p, y
-        tiny = _s(p, 3.720075976020836e-44)  # exp(-100): log(max(p, tiny)) = max(log p, -100)
-        one = _s(p, 1)
-        self.logp = be.log(be.maximum(p, tiny))
-        self.log1mp = be.log(be.maximum(be.sub(one, p), tiny))
+        # max(log(max(p, tiny)), -100): the clamp without ever taking log(0)
+        tiny, floor, one = _s(p, np.finfo(p.dtype).smallest_subnormal), _s(p, -100), _s(p, 1)
+        self.logp = be.maximum(be.log(be.maximum(p, tiny)), floor)
+        self.log1mp = be.maximum(be.log(be.maximum(be.sub(one, p), tiny)), floor)
         return be.neg(be.add(be.mul(y, self.logp), be.mul(be.sub(one, y), self.log1mp)))
 
     def backward(self, g):

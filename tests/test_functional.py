@@ -1,0 +1,170 @@
+"""nn.functional: hand-computed values, numerical stability at extreme logits, the fused
+cross-entropy node, and input validation (labels, shapes, dtypes)."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import micrograd as mg
+import micrograd.nn.functional as F
+
+BIG = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [0.0, 0.0, 0.0]])
+
+
+def test_cross_entropy_hand_computed():
+    # two equal logits: loss log 2, gradient (0.5 - 1, 0.5) / N
+    x = mg.tensor([[0.0, 0.0], [0.0, 0.0]], requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([0, 1]))
+    assert math.isclose(loss.item(), math.log(2), rel_tol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[-0.25, 0.25], [0.25, -0.25]], rtol=1e-6)
+
+
+def test_cross_entropy_is_one_fused_node():
+    x = mg.randn(4, 3, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([0, 1, 2, 0]))
+    assert loss.grad_fn.name() == "CrossEntropyBackward"
+    assert len(loss._prev) == 1 and loss._prev[0] is x   # no softmax node in the graph
+
+
+def test_cross_entropy_equals_log_softmax_nll():
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((5, 4)))
+    t = mg.tensor(rng.integers(0, 4, 5))
+    for red in ("mean", "sum", "none"):
+        a = F.cross_entropy(x, t, reduction=red)
+        b = F.nll_loss(x.log_softmax(1), t, reduction=red)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def test_cross_entropy_ignore_everything_is_nan_like_torch():
+    x = mg.randn(2, 3, requires_grad=True)
+    loss = F.cross_entropy(x, mg.tensor([-100, -100]))
+    assert math.isnan(loss.item())
+    assert F.cross_entropy(x, mg.tensor([-100, -100]), reduction="sum").item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_are_stable(dtype, backend):
+    """Logits of +-1e4: finite values, exact limits, no overflow warnings."""
+    x = mg.tensor(BIG.astype(dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sm = x.softmax(1)
+        lsm = x.log_softmax(1)
+        ce = F.cross_entropy(x, mg.tensor([1, 0, 2]), reduction="none")
+        sig, th = x.sigmoid(), x.tanh()
+        bce = F.binary_cross_entropy_with_logits(x, mg.tensor(np.ones_like(BIG, dtype)),
+                                                 reduction="none")
+        lse = x.logsumexp(1)
+        sp, ge = F.softplus(x), F.gelu(x)
+        total = (sm.sum() + lsm.clamp(min=-50).sum() + ce.sum() + sig.sum() + th.sum()
+                 + bce.sum() + lse.sum() + sp.sum() + ge.sum())
+        total.backward()
+    for t in (sm, lsm, ce, sig, th, bce, lse, sp, ge, x.grad):
+        assert np.isfinite(t.detach().numpy()).all()
+    np.testing.assert_allclose(sm.detach().numpy()[0], [1, 0, 0])
+    np.testing.assert_allclose(ce.detach().numpy(), [2e4, 2e4, math.log(3)], rtol=1e-6)
+    np.testing.assert_allclose(sig.detach().numpy()[0], [1, 0, 0.5])
+    np.testing.assert_allclose(bce.detach().numpy()[0], [0, 1e4, math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(lse.detach().numpy(), [1e4, 1e4, math.log(3)], rtol=1e-6)
+
+
+def test_bce_with_logits_gradient_at_zero():
+    """sigmoid(0) - y = 0.5 - y: a formula built from abs/relu would get 0 here."""
+    x = mg.tensor([0.0, 0.0], requires_grad=True)
+    F.binary_cross_entropy_with_logits(x, mg.tensor([0.0, 1.0]), reduction="sum").backward()
+    assert x.grad.tolist() == [0.5, -0.5]
+
+
+def test_bce_values_and_clamp():
+    p = mg.tensor([0.0, 1.0, 0.5])
+    y = mg.tensor([1.0, 1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.binary_cross_entropy(p, y, reduction="none")
+    np.testing.assert_allclose(loss.numpy(), [100.0, 0.0, math.log(2)], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        F.binary_cross_entropy(mg.tensor([1.5]), mg.tensor([1.0]))
+
+
+def test_regression_losses_hand_computed():
+    x, y = mg.tensor([1.0, 2.0, 4.0]), mg.tensor([1.0, 0.0, 1.0])
+    assert F.mse_loss(x, y).item() == pytest.approx((0 + 4 + 9) / 3)
+    assert F.l1_loss(x, y, reduction="sum").item() == pytest.approx(5.0)
+    assert F.huber_loss(x, y, delta=1.0, reduction="none").tolist() == [0.0, 1.5, 2.5]
+    with pytest.warns(UserWarning, match="broadcast"):
+        F.mse_loss(mg.zeros(3, 1), mg.zeros(3))
+    with pytest.raises(ValueError, match="reduction"):
+        F.mse_loss(x, y, reduction="avg")
+
+
+def test_cross_entropy_label_errors():
+    x = mg.randn(3, 4)
+    with pytest.raises(IndexError, match="label 4 is out of range for 4 classes"):
+        F.cross_entropy(x, mg.tensor([0, 4, 1]))
+    with pytest.raises(IndexError, match="label -1 is out of range"):
+        F.cross_entropy(x, mg.tensor([0, -1, 1]))
+    with pytest.raises(ValueError, match=r"needs target shape \(3,\), got \(2,\)"):
+        F.cross_entropy(x, mg.tensor([0, 1]))
+    with pytest.raises(TypeError, match="integers"):
+        F.cross_entropy(x, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="floating point logits"):
+        F.cross_entropy(mg.tensor([[1, 2]]), mg.tensor([0]))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(x, mg.tensor([0, 1, 2]), reduction="avg")
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\)"):
+        F.cross_entropy(x, mg.tensor([0, 1, 2]), weight=mg.ones(3))
+
+
+def test_cross_entropy_accepts_numpy_and_int32_targets():
+    x = mg.randn(3, 4)
+    a = F.cross_entropy(x, np.array([0, 1, 2], np.int32))
+    b = F.cross_entropy(x, mg.tensor([0, 1, 2]))
+    assert a.item() == b.item()
+
+
+def test_linear_validation():
+    x, w, b = mg.randn(2, 3), mg.randn(4, 3), mg.randn(4)
+    assert F.linear(x, w, b).shape == (2, 4) and F.linear(mg.randn(3), w).shape == (4,)
+    with pytest.raises(ValueError, match="inner dims 3 != 5"):
+        F.linear(x, mg.randn(4, 5))
+    with pytest.raises(ValueError, match=r"bias has shape \(3,\), expected \(4,\)"):
+        F.linear(x, w, mg.randn(3))
+    with pytest.raises(TypeError, match="float32.*float64"):
+        F.linear(x, w.double())
+    np.testing.assert_allclose(F.linear(x, w, b).numpy(),
+                               x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-5)
+
+
+def test_dropout():
+    x = mg.ones(10000)
+    assert F.dropout(x, 0.5, training=False) is x
+    mg.manual_seed(0)
+    y = F.dropout(x, 0.25)
+    kept = y.numpy() != 0
+    np.testing.assert_allclose(np.unique(y.numpy()), [0.0, 1 / 0.75], rtol=1e-6)
+    assert abs(kept.mean() - 0.75) < 0.03
+    mg.manual_seed(0)
+    assert F.dropout(x, 0.25).tolist() == y.tolist()
+    assert F.dropout(x, 1.0).sum().item() == 0
+    with pytest.raises(ValueError, match="p must be"):
+        F.dropout(x, 1.5)
+
+
+def test_one_hot_and_layer_norm():
+    assert F.one_hot(mg.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    with pytest.raises(IndexError, match="labels must be in"):
+        F.one_hot(mg.tensor([3]), 3)
+    x = mg.tensor([[1.0, 2.0, 3.0]], dtype=mg.float64)
+    y = F.layer_norm(x, 3, eps=0.0)
+    np.testing.assert_allclose(y.numpy(), [[-math.sqrt(1.5), 0, math.sqrt(1.5)]], rtol=1e-12)
+
+
+def test_gelu_matches_erf_definition():
+    v = np.linspace(-5, 5, 11)
+    ref = [0.5 * t * (1 + math.erf(t / math.sqrt(2))) for t in v]
+    np.testing.assert_allclose(F.gelu(mg.tensor(v)).numpy(), ref, rtol=1e-14, atol=1e-15)
