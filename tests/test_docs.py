@@ -13,7 +13,7 @@ Conventions (for doc writers):
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib
 import io
 import os
 import re
@@ -72,8 +72,16 @@ def parse_blocks(text: str) -> list[Block]:
     return blocks
 
 
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 def _missing(requires: list[str]) -> list[str]:
-    missing = [m for m in requires if importlib.util.find_spec(m) is None]
+    missing = [m for m in requires if not _importable(m)]
     if "graphviz" in requires and shutil.which("dot") is None:
         missing.append("dot (Graphviz program)")
     return missing

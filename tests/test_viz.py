@@ -237,3 +237,23 @@ def test_plot_decision_boundary_with_a_tensor_module(tmp_path):
     X = np.array([[0.0, 1.0], [1.0, 0.0]])
     plot_decision_boundary(model, X, np.array([0, 1]), tmp_path / "t.png", resolution=3)
     assert (tmp_path / "t.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_missing_extras_give_an_install_hint(monkeypatch):
+    import sys
+    for name in ("graphviz", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)       # as if not installed
+    dot = draw_dot(Value(1.0) * 2)
+    with pytest.raises(ImportError, match=r"micrograd\[viz\]"):
+        dot.pipe("svg")
+    assert dot._repr_svg_() is None and "digraph" in str(dot)     # DOT text still works
+    with pytest.raises(ImportError, match=r"matplotlib: pip install 'micrograd\[viz\]'"):
+        plot_loss([1.0, 0.5], None)
+
+
+def test_missing_dot_program_is_a_clear_error(monkeypatch):
+    graphviz = pytest.importorskip("graphviz", reason="needs the graphviz package to fake it")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(RuntimeError, match="Graphviz's 'dot' program"):
+        draw_dot(Value(1.0)).pipe("svg")
+    assert graphviz is not None
