@@ -45,11 +45,11 @@ def _encode(obj: Any, arrays: list, where: str) -> Any:
     if isinstance(obj, np.bool_):
         return {"t": "const", "v": bool(obj)}
     if isinstance(obj, (Tensor, np.ndarray)):
-        array = obj.numpy() if isinstance(obj, Tensor) else obj
+        array = obj.data if isinstance(obj, Tensor) else obj
         if array.dtype not in _DTYPES:
             raise TypeError(f"mg.save: cannot store {where} of dtype {array.dtype}; "
                             f"supported dtypes are bool, ints and floats")
-        arrays.append(np.ascontiguousarray(array))
+        arrays.append(np.asarray(array, order="C"))  # (ascontiguousarray turns 0-d into 1-d)
         node = {"t": "tensor" if isinstance(obj, Tensor) else "ndarray",
                 "k": f"a{len(arrays) - 1}"}
         if isinstance(obj, Tensor) and obj.requires_grad:
