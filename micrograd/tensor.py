@@ -289,7 +289,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = _format(self.data)
-        extra = []
+        extra = [] if self.data.size or self.data.ndim == 1 else [f"size={self.shape}"]
         npd = self.data.dtype
         if npd != dtypes.get_default_dtype().np and npd.name not in ("int64", "bool"):
             extra.append(f"dtype={self.dtype!r}")
@@ -345,7 +345,7 @@ class Tensor:
     def __neg__(self) -> Tensor:
         if self.data.dtype.kind == "b":
             raise TypeError("negation of a bool tensor: use ~ (logical not) instead")
-        return _apply(ops.Neg, self)
+        return _unary(ops.Neg, self)
 
     def __abs__(self) -> Tensor:
         return self.abs()
@@ -393,22 +393,22 @@ class Tensor:
 
     # ---- elementwise functions ---------------------------------------------------------------
     def exp(self) -> Tensor:
-        return _apply(ops.Exp, _floating(self, "exp"))
+        return _unary(ops.Exp, _floating(self, "exp"))
 
     def log(self) -> Tensor:
-        return _apply(ops.Log, _floating(self, "log"))
+        return _unary(ops.Log, _floating(self, "log"))
 
     def log1p(self) -> Tensor:
-        return _apply(ops.Log1p, _floating(self, "log1p"))
+        return _unary(ops.Log1p, _floating(self, "log1p"))
 
     def sqrt(self) -> Tensor:
-        return _apply(ops.Sqrt, _floating(self, "sqrt"))
+        return _unary(ops.Sqrt, _floating(self, "sqrt"))
 
     def rsqrt(self) -> Tensor:
         return 1.0 / self.sqrt()
 
     def abs(self) -> Tensor:
-        return _apply(ops.Abs, self)
+        return _unary(ops.Abs, self)
 
     def square(self) -> Tensor:
         return self ** 2
@@ -420,13 +420,13 @@ class Tensor:
         return _leaf(backends.active.sign(self.data))
 
     def relu(self) -> Tensor:
-        return _apply(ops.ReLU, self)
+        return _unary(ops.ReLU, self)
 
     def sigmoid(self) -> Tensor:
-        return _apply(ops.Sigmoid, _floating(self, "sigmoid"))
+        return _unary(ops.Sigmoid, _floating(self, "sigmoid"))
 
     def tanh(self) -> Tensor:
-        return _apply(ops.Tanh, _floating(self, "tanh"))
+        return _unary(ops.Tanh, _floating(self, "tanh"))
 
     def softmax(self, dim: int) -> Tensor:
         return _apply(ops.Softmax, _floating(self, "softmax"), axis=_dim(dim, self.ndim,
@@ -756,6 +756,39 @@ def _leaf(data: np.ndarray) -> Tensor:
     return t
 
 
+def _unary(cls: type, x: Tensor) -> Tensor:
+    """``_apply`` for a one-input op without parameters: the hot path, kept short."""
+    fn = cls()
+    fn.be = backends.active
+    out = fn.forward(x.data)
+    t = _new(Tensor)
+    if x.requires_grad and grad_mode.enabled:
+        fn.needs_input_grad = (True,)
+        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
+            out, None, True, (x,), fn, False)
+    else:
+        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
+            out, None, False, (), None, False)
+    return t
+
+
+def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
+    """``_apply`` for a two-input op whose operands are already promoted and broadcast."""
+    fn = cls()
+    fn.be = backends.active
+    out = fn.forward(a.data, b.data)
+    t = _new(Tensor)
+    ra, rb = a.requires_grad, b.requires_grad
+    if (ra or rb) and grad_mode.enabled:
+        fn.needs_input_grad = (ra, rb)
+        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
+            out, None, True, (a, b), fn, False)
+    else:
+        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
+            out, None, False, (), None, False)
+    return t
+
+
 def _apply(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
     fn = cls()
@@ -820,21 +853,26 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
     if not isinstance(b, Tensor):
         b = _lift(b, a)
     ad, bd = a.data, b.data
-    if ad.dtype != bd.dtype:
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
         target = dtypes.promote(ad.dtype, bd.dtype)
         a, b = a.to(target), b.to(target)
     if ad.shape != bd.shape:
-        try:
-            shape = np.broadcast_shapes(ad.shape, bd.shape)
-        except ValueError:
-            raise ValueError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} cannot "
-                             "be broadcast together") from None
+        if not bd.shape:            # a 0-d operand (often a Python scalar) takes a's shape
+            shape = ad.shape
+        elif not ad.shape:
+            shape = bd.shape
+        else:
+            try:
+                shape = np.broadcast_shapes(ad.shape, bd.shape)
+            except ValueError:
+                raise ValueError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} "
+                                 "cannot be broadcast together") from None
         if grad_mode.enabled:
             if a.requires_grad and ad.shape != shape:
                 a = _apply(ops.Expand, a, shape=shape)
             if b.requires_grad and bd.shape != shape:
                 b = _apply(ops.Expand, b, shape=shape)
-    return _apply(cls, a, b)
+    return _binary_same(cls, a, b)
 
 
 def _float_pair(a: Tensor, b: Any) -> tuple:
@@ -1053,17 +1091,21 @@ def _show_index(index: Any) -> str:
 
 def _format(data: np.ndarray) -> str:
     """Values as torch prints them: 4 decimals, '1.' for whole floats, scientific when the
-    magnitudes span too much."""
+    magnitudes span too much, every entry padded to one width."""
     opts: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
     if data.dtype.kind == "f" and data.size:
         finite = np.abs(data[np.isfinite(data)]).astype(np.float64)
         nz = finite[finite > 0]
         if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
-            opts["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v)
-                                 else str(v)}
+            spec = "{:.0f}."
         elif nz.size and (nz.max() >= 1e8 or nz.min() < 1e-4 or nz.max() / nz.min() > 1e3):
-            opts["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
+            spec = "{:.4e}"
         else:
-            opts["formatter"] = {"float_kind": lambda v: f"{v:.4f}" if np.isfinite(v)
-                                 else str(v)}
+            spec = "{:.4f}"
+
+        def fmt(v: float) -> str:
+            return spec.format(v) if np.isfinite(v) else str(v)
+        shown = data if data.size <= 1000 else data.reshape(-1)[:1000]
+        width = max(len(fmt(v)) for v in shown.reshape(-1).tolist())
+        opts["formatter"] = {"float_kind": lambda v: fmt(v).rjust(width)}
     return np.array2string(data, **opts)
