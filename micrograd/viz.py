@@ -72,12 +72,14 @@ class Dot:
 
 
 def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
-             names: Mapping[str, Any] | None = None) -> Dot:
+             names: Mapping[str, Any] | None = None, max_nodes: int | None = 1000) -> Dot:
     """Draw the graph that produced ``root`` (a ``Value`` or a ``Tensor``).
 
     Each value is a box showing its name, data and grad (for tensors: shape, dtype and the first
     few numbers); each op is an oval between its inputs and its output. Names follow
     ``micrograd.explain``: those given in ``names`` (e.g. ``locals()``), else ``v<i>``.
+    A graph of more than ``max_nodes`` values is refused (unreadable, and Graphviz would take
+    minutes to lay it out): draw a smaller example, or pass ``max_nodes=None``.
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_dot: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
@@ -88,6 +90,9 @@ def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
         raise TypeError(f"draw_dot: expected a micrograd Value or Tensor, "
                         f"got {type(root).__name__}")
     order = toposort(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(f"draw_dot: the graph has {len(order)} values, more than max_nodes="
+                         f"{max_nodes}; draw a smaller example or pass max_nodes=None")
     name = node_names(order, names)
     index = {id(node): i for i, node in enumerate(order)}
     lines = ["digraph micrograd {", f"  rankdir={rankdir};",

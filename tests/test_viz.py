@@ -87,6 +87,12 @@ def test_bad_arguments_are_clear_errors():
         draw_dot(3.0)
     with pytest.raises(ValueError, match="suffix"):
         draw_dot(Value(1.0)).save("graph")
+    chain = Value(0.0)
+    for _ in range(10):
+        chain = chain + 1
+    with pytest.raises(ValueError, match="11 values, more than max_nodes=10"):
+        draw_dot(chain, max_nodes=10)
+    assert draw_dot(chain, max_nodes=None).source.count("shape=record") == 11
 
 
 def test_save_dot_text_needs_no_graphviz(tmp_path):
