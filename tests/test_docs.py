@@ -9,6 +9,10 @@ Conventions (for doc writers):
 - ``<!-- skip -->`` on the line before a block skips it (use sparingly; ```bash blocks never run).
 - ``<!-- requires: matplotlib graphviz -->`` before a block skips it unless those modules import
   (and, for graphviz, the ``dot`` program is on PATH); later blocks of that file still run.
+
+After a deliberate change of behaviour, ``python tests/test_docs.py --update docs/tutorial.md``
+rewrites each expected-output block with what its code prints now; review the diff (and the prose
+that quotes those numbers) before committing.
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ class Block:
     skip: bool = False
     requires: list[str] = field(default_factory=list)
     expected: str | None = None     # the ```text block that follows, if any
+    expected_lines: tuple[int, int] = (0, 0)   # its body's line span [start, end), 0-based
 
 
 def parse_blocks(text: str) -> list[Block]:
@@ -68,6 +73,7 @@ def parse_blocks(text: str) -> list[Block]:
         elif lang == "text" and last_python_end is not None and blocks \
                 and all(not ln.strip() for ln in lines[last_python_end + 1:i]):
             blocks[-1].expected = body
+            blocks[-1].expected_lines = (i + 1, end)
         i = end + 1
     return blocks
 
@@ -91,8 +97,11 @@ def _normalize(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
-def run_blocks(path: Path, blocks: list[Block]) -> list[str]:
-    """Run the blocks in one namespace; returns why blocks were skipped. Raises on failure."""
+def run_blocks(path: Path, blocks: list[Block], update: bool = False) -> list[str]:
+    """Run the blocks in one namespace; returns why blocks were skipped. Raises on failure.
+
+    With ``update``, a block's printed output replaces its ``expected`` instead of being checked.
+    """
     namespace: dict = {"__name__": "__docs__"}
     skipped = []
     rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -109,7 +118,9 @@ def run_blocks(path: Path, blocks: list[Block]) -> list[str]:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             exec(code, namespace)
-        if block.expected is not None:
+        if block.expected is not None and update:
+            block.expected = buffer.getvalue()
+        elif block.expected is not None:
             assert _normalize(buffer.getvalue()) == _normalize(block.expected), (
                 f"{rel}:{block.line}: the block prints something else than the ```text block "
                 f"after it shows.\n--- printed ---\n{buffer.getvalue()}\n--- documented ---\n"
@@ -127,6 +138,33 @@ def test_doc_code_blocks_run(path, tmp_path, monkeypatch):
     skipped = run_blocks(path, blocks)
     if skipped and len(skipped) == len(blocks):
         pytest.skip("every block skipped: " + "; ".join(skipped))
+
+
+def update_file(path: Path) -> int:
+    """Rewrite the expected-output blocks of ``path`` with what the code prints now."""
+    text = path.read_text()
+    blocks = parse_blocks(text)
+    cwd = os.getcwd()
+    os.chdir(os.environ.get("MICROGRAD_DOCS_OUT", ROOT / "docs" / "img"))
+    try:
+        run_blocks(path, blocks, update=True)
+    finally:
+        os.chdir(cwd)
+    lines = text.splitlines()
+    for block in sorted((b for b in blocks if b.expected is not None),
+                        key=lambda b: b.expected_lines, reverse=True):
+        start, end = block.expected_lines
+        lines[start:end] = block.expected.rstrip("\n").splitlines()
+    path.write_text("\n".join(lines) + "\n")
+    return sum(b.expected is not None for b in blocks)
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) < 3 or sys.argv[1] != "--update":
+        sys.exit("usage: python tests/test_docs.py --update FILE.md [FILE.md ...]")
+    for name in sys.argv[2:]:
+        print(f"{name}: {update_file(Path(name).resolve())} output blocks rewritten")
 
 
 # ---- the collector itself -----------------------------------------------------------------------
@@ -189,3 +227,12 @@ def test_runner_reports_the_markdown_line_of_an_error(tmp_path):
     with pytest.raises(NameError) as info:
         run_blocks(tmp_path / "bad.md", parse_blocks(text))
     assert info.traceback[-1].lineno + 1 == 5       # pytest's lineno is 0-based
+
+
+def test_update_rewrites_expected_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MICROGRAD_DOCS_OUT", str(tmp_path))
+    path = tmp_path / "doc.md"
+    path.write_text("```python\nprint(1 + 1)\n```\n\n```text\n3\nold\n```\nend\n")
+    assert update_file(path) == 1
+    assert path.read_text() == "```python\nprint(1 + 1)\n```\n\n```text\n2\n```\nend\n"
+    run_blocks(path, parse_blocks(path.read_text()))      # now it checks out
