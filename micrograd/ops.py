@@ -332,14 +332,16 @@ class _RowWise(Function):
             axis, self.scalar = 0, True
         else:
             self.scalar = False
-        self.out = self.kernel(self._to_rows(x, axis))  # (N, C)
+        rows = self._to_rows(x, axis)  # (N, C)
+        self.out = self.kernel(rows) if rows.size else rows  # empty: nothing to compute
         out = self._from_rows(self.out)
         return self.be.reshape(out, ()) if self.scalar else out
 
     def backward(self, g):
         if self.scalar:
             g = self.be.reshape(g, (1,))
-        dx = self._from_rows(self.kernel_backward(self.out, self._to_rows(g, self.axis)))
+        rows = self._to_rows(g, self.axis)
+        dx = self._from_rows(self.kernel_backward(self.out, rows) if rows.size else rows)
         return (self.be.reshape(dx, ()) if self.scalar else dx,)
 
 

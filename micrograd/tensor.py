@@ -41,6 +41,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_prev", "_ctx", "_retain", "__weakref__")
+    __array_priority__ = 1000  # ndarray * Tensor defers to Tensor.__rmul__ (gives a Tensor)
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self.data = _as_array(data, dtype, copy=True)
@@ -888,15 +889,17 @@ def _float_pair(a: Tensor, b: Any) -> tuple:
 def _compare(a: Tensor, b: Any, op: str) -> Tensor:
     b = _lift(b, a)
     ad, bd = a.data, b.data
+    be = backends.active
     if ad.dtype != bd.dtype:
         target = dtypes.promote(ad.dtype, bd.dtype)
-        ad, bd = ad.astype(target, copy=False), bd.astype(target, copy=False)
+        ad = ad if ad.dtype == target else be.cast(ad, target)
+        bd = bd if bd.dtype == target else be.cast(bd, target)
     try:
         np.broadcast_shapes(ad.shape, bd.shape)
     except ValueError:
         raise ValueError(f"{op}: shapes {ad.shape} and {bd.shape} cannot be broadcast "
                          "together") from None
-    return _leaf(backends.active.compare(ad, bd, op))
+    return _leaf(be.compare(ad, bd, op))
 
 
 def _floating(x: Tensor, name: str) -> Tensor:

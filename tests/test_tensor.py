@@ -354,3 +354,18 @@ def test_module_level_functions_mirror_methods():
     assert mg.maximum(x, 0.0).tolist() == [[1.0, 0.0], [3.0, 0.5]]
     assert mg.allclose(mg.softmax(x, 1).sum(1), mg.ones(2))
     assert mg.is_tensor(x) and not mg.is_tensor(1.0)
+
+
+def test_numpy_operands_on_the_left_give_tensors():
+    t = mg.tensor([1.0, 2.0])
+    assert isinstance(np.float32(2) * t, mg.Tensor) and isinstance(np.ones(2) + t, mg.Tensor)
+    assert (np.ones(2, np.float32) - t).tolist() == [0.0, -1.0]
+
+
+def test_empty_softmax_rows_and_columns():
+    for shape in [(0, 3), (3, 0)]:
+        x = mg.zeros(*shape, requires_grad=True)
+        y = x.softmax(1)
+        assert y.shape == shape
+        y.sum().backward()
+        assert x.grad.shape == shape

@@ -183,7 +183,11 @@ class NumpyBackend:
 
     def getitem_backward(self, shape, index, g):
         out = np.zeros(shape, dtype=g.dtype)
-        np.add.at(out, index, g)
+        items = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(i, np.ndarray) for i in items):
+            np.add.at(out, index, g)  # integer arrays may repeat an index: add, not assign
+        else:
+            out[index] = g            # basic slicing: each element at most once
         return out
 
     def take_along_axis(self, x, index, axis):
