@@ -155,6 +155,9 @@ class Tensor:
                     f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
                     f"to the first backward() if you need to call it twice")
             in_grads = ctx.backward(g)
+            if len(in_grads) != len(node._prev):
+                raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
+                                   f"{len(node._prev)} inputs")
             for parent, pg in zip(node._prev, in_grads):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -838,7 +841,7 @@ def _lift(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     kind = like.data.dtype.kind
-    if isinstance(value, bool) or isinstance(value, np.bool_):
+    if isinstance(value, (bool, np.bool_)):
         return _leaf(np.array(value, like.data.dtype))
     if isinstance(value, (int, np.integer)):
         return _leaf(np.array(value, like.data.dtype if kind in "iuf" else np.int64))

@@ -369,3 +369,22 @@ def test_empty_softmax_rows_and_columns():
         assert y.shape == shape
         y.sum().backward()
         assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("left", ["bool", "int32", "int64", "float32", "float64"])
+@pytest.mark.parametrize("right", ["bool", "int32", "int64", "float32", "float64", 2, 2.5, True])
+def test_promotion_matches_torch(left, right):
+    torch = pytest.importorskip("torch", reason="torch not installed: reference comparison")
+    a = np.array([1, 0, 1]).astype(left)
+    ours = mg.tensor(a)
+    theirs = torch.tensor(a)
+    if isinstance(right, str):
+        b = np.array([1, 1, 0]).astype(right)
+        ob, tb = mg.tensor(b), torch.tensor(b)
+    else:
+        ob = tb = right
+    for op in ("add", "mul"):
+        r = getattr(theirs, op)(tb)
+        o = getattr(ours, op)(ob)
+        assert o.dtype.name == str(r.dtype).removeprefix("torch."), (op, left, right)
+        np.testing.assert_array_equal(o.numpy(), r.numpy())
