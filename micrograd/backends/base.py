@@ -6,6 +6,16 @@ arrays of one dtype; shapes are validated by the Tensor layer before any call, s
 sees a shape it cannot handle. ``NumpyBackend`` is the reference implementation (the
 specification); ``CBackend`` overrides the kernels listed in its ``native`` tuple, and the parity
 tests walk that tuple so no C kernel goes untested.
+
+What the Tensor layer may pass to an elementwise primitive (add, sub, mul, div, pow, maximum,
+minimum, where, compare, and the ``*_backward`` kernels' ``g``):
+- usually two C-contiguous arrays of one shape and dtype (the fast case worth a kernel);
+- non-contiguous views (transposes, slices) and read-only broadcast views with zero strides
+  (``Sum``'s backward hands ``broadcast_to(g, shape)`` on);
+- an operand that needs no gradient unexpanded: a NumPy scalar of the other's dtype (``x * 2``
+  passes ``np.float32(2)``), a 0-d array, or an array that broadcasts to the other's shape.
+A backend that only handles the first case must fall back to ``NumpyBackend`` for the others
+(as ``CBackend`` does when shapes differ), never guess.
 """
 from __future__ import annotations
 
