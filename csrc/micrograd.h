@@ -119,5 +119,8 @@ void mg_log_f64(double *out, const double *x, int64_t n);
 /* ---- info.c: what this build can do (for the benchmark table and the warning text) --------- */
 int mg_has_openmp(void);
 int mg_max_threads(void);
+/* Runs iters rounds of independent FMA chains on each of nthreads threads at the widest vector
+ * width (AVX-512 or AVX2); returns the flops done (0 without FMA). Time it to get the peak. */
+double mg_fma_peak_f32(int64_t iters, int nthreads);
 
 #endif /* MICROGRAD_H */

@@ -1,0 +1,335 @@
+"""``python -m micrograd bench``: kernel benchmarks, C backend side by side with NumPy (and
+PyTorch when it is installed), in one process and one run.
+
+Every case first checks that the backends agree (``allclose``), then times each one: warm-up,
+then the median of many calls (``time.perf_counter``). The table shows the median, GFLOP/s and
+percent of the FMA peak (measured here with a loop of independent FMAs, csrc/info.c) for GEMM,
+and the ratio of each backend's time to the C backend's (``x numpy`` = NumPy time / C time, so
+above 1 means C is faster). ``--quick`` runs small shapes and only checks agreement: it is the
+CI smoke test and makes no timing claim.
+
+NumPy's own threads are set with OpenBLAS's ``*_set_num_threads`` and PyTorch's with
+``torch.set_num_threads``, so all backends use the same thread count in each row.
+Environment variables read by OpenBLAS at load time (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are
+reported in the header, because they change NumPy's speed.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import backends
+
+GEMM_SIZES = (256, 512, 1024, 2048)
+QUICK_GEMM_SIZES = (1, 17, 64)
+
+
+# ---- thread control for each library -------------------------------------------------------
+def _openblas_setter() -> Callable[[int], None] | None:
+    """OpenBLAS's set_num_threads from the library NumPy loaded, or None when not found."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        lib = ctypes.CDLL(path)
+        for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                     "openblas_set_num_threads"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int]
+                return fn
+    return None
+
+
+class Threads:
+    """Sets the thread count of the C backend, NumPy's OpenBLAS and PyTorch together."""
+
+    def __init__(self, torch_module) -> None:
+        self.blas = _openblas_setter()
+        self.torch = torch_module
+        c = backends.REGISTRY.get("c")
+        self.saved = (getattr(c, "nthreads", 0),
+                      torch_module.get_num_threads() if torch_module else 0)
+
+    def restore(self) -> None:
+        if "c" in backends.REGISTRY:
+            backends.REGISTRY["c"].nthreads = self.saved[0]
+        if self.blas is not None:
+            self.blas(os.cpu_count() or 1)
+        if self.torch is not None:
+            self.torch.set_num_threads(self.saved[1])
+
+    def set(self, n: int) -> None:
+        if "c" in backends.REGISTRY:
+            backends.REGISTRY["c"].nthreads = n
+        if self.blas is not None:
+            self.blas(n)
+        if self.torch is not None:
+            self.torch.set_num_threads(n)
+
+
+# ---- timing ----------------------------------------------------------------------------------
+def median_seconds(fn: Callable[[], object], budget: float = 0.25, min_reps: int = 5,
+                   max_reps: int = 2000) -> float:
+    """Median wall time of fn() over as many calls as fit in ``budget`` seconds."""
+    fn()  # warm-up (first-touch allocation, thread start, caches)
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-9)
+    reps = int(min(max_reps, max(min_reps, budget / once)))
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def fma_peak(nthreads: int) -> float:
+    """GFLOP/s of the FMA loop kernel on ``nthreads`` threads (0 when not measurable)."""
+    if "c" not in backends.REGISTRY:
+        return 0.0
+    from ._C import lib
+    lib.mg_fma_peak_f32(10**5, nthreads)
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        flops = lib.mg_fma_peak_f32(2 * 10**7, nthreads)
+        best = max(best, flops / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+# ---- cases: name, shape text, flops, {backend: fn}, check --------------------------------------
+def _torch_fns(torch, arrays, op):
+    if torch is None:
+        return None
+    ts = [torch.from_numpy(a) for a in arrays]
+    return lambda: op(torch, *ts)
+
+
+def gemm_case(n: int, dtype, torch):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal((n, n)).astype(dtype)
+    b = rng.standard_normal((n, n)).astype(dtype)
+    fns = {name: (lambda be=be: be.matmul(a, b)) for name, be in backends.REGISTRY.items()}
+    fns["torch"] = _torch_fns(torch, (a, b), lambda t, x, y: t.mm(x, y))
+    return f"gemm {np.dtype(dtype).name}", f"{n}x{n}x{n}", 2.0 * n**3, fns
+
+
+def mlp_gemm_cases(torch):
+    """The GEMMs of the 784-100-50-10 MLP's first layer at batch 128 (forward and backward)."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    w = rng.standard_normal((100, 784)).astype(np.float32)
+    g = rng.standard_normal((128, 100)).astype(np.float32)
+    for label, args, kw, top in [
+            ("x @ W.T", (x, w), {"trans_b": True}, lambda t, p, q: t.mm(p, q.T)),
+            ("g @ W", (g, w), {}, lambda t, p, q: t.mm(p, q)),
+            ("g.T @ x", (g, x), {"trans_a": True}, lambda t, p, q: t.mm(p.T, q))]:
+        fns = {name: (lambda be=be, args=args, kw=kw: be.matmul(*args, **kw))
+               for name, be in backends.REGISTRY.items()}
+        fns["torch"] = _torch_fns(torch, args, top)
+        m = args[0].shape[1] if kw.get("trans_a") else args[0].shape[0]
+        k = args[0].shape[0] if kw.get("trans_a") else args[0].shape[1]
+        n = args[1].shape[0] if kw.get("trans_b") else args[1].shape[1]
+        yield "gemm mlp", f"{label} ({m}x{k})@({k}x{n})", 2.0 * m * n * k, fns
+
+
+def op_cases(torch, quick: bool):
+    """Activations, softmax-cross-entropy and tiny ops (per-call overhead)."""
+    rng = np.random.default_rng(3)
+    big = (8, 16) if quick else (128, 1024)
+    x = rng.standard_normal(big).astype(np.float32)
+    for name, top in [("relu", lambda t, v: t.relu(v)), ("sigmoid", lambda t, v: t.sigmoid(v)),
+                      ("tanh", lambda t, v: t.tanh(v)),
+                      ("gelu", lambda t, v: t.nn.functional.gelu(v)),
+                      ("exp", lambda t, v: t.exp(v))]:
+        fns = {b: (lambda be=be, name=name: getattr(be, name)(x))
+               for b, be in backends.REGISTRY.items()}
+        fns["torch"] = _torch_fns(torch, (x,), top)
+        yield name, f"{big[0]}x{big[1]}", 0.0, fns
+    for n, c in ([(4, 3)] if quick else [(128, 10), (1024, 1000)]):
+        logits = rng.standard_normal((n, c)).astype(np.float32)
+        target = rng.integers(0, c, n)
+        g = np.ones(n, np.float32)
+
+        def xent(be, logits=logits, target=target, g=g):
+            loss, prob = be.cross_entropy(logits, target)
+            return loss, be.cross_entropy_backward(prob, target, g)
+
+        def xent_torch(t, lg, tg):
+            lg = lg.detach().requires_grad_(True)
+            loss = t.nn.functional.cross_entropy(lg, tg, reduction="none")
+            loss.backward(t.ones_like(loss))
+            return loss, lg.grad
+
+        fns = {b: (lambda be=be: xent(be)) for b, be in backends.REGISTRY.items()}
+        fns["torch"] = _torch_fns(torch, (logits, target), xent_torch)
+        yield "softmax-xent fwd+bwd", f"{n}x{c}", 0.0, fns
+    for shape in [(1,), (64, 64)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        b = rng.standard_normal(shape).astype(np.float32)
+        a2, b2 = a.reshape(len(a), -1), b.reshape(-1, len(b))  # 2-D views for matmul
+        for name, call, top in [("add", lambda be, p, q: be.add(p, q), lambda t, p, q: t.add(p, q)),
+                                ("relu", lambda be, p, q: be.relu(p), lambda t, p, q: t.relu(p)),
+                                ("matmul", lambda be, p, q: be.matmul(p, q),
+                                 lambda t, p, q: t.mm(p, q))]:
+            p, q = (a2, b2) if name == "matmul" else (a, b)
+            fns = {bn: (lambda be=be, call=call, p=p, q=q: call(be, p, q))
+                   for bn, be in backends.REGISTRY.items()}
+            fns["torch"] = _torch_fns(torch, (p, q), top)
+            yield f"tiny {name}", "x".join(map(str, shape)), 0.0, fns
+
+
+def _as_numpy(result):
+    if isinstance(result, tuple):
+        return tuple(_as_numpy(r) for r in result)
+    return result.detach().numpy() if hasattr(result, "detach") else np.asarray(result)
+
+
+def check_agree(name: str, fns: dict) -> None:
+    """All backends give the NumPy backend's answer (float32 tolerances)."""
+    want = _as_numpy(fns["numpy"]())
+    for backend, fn in fns.items():
+        if fn is None or backend == "numpy":
+            continue
+        got = _as_numpy(fn())
+        for g, w in zip(got if isinstance(got, tuple) else (got,),
+                        want if isinstance(want, tuple) else (want,)):
+            scale = max(float(np.max(np.abs(w))) if w.size else 1.0, 1.0)
+            if not np.allclose(g, w, rtol=1e-4, atol=1e-4 * scale):
+                raise AssertionError(f"bench: {backend} disagrees with numpy on {name}")
+
+
+# ---- the run ---------------------------------------------------------------------------------
+def machine_info(torch) -> dict:
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                       cpu)
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
+            "backends": backends.available_backends(),
+            "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                               "OMP_NUM_THREADS", "MICROGRAD_NUM_THREADS")
+                    if k in os.environ}}
+    if "c" in backends.REGISTRY:
+        from ._C import lib
+        info["c_gemm_isa"] = {2: "avx512f", 1: "avx2+fma", 0: "portable"}[lib.mg_gemm_isa()]
+        info["c_openmp"] = bool(lib.mg_has_openmp())
+    return info
+
+
+def run(quick: bool, threads: list[int], torch) -> tuple[dict, list[dict]]:
+    ctl = Threads(torch)
+    rows = []
+    cases = [gemm_case(n, np.float32, torch) for n in (QUICK_GEMM_SIZES if quick else GEMM_SIZES)]
+    if not quick:
+        cases += [gemm_case(n, np.float64, torch) for n in (256, 1024)]
+        cases += list(mlp_gemm_cases(torch))
+    cases += list(op_cases(torch, quick))
+    peaks = {}
+    for nt in threads:
+        ctl.set(nt)
+        peaks[nt] = 0.0 if quick else fma_peak(nt)
+        for name, shape, flops, fns in cases:
+            check_agree(f"{name} {shape}", fns)
+            if quick:
+                rows.append({"case": name, "shape": shape, "threads": nt, "agree": True})
+                continue
+            times = {}
+            for backend, fn in fns.items():
+                if fn is not None:
+                    time.sleep(0.05)  # let the previous library's spinning threads go idle
+                    times[backend] = median_seconds(fn)
+            rows.append({"case": name, "shape": shape, "threads": nt, "flops": flops,
+                         "median_s": times, "fma_peak_gflops": peaks[nt]})
+    ctl.restore()
+    return {"peak_gflops": peaks}, rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """One line per case and backend: median, GFLOP/s, % of peak, ratios vs the C backend."""
+    out = [f"{'case':22} {'shape':28} {'thr':>3} {'backend':7} {'median':>10} {'GFLOP/s':>8} "
+           f"{'%peak':>6} {'numpy/c':>8} {'torch/c':>8}"]
+    for r in rows:
+        if "median_s" not in r:
+            out.append(f"{r['case']:22} {r['shape']:28} {r['threads']:>3} backends agree")
+            continue
+        t = r["median_s"]
+        for backend, sec in t.items():
+            gf = r["flops"] / sec / 1e9 if r["flops"] else None
+            peak = r["fma_peak_gflops"]
+            ratio = (lambda other: f"{t[other] / t['c']:8.2f}"
+                     if backend == "c" and other in t else f"{'':8}")
+            out.append(f"{r['case']:22} {r['shape']:28} {r['threads']:>3} {backend:7} "
+                       f"{_fmt_time(sec):>10} "
+                       f"{(f'{gf:8.1f}' if gf else ''):>8} "
+                       f"{(f'{100 * gf / peak:5.0f}%' if gf and peak else ''):>6} "
+                       f"{ratio('numpy')} {ratio('torch')}")
+    return "\n".join(out)
+
+
+def _fmt_time(sec: float) -> str:
+    return f"{sec * 1e6:.1f} us" if sec < 1e-3 else f"{sec * 1e3:.2f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="micrograd bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small shapes, check the backends agree, no timing (CI smoke)")
+    parser.add_argument("--json", metavar="PATH", help="also save machine info and rows as JSON")
+    parser.add_argument("--threads", default="1,2",
+                        help="comma-separated thread counts to run (default 1,2)")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    args = parser.parse_args(argv)
+    try:
+        threads = [int(t) for t in args.threads.split(",") if t.strip()]
+    except ValueError:
+        parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
+    if not threads or min(threads) < 1:
+        parser.error(f"--threads must list counts >= 1, got {args.threads!r}")
+    if "c" not in backends.REGISTRY:
+        print(f"bench: the C backend is not built ({backends.C_IMPORT_ERROR}); "
+              "only NumPy (and PyTorch) will run", file=sys.stderr)
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch  # noqa: F811 - optional, for the comparison columns
+        except ImportError:
+            torch = None
+    info = machine_info(torch)
+    print(f"micrograd bench on {info['cpu']} ({info['cores']} cores); numpy {info['numpy']}, "
+          f"torch {info['torch'] or 'not installed'}; C GEMM kernel "
+          f"{info.get('c_gemm_isa', 'n/a')}")
+    if info["env"]:
+        print(f"environment: {info['env']} (OPENBLAS_* settings change NumPy's speed)")
+    extra, rows = run(args.quick, threads, torch)
+    info.update(extra)
+    if "c" in backends.REGISTRY and not args.quick:
+        print("FMA peak (GFLOP/s): "
+              + ", ".join(f"{nt} thread(s) {p:.0f}" for nt, p in extra["peak_gflops"].items()))
+    print(format_table(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "rows": rows, "quick": args.quick}, f, indent=1)
+        print(f"saved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
