@@ -360,6 +360,8 @@ class _BaseMLP(BaseEstimator):
                                  f"{(len(X),)}!")
             if (sample_weight < 0).any():
                 raise ValueError("Negative values in data passed to `sample_weight`")
+            if not sample_weight.any():
+                raise ValueError("Sample weights must contain at least one non-zero number.")
         rng = self._rng() if first or not hasattr(self, "_fit_rng") else self._fit_rng
         if first:
             self._build([X.shape[1], *hidden, n_outputs], rng)
@@ -402,6 +404,7 @@ class _BaseMLP(BaseEstimator):
         wgroup, alpha = opt.param_groups[0], float(self.alpha)
         lossfn = self._batch_loss
         self._epoch_seconds = []
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them (t_ accumulates)
         for _ in range(1 if incremental else self.max_iter):
             start = time.perf_counter()
             if self.shuffle:

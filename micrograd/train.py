@@ -142,10 +142,10 @@ def demo(argv: list[str]) -> int:
     classes = np.unique(y_train)
     bar = progress(total=args.max_iter, desc="training", unit="epoch",
                    disable=args.no_progress)
-    start, best, stale = time.perf_counter(), np.inf, 0
+    start, best, stale, epochs = time.perf_counter(), np.inf, 0, 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(args.max_iter):
+        for epochs in range(1, args.max_iter + 1):
             clf.partial_fit(X_train, y_train, classes=classes)
             loss = clf.loss_
             bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
@@ -159,8 +159,8 @@ def demo(argv: list[str]) -> int:
     seconds = time.perf_counter() - start
     accuracy = clf.score(X_test, y_test)
     print(f"test accuracy {accuracy:.4f} ({round(accuracy * len(y_test))}/{len(y_test)}) after "
-          f"{clf.n_iter_} epochs, final training loss {clf.loss_:.4f}")
-    print(f"time: {seconds:.2f} s of training, {seconds / clf.n_iter_ * 1e3:.1f} ms per epoch "
+          f"{epochs} epochs, final training loss {clf.loss_:.4f}")
+    print(f"time: {seconds:.2f} s of training, {seconds / epochs * 1e3:.1f} ms per epoch "
           f"on the {backend!r} backend")
     if args.compare:
         try:
