@@ -373,10 +373,17 @@ class Tensor:
 
     # comparisons: non-differentiable bool masks
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return False  # type: ignore[return-value] - as torch: `t == None` is False
         return _compare(self, other, "eq")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if other is None:
+            return True  # type: ignore[return-value]
         return _compare(self, other, "ne")
+
+    def __contains__(self, value: Any) -> bool:
+        return bool((self == value).any())
 
     def __lt__(self, other: Any) -> Tensor:
         return _compare(self, other, "lt")

@@ -388,3 +388,9 @@ def test_promotion_matches_torch(left, right):
         o = getattr(ours, op)(ob)
         assert o.dtype.name == str(r.dtype).removeprefix("torch."), (op, left, right)
         np.testing.assert_array_equal(o.numpy(), r.numpy())
+
+
+def test_comparison_with_none_and_contains():
+    t = mg.tensor([1.0, 2.0])
+    assert (t == None) is False and (t != None) is True  # noqa: E711 - the point of the test
+    assert 2.0 in t and 3.0 not in t
