@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import micrograd as mg
-from strategies import array_pairs, arrays, shapes
+from strategies import array_pairs, arrays, broadcastable_pairs, shapes
 
 BACKENDS = mg.available_backends()
 
@@ -128,3 +128,61 @@ def test_matmul_matches_numpy_on_views(be, pair):
         out.backward(mg.tensor(g))
         np.testing.assert_allclose(ta.grad.numpy(), g @ b.T, rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(tb.grad.numpy(), a.T @ g, rtol=1e-10, atol=1e-10)
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (b * b + 1),
+    "maximum": lambda a, b: mg.maximum(a, b),
+    "pow": lambda a, b: (a * a + 1) ** b,
+}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+@given(pair=broadcastable_pairs(max_dims=3, max_side=3), data=st.data())
+def test_binary_ops_gradcheck_on_random_broadcasts(name, pair, data):
+    sa, sb = pair
+    a = data.draw(arrays(sa, bound=3.0))
+    b = data.draw(arrays(sb, bound=3.0))
+    if name == "maximum":  # keep away from ties, where the max is not differentiable
+        assume(bool(np.all(np.abs(np.subtract(a, b)) > 1e-3)))
+    ta, tb = T(np.ascontiguousarray(a), True), T(np.ascontiguousarray(b), True)
+    assert mg.gradcheck(BINARY[name], [ta, tb])
+
+
+@given(shapes(max_dims=3, max_side=3).flatmap(
+    lambda s: st.tuples(arrays(s, bound=3.0), st.lists(st.integers(0, len(s) - 1), min_size=1,
+                                                       max_size=len(s), unique=True),
+                        st.booleans())))
+def test_reductions_gradcheck_on_random_dims(case):
+    x, dims, keep = case
+    t = T(np.ascontiguousarray(x), True)
+    dims = tuple(dims)
+    assert mg.gradcheck(lambda a: a.sum(dims, keep) + a.mean(dims, keep) * 2, [t])
+    assert mg.gradcheck(lambda a: a.logsumexp(dims, keep), [t])
+    if int(np.prod([x.shape[d] for d in dims])) > 1:
+        assert mg.gradcheck(lambda a: a.var(dims, keepdim=keep), [t])
+
+
+@given(array_pairs(bound=5.0))
+def test_binary_ops_match_torch(pair):
+    torch = pytest.importorskip("torch", reason="torch not installed: reference comparison")
+    a, b = pair
+    for name, fn in BINARY.items():
+        ta, tb = T(a, True), T(b, True)
+        ra = torch.tensor(a, requires_grad=True)
+        rb = torch.tensor(b, requires_grad=True)
+        if name == "maximum":
+            out, ref = mg.maximum(ta, tb), torch.maximum(ra, rb)
+        else:
+            out, ref = fn(ta, tb), fn(ra, rb)
+        np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-12,
+                                   atol=1e-12, err_msg=name)
+        out.sum().backward()
+        ref.sum().backward()
+        np.testing.assert_allclose(ta.grad.numpy(), ra.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+        np.testing.assert_allclose(tb.grad.numpy(), rb.grad.numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
