@@ -9,6 +9,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
+from .anomaly import (AnomalyError, detect_anomaly,  # noqa: F401 - torch.autograd's API
+                      is_anomaly_enabled, set_detect_anomaly)
+
 
 class _GradMode:
     __slots__ = ("enabled",)

@@ -21,7 +21,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import backends, dtypes, ops
+from . import anomaly, backends, dtypes, ops
+from .anomaly import anomaly_mode as _anomaly
 from .autograd import grad_mode
 from .graph import toposort
 
@@ -158,6 +159,8 @@ class Tensor:
             if len(in_grads) != len(node._prev):
                 raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
                                    f"{len(node._prev)} inputs")
+            if _anomaly.enabled:
+                anomaly.check_backward(ctx, g, in_grads, node._prev)
             for parent, pg in zip(node._prev, in_grads):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -772,6 +775,8 @@ def _unary(cls: type, x: Tensor) -> Tensor:
     fn = cls()
     fn.be = backends.active
     out = fn.forward(x.data)
+    if _anomaly.enabled:
+        anomaly.check_forward(fn, (x,), out)
     t = _new(Tensor)
     if x.requires_grad and grad_mode.enabled:
         fn.needs_input_grad = (True,)
@@ -788,6 +793,8 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     fn = cls()
     fn.be = backends.active
     out = fn.forward(a.data, b.data)
+    if _anomaly.enabled:
+        anomaly.check_forward(fn, (a, b), out)
     t = _new(Tensor)
     ra, rb = a.requires_grad, b.requires_grad
     if (ra or rb) and grad_mode.enabled:
@@ -805,6 +812,8 @@ def _apply(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     fn = cls()
     fn.be = backends.active
     out = fn.forward(*[t.data for t in inputs], **params)
+    if _anomaly.enabled:
+        anomaly.check_forward(fn, inputs, out)
     if grad_mode.enabled:
         need = tuple([t.requires_grad for t in inputs])
         if True in need:
