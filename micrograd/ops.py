@@ -86,7 +86,9 @@ class Div(Function):
 
 
 class Pow(Function):
-    """out = a ** b    da = g * b * a ** (b - 1)    db = g * out * log(a)"""
+    """out = a ** b    da = g * b * a ** (b - 1)    db = g * out * log(a)
+    As torch, da = 0 where b = 0 and db = 0 where a = 0 and b >= 0 (the limits; the formulas
+    alone give 0 * inf = nan there, e.g. at 0 ** 0)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -94,11 +96,15 @@ class Pow(Function):
         return self.out
 
     def backward(self, g):
-        be, need = self.be, self.needs_input_grad
-        da = None
+        be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
+        da = db = None
         if need[0]:
-            da = be.mul(g, be.mul(self.b, be.pow(self.a, be.sub(self.b, _s(self.b, 1)))))
-        db = be.mul(g, be.mul(self.out, be.log(self.a))) if need[1] else None
+            da = be.mul(b, be.pow(a, be.sub(b, _s(b, 1))))
+            da = be.mul(g, be.where(be.compare(b, _s(b, 0), "eq"), _s(da, 0), da))
+        if need[1]:
+            db = be.mul(self.out, be.log(a))
+            at_zero = be.where(be.compare(a, _s(a, 0), "eq"), be.compare(b, _s(b, 0), "ge"), False)
+            db = be.mul(g, be.where(at_zero, _s(db, 0), db))
         return da, db
 
 
@@ -216,6 +222,8 @@ class PowScalar(Function):
 
     def backward(self, g):
         be, p, x = self.be, self.p, self.x
+        if p == 0:  # d/dx x ** 0 = 0 everywhere, also at x = 0 (torch), not 0 * 0 ** -1 = nan
+            return (be.broadcast_to(_s(g, 0), g.shape),)
         if p == 2:
             return (be.mul(g, be.mul(x, _s(x, 2))),)
         return (be.mul(g, be.mul(be.pow(x, _s(x, p - 1)), _s(x, p))),)
