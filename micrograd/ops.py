@@ -518,9 +518,11 @@ class Linear(Function):
 
     def backward(self, g):
         be, need = self.be, self.needs_input_grad
-        return (be.matmul(g, self.w) if need[0] else None,
-                be.matmul(g, self.x, trans_a=True) if need[1] else None,
-                be.sum(g, (0,), False) if len(need) > 2 and need[2] else None)
+        dx = be.matmul(g, self.w) if need[0] else None
+        dw = be.matmul(g, self.x, trans_a=True) if need[1] else None
+        if len(need) == 2:  # no bias
+            return dx, dw
+        return dx, dw, (be.sum(g, (0,), False) if need[2] else None)
 
 
 # ---- losses ----------------------------------------------------------------------------------
