@@ -6,7 +6,8 @@ behind ``micrograd.backends`` (C through cffi, NumPy as the reference).
 from .backends import available_backends, get_backend, set_backend, use_backend
 from .engine import Value
 from . import dtypes
-from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, gradcheck, inference_mode, is_grad_enabled, no_grad,
+                       set_grad_enabled)
 from .creation import *  # noqa: F401,F403 - factories and torch-style functions (see __all__)
 from .creation import __all__ as _creation_all
 from .dtypes import (bool, double, float, float16, float32, float64,  # noqa: A004
@@ -19,8 +20,8 @@ from . import data, nn, optim  # noqa: E402 - after Tensor: they build on it
 from .serialization import load, save
 
 __version__ = "0.1.0"
-__all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
+__all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mode",
+           "set_grad_enabled", "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
            "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
            "explain", "nn", "optim", "data", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends"]

@@ -83,6 +83,9 @@ class enable_grad(_ModeContext):
     mode = True
 
 
+inference_mode = no_grad  # torch's faster no_grad; here the two are the same
+
+
 def is_grad_enabled() -> bool:
     """True when ops record the graph."""
     return grad_mode.enabled

@@ -294,6 +294,12 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.data.item())
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats the value of a one-element tensor (torch does too)."""
+        if spec and self.data.size == 1:
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
     def __repr__(self) -> str:
         body = _format(self.data)
         extra = [] if self.data.size or self.data.ndim == 1 else [f"size={self.shape}"]
@@ -472,6 +478,10 @@ class Tensor:
 
     def where(self, condition: Any, other: Any) -> Tensor:
         return where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``value`` where ``mask`` (bool, broadcast) is True, else self."""
+        return where(mask, _lift(value, self), self)
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -688,6 +698,14 @@ class Tensor:
         except IndexError as exc:
             raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
                              f"{exc}") from None
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """Rows (dim=0), columns (dim=1), ... picked by a 1-D integer index."""
+        d = _dim(dim, self.ndim, "index_select")
+        idx = _index(index)
+        if not isinstance(idx, np.ndarray) or idx.ndim != 1 or idx.dtype.kind not in "iu":
+            raise TypeError("index_select: index must be a 1-D integer tensor")
+        return self[(slice(None),) * d + (idx,)]
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """torch.gather: out[i][j] = self[i][index[i][j]] for dim=1."""

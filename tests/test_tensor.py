@@ -394,3 +394,16 @@ def test_comparison_with_none_and_contains():
     t = mg.tensor([1.0, 2.0])
     assert (t == None) is False and (t != None) is True  # noqa: E711 - the point of the test
     assert 2.0 in t and 3.0 not in t
+
+
+def test_format_masked_fill_index_select():
+    loss = mg.tensor(0.123456)
+    assert f"{loss:.3f}" == "0.123" and f"{mg.tensor([1.0])}" == "tensor([1.])"
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x.masked_fill(x > 2.5, 0.0)
+    assert y.tolist() == [[1.0, 2.0], [0.0, 0.0]]
+    y.sum().backward()
+    assert x.grad.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+    assert x.index_select(1, mg.tensor([1, 1, 0])).tolist() == [[2.0, 2.0, 1.0], [4.0, 4.0, 3.0]]
+    with mg.inference_mode():
+        assert not (x * 2).requires_grad
