@@ -60,11 +60,13 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
+        # m / (sqrt(v) / s + eps) == s * m / (sqrt(v) + eps * s) with s = sqrt(1 - beta2^t):
+        # the same update in five whole-array operations
+        s = math.sqrt(1 - b2 ** t)
         denom = np.sqrt(v)
-        denom *= 1 / math.sqrt(1 - b2 ** t)
-        denom += group["eps"]
+        denom += group["eps"] * s
         np.divide(m, denom, out=denom)
-        denom *= lr / (1 - b1 ** t)
+        denom *= lr * s / (1 - b1 ** t)
         p -= denom
 
 
