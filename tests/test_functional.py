@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import micrograd as mg
 import micrograd.nn.functional as F
@@ -168,3 +170,40 @@ def test_gelu_matches_erf_definition():
     v = np.linspace(-5, 5, 11)
     ref = [0.5 * t * (1 + math.erf(t / math.sqrt(2))) for t in v]
     np.testing.assert_allclose(F.gelu(mg.tensor(v)).numpy(), ref, rtol=1e-14, atol=1e-15)
+
+
+@st.composite
+def ce_cases(draw):
+    n, c = draw(st.integers(1, 6)), draw(st.integers(1, 5))
+    extra = draw(st.lists(st.integers(1, 3), max_size=2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    logits = rng.standard_normal((n, c, *extra)) * draw(st.sampled_from([0.1, 1.0, 30.0]))
+    target = rng.integers(0, c, (n, *extra))
+    ignore = draw(st.sampled_from([-100, 0]))
+    if draw(st.booleans()):
+        target.flat[0] = ignore if ignore != 0 else target.flat[0]
+    return dict(logits=logits, target=target,
+                weight=rng.uniform(0.1, 2.0, c) if draw(st.booleans()) else None,
+                ignore_index=ignore,
+                reduction=draw(st.sampled_from(["mean", "sum", "none"])),
+                label_smoothing=draw(st.sampled_from([0.0, 0.1, 0.5])))
+
+
+@given(ce_cases())
+def test_cross_entropy_matches_torch_on_random_cases(case):
+    torch = pytest.importorskip("torch", reason="torch not installed: reference comparison")
+    x = mg.tensor(case["logits"], requires_grad=True)
+    rx = torch.tensor(case["logits"], requires_grad=True)
+    w = case["weight"]
+    kw = dict(ignore_index=case["ignore_index"], reduction=case["reduction"],
+              label_smoothing=case["label_smoothing"])
+    out = F.cross_entropy(x, mg.tensor(case["target"]),
+                          weight=None if w is None else mg.tensor(w), **kw)
+    ref = torch.nn.functional.cross_entropy(rx, torch.tensor(case["target"]),
+                                            weight=None if w is None else torch.tensor(w), **kw)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-9,
+                               atol=1e-12, equal_nan=True)
+    if not np.isnan(ref.detach().numpy()).any():
+        out.sum().backward()
+        ref.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), rx.grad.numpy(), rtol=1e-9, atol=1e-12)
