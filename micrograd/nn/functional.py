@@ -81,7 +81,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     x = _floating(input, "softplus")
     z = x * beta
     soft = (z.clamp(max=threshold).exp()).log1p() * (1.0 / beta)
-    return where(z.data > threshold, x, soft)
+    return where(z > threshold, x, soft)
 
 
 def silu(input: Tensor) -> Tensor:  # noqa: A002
@@ -179,7 +179,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
     x, y = _pair(input, target, "huber_loss")
     d = x - y
     a = d.abs()
-    loss = where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    loss = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     return _reduce(loss, reduction, "huber_loss")
 
 
