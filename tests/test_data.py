@@ -220,3 +220,16 @@ def test_train_test_split_sizes_stratify_and_errors():
         data.train_test_split(X, y[:5])
     with pytest.raises(ValueError, match="empty"):
         data.train_test_split(X, test_size=0.0)
+
+
+def test_shipped_files_are_declared_package_data():
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+    root = Path(data.datasets.DATA_DIR).parent.parent
+    pyproject = root / "pyproject.toml"
+    if not pyproject.exists():
+        pytest.skip("installed copy: no pyproject.toml beside the package")
+    patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    for name in ("digits.npz", "DIGITS_LICENSE.txt"):
+        assert any(fnmatch.fnmatch(f"data/{name}", p) for p in patterns["micrograd"]), name
