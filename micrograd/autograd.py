@@ -1,20 +1,22 @@
 """Grad mode (``no_grad``, ``enable_grad``, ``set_grad_enabled``) and ``gradcheck``.
 
-Grad mode is one process-wide flag (``grad_mode.enabled``) read by every op: when it is off, ops
-compute values only and record no graph. ``gradcheck`` compares autograd with central finite
+Grad mode is a per-thread flag (``grad_mode.enabled``) read by every op: when it is off, ops
+compute values only and record no graph. Per thread, as in PyTorch, so ``no_grad`` in one thread
+(say, an evaluation loop) never stops another thread's training from recording its graph. ``gradcheck`` compares autograd with central finite
 differences in float64; it is the backbone of the tests and a tool for users writing their own ops.
 """
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, Sequence
 
 from .anomaly import (AnomalyError, detect_anomaly,  # noqa: F401 - torch.autograd's API
                       is_anomaly_enabled, set_detect_anomaly)
 
 
-class _GradMode:
-    __slots__ = ("enabled",)
+class _GradMode(threading.local):
+    """``enabled`` starts True in every thread (threading.local runs __init__ once per thread)."""
 
     def __init__(self) -> None:
         self.enabled = True

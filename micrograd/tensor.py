@@ -117,12 +117,19 @@ class Tensor:
         self._retain = True
 
     # ---- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool = False,
+                 trace: bool = False) -> None:
         """Accumulate d(self)/d(leaf) * gradient into every leaf's ``.grad``.
 
         ``gradient`` is required unless self holds one element. The graph's saved arrays are
         freed afterwards unless ``retain_graph``; backward through a freed graph is an error.
+        ``trace=True`` prints every step (micrograd/explain.py runs this same loop out loud).
         """
+        if trace:
+            if gradient is not None:
+                raise ValueError("backward(trace=True) explains one-element outputs only")
+            from .explain import explain
+            return explain(self, retain_graph=retain_graph)
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(did you forget requires_grad=True, or run under no_grad?)")
