@@ -363,7 +363,8 @@ def test_digits_accuracy_within_a_point_of_scikit_learn():
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=42)
     settings = dict(hidden_layer_sizes=(100, 50), activation="relu", max_iter=300,
                     random_state=42)
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
+    with warnings.catch_warnings(), threadpool_limits(1):  # BLAS threads thrash on busy CI
         warnings.simplefilter("ignore")
         ours = MLPClassifier(**settings).fit(X_train, y_train).score(X_test, y_test)
         theirs = SkMLP(**settings).fit(X_train, y_train).score(X_test, y_test)
