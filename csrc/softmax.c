@@ -40,8 +40,8 @@ void mg_log_softmax_##S(T *y, const T *x, int64_t n, int64_t c)                 
 {   /* y = (x - m) - log(sum e^(x - m)); y is used as scratch for the exps */                 \
     for (int64_t i = 0; i < n; i++, x += c, y += c) {                                         \
         const T m = row_max_##S(x, c);                                                        \
-        const T lse = m + LOG(row_exp_##S(y, x, m, c));                                       \
-        for (int64_t j = 0; j < c; j++) y[j] = x[j] - lse;                                    \
+        const T ls = LOG(row_exp_##S(y, x, m, c)); /* not x - (m + ls): m swamps ls */      \
+        for (int64_t j = 0; j < c; j++) y[j] = (x[j] - m) - ls;                               \
     }                                                                                         \
 }                                                                                             \
 MG_VECTOR_CLONES void mg_log_softmax_backward_##S(T *dx, const T *y, const T *g, int64_t n,   \
@@ -63,7 +63,7 @@ int64_t mg_cross_entropy_##S(T *loss, T *prob, const T *logits, const int64_t *t
         const T sum = row_exp_##S(prob, logits, m, c);                                        \
         const T inv = 1 / sum;                                                                \
         for (int64_t j = 0; j < c; j++) prob[j] *= inv;                                       \
-        loss[i] = (m + LOG(sum)) - logits[target[i]];                                         \
+        loss[i] = LOG(sum) - (logits[target[i]] - m); /* exact for huge logits */            \
     }                                                                                         \
     return -1;                                                                                \
 }                                                                                             \
