@@ -17,7 +17,7 @@ _erf_object = np.frompyfunc(math.erf, 1, 1)
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf elementwise via math.erf: exact to double precision (NumPy has no erf). Slow; the
     C backend has the fast version, this one is the specification."""
-    return _erf_object(x).astype(x.dtype, copy=False) if x.size else x.copy()
+    return np.asarray(_erf_object(x)).astype(x.dtype, copy=False) if x.size else x.copy()
 
 
 class NumpyBackend:
@@ -96,10 +96,10 @@ class NumpyBackend:
         return g - np.exp(y) * g.sum(axis=-1, keepdims=True)
 
     def cross_entropy(self, logits, target):
-        m = logits.max(axis=-1, keepdims=True)
-        lse = np.log(np.exp(logits - m).sum(axis=-1, keepdims=True)) + m      # (N, 1)
-        picked = np.take_along_axis(logits, target[:, None], axis=-1)        # (N, 1)
-        return (lse - picked)[:, 0], np.exp(logits - lse)
+        z = logits - logits.max(axis=-1, keepdims=True)  # shifted: exact for huge logits
+        ls = np.log(np.exp(z).sum(axis=-1, keepdims=True))                  # (N, 1)
+        picked = np.take_along_axis(z, target[:, None], axis=-1)             # (N, 1)
+        return (ls - picked)[:, 0], np.exp(z - ls)
 
     def cross_entropy_backward(self, prob, target, g):
         d = prob.copy()
