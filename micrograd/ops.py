@@ -322,7 +322,8 @@ class _RowWise(Function):
             perm[axis], perm[last] = last, axis
             x = be.transpose(x, tuple(perm))
         self.moved = x.shape
-        return be.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+        # the row count spelled out: -1 is ambiguous when the last dim is 0
+        return be.reshape(x, (int(np.prod(x.shape[:-1])), x.shape[-1])) if x.ndim != 2 else x
 
     def _from_rows(self, y):
         be = self.be
