@@ -240,12 +240,14 @@ class _BaseMLP(BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
+        names = getattr(X, "columns", None)  # a DataFrame's column names, read before converting
         X = _as_2d_float(X, "X", type(self).__name__)
         if reset:
             self.n_features_in_ = X.shape[1]
-            names = getattr(X, "columns", None)
-            if names is not None:
+            if names is not None and all(isinstance(n, str) for n in names):
                 self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
         elif X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self.n_features_in_} features as input.")

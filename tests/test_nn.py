@@ -44,6 +44,25 @@ def test_parameters_register_on_assignment_in_order():
     assert "scale" not in dict(m.named_parameters())
 
 
+def test_assignment_rules_follow_pytorch():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        lin.weight = mg.zeros(2, 2)
+    lin.bias = None  # None keeps the slot (as bias=False)
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+    lin.bias = nn.Parameter(np.zeros(2, np.float32))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+    seq = nn.Sequential(nn.ReLU())
+    with pytest.raises(TypeError, match="child module '0'"):
+        setattr(seq, "0", 3)
+    m = nn.Module()
+    m.register_buffer("stat", mg.zeros(2))
+    with pytest.raises(TypeError, match="buffer 'stat'"):
+        m.stat = [1, 2]
+    m.stat = mg.ones(2)
+    assert np.all(dict(m.named_buffers())["stat"].data == 1)
+
+
 def test_shared_parameters_listed_once():
     lin = nn.Linear(2, 2)
     seq = nn.Sequential(lin, nn.ReLU(), lin)
@@ -62,11 +81,12 @@ def test_state_dict_keys_and_round_trip():
         assert ka == kb and np.array_equal(pa.data, pb.data)
     x = mg.randn(4, 3)
     assert np.array_equal(a(x).data, b(x).data)
-    # load_state_dict copies values: later changes to the source do not leak
+    # state_dict shares memory with the model (as PyTorch); load_state_dict copies
     state = a.state_dict()
     b.load_state_dict(state)
     state["0.bias"].data[...] = 7
-    assert not np.any(b[0].bias.data == 7) or np.any(a[0].bias.data == 7)
+    assert np.all(a[0].bias.data == 7) and not np.any(b[0].bias.data == 7)
+    assert not state["0.weight"].requires_grad
 
 
 def test_load_state_dict_strict_and_mismatches():

@@ -56,11 +56,18 @@ class Module:
     # registration ----------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         params, modules, buffers = _registries(self)
-        params.pop(name, None)
-        modules.pop(name, None)
-        if isinstance(value, Parameter):
+        if name in params and value is not None and not isinstance(value, Parameter):
+            raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                            "(a Parameter or None is required; to change its values, write "
+                            f"into .data or use load_state_dict)")
+        if name in modules and value is not None and not isinstance(value, Module):
+            raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                            "(a Module or None is required)")
+        if isinstance(value, Parameter) or (value is None and name in params):
+            modules.pop(name, None)
             params[name] = value
-        elif isinstance(value, Module):
+        elif isinstance(value, Module) or (value is None and name in modules):
+            params.pop(name, None)
             modules[name] = value
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
