@@ -98,7 +98,8 @@ class ProgressBar:
             return (f"{prefix}{frac:4.0%}|{bar}| {self.n}/{self.total} "
                     f"[{self._clock(elapsed)}<{self._clock(remaining)}, "
                     f"{rate:.1f}{self.unit}/s{post}]")
-        return f"{prefix}{self.n}{self.unit} [{self._clock(elapsed)}, {rate:.1f}{self.unit}/s{post}]"
+        clock = self._clock(elapsed)
+        return f"{prefix}{self.n}{self.unit} [{clock}, {rate:.1f}{self.unit}/s{post}]"
 
     def _draw(self, now: float) -> None:
         if self.disable:

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import nn
-from . import optim
+from . import nn, optim
 from . import random as mg_random
 from .autograd import no_grad
 from .creation import from_numpy

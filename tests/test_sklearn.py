@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from micrograd.data import load_digits, make_blobs, make_moons, make_regression
-from micrograd.sklearn import (ConvergenceWarning, MLPClassifier, MLPRegressor,
-                               NotFittedError)
+from micrograd.sklearn import ConvergenceWarning, MLPClassifier, MLPRegressor, NotFittedError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # ConvergenceWarning on toy fits
 

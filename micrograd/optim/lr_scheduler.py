@@ -83,7 +83,8 @@ class ExponentialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2  (SGDR, no restarts)."""
+    """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without
+    restarts)."""
 
     def __init__(self, optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
