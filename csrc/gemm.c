@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "micrograd.h"
+#include "vmath.h" /* MG_VECTOR_CLONES */
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -161,12 +162,17 @@ static kernel_##S pick_##S(int isa)                                             
     return kern;                                                                              \
 }
 #ifdef MG_X86
+/* {kernel, half kernel, MR, NR, MC, KC, NC}: KC = 512 measured best here for both types */
 #define KERNEL_CHOICES_f32                                                                    \
-    if (isa >= 2) kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 96, 512, 4096};                \
-    else if (isa == 1) kern = (kernel_f32){ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 144, 384, 4096};
+    if (isa >= 2)                                                                             \
+        kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 96, 512, 4096};      \
+    else if (isa == 1)                                                                        \
+        kern = (kernel_f32){ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 144, 384, 4096};
 #define KERNEL_CHOICES_f64                                                                    \
-    if (isa >= 2) kern = (kernel_f64){ukr_f64_avx512, ukr_f64_avx512_half, 12, 16, 96, 512, 4096};                \
-    else if (isa == 1) kern = (kernel_f64){ukr_f64_avx2, ukr_f64_avx2_half, 6, 8, 96, 384, 4096};
+    if (isa >= 2)                                                                             \
+        kern = (kernel_f64){ukr_f64_avx512, ukr_f64_avx512_half, 12, 16, 96, 512, 4096};      \
+    else if (isa == 1)                                                                        \
+        kern = (kernel_f64){ukr_f64_avx2, ukr_f64_avx2_half, 6, 8, 96, 384, 4096};
 #else
 #define KERNEL_CHOICES_f32
 #define KERNEL_CHOICES_f64
@@ -361,6 +367,82 @@ static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, 
 DEFINE_MACRO(float, f32)
 DEFINE_MACRO(double, f64)
 
+/* Small products: packing and blocking cost more than they save, so loop directly (i-k-j when
+ * rows of op(b) are contiguous, dot products when op(b) is transposed). */
+#define SMALL_WORK (16 * 16 * 32)
+#define DEFINE_SMALL(T, S)                                                                    \
+MG_VECTOR_CLONES static void small_##S(T *c, const T *a, const T *b, int64_t m, int64_t n,   \
+                                       int64_t k, int trans_a, int trans_b, T alpha, T beta, \
+                                       int64_t lda, int64_t ldb, int64_t ldc)                \
+{                                                                                             \
+    for (int64_t i = 0; i < m; i++) {                                                         \
+        T *cr = c + i * ldc;                                                                  \
+        if (!trans_b) {                                                                       \
+            for (int64_t j = 0; j < n; j++) cr[j] = beta == 0 ? (T)0 : beta * cr[j];          \
+            for (int64_t p = 0; p < k; p++) {                                                 \
+                const T aip = alpha * OP_A(i, p);                                             \
+                const T *br = b + p * ldb;                                                    \
+                for (int64_t j = 0; j < n; j++) cr[j] += aip * br[j];                         \
+            }                                                                                 \
+        } else {                                                                              \
+            for (int64_t j = 0; j < n; j++) {                                                 \
+                const T *bc = b + j * ldb;                                                    \
+                T acc = 0;                                                                    \
+                for (int64_t p = 0; p < k; p++) acc += OP_A(i, p) * bc[p];                    \
+                cr[j] = alpha * acc + (beta == 0 ? (T)0 : beta * cr[j]);                      \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+}
+DEFINE_SMALL(float, f32)
+DEFINE_SMALL(double, f64)
+
+/* Everything one GEMM call needs to know, shared read-only by its threads. */
+#define DEFINE_PLAN(T, S)                                                                     \
+typedef struct {                                                                              \
+    kernel_##S kn;                                                                            \
+    T *c, *bbuf, *abuf;                                                                       \
+    const T *a, *b;                                                                           \
+    int64_t m, n, k, rsa, csa, rsb, csb, ldc, mc, kcmax, nblk, nsplit;                        \
+    T alpha, beta;                                                                            \
+    int isa;                                                                                  \
+} plan_##S;                                                                                   \
+/* The blocked loops, run by every thread of the team (or alone): B panels are packed by all  \
+ * threads together, then each takes whole (ic block, B-sliver range) work items. */          \
+static void run_plan_##S(const plan_##S *pl, int tid)                                         \
+{                                                                                             \
+    const kernel_##S *kn = &pl->kn;                                                           \
+    T *ap = pl->abuf + (size_t)tid * (size_t)(pl->mc * pl->kcmax);                            \
+    for (int64_t jc = 0; jc < pl->n; jc += kn->nc) {                                          \
+        const int64_t nc = min64(kn->nc, pl->n - jc), nsl = (nc + kn->nr - 1) / kn->nr;       \
+        for (int64_t pc = 0; pc < pl->k; pc += kn->kc) {                                      \
+            const int64_t kc = min64(kn->kc, pl->k - pc);                                     \
+            const T beta = pc == 0 ? pl->beta : (T)1;                                         \
+            OMP("omp for schedule(static)")                                                   \
+            for (int64_t s = 0; s < nsl; s++) {                                               \
+                const int64_t w = min64(kn->nr, nc - s * kn->nr);                             \
+                pack_##S(pl->bbuf + s * kn->nr * kc,                                          \
+                         pl->b + pc * pl->rsb + (jc + s * kn->nr) * pl->csb,                  \
+                         w, kc, pl->csb, pl->rsb, sliver_width_##S(kn, w), pl->isa);          \
+            }                                                                                 \
+            OMP("omp for schedule(static)")                                                   \
+            for (int64_t item = 0; item < pl->nblk * pl->nsplit; item++) {                    \
+                const int64_t ic = (item / pl->nsplit) * pl->mc, part = item % pl->nsplit;    \
+                const int64_t h = min64(pl->mc, pl->m - ic);                                  \
+                const int64_t j0 = nsl * part / pl->nsplit * kn->nr;                          \
+                const int64_t j1 = min64(nc, nsl * (part + 1) / pl->nsplit * kn->nr);         \
+                if (j0 >= j1) continue;                                                       \
+                pack_##S(ap, pl->a + ic * pl->rsa + pc * pl->csa, h, kc, pl->rsa, pl->csa,    \
+                         kn->mr, pl->isa);                                                    \
+                macro_##S(kn, h, kc, nc, j0, j1, ap, pl->bbuf, pl->c + ic * pl->ldc + jc,     \
+                          pl->ldc, pl->alpha, beta);                                          \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+}
+DEFINE_PLAN(float, f32)
+DEFINE_PLAN(double, f64)
+
 #define DEFINE_GEMM(T, S)                                                                     \
 void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,          \
                      int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,    \
@@ -368,55 +450,39 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
 {                                                                                             \
     if (m <= 0 || n <= 0) return;                                                             \
     if (k <= 0 || alpha == 0) { scale_##S(c, m, n, ldc, beta); return; }                      \
+    if (isa < 0 && (double)m * (double)n * (double)k <= SMALL_WORK) {                         \
+        small_##S(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);            \
+        return;                                                                               \
+    }                                                                                         \
     if (isa < 0 || isa > mg_gemm_isa()) isa = mg_gemm_isa();                                  \
-    const kernel_##S kn = pick_##S(isa);                                                      \
-    const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;                           \
-    const int64_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;                           \
+    plan_##S pl = {.kn = pick_##S(isa), .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,       \
+                   .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1,                        \
+                   .rsb = trans_b ? 1 : ldb, .csb = trans_b ? ldb : 1, .ldc = ldc,            \
+                   .alpha = alpha, .beta = beta, .isa = isa};                                 \
     const int nt = thread_count(nthreads, m, n, k);                                           \
     /* block shapes: split m into a multiple of nt blocks of equal size (rounded to MR); */   \
     /* when m is too short for that, the threads split the B slivers instead */               \
-    int64_t nblk = round_up((m + kn.mc - 1) / kn.mc, nt);                                     \
-    const int64_t mc = min64(kn.mc, round_up((m + nblk - 1) / nblk, kn.mr));                  \
-    nblk = (m + mc - 1) / mc;                                                                 \
-    const int64_t nsplit = nblk >= nt ? 1 : nt;                                               \
-    const int64_t kcmax = min64(kn.kc, k), ncmax = min64(kn.nc, round_up(n, kn.nr));          \
-    T *bbuf = alloc_aligned(sizeof(T) * (size_t)(kcmax * ncmax));                             \
-    T *abuf = alloc_aligned(sizeof(T) * (size_t)(nt * mc * kcmax));                           \
-    if (!bbuf || !abuf) { /* out of memory: the slow path still gives the right answer */     \
-        free(bbuf); free(abuf);                                                               \
+    int64_t nblk = round_up((m + pl.kn.mc - 1) / pl.kn.mc, nt);                               \
+    pl.mc = min64(pl.kn.mc, round_up((m + nblk - 1) / nblk, pl.kn.mr));                       \
+    pl.nblk = (m + pl.mc - 1) / pl.mc;                                                        \
+    pl.nsplit = pl.nblk >= nt ? 1 : nt;                                                       \
+    pl.kcmax = min64(pl.kn.kc, k);                                                            \
+    const int64_t ncmax = min64(pl.kn.nc, round_up(n, pl.kn.nr));                             \
+    pl.bbuf = alloc_aligned(sizeof(T) * (size_t)(pl.kcmax * ncmax));                          \
+    pl.abuf = alloc_aligned(sizeof(T) * (size_t)(nt * pl.mc * pl.kcmax));                     \
+    if (!pl.bbuf || !pl.abuf) { /* out of memory: the slow path still gives the answer */     \
+        free(pl.bbuf); free(pl.abuf);                                                         \
         mg_gemm_naive_##S(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);    \
         return;                                                                               \
     }                                                                                         \
-    OMP("omp parallel num_threads(nt) if(nt > 1)")                                        \
-    {                                                                                         \
-        T *ap = abuf + (size_t)thread_id() * (size_t)(mc * kcmax);                            \
-        for (int64_t jc = 0; jc < n; jc += kn.nc) {                                           \
-            const int64_t nc = min64(kn.nc, n - jc), nsl = (nc + kn.nr - 1) / kn.nr;          \
-            for (int64_t pc = 0; pc < k; pc += kn.kc) {                                       \
-                const int64_t kc = min64(kn.kc, k - pc);                                      \
-                const T beta_eff = pc == 0 ? beta : (T)1;                                     \
-                OMP("omp for schedule(static)")                                           \
-                for (int64_t s = 0; s < nsl; s++) {                                           \
-                    const int64_t w = min64(kn.nr, nc - s * kn.nr);                           \
-                    pack_##S(bbuf + s * kn.nr * kc, b + pc * rsb + (jc + s * kn.nr) * csb,    \
-                             w, kc, csb, rsb, sliver_width_##S(&kn, w), isa);                                         \
-                }                                                                             \
-                OMP("omp for schedule(static)")                                           \
-                for (int64_t item = 0; item < nblk * nsplit; item++) {                        \
-                    const int64_t ic = (item / nsplit) * mc, part = item % nsplit;            \
-                    const int64_t h = min64(mc, m - ic);                                      \
-                    const int64_t j0 = nsl * part / nsplit * kn.nr;                           \
-                    const int64_t j1 = min64(nc, nsl * (part + 1) / nsplit * kn.nr);          \
-                    if (j0 >= j1) continue;                                                   \
-                    pack_##S(ap, a + ic * rsa + pc * csa, h, kc, rsa, csa, kn.mr, isa);            \
-                    macro_##S(&kn, h, kc, nc, j0, j1, ap, bbuf, c + ic * ldc + jc, ldc,       \
-                              alpha, beta_eff);                                               \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
+    if (nt > 1) {                                                                             \
+        OMP("omp parallel num_threads(nt)")                                                   \
+        run_plan_##S(&pl, thread_id());                                                       \
+    } else {                                                                                  \
+        run_plan_##S(&pl, 0);                                                                 \
     }                                                                                         \
-    free(bbuf);                                                                               \
-    free(abuf);                                                                               \
+    free(pl.bbuf);                                                                            \
+    free(pl.abuf);                                                                            \
 }                                                                                             \
 void mg_gemm_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,              \
                  int trans_a, int trans_b, T alpha, T beta,                                  \

@@ -25,7 +25,9 @@ void mg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t
                  int trans_a, int trans_b, double alpha, double beta,
                  int64_t lda, int64_t ldb, int64_t ldc, int nthreads);
 /* Same contract, with the micro-kernel chosen by hand: isa 2 = AVX-512F, 1 = AVX2+FMA,
- * 0 = portable C, -1 (or anything the CPU lacks) = the best this CPU supports. For tests. */
+ * 0 = portable C (always packed and blocked); -1 = automatic, as mg_gemm_*: the best kernel
+ * this CPU has, and a direct unpacked loop for products of at most 16*16*32 multiply-adds.
+ * An isa the CPU lacks falls back to the best it has. */
 void mg_gemm_isa_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                      int trans_a, int trans_b, float alpha, float beta,
                      int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa);

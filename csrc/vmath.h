@@ -114,7 +114,8 @@ static inline double mg_log(double x)
     q = q * s2 + 1.0 / 3.0;
     q = q * s2 + 1.0;
     const double fe = (double)e;
-    const double y = fe * 6.93147180369123816490e-01 + (2.0 * s * q + fe * 1.90821492927058770002e-10);
+    const double y = fe * 6.93147180369123816490e-01
+                     + (2.0 * s * q + fe * 1.90821492927058770002e-10);
     return x != x ? x : (x == INFINITY ? x : (x == 0.0 ? -INFINITY : (x < 0.0 ? NAN : y)));
 }
 
@@ -122,7 +123,8 @@ static inline double mg_log(double x)
  * vector width chosen by the loader (GCC ifunc). Off under the sanitizers and on non-x86. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(MG_NO_CLONES) \
     && defined(__ELF__)
-#define MG_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define MG_VECTOR_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MG_VECTOR_CLONES
 #endif

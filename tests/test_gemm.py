@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 _C = pytest.importorskip("micrograd._C", reason="C core not built")
 ffi, lib = _C.ffi, _C.lib
 
-#: micro-kernel paths this CPU can run: 0 portable C, 1 AVX2+FMA, 2 AVX-512F
-ISAS = list(range(lib.mg_gemm_isa() + 1))
+#: micro-kernel paths this CPU can run: 0 portable C, 1 AVX2+FMA, 2 AVX-512F, and -1 automatic
+#: (the best kernel, or the unpacked loop for small products)
+ISAS = [-1] + list(range(lib.mg_gemm_isa() + 1))
 DTYPES = {np.float32: ("float *", 1e-5), np.float64: ("double *", 1e-12)}
 
 

@@ -45,63 +45,83 @@ def _c(x: np.ndarray) -> np.ndarray:
     return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
 
+def _unary(name: str):
+    """A method running mg_<name>_<dtype>(out, x, n), or the NumPy reference for other dtypes."""
+    kern = _kernels(name)
+    reference = getattr(NumpyBackend, name)
+
+    def method(self, x):
+        k = kern.get(x.dtype)
+        if k is None:
+            return reference(self, x)
+        fn, ct = k
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+        out = np.empty_like(x)
+        fn(_fb(ct, out), _fb(ct, x), x.size)
+        return out
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = reference.__doc__
+    return method
+
+
+def _binary(name: str):
+    """A method running mg_<name>_<dtype>(out, a, b, n) on equal shapes and dtypes, else the
+    NumPy reference (which broadcasts)."""
+    kern = _kernels(name)
+    reference = getattr(NumpyBackend, name)
+
+    def method(self, a, b):
+        k = kern.get(a.dtype)
+        if k is None or a.dtype != b.dtype or a.shape != b.shape:
+            return reference(self, a, b)
+        fn, ct = k
+        if not a.flags.c_contiguous:
+            a = np.ascontiguousarray(a)
+        if not b.flags.c_contiguous:
+            b = np.ascontiguousarray(b)
+        out = np.empty_like(a)
+        fn(_fb(ct, out), _fb(ct, a), _fb(ct, b), a.size)
+        return out
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = reference.__doc__
+    return method
+
+
 class CBackend(NumpyBackend):
-    """Kernels in C for float32/float64; NumPy for everything else."""
+    """Kernels in C for float32/float64; NumPy for everything else.
+
+    Plain elementwise arithmetic (add, sub, mul, div, exp, log) stays on NumPy: its ufuncs are
+    as fast as a C loop on large arrays and cost less per call on small ones (measured in
+    docs/BENCHMARKS.md), so routing them through cffi would only add overhead. Their C kernels
+    (mg_add_f32, ...) exist and are tested in tests/test_kernels_elementwise.py."""
 
     name = "c"
-    _UNARY = ("exp", "log", "relu", "sigmoid", "tanh", "gelu")
-    _BINARY = ("add", "sub", "mul", "div", "relu_backward", "sigmoid_backward",
-               "tanh_backward", "gelu_backward")
-    _ROWWISE = ("softmax", "log_softmax")
-    _ROWWISE_BACKWARD = ("softmax_backward", "log_softmax_backward")
     #: every kernel this backend overrides; tests/test_backend_parity.py walks this tuple
-    native = (("matmul", "linear", "leaky_relu", "leaky_relu_backward", "cross_entropy",
-               "cross_entropy_backward") + _UNARY + _BINARY + _ROWWISE + _ROWWISE_BACKWARD)
+    native = ("matmul", "linear", "relu", "relu_backward", "leaky_relu", "leaky_relu_backward",
+              "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward",
+              "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
+              "cross_entropy", "cross_entropy_backward")
 
     def __init__(self) -> None:
         self.nthreads = thread_count()
         self._gemm = _kernels("gemm")
         self._linear = _kernels("linear")
         self._fn = {name: _kernels(name) for name in
-                    self._UNARY + self._BINARY + self._ROWWISE + self._ROWWISE_BACKWARD
-                    + ("leaky_relu", "leaky_relu_backward", "cross_entropy",
-                       "cross_entropy_backward")}
+                    ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+                     "leaky_relu", "leaky_relu_backward", "cross_entropy",
+                     "cross_entropy_backward")}
 
-    # elementwise: one generic wrapper each for unary and binary kernels -------------------
-    def _unary(self, name: str, x: np.ndarray) -> np.ndarray:
-        k = self._fn[name].get(x.dtype)
-        if k is None:
-            return getattr(NumpyBackend, name)(self, x)
-        fn, ct = k
-        x = _c(x)
-        out = np.empty_like(x)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, x), x.size)
-        return out
-
-    def _binary(self, name: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        k = self._fn[name].get(a.dtype)
-        if k is None or a.dtype != b.dtype or a.shape != b.shape:
-            return getattr(NumpyBackend, name)(self, a, b)
-        fn, ct = k
-        a, b = _c(a), _c(b)
-        out = np.empty_like(a)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, a), _fb(ct, b), a.size)
-        return out
-
-    def exp(self, x): return self._unary("exp", x)
-    def log(self, x): return self._unary("log", x)
-    def relu(self, x): return self._unary("relu", x)
-    def sigmoid(self, x): return self._unary("sigmoid", x)
-    def tanh(self, x): return self._unary("tanh", x)
-    def gelu(self, x): return self._unary("gelu", x)
-    def add(self, a, b): return self._binary("add", a, b)
-    def sub(self, a, b): return self._binary("sub", a, b)
-    def mul(self, a, b): return self._binary("mul", a, b)
-    def div(self, a, b): return self._binary("div", a, b)
-    def relu_backward(self, x, g): return self._binary("relu_backward", x, g)
-    def sigmoid_backward(self, y, g): return self._binary("sigmoid_backward", y, g)
-    def tanh_backward(self, y, g): return self._binary("tanh_backward", y, g)
-    def gelu_backward(self, x, g): return self._binary("gelu_backward", x, g)
+    relu = _unary("relu")
+    sigmoid = _unary("sigmoid")
+    tanh = _unary("tanh")
+    gelu = _unary("gelu")
+    relu_backward = _binary("relu_backward")
+    sigmoid_backward = _binary("sigmoid_backward")
+    tanh_backward = _binary("tanh_backward")
+    gelu_backward = _binary("gelu_backward")
 
     def leaky_relu(self, x, slope):
         k = self._fn["leaky_relu"].get(x.dtype)
@@ -110,7 +130,7 @@ class CBackend(NumpyBackend):
         fn, ct = k
         x = _c(x)
         out = np.empty_like(x)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, x), float(slope), x.size)
+        fn(_fb(ct, out), _fb(ct, x), float(slope), x.size)
         return out
 
     def leaky_relu_backward(self, x, g, slope):
@@ -120,7 +140,7 @@ class CBackend(NumpyBackend):
         fn, ct = k
         x, g = _c(x), _c(g)
         out = np.empty_like(g)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, x), _fb(ct, g), float(slope), x.size)
+        fn(_fb(ct, out), _fb(ct, x), _fb(ct, g), float(slope), x.size)
         return out
 
     # softmax family over the last axis of a 2-D (N, C) array -------------------------------
@@ -131,7 +151,7 @@ class CBackend(NumpyBackend):
         fn, ct = k
         x = _c(x)
         out = np.empty_like(x)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, x), x.shape[0], x.shape[1])
+        fn(_fb(ct, out), _fb(ct, x), x.shape[0], x.shape[1])
         return out
 
     def _rows_backward(self, name: str, y: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -141,7 +161,7 @@ class CBackend(NumpyBackend):
         fn, ct = k
         y, g = _c(y), _c(g)
         out = np.empty_like(y)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, y), _fb(ct, g), y.shape[0], y.shape[1])
+        fn(_fb(ct, out), _fb(ct, y), _fb(ct, g), y.shape[0], y.shape[1])
         return out
 
     def softmax(self, x): return self._rows("softmax", x)
@@ -160,7 +180,7 @@ class CBackend(NumpyBackend):
         logits, target = _c(logits), _targets(target, n)
         loss = np.empty(n, logits.dtype)
         prob = np.empty_like(logits)
-        bad = fn(_fb(ct, loss, require_writable=True), _fb(ct, prob, require_writable=True),
+        bad = fn(_fb(ct, loss), _fb(ct, prob),
                  _fb(ct, logits), _fb("int64_t[]", target), n, c)
         if bad >= 0:
             raise _target_error(target, bad, c)
@@ -177,7 +197,7 @@ class CBackend(NumpyBackend):
         prob, target = _c(prob), _targets(target, n)
         g = _c(g.astype(prob.dtype, copy=False))
         out = np.empty_like(prob)
-        bad = fn(_fb(ct, out, require_writable=True), _fb(ct, prob), _fb("int64_t[]", target),
+        bad = fn(_fb(ct, out), _fb(ct, prob), _fb("int64_t[]", target),
                  _fb(ct, g), n, c)
         if bad >= 0:
             raise _target_error(target, bad, c)
@@ -185,33 +205,38 @@ class CBackend(NumpyBackend):
 
     # linear algebra ---------------------------------------------------------------------------
     def matmul(self, a, b, trans_a=False, trans_b=False):
-        k = self._gemm.get(a.dtype)
-        if k is None or a.dtype != b.dtype:
+        kern = self._gemm.get(a.dtype)
+        if kern is None or a.dtype != b.dtype:
             return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
         if a.ndim == 2 and b.ndim == 2:
-            return self._gemm2d(k, a, b, trans_a, trans_b)
+            return self._gemm2d(kern, a, b, trans_a, trans_b)
         if a.ndim >= 2 and b.ndim == 2 and not trans_a:
             # (..., m, k) @ (k, n): one GEMM over the stacked rows when a is contiguous
             if a.flags.c_contiguous:
-                out = self._gemm2d(k, a.reshape(-1, a.shape[-1]), b, False, trans_b)
+                out = self._gemm2d(kern, a.reshape(-1, a.shape[-1]), b, False, trans_b)
                 return out.reshape(a.shape[:-1] + out.shape[-1:])
         elif a.ndim >= 3 and a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2]:
-            return self._gemm_batched(k, a, b, trans_a, trans_b)
+            return self._gemm_batched(kern, a, b, trans_a, trans_b)
         return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
 
-    def _gemm2d(self, kern, a, b, trans_a, trans_b, out=None):
+    def _gemm2d(self, kern, a, b, trans_a, trans_b):
+        """op(a) @ op(b) for 2-D a, b. A transposed (Fortran-ordered) view is passed as its
+        C-ordered transpose with the flag flipped, so backward's ``w.T`` costs no copy."""
         fn, ct = kern
-        a, trans_a = _row_major(a, trans_a)
-        b, trans_b = _row_major(b, trans_b)
-        m, k = (a.shape[1], a.shape[0]) if trans_a else a.shape
-        k2, n = (b.shape[1], b.shape[0]) if trans_b else b.shape
+        if not a.flags.c_contiguous:
+            a, trans_a = (a.T, not trans_a) if a.flags.f_contiguous else (_c(a), trans_a)
+        if not b.flags.c_contiguous:
+            b, trans_b = (b.T, not trans_b) if b.flags.f_contiguous else (_c(b), trans_b)
+        r, s = a.shape
+        m, k = (s, r) if trans_a else (r, s)
+        r2, s2 = b.shape
+        k2, n = (s2, r2) if trans_b else (r2, s2)
         if k != k2:
             raise ValueError(f"matmul: inner dimensions differ: op(a) is ({m}, {k}), "
                              f"op(b) is ({k2}, {n})")
-        out = np.empty((m, n), dtype=a.dtype)
-        fn(_fb(ct, out, require_writable=True), _fb(ct, a), _fb(ct, b), m, n, k,
-           trans_a, trans_b, 1.0, 0.0, max(a.shape[1], 1), max(b.shape[1], 1), max(n, 1),
-           self.nthreads)
+        out = np.empty((m, n), a.dtype)
+        fn(_fb(ct, out), _fb(ct, a), _fb(ct, b), m, n, k, trans_a, trans_b, 1.0, 0.0,
+           s or 1, s2 or 1, n or 1, self.nthreads)
         return out
 
     def _gemm_batched(self, kern, a, b, trans_a, trans_b):
@@ -235,7 +260,7 @@ class CBackend(NumpyBackend):
             raise ValueError(f"linear: x is {x.shape} but w is {w.shape}; w must be (M, {k})")
         x, w = _c(x), _c(w)
         y = np.empty((n, m), x.dtype)
-        fn(_fb(ct, y, require_writable=True), _fb(ct, x), _fb(ct, w),
+        fn(_fb(ct, y), _fb(ct, x), _fb(ct, w),
            ffi.NULL if b is None else _fb(ct, _c(b)), n, k, m, self.nthreads)
         return y
 
@@ -254,13 +279,3 @@ def _targets(target: np.ndarray, n: int) -> np.ndarray:
 def _target_error(target: np.ndarray, row: int, c: int) -> IndexError:
     return IndexError(f"cross_entropy: target[{row}] = {int(target[row])} is out of range for "
                       f"{c} classes")
-
-
-def _row_major(x: np.ndarray, trans: bool) -> tuple[np.ndarray, bool]:
-    """A C-contiguous array holding the same op(x), flipping the transpose flag when x is
-    a transposed (Fortran-ordered) view, so backward's ``w.T`` costs no copy."""
-    if x.flags.c_contiguous:
-        return x, trans
-    if x.flags.f_contiguous:
-        return x.T, not trans
-    return np.ascontiguousarray(x), trans
