@@ -190,6 +190,9 @@ def test_to_dtype_casts_parameters_in_place():
     assert out.dtype == mg.float64
     m.float()
     assert m[0].weight.dtype == mg.float32
+    weight = m[0].weight
+    assert m.to(mg.float32) is m and m.to("cpu") is m and m.cpu() is m
+    assert m[0].weight is weight  # unchanged dtype: the same Parameter (optimizers keep it)
 
 
 def test_sequential_indexing_and_ordered_dict():
@@ -476,3 +479,24 @@ def test_tiny_mlp_learns_moons_on_every_backend(backend):
     with mg.no_grad():
         acc = (model(xb).data.argmax(1) == y).mean()
     assert acc > 0.97
+
+
+def test_composite_layers_gradcheck():
+    rng = np.random.default_rng(4)
+    bn = nn.BatchNorm1d(3).double()
+    bn.weight.data[...] = [1.5, -0.5, 2.0]
+    x = t64(rng.normal(size=(6, 3))).requires_grad_()
+    assert mg.gradcheck(lambda a: bn(a), [x])  # training mode: batch statistics
+    gelu = nn.GELU("tanh")
+    assert mg.gradcheck(lambda a: gelu(a), [t64(rng.normal(size=(4, 3))).requires_grad_()])
+    lin = nn.Linear(3, 2).double()
+    assert mg.gradcheck(lambda a: F.linear(a, lin.weight, lin.bias),
+                        [t64(rng.normal(size=(5, 3))).requires_grad_()])
+
+
+def test_dropout_backward_uses_the_same_mask():
+    mg.manual_seed(1)
+    x = mg.ones(50, 40, requires_grad=True)
+    y = nn.Dropout(0.4)(x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, y.data)  # d(sum(x * m))/dx = m = y when x = 1

@@ -84,12 +84,14 @@ class DataLoader:
     ``shuffle=True`` draws a new order every epoch from ``generator`` (a NumPy Generator), or
     from ``np.random.default_rng(seed)`` made once when ``seed`` is given, or else from
     micrograd's global generator (``mg.manual_seed`` makes it repeat). ``drop_last`` skips a
-    final short batch.
+    final short batch. ``num_workers`` and ``pin_memory`` are accepted so PyTorch code runs
+    unchanged; batches are always made in the calling process (they are array slices, cheap).
     """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
                  drop_last: bool = False, generator: np.random.Generator | None = None,
-                 seed: int | None = None, collate_fn: Callable | None = None) -> None:
+                 seed: int | None = None, collate_fn: Callable | None = None,
+                 num_workers: int = 0, pin_memory: bool = False) -> None:
         if batch_size is not None and (isinstance(batch_size, bool)
                                        or not isinstance(batch_size, (int, np.integer))
                                        or batch_size < 1):

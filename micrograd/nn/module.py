@@ -227,19 +227,26 @@ class Module:
             target.data[...] = array
         return missing, unexpected
 
-    def to(self, dtype: Any) -> "Module":
-        """Cast floating-point parameters and buffers to ``dtype`` in place; returns self."""
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """``to(dtype)``: cast floating-point parameters and buffers in place (a parameter that
+        already has the dtype is left alone, so optimizers keep their references); a device
+        ("cpu") is accepted and ignored, as ``Tensor.to``. Returns self."""
         for module in self.modules():
             params, _, buffers = _registries(module)
             for registry in (params, buffers):
                 for name, t in registry.items():
                     if t is None or not t.dtype.is_floating_point:
                         continue
-                    new = t.to(dtype)
+                    new = t.to(*args, **kwargs)
+                    if new is t:
+                        continue
                     if isinstance(t, Parameter):
-                        new = Parameter(new, requires_grad=t.requires_grad)
+                        new = Parameter(new.detach(), requires_grad=t.requires_grad)
                     registry[name] = new
                     object.__setattr__(module, name, new)
+        return self
+
+    def cpu(self) -> "Module":
         return self
 
     def float(self) -> "Module":
