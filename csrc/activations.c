@@ -1,8 +1,9 @@
 /* activations.c: relu, leaky_relu, sigmoid, tanh, gelu and their backward passes, f32 and f64.
  * Each kernel is written once as a macro over the element type T and its suffix S, then stamped
- * out for float and double. Loops are branch-free so they vectorise (exp from vmath.h; erf for
- * gelu is libm's, exact but scalar). NaN propagates as in NumPy. All arrays contiguous, n long;
- * forward: out = f(x); backward: dx = f'(.) * g, written, never accumulated. */
+ * out for float and double. Loops are branch-free so they vectorise (exp, and erf for float,
+ * from vmath.h; double gelu uses libm's erf, exact but scalar). NaN propagates as in NumPy.
+ * All arrays contiguous, n long; forward: out = f(x); backward: dx = f'(.) * g, written, never
+ * accumulated. (The backend routes tanh forward to NumPy, whose SVML tanh is faster.) */
 #include <math.h>
 #include "micrograd.h"
 #include "vmath.h"
@@ -51,12 +52,12 @@ void mg_tanh_backward_##S(T *dx, const T *y, const T *g, int64_t n)             
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) dx[i] = g[i] * (1 - y[i] * y[i]);                         \
 }                                                                                             \
-void mg_gelu_##S(T *out, const T *x, int64_t n)                                               \
+MG_VECTOR_CLONES void mg_gelu_##S(T *out, const T *x, int64_t n)                                               \
 {   /* exact (erf) form: x * Phi(x) */                                                        \
     for (int64_t i = 0; i < n; i++)                                                           \
         out[i] = (T)0.5 * x[i] * (1 + ERF(x[i] * (T)0.70710678118654752440));                 \
 }                                                                                             \
-void mg_gelu_backward_##S(T *dx, const T *x, const T *g, int64_t n)                           \
+MG_VECTOR_CLONES void mg_gelu_backward_##S(T *dx, const T *x, const T *g, int64_t n)                           \
 {   /* d/dx x Phi(x) = Phi(x) + x phi(x) */                                                   \
     for (int64_t i = 0; i < n; i++) {                                                         \
         const T cdf = (T)0.5 * (1 + ERF(x[i] * (T)0.70710678118654752440));                   \
@@ -75,5 +76,5 @@ void mg_gelu_backward_##S(T *dx, const T *x, const T *g, int64_t n)             
                        / (((z + 1.12811678491632931402e2) * z + 2.23548839060100448583e3) * z \
                           + 4.84406305325125486048e3))
 
-DEFINE_ACTIVATIONS(float, f32, mg_expf, erff, TANH_SMALL_F32)
+DEFINE_ACTIVATIONS(float, f32, mg_expf, mg_erff, TANH_SMALL_F32)
 DEFINE_ACTIVATIONS(double, f64, mg_exp, erf, TANH_SMALL_F64)

@@ -29,6 +29,7 @@ class C:
         return out
 
     exp = staticmethod(lambda x: C._call("exp", x))
+    tanh = staticmethod(lambda x: C._call("tanh", x))
     log = staticmethod(lambda x: C._call("log", x))
 
 
@@ -95,3 +96,26 @@ def test_elementwise_binary_kernels(name, op, dtype):
         getattr(lib, f"mg_{name}_{sfx}")(ffi.from_buffer(ct, out), ffi.from_buffer(ct, a),
                                         ffi.from_buffer(ct, b), n)
         np.testing.assert_array_equal(out, op(a, b))
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float32, 3e-7), (np.float64, 1e-15)])
+def test_tanh_kernel(dtype, tol):
+    """mg_tanh_* (not routed by the backend, NumPy's tanh is faster) stays correct: relative
+    error against a float64 / long double reference, including tiny and huge inputs."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([np.linspace(-20, 20, POINTS // 10), rng.uniform(-1, 1, POINTS // 10),
+                        [0.0, -0.0, 1e-30, -1e-30, 0.6249, 0.625, np.inf, -np.inf]]).astype(dtype)
+    ref = np.tanh(x.astype(np.longdouble))
+    assert max_rel_error(C.tanh(x).astype(np.longdouble), ref) < tol
+    assert np.isnan(C.tanh(np.array([np.nan], dtype)))[0]
+
+
+def test_erff_through_gelu():
+    """The float erf (vmath.h mg_erff, max error 4.2e-7) seen through gelu: 0.5 x (1 + erf)."""
+    import math
+    x = np.linspace(-7, 7, 20001).astype(np.float32)
+    erf = np.array([math.erf(v / math.sqrt(2)) for v in x.astype(np.float64)])
+    want = 0.5 * x.astype(np.float64) * (1 + erf)
+    got = backends.REGISTRY["c"].gelu(x).astype(np.float64)
+    # |error| <= 0.5 |x| (erf error + rounding of 1 + erf) + rounding of the product
+    assert np.all(np.abs(got - want) <= 0.5 * np.abs(x) * 6e-7 + 1e-7 * np.abs(want) + 1e-30)

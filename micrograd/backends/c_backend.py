@@ -93,15 +93,16 @@ def _binary(name: str):
 class CBackend(NumpyBackend):
     """Kernels in C for float32/float64; NumPy for everything else.
 
-    Plain elementwise arithmetic (add, sub, mul, div, exp, log) stays on NumPy: its ufuncs are
-    as fast as a C loop on large arrays and cost less per call on small ones (measured in
-    docs/BENCHMARKS.md), so routing them through cffi would only add overhead. Their C kernels
-    (mg_add_f32, ...) exist and are tested in tests/test_kernels_elementwise.py."""
+    Plain elementwise arithmetic (add, sub, mul, div, exp, log) and tanh stay on NumPy: one
+    ufunc each (tanh and exp with SIMD math), as fast as a C loop on large arrays and cheaper per
+    call on small ones (measured in docs/BENCHMARKS.md), so routing them through cffi would
+    only add overhead. Their C kernels (mg_add_f32, mg_tanh_f32, ...) exist and are tested
+    directly in tests/test_kernels_math.py."""
 
     name = "c"
     #: every kernel this backend overrides; tests/test_backend_parity.py walks this tuple
     native = ("matmul", "linear", "relu", "relu_backward", "leaky_relu", "leaky_relu_backward",
-              "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "gelu", "gelu_backward",
+              "sigmoid", "sigmoid_backward", "tanh_backward", "gelu", "gelu_backward",
               "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
               "cross_entropy", "cross_entropy_backward")
 
@@ -116,7 +117,6 @@ class CBackend(NumpyBackend):
 
     relu = _unary("relu")
     sigmoid = _unary("sigmoid")
-    tanh = _unary("tanh")
     gelu = _unary("gelu")
     relu_backward = _binary("relu_backward")
     sigmoid_backward = _binary("sigmoid_backward")
