@@ -145,6 +145,10 @@ def test_invalid_arguments():
     p = _param(P0, G0)
     with pytest.raises(ValueError, match="learning rate"):
         optim.SGD([p], lr=-1)
+    with pytest.raises(TypeError, match="lr must be a finite number"):
+        optim.SGD([p], lr="0.1")
+    with pytest.raises(TypeError, match="weight_decay"):
+        optim.Adam([p], weight_decay=float("nan"))
     with pytest.raises(ValueError, match="nesterov"):
         optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="betas"):

@@ -6,6 +6,8 @@ operations written with ``out=``/in-place operators, never a Python loop over el
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Iterable
 
 import numpy as np
@@ -54,6 +56,12 @@ class Optimizer:
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate hyper-parameters (subclasses extend)."""
+        for key in ("lr", "momentum", "dampening", "weight_decay", "eps", "alpha"):
+            value = group.get(key, 0.0)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                    or not math.isfinite(value):
+                raise TypeError(f"{type(self).__name__}: {key} must be a finite number, "
+                                f"got {value!r}")
         if group.get("lr", 0) < 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']!r}")
         if group.get("weight_decay", 0) < 0:
