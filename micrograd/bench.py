@@ -174,7 +174,7 @@ def op_cases(torch, quick: bool):
             loss.backward(t.ones_like(loss))
             return loss, lg.grad
 
-        fns = {b: (lambda be=be: xent(be)) for b, be in backends.REGISTRY.items()}
+        fns = {b: (lambda be=be, f=xent: f(be)) for b, be in backends.REGISTRY.items()}
         fns["torch"] = _torch_fns(torch, (logits, target), xent_torch)
         yield "softmax-xent fwd+bwd", f"{n}x{c}", 0.0, fns
     for shape in [(1,), (64, 64)]:
@@ -192,10 +192,110 @@ def op_cases(torch, quick: bool):
             yield f"tiny {name}", "x".join(map(str, shape)), 0.0, fns
 
 
+MLP_SIZES = (784, 100, 50, 10)
+
+
+def train_step_case(torch, quick: bool):
+    """One SGD step of the seed network (784-100-50-10 ReLU MLP, softmax cross-entropy) at
+    batch 128, through micrograd's Tensor/nn/optim on each backend, and through PyTorch eager,
+    all from the same initial weights. The learning rate is 0 so that every call does the full
+    step (update included) from the same weights, and the backends can be checked to agree at
+    any time. Yields nothing if the tensor stack is not importable."""
+    try:
+        import micrograd as mg
+        import micrograd.nn.functional as F
+        from micrograd import nn, optim
+    except Exception as exc:  # the tensor layer is optional for the kernel benchmarks
+        print(f"bench: training step skipped ({exc})", file=sys.stderr)
+        return
+    rng = np.random.default_rng(11)
+    batch = 8 if quick else 128
+    x = rng.standard_normal((batch, MLP_SIZES[0])).astype(np.float32)
+    y = rng.integers(0, MLP_SIZES[-1], batch)
+    weights = [(rng.uniform(-0.1, 0.1, (o, i)).astype(np.float32), np.zeros(o, np.float32))
+               for i, o in zip(MLP_SIZES[:-1], MLP_SIZES[1:])]
+
+    def ours(backend):
+        with mg.use_backend(backend):
+            layers = []
+            for w, b in weights:
+                lin = nn.Linear(w.shape[1], w.shape[0])
+                lin.weight.data[...] = w
+                lin.bias.data[...] = b
+                layers += [lin, nn.ReLU()]
+            model = nn.Sequential(*layers[:-1])
+            opt = optim.SGD(model.parameters(), lr=0.0)
+            xt, yt = mg.tensor(x), mg.tensor(y)
+
+        def step():
+            with mg.use_backend(backend):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(xt), yt)
+                loss.backward()
+                opt.step()
+                return loss.data
+        return step
+
+    def theirs():
+        layers = []
+        for w, b in weights:
+            lin = torch.nn.Linear(w.shape[1], w.shape[0])
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers += [lin, torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers[:-1])
+        opt = torch.optim.SGD(model.parameters(), lr=0.0)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+        def step():
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(xt), yt)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return step
+
+    fns = {b: ours(b) for b in backends.REGISTRY}
+    fns["torch"] = theirs() if torch is not None else None
+    yield "train step MLP", f"784-100-50-10 batch {batch}", 0.0, fns
+
+
+def tiny_autograd_cases(torch):
+    """Tiny ops with autograd recording: y = op(a, b) on tensors that require grad."""
+    try:
+        import micrograd as mg
+    except Exception:
+        return
+    rng = np.random.default_rng(5)
+    for shape in [(1, 1), (64, 64)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        b = rng.standard_normal(shape).astype(np.float32)
+        ta, tb = (mg.tensor(v, requires_grad=True) for v in (a, b))
+        for name, ours, theirs in [("add", lambda p, q: p + q, lambda p, q: p + q),
+                                   ("relu", lambda p, q: p.relu(), lambda p, q: p.relu()),
+                                   ("matmul", lambda p, q: p @ q, lambda p, q: p @ q)]:
+            fns = {be: (lambda be=be, f=ours, ta=ta, tb=tb: _on(mg, be, lambda: f(ta, tb).data))
+                   for be in backends.REGISTRY}
+            if torch is not None:
+                pa, pb = (torch.from_numpy(v.copy()).requires_grad_(True) for v in (a, b))
+                fns["torch"] = lambda f=theirs, pa=pa, pb=pb: f(pa, pb)
+            else:
+                fns["torch"] = None
+            yield f"autograd {name}", "x".join(map(str, shape)), 0.0, fns
+
+
+def _on(mg, backend, fn):
+    with mg.use_backend(backend):
+        return fn()
+
+
 def _as_numpy(result):
     if isinstance(result, tuple):
         return tuple(_as_numpy(r) for r in result)
-    return result.detach().numpy() if hasattr(result, "detach") else np.asarray(result)
+    if hasattr(result, "detach"):
+        return result.detach().numpy()
+    return np.asarray(getattr(result, "data", result))
 
 
 def check_agree(name: str, fns: dict) -> None:
@@ -242,6 +342,8 @@ def run(quick: bool, threads: list[int], torch) -> tuple[dict, list[dict]]:
         cases += [gemm_case(n, np.float64, torch) for n in (256, 1024)]
         cases += list(mlp_gemm_cases(torch))
     cases += list(op_cases(torch, quick))
+    cases += list(tiny_autograd_cases(torch))
+    cases += list(train_step_case(torch, quick))
     peaks = {}
     for nt in threads:
         ctl.set(nt)
