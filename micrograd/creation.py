@@ -78,7 +78,16 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     return _make(np.full(shape, fill_value, _float_dtype(dtype)), requires_grad)
 
 
+def _arg(x: Any, name: str) -> Tensor:
+    """``x`` when it is a Tensor, else a TypeError naming the function (not an AttributeError)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__} (wrap data with "
+                        "mg.tensor(...))")
+    return x
+
+
 def _like(t: Tensor, dtype: Any) -> tuple:
+    _arg(t, "zeros_like/ones_like/empty_like/full_like")
     return t.shape, (t.data.dtype if dtype is None else dtypes.as_dtype(dtype).np)
 
 
@@ -201,111 +210,111 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 # ---- the Tensor methods as functions (torch.exp(x) == x.exp()) ---------------------------------
 def exp(x: Tensor) -> Tensor:
-    return x.exp()
+    return _arg(x, "exp").exp()
 
 
 def log(x: Tensor) -> Tensor:
-    return x.log()
+    return _arg(x, "log").log()
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return x.sqrt()
+    return _arg(x, "sqrt").sqrt()
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
-    return x.abs()
+    return _arg(x, "abs").abs()
 
 
 def relu(x: Tensor) -> Tensor:
-    return x.relu()
+    return _arg(x, "relu").relu()
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return x.sigmoid()
+    return _arg(x, "sigmoid").sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
-    return x.tanh()
+    return _arg(x, "tanh").tanh()
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
-    return x.softmax(dim)
+    return _arg(x, "softmax").softmax(dim)
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
-    return x.log_softmax(dim)
+    return _arg(x, "log_softmax").log_softmax(dim)
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001 - torch's name
-    return x.sum(dim, keepdim)
+    return _arg(x, "sum").sum(dim, keepdim)
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return x.mean(dim, keepdim)
+    return _arg(x, "mean").mean(dim, keepdim)
 
 
 def amax(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return x.amax(dim, keepdim)
+    return _arg(x, "amax").amax(dim, keepdim)
 
 
 def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return x.amin(dim, keepdim)
+    return _arg(x, "amin").amin(dim, keepdim)
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return x.argmax(dim, keepdim)
+    return _arg(x, "argmax").argmax(dim, keepdim)
 
 
 def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return x.argmin(dim, keepdim)
+    return _arg(x, "argmin").argmin(dim, keepdim)
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    return x.logsumexp(dim, keepdim)
+    return _arg(x, "logsumexp").logsumexp(dim, keepdim)
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's name
-    return x.clamp(min, max)
+    return _arg(x, "clamp").clamp(min, max)
 
 
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    return x.reshape(shape)
+    return _arg(x, "reshape").reshape(shape)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    return x.flatten(start_dim, end_dim)
+    return _arg(x, "flatten").flatten(start_dim, end_dim)
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
-    return x.squeeze(dim)
+    return _arg(x, "squeeze").squeeze(dim)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    return x.unsqueeze(dim)
+    return _arg(x, "unsqueeze").unsqueeze(dim)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    return x.transpose(dim0, dim1)
+    return _arg(x, "transpose").transpose(dim0, dim1)
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
-    return x.permute(dims)
+    return _arg(x, "permute").permute(dims)
 
 
 def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
-    return x.split(split_size, dim)
+    return _arg(x, "split").split(split_size, dim)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
-    return x.chunk(chunks, dim)
+    return _arg(x, "chunk").chunk(chunks, dim)
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
-    return x.gather(dim, index)
+    return _arg(x, "gather").gather(dim, index)
 
 
 def numel(x: Tensor) -> int:
-    return x.numel()
+    return _arg(x, "numel").numel()
 
 
 def is_tensor(obj: Any) -> bool:

@@ -24,10 +24,21 @@ __all__ = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus"
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _input(x: Any, name: str, arg: str = "input") -> Tensor:
+    """``x`` when it is a Tensor; anything else (an ndarray, a list) is a TypeError naming the
+    function and argument, not an AttributeError from deep inside."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: {arg} must be a Tensor, got {type(x).__name__} (wrap data "
+                        "with mg.tensor(...))")
+    return x
+
+
 # ---- layers and activations --------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """y = x @ W^T + b with x (..., K), W (M, K), b (M,) -> (..., M): one fused node."""
-    x, w = input, weight
+    x, w = _input(input, "linear"), _input(weight, "linear", "weight")
+    if bias is not None:
+        _input(bias, "linear", "bias")
     if x.ndim < 1 or w.ndim != 2:
         raise ValueError(f"linear: expected input (..., K) and weight (M, K), got shapes "
                          f"{x.shape} and {w.shape}")
@@ -50,25 +61,26 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    return input.relu()
+    return _input(input, "relu").relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
-    return _apply(ops.LeakyReLU, _floating(input, "leaky_relu"), slope=float(negative_slope))
+    x = _floating(_input(input, "leaky_relu"), "leaky_relu")
+    return _apply(ops.LeakyReLU, x, slope=float(negative_slope))
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return input.sigmoid()
+    return _input(input, "sigmoid").sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return input.tanh()
+    return _input(input, "tanh").tanh()
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x * Phi(x) (exact, erf); ``approximate="tanh"`` uses torch's tanh formula."""
-    x = _floating(input, "gelu")
+    x = _floating(_input(input, "gelu"), "gelu")
     if approximate == "none":
         return _apply(ops.GELU, x)
     if approximate == "tanh":
@@ -78,28 +90,29 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + e^(beta x)) / beta, linear above ``threshold`` (torch)."""
-    x = _floating(input, "softplus")
+    x = _floating(_input(input, "softplus"), "softplus")
     z = x * beta
     soft = (z.clamp(max=threshold).exp()).log1p() * (1.0 / beta)
     return where(z > threshold, x, soft)
 
 
 def silu(input: Tensor) -> Tensor:  # noqa: A002
-    return input * input.sigmoid()
+    return _input(input, "silu") * input.sigmoid()
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    return input.softmax(dim)
+    return _input(input, "softmax").softmax(dim)
 
 
 def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    return input.log_softmax(dim)
+    return _input(input, "log_softmax").log_softmax(dim)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
     The mask is drawn from ``micrograd.random.generator()`` (reproducible with manual_seed)."""
+    _input(input, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
@@ -123,6 +136,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,  # noqa: A002
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing ``normalized_shape``."""
+    _input(input, "layer_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[input.ndim - len(shape):] != shape:
         raise ValueError(f"layer_norm: normalized_shape {shape} does not match the end of "
@@ -140,7 +154,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def _pair(input: Tensor, target: Any, name: str) -> tuple:
     """input/target as float tensors of one dtype; warns on shape mismatch (torch broadcasts)."""
     target = _lift(target, input) if not isinstance(target, Tensor) else target
-    x = _floating(input, name)
+    x = _floating(_input(input, name), name)
     if target.data.dtype != x.data.dtype:
         target = target.to(x.data.dtype)
     if target.shape != x.shape:
@@ -309,7 +323,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
-    x = input
+    x = _input(input, "cross_entropy")
     if x.data.dtype.kind != "f":
         raise TypeError(f"cross_entropy: input must be floating point logits, got "
                         f"{x.dtype.name}")
@@ -356,7 +370,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     t = _class_array(target, "nll_loss")
-    rows, t, out_shape = _as_rows(input, t, "nll_loss")
+    rows, t, out_shape = _as_rows(_input(input, "nll_loss"), t, "nll_loss")
     c = rows.shape[1]
     valid = _check_labels(t, c, ignore_index, "nll_loss")
     if valid is not None:
