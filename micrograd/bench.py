@@ -324,6 +324,7 @@ def machine_info(torch) -> dict:
     info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
             "backends": backends.available_backends(),
+            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                                "OMP_NUM_THREADS", "MICROGRAD_NUM_THREADS")
                     if k in os.environ}}
@@ -418,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"micrograd bench on {info['cpu']} ({info['cores']} cores); numpy {info['numpy']}, "
           f"torch {info['torch'] or 'not installed'}; C GEMM kernel "
           f"{info.get('c_gemm_isa', 'n/a')}")
+    if info["load_average_1min"] is not None:
+        print(f"load average (1 min) at start: {info['load_average_1min']:.2f} on "
+              f"{info['cores']} cores (other processes make timings noisy)")
     if info["env"]:
         print(f"environment: {info['env']} (OPENBLAS_* settings change NumPy's speed)")
     extra, rows = run(args.quick, threads, torch)

@@ -87,7 +87,8 @@ def cross_entropy(backward):
 
 
 def matmul(rng, dims, dtype, strided):
-    m, n, k = (dims + (3, 3, 3))[:3]
+    # sides up to 72, so both NumPy's tiny path (< 32x32 operands) and the C GEMM are reached
+    m, n, k = (8 * d + int(rng.integers(0, 8)) if d else 0 for d in (dims + (3, 3, 3))[:3])
     trans_a, trans_b = bool(rng.integers(2)), bool(rng.integers(2))
     a = _arr(rng, (k, m) if trans_a else (m, k), dtype, strided=strided)
     b = _arr(rng, (n, k) if trans_b else (k, n), dtype, strided=strided)
@@ -176,8 +177,8 @@ def test_matmul_batched(dtype):
 
 
 def test_matmul_mismatch_is_a_clear_error():
-    a, b = np.ones((3, 4), np.float32), np.ones((5, 6), np.float32)
-    with pytest.raises(ValueError, match=r"inner dimensions differ.*\(3, 4\).*\(5, 6\)"):
+    a, b = np.ones((30, 40), np.float32), np.ones((50, 60), np.float32)
+    with pytest.raises(ValueError, match=r"inner dimensions differ.*\(30, 40\).*\(50, 60\)"):
         C.matmul(a, b)
 
 
