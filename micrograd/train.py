@@ -71,10 +71,14 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _use_backend(name: str | None) -> str:
+def _use_backend(parser: argparse.ArgumentParser, name: str | None) -> str:
+    """Activate backend ``name`` (None: keep the default); a missing C core is a usage error."""
     import micrograd
     if name:
-        micrograd.set_backend(name)
+        try:
+            micrograd.set_backend(name)
+        except (RuntimeError, ValueError) as exc:
+            parser.error(str(exc))
     return micrograd.get_backend()
 
 
@@ -123,7 +127,7 @@ def demo(argv: list[str]) -> int:
                         help="also fit scikit-learn's MLPClassifier with the same settings "
                              "(needs scikit-learn) and print its accuracy and fit time")
     args = parser.parse_args(argv)
-    backend = _use_backend(args.backend)
+    backend = _use_backend(parser, args.backend)
 
     import warnings
 
@@ -271,8 +275,9 @@ def evaluate(model, X: np.ndarray, y: np.ndarray, task: str) -> float:
 
 
 def train(argv: list[str]) -> int:
-    args = _build_parser().parse_args(argv)
-    backend = _use_backend(args.backend)
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    backend = _use_backend(parser, args.backend)
 
     from . import nn
     from .data import DataLoader, TensorDataset, train_test_split

@@ -104,6 +104,14 @@ def test_train_rejects_bad_arguments(args, capsys):
     assert "error" in capsys.readouterr().err
 
 
+def test_unavailable_backend_is_a_usage_error(monkeypatch, capsys):
+    from micrograd import backends
+    monkeypatch.delitem(backends.REGISTRY, "c", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        cli.demo(["--backend", "c"])
+    assert exc.value.code == 2 and "C backend is not available" in capsys.readouterr().err
+
+
 def test_builtin_progress_bar_output():
     buf = io.StringIO()
     bar = ProgressBar(range(4), desc="fit", unit="epoch", file=buf, mininterval=0.0)
