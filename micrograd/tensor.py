@@ -467,6 +467,7 @@ class Tensor:
         """Clamp into [min, max] (either may be None; Tensors allowed)."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        _check_bounds(min, max, "clamp")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self if min is None else maximum(self, min)
             return out if max is None else minimum(out, max)
@@ -771,6 +772,7 @@ class Tensor:
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         _check_inplace(self, "clamp_")
+        _check_bounds(min, max, "clamp_")
         self.data[...] = backends.active.clip(self.data, min, max)
         return self
 
@@ -951,6 +953,14 @@ def _floating(x: Tensor, name: str) -> Tensor:
     if x.data.dtype.kind == "f":
         return x
     return x.to(dtypes.get_default_dtype())
+
+
+def _check_bounds(lo: Any, hi: Any, name: str) -> None:
+    """clamp's min/max: None, a real number or a Tensor (a str would reach NumPy's ufunc)."""
+    for arg, v in (("min", lo), ("max", hi)):
+        if v is not None and (isinstance(v, bool) or not isinstance(
+                v, (int, float, np.integer, np.floating, Tensor))):
+            raise TypeError(f"{name}: {arg} must be a number or a Tensor, got {v!r}")
 
 
 def _check_inplace(t: Tensor, name: str) -> None:

@@ -91,6 +91,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + e^(beta x)) / beta, linear above ``threshold`` (torch)."""
     x = _floating(_input(input, "softplus"), "softplus")
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero (the result is log(1 + e^(beta x)) / "
+                         "beta), got 0")
     z = x * beta
     soft = (z.clamp(max=threshold).exp()).log1p() * (1.0 / beta)
     return where(z > threshold, x, soft)
