@@ -158,6 +158,7 @@ def demo(argv: list[str]) -> int:
             stale = stale + 1 if loss > best - clf.tol else 0
             best = min(best, loss)
             if stale > clf.n_iter_no_change:
+                bar.total = epochs  # stopped early: show the bar complete
                 break
     bar.close()
     seconds = time.perf_counter() - start
