@@ -386,7 +386,8 @@ def _sklearn_checks():
     except ImportError:
         return pytest.mark.skip(reason="scikit-learn not installed")
     return parametrize_with_checks(
-        [MLPClassifier(max_iter=100, random_state=0), MLPRegressor(max_iter=200, random_state=0)],
+        [MLPClassifier(max_iter=100, random_state=0), MLPRegressor(max_iter=200, random_state=0),
+         MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100, random_state=0)],
         expected_failed_checks=_expected_failed_checks)
 
 
