@@ -29,6 +29,7 @@ from .autograd import no_grad
 from .creation import from_numpy
 from .data.loader import train_test_split
 from .nn import functional as F
+from .tensor import Tensor
 
 try:  # scikit-learn present: be a native estimator
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -140,9 +141,8 @@ def _as_2d_float(X: Any, name: str, estimator: str) -> np.ndarray:
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
         raise TypeError(f"{estimator} does not accept sparse input (got {type(X).__name__}); "
                         "convert it with X.toarray().")
-    if hasattr(X, "data") and hasattr(X, "shape") and not isinstance(X, np.ndarray) \
-            and type(X).__module__.startswith("micrograd"):
-        X = X.data  # a micrograd Tensor
+    if isinstance(X, Tensor):
+        X = X.data
     array = np.asarray(X)
     if np.iscomplexobj(array):
         raise ValueError("Complex data not supported\n" + str(array)[:200])
@@ -256,7 +256,7 @@ class _BaseMLP(BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None.")
-        y = np.asarray(y.data if type(y).__module__.startswith("micrograd") else y)
+        y = np.asarray(y.data if isinstance(y, Tensor) else y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
                           "change the shape of y to (n_samples, ), for example using ravel().",
