@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import inspect
 import numbers
-import time
 import warnings
 from typing import Any
 
@@ -315,7 +314,7 @@ class _BaseMLP(BaseEstimator):
         else:
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = np.inf
-        self._optimizer = None
+        self._optimizer, self._best_state = None, None
         self._expose()
 
     def _expose(self) -> None:
@@ -414,10 +413,8 @@ class _BaseMLP(BaseEstimator):
         params = list(model.parameters())
         wgroup, alpha = opt.param_groups[0], float(self.alpha)
         lossfn = self._batch_loss
-        self._epoch_seconds = []
         self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them (t_ accumulates)
         for _ in range(1 if incremental else self.max_iter):
-            start = time.perf_counter()
             if self.shuffle:
                 order = rng.permutation(n)
                 Xe, Te = X32[order], T32[order]
@@ -446,14 +443,13 @@ class _BaseMLP(BaseEstimator):
             self.t_ += n
             self.loss_ = total / n
             self.loss_curve_.append(self.loss_)
-            self._epoch_seconds.append(time.perf_counter() - start)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
             self._update_no_improvement(X_val, T_val)
             if self.solver == "sgd" and self.learning_rate == "invscaling":
-                wgroup_lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
                 for group in opt.param_groups:
-                    group["lr"] = wgroup_lr
+                    group["lr"] = lr
             if self._no_improvement_count > self.n_iter_no_change:
                 what = "Validation score" if self.early_stopping else "Training loss"
                 msg = (f"{what} did not improve more than tol={self.tol:f} for "
@@ -467,7 +463,7 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                               "reached and the optimization hasn't converged yet.",
                               ConvergenceWarning, stacklevel=3)
-        if self.early_stopping and getattr(self, "_best_state", None) is not None:
+        if self.early_stopping and self._best_state is not None:
             for p, best in zip(model.parameters(), self._best_state):
                 p.data[...] = best
 
