@@ -156,8 +156,9 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 # ---- regression losses -------------------------------------------------------------------------
 def _pair(input: Tensor, target: Any, name: str) -> tuple:
     """input/target as float tensors of one dtype; warns on shape mismatch (torch broadcasts)."""
+    _input(input, name)
     target = _lift(target, input) if not isinstance(target, Tensor) else target
-    x = _floating(_input(input, name), name)
+    x = _floating(input, name)
     if target.data.dtype != x.data.dtype:
         target = target.to(x.data.dtype)
     if target.shape != x.shape:
