@@ -500,3 +500,29 @@ def test_dropout_backward_uses_the_same_mask():
     y = nn.Dropout(0.4)(x)
     y.sum().backward()
     np.testing.assert_allclose(x.grad.data, y.data)  # d(sum(x * m))/dx = m = y when x = 1
+
+
+def test_apply_requires_grad_and_shared_submodules():
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.Sequential(shared, nn.ReLU()))
+    names = [n for n, _ in model.named_modules()]
+    assert names == ["", "0", "1", "1.1"]  # a shared module is listed once, like PyTorch
+    seen = []
+    model.apply(lambda m: seen.append(type(m).__name__))
+    assert seen[-1] == "Sequential" and seen.count("Linear") == 1
+    model.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
+    assert not shared.weight.data.any()
+    model.requires_grad_(False)
+    assert not any(p.requires_grad for p in model.parameters())
+    out = model(mg.ones(1, 2))
+    assert not out.requires_grad
+
+
+def test_subset_through_dataloader_and_eval_batchnorm_in_sequential():
+    ds = mg.data.TensorDataset(np.arange(20.0, dtype=np.float32).reshape(10, 2), np.arange(10))
+    sub = mg.data.Subset(ds, [1, 3, 5])
+    batches = list(mg.data.DataLoader(sub, batch_size=2))
+    assert [b[1].tolist() for b in batches] == [[1, 3], [5]]
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU()).eval()
+    out = model(batches[1][0])  # one sample: fine in eval mode (running statistics)
+    assert out.shape == (1, 3)
