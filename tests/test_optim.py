@@ -107,6 +107,12 @@ def test_optimizers_match_torch_over_several_steps(name, kwargs):
         np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_pytorch_only_keywords_are_accepted():
+    p = _param(P0, G0)
+    for cls in (optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop):
+        cls([p], lr=0.1, foreach=True, fused=False).step()
+
+
 def test_update_is_in_place_and_keeps_dtype():
     lin = nn.Linear(3, 2)
     w = lin.weight.data

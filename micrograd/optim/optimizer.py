@@ -17,7 +17,10 @@ from ..tensor import Tensor
 
 class Optimizer:
     """Base class. ``params`` is an iterable of Tensors or of dicts (param groups) with a
-    ``"params"`` list and per-group overrides of the defaults (``{"params": ..., "lr": 0.1}``)."""
+    ``"params"`` list and per-group overrides of the defaults (``{"params": ..., "lr": 0.1}``).
+
+    The subclasses accept PyTorch's ``foreach``/``fused`` keywords so PyTorch code runs
+    unchanged; they change nothing here (every update is already whole-array operations)."""
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
