@@ -103,7 +103,10 @@ def _decode(node: Any, arrays, name: str) -> Any:
         raise ValueError(f"mg.load: {name}: malformed structure entry {str(node)[:80]!r}")
     kind = node["t"]
     if kind == "const":
-        return node["v"]
+        value = node["v"]
+        if value is not None and not isinstance(value, (bool, str)):
+            raise ValueError(f"mg.load: {name}: malformed constant {str(value)[:80]!r}")
+        return value
     if kind == "int":
         return int(node["v"])
     if kind == "float":
@@ -112,7 +115,7 @@ def _decode(node: Any, arrays, name: str) -> Any:
         key = node.get("k")
         if key not in arrays.files:
             raise ValueError(f"mg.load: {name}: array {key!r} is missing from the archive")
-        array = arrays[key]  # allow_pickle=False: object arrays raise here
+        array = _member(arrays, key, name)
         if array.dtype not in _DTYPES:
             raise ValueError(f"mg.load: {name}: array {key!r} has unsupported dtype {array.dtype}")
         if kind == "ndarray":
@@ -124,6 +127,16 @@ def _decode(node: Any, arrays, name: str) -> Any:
         items = [_decode(v, arrays, name) for v in node["items"]]
         return items if kind == "list" else tuple(items)
     raise ValueError(f"mg.load: {name}: unknown entry type {kind!r}")
+
+
+def _member(arrays, key: str, name: str) -> np.ndarray:
+    """One array of the archive. allow_pickle=False makes object arrays raise; a member that is
+    not in .npy format at all comes back from NumPy as raw bytes, which is refused here."""
+    array = arrays[key]
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"mg.load: {name}: entry {key!r} is not a .npy array "
+                         f"({len(array)} bytes of something else)")
+    return array
 
 
 def load(path) -> Any:
@@ -148,7 +161,7 @@ def load(path) -> Any:
             if _TREE_KEY not in arrays.files:
                 raise ValueError(f"mg.load: {name} is an .npz archive but not an mg.save file "
                                  f"(no {_TREE_KEY!r} entry; it holds {arrays.files[:5]})")
-            tree = json.loads(arrays[_TREE_KEY].tobytes().decode("utf-8"))
+            tree = json.loads(_member(arrays, _TREE_KEY, name).tobytes().decode("utf-8"))
             if not isinstance(tree, dict) or tree.get("format") != FORMAT:
                 raise ValueError(f"mg.load: {name}: unknown format header")
             if tree.get("version") != VERSION:
@@ -159,6 +172,10 @@ def load(path) -> Any:
         if str(exc).startswith("mg.load"):
             raise
         raise ValueError(f"mg.load: {name} is corrupt or not an mg.save file: {exc}") from exc
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError, zlib.error) as exc:
+    except RecursionError as exc:  # a crafted, absurdly nested structure
+        raise ValueError(f"mg.load: {name}: the structure is nested too deeply to be an mg.save "
+                         "file") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, TypeError, zlib.error,
+            NotImplementedError, RuntimeError) as exc:  # (zipfile: bad compression/encryption)
         raise ValueError(f"mg.load: {name} is corrupt or truncated: "
                          f"{type(exc).__name__}: {exc}") from exc
