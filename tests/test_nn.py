@@ -526,3 +526,26 @@ def test_subset_through_dataloader_and_eval_batchnorm_in_sequential():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU()).eval()
     out = model(batches[1][0])  # one sample: fine in eval mode (running statistics)
     assert out.shape == (1, 3)
+
+
+def test_training_steps_agree_across_backends():
+    if len(mg.available_backends()) < 2:
+        pytest.skip("only one backend is built")
+    X, y = mg.data.make_blobs(64, n_features=5, centers=3, random_state=0)
+    results = {}
+    for name in mg.available_backends():
+        with mg.use_backend(name):
+            mg.manual_seed(0)
+            model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8), nn.ReLU(),
+                                  nn.Linear(8, 3))
+            opt = mg.optim.Adam(model.parameters(), lr=0.01)
+            for _ in range(3):
+                loss = F.cross_entropy(model(mg.tensor(X, dtype=mg.float32)), mg.tensor(y))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            results[name] = [p.data.copy() for p in model.parameters()]
+    ref = results.pop("numpy")
+    for name, params in results.items():
+        for a, b in zip(params, ref):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
