@@ -7,8 +7,10 @@ NumPy reference method, so results never depend on which path ran. This is the o
 imports ``micrograd._C``.
 
 Per-call cost matters (a 64x64 op is a few microseconds), so the wrappers avoid the obvious
-costs: kernels are looked up once per dtype in ``__init__``, buffers go through
-``ffi.from_buffer`` (no copy), and ``np.ascontiguousarray`` is only called when needed.
+costs: kernels are looked up once per dtype when the class is built, buffers go through
+``ffi.from_buffer`` (no copy), ``np.ascontiguousarray`` is only called when needed, and ops
+where NumPy's single ufunc call is cheaper than any cffi call are left to NumPy (see
+``CBackend``). docs/BENCHMARKS.md has the measured per-call costs.
 """
 from __future__ import annotations
 
