@@ -85,6 +85,36 @@ def test_one_epoch_matches_hand_computed_gradient_descent():
         np.testing.assert_allclose(got, before - lr * grad, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("solver, activation, binary", [("sgd", "relu", False),
+                                                      ("adam", "tanh", False),
+                                                      ("sgd", "logistic", True)])
+def test_one_epoch_matches_scikit_learn_from_the_same_weights(solver, activation, binary):
+    sk = pytest.importorskip("sklearn.neural_network", reason="scikit-learn not installed")
+    X, y = _blobs(n=60, centers=3, seed=3)
+    if binary:
+        y = (y == 1).astype(int)
+    kw = dict(hidden_layer_sizes=(6, 4), activation=activation, solver=solver, momentum=0.5,
+              batch_size=60, shuffle=False, learning_rate_init=0.01, alpha=0.01,
+              random_state=0)
+    ours = MLPClassifier(**kw)
+    ours.partial_fit(X, y, classes=np.unique(y))  # builds the network (and trains one epoch)
+    theirs = sk.MLPClassifier(**kw, max_iter=1, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.fit(X, y)  # builds its network; now give it ours
+        theirs.coefs_ = [c.astype(np.float64) for c in ours.coefs_]
+        theirs.intercepts_ = [b.astype(np.float64) for b in ours.intercepts_]
+        ours.set_params(max_iter=1, warm_start=True).fit(X, y)  # a fresh optimizer, as theirs
+        theirs.fit(X, y)
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-5)
+    # mg.optim.Adam is PyTorch's Adam: eps is added to sqrt(v) / sqrt(1 - beta2^t), where
+    # scikit-learn adds it to sqrt(v); steps differ where |grad| ~ eps (a first Adam step
+    # moves each weight by ~lr), so allow 2% of lr there
+    atol = 2e-2 * kw["learning_rate_init"] if solver == "adam" else 1e-6
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=atol)
+
+
 def test_binary_string_labels():
     X, y = make_moons(200, noise=0.1, random_state=0)
     labels = np.array(["cat", "dog"])[y]
