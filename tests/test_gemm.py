@@ -112,3 +112,33 @@ def test_naive_reference_agrees_with_numpy(rng):
 def test_random_shapes(m, n, k, trans_a, trans_b, isa, f64, beta):
     rng = np.random.default_rng(m * 10007 + n * 101 + k)
     check(m, n, k, np.float64 if f64 else np.float32, trans_a, trans_b, 1.5, beta, 1, isa, rng)
+
+
+def _python(code, **env):
+    import os
+    import subprocess
+    import sys
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("MICROGRAD_NUM_THREADS", "OMP_NUM_THREADS")}
+    full.update(env)
+    return subprocess.run([sys.executable, "-c", code], env=full, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_thread_environment_variables_are_honoured():
+    code = ("from micrograd import backends; from micrograd._C import lib; "
+            "print(backends.REGISTRY['c'].nthreads, lib.mg_max_threads())")
+    out = _python(code, MICROGRAD_NUM_THREADS="1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == "1"
+    if lib.mg_has_openmp():
+        out = _python(code, OMP_NUM_THREADS="1")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["0", "1"]  # 0 = "the OpenMP default", which is now 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_bad_thread_count_is_a_clear_error(value):
+    out = _python("import micrograd", MICROGRAD_NUM_THREADS=value)
+    assert out.returncode != 0
+    assert f"MICROGRAD_NUM_THREADS must be a positive integer, got {value!r}" in out.stderr
