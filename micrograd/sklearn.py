@@ -622,11 +622,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    if HAVE_SKLEARN:
-        def __sklearn_tags__(self):
-            tags = super().__sklearn_tags__()
-            tags.classifier_tags.multi_label = True
-            return tags
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _more_tags(self) -> dict:  # scikit-learn < 1.6
+        return {"multilabel": True}
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
