@@ -20,6 +20,8 @@ try:
     REGISTRY["c"] = CBackend()
 except ImportError as exc:  # the compiled module is missing: not built, or built for another ABI
     C_IMPORT_ERROR = exc
+except AttributeError as exc:  # a stale build that lacks a kernel this version needs
+    C_IMPORT_ERROR = ImportError(f"micrograd._C is out of date ({exc}); reinstall to rebuild it")
 
 
 def _lookup(name: str):
