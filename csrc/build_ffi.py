@@ -68,6 +68,8 @@ def build_flags() -> tuple[list[str], list[str]]:
     # ISO C mode turns off a*b+c -> fma contraction; allow it (where the CPU has FMA), as
     # NumPy's BLAS does: faster polynomials, and sums like -inf + 1e38*4 stay -inf
     compile_args.append("-ffp-contract=fast")
+    # sqrt() must not set errno (nothing reads it), else a loop calling it cannot vectorise
+    compile_args.append("-fno-math-errno")
     if compiler_accepts(["-fopenmp"]):
         compile_args.append("-fopenmp")
         link_args.append("-fopenmp")

@@ -118,6 +118,26 @@ void mg_exp_f64(double *out, const double *x, int64_t n);
 void mg_log_f32(float *out, const float *x, int64_t n);
 void mg_log_f64(double *out, const double *x, int64_t n);
 
+/* ---- optim.c: in-place optimizer updates over n contiguous elements ------------------------
+ * sgd: g' = (maximize ? -g : g) + weight_decay * p; with momentum, buf = first ? g' :
+ * momentum * buf + (1 - dampening) * g' and g' = nesterov ? g' + momentum * buf : buf
+ * (buf may be NULL when momentum == 0); p -= lr * g'.
+ * adam (step >= 1): decoupled ? p *= 1 - lr * wd : g' += wd * p; m = b1 m + (1 - b1) g';
+ * v = b2 v + (1 - b2) g'^2; vmax = max(vmax, v) when vmax != NULL (amsgrad), used for v;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+void mg_sgd_step_f32(float *p, float *buf, const float *g, int64_t n, double lr, double momentum,
+                     double dampening, double weight_decay, int nesterov, int maximize,
+                     int first);
+void mg_sgd_step_f64(double *p, double *buf, const double *g, int64_t n, double lr,
+                     double momentum, double dampening, double weight_decay, int nesterov,
+                     int maximize, int first);
+void mg_adam_step_f32(float *p, float *m, float *v, float *vmax, const float *g, int64_t n,
+                      int64_t step, double lr, double beta1, double beta2, double eps,
+                      double weight_decay, int decoupled, int maximize);
+void mg_adam_step_f64(double *p, double *m, double *v, double *vmax, const double *g, int64_t n,
+                      int64_t step, double lr, double beta1, double beta2, double eps,
+                      double weight_decay, int decoupled, int maximize);
+
 /* ---- info.c: what this build can do (for the benchmark table and the warning text) --------- */
 int mg_has_openmp(void);
 int mg_max_threads(void);

@@ -103,6 +103,31 @@ def linear(rng, dims, dtype, strided):
     return (x, w, b), {}
 
 
+def sgd_step(rng, dims, dtype, strided):
+    p = _arr(rng, dims, dtype, strided=strided)
+    g = _arr(rng, dims, dtype)
+    momentum = float(rng.choice([0.0, 0.9]))
+    nesterov = bool(momentum and rng.integers(2))
+    return (p, g, _arr(rng, dims, dtype) if momentum else None), {
+        "lr": float(rng.uniform(0.001, 0.5)), "momentum": momentum,
+        "dampening": 0.0 if nesterov else float(rng.choice([0.0, 0.3])),
+        "weight_decay": float(rng.choice([0.0, 0.01])), "nesterov": nesterov,
+        "maximize": bool(rng.integers(2)), "first": bool(rng.integers(2))}
+
+
+def adam_step(rng, dims, dtype, strided):
+    p = _arr(rng, dims, dtype, strided=strided)
+    g = _arr(rng, dims, dtype)
+    m = _arr(rng, dims, dtype, -0.1, 0.1)
+    v = _arr(rng, dims, dtype, 0, 0.1)
+    vmax = _arr(rng, dims, dtype, 0, 0.1) if rng.integers(2) else None
+    return (p, g, m, v, vmax), {
+        "step": int(rng.integers(1, 1000)), "lr": float(rng.uniform(1e-4, 0.1)),
+        "beta1": 0.9, "beta2": float(rng.choice([0.999, 0.99])), "eps": 1e-8,
+        "weight_decay": float(rng.choice([0.0, 0.01])), "decoupled": bool(rng.integers(2)),
+        "maximize": bool(rng.integers(2))}
+
+
 RECIPES = {
     "matmul": matmul, "linear": linear,
     "relu": unary(), "sigmoid": unary(-30, 30), "tanh": unary(-8, 8), "gelu": unary(-6, 6),
@@ -112,6 +137,7 @@ RECIPES = {
     "softmax": rows(), "log_softmax": rows(), "softmax_backward": rows("softmax"),
     "log_softmax_backward": rows("log_softmax"),
     "cross_entropy": cross_entropy(False), "cross_entropy_backward": cross_entropy(True),
+    "sgd_step": sgd_step, "adam_step": adam_step,
 }
 
 
@@ -142,6 +168,17 @@ def test_every_native_kernel_has_a_recipe():
 def test_parity(name, dtype, dims, strided, seed):
     rng = np.random.default_rng(seed)
     args, kwargs = RECIPES[name](rng, tuple(dims), dtype, strided)
+    if name.endswith("_step"):  # in-place updates: compare every array each backend wrote
+        copies = {be: [np.copy(a, order="K") if isinstance(a, np.ndarray) else a for a in args]
+                  for be in ("numpy", "c")}
+        assert NP.__getattribute__(name)(*copies["numpy"], **kwargs) is None
+        assert C.__getattribute__(name)(*copies["c"], **kwargs) is None
+        for got, want, orig in zip(copies["c"], copies["numpy"], args):
+            if isinstance(orig, np.ndarray):
+                assert_close(got, want, dtype, 4)
+        assert not np.array_equal(copies["numpy"][0], args[0]) or args[0].size == 0 \
+            or kwargs["lr"] == 0, "the update did not change p"
+        return
     want = getattr(NP, name)(*args, **kwargs)
     got = getattr(C, name)(*args, **kwargs)
     k = 1

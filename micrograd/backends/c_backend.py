@@ -46,6 +46,14 @@ def thread_count() -> int:
     return int(value)
 
 
+def _same(p: np.ndarray, x, state: bool = True) -> bool:
+    """x can be handed to an in-place kernel next to p: same dtype and shape, C-contiguous, and
+    writable when the kernel writes it (p and the optimizer state; not the gradient)."""
+    return (isinstance(x, np.ndarray) and x.dtype == p.dtype and x.shape == p.shape
+            and x.flags.c_contiguous and p.flags.c_contiguous and p.flags.writeable
+            and (not state or x.flags.writeable))
+
+
 def _c(x: np.ndarray) -> np.ndarray:
     return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
@@ -109,7 +117,7 @@ class CBackend(NumpyBackend):
     native = ("matmul", "linear", "relu", "relu_backward", "leaky_relu", "leaky_relu_backward",
               "sigmoid", "sigmoid_backward", "tanh_backward", "gelu", "gelu_backward",
               "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
-              "cross_entropy", "cross_entropy_backward")
+              "cross_entropy", "cross_entropy_backward", "sgd_step", "adam_step")
 
     def __init__(self) -> None:
         self.nthreads = thread_count()
@@ -118,7 +126,7 @@ class CBackend(NumpyBackend):
         self._fn = {name: _kernels(name) for name in
                     ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
                      "leaky_relu", "leaky_relu_backward", "cross_entropy",
-                     "cross_entropy_backward")}
+                     "cross_entropy_backward", "sgd_step", "adam_step")}
 
     relu = _unary("relu")
     sigmoid = _unary("sigmoid")
@@ -207,6 +215,31 @@ class CBackend(NumpyBackend):
         if bad >= 0:
             raise _target_error(target, bad, c)
         return out
+
+    # optimizer updates, in place (one fused pass instead of NumPy's 2-10 array operations) --
+    def sgd_step(self, p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, maximize=False, first=False):
+        k = self._fn["sgd_step"].get(p.dtype)
+        if k is None or not _same(p, g, False) or (momentum and not _same(p, buf)):
+            return NumpyBackend.sgd_step(self, p, g, buf, lr, momentum, dampening, weight_decay,
+                                         nesterov, maximize, first)
+        fn, ct = k
+        fn(_fb(ct, p), _fb(ct, buf) if momentum else ffi.NULL, _fb(ct, g), p.size, lr, momentum,
+           dampening, weight_decay, bool(nesterov), bool(maximize), bool(first))
+
+    def adam_step(self, p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay=0.0,
+                  decoupled=False, maximize=False):
+        k = self._fn["adam_step"].get(p.dtype)
+        if (k is None or not (_same(p, g, False) and _same(p, m) and _same(p, v))
+                or (vmax is not None and not _same(p, vmax))):
+            return NumpyBackend.adam_step(self, p, g, m, v, vmax, step, lr, beta1, beta2, eps,
+                                          weight_decay, decoupled, maximize)
+        if step < 1:
+            raise ValueError(f"adam_step: step must be >= 1, got {step}")
+        fn, ct = k
+        fn(_fb(ct, p), _fb(ct, m), _fb(ct, v), ffi.NULL if vmax is None else _fb(ct, vmax),
+           _fb(ct, g), p.size, step, lr, beta1, beta2, eps, weight_decay, bool(decoupled),
+           bool(maximize))
 
     # linear algebra ---------------------------------------------------------------------------
     def matmul(self, a, b, trans_a=False, trans_b=False):

@@ -165,6 +165,51 @@ class NumpyBackend:
     def argmin(self, x, axis=None, keepdims=False):
         return np.argmin(x, axis=axis, keepdims=keepdims)
 
+    # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
+    # mutates"), PyTorch's formulas, in the same order as micrograd/optim -------------------------
+    def sgd_step(self, p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, maximize=False, first=False):
+        """SGD: g' = ±g + wd p; buf = g' (first) or momentum buf + (1 - dampening) g';
+        g' = g' + momentum buf (nesterov) or buf; p -= lr g'. ``buf`` may be None without
+        momentum."""
+        if maximize:
+            g = -g
+        if weight_decay:
+            g = g + weight_decay * p
+        if momentum:
+            if first:
+                buf[...] = g
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p -= lr * g
+
+    def adam_step(self, p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay=0.0,
+                  decoupled=False, maximize=False):
+        """Adam / AdamW at step ``step`` (>= 1): updates p, m, v (and vmax, the amsgrad
+        running max, when not None) in place."""
+        if maximize:
+            g = -g
+        if weight_decay:
+            if decoupled:
+                p *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * p
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * (g * g)
+        if vmax is not None:
+            np.maximum(vmax, v, out=vmax)
+            v = vmax
+        s = math.sqrt(1 - beta2 ** step)
+        denom = np.sqrt(v)
+        denom += eps * s
+        np.divide(m, denom, out=denom)
+        denom *= lr * s / (1 - beta1 ** step)
+        p -= denom
+
     # movement and indexing (views where NumPy allows) -----------------------------------------
     def broadcast_to(self, x, shape):
         return np.broadcast_to(x, shape)
