@@ -197,13 +197,18 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
     x, y = _pair(input, target, "huber_loss")
     d = x - y
     a = d.abs()
-    loss = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    # the quadratic branch squares min(|d|, delta), not d: the branch where() does not pick
+    # still gets a zero gradient, and 0 * (2 d) is nan when d = +-inf
+    c = a.clamp(max=delta)
+    loss = where(a < delta, 0.5 * c * c, delta * (a - 0.5 * delta))
     return _reduce(loss, reduction, "huber_loss")
 
 
 def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
                    beta: float = 1.0) -> Tensor:
     """huber_loss / beta (torch's smooth L1); beta=0 is the L1 loss."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
     return huber_loss(input, target, reduction, beta) * (1.0 / beta)
