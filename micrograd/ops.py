@@ -597,7 +597,9 @@ class CrossEntropy(Function):
 class BCEWithLogits(Function):
     """Elementwise binary cross-entropy on logits x with target y, pos_weight p (or 1):
     loss = (1 - y) x + (1 + (p - 1) y) softplus(-x)      (softplus(z) = log(1 + e^z), stable)
-    dx = g ((1 - y) - (1 + (p - 1) y) sigmoid(-x))      dy = g ((p - 1) softplus(-x) - x)"""
+    dx = g ((1 - y) sigmoid(x) - p y sigmoid(-x))       dy = g ((p - 1) softplus(-x) - x)
+    (dx is (1 - y) - (1 + (p - 1) y) sigmoid(-x) rewritten without the cancellation that made it
+    0 in float32 for |x| > 17 instead of ~e^-|x|)"""
 
     def forward(self, x, y, pos_weight):
         be = self.be
@@ -614,10 +616,11 @@ class BCEWithLogits(Function):
         be, need, one = self.be, self.needs_input_grad, _s(g, 1)
         dx = dy = None
         if need[0]:
-            sn = be.sigmoid(be.neg(self.x))
-            if self.lw is not None:
-                sn = be.mul(self.lw, sn)
-            dx = be.mul(g, be.sub(be.sub(one, self.y), sn))
+            pos = be.mul(be.sub(one, self.y), be.sigmoid(self.x))
+            neg = be.mul(self.y, be.sigmoid(be.neg(self.x)))
+            if self.pw is not None:
+                neg = be.mul(self.pw, neg)
+            dx = be.mul(g, be.sub(pos, neg))
         if need[1]:
             pm1 = _s(g, 0) if self.pw is None else be.sub(self.pw, one)
             dy = be.mul(g, be.sub(be.mul(pm1, self.sp), self.x))
