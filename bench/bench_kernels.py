@@ -29,6 +29,7 @@ def _cases():
     cases += list(bench.mlp_gemm_cases(torch))
     cases += list(bench.op_cases(torch, quick=False))
     cases += list(bench.tiny_autograd_cases(torch))
+    cases += list(bench.optimizer_cases(torch))
     cases += list(bench.train_step_case(torch, quick=False))
     return cases
 

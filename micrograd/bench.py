@@ -286,6 +286,44 @@ def tiny_autograd_cases(torch):
             yield f"autograd {name}", "x".join(map(str, shape)), 0.0, fns
 
 
+def optimizer_cases(torch):
+    """One Adam and one SGD-momentum update of the MLP's parameters (84,060 floats in six
+    arrays) through the backends' fused in-place kernels, and through torch.optim. lr = 0
+    keeps the parameters fixed so the backends can be compared at any time (the moments
+    still update); the update math itself is parity-tested in tests/test_backend_parity.py."""
+    rng = np.random.default_rng(9)
+    shapes = [(o, i) for i, o in zip(MLP_SIZES[:-1], MLP_SIZES[1:])]
+    shapes = [s for w in shapes for s in (w, (w[0],))]
+    params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    for name in ("adam", "sgd momentum"):
+        fns = {}
+        for b, be in backends.REGISTRY.items():
+            ps = [p.copy() for p in params]
+            ms = [np.zeros_like(p) for p in params]
+            vs = [np.zeros_like(p) for p in params]
+            if name == "adam":
+                def step(be=be, ps=ps, ms=ms, vs=vs):
+                    for p, g, m, v in zip(ps, grads, ms, vs):
+                        be.adam_step(p, g, m, v, None, 10, 0.0, 0.9, 0.999, 1e-8)
+                    return ps[0]
+            else:
+                def step(be=be, ps=ps, ms=ms):
+                    for p, g, m in zip(ps, grads, ms):
+                        be.sgd_step(p, g, m, 0.0, 0.9)
+                    return ps[0]
+            fns[b] = step
+        fns["torch"] = None
+        if torch is not None:
+            tp = [torch.from_numpy(p.copy()).requires_grad_(True) for p in params]
+            for t, g in zip(tp, grads):
+                t.grad = torch.from_numpy(g)
+            opt = (torch.optim.Adam(tp, lr=0.0) if name == "adam"
+                   else torch.optim.SGD(tp, lr=0.0, momentum=0.9))
+            fns["torch"] = lambda opt=opt, tp=tp: (opt.step(), tp[0].detach())[1]
+        yield f"{name} update", "MLP params (84,060)", 0.0, fns
+
+
 def _on(mg, backend, fn):
     with mg.use_backend(backend):
         return fn()
@@ -345,6 +383,7 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
         cases += list(mlp_gemm_cases(torch))
     cases += list(op_cases(torch, quick))
     cases += list(tiny_autograd_cases(torch))
+    cases += list(optimizer_cases(torch))
     cases += list(train_step_case(torch, quick))
     cases = [c for c in cases if only in f"{c[0]} {c[1]}"]
     peaks = {}
