@@ -575,7 +575,11 @@ class Tensor:
 
     def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """sqrt(var). Where the variance is exactly 0 (constant data) the gradient is 0, as
+        torch, not sqrt's 1/0 times var's 0 = nan: the sqrt runs on 1 there and is masked."""
+        v = self.var(dim, unbiased, keepdim, correction=correction)
+        zero = v == 0
+        return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m the max."""
