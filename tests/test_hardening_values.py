@@ -190,3 +190,17 @@ def test_special_values_forward_and_gradient_match_torch(backend, name):
                 np.isfinite(g) and np.isfinite(w) and math.isclose(g, w, rel_tol=1e-6,
                                                                    abs_tol=1e-300))
             assert ok, f"{name} {what} at x={v}: micrograd {g!r}, torch {w!r}"
+
+
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+def test_std_gradient_of_constant_data_is_zero(backend, dtype):
+    """Regression: std = sqrt(var) sent 1 / (2 sqrt(0)) = inf times var's 0 = nan into every
+    element of a constant row (a constant feature in a batch poisoned training); torch gives 0."""
+    x = mg.tensor([[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]], dtype=dtype, requires_grad=True)
+    s = x.std(1)
+    np.testing.assert_allclose(s.data, [0.0, np.std([1, 2, 4], ddof=1)], rtol=1e-6)
+    s.sum().backward()
+    row = np.array([1.0, 2.0, 4.0])
+    want = (row - row.mean()) / ((3 - 1) * np.std(row, ddof=1))  # (x_i - mean) / ((n-1) std)
+    np.testing.assert_allclose(x.grad.data, [[0, 0, 0], want], rtol=1e-5)
+    assert np.isnan(mg.tensor([float("nan"), 1.0], dtype=dtype).std().item())
