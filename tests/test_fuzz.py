@@ -187,6 +187,12 @@ UNARY_OPS = {
     "sum": lambda x: x.sum(-1), "mean": lambda x: x.mean(0), "amax": lambda x: x.amax(-1),
     "logsumexp": lambda x: x.logsumexp(-1), "clamp": lambda x: x.clamp(-1.0, 2.0),
     "softplus": F.softplus, "silu": F.silu,
+    # Tensor storage is copied contiguous at creation: views made inside the program are how
+    # strided arrays reach the kernels (transposes, step slices, broadcasts)
+    "T_tanh": lambda x: x.T.tanh(), "slice_exp": lambda x: x[::2].exp(),
+    "T_softmax": lambda x: x.T.softmax(-1), "T_gelu": lambda x: F.gelu(x.T),
+    "expand_sigmoid": lambda x: x.unsqueeze(0).expand((3,) + x.shape).sigmoid(),
+    "slice_relu_mul": lambda x: x[::2].relu() * x[::2].T.T,
 }
 BINARY_OPS = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
