@@ -864,7 +864,12 @@ def _as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.array(data, dtype=npd, copy=copy) if (copy or npd is not None) else data
+        if copy:
+            arr = np.array(data, dtype=npd, copy=True)
+        else:  # share memory unless a cast is needed (np.array(copy=False) raises on a cast)
+            arr = np.asarray(data, dtype=npd)
+            if not arr.flags.aligned:  # kernels load whole elements: never hand them misaligned
+                arr = arr.copy()
     else:
         try:
             arr = np.array(data, dtype=npd)
