@@ -297,3 +297,15 @@ def test_nan_targets_are_rejected_by_estimators_and_located_by_anomaly_mode():
     with mg.autograd.detect_anomaly(), pytest.raises(mg.autograd.AnomalyError,
                                                      match=r"input 1 .*1 nan.*leaf"):
         F.mse_loss(pred, target)
+
+
+def test_as_tensor_with_a_dtype_casts():
+    """Regression: as_tensor(array, dtype=...) called np.array(copy=False), which NumPy 2 turns
+    into 'Unable to avoid copy' whenever a cast is needed; torch casts (copying)."""
+    a = np.arange(3)
+    t = mg.as_tensor(a, dtype=mg.float32)
+    assert t.dtype == mg.float32
+    np.testing.assert_array_equal(t.data, [0.0, 1.0, 2.0])
+    same = mg.as_tensor(a)
+    a[0] = 7
+    assert same.data[0] == 7        # no cast: memory is shared, as torch
