@@ -369,3 +369,58 @@ def test_misaligned_buffers_never_reach_the_kernels(make, dtype):
             results.append(((t.tanh() * t).relu().sum(1).softmax(0) @ t).data)
     for r in results[1:]:
         same_or_nan(r, results[0], "program on misaligned input", k=64)
+
+
+# ---- 5. optimizer step kernels (in place) on hostile gradients ----------------------------------
+@needs_c
+@pytest.mark.skipif(C is not None and "sgd_step" not in C.native, reason="no C optimizer kernels")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_sgd_step_kernel_agrees_on_extreme_values(dtype, data):
+    p = data.draw(shaped(dtype, max_dims=2, extreme=False))
+    g = data.draw(shaped(dtype, shape=p.shape))
+    buf = data.draw(shaped(dtype, shape=p.shape, extreme=False))
+    kw = dict(lr=data.draw(st.sampled_from([0.0, 0.1, 1.0])),
+              momentum=data.draw(st.sampled_from([0.0, 0.9])),
+              dampening=data.draw(st.sampled_from([0.0, 0.5])),
+              weight_decay=data.draw(st.sampled_from([0.0, 0.01])),
+              nesterov=data.draw(st.booleans()), maximize=data.draw(st.booleans()),
+              first=data.draw(st.booleans()))
+    if kw["nesterov"] and (not kw["momentum"] or kw["dampening"]):
+        kw["nesterov"] = False
+    state = {}
+    for name, be in (("numpy", NP), ("c", C)):
+        pp, bb = np.ascontiguousarray(p).copy(), np.ascontiguousarray(buf).copy()
+        with np.errstate(all="ignore"):
+            be.sgd_step(pp, np.ascontiguousarray(g), bb if kw["momentum"] else None, **kw)
+        state[name] = (pp, bb)
+    for i, what in enumerate(("param", "momentum buffer")):
+        same_or_nan(state["c"][i], state["numpy"][i], f"sgd_step {what} {kw}", k=8)
+
+
+@needs_c
+@pytest.mark.skipif(C is not None and "adam_step" not in C.native, reason="no C optimizer kernels")
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(data=st.data())
+def test_adam_step_kernel_agrees_on_extreme_values(dtype, data):
+    p = data.draw(shaped(dtype, max_dims=2, extreme=False))
+    g = data.draw(shaped(dtype, shape=p.shape))
+    m = data.draw(shaped(dtype, shape=p.shape, extreme=False))
+    v = np.abs(data.draw(shaped(dtype, shape=p.shape, extreme=False)))
+    amsgrad = data.draw(st.booleans())
+    kw = dict(step=data.draw(st.integers(1, 50)), lr=data.draw(st.sampled_from([1e-3, 0.1])),
+              beta1=data.draw(st.sampled_from([0.0, 0.9])),
+              beta2=data.draw(st.sampled_from([0.5, 0.999])),
+              eps=data.draw(st.sampled_from([1e-8, 0.0])),
+              weight_decay=data.draw(st.sampled_from([0.0, 0.01])),
+              decoupled=data.draw(st.booleans()), maximize=data.draw(st.booleans()))
+    state = {}
+    for name, be in (("numpy", NP), ("c", C)):
+        arrays = [np.ascontiguousarray(a).copy() for a in (p, m, v, v)]
+        pp, mm, vv, vmax = arrays
+        with np.errstate(all="ignore"):
+            be.adam_step(pp, np.ascontiguousarray(g), mm, vv, vmax if amsgrad else None, **kw)
+        state[name] = arrays
+    for i, what in enumerate(("param", "m", "v", "vmax")):
+        same_or_nan(state["c"][i], state["numpy"][i], f"adam_step {what} amsgrad={amsgrad} {kw}",
+                    k=64)
