@@ -24,6 +24,7 @@ attribute check per op when off (``anomaly_mode.enabled``, read in ``tensor.py``
 from __future__ import annotations
 
 import functools
+import sys
 import traceback
 from typing import Any, Callable, Sequence
 
@@ -119,7 +120,10 @@ def _at(arrays: Sequence, idx: tuple, shape: tuple) -> str:
 def check_forward(fn: Any, inputs: Sequence, out: Any) -> None:
     """Raise if ``out`` (the result of op ``fn`` on Tensors ``inputs``) is the first NaN/Inf.
     Records where the op was created, for backward's messages."""
-    fn.anomaly_stack = traceback.format_stack(limit=8)[:-2]
+    # the caller's frames, outside micrograd's own (lines are read only if backward reports)
+    frame = sys._getframe(2)
+    fn.anomaly_stack = traceback.StackSummary.extract(traceback.walk_stack(frame), limit=6,
+                                                      lookup_lines=False)
     if not _bad(out):
         return
     name = type(fn).__name__
@@ -146,8 +150,9 @@ def check_backward(fn: Any, g: Any, grads: Sequence, inputs: Sequence) -> None:
         if pg is None or not t.requires_grad or not _bad(pg):
             continue
         name = fn.name()
-        where = "".join(getattr(fn, "anomaly_stack", ()) or ["  (not recorded: the forward "
-                                                              "ran with anomaly mode off)\n"])
+        stack = getattr(fn, "anomaly_stack", None)
+        where = ("".join(reversed(stack.format())) if stack is not None
+                 else "  (not recorded: the forward ran with anomaly mode off)\n")
         if _bad(g):
             what = (f"received an upstream gradient with {_what(g)} ({_describe(g)}): the "
                     f"seed passed to backward() or a sum of gradients overflowed")
