@@ -124,3 +124,57 @@ def test_use_backend_in_one_thread_does_not_switch_another():
         t.join(timeout=120)
     for i in range(2):
         _same(results[i], serial[i])
+
+
+def test_estimators_fit_in_parallel_like_one_at_a_time():
+    """MLPClassifier(random_state=...) draws from its own generator, not the global one, so two
+    fits in parallel threads reproduce the serial fits exactly (shuffled mini-batches too)."""
+    pytest.importorskip("sklearn", reason="scikit-learn not installed (optional)")
+    from micrograd import data
+    from micrograd.sklearn import MLPClassifier
+    X, y = data.make_moons(160, noise=0.2, random_state=0)
+
+    def fit(seed):
+        clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=seed,
+                            batch_size=16)
+        clf.fit(X, y)
+        return [c.copy() for c in clf.coefs_] + [np.array(clf.loss_curve_)]
+    serial = [fit(s) for s in (0, 1)]
+    results: list = [None, None]
+    start = threading.Barrier(2)
+
+    def work(i: int) -> None:
+        start.wait()
+        results[i] = fit(i)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for i in range(2):
+        _same(results[i], serial[i])
+
+
+def test_seeded_data_loaders_shuffle_independently_across_threads():
+    """DataLoader(seed=...) owns its generator: the batch order of one loader does not depend on
+    another loader drawing in a parallel thread."""
+    from micrograd import data
+    ds = data.TensorDataset(np.arange(64.0).reshape(64, 1))
+
+    def order(seed):
+        loader = data.DataLoader(ds, batch_size=4, shuffle=True, seed=seed)
+        return [b[0].data.ravel().copy() for _ in range(5) for b in loader]
+    serial = [order(s) for s in (0, 1)]
+    results: list = [None, None]
+    start = threading.Barrier(2)
+
+    def work(i: int) -> None:
+        start.wait()
+        results[i] = order(i)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    for i in range(2):
+        _same(results[i], serial[i])
