@@ -91,6 +91,7 @@ def test_graph_and_saved_arrays_die_with_the_loss(backend):
     loss = F.cross_entropy(model[2](hidden), y)
     del hidden
     assert probe() is not None                  # kept alive by the graph
+    assert any(isinstance(v, np.ndarray) for v in vars(loss.grad_fn).values())
     loss.backward()
     saved = vars(loss.grad_fn)
     assert saved.get("freed") and not any(isinstance(v, np.ndarray) for v in saved.values())
