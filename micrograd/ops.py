@@ -81,8 +81,10 @@ class Div(Function):
 
     def backward(self, g):
         be, need = self.be, self.needs_input_grad
-        da = be.div(g, self.b) if need[0] or need[1] else None
-        return da, (be.neg(be.mul(da, self.out)) if need[1] else None)
+        da = be.div(g, self.b) if need[0] else None
+        # g * (out / b), not (g / b) * out: for 0 / tiny b, g / b is inf and out is 0 (nan)
+        db = be.neg(be.mul(g, be.div(self.out, self.b))) if need[1] else None
+        return da, db
 
 
 class Pow(Function):
