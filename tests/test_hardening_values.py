@@ -204,3 +204,14 @@ def test_std_gradient_of_constant_data_is_zero(backend, dtype):
     want = (row - row.mean()) / ((3 - 1) * np.std(row, ddof=1))  # (x_i - mean) / ((n-1) std)
     np.testing.assert_allclose(x.grad.data, [[0, 0, 0], want], rtol=1e-5)
     assert np.isnan(mg.tensor([float("nan"), 1.0], dtype=dtype).std().item())
+
+
+def test_div_gradient_for_a_zero_numerator_over_a_tiny_divisor(backend):
+    """Regression: d(a/b)/db was computed as -(g / b) * out = -(inf * 0) = nan for a = 0 and a
+    denormal b; -g * (out / b) gives -0 (torch)."""
+    a = mg.tensor([0.0, -0.0, 1.0], dtype=mg.float64, requires_grad=True)
+    b = mg.tensor([5e-324, 5e-324, 4.0], dtype=mg.float64, requires_grad=True)
+    (a / b).sum().backward()
+    np.testing.assert_array_equal(b.grad.data, [0.0, 0.0, -1.0 / 16])
+    np.testing.assert_array_equal(a.grad.data[2], 0.25)
+    assert np.isinf(a.grad.data[:2]).all()
