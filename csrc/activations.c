@@ -52,12 +52,12 @@ void mg_tanh_backward_##S(T *dx, const T *y, const T *g, int64_t n)             
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) dx[i] = g[i] * (1 - y[i] * y[i]);                         \
 }                                                                                             \
-MG_VECTOR_CLONES void mg_gelu_##S(T *out, const T *x, int64_t n)                                               \
+MG_VECTOR_CLONES void mg_gelu_##S(T *out, const T *x, int64_t n)                              \
 {   /* exact (erf) form: x * Phi(x) */                                                        \
     for (int64_t i = 0; i < n; i++)                                                           \
         out[i] = (T)0.5 * x[i] * (1 + ERF(x[i] * (T)0.70710678118654752440));                 \
 }                                                                                             \
-MG_VECTOR_CLONES void mg_gelu_backward_##S(T *dx, const T *x, const T *g, int64_t n)                           \
+MG_VECTOR_CLONES void mg_gelu_backward_##S(T *dx, const T *x, const T *g, int64_t n)          \
 {   /* d/dx x Phi(x) = Phi(x) + x phi(x) */                                                   \
     for (int64_t i = 0; i < n; i++) {                                                         \
         const T cdf = (T)0.5 * (1 + ERF(x[i] * (T)0.70710678118654752440));                   \

@@ -41,6 +41,7 @@ def compiler_accepts(flags: list[str]) -> bool:
     """True when the platform C compiler compiles and links a tiny OpenMP program with ``flags``."""
     try:
         from setuptools._distutils.ccompiler import new_compiler
+        from setuptools._distutils.errors import CCompilerError, DistutilsError
         from setuptools._distutils.sysconfig import customize_compiler
     except ImportError:  # pragma: no cover - very old setuptools
         return False
@@ -52,7 +53,7 @@ def compiler_accepts(flags: list[str]) -> bool:
         try:
             objs = cc.compile([str(src)], output_dir=tmp, extra_postargs=flags)
             cc.link_executable(objs, str(Path(tmp) / "probe"), extra_postargs=flags)
-        except Exception:
+        except (CCompilerError, DistutilsError, OSError):
             return False
     return True
 

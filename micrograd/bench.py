@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import itertools
 import json
 import os
 import platform
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -206,7 +207,7 @@ def train_step_case(torch, quick: bool):
         import micrograd as mg
         import micrograd.nn.functional as F
         from micrograd import nn, optim
-    except Exception as exc:  # the tensor layer is optional for the kernel benchmarks
+    except ImportError as exc:  # the tensor layer is optional for the kernel benchmarks
         print(f"bench: training step skipped ({exc})", file=sys.stderr)
         return
     rng = np.random.default_rng(11)
@@ -214,7 +215,7 @@ def train_step_case(torch, quick: bool):
     x = rng.standard_normal((batch, MLP_SIZES[0])).astype(np.float32)
     y = rng.integers(0, MLP_SIZES[-1], batch)
     weights = [(rng.uniform(-0.1, 0.1, (o, i)).astype(np.float32), np.zeros(o, np.float32))
-               for i, o in zip(MLP_SIZES[:-1], MLP_SIZES[1:])]
+               for i, o in itertools.pairwise(MLP_SIZES)]
 
     def ours(backend):
         with mg.use_backend(backend):
@@ -266,7 +267,7 @@ def tiny_autograd_cases(torch):
     """Tiny ops with autograd recording: y = op(a, b) on tensors that require grad."""
     try:
         import micrograd as mg
-    except Exception:
+    except ImportError:
         return
     rng = np.random.default_rng(5)
     for shape in [(1, 1), (64, 64)]:
@@ -292,7 +293,7 @@ def optimizer_cases(torch):
     keeps the parameters fixed so the backends can be compared at any time (the moments
     still update); the update math itself is parity-tested in tests/test_backend_parity.py."""
     rng = np.random.default_rng(9)
-    shapes = [(o, i) for i, o in zip(MLP_SIZES[:-1], MLP_SIZES[1:])]
+    shapes = [(o, i) for i, o in itertools.pairwise(MLP_SIZES)]
     shapes = [s for w in shapes for s in (w, (w[0],))]
     params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
@@ -410,8 +411,9 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
 
 def format_table(rows: list[dict]) -> str:
     """One line per case and backend: median, GFLOP/s, % of peak, ratios vs the C backend."""
-    out = [f"{'case':22} {'shape':28} {'thr':>3} {'backend':7} {'median':>10} {'GFLOP/s':>8} "
-           f"{'%peak':>6} {'numpy/c':>8} {'torch/c':>8}"]
+    header = (f"{'case':22} {'shape':28} {'thr':>3} {'backend':7} {'median':>10} {'GFLOP/s':>8} "
+              f"{'%peak':>6} {'numpy/c':>8} {'torch/c':>8}")
+    out = [header]
     for r in rows:
         if "median_s" not in r:
             out.append(f"{r['case']:22} {r['shape']:28} {r['threads']:>3} backends agree")
@@ -420,13 +422,13 @@ def format_table(rows: list[dict]) -> str:
         for backend, sec in t.items():
             gf = r["flops"] / sec / 1e9 if r["flops"] else None
             peak = r["fma_peak_gflops"]
-            ratio = (lambda other: f"{t[other] / t['c']:8.2f}"
-                     if backend == "c" and other in t else f"{'':8}")
+            ratios = [f"{t[other] / t['c']:8.2f}" if backend == "c" and other in t else " " * 8
+                      for other in ("numpy", "torch")]
             out.append(f"{r['case']:22} {r['shape']:28} {r['threads']:>3} {backend:7} "
                        f"{_fmt_time(sec):>10} "
                        f"{(f'{gf:8.1f}' if gf else ''):>8} "
                        f"{(f'{100 * gf / peak:5.0f}%' if gf and peak else ''):>6} "
-                       f"{ratio('numpy')} {ratio('torch')}")
+                       f"{ratios[0]} {ratios[1]}")
     return "\n".join(out)
 
 
@@ -457,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     torch = None
     if not args.no_torch:
         try:
-            import torch  # noqa: F811 - optional, for the comparison columns
+            import torch  # optional, for the comparison columns
         except ImportError:
             torch = None
     info = machine_info(torch)
