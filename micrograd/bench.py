@@ -437,7 +437,10 @@ def _fmt_time(sec: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="micrograd bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="micrograd bench",
+        description="Kernel benchmarks: the C backend side by side with NumPy (and PyTorch "
+                    "when installed), in one process; see docs/BENCHMARKS.md.")
     parser.add_argument("--quick", action="store_true",
                         help="small shapes, check the backends agree, no timing (CI smoke)")
     parser.add_argument("--json", metavar="PATH", help="also save machine info and rows as JSON")
