@@ -404,31 +404,37 @@ DEFINE_SMALL(double, f64)
 #define DEFINE_PLAN(T, S)                                                                     \
 typedef struct {                                                                              \
     kernel_##S kn;                                                                            \
-    T *c, *bbuf, *abuf;                                                                       \
+    T *c, *bbuf[2], *abuf; /* two B panel buffers (the same one when there is one panel) */  \
     const T *a, *b;                                                                           \
     int64_t m, n, k, rsa, csa, rsb, csb, ldc, mc, kcmax, nblk, nsplit;                        \
     T alpha, beta;                                                                            \
     int isa;                                                                                  \
 } plan_##S;                                                                                   \
 /* The blocked loops, run by every thread of the team (or alone): B panels are packed by all  \
- * threads together, then each takes whole (ic block, B-sliver range) work items. */          \
+ * threads together, then each takes whole (ic block, B-sliver range) work items. B panels     \
+ * alternate between two buffers, so one barrier per panel suffices (after its packing): a     \
+ * thread packs panel i+2 into panel i's buffer only after that barrier of panel i+1, which    \
+ * every thread reaches after finishing its work on panel i. The static schedule gives each   \
+ * thread the same items (the same blocks of c) for every panel, so c needs no barrier. */     \
 static void run_plan_##S(const plan_##S *pl, int tid)                                         \
 {                                                                                             \
     const kernel_##S *kn = &pl->kn;                                                           \
     T *ap = pl->abuf + (size_t)tid * (size_t)(pl->mc * pl->kcmax);                            \
+    int64_t panel = 0;                                                                        \
     for (int64_t jc = 0; jc < pl->n; jc += kn->nc) {                                          \
         const int64_t nc = min64(kn->nc, pl->n - jc), nsl = (nc + kn->nr - 1) / kn->nr;       \
-        for (int64_t pc = 0; pc < pl->k; pc += kn->kc) {                                      \
+        for (int64_t pc = 0; pc < pl->k; pc += kn->kc, panel++) {                             \
             const int64_t kc = min64(kn->kc, pl->k - pc);                                     \
             const T beta = pc == 0 ? pl->beta : (T)1;                                         \
+            T *bbuf = pl->bbuf[panel % 2];                                                    \
             OMP("omp for schedule(static)")                                                   \
             for (int64_t s = 0; s < nsl; s++) {                                               \
                 const int64_t w = min64(kn->nr, nc - s * kn->nr);                             \
-                pack_##S(pl->bbuf + s * kn->nr * kc,                                          \
+                pack_##S(bbuf + s * kn->nr * kc,                                              \
                          pl->b + pc * pl->rsb + (jc + s * kn->nr) * pl->csb,                  \
                          w, kc, pl->csb, pl->rsb, sliver_width_##S(kn, w), pl->isa);          \
             }                                                                                 \
-            OMP("omp for schedule(static)")                                                   \
+            OMP("omp for schedule(static) nowait")                                            \
             for (int64_t item = 0; item < pl->nblk * pl->nsplit; item++) {                    \
                 const int64_t ic = (item / pl->nsplit) * pl->mc, part = item % pl->nsplit;    \
                 const int64_t h = min64(pl->mc, pl->m - ic);                                  \
@@ -437,7 +443,7 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
                 if (j0 >= j1) continue;                                                       \
                 pack_##S(ap, pl->a + ic * pl->rsa + pc * pl->csa, h, kc, pl->rsa, pl->csa,    \
                          kn->mr, pl->isa);                                                    \
-                macro_##S(kn, h, kc, nc, j0, j1, ap, pl->bbuf, pl->c + ic * pl->ldc + jc,     \
+                macro_##S(kn, h, kc, nc, j0, j1, ap, bbuf, pl->c + ic * pl->ldc + jc,         \
                           pl->ldc, pl->alpha, beta);                                          \
             }                                                                                 \
         }                                                                                     \
@@ -471,10 +477,13 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     pl.nsplit = pl.nblk >= nt ? 1 : nt;                                                       \
     pl.kcmax = min64(pl.kn.kc, k);                                                            \
     const int64_t ncmax = min64(pl.kn.nc, round_up(n, pl.kn.nr));                             \
-    pl.bbuf = alloc_aligned(sizeof(T) * (size_t)(pl.kcmax * ncmax));                          \
+    const int panels2 = nt > 1 && (k > pl.kn.kc || n > pl.kn.nc); /* double-buffer B? */     \
+    const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */ \
+    pl.bbuf[0] = alloc_aligned(bsize * (panels2 ? 2 : 1));                                    \
+    pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);  \
     pl.abuf = alloc_aligned(sizeof(T) * (size_t)(nt * pl.mc * pl.kcmax));                     \
-    if (!pl.bbuf || !pl.abuf) { /* out of memory: the slow path still gives the answer */     \
-        free(pl.bbuf); free(pl.abuf);                                                         \
+    if (!pl.bbuf[0] || !pl.abuf) { /* out of memory: the slow path still gives the answer */  \
+        free(pl.bbuf[0]); free(pl.abuf);                                                      \
         mg_gemm_naive_##S(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);    \
         return;                                                                               \
     }                                                                                         \
@@ -484,7 +493,7 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     } else {                                                                                  \
         run_plan_##S(&pl, 0);                                                                 \
     }                                                                                         \
-    free(pl.bbuf);                                                                            \
+    free(pl.bbuf[0]);                                                                         \
     free(pl.abuf);                                                                            \
 }                                                                                             \
 void mg_gemm_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,              \

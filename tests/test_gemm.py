@@ -77,7 +77,9 @@ def test_alpha_beta(isa, alpha, beta, rng):
 def test_threads_give_the_same_answer(nthreads, rng):
     # large enough to be split across threads (>= 256^3 multiply-adds), with edges in every
     # blocked dimension; a short m makes the threads split the B slivers instead of rows
-    for m, n, k in [(301, 257, 530), (6, 4000, 800), (4000, 6, 800), (5, 700, 300)]:
+    # (40, 4200, 1100) has 2 x 3 B panels, so the double-buffered panels are each reused
+    for m, n, k in [(301, 257, 530), (6, 4000, 800), (4000, 6, 800), (5, 700, 300),
+                    (40, 4200, 1100)]:
         check(m, n, k, np.float32, 0, 0, 1.0, 0.0, nthreads, -1, rng)
         check(m, n, k, np.float64, 1, 1, 1.0, 1.0, nthreads, -1, rng)
 
