@@ -297,18 +297,19 @@ static void *alloc_aligned(size_t bytes)
     return aligned_alloc(64, (bytes + 63) / 64 * 64);
 }
 
-/* Threads: nthreads > 0 wins; otherwise the OpenMP default (OMP_NUM_THREADS). Products under
- * 256^3 multiply-adds (~70 us on one core here) stay on one thread: each team has a few
- * barriers, and on a busy machine (other processes on the cores) one barrier can wait a whole
- * scheduler time slice, which turned a 0.4 ms MLP training step into 40 ms when these GEMMs
- * were threaded. Big products amortise that risk; each thread gets at least 128^3 of work. */
+/* Threads: nthreads > 0 wins; otherwise the OpenMP default (OMP_NUM_THREADS). By default,
+ * products under 256^3 multiply-adds (~70 us on one core here) stay on one thread: each team
+ * has a few barriers, and on a busy machine (other processes on the cores) one barrier can wait
+ * a whole scheduler time slice, which turned a 0.4 ms MLP training step into 40 ms when these
+ * GEMMs were threaded. An explicit nthreads (MICROGRAD_NUM_THREADS) says the cores are free:
+ * then products from 128^3 on are threaded too. Each thread gets at least 128^3 of work. */
 static int thread_count(int nthreads, int64_t m, int64_t n, int64_t k)
 {
 #ifdef _OPENMP
     int nt = nthreads > 0 ? nthreads : omp_get_max_threads();
-    const double work = (double)m * (double)n * (double)k;
-    if (work < 256.0 * 256.0 * 256.0) return 1;
-    if (nt > 1 && work / nt < 128.0 * 128.0 * 128.0) nt = (int)(work / (128.0 * 128.0 * 128.0));
+    const double work = (double)m * (double)n * (double)k, chunk = 128.0 * 128.0 * 128.0;
+    if (work < (nthreads > 0 ? chunk : 8 * chunk)) return 1;
+    if (nt > 1 && work / nt < chunk) nt = (int)(work / chunk);
     return nt < 1 ? 1 : nt;
 #else
     (void)nthreads; (void)m; (void)n; (void)k;

@@ -17,8 +17,9 @@
  * op(a) is (m,k): a is stored row-major as (m,k) with row stride lda, or as (k,m) when trans_a.
  * op(b) is (k,n): b is stored row-major as (k,n) with row stride ldb, or as (n,k) when trans_b.
  * c is (m,n) with row stride ldc. beta == 0 means c is only written, never read (so it may hold
- * garbage or NaN). nthreads <= 0 means "use the OpenMP default"; products under 256^3
- * multiply-adds always run on one thread. Packing buffers are malloc'ed once per call. */
+ * garbage or NaN). nthreads <= 0 means "use the OpenMP default" and keeps products under
+ * 256^3 multiply-adds on one thread; an explicit nthreads > 0 threads products from 128^3 on.
+ * Packing buffers are malloc'ed once per call. */
 void mg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, float alpha, float beta,
                  int64_t lda, int64_t ldb, int64_t ldc, int nthreads);
