@@ -401,7 +401,9 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
             times = {}
             for backend, fn in fns.items():
                 if fn is not None:
-                    time.sleep(0.05)  # let the previous library's spinning threads go idle
+                    # let the previous library's worker threads stop spinning (OpenBLAS spins
+                    # for ~2^28 cycles after a call), else they steal the second core
+                    time.sleep(0.25)
                     times[backend] = median_seconds(fn)
             rows.append({"case": name, "shape": shape, "threads": nt, "flops": flops,
                          "median_s": times, "fma_peak_gflops": peaks[nt]})
