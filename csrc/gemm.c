@@ -407,7 +407,7 @@ typedef struct {                                                                
     kernel_##S kn;                                                                            \
     T *c, *bbuf[2], *abuf; /* two B panel buffers (the same one when there is one panel) */  \
     const T *a, *b;                                                                           \
-    int64_t m, n, k, rsa, csa, rsb, csb, ldc, mc, kcmax, nblk, nsplit;                        \
+    int64_t m, n, k, rsa, csa, rsb, csb, ldc, mc, kcmax, nblk, nsplit, rows, bpr;             \
     T alpha, beta;                                                                            \
     int isa;                                                                                  \
 } plan_##S;                                                                                   \
@@ -437,11 +437,14 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
             }                                                                                 \
             OMP("omp for schedule(static) nowait")                                            \
             for (int64_t item = 0; item < pl->nblk * pl->nsplit; item++) {                    \
-                const int64_t ic = (item / pl->nsplit) * pl->mc, part = item % pl->nsplit;    \
-                const int64_t h = min64(pl->mc, pl->m - ic);                                  \
+                /* block blk is block (blk % bpr) of row range (blk / bpr), ranges `rows` long */ \
+                const int64_t blk = item / pl->nsplit, part = item % pl->nsplit;              \
+                const int64_t ic = (blk / pl->bpr) * pl->rows + (blk % pl->bpr) * pl->mc;     \
+                const int64_t end = min64(pl->m, (blk / pl->bpr + 1) * pl->rows);             \
+                const int64_t h = min64(pl->mc, end - ic);                                    \
                 const int64_t j0 = nsl * part / pl->nsplit * kn->nr;                          \
                 const int64_t j1 = min64(nc, nsl * (part + 1) / pl->nsplit * kn->nr);         \
-                if (j0 >= j1) continue;                                                       \
+                if (h <= 0 || j0 >= j1) continue;                                             \
                 pack_##S(ap, pl->a + ic * pl->rsa + pc * pl->csa, h, kc, pl->rsa, pl->csa,    \
                          kn->mr, pl->isa);                                                    \
                 macro_##S(kn, h, kc, nc, j0, j1, ap, bbuf, pl->c + ic * pl->ldc + jc,         \
@@ -470,12 +473,15 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
                    .rsb = trans_b ? 1 : ldb, .csb = trans_b ? ldb : 1, .ldc = ldc,            \
                    .alpha = alpha, .beta = beta, .isa = isa};                                 \
     const int nt = thread_count(nthreads, m, n, k);                                           \
-    /* block shapes: split m into a multiple of nt blocks of equal size (rounded to MR); */   \
-    /* when m is too short for that, the threads split the B slivers instead */               \
-    int64_t nblk = round_up((m + pl.kn.mc - 1) / pl.kn.mc, nt);                               \
-    pl.mc = min64(pl.kn.mc, round_up((m + nblk - 1) / nblk, pl.kn.mr));                       \
-    pl.nblk = (m + pl.mc - 1) / pl.mc;                                                        \
-    pl.nsplit = pl.nblk >= nt ? 1 : nt;                                                       \
+    /* work split: with enough rows, each thread gets one contiguous range of ~m/nt rows     */\
+    /* (rounded to MR) cut into bpr equal blocks of at most MC rows, so the static schedule  */\
+    /* balances them; with few rows, one range, and the threads split the B slivers instead */\
+    const int rows_split = nt > 1 && m >= 2 * nt * pl.kn.mr;                                  \
+    pl.rows = rows_split ? round_up((m + nt - 1) / nt, pl.kn.mr) : m;                         \
+    pl.bpr = (pl.rows + pl.kn.mc - 1) / pl.kn.mc;                                             \
+    pl.mc = round_up((pl.rows + pl.bpr - 1) / pl.bpr, pl.kn.mr);                              \
+    pl.nblk = (rows_split ? nt : 1) * pl.bpr;                                                 \
+    pl.nsplit = rows_split ? 1 : nt;                                                          \
     pl.kcmax = min64(pl.kn.kc, k);                                                            \
     const int64_t ncmax = min64(pl.kn.nc, round_up(n, pl.kn.nr));                             \
     const int panels2 = nt > 1 && (k > pl.kn.kc || n > pl.kn.nc); /* double-buffer B? */     \
