@@ -259,3 +259,33 @@ def test_special_values_match_numpy(dtype):
         for name in ("softmax", "log_softmax"):
             np.testing.assert_allclose(getattr(C, name)(rows_), getattr(NP, name)(rows_),
                                        rtol=RTOL[dtype], err_msg=name)
+
+
+def _misaligned(a: np.ndarray) -> np.ndarray:
+    """The values of float32 ``a`` in a C-contiguous view at an odd byte offset (misaligned,
+    read-only)."""
+    raw = np.frombuffer(b"\0" + np.ascontiguousarray(a).tobytes(), np.uint8)
+    view = raw[1:].view(np.float32).reshape(a.shape)
+    assert a.size == 0 or (not view.flags.aligned and view.flags.c_contiguous)
+    return view
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "softmax", "matmul", "linear",
+                                  "relu_backward", "cross_entropy", "adam_step"])
+def test_misaligned_inputs_are_copied_not_read_misaligned(name):
+    """A float32 view at an odd byte offset is C-contiguous but misaligned: the wrappers copy
+    it (reading it through a float pointer is undefined behaviour; UBSan flags it)."""
+    rng = np.random.default_rng(6)
+    args, kwargs = RECIPES[name](rng, (5, 6, 7), np.float32, False)
+    if name == "adam_step":  # the gradient is the read-only input; the state stays writable
+        want = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+        got = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+        got[1] = _misaligned(args[1])
+        NP.adam_step(*want, **kwargs)
+        C.adam_step(*got, **kwargs)
+        assert_close(got[0], want[0], np.float32, 4)
+        return
+    args = [_misaligned(a) if isinstance(a, np.ndarray) and a.dtype == np.float32 else a
+            for a in args]
+    assert_close(getattr(C, name)(*args, **kwargs), getattr(NP, name)(*args, **kwargs),
+                 np.float32, 60)

@@ -50,12 +50,19 @@ def _same(p: np.ndarray, x, state: bool = True) -> bool:
     """x can be handed to an in-place kernel next to p: same dtype and shape, C-contiguous, and
     writable when the kernel writes it (p and the optimizer state; not the gradient)."""
     return (isinstance(x, np.ndarray) and x.dtype == p.dtype and x.shape == p.shape
-            and x.flags.c_contiguous and p.flags.c_contiguous and p.flags.writeable
+            and _ok(x) and _ok(p) and p.flags.writeable
             and (not state or x.flags.writeable))
 
 
+def _ok(x: np.ndarray) -> bool:
+    """C-contiguous and aligned: what a kernel may read through a plain T pointer (a view
+    into a bytes buffer at an odd offset is contiguous but misaligned: undefined behaviour)."""
+    f = x.flags
+    return f.c_contiguous and f.aligned
+
+
 def _c(x: np.ndarray) -> np.ndarray:
-    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    return x if _ok(x) else np.require(x, requirements="CA")
 
 
 def _unary(name: str):
@@ -68,8 +75,8 @@ def _unary(name: str):
         if k is None:
             return reference(self, x)
         fn, ct = k
-        if not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x)
+        if not _ok(x):
+            x = _c(x)
         out = np.empty_like(x)
         fn(_fb(ct, out), _fb(ct, x), x.size)
         return out
@@ -90,10 +97,10 @@ def _binary(name: str):
         if k is None or a.dtype != b.dtype or a.shape != b.shape:
             return reference(self, a, b)
         fn, ct = k
-        if not a.flags.c_contiguous:
-            a = np.ascontiguousarray(a)
-        if not b.flags.c_contiguous:
-            b = np.ascontiguousarray(b)
+        if not _ok(a):
+            a = _c(a)
+        if not _ok(b):
+            b = _c(b)
         out = np.empty_like(a)
         fn(_fb(ct, out), _fb(ct, a), _fb(ct, b), a.size)
         return out
@@ -252,7 +259,7 @@ class CBackend(NumpyBackend):
             return self._gemm2d(kern, a, b, trans_a, trans_b)
         if a.ndim >= 2 and b.ndim == 2 and not trans_a:
             # (..., m, k) @ (k, n): one GEMM over the stacked rows when a is contiguous
-            if a.flags.c_contiguous:
+            if _ok(a):
                 out = self._gemm2d(kern, a.reshape(-1, a.shape[-1]), b, False, trans_b)
                 return out.reshape(a.shape[:-1] + out.shape[-1:])
         elif a.ndim >= 3 and a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2]:
@@ -263,10 +270,10 @@ class CBackend(NumpyBackend):
         """op(a) @ op(b) for 2-D a, b. A transposed (Fortran-ordered) view is passed as its
         C-ordered transpose with the flag flipped, so backward's ``w.T`` costs no copy."""
         fn, ct = kern
-        if not a.flags.c_contiguous:
-            a, trans_a = (a.T, not trans_a) if a.flags.f_contiguous else (_c(a), trans_a)
-        if not b.flags.c_contiguous:
-            b, trans_b = (b.T, not trans_b) if b.flags.f_contiguous else (_c(b), trans_b)
+        if not _ok(a):
+            a, trans_a = (a.T, not trans_a) if _ok(a.T) else (_c(a), trans_a)
+        if not _ok(b):
+            b, trans_b = (b.T, not trans_b) if _ok(b.T) else (_c(b), trans_b)
         r, s = a.shape
         m, k = (s, r) if trans_a else (r, s)
         r2, s2 = b.shape
