@@ -1,10 +1,9 @@
 """Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), PyTorch's formulas."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .. import backends
 from .optimizer import Optimizer
 
 
@@ -43,32 +42,13 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(p)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = np.zeros_like(p)
-        if group["maximize"]:
-            g = -g
-        lr, wd, (b1, b2) = group["lr"], group["weight_decay"], group["betas"]
-        if wd:
-            if self.decoupled:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
         state["step"] += 1
-        t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * (g * g)
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        # m / (sqrt(v) / s + eps) == s * m / (sqrt(v) + eps * s) with s = sqrt(1 - beta2^t):
-        # the same update in five whole-array operations
-        s = math.sqrt(1 - b2 ** t)
-        denom = np.sqrt(v)
-        denom += group["eps"] * s
-        np.divide(m, denom, out=denom)
-        denom *= lr * s / (1 - b1 ** t)
-        p -= denom
+        b1, b2 = group["betas"]
+        # one fused pass over p, g, m, v (C kernel; NumPy reference in numpy_backend.adam_step)
+        backends.active.adam_step(p, g, state["exp_avg"], state["exp_avg_sq"],
+                                  state.get("max_exp_avg_sq"), state["step"], group["lr"], b1, b2,
+                                  group["eps"], group["weight_decay"], self.decoupled,
+                                  group["maximize"])
 
 
 class AdamW(Adam):

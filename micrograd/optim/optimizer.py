@@ -1,8 +1,9 @@
 """``Optimizer``: param groups, per-parameter state, zero_grad, state_dict (PyTorch's layout).
 
 Subclasses implement ``_update(p, g, state, group)`` on raw arrays: ``p`` is the parameter's
-storage (updated in place), ``g`` its gradient. Every update is a handful of whole-array NumPy
-operations written with ``out=``/in-place operators, never a Python loop over elements.
+storage (updated in place), ``g`` its gradient. Every update runs over whole arrays, never a
+Python loop over elements: SGD and Adam through the backend's fused ``sgd_step``/``adam_step``
+kernels (one pass over memory in C), the others as a few in-place NumPy operations.
 """
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backends
 from .optimizer import Optimizer
 
 
@@ -31,17 +32,12 @@ class SGD(Optimizer):
             raise ValueError("SGD: nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
-        if group["maximize"]:
-            g = -g
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * p
+        # one fused pass over p, g and the momentum buffer (C kernel; NumPy reference)
         momentum = group["momentum"]
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
-            else:
-                buf *= momentum
-                buf += (1 - group["dampening"]) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-        p -= group["lr"] * g
+        buf = state.get("momentum_buffer")
+        first = bool(momentum) and buf is None
+        if first:
+            buf = state["momentum_buffer"] = np.empty_like(p)
+        backends.active.sgd_step(p, g, buf, group["lr"], momentum, group["dampening"],
+                                 group["weight_decay"], group["nesterov"], group["maximize"],
+                                 first)
