@@ -8,15 +8,14 @@ interpreter settings (garbage collector on). Two ways to run it:
 """
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import classic_micrograd as classic  # noqa: E402
 
 from micrograd import classic_demo  # noqa: E402
+from micrograd.bench import median_seconds  # noqa: E402
 from micrograd.engine import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
@@ -42,23 +41,14 @@ def test_step_classic(benchmark):
     assert loss > 0
 
 
-def median_seconds(step, repeats: int) -> float:
-    step()  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def main(repeats: int = 7) -> None:
+def main() -> None:
     ours_step, classic_step = make_step("micrograd"), make_step("classic")
     # same starting weights and data, so the first losses must agree before we time anything
     ours_loss, classic_loss = ours_step()[0], classic_step()[0]
     assert abs(ours_loss - classic_loss) < 1e-9, (ours_loss, classic_loss)
-    ours, cls = median_seconds(ours_step, repeats), median_seconds(classic_step, repeats)
-    print("two-moons step (MLP 2-16-16-1, 100 points), median of", repeats, "runs")
+    # the classic step takes ~1 s: a 5 s budget gives each engine at least 5 timed steps
+    ours, cls = median_seconds(ours_step, budget=5.0), median_seconds(classic_step, budget=5.0)
+    print("two-moons step (MLP 2-16-16-1, 100 points), median over at least 5 runs")
     print(f"{'engine':<12}{'ms/step':>10}")
     print(f"{'classic':<12}{cls * 1e3:>10.1f}")
     print(f"{'micrograd':<12}{ours * 1e3:>10.1f}")

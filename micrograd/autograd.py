@@ -26,6 +26,15 @@ class _GradMode(threading.local):
 grad_mode = _GradMode()
 
 
+def _run_with_mode(fn: Callable, mode: bool) -> Callable:
+    """``fn`` wrapped to run with grad mode ``mode``: what the context managers do as decorators."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with set_grad_enabled(mode):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
 class set_grad_enabled:
     """``with set_grad_enabled(False): ...`` or as a decorator; restores the mode on exit."""
 
@@ -42,13 +51,7 @@ class set_grad_enabled:
 
     def __call__(self, fn: Callable) -> Callable:
         grad_mode.enabled = self.prev  # used as a decorator: do not change the mode now
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _run_with_mode(fn, self.mode)
 
 
 class _ModeContext:
@@ -64,13 +67,7 @@ class _ModeContext:
         grad_mode.enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _run_with_mode(fn, self.mode)
 
 
 class no_grad(_ModeContext):
