@@ -371,7 +371,7 @@ class Tensor:
         return self.abs()
 
     def __matmul__(self, other: Any) -> Tensor:
-        return matmul(self, other)
+        return matmul(self, other if isinstance(other, Tensor) else _lift(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return matmul(_lift(other, self), self)
@@ -820,7 +820,8 @@ def _unary(cls: type, x: Tensor) -> Tensor:
 
 
 def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
-    """``_apply`` for a two-input op whose operands are already promoted and broadcast."""
+    """``_apply`` for a two-input op without parameters whose operands are already checked
+    (for elementwise ops: promoted and broadcast)."""
     fn = cls()
     fn.be = backends.active
     out = fn.forward(a.data, b.data)
@@ -993,7 +994,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     if len(sa) == 2 and len(sb) == 2:  # the common case
         if sa[1] != sb[0]:
             raise ValueError(f"matmul: {sa} @ {sb}: inner dims {sa[1]} != {sb[0]}")
-        return _apply(ops.MatMul, a, b)
+        return _binary_same(ops.MatMul, a, b)
     if not sa or not sb:
         raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {sa} and {sb}")
     ka = sa[-1]
