@@ -578,7 +578,7 @@ class CrossEntropy(Function):
             gv = g
         else:
             gs = g if self.reduction == "sum" else be.mul(g, _s(g, 1.0 / (self.denom or 1)))
-            gv = be.broadcast_to(gs, (n,))
+            gv = np.full(n, gs, dt)  # contiguous: kernels copy a broadcast (stride 0) view
         gw = gv if self.scale is None else be.mul(gv, self.scale)
         if not self.smoothing:
             return (be.cross_entropy_backward(self.prob, self.target, gw),)

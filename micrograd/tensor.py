@@ -148,6 +148,7 @@ class Tensor:
             g = g.astype(self.data.dtype, copy=False)
             owned = {id(g)}  # the caller's array: copied before it is stored in a .grad
         grads = {self: g}
+        add, check_anomaly = backends.active.add, _anomaly.enabled  # fixed for this backward
         for node in reversed(toposort(self)):
             g = grads.pop(node, None)
             if g is None:
@@ -162,20 +163,20 @@ class Tensor:
                     f"backward: trying to backward through the graph a second time ({ctx.name()}"
                     f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
                     f"to the first backward() if you need to call it twice")
-            in_grads = ctx.backward(g)
-            if len(in_grads) != len(node._prev):
+            in_grads, prev = ctx.backward(g), node._prev
+            if len(in_grads) != len(prev):
                 raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
-                                   f"{len(node._prev)} inputs")
-            if _anomaly.enabled:
-                anomaly.check_backward(ctx, g, in_grads, node._prev)
-            for parent, pg in zip(node._prev, in_grads):
+                                   f"{len(prev)} inputs")
+            if check_anomaly:
+                anomaly.check_backward(ctx, g, in_grads, prev)
+            for parent, pg in zip(prev, in_grads):
                 if pg is None or not parent.requires_grad:
                     continue
                 if pg.shape != parent.data.shape:
                     raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
                                        f"for an input of shape {parent.data.shape}")
                 acc = grads.get(parent)
-                grads[parent] = pg if acc is None else backends.active.add(acc, pg)
+                grads[parent] = pg if acc is None else add(acc, pg)
             if not retain_graph:
                 ctx.__dict__.clear()
                 ctx.freed = True

@@ -37,27 +37,27 @@ def _input(x: Any, name: str, arg: str = "input") -> Tensor:
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """y = x @ W^T + b with x (..., K), W (M, K), b (M,) -> (..., M): one fused node."""
     x, w = _input(input, "linear"), _input(weight, "linear", "weight")
+    xs, ws = x.data.shape, w.data.shape  # read once: this is every layer's hot path
     if bias is not None:
         _input(bias, "linear", "bias")
-    if x.ndim < 1 or w.ndim != 2:
+    if len(xs) < 1 or len(ws) != 2:
         raise ValueError(f"linear: expected input (..., K) and weight (M, K), got shapes "
-                         f"{x.shape} and {w.shape}")
-    k = x.shape[-1]
-    if w.shape[1] != k:
-        raise ValueError(f"linear: input {x.shape} @ weight.T {w.shape[::-1]}: inner dims "
-                         f"{k} != {w.shape[1]}")
-    if bias is not None and bias.shape != (w.shape[0],):
-        raise ValueError(f"linear: bias has shape {bias.shape}, expected ({w.shape[0]},)")
+                         f"{xs} and {ws}")
+    k = xs[-1]
+    if ws[1] != k:
+        raise ValueError(f"linear: input {xs} @ weight.T {ws[::-1]}: inner dims "
+                         f"{k} != {ws[1]}")
+    if bias is not None and bias.data.shape != (ws[0],):
+        raise ValueError(f"linear: bias has shape {bias.shape}, expected ({ws[0]},)")
     dt = x.data.dtype
     if w.data.dtype != dt or (bias is not None and bias.data.dtype != dt):
         names = [x.dtype.name, w.dtype.name] + ([bias.dtype.name] if bias is not None else [])
         raise TypeError(f"linear: input, weight and bias must share a dtype, got {names}")
     args = (w,) if bias is None else (w, bias)
-    if x.ndim == 2:
+    if len(xs) == 2:
         return _apply(ops.Linear, x, *args)
-    lead = x.shape[:-1]
     y = _apply(ops.Linear, x.reshape(-1, k), *args)
-    return y.reshape(lead + (w.shape[0],))
+    return y.reshape(xs[:-1] + (ws[0],))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -273,19 +273,20 @@ def _as_rows(input: Tensor, t: np.ndarray, name: str) -> tuple:
     """(N, C) logits and (N,) labels from torch's accepted layouts:
     (C,) with a scalar target, (N, C) with (N,), (N, C, d1, ...) with (N, d1, ...).
     Returns them and the shape a 'none' reduction must have."""
-    if input.ndim == 1:
+    shape = input.data.shape
+    if len(shape) == 1:
         if t.ndim != 0:
-            raise ValueError(f"{name}: input of shape {input.shape} (one sample) needs a scalar "
+            raise ValueError(f"{name}: input of shape {shape} (one sample) needs a scalar "
                              f"target, got shape {t.shape}")
         return input.reshape(1, -1), t.reshape(1), ()
-    if input.ndim == 0:
+    if not shape:
         raise ValueError(f"{name}: input must have a class dim, got a 0-d tensor")
-    n, c = input.shape[0], input.shape[1]
-    expected = (n,) + input.shape[2:]
+    n, c = shape[0], shape[1]
+    expected = (n,) + shape[2:]
     if t.shape != expected:
-        raise ValueError(f"{name}: input shape {input.shape} needs target shape {expected}, "
+        raise ValueError(f"{name}: input shape {shape} needs target shape {expected}, "
                          f"got {t.shape}")
-    if input.ndim == 2:
+    if len(shape) == 2:
         return input, t, (n,)
     rows = input.permute((0,) + tuple(range(2, input.ndim)) + (1,))  # classes last
     return rows.reshape(-1, c), t.reshape(-1), expected
@@ -296,7 +297,7 @@ def _check_labels(t: np.ndarray, c: int, ignore_index: int, name: str) -> np.nda
     of counted labels, or None when every label counts."""
     if t.size == 0:
         return None
-    lo, hi = t.min(), t.max()
+    lo, hi = int(t.min()), int(t.max())  # Python ints compare faster than NumPy scalars
     if lo >= 0 and hi < c and not lo <= ignore_index <= hi:
         return None  # the common case: every label in range, none can be ignore_index
     valid = t != ignore_index
