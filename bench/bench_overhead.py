@@ -57,7 +57,7 @@ def mlp_step(lib: str, X: np.ndarray, y: np.ndarray):
                                     torch.nn.Linear(100, 50), torch.nn.ReLU(),
                                     torch.nn.Linear(50, 10))
         with torch.no_grad():
-            for p, a in zip(model.parameters(), init):
+            for p, a in zip(model.parameters(), init, strict=True):
                 p.copy_(torch.from_numpy(a))
         opt = torch.optim.SGD(model.parameters(), lr=0.01)
         x, t = torch.from_numpy(X), torch.from_numpy(y)
