@@ -15,7 +15,10 @@ void mg_relu_##S(T *out, const T *x, int64_t n)                                 
 }                                                                                             \
 void mg_relu_backward_##S(T *dx, const T *x, const T *g, int64_t n)                           \
 {                                                                                             \
-    for (int64_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? g[i] : (T)0;                           \
+    for (int64_t i = 0; i < n; i++) {  /* g read unconditionally: a select, not a branch */  \
+        const T gi = g[i];                                                                    \
+        dx[i] = x[i] > 0 ? gi : (T)0;                                                         \
+    }                                                                                         \
 }                                                                                             \
 void mg_leaky_relu_##S(T *out, const T *x, T slope, int64_t n)                                \
 {                                                                                             \
