@@ -549,3 +549,18 @@ def test_training_steps_agree_across_backends():
     for name, params in results.items():
         for a, b in zip(params, ref):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_layers_follow_the_default_dtype_like_torch():
+    import micrograd as mg
+    previous = mg.get_default_dtype()
+    mg.set_default_dtype(mg.float64)
+    try:
+        assert mg.nn.Linear(2, 3).weight.dtype == mg.float64
+        assert mg.nn.Linear(2, 3).bias.dtype == mg.float64
+        assert mg.nn.BatchNorm1d(3).running_var.dtype == mg.float64
+        assert mg.nn.LayerNorm(3).bias.dtype == mg.float64
+        assert mg.nn.Linear(2, 3, dtype=mg.float32).weight.dtype == mg.float32
+    finally:
+        mg.set_default_dtype(previous)
+    assert mg.nn.Linear(2, 3).weight.dtype == previous

@@ -11,10 +11,16 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+
+
+def _default_float() -> np.dtype:
+    """Parameters follow ``mg.set_default_dtype`` (float32 unless changed), as in PyTorch."""
+    return get_default_dtype().np
 
 
 def _check_positive_int(layer: str, name: str, value: Any) -> int:
@@ -44,7 +50,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _check_positive_int("Linear", "in_features", in_features)
         self.out_features = _check_positive_int("Linear", "out_features", out_features)
-        np_dtype = np.dtype(getattr(dtype, "np", dtype) or np.float32)
+        np_dtype = np.dtype(getattr(dtype, "np", dtype) or _default_float())
         self.weight = Parameter(np.empty((self.out_features, self.in_features), np_dtype))
         if bias:
             self.bias = Parameter(np.empty((self.out_features,), np_dtype))
@@ -185,17 +191,17 @@ class BatchNorm1d(Module):
         self.affine, self.track_running_stats = affine, track_running_stats
         self.use_bias = bool(bias)
         if affine:
-            self.weight = Parameter(np.ones(num_features, np.float32))
+            self.weight = Parameter(np.ones(num_features, _default_float()))
             if bias:
-                self.bias = Parameter(np.zeros(num_features, np.float32))
+                self.bias = Parameter(np.zeros(num_features, _default_float()))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, np.float32)))
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, _default_float())))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, _default_float())))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
         else:
             self.register_buffer("running_mean", None)
@@ -261,9 +267,9 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.use_bias = bool(bias)
         if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, np.float32))
+            self.weight = Parameter(np.ones(self.normalized_shape, _default_float()))
             if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, np.float32))
+                self.bias = Parameter(np.zeros(self.normalized_shape, _default_float()))
             else:
                 self.register_parameter("bias", None)
         else:
