@@ -30,14 +30,19 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _checked_float(text: str, ok, expected: str) -> float:
+    """float(text) if it is finite and ``ok(value)``; else argparse's error naming ``expected``."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not ok(value) or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _checked_float(text, lambda v: v > 0, "a positive number")
 
 
 def _fraction(text: str) -> float:
@@ -48,13 +53,7 @@ def _fraction(text: str) -> float:
 
 
 def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+    return _checked_float(text, lambda v: v >= 0, "a number >= 0")
 
 
 def _hidden(text: str) -> tuple[int, ...]:

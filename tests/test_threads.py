@@ -43,13 +43,8 @@ def _same(a: list, b: list) -> None:
         np.testing.assert_array_equal(u, v)
 
 
-@pytest.mark.parametrize("width", [16, 96])  # 96: big enough for the threaded GEMM path
-def test_two_threads_train_like_one_at_a_time(backend, width):
-    steps = 60
-    jobs = [(0, optim.SGD), (1, optim.Adam)]
-    serial = [_train(*_make(seed, width), steps, opt) for seed, opt in jobs]
-
-    models = [_make(seed, width) for seed, _ in jobs]  # built up front: seeding is global
+def _in_two_threads(job, timeout: float = 120) -> list:
+    """[job(0), job(1)] computed in two threads released together; errors are re-raised here."""
     results: list = [None, None]
     errors: list = []
     start = threading.Barrier(2)
@@ -57,15 +52,26 @@ def test_two_threads_train_like_one_at_a_time(backend, width):
     def work(i: int) -> None:
         try:
             start.wait()
-            results[i] = _train(*models[i], steps, jobs[i][1])
+            results[i] = job(i)
         except BaseException as exc:  # reported in the main thread
             errors.append(exc)
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=timeout)
     assert not errors, errors
+    return results
+
+
+@pytest.mark.parametrize("width", [16, 96])  # 96: big enough for the threaded GEMM path
+def test_two_threads_train_like_one_at_a_time(backend, width):
+    steps = 60
+    jobs = [(0, optim.SGD), (1, optim.Adam)]
+    serial = [_train(*_make(seed, width), steps, opt) for seed, opt in jobs]
+
+    models = [_make(seed, width) for seed, _ in jobs]  # built up front: seeding is global
+    results = _in_two_threads(lambda i: _train(*models[i], steps, jobs[i][1]))
     for i in range(2):
         _same(results[i], serial[i])
 
@@ -110,18 +116,11 @@ def test_use_backend_in_one_thread_does_not_switch_another():
         with mg.use_backend(name):
             serial.append(_train(*_make(7, 32), steps, optim.SGD))
     models = [_make(7, 32) for _ in names]
-    results: list = [None, None]
-    start = threading.Barrier(2)
 
-    def work(i: int) -> None:
+    def job(i: int) -> list:
         with mg.use_backend(names[i]):
-            start.wait()
-            results[i] = _train(*models[i], steps, optim.SGD)
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+            return _train(*models[i], steps, optim.SGD)
+    results = _in_two_threads(job)
     for i in range(2):
         _same(results[i], serial[i])
 
@@ -140,17 +139,7 @@ def test_estimators_fit_in_parallel_like_one_at_a_time():
         clf.fit(X, y)
         return [c.copy() for c in clf.coefs_] + [np.array(clf.loss_curve_)]
     serial = [fit(s) for s in (0, 1)]
-    results: list = [None, None]
-    start = threading.Barrier(2)
-
-    def work(i: int) -> None:
-        start.wait()
-        results[i] = fit(i)
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    results = _in_two_threads(fit)
     for i in range(2):
         _same(results[i], serial[i])
 
@@ -165,16 +154,6 @@ def test_seeded_data_loaders_shuffle_independently_across_threads():
         loader = data.DataLoader(ds, batch_size=4, shuffle=True, seed=seed)
         return [b[0].data.ravel().copy() for _ in range(5) for b in loader]
     serial = [order(s) for s in (0, 1)]
-    results: list = [None, None]
-    start = threading.Barrier(2)
-
-    def work(i: int) -> None:
-        start.wait()
-        results[i] = order(i)
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    results = _in_two_threads(order, timeout=60)
     for i in range(2):
         _same(results[i], serial[i])
