@@ -46,16 +46,28 @@ void mg_gemm_naive_f64(double *c, const double *a, const double *b, int64_t m, i
                        int64_t k, int trans_a, int trans_b, double alpha, double beta,
                        int64_t lda, int64_t ldb, int64_t ldc);
 
-/* ---- linear.c: y = x @ w^T + b (PyTorch layout) -------------------------------------------
- * x is (n,k), w is (m,k), b is (m,) or NULL, y is (n,m); all contiguous. */
+/* ---- linear.c: the fully connected layer (PyTorch layout) --------------------------------
+ * forward:  y = act(x @ w^T + b); x is (n,k), w is (m,k), b is (m,) or NULL, y is (n,m).
+ * backward: dz = g * act'(y) (written to dz, (n,m); dz is unused and may be NULL when act is
+ *           MG_ACT_NONE); db = column sums of dz (m,); dw = dz^T @ x (m,k); dx = dz @ w (n,k).
+ *           dx, dw, db may each be NULL (not wanted). y is the forward's output.
+ * All arrays contiguous. act is one of the MG_ACT_* values. */
+enum { MG_ACT_NONE = 0, MG_ACT_RELU = 1, MG_ACT_SIGMOID = 2, MG_ACT_TANH = 3 };
 void mg_linear_f32(float *y, const float *x, const float *w, const float *b, int64_t n,
-                   int64_t k, int64_t m, int nthreads);
+                   int64_t k, int64_t m, int act, int nthreads);
 void mg_linear_f64(double *y, const double *x, const double *w, const double *b, int64_t n,
-                   int64_t k, int64_t m, int nthreads);
+                   int64_t k, int64_t m, int act, int nthreads);
+void mg_linear_backward_f32(float *dx, float *dw, float *db, float *dz, const float *x,
+                            const float *w, const float *y, const float *g, int64_t n,
+                            int64_t k, int64_t m, int act, int nthreads);
+void mg_linear_backward_f64(double *dx, double *dw, double *db, double *dz, const double *x,
+                            const double *w, const double *y, const double *g, int64_t n,
+                            int64_t k, int64_t m, int act, int nthreads);
 
 /* ---- activations.c: all arrays contiguous, n elements ---------------------------------------
  * forward:  out = f(x)            backward: dx = f'(.) * g
- * relu, leaky_relu and gelu backward take the input x; sigmoid and tanh backward the output y. */
+ * relu, leaky_relu and gelu backward take the input x; sigmoid and tanh backward the output y.
+ * Forward kernels may run in place (out == x): linear.c's epilogue does. */
 void mg_relu_f32(float *out, const float *x, int64_t n);
 void mg_relu_f64(double *out, const double *x, int64_t n);
 void mg_relu_backward_f32(float *dx, const float *x, const float *g, int64_t n);

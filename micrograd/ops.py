@@ -512,20 +512,28 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """out = x @ w^T + b    dx = g @ w    dw = g^T @ x    db = sum of g over rows
-    x (N, K), w (M, K), b (M,) or absent -> out (N, M)"""
+    """out = act(z), z = x @ w^T + b    dz = g * act'(out)
+    dx = dz @ w    dw = dz^T @ x    db = sum of dz over rows
+    x (N, K), w (M, K), b (M,) or absent -> out (N, M); act is None (identity) or one of
+    backends.base.LINEAR_ACTIVATIONS, whose derivatives need only the output, so a fused layer
+    keeps no pre-activation. Forward and backward are one backend call each."""
 
-    def forward(self, x, w, b=None):
-        self.x, self.w = x, w
-        return self.be.linear(x, w, b)
+    activation = None
+
+    def forward(self, x, w, b=None, activation=None):
+        self.x, self.w, self.activation = x, w, activation
+        out = self.be.linear(x, w, b, activation)
+        self.out = out if activation is not None else None
+        return out
 
     def backward(self, g):
-        be, need = self.be, self.needs_input_grad
-        dx = be.matmul(g, self.w) if need[0] else None
-        dw = be.matmul(g, self.x, trans_a=True) if need[1] else None
-        if len(need) == 2:  # no bias
-            return dx, dw
-        return dx, dw, (be.sum(g, (0,), False) if need[2] else None)
+        dx, dw, db = self.be.linear_backward(self.x, self.w, self.out, g, self.activation,
+                                             self.needs_input_grad)
+        return (dx, dw) if len(self.needs_input_grad) == 2 else (dx, dw, db)
+
+    def name(self) -> str:
+        act = self.activation
+        return "LinearBackward" if act is None else f"Linear{act.capitalize()}Backward"
 
 
 # ---- losses ----------------------------------------------------------------------------------

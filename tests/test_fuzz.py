@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -300,6 +300,10 @@ def test_random_compositions_match_finite_differences(backend_name, data):
         return z
     with mg.use_backend(backend_name):
         xs = [mg.tensor(a, requires_grad=True), mg.tensor(b, requires_grad=True)]
+        # central differences see every output's rounding (|f| * 2^-52 / eps): exp(exp(.))
+        # reaches 1e6 and then swamps a small derivative of another element, so keep |f| small
+        with mg.no_grad():
+            assume(float(np.max(np.abs(fn(*xs).data), initial=0.0)) < 1e3)
         assert mg.gradcheck(fn, xs, atol=1e-5, rtol=1e-4)
 
 

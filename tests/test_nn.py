@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import micrograd as mg
+from micrograd.graph import toposort
 from micrograd import nn
 from micrograd.engine import Value
 from micrograd.nn import functional as F
@@ -67,6 +68,45 @@ def test_shared_parameters_listed_once():
     lin = nn.Linear(2, 2)
     seq = nn.Sequential(lin, nn.ReLU(), lin)
     assert len(list(seq.parameters())) == 2
+
+
+@pytest.mark.parametrize("backend_name", mg.available_backends())
+def test_sequential_fuses_linear_and_activation(backend_name):
+    """Linear + ReLU/Sigmoid/Tanh inside a Sequential run as one fused node; outputs and
+    gradients equal running each module on its own (float64). GELU is never fused."""
+    mg.manual_seed(3)
+    seq = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4), nn.Sigmoid(),
+                        nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2), nn.GELU()).double()
+    x = mg.randn(7, 6, dtype=mg.float64)
+    with mg.use_backend(backend_name):
+        fused = seq(x)
+        names = sorted(t.grad_fn.name() for t in toposort(fused) if t.grad_fn is not None)
+        fused.sum().backward()
+        grads = [p.grad.numpy().copy() for p in seq.parameters()]
+        seq.zero_grad()
+        step = x
+        for module in seq:  # the unfused path: every module called by itself
+            step = module(step)
+        step.sum().backward()
+    assert names == sorted(["GELUBackward", "LinearBackward", "LinearTanhBackward",
+                            "LinearSigmoidBackward", "LinearReluBackward"])
+    np.testing.assert_allclose(fused.data, step.data, rtol=1e-12, atol=1e-14)
+    for got, p in zip(grads, seq.parameters()):
+        np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_sequential_does_not_fuse_a_linear_subclass():
+    """A Linear subclass with its own forward keeps it (fusion is for the exact classes)."""
+    class Doubled(nn.Linear):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    mg.manual_seed(0)
+    lin = Doubled(3, 2)
+    x = mg.randn(4, 3)
+    out = nn.Sequential(lin, nn.ReLU())(x)
+    want = np.maximum(2 * (x.data @ lin.weight.data.T + lin.bias.data), 0)
+    np.testing.assert_allclose(out.data, want, rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_keys_and_round_trip():

@@ -18,6 +18,13 @@ TARGET = np.array([1, 0, 3])            # class labels for (3, 4) logits
 W4 = np.array([0.5, 2.0, 1.0, 1.5])     # class weights
 
 
+def linear_act(F, x, w, b, act):
+    """F.linear with its fused epilogue; torch (no such argument) applies the activation after."""
+    if F is MF:
+        return F.linear(x, w, b, activation=act)
+    return getattr(F, act)(F.linear(x, w, b))
+
+
 def ints(m, a):
     return m.tensor(a)
 
@@ -113,6 +120,14 @@ CASES = {
     "linear": (lambda m, F, x, w, b: F.linear(x, w, b), [((3, 4), "n"), ((2, 4), "n"),
                                                          ((2,), "n")]),
     "linear_nobias": (lambda m, F, x, w: F.linear(x, w), [((3, 4), "n"), ((2, 4), "n")]),
+    "linear_relu": (lambda m, F, x, w, b: linear_act(F, x, w, b, "relu"),
+                    [((3, 4), "n"), ((2, 4), "n"), ((2,), "n")]),
+    "linear_sigmoid": (lambda m, F, x, w, b: linear_act(F, x, w, b, "sigmoid"),
+                       [((3, 4), "n"), ((5, 4), "n"), ((5,), "n")]),
+    "linear_tanh_nobias": (lambda m, F, x, w: linear_act(F, x, w, None, "tanh"),
+                           [((3, 4), "n"), ((2, 4), "n")]),
+    "linear_tanh_3d": (lambda m, F, x, w, b: linear_act(F, x, w, b, "tanh"),
+                       [((2, 3, 4), "n"), ((2, 4), "n"), ((2,), "n")]),
     "linear_3d": (lambda m, F, x, w, b: F.linear(x, w, b), [((2, 3, 4), "n"), ((2, 4), "n"),
                                                             ((2,), "n")]),
     "cross_entropy": (lambda m, F, x: F.cross_entropy(x, ints(m, TARGET)), [((3, 4), "n")]),

@@ -23,6 +23,11 @@ from typing import Protocol
 
 import numpy as np
 
+#: the activations ``linear`` can apply as its epilogue: each one's derivative is a function of
+#: its output, so the fused backward needs no stored pre-activation (GELU's is not, so GELU is
+#: never fused)
+LINEAR_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
 
 class Backend(Protocol):
     """What every backend provides. Shapes are written (M, K) etc.; ``g`` is the upstream grad."""
@@ -37,8 +42,17 @@ class Backend(Protocol):
         The flags let backward compute ``g @ w.T`` and ``x.T @ g`` without copying a transpose.
         The NumPy reference also accepts N-d (batched, broadcast batch dims) operands."""
 
-    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-        """x (N, K), w (M, K), b (M,) or None -> (N, M) = x @ w.T + b (PyTorch layout)."""
+    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+               activation: str | None = None) -> np.ndarray:
+        """x (N, K), w (M, K), b (M,) or None -> (N, M) = act(x @ w.T + b) (PyTorch layout);
+        ``activation`` is None or one of ``LINEAR_ACTIVATIONS``, applied as the epilogue."""
+
+    def linear_backward(self, x: np.ndarray, w: np.ndarray, y: np.ndarray | None,
+                        g: np.ndarray, activation: str | None,
+                        need: tuple) -> tuple:
+        """The gradients of ``linear`` given its output y (read only with an activation) and
+        g = dL/dy: dz = g * act'(y), then (dx = dz @ w, dw = dz^T @ x, db = dz summed over
+        rows), each None unless ``need`` (a bool per input: x, w and, when present, b) asks."""
 
     # elementwise ------------------------------------------------------------------------------
     def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """a + b (equal shapes)."""

@@ -25,6 +25,9 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _CTYPE = {_F32: "float[]", _F64: "double[]"}
 _SUFFIX = {_F32: "f32", _F64: "f64"}
 _I64 = np.dtype(np.int64)
+#: linear's epilogue activations as the C core numbers them (micrograd.h's MG_ACT_*)
+_ACT = {None: lib.MG_ACT_NONE, "relu": lib.MG_ACT_RELU, "sigmoid": lib.MG_ACT_SIGMOID,
+        "tanh": lib.MG_ACT_TANH}
 #: 2-D matmuls whose operands both have fewer elements go to NumPy: at that size the cffi call
 #: (~1.5 us: buffer exports, output allocation) costs more than NumPy's whole matmul (~0.7 us)
 _TINY = 32 * 32
@@ -121,8 +124,8 @@ class CBackend(NumpyBackend):
 
     name = "c"
     #: every kernel this backend overrides; tests/test_backend_parity.py walks this tuple
-    native = ("matmul", "linear", "relu", "relu_backward", "leaky_relu", "leaky_relu_backward",
-              "sigmoid", "sigmoid_backward", "tanh_backward", "gelu", "gelu_backward",
+    native = ("matmul", "linear", "linear_backward", "relu", "relu_backward", "leaky_relu",
+              "leaky_relu_backward", "sigmoid", "sigmoid_backward", "tanh_backward", "gelu", "gelu_backward",
               "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
               "cross_entropy", "cross_entropy_backward", "sgd_step", "adam_step")
 
@@ -130,6 +133,7 @@ class CBackend(NumpyBackend):
         self.nthreads = thread_count()
         self._gemm = _kernels("gemm")
         self._linear = _kernels("linear")
+        self._linear_backward = _kernels("linear_backward")
         self._fn = {name: _kernels(name) for name in
                     ("softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
                      "leaky_relu", "leaky_relu_backward", "cross_entropy",
@@ -295,21 +299,49 @@ class CBackend(NumpyBackend):
         out = np.stack(outs) if outs else NumpyBackend.matmul(self, a, b, trans_a, trans_b)
         return out.reshape(batch + out.shape[-2:])
 
-    def linear(self, x, w, b=None):
+    def linear(self, x, w, b=None, activation=None):
         kern = self._linear.get(x.dtype)
-        if (kern is None or x.ndim != 2 or w.ndim != 2 or w.dtype != x.dtype
+        act = _ACT.get(activation)
+        if (kern is None or act is None or x.ndim != 2 or w.ndim != 2 or w.dtype != x.dtype
                 or (b is not None and (b.dtype != x.dtype or b.shape != (w.shape[0],)))):
-            return NumpyBackend.linear(self, x, w, b)
+            return NumpyBackend.linear(self, x, w, b, activation)
         fn, ct = kern
         n, k = x.shape
         m = w.shape[0]
         if w.shape[1] != k:
             raise ValueError(f"linear: x is {x.shape} but w is {w.shape}; w must be (M, {k})")
-        x, w = _c(x), _c(w)
+        if not _ok(x):
+            x = _c(x)
+        if not _ok(w):
+            w = _c(w)
         y = np.empty((n, m), x.dtype)
         fn(_fb(ct, y), _fb(ct, x), _fb(ct, w),
-           ffi.NULL if b is None else _fb(ct, _c(b)), n, k, m, self.nthreads)
+           ffi.NULL if b is None else _fb(ct, _c(b)), n, k, m, act, self.nthreads)
         return y
+
+    def linear_backward(self, x, w, y, g, activation, need):
+        kern = self._linear_backward.get(g.dtype)
+        act = _ACT.get(activation)
+        if (kern is None or act is None or x.ndim != 2 or w.ndim != 2 or g.ndim != 2
+                or not x.dtype == w.dtype == g.dtype
+                or (act and (y.dtype != g.dtype or y.shape != g.shape))):
+            return NumpyBackend.linear_backward(self, x, w, y, g, activation, need)
+        fn, ct = kern
+        n, k = x.shape
+        m = w.shape[0]
+        if w.shape[1] != k or g.shape != (n, m):
+            raise ValueError(f"linear_backward: x is {x.shape}, w is {w.shape} and g is "
+                             f"{g.shape}; expected w (M, {k}) and g ({n}, M)")
+        x, w, g = _c(x), _c(w), _c(g)
+        dx = np.empty((n, k), g.dtype) if need[0] else None
+        dw = np.empty((m, k), g.dtype) if need[1] else None
+        db = np.empty(m, g.dtype) if len(need) > 2 and need[2] else None
+        null = ffi.NULL
+        fn(null if dx is None else _fb(ct, dx), null if dw is None else _fb(ct, dw),
+           null if db is None else _fb(ct, db),
+           _fb(ct, np.empty_like(g)) if act else null, _fb(ct, x), _fb(ct, w),
+           _fb(ct, _c(y)) if act else null, _fb(ct, g), n, k, m, act, self.nthreads)
+        return dx, dw, db
 
 
 def _targets(target: np.ndarray, n: int) -> np.ndarray:

@@ -9,9 +9,19 @@ import math
 
 import numpy as np
 
+from .base import LINEAR_ACTIVATIONS
+
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _erf_object = np.frompyfunc(math.erf, 1, 1)
+
+
+def _activation(backend, name: str):
+    """``backend.<name>`` for a linear epilogue activation (or its ``_backward``)."""
+    if name.removesuffix("_backward") not in LINEAR_ACTIVATIONS:
+        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
+                         f"got {name.removesuffix('_backward')!r}")
+    return getattr(backend, name)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -29,9 +39,17 @@ class NumpyBackend:
     def matmul(self, a, b, trans_a=False, trans_b=False):
         return np.matmul(a.T if trans_a else a, b.T if trans_b else b)
 
-    def linear(self, x, w, b=None):
+    def linear(self, x, w, b=None, activation=None):
         y = np.matmul(x, w.T)
-        return y if b is None else np.add(y, b, out=y)
+        if b is not None:
+            np.add(y, b, out=y)
+        return y if activation is None else _activation(self, activation)(y)
+
+    def linear_backward(self, x, w, y, g, activation, need):
+        dz = g if activation is None else _activation(self, activation + "_backward")(y, g)
+        return (self.matmul(dz, w) if need[0] else None,
+                self.matmul(dz, x, trans_a=True) if need[1] else None,
+                self.sum(dz, (0,), False) if len(need) > 2 and need[2] else None)
 
     # elementwise ------------------------------------------------------------------------------
     def add(self, a, b):

@@ -1,6 +1,7 @@
 """``micrograd.nn.functional`` (``F``): activations and losses as functions, as in torch.
 
-Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``), and
+Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``, with
+an optional activation as its epilogue), and
 ``cross_entropy`` is one node whose backward is ``(softmax - onehot) * g`` (no softmax node in
 the graph). Inputs are validated here, before any kernel runs: shapes, dtypes and class labels.
 """
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
+from ..backends.base import LINEAR_ACTIVATIONS
 from ..random import generator
 from ..tensor import Tensor, _apply, _floating, _leaf, _lift, where
 
@@ -34,9 +36,18 @@ def _input(x: Any, name: str, arg: str = "input") -> Tensor:
 
 
 # ---- layers and activations --------------------------------------------------------------------
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """y = x @ W^T + b with x (..., K), W (M, K), b (M,) -> (..., M): one fused node."""
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa: A002
+           activation: str | None = None) -> Tensor:
+    """y = x @ W^T + b with x (..., K), W (M, K), b (M,) -> (..., M): one fused node.
+
+    ``activation`` ("relu", "sigmoid" or "tanh"; not in PyTorch's signature) applies that
+    function as the kernel's epilogue: ``linear(x, w, b, activation="relu")`` equals
+    ``relu(linear(x, w, b))`` in one node and one kernel call each way. ``nn.Sequential`` uses
+    it for every Linear followed by ReLU, Sigmoid or Tanh."""
     x, w = _input(input, "linear"), _input(weight, "linear", "weight")
+    if activation is not None and activation not in LINEAR_ACTIVATIONS:
+        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
+                         f"got {activation!r}")
     xs, ws = x.data.shape, w.data.shape  # read once: this is every layer's hot path
     if bias is not None:
         _input(bias, "linear", "bias")
@@ -55,8 +66,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise TypeError(f"linear: input, weight and bias must share a dtype, got {names}")
     args = (w,) if bias is None else (w, bias)
     if len(xs) == 2:
-        return _apply(ops.Linear, x, *args)
-    y = _apply(ops.Linear, x.reshape(-1, k), *args)
+        return _apply(ops.Linear, x, *args, activation=activation)
+    y = _apply(ops.Linear, x.reshape(-1, k), *args, activation=activation)
     return y.reshape(xs[:-1] + (ws[0],))
 
 

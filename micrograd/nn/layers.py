@@ -284,6 +284,10 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.use_bias}")
 
 
+#: activation modules that Sequential fuses into the Linear before them (F.linear's epilogue)
+_FUSED_ACTIVATIONS: dict[type, str] = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
+
+
 class Sequential(Module):
     """Modules run one after another; ``Sequential(a, b)`` or ``Sequential(OrderedDict(...))``.
 
@@ -303,8 +307,23 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
+        """Each module in turn, except that a ``Linear`` followed by ``ReLU``, ``Sigmoid`` or
+        ``Tanh`` runs as one fused ``F.linear(..., activation=...)``: the same result, one graph
+        node and one kernel call instead of two each way (the intermediate is never visible
+        outside a Sequential). Only these exact classes fuse, so a subclass that overrides
+        ``forward`` always runs its own code."""
+        modules = list(self._modules.values())
+        i, count = 0, len(modules)
+        while i < count:
+            module = modules[i]
+            if type(module) is Linear and i + 1 < count:
+                activation = _FUSED_ACTIVATIONS.get(type(modules[i + 1]))
+                if activation is not None:
+                    x = F.linear(x, module.weight, module.bias, activation=activation)
+                    i += 2
+                    continue
             x = module(x)
+            i += 1
         return x
 
     def __len__(self) -> int:
