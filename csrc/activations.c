@@ -9,22 +9,23 @@
 #include "vmath.h"
 
 #define DEFINE_ACTIVATIONS(T, S, EXP, ERF, TANH_SMALL)                                        \
-void mg_relu_##S(T *out, const T *x, int64_t n)                                               \
+MG_VECTOR_CLONES void mg_relu_##S(T *out, const T *x, int64_t n)                              \
 {   /* x <= 0 is false for NaN, so NaN passes through like np.maximum(x, 0) */               \
     for (int64_t i = 0; i < n; i++) out[i] = x[i] <= 0 ? (T)0 : x[i];                         \
 }                                                                                             \
-void mg_relu_backward_##S(T *dx, const T *x, const T *g, int64_t n)                           \
+MG_VECTOR_CLONES void mg_relu_backward_##S(T *dx, const T *x, const T *g, int64_t n)          \
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) {  /* g read unconditionally: a select, not a branch */  \
         const T gi = g[i];                                                                    \
         dx[i] = x[i] > 0 ? gi : (T)0;                                                         \
     }                                                                                         \
 }                                                                                             \
-void mg_leaky_relu_##S(T *out, const T *x, T slope, int64_t n)                                \
+MG_VECTOR_CLONES void mg_leaky_relu_##S(T *out, const T *x, T slope, int64_t n)               \
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : x[i] * slope;                  \
 }                                                                                             \
-void mg_leaky_relu_backward_##S(T *dx, const T *x, const T *g, T slope, int64_t n)            \
+MG_VECTOR_CLONES void mg_leaky_relu_backward_##S(T *dx, const T *x, const T *g, T slope,      \
+                                                 int64_t n)                                   \
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? g[i] : g[i] * slope;                   \
 }                                                                                             \
@@ -36,7 +37,7 @@ MG_VECTOR_CLONES void mg_sigmoid_##S(T *out, const T *x, int64_t n)             
         out[i] = x[i] >= 0 ? r : e * r;                                                       \
     }                                                                                         \
 }                                                                                             \
-void mg_sigmoid_backward_##S(T *dx, const T *y, const T *g, int64_t n)                        \
+MG_VECTOR_CLONES void mg_sigmoid_backward_##S(T *dx, const T *y, const T *g, int64_t n)       \
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) dx[i] = g[i] * y[i] * (1 - y[i]);                         \
 }                                                                                             \
@@ -51,7 +52,7 @@ MG_VECTOR_CLONES void mg_tanh_##S(T *out, const T *x, int64_t n)                
         out[i] = a < (T)0.625 ? small : (x[i] < 0 ? -big : (x[i] > 0 ? big : x[i]));         \
     }                                                                                         \
 }                                                                                             \
-void mg_tanh_backward_##S(T *dx, const T *y, const T *g, int64_t n)                           \
+MG_VECTOR_CLONES void mg_tanh_backward_##S(T *dx, const T *y, const T *g, int64_t n)          \
 {                                                                                             \
     for (int64_t i = 0; i < n; i++) dx[i] = g[i] * (1 - y[i] * y[i]);                         \
 }                                                                                             \
