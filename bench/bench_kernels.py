@@ -27,6 +27,7 @@ def _cases():
     cases = [bench.gemm_case(n, np.float32, torch) for n in (64, 256, 512, 1024, 2048)]
     cases += [bench.gemm_case(n, np.float64, torch) for n in (256, 1024)]
     cases += list(bench.mlp_gemm_cases(torch))
+    cases += list(bench.fused_linear_cases(torch, quick=False))
     cases += list(bench.op_cases(torch, quick=False))
     cases += list(bench.tiny_autograd_cases(torch))
     cases += list(bench.optimizer_cases(torch))

@@ -148,6 +148,32 @@ def mlp_gemm_cases(torch):
         yield "gemm mlp", f"{label} ({m}x{k})@({k}x{n})", 2.0 * m * n * k, fns
 
 
+def fused_linear_cases(torch, quick: bool):
+    """The MLP's first layer, relu(x @ W.T + b) at batch 128, forward and backward (dW, db;
+    the input needs no gradient): one fused backend call each way, against PyTorch's
+    linear + relu + autograd."""
+    rng = np.random.default_rng(8)
+    n, k, m = (8, 16, 4) if quick else (128, 784, 100)
+    x = rng.standard_normal((n, k)).astype(np.float32)
+    w = (rng.standard_normal((m, k)) * 0.05).astype(np.float32)
+    b = rng.standard_normal(m).astype(np.float32)
+    g = rng.standard_normal((n, m)).astype(np.float32)
+
+    def ours(be):
+        y = be.linear(x, w, b, "relu")
+        return (y,) + be.linear_backward(x, w, y, g, "relu", (False, True, True))[1:]
+
+    def theirs(t, tx, tw, tb, tg):
+        tw, tb = tw.detach().requires_grad_(True), tb.detach().requires_grad_(True)
+        y = t.relu(t.nn.functional.linear(tx, tw, tb))
+        y.backward(tg)
+        return y, tw.grad, tb.grad
+
+    fns = {name: (lambda be=be: ours(be)) for name, be in backends.REGISTRY.items()}
+    fns["torch"] = _torch_fns(torch, (x, w, b, g), theirs)
+    yield "linear+relu fwd+bwd", f"{n}x{k} -> {m}", 2.0 * 2 * n * k * m, fns
+
+
 def op_cases(torch, quick: bool):
     """Activations, softmax-cross-entropy and tiny ops (per-call overhead)."""
     rng = np.random.default_rng(3)
@@ -382,6 +408,7 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
     if not quick:
         cases += [gemm_case(n, np.float64, torch) for n in (256, 1024)]
         cases += list(mlp_gemm_cases(torch))
+    cases += list(fused_linear_cases(torch, quick))
     cases += list(op_cases(torch, quick))
     cases += list(tiny_autograd_cases(torch))
     cases += list(optimizer_cases(torch))
