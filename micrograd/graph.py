@@ -23,8 +23,10 @@ def toposort(root: Any) -> list:
         for child in inputs:              # descend into the first input not seen yet
             if child not in visited:
                 visited.add(child)
-                stack.append((child, iter(child._prev)))
-                break
+                if child._prev:
+                    stack.append((child, iter(child._prev)))
+                    break
+                order.append(child)       # a leaf has no inputs: emit it straight away
         else:                             # every input is already in `order`: emit the node
             stack.pop()
             order.append(node)

@@ -204,6 +204,23 @@ def test_parity(name, dtype, dims, strided, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_linear_backward_large_and_threaded(dtype, nthreads, monkeypatch):
+    """The fused backward on sizes where, with explicit threads, dw and dx run side by side."""
+    monkeypatch.setattr(C, "nthreads", nthreads)
+    rng = np.random.default_rng(2)
+    for n, k, m in [(128, 300, 100), (70, 65, 90), (1, 200, 300)]:
+        x, w = _arr(rng, (n, k), dtype), _arr(rng, (m, k), dtype)
+        b = _arr(rng, (m,), dtype)
+        for act in ACTIVATIONS:
+            y = NP.linear(x, w, b, act)
+            g = _arr(rng, y.shape, dtype)
+            for need in [(True, True, True), (False, True, True), (True, False, False)]:
+                assert_close(C.linear_backward(x, w, y, g, act, need),
+                             NP.linear_backward(x, w, y, g, act, need), dtype, max(n, k, m))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_matmul_large_and_threaded(dtype):
     """Sizes that go through the packed, blocked, multi-threaded path with edges everywhere."""
     rng = np.random.default_rng(1)
