@@ -53,85 +53,112 @@ DEFINE_GEMM_NAIVE(float, f32)
 DEFINE_GEMM_NAIVE(double, f64)
 
 /* ---- micro-kernels -------------------------------------------------------------------------
- * ukr(kc, ap, bp, c, ldc, alpha, beta): c[MR x NR] = alpha * ap @ bp + beta * c, where ap holds
- * kc columns of MR packed values and bp kc rows of NR packed values (both 64-byte aligned).
- * beta == 0 never reads c. Each SIMD kernel keeps MR x NV vector accumulators in registers. */
+ * ukr(kc, h, a, csa, bp, c, ldc, alpha, beta, mask): c[h x NR] = alpha * A @ bp + beta * c,
+ * where A(i, p) = a[p * csa + i] for i < h <= MR and bp holds kc rows of NR packed values
+ * (64-byte aligned). A is usually a packed MR-tall sliver (csa = MR); when op(a)'s columns are
+ * contiguous in memory it is read in place (csa = lda) and never packed. beta == 0 never
+ * reads c. Each SIMD kernel keeps h x NV vector accumulators in registers.
+ * Exact edges, no padded work: the row count h picks, through a switch, a copy of the kernel
+ * body compiled for exactly h rows (the body is inlined with h a constant, so each copy is
+ * fully unrolled), so a tile at the bottom edge of c does only its real rows; and on AVX-512,
+ * `mask` says which lanes of each row's last vector reach c (masked loads/stores), so a tile
+ * at the right edge is written in place. Kernels without masks (AVX2, portable) get full-width
+ * tiles only: the macro-kernel sends narrower ones through a buffer. */
 #define MAX_TILE 512 /* >= MR * NR of every kernel, in elements */
+#define FULL_MASK 0xffffu
 
-#define DEFINE_SIMD_UKR(NAME, TARGET, T, V, W, MR, NV, LOAD, LOADU, STOREU, SET1, FMA, MUL, ZERO) \
-TARGET static void NAME(int64_t kc, const T *restrict ap, const T *restrict bp, T *restrict c,  \
-                        int64_t ldc, T alpha, T beta)                                           \
+/* case lists for the row-count switch: ROWS_n(F, ...) expands to cases h = 1..n of F(h, ...) */
+#define ROW_CASE(h, F, ...) case h: F(h, __VA_ARGS__); break;
+#define ROWS_4(F, ...) ROW_CASE(1, F, __VA_ARGS__) ROW_CASE(2, F, __VA_ARGS__)                  \
+                       ROW_CASE(3, F, __VA_ARGS__) ROW_CASE(4, F, __VA_ARGS__)
+#define ROWS_6(F, ...) ROWS_4(F, __VA_ARGS__) ROW_CASE(5, F, __VA_ARGS__) ROW_CASE(6, F, __VA_ARGS__)
+#define ROWS_12(F, ...) ROWS_6(F, __VA_ARGS__) ROW_CASE(7, F, __VA_ARGS__)                      \
+    ROW_CASE(8, F, __VA_ARGS__) ROW_CASE(9, F, __VA_ARGS__) ROW_CASE(10, F, __VA_ARGS__)        \
+    ROW_CASE(11, F, __VA_ARGS__) ROW_CASE(12, F, __VA_ARGS__)
+
+/* LOADM(p, mask) / STOREM(p, mask, v): masked access to the lanes of mask (AVX-512), or whole
+ * vectors (AVX2, whose macro-kernel never passes a partial mask). */
+#define DEFINE_SIMD_UKR(NAME, TARGET, T, V, W, MR, NV, LOAD, LOADU, STOREU, LOADM, STOREM,      \
+                        SET1, FMA, MUL, ZERO)                                                   \
+TARGET static inline __attribute__((always_inline)) void                                        \
+NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t csa, const T *restrict bp,    \
+            T *restrict c, int64_t ldc, T alpha, T beta, unsigned mask)                         \
 {                                                                                               \
     V acc[MR][NV];                                                                              \
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                       \
+    _Pragma("GCC unroll 16") for (int i = 0; i < h; i++)                                        \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = ZERO();                \
     for (int64_t p = 0; p < kc; p++) {                                                          \
         V bv[NV];                                                                               \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = LOAD(bp + v * W);          \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {                                 \
-            const V ai = SET1(ap[i]);                                                           \
+        _Pragma("GCC unroll 16") for (int i = 0; i < h; i++) {                                  \
+            const V ai = SET1(a[i]);                                                            \
             _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                \
                 acc[i][v] = FMA(ai, bv[v], acc[i][v]);                                          \
         }                                                                                       \
-        ap += MR;                                                                               \
+        a += csa;                                                                               \
         bp += NV * W;                                                                           \
     }                                                                                           \
-    const V va = SET1(alpha);                                                                   \
-    if (beta == 0) {                                                                            \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                   \
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                \
-                STOREU(c + i * ldc + v * W, MUL(va, acc[i][v]));                                \
-    } else {                                                                                    \
-        const V vb = SET1(beta);                                                                \
-        _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                   \
-            _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                              \
-                T *cp = c + i * ldc + v * W;                                                    \
-                STOREU(cp, FMA(va, acc[i][v], MUL(vb, LOADU(cp))));                             \
-            }                                                                                   \
-    }                                                                                           \
+    const V va = SET1(alpha), vb = SET1(beta);                                                  \
+    _Pragma("GCC unroll 16") for (int i = 0; i < h; i++)                                        \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {                                  \
+            T *cp = c + i * ldc + v * W;                                                        \
+            const V r = MUL(va, acc[i][v]);                                                     \
+            if (v < NV - 1 || mask == FULL_MASK)                                                \
+                STOREU(cp, beta == 0 ? r : FMA(vb, LOADU(cp), r));                              \
+            else                                                                                \
+                STOREM(cp, mask, beta == 0 ? r : FMA(vb, LOADM(cp, mask), r));                  \
+        }                                                                                       \
+}                                                                                               \
+TARGET static void NAME(int64_t kc, int h, const T *a, int64_t csa, const T *bp, T *c,          \
+                        int64_t ldc, T alpha, T beta, unsigned mask)                            \
+{                                                                                               \
+    switch (h) { ROWS_##MR(NAME##_rows, kc, a, csa, bp, c, ldc, alpha, beta, mask) }             \
 }
 
 #ifdef MG_X86
 #define AVX512 __attribute__((target("avx512f")))
 #define AVX2 __attribute__((target("avx2,fma")))
-DEFINE_SIMD_UKR(ukr_f32_avx512, AVX512, float, __m512, 16, 12, 2, _mm512_load_ps,
-                _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps,
-                _mm512_mul_ps, _mm512_setzero_ps)
-DEFINE_SIMD_UKR(ukr_f64_avx512, AVX512, double, __m512d, 8, 12, 2, _mm512_load_pd,
-                _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd,
-                _mm512_mul_pd, _mm512_setzero_pd)
-DEFINE_SIMD_UKR(ukr_f32_avx512_half, AVX512, float, __m512, 16, 12, 1, _mm512_load_ps,
-                _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_fmadd_ps,
-                _mm512_mul_ps, _mm512_setzero_ps)
-DEFINE_SIMD_UKR(ukr_f64_avx512_half, AVX512, double, __m512d, 8, 12, 1, _mm512_load_pd,
-                _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_fmadd_pd,
-                _mm512_mul_pd, _mm512_setzero_pd)
-DEFINE_SIMD_UKR(ukr_f32_avx2_half, AVX2, float, __m256, 8, 6, 1, _mm256_load_ps,
-                _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps,
-                _mm256_mul_ps, _mm256_setzero_ps)
-DEFINE_SIMD_UKR(ukr_f64_avx2_half, AVX2, double, __m256d, 4, 6, 1, _mm256_load_pd,
-                _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd,
-                _mm256_mul_pd, _mm256_setzero_pd)
-DEFINE_SIMD_UKR(ukr_f32_avx2, AVX2, float, __m256, 8, 6, 2, _mm256_load_ps,
-                _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_fmadd_ps,
-                _mm256_mul_ps, _mm256_setzero_ps)
-DEFINE_SIMD_UKR(ukr_f64_avx2, AVX2, double, __m256d, 4, 6, 2, _mm256_load_pd,
-                _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_fmadd_pd,
-                _mm256_mul_pd, _mm256_setzero_pd)
+#define LOADM_PS(p, m) _mm512_maskz_loadu_ps((__mmask16)(m), p)
+#define STOREM_PS(p, m, v) _mm512_mask_storeu_ps(p, (__mmask16)(m), v)
+#define LOADM_PD(p, m) _mm512_maskz_loadu_pd((__mmask8)(m), p)
+#define STOREM_PD(p, m, v) _mm512_mask_storeu_pd(p, (__mmask8)(m), v)
+#define DEFINE_AVX512_UKR(NAME, NV, T, V, W, SFX, M)                                            \
+    DEFINE_SIMD_UKR(NAME, AVX512, T, V, W, 12, NV, _mm512_load_##SFX, _mm512_loadu_##SFX,       \
+                    _mm512_storeu_##SFX, LOADM_##M, STOREM_##M, _mm512_set1_##SFX,              \
+                    _mm512_fmadd_##SFX, _mm512_mul_##SFX, _mm512_setzero_##SFX)
+#define DEFINE_AVX2_UKR(NAME, NV, T, V, W, SFX)                                                 \
+    DEFINE_SIMD_UKR(NAME, AVX2, T, V, W, 6, NV, _mm256_load_##SFX, _mm256_loadu_##SFX,          \
+                    _mm256_storeu_##SFX, NOMASK_LOADM_##SFX, NOMASK_STOREM_##SFX,               \
+                    _mm256_set1_##SFX, _mm256_fmadd_##SFX, _mm256_mul_##SFX,                    \
+                    _mm256_setzero_##SFX)
+#define NOMASK_LOADM_ps(p, m) _mm256_loadu_ps(p)
+#define NOMASK_STOREM_ps(p, m, v) _mm256_storeu_ps(p, v)
+#define NOMASK_LOADM_pd(p, m) _mm256_loadu_pd(p)
+#define NOMASK_STOREM_pd(p, m, v) _mm256_storeu_pd(p, v)
+DEFINE_AVX512_UKR(ukr_f32_avx512, 2, float, __m512, 16, ps, PS)
+DEFINE_AVX512_UKR(ukr_f32_avx512_half, 1, float, __m512, 16, ps, PS)
+DEFINE_AVX512_UKR(ukr_f64_avx512, 2, double, __m512d, 8, pd, PD)
+DEFINE_AVX512_UKR(ukr_f64_avx512_half, 1, double, __m512d, 8, pd, PD)
+DEFINE_AVX2_UKR(ukr_f32_avx2, 2, float, __m256, 8, ps)
+DEFINE_AVX2_UKR(ukr_f32_avx2_half, 1, float, __m256, 8, ps)
+DEFINE_AVX2_UKR(ukr_f64_avx2, 2, double, __m256d, 4, pd)
+DEFINE_AVX2_UKR(ukr_f64_avx2_half, 1, double, __m256d, 4, pd)
 #endif
 
 /* Portable kernel: plain C the compiler can vectorise with whatever the baseline ISA has. */
 #define GEN_MR 4
 #define GEN_NR 8
 #define DEFINE_GENERIC_UKR(T, S)                                                              \
-static void ukr_##S##_generic(int64_t kc, const T *restrict ap, const T *restrict bp,         \
-                              T *restrict c, int64_t ldc, T alpha, T beta)                    \
+static void ukr_##S##_generic(int64_t kc, int h, const T *restrict a, int64_t csa,            \
+                              const T *restrict bp, T *restrict c, int64_t ldc, T alpha,      \
+                              T beta, unsigned mask)                                          \
 {                                                                                             \
     T acc[GEN_MR][GEN_NR] = {{0}};                                                            \
-    for (int64_t p = 0; p < kc; p++, ap += GEN_MR, bp += GEN_NR)                              \
-        for (int i = 0; i < GEN_MR; i++)                                                      \
-            for (int j = 0; j < GEN_NR; j++) acc[i][j] += ap[i] * bp[j];                      \
-    for (int i = 0; i < GEN_MR; i++)                                                          \
+    (void)mask;                                                                               \
+    for (int64_t p = 0; p < kc; p++, a += csa, bp += GEN_NR)                                  \
+        for (int i = 0; i < h; i++)                                                           \
+            for (int j = 0; j < GEN_NR; j++) acc[i][j] += a[i] * bp[j];                       \
+    for (int i = 0; i < h; i++)                                                               \
         for (int j = 0; j < GEN_NR; j++)                                                      \
             c[i * ldc + j] = alpha * acc[i][j] + (beta == 0 ? (T)0 : beta * c[i * ldc + j]);  \
 }
@@ -149,30 +176,40 @@ int mg_gemm_isa(void)
     return 0;
 }
 
-/* A micro-kernel, its half-width twin (MR x NR/2, for the last sliver of a narrow n, or NULL)
- * and the cache block sizes that suit them (MC % MR == 0, NC % NR == 0). */
+/* A micro-kernel, its half-width twin (MR x NR/2, for the last sliver of a narrow n, or NULL),
+ * its vector width when it takes lane masks (0: it does not), and the cache block sizes that
+ * suit them (MC % MR == 0, NC % NR == 0). */
 #define DEFINE_KERNEL_TABLE(T, S)                                                             \
-typedef void (*ukr_##S##_fn)(int64_t, const T *, const T *, T *, int64_t, T, T);              \
-typedef struct { ukr_##S##_fn ukr, half; int64_t mr, nr, mc, kc, nc; } kernel_##S;               \
+typedef void (*ukr_##S##_fn)(int64_t, int, const T *, int64_t, const T *, T *, int64_t, T, T,  \
+                             unsigned);                                                       \
+typedef void (*store_t_##S##_fn)(T *, int64_t, const T *, int64_t, int, int64_t, T, T);        \
+typedef struct {                                                                              \
+    ukr_##S##_fn ukr, half;                                                                   \
+    int64_t mr, nr, lanes, mc, kc, nc;                                                        \
+    store_t_##S##_fn store_t;                                                                 \
+} kernel_##S;                                                                                 \
 static kernel_##S pick_##S(int isa)                                                           \
 {                                                                                             \
-    kernel_##S kern = {ukr_##S##_generic, 0, GEN_MR, GEN_NR, 128, 256, 2048};                 \
+    kernel_##S kern = {ukr_##S##_generic, 0, GEN_MR, GEN_NR, 0, 128, 256, 2048, 0};           \
     (void)isa;                                                                                \
     KERNEL_CHOICES_##S                                                                        \
     return kern;                                                                              \
 }
 #ifdef MG_X86
-/* {kernel, half kernel, MR, NR, MC, KC, NC}: KC = 512 measured best here for both types */
+AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, int64_t r, int h,
+                                      int64_t w, float alpha, float beta);
+/* {kernel, half kernel, MR, NR, lanes, MC, KC, NC, transposed store}: KC = 512 measured best here for both types */
 #define KERNEL_CHOICES_f32                                                                    \
     if (isa >= 2)                                                                             \
-        kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 96, 512, 4096};      \
+        kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 16, 96, 512, 4096,   \
+                           store_t_f32_avx512};                                             \
     else if (isa == 1)                                                                        \
-        kern = (kernel_f32){ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 144, 384, 4096};
+        kern = (kernel_f32){ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 0, 144, 384, 4096, 0};
 #define KERNEL_CHOICES_f64                                                                    \
     if (isa >= 2)                                                                             \
-        kern = (kernel_f64){ukr_f64_avx512, ukr_f64_avx512_half, 12, 16, 96, 512, 4096};      \
+        kern = (kernel_f64){ukr_f64_avx512, ukr_f64_avx512_half, 12, 16, 8, 96, 512, 4096, 0};\
     else if (isa == 1)                                                                        \
-        kern = (kernel_f64){ukr_f64_avx2, ukr_f64_avx2_half, 6, 8, 96, 384, 4096};
+        kern = (kernel_f64){ukr_f64_avx2, ukr_f64_avx2_half, 6, 8, 0, 96, 384, 4096, 0};
 #else
 #define KERNEL_CHOICES_f32
 #define KERNEL_CHOICES_f64
@@ -246,6 +283,28 @@ AVX512 static void pack_sliver_n_f32_avx512(float *restrict dst, const float *re
         for (int64_t p = 0; p < cols; p++)
             _mm512_mask_storeu_ps(dst + p * r + base, out_mask,
                                   _mm512_maskz_loadu_ps(in_mask, blk + p * cs + base));
+    }
+}
+
+/* Stores an h x w tile (row i at tile + i * r, r a multiple of 16) transposed into c: c[j * ldc
+ * + i] = alpha * tile(i, j) + beta * c[...]. 16 columns at a time are transposed in registers,
+ * then each becomes one masked h-lane store (c's rows are the tile's columns). */
+AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, int64_t r, int h,
+                                      int64_t w, float alpha, float beta)
+{
+    const __mmask16 mask = (__mmask16)((1u << h) - 1);
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int64_t j0 = 0; j0 < w; j0 += 16) {
+        __m512 v[16];
+        for (int i = 0; i < 16; i++)
+            v[i] = i < h ? _mm512_load_ps(tile + i * r + j0) : _mm512_setzero_ps();
+        transpose16_f32(v);
+        for (int64_t j = 0; j < 16 && j0 + j < w; j++) {
+            float *cp = c + (j0 + j) * ldc;
+            __m512 x = _mm512_mul_ps(va, v[j]);
+            if (beta != 0) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cp), x);
+            _mm512_mask_storeu_ps(cp, mask, x);
+        }
     }
 }
 #endif
@@ -343,9 +402,11 @@ static int64_t sliver_width_##S(const kernel_##S *kn, int64_t w)                
 {                                                                                             \
     return kn->half && w <= kn->nr / 2 ? kn->nr / 2 : kn->nr;                                 \
 }                                                                                             \
+/* A is either packed (row tile ir at a + ir * kc, csa = MR) or in place (at a + ir, csa = lda): \
+ * ars is that step per row, kc or 1. */                                                     \
 static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, int64_t j0,  \
-                      int64_t j1, const T *ap, const T *bp, T *c, int64_t ldc, T alpha,       \
-                      T beta)                                                                 \
+                      int64_t j1, const T *a, int64_t ars, int64_t csa, const T *bp, T *c,    \
+                      int64_t rsc, int64_t csc, T alpha, T beta)                              \
 {                                                                                             \
     const int64_t mr = kn->mr, nr = kn->nr;                                                   \
     T tile[MAX_TILE] __attribute__((aligned(64)));                                            \
@@ -353,18 +414,25 @@ static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, 
         const int64_t w = min64(nr, nc - jr), r = sliver_width_##S(kn, w);                    \
         const ukr_##S##_fn ukr = r == nr ? kn->ukr : kn->half;                                \
         const T *bs = bp + jr * kc;                                                           \
+        /* lanes of the last vector that are inside c (r - w < lanes, by sliver_width) */     \
+        const unsigned mask = w == r || !kn->lanes ? FULL_MASK                                \
+                                                   : (1u << (kn->lanes - (r - w))) - 1;       \
         for (int64_t ir = 0; ir < mc; ir += mr) {                                             \
-            const int64_t h = min64(mr, mc - ir);                                             \
-            T *ct = c + ir * ldc + jr;                                                        \
-            if (h == mr && w == r) {                                                          \
-                ukr(kc, ap + ir * kc, bs, ct, ldc, alpha, beta);                              \
+            const int h = (int)min64(mr, mc - ir);                                            \
+            T *ct = c + ir * rsc + jr * csc;                                                  \
+            if (csc == 1 && (w == r || kn->lanes)) {                                          \
+                ukr(kc, h, a + ir * ars, csa, bs, ct, rsc, alpha, beta, mask);                \
                 continue;                                                                     \
             }                                                                                 \
-            ukr(kc, ap + ir * kc, bs, tile, r, 1, 0);                                         \
+            ukr(kc, h, a + ir * ars, csa, bs, tile, r, 1, 0, FULL_MASK);                      \
+            if (csc != 1 && kn->store_t) { /* c is stored transposed: see mg_gemm */          \
+                kn->store_t(ct, csc, tile, r, h, w, alpha, beta);                             \
+                continue;                                                                     \
+            }                                                                                 \
             for (int64_t i = 0; i < h; i++)                                                   \
                 for (int64_t j = 0; j < w; j++)                                               \
-                    ct[i * ldc + j] = alpha * tile[i * r + j]                                 \
-                                      + (beta == 0 ? (T)0 : beta * ct[i * ldc + j]);          \
+                    ct[i * rsc + j * csc] = alpha * tile[i * r + j]                           \
+                                      + (beta == 0 ? (T)0 : beta * ct[i * rsc + j * csc]);    \
         }                                                                                     \
     }                                                                                         \
 }
@@ -407,9 +475,9 @@ typedef struct {                                                                
     kernel_##S kn;                                                                            \
     T *c, *bbuf[2], *abuf; /* two B panel buffers (the same one when there is one panel) */  \
     const T *a, *b;                                                                           \
-    int64_t m, n, k, rsa, csa, rsb, csb, ldc, mc, kcmax, nblk, nsplit, rows, bpr;             \
+    int64_t m, n, k, rsa, csa, rsb, csb, rsc, csc, mc, kcmax, nblk, nsplit, rows, bpr;        \
     T alpha, beta;                                                                            \
-    int isa;                                                                                  \
+    int isa, a_in_place; /* a_in_place: the kernel reads op(a) where it is, unpacked */      \
 } plan_##S;                                                                                   \
 /* The blocked loops, run by every thread of the team (or alone): B panels are packed by all  \
  * threads together, then each takes whole (ic block, B-sliver range) work items. B panels     \
@@ -445,10 +513,16 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
                 const int64_t j0 = nsl * part / pl->nsplit * kn->nr;                          \
                 const int64_t j1 = min64(nc, nsl * (part + 1) / pl->nsplit * kn->nr);         \
                 if (h <= 0 || j0 >= j1) continue;                                             \
-                pack_##S(ap, pl->a + ic * pl->rsa + pc * pl->csa, h, kc, pl->rsa, pl->csa,    \
-                         kn->mr, pl->isa);                                                    \
-                macro_##S(kn, h, kc, nc, j0, j1, ap, bbuf, pl->c + ic * pl->ldc + jc,         \
-                          pl->ldc, pl->alpha, beta);                                          \
+                const T *a = pl->a + ic * pl->rsa + pc * pl->csa;                             \
+                T *c = pl->c + ic * pl->rsc + jc * pl->csc;                                   \
+                if (pl->a_in_place) {                                                         \
+                    macro_##S(kn, h, kc, nc, j0, j1, a, 1, pl->csa, bbuf,                     \
+                              c, pl->rsc, pl->csc, pl->alpha, beta);                          \
+                    continue;                                                                 \
+                }                                                                             \
+                pack_##S(ap, a, h, kc, pl->rsa, pl->csa, kn->mr, pl->isa);                    \
+                macro_##S(kn, h, kc, nc, j0, j1, ap, kc, kn->mr, bbuf,                        \
+                          c, pl->rsc, pl->csc, pl->alpha, beta);                              \
             }                                                                                 \
         }                                                                                     \
     }                                                                                         \
@@ -470,21 +544,37 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     if (isa < 0 || isa > mg_gemm_isa()) isa = mg_gemm_isa();                                  \
     plan_##S pl = {.kn = pick_##S(isa), .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,       \
                    .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1,                        \
-                   .rsb = trans_b ? 1 : ldb, .csb = trans_b ? ldb : 1, .ldc = ldc,            \
+                   .rsb = trans_b ? 1 : ldb, .csb = trans_b ? ldb : 1, .rsc = ldc, .csc = 1,  \
                    .alpha = alpha, .beta = beta, .isa = isa};                                 \
+    /* The kernel's vectors run along n: an n that is not a multiple of the vector width     */\
+    /* wastes lanes on every row (n = 100 computes 112 columns). When m fills the lanes      */\
+    /* better, compute c^T = op(b)^T op(a)^T instead (swap the operands, transpose c's       */\
+    /* strides); the kernel's tiles then reach c through an in-register transposing store   */\
+    /* (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not). */\
+    const int64_t lanes = pl.kn.lanes;                                                        \
+    if (pl.kn.store_t && k >= 32 && n * round_up(m, lanes) < m * round_up(n, lanes)) {       \
+        pl.m = n; pl.n = m; pl.a = b; pl.b = a;                                               \
+        pl.rsa = trans_b ? ldb : 1; pl.csa = trans_b ? 1 : ldb;                               \
+        pl.rsb = trans_a ? lda : 1; pl.csb = trans_a ? 1 : lda;                               \
+        pl.rsc = 1; pl.csc = ldc;                                                             \
+    }                                                                                         \
     const int nt = thread_count(nthreads, m, n, k);                                           \
     /* work split: with enough rows, each thread gets one contiguous range of ~m/nt rows     */\
     /* (rounded to MR) cut into bpr equal blocks of at most MC rows, so the static schedule  */\
     /* balances them; with few rows, one range, and the threads split the B slivers instead */\
-    const int rows_split = nt > 1 && m >= 2 * nt * pl.kn.mr;                                  \
-    pl.rows = rows_split ? round_up((m + nt - 1) / nt, pl.kn.mr) : m;                         \
+    const int rows_split = nt > 1 && pl.m >= 2 * nt * pl.kn.mr;                               \
+    pl.rows = rows_split ? round_up((pl.m + nt - 1) / nt, pl.kn.mr) : pl.m;                   \
     pl.bpr = (pl.rows + pl.kn.mc - 1) / pl.kn.mc;                                             \
     pl.mc = round_up((pl.rows + pl.bpr - 1) / pl.bpr, pl.kn.mr);                              \
     pl.nblk = (rows_split ? nt : 1) * pl.bpr;                                                 \
     pl.nsplit = rows_split ? 1 : nt;                                                          \
     pl.kcmax = min64(pl.kn.kc, k);                                                            \
-    const int64_t ncmax = min64(pl.kn.nc, round_up(n, pl.kn.nr));                             \
-    const int panels2 = nt > 1 && (k > pl.kn.kc || n > pl.kn.nc); /* double-buffer B? */     \
+    /* op(a) with contiguous columns (a transposed) is read in place, unpacked, while the   */\
+    /* kc columns of a block span at most 1 MB (about half of L2): packing only pays for     */\
+    /* itself on large, strided blocks (square n >= 1024 here; 1.02x faster in place at 512) */\
+    pl.a_in_place = pl.rsa == 1 && (double)pl.kcmax * (double)pl.csa * sizeof(T) <= 1 << 20;  \
+    const int64_t ncmax = min64(pl.kn.nc, round_up(pl.n, pl.kn.nr));                          \
+    const int panels2 = nt > 1 && (k > pl.kn.kc || pl.n > pl.kn.nc); /* double-buffer B? */     \
     const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */ \
     pl.bbuf[0] = alloc_aligned(bsize * (panels2 ? 2 : 1));                                    \
     pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);  \

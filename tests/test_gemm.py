@@ -98,6 +98,43 @@ def test_leading_dimensions_wider_than_the_matrix(rng):
     assert not c_full[:, n:].any(), "wrote outside the (m, n) window of c"
 
 
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("trans_a,trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_transposed_c_in_place_a_and_exact_edges(isa, trans_a, trans_b, rng):
+    """The shape-dependent paths: c computed as c^T = op(b)^T op(a)^T when m fills the vector
+    lanes better than n (m a multiple of 16, n ragged, k >= 32: the MLP's forward products),
+    op(a) read unpacked when it is transposed, and edge tiles of every row count (1..13) and
+    lane-masked right edges."""
+    for m, n, k in [(128, 100, 196), (32, 10, 50), (48, 50, 33), (16, 3, 40), (100, 784, 64)]:
+        for beta in (0.0, 1.0):
+            check(m, n, k, np.float32, trans_a, trans_b, 1.0, beta, 1, isa, rng)
+            check(m, n, k, np.float64, trans_a, trans_b, 1.0, beta, 1, isa, rng)
+    for m in range(1, 14):
+        check(m, 37, 20, np.float32, trans_a, trans_b, 0.5, -1.0, 1, isa, rng)
+        check(m, 37, 20, np.float64, trans_a, trans_b, 0.5, -1.0, 1, isa, rng)
+    for nthreads in (2, 3):  # threads split the rows of c^T (= columns of c) too
+        check(256, 100, 300, np.float32, trans_a, trans_b, 1.0, 0.5, nthreads, isa, rng)
+
+
+def test_transposed_c_stays_inside_the_window(rng):
+    """c^T is written through c's leading dimension: a wider c keeps its other columns."""
+    m, n, k = 32, 20, 40  # computed as c^T (32 fills the lanes, 20 does not)
+    for trans_a, trans_b in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+        a_full = rng.standard_normal((k + 3, m + 5) if trans_a else (m + 3, k + 5))
+        b_full = rng.standard_normal((n + 2, k + 7) if trans_b else (k + 2, n + 7))
+        a_full, b_full = a_full.astype(np.float32), b_full.astype(np.float32)
+        c_full = np.full((m, n + 9), 7.0, np.float32)
+        a = a_full[:k, :m] if trans_a else a_full[:m, :k]
+        b = b_full[:n, :k] if trans_b else b_full[:k, :n]
+        ptr = "float *"
+        lib.mg_gemm_f32(ffi.cast(ptr, c_full.ctypes.data), ffi.cast(ptr, a_full.ctypes.data),
+                        ffi.cast(ptr, b_full.ctypes.data), m, n, k, trans_a, trans_b, 2.0, 1.0,
+                        a_full.shape[1], b_full.shape[1], c_full.shape[1], 1)
+        want = 2.0 * (a.T if trans_a else a).astype(np.float64) @ (b.T if trans_b else b) + 7.0
+        np.testing.assert_allclose(c_full[:, :n], want, rtol=1e-5, atol=1e-4)
+        assert (c_full[:, n:] == 7.0).all(), "wrote outside the (m, n) window of c"
+
+
 def test_naive_reference_agrees_with_numpy(rng):
     for dtype in (np.float32, np.float64):
         a = rng.standard_normal((9, 4)).astype(dtype)
