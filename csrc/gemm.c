@@ -71,7 +71,8 @@ DEFINE_GEMM_NAIVE(double, f64)
 #define ROW_CASE(h, F, ...) case h: F(h, __VA_ARGS__); break;
 #define ROWS_4(F, ...) ROW_CASE(1, F, __VA_ARGS__) ROW_CASE(2, F, __VA_ARGS__)                  \
                        ROW_CASE(3, F, __VA_ARGS__) ROW_CASE(4, F, __VA_ARGS__)
-#define ROWS_6(F, ...) ROWS_4(F, __VA_ARGS__) ROW_CASE(5, F, __VA_ARGS__) ROW_CASE(6, F, __VA_ARGS__)
+#define ROWS_6(F, ...) ROWS_4(F, __VA_ARGS__) ROW_CASE(5, F, __VA_ARGS__)                      \
+                       ROW_CASE(6, F, __VA_ARGS__)
 #define ROWS_12(F, ...) ROWS_6(F, __VA_ARGS__) ROW_CASE(7, F, __VA_ARGS__)                      \
     ROW_CASE(8, F, __VA_ARGS__) ROW_CASE(9, F, __VA_ARGS__) ROW_CASE(10, F, __VA_ARGS__)        \
     ROW_CASE(11, F, __VA_ARGS__) ROW_CASE(12, F, __VA_ARGS__)
@@ -81,8 +82,8 @@ DEFINE_GEMM_NAIVE(double, f64)
 #define DEFINE_SIMD_UKR(NAME, TARGET, T, V, W, MR, NV, LOAD, LOADU, STOREU, LOADM, STOREM,      \
                         SET1, FMA, MUL, ZERO)                                                   \
 TARGET static inline __attribute__((always_inline)) void                                        \
-NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t csa, const T *restrict bp,    \
-            T *restrict c, int64_t ldc, T alpha, T beta, unsigned mask)                         \
+NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t rsa, int64_t csa,             \
+            const T *restrict bp, T *restrict c, int64_t ldc, T alpha, T beta, unsigned mask)   \
 {                                                                                               \
     V acc[MR][NV];                                                                              \
     _Pragma("GCC unroll 16") for (int i = 0; i < h; i++)                                        \
@@ -91,7 +92,7 @@ NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t csa, const T *
         V bv[NV];                                                                               \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = LOAD(bp + v * W);          \
         _Pragma("GCC unroll 16") for (int i = 0; i < h; i++) {                                  \
-            const V ai = SET1(a[i]);                                                            \
+            const V ai = SET1(a[i * rsa]);                                                      \
             _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                \
                 acc[i][v] = FMA(ai, bv[v], acc[i][v]);                                          \
         }                                                                                       \
@@ -109,10 +110,13 @@ NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t csa, const T *
                 STOREM(cp, mask, beta == 0 ? r : FMA(vb, LOADM(cp, mask), r));                  \
         }                                                                                       \
 }                                                                                               \
-TARGET static void NAME(int64_t kc, int h, const T *a, int64_t csa, const T *bp, T *c,          \
-                        int64_t ldc, T alpha, T beta, unsigned mask)                            \
+TARGET static void NAME(int64_t kc, int h, const T *a, int64_t rsa, int64_t csa, const T *bp,  \
+                        T *c, int64_t ldc, T alpha, T beta, unsigned mask)                      \
 {                                                                                               \
-    switch (h) { ROWS_##MR(NAME##_rows, kc, a, csa, bp, c, ldc, alpha, beta, mask) }             \
+    if (rsa == 1) /* columns of A contiguous (packed, or a transposed a in place) */            \
+        switch (h) { ROWS_##MR(NAME##_rows, kc, a, 1, csa, bp, c, ldc, alpha, beta, mask) }     \
+    else /* rows of A contiguous: h row streams, addressed as a + i * rsa */                   \
+        switch (h) { ROWS_##MR(NAME##_rows, kc, a, rsa, 1, bp, c, ldc, alpha, beta, mask) }     \
 }
 
 #ifdef MG_X86
@@ -149,15 +153,15 @@ DEFINE_AVX2_UKR(ukr_f64_avx2_half, 1, double, __m256d, 4, pd)
 #define GEN_MR 4
 #define GEN_NR 8
 #define DEFINE_GENERIC_UKR(T, S)                                                              \
-static void ukr_##S##_generic(int64_t kc, int h, const T *restrict a, int64_t csa,            \
-                              const T *restrict bp, T *restrict c, int64_t ldc, T alpha,      \
-                              T beta, unsigned mask)                                          \
+static void ukr_##S##_generic(int64_t kc, int h, const T *restrict a, int64_t rsa,            \
+                              int64_t csa, const T *restrict bp, T *restrict c, int64_t ldc,  \
+                              T alpha, T beta, unsigned mask)                                 \
 {                                                                                             \
     T acc[GEN_MR][GEN_NR] = {{0}};                                                            \
     (void)mask;                                                                               \
     for (int64_t p = 0; p < kc; p++, a += csa, bp += GEN_NR)                                  \
         for (int i = 0; i < h; i++)                                                           \
-            for (int j = 0; j < GEN_NR; j++) acc[i][j] += a[i] * bp[j];                       \
+            for (int j = 0; j < GEN_NR; j++) acc[i][j] += a[i * rsa] * bp[j];                 \
     for (int i = 0; i < h; i++)                                                               \
         for (int j = 0; j < GEN_NR; j++)                                                      \
             c[i * ldc + j] = alpha * acc[i][j] + (beta == 0 ? (T)0 : beta * c[i * ldc + j]);  \
@@ -180,8 +184,8 @@ int mg_gemm_isa(void)
  * its vector width when it takes lane masks (0: it does not), and the cache block sizes that
  * suit them (MC % MR == 0, NC % NR == 0). */
 #define DEFINE_KERNEL_TABLE(T, S)                                                             \
-typedef void (*ukr_##S##_fn)(int64_t, int, const T *, int64_t, const T *, T *, int64_t, T, T,  \
-                             unsigned);                                                       \
+typedef void (*ukr_##S##_fn)(int64_t, int, const T *, int64_t, int64_t, const T *, T *,       \
+                             int64_t, T, T, unsigned);                                        \
 typedef void (*store_t_##S##_fn)(T *, int64_t, const T *, int64_t, int, int64_t, T, T);        \
 typedef struct {                                                                              \
     ukr_##S##_fn ukr, half;                                                                   \
@@ -198,7 +202,8 @@ static kernel_##S pick_##S(int isa)                                             
 #ifdef MG_X86
 AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, int64_t r, int h,
                                       int64_t w, float alpha, float beta);
-/* {kernel, half kernel, MR, NR, lanes, MC, KC, NC, transposed store}: KC = 512 measured best here for both types */
+/* {kernel, half kernel, MR, NR, lanes, MC, KC, NC, transposed store}: KC = 512 measured best
+ * here for both types */
 #define KERNEL_CHOICES_f32                                                                    \
     if (isa >= 2)                                                                             \
         kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 16, 96, 512, 4096,   \
@@ -402,11 +407,11 @@ static int64_t sliver_width_##S(const kernel_##S *kn, int64_t w)                
 {                                                                                             \
     return kn->half && w <= kn->nr / 2 ? kn->nr / 2 : kn->nr;                                 \
 }                                                                                             \
-/* A is either packed (row tile ir at a + ir * kc, csa = MR) or in place (at a + ir, csa = lda): \
- * ars is that step per row, kc or 1. */                                                     \
+/* A(i, p) = a[i * rsa + p * csa], with row tile ir at a + ir * ars: packed, rsa = 1, csa = MR \
+ * and ars = kc (sliver after sliver); in place, ars = rsa. C(i, j) = c[i * rsc + j * csc]. */ \
 static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, int64_t j0,  \
-                      int64_t j1, const T *a, int64_t ars, int64_t csa, const T *bp, T *c,    \
-                      int64_t rsc, int64_t csc, T alpha, T beta)                              \
+                      int64_t j1, const T *a, int64_t ars, int64_t rsa, int64_t csa,          \
+                      const T *bp, T *c, int64_t rsc, int64_t csc, T alpha, T beta)           \
 {                                                                                             \
     const int64_t mr = kn->mr, nr = kn->nr;                                                   \
     T tile[MAX_TILE] __attribute__((aligned(64)));                                            \
@@ -421,10 +426,10 @@ static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, 
             const int h = (int)min64(mr, mc - ir);                                            \
             T *ct = c + ir * rsc + jr * csc;                                                  \
             if (csc == 1 && (w == r || kn->lanes)) {                                          \
-                ukr(kc, h, a + ir * ars, csa, bs, ct, rsc, alpha, beta, mask);                \
+                ukr(kc, h, a + ir * ars, rsa, csa, bs, ct, rsc, alpha, beta, mask);           \
                 continue;                                                                     \
             }                                                                                 \
-            ukr(kc, h, a + ir * ars, csa, bs, tile, r, 1, 0, FULL_MASK);                      \
+            ukr(kc, h, a + ir * ars, rsa, csa, bs, tile, r, 1, 0, FULL_MASK);                 \
             if (csc != 1 && kn->store_t) { /* c is stored transposed: see mg_gemm */          \
                 kn->store_t(ct, csc, tile, r, h, w, alpha, beta);                             \
                 continue;                                                                     \
@@ -516,12 +521,12 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
                 const T *a = pl->a + ic * pl->rsa + pc * pl->csa;                             \
                 T *c = pl->c + ic * pl->rsc + jc * pl->csc;                                   \
                 if (pl->a_in_place) {                                                         \
-                    macro_##S(kn, h, kc, nc, j0, j1, a, 1, pl->csa, bbuf,                     \
+                    macro_##S(kn, h, kc, nc, j0, j1, a, pl->rsa, pl->rsa, pl->csa, bbuf,      \
                               c, pl->rsc, pl->csc, pl->alpha, beta);                          \
                     continue;                                                                 \
                 }                                                                             \
                 pack_##S(ap, a, h, kc, pl->rsa, pl->csa, kn->mr, pl->isa);                    \
-                macro_##S(kn, h, kc, nc, j0, j1, ap, kc, kn->mr, bbuf,                        \
+                macro_##S(kn, h, kc, nc, j0, j1, ap, kc, 1, kn->mr, bbuf,                     \
                           c, pl->rsc, pl->csc, pl->alpha, beta);                              \
             }                                                                                 \
         }                                                                                     \
@@ -569,16 +574,19 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     pl.nblk = (rows_split ? nt : 1) * pl.bpr;                                                 \
     pl.nsplit = rows_split ? 1 : nt;                                                          \
     pl.kcmax = min64(pl.kn.kc, k);                                                            \
-    /* op(a) with contiguous columns (a transposed) is read in place, unpacked, while the   */\
-    /* kc columns of a block span at most 1 MB (about half of L2): packing only pays for     */\
-    /* itself on large, strided blocks (square n >= 1024 here; 1.02x faster in place at 512) */\
-    pl.a_in_place = pl.rsa == 1 && (double)pl.kcmax * (double)pl.csa * sizeof(T) <= 1 << 20;  \
+    /* op(a) is read in place, unpacked, when its rows or its columns are contiguous and a  */\
+    /* block spans at most 1 MB (half of L2) across them: the kernel streams h rows (or one  */\
+    /* column at a time) of a straight from memory as fast as from a packed sliver, and the  */\
+    /* pack (a transposing copy for row-major a: 5 us of the MLP's 90 us first layer) goes. */\
+    /* Past that span a packed block is kinder to the TLB and L2 (transposed a, n = 1024).  */\
+    const double span = pl.rsa == 1 ? (double)pl.kcmax * pl.csa : (double)pl.mc * pl.rsa;    \
+    pl.a_in_place = (pl.rsa == 1 || pl.csa == 1) && span * sizeof(T) <= (1 << 20);           \
     const int64_t ncmax = min64(pl.kn.nc, round_up(pl.n, pl.kn.nr));                          \
     const int panels2 = nt > 1 && (k > pl.kn.kc || pl.n > pl.kn.nc); /* double-buffer B? */     \
     const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */ \
     pl.bbuf[0] = alloc_aligned(bsize * (panels2 ? 2 : 1));                                    \
     pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);  \
-    pl.abuf = alloc_aligned(sizeof(T) * (size_t)(nt * pl.mc * pl.kcmax));                     \
+    pl.abuf = alloc_aligned(sizeof(T) * (size_t)(pl.a_in_place ? 1 : nt * pl.mc * pl.kcmax)); \
     if (!pl.bbuf[0] || !pl.abuf) { /* out of memory: the slow path still gives the answer */  \
         free(pl.bbuf[0]); free(pl.abuf);                                                      \
         mg_gemm_naive_##S(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);    \
