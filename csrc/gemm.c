@@ -53,11 +53,13 @@ DEFINE_GEMM_NAIVE(float, f32)
 DEFINE_GEMM_NAIVE(double, f64)
 
 /* ---- micro-kernels -------------------------------------------------------------------------
- * ukr(kc, h, a, csa, bp, c, ldc, alpha, beta, mask): c[h x NR] = alpha * A @ bp + beta * c,
- * where A(i, p) = a[p * csa + i] for i < h <= MR and bp holds kc rows of NR packed values
- * (64-byte aligned). A is usually a packed MR-tall sliver (csa = MR); when op(a)'s columns are
- * contiguous in memory it is read in place (csa = lda) and never packed. beta == 0 never
- * reads c. Each SIMD kernel keeps h x NV vector accumulators in registers.
+ * ukr(kc, h, a, rsa, csa, b, ldb, c, ldc, alpha, beta, mask): c[h x NR] = alpha * A @ B + beta * c
+ * with A(i, p) = a[i * rsa + p * csa] (i < h <= MR) and B(p, j) = b[p * ldb + j] (j < NR).
+ * A is a packed MR-tall sliver (rsa = 1, csa = MR) or, when op(a)'s rows or columns are
+ * contiguous, op(a) itself read in place (rsa = lda, csa = 1: h row streams; or rsa = 1,
+ * csa = lda); each orientation has its own compiled copy, so the unit stride is a constant.
+ * B likewise is a packed sliver (ldb = NR) or op(b)'s rows in place (ldb = its row stride).
+ * beta == 0 never reads c. Each SIMD kernel keeps h x NV vector accumulators in registers.
  * Exact edges, no padded work: the row count h picks, through a switch, a copy of the kernel
  * body compiled for exactly h rows (the body is inlined with h a constant, so each copy is
  * fully unrolled), so a tile at the bottom edge of c does only its real rows; and on AVX-512,
@@ -83,21 +85,22 @@ DEFINE_GEMM_NAIVE(double, f64)
                         SET1, FMA, MUL, ZERO)                                                   \
 TARGET static inline __attribute__((always_inline)) void                                        \
 NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t rsa, int64_t csa,             \
-            const T *restrict bp, T *restrict c, int64_t ldc, T alpha, T beta, unsigned mask)   \
+            const T *restrict b, int64_t ldb, T *restrict c, int64_t ldc, T alpha, T beta,      \
+            unsigned mask)                                                                      \
 {                                                                                               \
     V acc[MR][NV];                                                                              \
     _Pragma("GCC unroll 16") for (int i = 0; i < h; i++)                                        \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = ZERO();                \
     for (int64_t p = 0; p < kc; p++) {                                                          \
         V bv[NV];                                                                               \
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = LOAD(bp + v * W);          \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = LOADU(b + v * W);          \
         _Pragma("GCC unroll 16") for (int i = 0; i < h; i++) {                                  \
             const V ai = SET1(a[i * rsa]);                                                      \
             _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                \
                 acc[i][v] = FMA(ai, bv[v], acc[i][v]);                                          \
         }                                                                                       \
         a += csa;                                                                               \
-        bp += NV * W;                                                                           \
+        b += ldb;                                                                               \
     }                                                                                           \
     const V va = SET1(alpha), vb = SET1(beta);                                                  \
     _Pragma("GCC unroll 16") for (int i = 0; i < h; i++)                                        \
@@ -110,13 +113,13 @@ NAME##_rows(const int h, int64_t kc, const T *restrict a, int64_t rsa, int64_t c
                 STOREM(cp, mask, beta == 0 ? r : FMA(vb, LOADM(cp, mask), r));                  \
         }                                                                                       \
 }                                                                                               \
-TARGET static void NAME(int64_t kc, int h, const T *a, int64_t rsa, int64_t csa, const T *bp,  \
-                        T *c, int64_t ldc, T alpha, T beta, unsigned mask)                      \
+TARGET static void NAME(int64_t kc, int h, const T *a, int64_t rsa, int64_t csa, const T *b,   \
+                        int64_t ldb, T *c, int64_t ldc, T alpha, T beta, unsigned mask)         \
 {                                                                                               \
     if (rsa == 1) /* columns of A contiguous (packed, or a transposed a in place) */            \
-        switch (h) { ROWS_##MR(NAME##_rows, kc, a, 1, csa, bp, c, ldc, alpha, beta, mask) }     \
+        switch (h) { ROWS_##MR(NAME##_rows, kc, a, 1, csa, b, ldb, c, ldc, alpha, beta, mask) } \
     else /* rows of A contiguous: h row streams, addressed as a + i * rsa */                   \
-        switch (h) { ROWS_##MR(NAME##_rows, kc, a, rsa, 1, bp, c, ldc, alpha, beta, mask) }     \
+        switch (h) { ROWS_##MR(NAME##_rows, kc, a, rsa, 1, b, ldb, c, ldc, alpha, beta, mask) } \
 }
 
 #ifdef MG_X86
@@ -154,14 +157,15 @@ DEFINE_AVX2_UKR(ukr_f64_avx2_half, 1, double, __m256d, 4, pd)
 #define GEN_NR 8
 #define DEFINE_GENERIC_UKR(T, S)                                                              \
 static void ukr_##S##_generic(int64_t kc, int h, const T *restrict a, int64_t rsa,            \
-                              int64_t csa, const T *restrict bp, T *restrict c, int64_t ldc,  \
+                              int64_t csa, const T *restrict b, int64_t ldb, T *restrict c,   \
+                              int64_t ldc,                                                    \
                               T alpha, T beta, unsigned mask)                                 \
 {                                                                                             \
     T acc[GEN_MR][GEN_NR] = {{0}};                                                            \
     (void)mask;                                                                               \
-    for (int64_t p = 0; p < kc; p++, a += csa, bp += GEN_NR)                                  \
+    for (int64_t p = 0; p < kc; p++, a += csa, b += ldb)                                      \
         for (int i = 0; i < h; i++)                                                           \
-            for (int j = 0; j < GEN_NR; j++) acc[i][j] += a[i * rsa] * bp[j];                 \
+            for (int j = 0; j < GEN_NR; j++) acc[i][j] += a[i * rsa] * b[j];                  \
     for (int i = 0; i < h; i++)                                                               \
         for (int j = 0; j < GEN_NR; j++)                                                      \
             c[i * ldc + j] = alpha * acc[i][j] + (beta == 0 ? (T)0 : beta * c[i * ldc + j]);  \
@@ -184,8 +188,8 @@ int mg_gemm_isa(void)
  * its vector width when it takes lane masks (0: it does not), and the cache block sizes that
  * suit them (MC % MR == 0, NC % NR == 0). */
 #define DEFINE_KERNEL_TABLE(T, S)                                                             \
-typedef void (*ukr_##S##_fn)(int64_t, int, const T *, int64_t, int64_t, const T *, T *,       \
-                             int64_t, T, T, unsigned);                                        \
+typedef void (*ukr_##S##_fn)(int64_t, int, const T *, int64_t, int64_t, const T *, int64_t,   \
+                             T *, int64_t, T, T, unsigned);                                   \
 typedef void (*store_t_##S##_fn)(T *, int64_t, const T *, int64_t, int, int64_t, T, T);        \
 typedef struct {                                                                              \
     ukr_##S##_fn ukr, half;                                                                   \
@@ -299,17 +303,26 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 {
     const __mmask16 mask = (__mmask16)((1u << h) - 1);
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    /* When c's rows are under 16 floats apart, a masked store's 64-byte range overlaps the
+     * next rows, and a load from them issued after that store waits for it (the MLP's 128x10
+     * forward: 2.0 -> 1.5 us): then the block's rows are all loaded before any is stored.
+     * Otherwise each row is loaded and stored in turn (1 us faster on 128x100x784). */
+    const int apart = ldc >= 16;
     for (int64_t j0 = 0; j0 < w; j0 += 16) {
+        const int64_t cols = w - j0 < 16 ? w - j0 : 16;
         __m512 v[16];
         for (int i = 0; i < 16; i++)
             v[i] = i < h ? _mm512_load_ps(tile + i * r + j0) : _mm512_setzero_ps();
         transpose16_f32(v);
-        for (int64_t j = 0; j < 16 && j0 + j < w; j++) {
+        for (int64_t j = 0; j < cols; j++) {
             float *cp = c + (j0 + j) * ldc;
-            __m512 x = _mm512_mul_ps(va, v[j]);
-            if (beta != 0) x = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cp), x);
-            _mm512_mask_storeu_ps(cp, mask, x);
+            v[j] = _mm512_mul_ps(va, v[j]);
+            if (beta != 0) v[j] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mask, cp), v[j]);
+            if (apart) _mm512_mask_storeu_ps(cp, mask, v[j]);
         }
+        if (!apart)
+            for (int64_t j = 0; j < cols; j++)
+                _mm512_mask_storeu_ps(c + (j0 + j) * ldc, mask, v[j]);
     }
 }
 #endif
@@ -411,14 +424,17 @@ static int64_t sliver_width_##S(const kernel_##S *kn, int64_t w)                
  * and ars = kc (sliver after sliver); in place, ars = rsa. C(i, j) = c[i * rsc + j * csc]. */ \
 static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, int64_t j0,  \
                       int64_t j1, const T *a, int64_t ars, int64_t rsa, int64_t csa,          \
-                      const T *bp, T *c, int64_t rsc, int64_t csc, T alpha, T beta)           \
+                      const T *b, int64_t ldb, T *c, int64_t rsc, int64_t csc, T alpha,       \
+                      T beta)                                                                 \
 {                                                                                             \
     const int64_t mr = kn->mr, nr = kn->nr;                                                   \
     T tile[MAX_TILE] __attribute__((aligned(64)));                                            \
     for (int64_t jr = j0; jr < j1; jr += nr) {                                                \
         const int64_t w = min64(nr, nc - jr), r = sliver_width_##S(kn, w);                    \
         const ukr_##S##_fn ukr = r == nr ? kn->ukr : kn->half;                                \
-        const T *bs = bp + jr * kc;                                                           \
+        /* B: packed slivers (ldb = 0: sliver jr at b + jr * kc, rows r apart) or in place */  \
+        const T *bs = ldb ? b + jr : b + jr * kc;                                             \
+        const int64_t bstep = ldb ? ldb : r;                                                  \
         /* lanes of the last vector that are inside c (r - w < lanes, by sliver_width) */     \
         const unsigned mask = w == r || !kn->lanes ? FULL_MASK                                \
                                                    : (1u << (kn->lanes - (r - w))) - 1;       \
@@ -426,10 +442,10 @@ static void macro_##S(const kernel_##S *kn, int64_t mc, int64_t kc, int64_t nc, 
             const int h = (int)min64(mr, mc - ir);                                            \
             T *ct = c + ir * rsc + jr * csc;                                                  \
             if (csc == 1 && (w == r || kn->lanes)) {                                          \
-                ukr(kc, h, a + ir * ars, rsa, csa, bs, ct, rsc, alpha, beta, mask);           \
+                ukr(kc, h, a + ir * ars, rsa, csa, bs, bstep, ct, rsc, alpha, beta, mask);    \
                 continue;                                                                     \
             }                                                                                 \
-            ukr(kc, h, a + ir * ars, rsa, csa, bs, tile, r, 1, 0, FULL_MASK);                 \
+            ukr(kc, h, a + ir * ars, rsa, csa, bs, bstep, tile, r, 1, 0, FULL_MASK);          \
             if (csc != 1 && kn->store_t) { /* c is stored transposed: see mg_gemm */          \
                 kn->store_t(ct, csc, tile, r, h, w, alpha, beta);                             \
                 continue;                                                                     \
@@ -482,7 +498,7 @@ typedef struct {                                                                
     const T *a, *b;                                                                           \
     int64_t m, n, k, rsa, csa, rsb, csb, rsc, csc, mc, kcmax, nblk, nsplit, rows, bpr;        \
     T alpha, beta;                                                                            \
-    int isa, a_in_place; /* a_in_place: the kernel reads op(a) where it is, unpacked */      \
+    int isa, a_in_place, b_in_place; /* read op(a) / op(b) where they are, unpacked */        \
 } plan_##S;                                                                                   \
 /* The blocked loops, run by every thread of the team (or alone): B panels are packed by all  \
  * threads together, then each takes whole (ic block, B-sliver range) work items. B panels     \
@@ -501,12 +517,19 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
             const int64_t kc = min64(kn->kc, pl->k - pc);                                     \
             const T beta = pc == 0 ? pl->beta : (T)1;                                         \
             T *bbuf = pl->bbuf[panel % 2];                                                    \
-            OMP("omp for schedule(static)")                                                   \
-            for (int64_t s = 0; s < nsl; s++) {                                               \
-                const int64_t w = min64(kn->nr, nc - s * kn->nr);                             \
-                pack_##S(bbuf + s * kn->nr * kc,                                              \
-                         pl->b + pc * pl->rsb + (jc + s * kn->nr) * pl->csb,                  \
-                         w, kc, pl->csb, pl->rsb, sliver_width_##S(kn, w), pl->isa);          \
+            const T *b = bbuf; /* the packed panel, or op(b) itself (ldb = its row stride) */ \
+            int64_t ldb = 0;                                                                  \
+            if (pl->b_in_place) {                                                             \
+                b = pl->b + pc * pl->rsb + jc;                                                \
+                ldb = pl->rsb;                                                                \
+            } else {                                                                          \
+                OMP("omp for schedule(static)")                                               \
+                for (int64_t s = 0; s < nsl; s++) {                                           \
+                    const int64_t w = min64(kn->nr, nc - s * kn->nr);                         \
+                    pack_##S(bbuf + s * kn->nr * kc,                                          \
+                             pl->b + pc * pl->rsb + (jc + s * kn->nr) * pl->csb,              \
+                             w, kc, pl->csb, pl->rsb, sliver_width_##S(kn, w), pl->isa);      \
+                }                                                                             \
             }                                                                                 \
             OMP("omp for schedule(static) nowait")                                            \
             for (int64_t item = 0; item < pl->nblk * pl->nsplit; item++) {                    \
@@ -521,12 +544,12 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
                 const T *a = pl->a + ic * pl->rsa + pc * pl->csa;                             \
                 T *c = pl->c + ic * pl->rsc + jc * pl->csc;                                   \
                 if (pl->a_in_place) {                                                         \
-                    macro_##S(kn, h, kc, nc, j0, j1, a, pl->rsa, pl->rsa, pl->csa, bbuf,      \
+                    macro_##S(kn, h, kc, nc, j0, j1, a, pl->rsa, pl->rsa, pl->csa, b, ldb,    \
                               c, pl->rsc, pl->csc, pl->alpha, beta);                          \
                     continue;                                                                 \
                 }                                                                             \
                 pack_##S(ap, a, h, kc, pl->rsa, pl->csa, kn->mr, pl->isa);                    \
-                macro_##S(kn, h, kc, nc, j0, j1, ap, kc, 1, kn->mr, bbuf,                     \
+                macro_##S(kn, h, kc, nc, j0, j1, ap, kc, 1, kn->mr, b, ldb,                   \
                           c, pl->rsc, pl->csc, pl->alpha, beta);                              \
             }                                                                                 \
         }                                                                                     \
@@ -581,10 +604,16 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     /* Past that span a packed block is kinder to the TLB and L2 (transposed a, n = 1024).  */\
     const double span = pl.rsa == 1 ? (double)pl.kcmax * pl.csa : (double)pl.mc * pl.rsa;    \
     pl.a_in_place = (pl.rsa == 1 || pl.csa == 1) && span * sizeof(T) <= (1 << 20);           \
+    /* op(b) with contiguous rows is read in place too while its kc rows span <= 512 KB     */\
+    /* (the MLP's first-layer dW, 128 x 784: no 5 us pack), when every sliver is full width */\
+    /* (a narrow last one would read past the end of its rows).                            */\
+    const int64_t last = pl.n % pl.kn.nr;                                                     \
+    pl.b_in_place = pl.csb == 1 && (double)pl.kcmax * pl.rsb * sizeof(T) <= (1 << 19)          \
+                    && (last == 0 || (pl.kn.half && last == pl.kn.nr / 2));                   \
     const int64_t ncmax = min64(pl.kn.nc, round_up(pl.n, pl.kn.nr));                          \
     const int panels2 = nt > 1 && (k > pl.kn.kc || pl.n > pl.kn.nc); /* double-buffer B? */     \
     const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */ \
-    pl.bbuf[0] = alloc_aligned(bsize * (panels2 ? 2 : 1));                                    \
+    pl.bbuf[0] = alloc_aligned(pl.b_in_place ? 64 : bsize * (panels2 ? 2 : 1));               \
     pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);  \
     pl.abuf = alloc_aligned(sizeof(T) * (size_t)(pl.a_in_place ? 1 : nt * pl.mc * pl.kcmax)); \
     if (!pl.bbuf[0] || !pl.abuf) { /* out of memory: the slow path still gives the answer */  \
