@@ -211,11 +211,12 @@ static kernel_##S pick_##S(int isa)                                             
 #ifdef MG_X86
 AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, int64_t r, int h,
                                       int64_t w, float alpha, float beta);
-/* {kernel, half kernel, MR, NR, lanes, MC, KC, NC, transposed store}: KC = 512 measured best
- * here for both types */
+/* {kernel, half kernel, MR, NR, lanes, MC, KC, NC, transposed store}. KC is the deepest k
+ * panel (k is cut into equal panels): 800 for f32 AVX-512 (k = 784 in one panel: 84 -> 82 us,
+ * 1024 and 2048 unchanged within noise), 512 measured best for f64 */
 #define KERNEL_CHOICES_f32                                                                    \
     if (isa >= 2)                                                                             \
-        kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 16, 96, 512, 4096,   \
+        kern = (kernel_f32){ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 16, 96, 800, 4096,   \
                            store_t_f32_avx512};                                             \
     else if (isa == 1)                                                                        \
         kern = (kernel_f32){ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 0, 144, 384, 4096, 0};
@@ -530,8 +531,8 @@ static void run_plan_##S(const plan_##S *pl, int tid)                           
     int64_t panel = 0;                                                                        \
     for (int64_t jc = 0; jc < pl->n; jc += kn->nc) {                                          \
         const int64_t nc = min64(kn->nc, pl->n - jc), nsl = (nc + kn->nr - 1) / kn->nr;       \
-        for (int64_t pc = 0; pc < pl->k; pc += kn->kc, panel++) {                             \
-            const int64_t kc = min64(kn->kc, pl->k - pc);                                     \
+        for (int64_t pc = 0; pc < pl->k; pc += pl->kcmax, panel++) {                          \
+            const int64_t kc = min64(pl->kcmax, pl->k - pc);                                  \
             const T beta = pc == 0 ? pl->beta : (T)1;                                         \
             T *bbuf = pl->bbuf[panel % 2];                                                    \
             const T *b = bbuf; /* the packed panel, or op(b) itself (ldb = its row stride) */ \
@@ -615,7 +616,10 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     pl.mc = round_up((pl.rows + pl.bpr - 1) / pl.bpr, pl.kn.mr);                              \
     pl.nblk = (rows_split ? nt : 1) * pl.bpr;                                                 \
     pl.nsplit = rows_split ? 1 : nt;                                                          \
-    pl.kcmax = min64(pl.kn.kc, k);                                                            \
+    /* k is cut into equal panels of at most KC: 784 runs as one panel, not 512 + 272 (a   */\
+    /* second pass over c, with its loads and stores, costs more than a deeper B sliver)    */\
+    const int64_t npanels = (k + pl.kn.kc - 1) / pl.kn.kc;                                    \
+    pl.kcmax = (k + npanels - 1) / npanels;                                                   \
     /* op(a) is read in place, unpacked, when its rows or its columns are contiguous and a  */\
     /* block spans at most 1 MB (half of L2) across them: the kernel streams h rows (or one  */\
     /* column at a time) of a straight from memory as fast as from a packed sliver, and the  */\
@@ -630,7 +634,7 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
     pl.b_in_place = pl.csb == 1 && (double)pl.kcmax * pl.rsb * sizeof(T) <= (1 << 19)          \
                     && (last == 0 || (pl.kn.half && last == pl.kn.nr / 2));                   \
     const int64_t ncmax = min64(pl.kn.nc, round_up(pl.n, pl.kn.nr));                          \
-    const int panels2 = nt > 1 && (k > pl.kn.kc || pl.n > pl.kn.nc); /* double-buffer B? */     \
+    const int panels2 = nt > 1 && (k > pl.kcmax || pl.n > pl.kn.nc); /* double-buffer B? */     \
     const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */ \
     pl.bbuf[0] = alloc_aligned(pl.b_in_place ? 64 : bsize * (panels2 ? 2 : 1));               \
     pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);  \

@@ -115,7 +115,7 @@ def test_transposed_c_in_place_a_and_exact_edges(isa, trans_a, trans_b, rng):
     for nthreads in (2, 3):  # threads split the rows of c^T (= columns of c) too
         check(256, 100, 300, np.float32, trans_a, trans_b, 1.0, 0.5, nthreads, isa, rng)
         # op(b) read in place (n a whole number of slivers), over two k panels, threaded
-        check(256, 96, 600, np.float32, trans_a, trans_b, 1.0, 0.5, nthreads, isa, rng)
+        check(256, 96, 1000, np.float32, trans_a, trans_b, 1.0, 0.5, nthreads, isa, rng)
     check(64, 64, 700, np.float64, trans_a, trans_b, 1.0, 1.0, 1, isa, rng)
     # op(a) too wide to read in place (a block spans > 1 MB across its stride): packed
     for m, n, k in [(600, 48, 600), (100, 48, 5000)]:  # n = 48: c not transposed
