@@ -410,6 +410,15 @@ static int thread_count(int nthreads, int64_t m, int64_t n, int64_t k)
 #endif
 }
 
+static int in_parallel(void)
+{
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
 static int thread_id(void)
 {
 #ifdef _OPENMP
@@ -644,7 +653,10 @@ void mg_gemm_isa_##S(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t
         mg_gemm_naive_##S(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);    \
         return;                                                                               \
     }                                                                                         \
-    if (nt > 1) {                                                                             \
+    /* run_plan's worksharing loops bind to the innermost enclosing team: called from inside \
+     * a caller's parallel region, a team of our own (of one thread, if nesting is off) keeps \
+     * them from being split across the caller's threads. */                                 \
+    if (nt > 1 || in_parallel()) {                                                            \
         OMP("omp parallel num_threads(nt)")                                                   \
         run_plan_##S(&pl, thread_id());                                                       \
     } else {                                                                                  \

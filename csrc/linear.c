@@ -8,20 +8,9 @@
  *   Every activation the epilogue offers has a derivative that is a function of its OUTPUT
  *   (relu: y > 0, sigmoid: y (1 - y), tanh: 1 - y^2), so the pre-activation is never stored.
  *   The bias gradient is summed in the same call, and both products are GEMMs with transposes
- *   as flags (no copy of x, w or dz); with explicit threads they run side by side. */
+ *   as flags (no copy of x, w or dz). */
 #include <string.h>
 #include "micrograd.h"
-#ifdef _OPENMP
-#define OMP(x) _Pragma(x)
-#else
-#define OMP(x)
-#endif
-
-/* With threads asked for explicitly (nthreads > 1), the backward's two products dw and dx run
- * side by side, one per thread, when each has at least this many multiply-adds (64^3: ~1 us
- * of work, more than starting the pair of threads costs). Below it they run one after the
- * other, each as mg_gemm decides. */
-#define PAIR_WORK (64.0 * 64.0 * 64.0)
 
 #define DEFINE_LINEAR(T, S)                                                                   \
 void mg_linear_##S(T *y, const T *x, const T *w, const T *b, int64_t n, int64_t k, int64_t m, \
@@ -55,25 +44,6 @@ void mg_linear_backward_##S(T *dx, T *dw, T *db, T *dz, const T *x, const T *w, 
             for (int64_t j = 0; j < m; j++) db[j] += d[i * m + j];                            \
     }                                                                                         \
     const int64_t ldd = m > 0 ? m : 1, ldk = k > 0 ? k : 1;                                   \
-    if (dw != NULL && dx != NULL && nthreads > 1 && (double)n * m * k >= PAIR_WORK) {         \
-        /* two independent products of the same size: one per thread, no barrier inside.    \
-         * Each runs in a team of its own (of one thread): mg_gemm's worksharing loops bind   \
-         * to the innermost team, and must not be split across the pair's team. */           \
-        OMP("omp parallel sections num_threads(2)")                                           \
-        {                                                                                     \
-            OMP("omp section")                                                                \
-            {                                                                                 \
-                OMP("omp parallel num_threads(1)")                                            \
-                mg_gemm_##S(dw, d, x, m, k, n, 1, 0, 1, 0, ldd, ldk, ldk, 1);                 \
-            }                                                                                 \
-            OMP("omp section")                                                                \
-            {                                                                                 \
-                OMP("omp parallel num_threads(1)")                                            \
-                mg_gemm_##S(dx, d, w, n, k, m, 0, 0, 1, 0, ldd, ldk, ldk, 1);                 \
-            }                                                                                 \
-        }                                                                                     \
-        return;                                                                               \
-    }                                                                                         \
     if (dw != NULL) /* (m, k) = dz^T (m, n) @ x (n, k) */                                     \
         mg_gemm_##S(dw, d, x, m, k, n, 1, 0, 1, 0, ldd, ldk, ldk, nthreads);                  \
     if (dx != NULL) /* (n, k) = dz (n, m) @ w (m, k) */                                       \
