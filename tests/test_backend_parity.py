@@ -87,8 +87,8 @@ def cross_entropy(backward):
 
 
 def matmul(rng, dims, dtype, strided):
-    # sides up to 72, so both NumPy's tiny path (< 32x32 operands) and the C GEMM are reached
-    m, n, k = (8 * d + int(rng.integers(0, 8)) if d else 0 for d in (dims + (3, 3, 3))[:3])
+    # sides up to 159, so both NumPy's small path (m n k <= 96^3) and the C GEMM are reached
+    m, n, k = (16 * d + int(rng.integers(0, 16)) if d else 0 for d in (dims + (3, 3, 3))[:3])
     trans_a, trans_b = bool(rng.integers(2)), bool(rng.integers(2))
     a = _arr(rng, (k, m) if trans_a else (m, k), dtype, strided=strided)
     b = _arr(rng, (n, k) if trans_b else (k, n), dtype, strided=strided)

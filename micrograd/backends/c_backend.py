@@ -28,9 +28,11 @@ _I64 = np.dtype(np.int64)
 #: linear's epilogue activations as the C core numbers them (micrograd.h's MG_ACT_*)
 _ACT = {None: lib.MG_ACT_NONE, "relu": lib.MG_ACT_RELU, "sigmoid": lib.MG_ACT_SIGMOID,
         "tanh": lib.MG_ACT_TANH}
-#: 2-D matmuls whose operands both have fewer elements go to NumPy: at that size the cffi call
-#: (~1.5 us: buffer exports, output allocation) costs more than NumPy's whole matmul (~0.7 us)
-_TINY = 32 * 32
+#: 2-D matmuls of at most this many multiply-adds go to NumPy: below it the cffi call (~1.5 us:
+#: buffer exports, output allocation, 14 arguments) plus the GEMM's setup cost more than
+#: OpenBLAS's whole small-matrix product (64^3: 3.7 vs 2.9 us; 96^3: 8.5 vs 7.6 us; 128^3:
+#: 18.1 vs 19.9 us, one thread). The fused layer calls the C GEMM directly, without this cost.
+_SMALL_WORK = 96 ** 3
 _fb = ffi.from_buffer
 
 
@@ -258,7 +260,12 @@ class CBackend(NumpyBackend):
         if kern is None or a.dtype != b.dtype:
             return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
         if a.ndim == 2 and b.ndim == 2:
-            if a.size < _TINY and b.size < _TINY:  # NumPy's call costs less below 32x32
+            (r, s), (r2, s2) = a.shape, b.shape
+            m, k = (s, r) if trans_a else (r, s)
+            k2, n = (s2, r2) if trans_b else (r2, s2)
+            if k != k2:
+                raise _inner_mismatch(m, k, k2, n)
+            if m * n * k <= _SMALL_WORK:  # NumPy's call costs less (see _SMALL_WORK)
                 return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
             return self._gemm2d(kern, a, b, trans_a, trans_b)
         if a.ndim >= 2 and b.ndim == 2 and not trans_a:
@@ -283,8 +290,7 @@ class CBackend(NumpyBackend):
         r2, s2 = b.shape
         k2, n = (s2, r2) if trans_b else (r2, s2)
         if k != k2:
-            raise ValueError(f"matmul: inner dimensions differ: op(a) is ({m}, {k}), "
-                             f"op(b) is ({k2}, {n})")
+            raise _inner_mismatch(m, k, k2, n)
         out = np.empty((m, n), a.dtype)
         fn(_fb(ct, out), _fb(ct, a), _fb(ct, b), m, n, k, trans_a, trans_b, 1.0, 0.0,
            s or 1, s2 or 1, n or 1, self.nthreads)
@@ -342,6 +348,11 @@ class CBackend(NumpyBackend):
            _fb(ct, np.empty_like(g)) if act else null, _fb(ct, x), _fb(ct, w),
            _fb(ct, _c(y)) if act else null, _fb(ct, g), n, k, m, act, self.nthreads)
         return dx, dw, db
+
+
+def _inner_mismatch(m: int, k: int, k2: int, n: int) -> ValueError:
+    return ValueError(f"matmul: inner dimensions differ: op(a) is ({m}, {k}), op(b) is ({k2}, "
+                      f"{n})")
 
 
 def _targets(target: np.ndarray, n: int) -> np.ndarray:
