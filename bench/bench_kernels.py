@@ -32,6 +32,7 @@ def _cases():
     cases += list(bench.tiny_autograd_cases(torch))
     cases += list(bench.optimizer_cases(torch))
     cases += list(bench.train_step_case(torch, quick=False))
+    cases += list(bench.moons_step_case(torch))
     return cases
 
 

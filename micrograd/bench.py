@@ -288,6 +288,51 @@ def train_step_case(torch, quick: bool):
     yield "train step MLP", f"784-100-50-10 batch {batch}", 0.0, fns
 
 
+def moons_step_case(torch):
+    """The classic demo's training step on tensors: MLP 2-16-16-1 (ReLU), the 100 two-moons
+    points, SVM max-margin loss + 1e-4 L2, SGD (lr = 0: every call redoes the same step), the
+    same code through micrograd and PyTorch eager from the same weights. Yields nothing if the
+    tensor stack is not importable."""
+    try:
+        import micrograd as mg
+        from micrograd import nn, optim
+    except ImportError:
+        return
+    from .classic_demo import moons_data
+    X, y = (np.asarray(v, np.float32) for v in moons_data())
+    rng = np.random.default_rng(12)
+    weights = [(rng.uniform(-0.5, 0.5, (o, i)).astype(np.float32),
+                rng.uniform(-0.5, 0.5, o).astype(np.float32))
+               for i, o in itertools.pairwise((2, 16, 16, 1))]
+
+    def build(lib, linear, relu, sgd, tensor):
+        layers = []
+        for w, b in weights:
+            lin = linear(w.shape[1], w.shape[0])
+            lin.weight.data[...] = lib(w)
+            lin.bias.data[...] = lib(b)
+            layers += [lin, relu()]
+        model = (nn.Sequential if tensor is mg.tensor else torch.nn.Sequential)(*layers[:-1])
+        opt = sgd(model.parameters(), lr=0.0)
+        xt, yt = tensor(X), tensor(y)
+
+        def step():
+            opt.zero_grad()
+            scores = model(xt).reshape(-1)
+            loss = (1 - yt * scores).relu().mean()
+            loss = loss + 1e-4 * sum((p * p).sum() for p in model.parameters())
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return step
+
+    fns = {b: _on(b, build(np.asarray, nn.Linear, nn.ReLU, optim.SGD, mg.tensor))
+           for b in backends.REGISTRY}
+    fns["torch"] = None if torch is None else build(
+        torch.from_numpy, torch.nn.Linear, torch.nn.ReLU, torch.optim.SGD, torch.from_numpy)
+    yield "train step moons", "2-16-16-1, 100 points", 0.0, fns
+
+
 def tiny_autograd_cases(torch):
     """Tiny ops with autograd recording: y = op(a, b) on tensors that require grad."""
     try:
@@ -423,6 +468,7 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
     cases += list(tiny_autograd_cases(torch))
     cases += list(optimizer_cases(torch))
     cases += list(train_step_case(torch, quick))
+    cases += list(moons_step_case(torch))
     cases = [c for c in cases if only in f"{c[0]} {c[1]}"]
     peaks = {}
     core_peak = 0.0 if quick else fma_peak(1)
