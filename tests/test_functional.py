@@ -140,6 +140,22 @@ def test_linear_validation():
         F.linear(x, w.double())
     np.testing.assert_allclose(F.linear(x, w, b).numpy(),
                                x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"activation must be None or one of \('relu', "
+                                         r"'sigmoid', 'tanh'\), got 'gelu'"):
+        F.linear(x, w, b, activation="gelu")
+
+
+@pytest.mark.parametrize("backend_name", mg.available_backends())
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh"])
+def test_linear_activation_equals_linear_then_activation(backend_name, act):
+    """The fused epilogue gives the values of the two-step composition (float32, each backend),
+    on a batch large enough for the C GEMM's packed path."""
+    mg.manual_seed(4)
+    x, w, b = mg.randn(130, 70), mg.randn(90, 70) * 0.1, mg.randn(90)
+    with mg.use_backend(backend_name):
+        fused = F.linear(x, w, b, activation=act).numpy()
+        twostep = getattr(F, act)(F.linear(x, w, b)).numpy()
+    np.testing.assert_allclose(fused, twostep, rtol=2e-6, atol=2e-6)
 
 
 def test_dropout():
