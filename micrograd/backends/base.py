@@ -29,6 +29,13 @@ import numpy as np
 LINEAR_ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 
+def check_linear_activation(activation: str | None) -> None:
+    """ValueError unless ``activation`` is None or one of ``LINEAR_ACTIVATIONS``."""
+    if activation is not None and activation not in LINEAR_ACTIVATIONS:
+        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
+                         f"got {activation!r}")
+
+
 class Backend(Protocol):
     """What every backend provides. Shapes are written (M, K) etc.; ``g`` is the upstream grad."""
 

@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from .._C import ffi, lib  # ImportError here means "not built": the registry handles it
+from .base import LINEAR_ACTIVATIONS
 from .numpy_backend import NumpyBackend
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -26,8 +27,8 @@ _CTYPE = {_F32: "float[]", _F64: "double[]"}
 _SUFFIX = {_F32: "f32", _F64: "f64"}
 _I64 = np.dtype(np.int64)
 #: linear's epilogue activations as the C core numbers them (micrograd.h's MG_ACT_*)
-_ACT = {None: lib.MG_ACT_NONE, "relu": lib.MG_ACT_RELU, "sigmoid": lib.MG_ACT_SIGMOID,
-        "tanh": lib.MG_ACT_TANH}
+_ACT = {None: lib.MG_ACT_NONE,
+        **{name: getattr(lib, f"MG_ACT_{name.upper()}") for name in LINEAR_ACTIVATIONS}}
 #: 2-D matmuls of at most this many multiply-adds go to NumPy: below it the cffi call (~1.5 us:
 #: buffer exports, output allocation, 14 arguments) plus the GEMM's setup cost more than
 #: OpenBLAS's whole small-matrix product (64^3: 3.7 vs 2.9 us; 96^3: 8.5 vs 7.6 us; 128^3:
@@ -257,17 +258,13 @@ class CBackend(NumpyBackend):
     # linear algebra ---------------------------------------------------------------------------
     def matmul(self, a, b, trans_a=False, trans_b=False):
         kern = self._gemm.get(a.dtype)
+        if a.ndim == 2 and b.ndim == 2:
+            m, k, n = _op_dims(a, b, trans_a, trans_b)
+            if kern is None or a.dtype != b.dtype or m * n * k <= _SMALL_WORK:
+                return NumpyBackend.matmul(self, a, b, trans_a, trans_b)  # see _SMALL_WORK
+            return self._gemm2d(kern, a, b, trans_a, trans_b)
         if kern is None or a.dtype != b.dtype:
             return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
-        if a.ndim == 2 and b.ndim == 2:
-            (r, s), (r2, s2) = a.shape, b.shape
-            m, k = (s, r) if trans_a else (r, s)
-            k2, n = (s2, r2) if trans_b else (r2, s2)
-            if k != k2:
-                raise _inner_mismatch(m, k, k2, n)
-            if m * n * k <= _SMALL_WORK:  # NumPy's call costs less (see _SMALL_WORK)
-                return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
-            return self._gemm2d(kern, a, b, trans_a, trans_b)
         if a.ndim >= 2 and b.ndim == 2 and not trans_a:
             # (..., m, k) @ (k, n): one GEMM over the stacked rows when a is contiguous
             if _ok(a):
@@ -285,15 +282,10 @@ class CBackend(NumpyBackend):
             a, trans_a = (a.T, not trans_a) if _ok(a.T) else (_c(a), trans_a)
         if not _ok(b):
             b, trans_b = (b.T, not trans_b) if _ok(b.T) else (_c(b), trans_b)
-        r, s = a.shape
-        m, k = (s, r) if trans_a else (r, s)
-        r2, s2 = b.shape
-        k2, n = (s2, r2) if trans_b else (r2, s2)
-        if k != k2:
-            raise _inner_mismatch(m, k, k2, n)
+        m, k, n = _op_dims(a, b, trans_a, trans_b)
         out = np.empty((m, n), a.dtype)
         fn(_fb(ct, out), _fb(ct, a), _fb(ct, b), m, n, k, trans_a, trans_b, 1.0, 0.0,
-           s or 1, s2 or 1, n or 1, self.nthreads)
+           a.shape[1] or 1, b.shape[1] or 1, n or 1, self.nthreads)
         return out
 
     def _gemm_batched(self, kern, a, b, trans_a, trans_b):
@@ -350,9 +342,15 @@ class CBackend(NumpyBackend):
         return dx, dw, db
 
 
-def _inner_mismatch(m: int, k: int, k2: int, n: int) -> ValueError:
-    return ValueError(f"matmul: inner dimensions differ: op(a) is ({m}, {k}), op(b) is ({k2}, "
-                      f"{n})")
+def _op_dims(a: np.ndarray, b: np.ndarray, trans_a: bool, trans_b: bool) -> tuple:
+    """(m, k, n) of op(a) (m, k) @ op(b) (k, n) for 2-D a, b; ValueError if the k differ."""
+    (r, s), (r2, s2) = a.shape, b.shape
+    m, k = (s, r) if trans_a else (r, s)
+    k2, n = (s2, r2) if trans_b else (r2, s2)
+    if k != k2:
+        raise ValueError(f"matmul: inner dimensions differ: op(a) is ({m}, {k}), op(b) is "
+                         f"({k2}, {n})")
+    return m, k, n
 
 
 def _targets(target: np.ndarray, n: int) -> np.ndarray:

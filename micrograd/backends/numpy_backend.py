@@ -9,19 +9,17 @@ import math
 
 import numpy as np
 
-from .base import LINEAR_ACTIVATIONS
+from .base import check_linear_activation
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _erf_object = np.frompyfunc(math.erf, 1, 1)
 
 
-def _activation(backend, name: str):
-    """``backend.<name>`` for a linear epilogue activation (or its ``_backward``)."""
-    if name.removesuffix("_backward") not in LINEAR_ACTIVATIONS:
-        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
-                         f"got {name.removesuffix('_backward')!r}")
-    return getattr(backend, name)
+def _activation(backend, name: str, suffix: str = ""):
+    """``backend.<name><suffix>`` for a linear epilogue activation (suffix "_backward")."""
+    check_linear_activation(name)
+    return getattr(backend, name + suffix)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -46,7 +44,7 @@ class NumpyBackend:
         return y if activation is None else _activation(self, activation)(y)
 
     def linear_backward(self, x, w, y, g, activation, need):
-        dz = g if activation is None else _activation(self, activation + "_backward")(y, g)
+        dz = g if activation is None else _activation(self, activation, "_backward")(y, g)
         return (self.matmul(dz, w) if need[0] else None,
                 self.matmul(dz, x, trans_a=True) if need[1] else None,
                 self.sum(dz, (0,), False) if len(need) > 2 and need[2] else None)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..backends.base import LINEAR_ACTIVATIONS
+from ..backends.base import check_linear_activation
 from ..random import generator
 from ..tensor import Tensor, _apply, _floating, _leaf, _lift, where
 
@@ -45,9 +45,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     ``relu(linear(x, w, b))`` in one node and one kernel call each way. ``nn.Sequential`` uses
     it for every Linear followed by ReLU, Sigmoid or Tanh."""
     x, w = _input(input, "linear"), _input(weight, "linear", "weight")
-    if activation is not None and activation not in LINEAR_ACTIVATIONS:
-        raise ValueError(f"linear: activation must be None or one of {LINEAR_ACTIVATIONS}, "
-                         f"got {activation!r}")
+    check_linear_activation(activation)
     xs, ws = x.data.shape, w.data.shape  # read once: this is every layer's hot path
     if bias is not None:
         _input(bias, "linear", "bias")
