@@ -17,9 +17,10 @@ Usage (as ``torch.autograd``)::
         loss = model(x).log().mean()
         loss.backward()
 
-or ``mg.autograd.set_detect_anomaly(True)`` for the rest of the program. The mode costs one
-attribute check per op when off (``anomaly_mode.enabled``, read in ``tensor.py`` and in
-``Tensor.backward``) and a scan of every result when on: a debugging tool, not for production.
+or ``mg.autograd.set_detect_anomaly(True)`` for the rest of the thread (the mode is a per-thread
+setting, as grad mode is). It costs one attribute check per op when off (``settings.anomaly``,
+read in ``tensor.py`` and in ``Tensor.backward``) and a scan of every result when on: a
+debugging tool, not for production.
 """
 from __future__ import annotations
 
@@ -30,16 +31,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-
-class _AnomalyMode:
-    __slots__ = ("enabled",)
-
-    def __init__(self) -> None:
-        self.enabled = False
-
-
-#: the flag the hot paths read; change it only through the functions below
-anomaly_mode = _AnomalyMode()
+from .core.settings import settings
 
 
 class AnomalyError(RuntimeError):
@@ -51,25 +43,25 @@ class set_detect_anomaly:
     restores the previous mode on exit."""
 
     def __init__(self, mode: bool) -> None:
-        self.prev = anomaly_mode.enabled
-        anomaly_mode.enabled = bool(mode)
+        self.prev = settings.anomaly
+        settings.anomaly = bool(mode)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        anomaly_mode.enabled = self.prev
+        settings.anomaly = self.prev
 
 
 class detect_anomaly:
     """``with detect_anomaly():`` (or as a decorator): anomaly detection inside the block."""
 
     def __enter__(self) -> None:
-        self.prev = anomaly_mode.enabled
-        anomaly_mode.enabled = True
+        self.prev = settings.anomaly
+        settings.anomaly = True
 
     def __exit__(self, *exc: object) -> None:
-        anomaly_mode.enabled = self.prev
+        settings.anomaly = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -80,7 +72,7 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
-    return anomaly_mode.enabled
+    return settings.anomaly
 
 
 # ---- the checks (called only when the mode is on) ----------------------------------------------

@@ -1,29 +1,19 @@
 """Grad mode (``no_grad``, ``enable_grad``, ``set_grad_enabled``) and ``gradcheck``.
 
-Grad mode is a per-thread flag (``grad_mode.enabled``) read by every op: when it is off, ops
-compute values only and record no graph. Per thread, as in PyTorch, so ``no_grad`` in one thread
-(say, an evaluation loop) never stops another thread's training from recording its graph. ``gradcheck`` compares autograd with central finite
+Grad mode is a per-thread flag (``settings.grad_enabled``, micrograd/core/settings.py) read by
+every op: when it is off, ops compute values only and record no graph. Per thread, as in PyTorch,
+so ``no_grad`` in one thread (say, an evaluation loop) never stops another thread's training from
+recording its graph. ``gradcheck`` compares autograd with central finite
 differences in float64; it is the backbone of the tests and a tool for users writing their own ops.
 """
 from __future__ import annotations
 
 import functools
-import threading
 from typing import Any, Callable, Sequence
 
 from .anomaly import (AnomalyError, detect_anomaly,  # noqa: F401 - torch.autograd's API
                       is_anomaly_enabled, set_detect_anomaly)
-
-
-class _GradMode(threading.local):
-    """``enabled`` starts True in every thread (threading.local runs __init__ once per thread)."""
-
-    def __init__(self) -> None:
-        self.enabled = True
-
-
-#: the flag every op reads; change it only through the context managers below
-grad_mode = _GradMode()
+from .core.settings import settings
 
 
 def _run_with_mode(fn: Callable, mode: bool) -> Callable:
@@ -40,17 +30,17 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self.prev = grad_mode.enabled
-        grad_mode.enabled = self.mode  # like torch: takes effect even when not used in `with`
+        self.prev = settings.grad_enabled
+        settings.grad_enabled = self.mode  # like torch: takes effect even when not used in `with`
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        grad_mode.enabled = self.prev
+        settings.grad_enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
-        grad_mode.enabled = self.prev  # used as a decorator: do not change the mode now
+        settings.grad_enabled = self.prev  # used as a decorator: do not change the mode now
         return _run_with_mode(fn, self.mode)
 
 
@@ -60,11 +50,11 @@ class _ModeContext:
     mode = True
 
     def __enter__(self) -> None:
-        self.prev = grad_mode.enabled
-        grad_mode.enabled = self.mode
+        self.prev = settings.grad_enabled
+        settings.grad_enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        grad_mode.enabled = self.prev
+        settings.grad_enabled = self.prev
 
     def __call__(self, fn: Callable) -> Callable:
         return _run_with_mode(fn, self.mode)
@@ -87,7 +77,7 @@ inference_mode = no_grad  # torch's faster no_grad; here the two are the same
 
 def is_grad_enabled() -> bool:
     """True when ops record the graph."""
-    return grad_mode.enabled
+    return settings.grad_enabled
 
 
 class GradcheckError(AssertionError):

@@ -30,6 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import backends
+from .core.settings import settings
 
 GEMM_SIZES = (256, 512, 1024, 2048)
 QUICK_GEMM_SIZES = (1, 17, 64)
@@ -396,18 +397,18 @@ def optimizer_cases(torch):
 
 
 def _on(backend: str, fn):
-    """``fn`` made to run on ``backend``, restoring the active one after each call. A plain
-    swap of ``backends.active``: ``use_backend``'s context manager costs ~1 us, as much as
+    """``fn`` made to run on ``backend``, restoring the thread's choice after each call. A plain
+    swap of ``settings.backend``: ``use_backend``'s context manager costs ~1 us, as much as
     the tiny ops timed with this, and would be timed with them."""
     chosen = backends.REGISTRY[backend]
 
     def call():
-        previous = backends.active
-        backends.active = chosen
+        previous = settings.backend
+        settings.backend = chosen
         try:
             return fn()
         finally:
-            backends.active = previous
+            settings.backend = previous
     return call
 
 

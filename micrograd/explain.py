@@ -212,7 +212,7 @@ def _trace_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bool
                 yield f"    {pname}: needs no gradient"
                 continue
             before = grads.get(parent)
-            grads[parent] = pg if before is None else backends.active.add(before, pg)
+            grads[parent] = pg if before is None else backends.current().add(before, pg)
             shown = f"{deriv} = " if deriv else "contribution "
             so_far = "0" if before is None else array_text(before)
             yield (f"    {pname}: {shown}{array_text(pg)} | {pname}.grad {so_far} -> "

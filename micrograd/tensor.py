@@ -12,7 +12,7 @@ unless ``retain_graph=True``. Higher-order gradients (grad of grad) are out of s
 computes plain arrays, not a graph.
 
 Storage is a NumPy ndarray (``.data``); only shape bookkeeping and creation touch NumPy here,
-the math goes through ``backends.active``.
+the math goes through the calling thread's backend (``settings.backend``).
 """
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import anomaly, backends, dtypes, ops
-from .anomaly import anomaly_mode as _anomaly
-from .autograd import grad_mode
+from .core.settings import settings as _settings
 from .graph import toposort
 
 _new = object.__new__
@@ -148,7 +147,7 @@ class Tensor:
             g = g.astype(self.data.dtype, copy=False)
             owned = {id(g)}  # the caller's array: copied before it is stored in a .grad
         grads = {self: g}
-        add, check_anomaly = backends.active.add, _anomaly.enabled  # fixed for this backward
+        add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
         for node in reversed(toposort(self)):
             g = grads.pop(node, None)
             if g is None:
@@ -192,7 +191,7 @@ class Tensor:
         if self.grad is None:
             self.grad = _leaf(g)
         else:
-            self.grad.data = backends.active.add(self.grad.data, g)
+            self.grad.data = _settings.backend.add(self.grad.data, g)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) outside the graph."""
@@ -237,7 +236,7 @@ class Tensor:
         if npd == self.data.dtype:
             return self
         if self.requires_grad and npd.kind != "f":
-            return _leaf(backends.active.cast(self.data, npd))
+            return _leaf(_settings.backend.cast(self.data, npd))
         return _apply(ops.Cast, self, dtype=npd)
 
     type = to
@@ -268,7 +267,7 @@ class Tensor:
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient passes through)."""
-        if grad_mode.enabled and self.requires_grad:
+        if _settings.grad_enabled and self.requires_grad:
             return _apply(ops.Cast, self, dtype=self.data.dtype)
         return _leaf(self.data.copy())
 
@@ -445,7 +444,7 @@ class Tensor:
         return 1.0 / self
 
     def sign(self) -> Tensor:
-        return _leaf(backends.active.sign(self.data))
+        return _leaf(_settings.backend.sign(self.data))
 
     def relu(self) -> Tensor:
         return _unary(ops.ReLU, self)
@@ -541,7 +540,7 @@ class Tensor:
         if self.ndim == 0:
             return MaxResult(self.clone(), _leaf(np.zeros((), np.int64)))
         _nonempty(self.shape, (d,), arg[3:])
-        idx = getattr(backends.active, arg)(self.data, d, True)
+        idx = getattr(_settings.backend, arg)(self.data, d, True)
         values = _apply(ops.Gather, self, index=idx, axis=d)
         if not keepdim:
             values, idx = values.squeeze(d), idx.reshape(values.shape[:d] + values.shape[d + 1:])
@@ -557,12 +556,12 @@ class Tensor:
         if self.data.size == 0:
             raise IndexError(f"{name}: cannot take the {name} of an empty tensor")
         if dim is None:
-            return _leaf(np.asarray(getattr(backends.active, name)(self.data, None, False),
+            return _leaf(np.asarray(getattr(_settings.backend, name)(self.data, None, False),
                                     np.int64))
         d = _dim(dim, self.ndim, name)
         if self.ndim == 0:
             return _leaf(np.zeros((), np.int64))
-        return _leaf(np.asarray(getattr(backends.active, name)(self.data, d, keepdim), np.int64))
+        return _leaf(np.asarray(getattr(_settings.backend, name)(self.data, d, keepdim), np.int64))
 
     def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
@@ -585,7 +584,7 @@ class Tensor:
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m the max."""
         x = _floating(self, "logsumexp")
-        be = backends.active
+        be = _settings.backend
         axes = _axes(dim, x.ndim, "logsumexp")
         if x.data.size == 0:
             return x.exp().sum(dim, keepdim).log()
@@ -705,9 +704,9 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         index = _index(index)
         try:
-            if self.requires_grad and grad_mode.enabled:
+            if self.requires_grad and _settings.grad_enabled:
                 return _apply(ops.GetItem, self, index=index)
-            return _leaf(backends.active.getitem(self.data, index))
+            return _leaf(_settings.backend.getitem(self.data, index))
         except IndexError as exc:
             raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
                              f"{exc}") from None
@@ -756,8 +755,8 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         _check_inplace(self, "add_")
         o = other.data if isinstance(other, Tensor) else other
-        self.data[...] = backends.active.add(
-            self.data, o if alpha == 1 else backends.active.mul(o, self.data.dtype.type(alpha)))
+        self.data[...] = _settings.backend.add(
+            self.data, o if alpha == 1 else _settings.backend.mul(o, self.data.dtype.type(alpha)))
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
@@ -766,19 +765,19 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         _check_inplace(self, "mul_")
         o = other.data if isinstance(other, Tensor) else self.data.dtype.type(other)
-        self.data[...] = backends.active.mul(self.data, o)
+        self.data[...] = _settings.backend.mul(self.data, o)
         return self
 
     def div_(self, other: Any) -> Tensor:
         _check_inplace(self, "div_")
         o = other.data if isinstance(other, Tensor) else self.data.dtype.type(other)
-        self.data[...] = backends.active.div(self.data, o)
+        self.data[...] = _settings.backend.div(self.data, o)
         return self
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         _check_inplace(self, "clamp_")
         _check_bounds(min, max, "clamp_")
-        self.data[...] = backends.active.clip(self.data, min, max)
+        self.data[...] = _settings.backend.clip(self.data, min, max)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
@@ -805,12 +804,12 @@ def _leaf(data: np.ndarray) -> Tensor:
 def _unary(cls: type, x: Tensor) -> Tensor:
     """``_apply`` for a one-input op without parameters: the hot path, kept short."""
     fn = cls()
-    fn.be = backends.active
+    fn.be = _settings.backend
     out = fn.forward(x.data)
-    if _anomaly.enabled:
+    if _settings.anomaly:
         anomaly.check_forward(fn, (x,), out)
     t = _new(Tensor)
-    if x.requires_grad and grad_mode.enabled:
+    if x.requires_grad and _settings.grad_enabled:
         fn.needs_input_grad = (True,)
         t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
             out, None, True, (x,), fn, False)
@@ -824,13 +823,13 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     """``_apply`` for a two-input op without parameters whose operands are already checked
     (for elementwise ops: promoted and broadcast)."""
     fn = cls()
-    fn.be = backends.active
+    fn.be = _settings.backend
     out = fn.forward(a.data, b.data)
-    if _anomaly.enabled:
+    if _settings.anomaly:
         anomaly.check_forward(fn, (a, b), out)
     t = _new(Tensor)
     ra, rb = a.requires_grad, b.requires_grad
-    if (ra or rb) and grad_mode.enabled:
+    if (ra or rb) and _settings.grad_enabled:
         fn.needs_input_grad = (ra, rb)
         t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
             out, None, True, (a, b), fn, False)
@@ -843,11 +842,11 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
 def _apply(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
     fn = cls()
-    fn.be = backends.active
+    fn.be = _settings.backend
     out = fn.forward(*[t.data for t in inputs], **params)
-    if _anomaly.enabled:
+    if _settings.anomaly:
         anomaly.check_forward(fn, inputs, out)
-    if grad_mode.enabled:
+    if _settings.grad_enabled:
         need = tuple([t.requires_grad for t in inputs])
         if True in need:
             fn.needs_input_grad = need
@@ -925,7 +924,7 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
             except ValueError:
                 raise ValueError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} "
                                  "cannot be broadcast together") from None
-        if grad_mode.enabled:
+        if _settings.grad_enabled:
             if a.requires_grad and ad.shape != shape:
                 a = _apply(ops.Expand, a, shape=shape)
             if b.requires_grad and bd.shape != shape:
@@ -946,7 +945,7 @@ def _float_pair(a: Tensor, b: Any) -> tuple:
 def _compare(a: Tensor, b: Any, op: str) -> Tensor:
     b = _lift(b, a)
     ad, bd = a.data, b.data
-    be = backends.active
+    be = _settings.backend
     if ad.dtype != bd.dtype:
         target = dtypes.promote(ad.dtype, bd.dtype)
         ad = ad if ad.dtype == target else be.cast(ad, target)
@@ -975,7 +974,7 @@ def _check_bounds(lo: Any, hi: Any, name: str) -> None:
 
 
 def _check_inplace(t: Tensor, name: str) -> None:
-    if grad_mode.enabled and (t.requires_grad or t._ctx is not None):
+    if _settings.grad_enabled and (t.requires_grad or t._ctx is not None):
         raise RuntimeError(f"{name}: in-place change of a tensor that requires grad would make "
                            "its gradients wrong; do it under `with mg.no_grad():` or on "
                            ".detach()")
@@ -1013,7 +1012,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"matmul: {sa} @ {sb}: batch dims {sa[:-2]} and {sb[:-2]} cannot be "
                          "broadcast together") from None
-    if grad_mode.enabled:
+    if _settings.grad_enabled:
         if a.requires_grad and sa[:-2] != batch:
             a = a.expand(batch + sa[-2:])
         if b.requires_grad and sb[:-2] != batch:
@@ -1053,7 +1052,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - tor
     except ValueError:
         raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be "
                          "broadcast together") from None
-    if grad_mode.enabled:
+    if _settings.grad_enabled:
         a = a.expand(shape) if a.requires_grad else a
         b = b.expand(shape) if b.requires_grad else b
     return _apply(ops.Where, a, b, cond=np.broadcast_to(cond, shape))

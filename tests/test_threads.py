@@ -71,7 +71,11 @@ def test_two_threads_train_like_one_at_a_time(backend, width):
     serial = [_train(*_make(seed, width), steps, opt) for seed, opt in jobs]
 
     models = [_make(seed, width) for seed, _ in jobs]  # built up front: seeding is global
-    results = _in_two_threads(lambda i: _train(*models[i], steps, jobs[i][1]))
+
+    def job(i: int) -> list:
+        with mg.use_backend(backend):  # a new thread starts on the process-wide default
+            return _train(*models[i], steps, jobs[i][1])
+    results = _in_two_threads(job)
     for i in range(2):
         _same(results[i], serial[i])
 
@@ -102,10 +106,6 @@ def test_no_grad_in_one_thread_does_not_switch_off_another(backend):
 
 
 @pytest.mark.skipif(len(mg.available_backends()) < 2, reason="needs both backends")
-@pytest.mark.xfail(strict=True, reason="the active backend is one process-wide setting "
-                   "(backends.active, read by every op): use_backend() in one thread switches "
-                   "the kernels under another thread's feet; a per-thread backend needs every "
-                   "op to read a thread-local (Tensor/backends owners' call)")
 def test_use_backend_in_one_thread_does_not_switch_another():
     """Each thread trains under its own ``use_backend``; the two backends round differently in
     float32, so a switch in the middle shows up as a bit difference."""
@@ -128,7 +128,6 @@ def test_use_backend_in_one_thread_does_not_switch_another():
 def test_estimators_fit_in_parallel_like_one_at_a_time():
     """MLPClassifier(random_state=...) draws from its own generator, not the global one, so two
     fits in parallel threads reproduce the serial fits exactly (shuffled mini-batches too)."""
-    pytest.importorskip("sklearn", reason="scikit-learn not installed (optional)")
     from micrograd import data
     from micrograd.sklearn import MLPClassifier
     X, y = data.make_moons(160, noise=0.2, random_state=0)

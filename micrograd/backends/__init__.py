@@ -1,16 +1,18 @@
 """Backend registry: which kernels compute, chosen at import and switchable at run time.
 
-``MICROGRAD_BACKEND=c|numpy`` picks at import. Without it, the C backend is used when
-``micrograd._C`` was built, otherwise NumPy with one warning. Asking for ``"c"`` when it is not
-built is an error, never a silent substitution.
+``MICROGRAD_BACKEND=c|numpy`` picks the process-wide default at import. Without it, the C backend
+is used when ``micrograd._C`` was built, otherwise NumPy with one warning. Asking for ``"c"`` when
+it is not built is an error, never a silent substitution. ``set_backend`` changes the default;
+``use_backend`` switches the calling thread only (the active backend is a per-thread setting,
+``micrograd.core.settings``); ops read it as ``settings.backend``.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import warnings
-from typing import Iterator
 
+from ..core.settings import Settings, settings, thread_value
 from .numpy_backend import NumpyBackend
 
 REGISTRY: dict = {"numpy": NumpyBackend()}
@@ -46,19 +48,24 @@ def _initial():
     return REGISTRY["numpy"]
 
 
-#: the backend every op calls; read it as ``backends.active`` (module attribute, so it is fast)
-active = _initial()
+Settings.backend = _initial()  # the process-wide default every thread starts from
+
+
+def current():
+    """The backend object the calling thread's ops use."""
+    return settings.backend
 
 
 def get_backend() -> str:
-    """The name of the active backend: ``"c"`` or ``"numpy"``."""
-    return active.name
+    """The name of the calling thread's active backend: ``"c"`` or ``"numpy"``."""
+    return settings.backend.name
 
 
 def set_backend(name: str) -> None:
-    """Make ``name`` the active backend for every following op."""
-    global active
-    active = _lookup(name)
+    """Make ``name`` the process-wide default backend, for this thread and every thread that has
+    not chosen its own with ``use_backend``."""
+    Settings.backend = _lookup(name)
+    settings.__dict__.pop("backend", None)
 
 
 def available_backends() -> list[str]:
@@ -66,12 +73,7 @@ def available_backends() -> list[str]:
     return sorted(REGISTRY)
 
 
-@contextlib.contextmanager
-def use_backend(name: str) -> Iterator[None]:
-    """``with use_backend("numpy"): ...`` runs the block on that backend, then restores."""
-    global active
-    previous, active = active, _lookup(name)
-    try:
-        yield
-    finally:
-        active = previous
+def use_backend(name: str) -> contextlib.AbstractContextManager:
+    """``with use_backend("numpy"): ...`` runs the block on that backend in this thread only,
+    then restores the thread's previous choice."""
+    return thread_value("backend", _lookup(name))

@@ -45,7 +45,7 @@ class Adam(Optimizer):
         state["step"] += 1
         b1, b2 = group["betas"]
         # one fused pass over p, g, m, v (C kernel; NumPy reference in numpy_backend.adam_step)
-        backends.active.adam_step(p, g, state["exp_avg"], state["exp_avg_sq"],
+        backends.current().adam_step(p, g, state["exp_avg"], state["exp_avg_sq"],
                                   state.get("max_exp_avg_sq"), state["step"], group["lr"], b1, b2,
                                   group["eps"], group["weight_decay"], self.decoupled,
                                   group["maximize"])

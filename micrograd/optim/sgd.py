@@ -38,6 +38,6 @@ class SGD(Optimizer):
         first = bool(momentum) and buf is None
         if first:
             buf = state["momentum_buffer"] = np.empty_like(p)
-        backends.active.sgd_step(p, g, buf, group["lr"], momentum, group["dampening"],
+        backends.current().sgd_step(p, g, buf, group["lr"], momentum, group["dampening"],
                                  group["weight_decay"], group["nesterov"], group["maximize"],
                                  first)
