@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import classic_micrograd as classic  # noqa: E402
 
-from micrograd import classic_demo  # noqa: E402
-from micrograd.bench import median_seconds  # noqa: E402
+from micrograd.apps import classic_demo  # noqa: E402
+from micrograd.apps.bench import median_seconds  # noqa: E402
 from micrograd.engine import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from micrograd import bench
+from micrograd.apps import bench
 
 try:
     import torch

@@ -18,7 +18,7 @@ import numpy as np
 
 import micrograd as mg
 from micrograd import nn, optim
-from micrograd.creation import from_numpy
+from micrograd import from_numpy
 from micrograd.nn import functional as F
 
 CONFIGS = [(784, (100, 50), 10, 128), (64, (100, 50), 10, 200)]

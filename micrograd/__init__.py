@@ -3,21 +3,22 @@
 ``micrograd.engine.Value`` is the scalar autograd engine (read it first); the compute kernels live
 behind ``micrograd.backends`` (C through cffi, NumPy as the reference).
 """
-from .backends import available_backends, get_backend, set_backend, use_backend
-from .engine import Value
+from .backends import available_backends
+from .core.settings import get_backend, set_backend, use_backend
+from .engine import Value  # the public paths (engine, dtypes, autograd) name core modules
 from . import dtypes
 from .autograd import (enable_grad, gradcheck, inference_mode, is_grad_enabled, no_grad,
                        set_grad_enabled)
-from .creation import *  # noqa: F401,F403 - factories and torch-style functions (see __all__)
-from .creation import __all__ as _creation_all
+from .core.creation import *  # noqa: F401,F403 - factories and torch-style functions (see __all__)
+from .core.creation import __all__ as _creation_all
 from .dtypes import (bool, double, float, float16, float32, float64,  # noqa: A004
                      get_default_dtype, half, int8, int16, int32, int64, long,
                      set_default_dtype, uint8)
-from .random import manual_seed
-from .tensor import Tensor
+from .core.random import manual_seed
+from .core.tensor import Tensor
 from .explain import explain  # the function; the module stays importable as micrograd.explain
 from . import data, nn, optim  # noqa: E402 - after Tensor: they build on it
-from .serialization import load, save
+from .tools.serialization import load, save
 
 __version__ = "0.1.0"
 __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mode",

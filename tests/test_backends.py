@@ -23,7 +23,7 @@ def test_get_set_and_use_backend():
     assert start in micrograd.available_backends()
     with micrograd.use_backend("numpy"):
         assert micrograd.get_backend() == "numpy"
-        assert backends.current() is backends.REGISTRY["numpy"]
+        assert micrograd.core.settings.settings.backend is backends.REGISTRY["numpy"]
     assert micrograd.get_backend() == start
     micrograd.set_backend("numpy")
     try:

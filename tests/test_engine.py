@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from micrograd import classic_demo as moons_demo
+from micrograd.apps import classic_demo as moons_demo
 from micrograd.engine import Value
 from micrograd.nn import MLP, Layer, Module, Neuron
 

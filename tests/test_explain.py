@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from micrograd import explain
+from micrograd import Tensor, explain
 from micrograd.engine import Value
 from micrograd.explain import num, trace
 from micrograd.nn import MLP
@@ -154,10 +154,6 @@ def test_number_format():
 
 
 # ---- Tensors -------------------------------------------------------------------------------------
-def tensor_module():
-    return pytest.importorskip("micrograd.tensor", reason="the Tensor engine is not available")
-
-
 # y = sum(x * w + x) with x = [1, -2], w = [3, 0.5]: x*w = [3, -1], + x = [4, -3], y = 1.
 # dy/dx = w + 1 = [4, 1.5] (1 from "+ x", then w from "x * w"), dy/dw = x = [1, -2].
 EXPECTED_TENSOR = """\
@@ -180,7 +176,6 @@ leaves: x.grad = [4.0, 1.5], w.grad = [1.0, -2.0]
 
 
 def test_explain_tensor_graph_exactly():
-    Tensor = tensor_module().Tensor
     x = Tensor([1.0, -2.0], requires_grad=True)
     w = Tensor([3.0, 0.5], requires_grad=True)
     y = (x * w + x).sum()
@@ -191,7 +186,6 @@ def test_explain_tensor_graph_exactly():
 def test_explain_tensor_matches_backward_on_a_small_network():
     import numpy as np
     mg = pytest.importorskip("micrograd", reason="micrograd")
-    Tensor = tensor_module().Tensor
 
     def run(backward):
         rng = np.random.default_rng(0)
@@ -213,7 +207,6 @@ def test_explain_tensor_matches_backward_on_a_small_network():
 
 
 def test_explain_tensor_frees_the_graph_like_backward_unless_retained():
-    Tensor = tensor_module().Tensor
     x = Tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
     explain(y, file=io.StringIO(), retain_graph=True)
@@ -224,7 +217,6 @@ def test_explain_tensor_frees_the_graph_like_backward_unless_retained():
 
 
 def test_explain_tensor_errors():
-    Tensor = tensor_module().Tensor
     with pytest.raises(RuntimeError, match="does not require grad"):
         list(trace(Tensor([1.0])))
     x = Tensor([1.0, 2.0], requires_grad=True)

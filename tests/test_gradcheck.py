@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import micrograd as mg
-from micrograd import ops
+from micrograd.core import ops
 from micrograd.autograd import GradcheckError
-from micrograd.tensor import _apply
+from micrograd.core.tensor import _apply
 
 
 class WrongSquare(ops.Function):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from micrograd import bench
+from micrograd.apps import bench
 
 
 def test_quick_bench_checks_backends_agree_and_saves_json(tmp_path, capsys):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import micrograd as mg
-from micrograd.graph import toposort
+from micrograd.core.graph import toposort
 from micrograd import nn
 from micrograd.engine import Value
 from micrograd.nn import functional as F

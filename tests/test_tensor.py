@@ -7,7 +7,7 @@ import pytest
 
 import micrograd as mg
 from micrograd import backends
-from micrograd.graph import toposort
+from micrograd.core.graph import toposort
 
 
 # ---- construction and dtypes -------------------------------------------------------------------

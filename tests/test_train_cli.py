@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import micrograd as mg
-from micrograd import train as cli
-from micrograd.progress import ProgressBar, progress
+from micrograd.apps import train as cli
+from micrograd.tools.progress import ProgressBar, progress
 
 
 def test_demo_trains_the_seed_network_and_reports(capsys):

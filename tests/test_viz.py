@@ -8,6 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
+from micrograd import Tensor
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.viz import Dot, draw_dot, plot_decision_boundary, plot_loss
@@ -202,7 +203,6 @@ def test_plot_decision_boundary_validates_inputs():
 
 
 def test_dot_text_of_a_tensor_graph():
-    Tensor = pytest.importorskip("micrograd.tensor", reason="the Tensor engine").Tensor
     x = Tensor([1.0, -2.0], requires_grad=True)
     w = Tensor([3.0, 0.5], requires_grad=True)
     y = (x * w + x).sum()
@@ -223,7 +223,6 @@ def test_dot_text_of_a_tensor_graph():
 
 
 def test_big_tensors_show_their_first_numbers():
-    Tensor = pytest.importorskip("micrograd.tensor", reason="the Tensor engine").Tensor
     a = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
     src = draw_dot(a * 2).source
     assert "{ v0 | shape (3, 4) float64 | data [0.0, 1.0, 2.0, 3.0, ...] | grad None }" in src

@@ -6,7 +6,8 @@
 nothing sees the process-wide defaults, the class attributes below (``set_backend`` and
 ``MICROGRAD_BACKEND`` set the default backend).
 
-Hot paths read ``settings.grad_enabled`` etc. directly: one attribute lookup each.
+Hot paths read ``settings.grad_enabled`` etc. directly: one attribute lookup each. Grad mode's
+switches are in autograd.py, anomaly mode's in anomaly.py, the backend's here.
 """
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ import contextlib
 import threading
 from typing import Any, Iterator
 
+from .. import backends
+
 
 class Settings(threading.local):
     """Per-thread values; the class attributes are the defaults for threads that set none."""
 
     grad_enabled: bool = True   # ops record the graph
     anomaly: bool = False       # ops check their results for NaN/Inf (micrograd/core/anomaly.py)
-    backend: Any = None         # the kernels ops call; set by micrograd.backends at import
+    backend: Any = backends.default()  # the kernels ops call (a micrograd.backends object)
 
 
 settings = Settings()
@@ -40,3 +43,21 @@ def thread_value(name: str, value: Any) -> Iterator[None]:
             setattr(settings, name, previous)
         else:
             own.pop(name, None)
+
+
+def get_backend() -> str:
+    """The name of the calling thread's backend: ``"c"`` or ``"numpy"``."""
+    return settings.backend.name
+
+
+def set_backend(name: str) -> None:
+    """Make ``name`` the process-wide default backend: for this thread and every thread that
+    has not chosen its own with ``use_backend``."""
+    Settings.backend = backends.lookup(name)
+    settings.__dict__.pop("backend", None)
+
+
+def use_backend(name: str) -> contextlib.AbstractContextManager:
+    """``with use_backend("numpy"): ...`` runs the block on that backend in this thread only,
+    then restores the thread's previous choice."""
+    return thread_value("backend", backends.lookup(name))

@@ -12,7 +12,7 @@ import numpy as np
 
 
 def _tensor_type():
-    from ..tensor import Tensor
+    from ..core.tensor import Tensor
     return Tensor
 
 
@@ -56,7 +56,7 @@ class TensorDataset(Dataset):
 
     def batch(self, indices: np.ndarray) -> tuple:
         """Rows ``indices`` of every tensor, as new Tensors (the DataLoader fast path)."""
-        from ..creation import from_numpy
+        from ..core.creation import from_numpy
         return tuple(from_numpy(a[indices]) for a in self._arrays)
 
 
@@ -120,7 +120,7 @@ class DataLoader:
             return np.arange(n)
         if self.generator is not None:
             return self.generator.permutation(n)
-        from .. import random as mg_random
+        from ..core import random as mg_random
         return mg_random.generator().permutation(n)
 
     def __iter__(self) -> Iterator:
@@ -156,7 +156,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
         raise ValueError(f"random_split: lengths {list(lengths)} do not add up to the dataset "
                          f"size {n}")
     if generator is None:
-        from .. import random as mg_random
+        from ..core import random as mg_random
         generator = mg_random.generator()
     order = generator.permutation(n)
     bounds = np.cumsum([0] + sizes)

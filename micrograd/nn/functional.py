@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from ..core import ops
 from ..backends.base import check_linear_activation
-from ..random import generator
-from ..tensor import Tensor, _apply, _floating, _leaf, _lift, where
+from ..core.random import generator
+from ..core.tensor import Tensor, _apply, _floating, _leaf, _lift, where
 
 __all__ = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus", "silu",
            "softmax", "log_softmax", "dropout", "one_hot", "layer_norm", "mse_loss", "l1_loss",
@@ -123,7 +123,7 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
-    The mask is drawn from ``micrograd.random.generator()`` (reproducible with manual_seed)."""
+    The mask is drawn from ``micrograd.core.random.generator()`` (reproducible with manual_seed)."""
     _input(input, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")

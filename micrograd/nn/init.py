@@ -10,8 +10,8 @@ import warnings
 
 import numpy as np
 
-from .. import random as mg_random
-from ..tensor import Tensor
+from ..core import random as mg_random
+from ..core.tensor import Tensor
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -11,8 +11,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..dtypes import get_default_dtype
-from ..tensor import Tensor
+from ..core.dtypes import get_default_dtype
+from ..core.tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter

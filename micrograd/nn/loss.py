@@ -5,7 +5,7 @@ Each is a thin Module over ``nn.functional``; CrossEntropyLoss is the fused soft
 """
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from . import functional as F
 from .module import Module
 

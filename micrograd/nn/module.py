@@ -15,8 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..engine import Value
-from ..tensor import Tensor
+from ..core.engine import Value
+from ..core.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from ..engine import Value
+from ..core.engine import Value
 from .module import Module  # the one Module: zero_grad sets a Value's grad to 0
 
 

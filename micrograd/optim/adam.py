@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backends
+from ..core.settings import settings
 from .optimizer import Optimizer
 
 
@@ -45,7 +45,7 @@ class Adam(Optimizer):
         state["step"] += 1
         b1, b2 = group["betas"]
         # one fused pass over p, g, m, v (C kernel; NumPy reference in numpy_backend.adam_step)
-        backends.current().adam_step(p, g, state["exp_avg"], state["exp_avg_sq"],
+        settings.backend.adam_step(p, g, state["exp_avg"], state["exp_avg_sq"],
                                   state.get("max_exp_avg_sq"), state["step"], group["lr"], b1, b2,
                                   group["eps"], group["weight_decay"], self.decoupled,
                                   group["maximize"])

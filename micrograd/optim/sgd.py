@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backends
+from ..core.settings import settings
 from .optimizer import Optimizer
 
 
@@ -38,6 +38,6 @@ class SGD(Optimizer):
         first = bool(momentum) and buf is None
         if first:
             buf = state["momentum_buffer"] = np.empty_like(p)
-        backends.current().sgd_step(p, g, buf, group["lr"], momentum, group["dampening"],
+        settings.backend.sgd_step(p, g, buf, group["lr"], momentum, group["dampening"],
                                  group["weight_decay"], group["nesterov"], group["maximize"],
                                  first)

@@ -31,7 +31,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .core.settings import settings
+from .settings import settings
 
 
 class AnomalyError(RuntimeError):

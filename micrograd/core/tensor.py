@@ -21,8 +21,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import anomaly, backends, dtypes, ops
-from .core.settings import settings as _settings
+from . import anomaly, dtypes, ops
+from .settings import settings as _settings
 from .graph import toposort
 
 _new = object.__new__
@@ -127,7 +127,7 @@ class Tensor:
         if trace:
             if gradient is not None:
                 raise ValueError("backward(trace=True) explains one-element outputs only")
-            from .explain import explain
+            from ..tools.explain import explain
             return explain(self, retain_graph=retain_graph)
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "

@@ -29,7 +29,7 @@ _DTYPES = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64
 
 
 def _tensor_type():
-    from .tensor import Tensor
+    from ..core.tensor import Tensor
     return Tensor
 
 

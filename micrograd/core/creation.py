@@ -1,6 +1,6 @@
 """Factories (``zeros``, ``randn``, ``arange``, ...) and module-level ops (``cat``, ``stack``,
 ``exp``, ...) with torch's names and signatures. Random factories draw from
-``micrograd.random.generator()``, so ``mg.manual_seed(n)`` makes them repeat.
+``micrograd.core.random.generator()``, so ``mg.manual_seed(n)`` makes them repeat.
 """
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import backends
-from .core.settings import settings
+from .. import backends
+from ..core.settings import settings
 
 GEMM_SIZES = (256, 512, 1024, 2048)
 QUICK_GEMM_SIZES = (1, 17, 64)
@@ -103,7 +103,7 @@ def fma_peak(nthreads: int) -> float:
     """GFLOP/s of the FMA loop kernel on ``nthreads`` threads (0 when not measurable)."""
     if "c" not in backends.REGISTRY:
         return 0.0
-    from ._C import lib
+    from .._C import lib
     lib.mg_fma_peak_f32(10**5, nthreads)
     best = 0.0
     for _ in range(3):
@@ -451,7 +451,7 @@ def machine_info(torch) -> dict:
                                                "OMP_NUM_THREADS", "MICROGRAD_NUM_THREADS")
                     if k in os.environ}}
     if "c" in backends.REGISTRY:
-        from ._C import lib
+        from .._C import lib
         info["c_gemm_isa"] = {2: "avx512f", 1: "avx2+fma", 0: "portable"}[lib.mg_gemm_isa()]
         info["c_openmp"] = bool(lib.mg_has_openmp())
     return info

@@ -84,7 +84,7 @@ def _use_backend(parser: argparse.ArgumentParser, name: str | None) -> str:
 # ---- data -------------------------------------------------------------------------------------
 def load_dataset(name: str, n_samples: int, seed: int):
     """(X, y, task) for a data set name; task is 'classification' or 'regression'."""
-    from . import data
+    from .. import data
     if name == "digits":
         X, y = data.load_digits(return_X_y=True)
         return X / 16.0, y, "classification"  # pixels 0..16 -> [0, 1]
@@ -130,8 +130,8 @@ def demo(argv: list[str]) -> int:
 
     import warnings
 
-    from .data import load_digits, train_test_split
-    from .progress import progress
+    from ..data import load_digits, train_test_split
+    from ..tools.progress import progress
     from .sklearn import ConvergenceWarning, MLPClassifier
 
     X, y = load_digits(return_X_y=True)
@@ -235,7 +235,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def build_model(n_in: int, hidden: tuple[int, ...], n_out: int, activation: str):
     """Linear -> act -> ... -> Linear, PyTorch's default initialisation."""
-    from . import nn
+    from .. import nn
     acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
             "leaky_relu": nn.LeakyReLU, "identity": nn.Identity}
     sizes = [n_in, *hidden, n_out]
@@ -248,7 +248,7 @@ def build_model(n_in: int, hidden: tuple[int, ...], n_out: int, activation: str)
 
 
 def make_optimizer(name: str, params, lr: float | None, momentum: float, weight_decay: float):
-    from . import optim
+    from .. import optim
     if name == "sgd":
         return optim.SGD(params, lr=0.1 if lr is None else lr, momentum=momentum,
                          weight_decay=weight_decay)
@@ -262,8 +262,8 @@ def make_optimizer(name: str, params, lr: float | None, momentum: float, weight_
 
 def evaluate(model, X: np.ndarray, y: np.ndarray, task: str) -> float:
     """Accuracy (classification) or R^2 (regression) of ``model`` on (X, y), without a graph."""
-    from .autograd import no_grad
-    from .creation import from_numpy
+    from ..core.autograd import no_grad
+    from ..core.creation import from_numpy
     model.eval()
     with no_grad():
         out = model(from_numpy(np.ascontiguousarray(X, dtype=np.float32))).data
@@ -279,11 +279,11 @@ def train(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     backend = _use_backend(parser, args.backend)
 
-    from . import nn
-    from .data import DataLoader, TensorDataset, train_test_split
-    from .progress import progress
-    from .random import manual_seed
-    from .serialization import save
+    from .. import nn
+    from ..data import DataLoader, TensorDataset, train_test_split
+    from ..tools.progress import progress
+    from ..core.random import manual_seed
+    from ..tools.serialization import save
 
     manual_seed(args.seed)
     X, y, task = load_dataset(args.data, args.samples, args.seed)
@@ -296,10 +296,10 @@ def train(argv: list[str]) -> int:
                          args.weight_decay)
     scheduler = None
     if args.scheduler == "step":
-        from .optim.lr_scheduler import StepLR
+        from ..optim.lr_scheduler import StepLR
         scheduler = StepLR(opt, step_size=max(args.epochs // 3, 1), gamma=0.1)
     elif args.scheduler == "cosine":
-        from .optim.lr_scheduler import CosineAnnealingLR
+        from ..optim.lr_scheduler import CosineAnnealingLR
         scheduler = CosineAnnealingLR(opt, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
     targets = y_train.astype(np.int64) if task == "classification" \

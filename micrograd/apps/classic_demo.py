@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 
-from .data import make_moons
+from ..data import make_moons
 
 
 def moons_data(n: int = 100, seed: int = 1):
@@ -46,8 +46,8 @@ def train_step(Value, model, X, y, k: int, steps: int = 100):
 
 def run(steps: int = 100, seed: int = 1) -> float:
     """Train with our engine, printing progress; returns the final training accuracy."""
-    from .engine import Value
-    from .nn import MLP
+    from ..core.engine import Value
+    from ..nn import MLP
     X, y = moons_data(seed=seed)
     model = make_model(MLP, seed)
     print(f"scalar engine: MLP 2-16-16-1 ({len(model.parameters())} Values of parameters), "

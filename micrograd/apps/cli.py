@@ -1,0 +1,61 @@
+"""Command line: ``python -m micrograd <command>`` (also installed as ``micrograd``).
+
+  demo    train the seed network on real digit images and report accuracy (the main job)
+  train   train a network with your own knobs (see ``train --help``)
+  bench   kernel and training benchmarks, side by side with NumPy (and PyTorch if installed)
+  moons   the classic scalar-engine demo: a 2-16-16-1 MLP of Values learns two moons
+  info    version, backend, build facts
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    # name: (module, function, one-line help)
+    "demo": ("micrograd.apps.train", "demo", "train the seed network on shipped digit images"),
+    "train": ("micrograd.apps.train", "train", "train a network with your own settings"),
+    "bench": ("micrograd.apps.bench", "main", "benchmarks: C vs NumPy (vs PyTorch when installed)"),
+    "moons": ("micrograd.apps.cli", "moons", "classic scalar-engine two-moons demo"),
+    "info": ("micrograd.apps.cli", "info", "version, active backend and build facts"),
+}
+
+
+def moons(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="micrograd moons", description=COMMANDS["moons"][2])
+    parser.add_argument("--steps", type=int, default=100, help="SGD steps (default 100)")
+    parser.add_argument("--seed", type=int, default=1, help="data and weight seed (default 1)")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
+    from .classic_demo import run
+    run(args.steps, args.seed)
+    return 0
+
+
+def info(argv: list[str]) -> int:
+    argparse.ArgumentParser(prog="micrograd info", description=COMMANDS["info"][2]).parse_args(argv)
+    import micrograd
+    from micrograd import backends
+    print(f"micrograd {micrograd.__version__}")
+    print(f"active backend: {micrograd.get_backend()} (available: {micrograd.available_backends()})")
+    if "c" in backends.REGISTRY:
+        from micrograd._C import lib
+        print(f"C core: built, OpenMP {'on' if lib.mg_has_openmp() else 'off'}, "
+              f"max threads {lib.mg_max_threads()}")
+    else:
+        print(f"C core: not available ({backends.C_IMPORT_ERROR})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print(__doc__.strip())
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"\nunknown command {argv[0]!r}", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    module, function, _ = COMMANDS[argv[0]]
+    return getattr(importlib.import_module(module), function)(argv[1:]) or 0

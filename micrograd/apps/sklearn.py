@@ -1,0 +1,684 @@
+"""scikit-learn style estimators trained by micrograd: ``MLPClassifier`` and ``MLPRegressor``.
+
+Drop-in replacements for ``sklearn.neural_network.MLPClassifier`` / ``MLPRegressor``: the same
+parameter names and defaults, the same fitted attributes (``coefs_``, ``loss_curve_``, ...), the
+same training algorithm (Glorot-uniform init, mini-batches, L2 penalty ``alpha``, adam or sgd with
+sklearn's learning-rate schedules, stopping on ``tol`` / ``n_iter_no_change``, early stopping on a
+validation split). The network is an ``mg.nn.Sequential`` trained with ``mg.optim``, so the C
+kernels do the work; it runs in float32.
+
+scikit-learn is optional. When it is installed the estimators derive from its ``BaseEstimator``
+and mixins, so ``clone``, ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and its estimator
+checks see a native estimator; without it, small stand-ins provide ``get_params``/``set_params``/
+``score``. The solver 'lbfgs' is not implemented (ValueError); ``max_fun`` is accepted for
+compatibility and ignored.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import nn, optim
+from ..core import random as mg_random
+from ..core.autograd import no_grad
+from ..core.creation import from_numpy
+from ..data.loader import train_test_split
+from ..nn import functional as F
+from ..core.tensor import Tensor
+
+try:  # scikit-learn present: be a native estimator
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
+    HAVE_SKLEARN = True
+except ImportError:  # stand-ins with the same behaviour for what micrograd needs
+    HAVE_SKLEARN = False
+
+    class NotFittedError(ValueError, AttributeError):
+        """Raised when predict/score run before fit (sklearn's class of the same name)."""
+
+    class ConvergenceWarning(UserWarning):
+        """The optimiser stopped at max_iter before meeting tol."""
+
+    class DataConversionWarning(UserWarning):
+        """The input was converted (a column vector y was flattened)."""
+
+    class BaseEstimator:
+        """get_params/set_params from the ``__init__`` signature, as scikit-learn's."""
+
+        @classmethod
+        def _get_param_names(cls) -> list[str]:
+            sig = inspect.signature(cls.__init__)
+            return sorted(p.name for p in sig.parameters.values()
+                          if p.name != "self" and p.kind != p.VAR_KEYWORD)
+
+        def get_params(self, deep: bool = True) -> dict[str, Any]:
+            return {name: getattr(self, name) for name in self._get_param_names()}
+
+        def set_params(self, **params: Any) -> "BaseEstimator":
+            valid = self._get_param_names()
+            for key, value in params.items():
+                if key not in valid:
+                    raise ValueError(f"Invalid parameter {key!r} for estimator "
+                                     f"{type(self).__name__}. Valid parameters are: {valid!r}.")
+                setattr(self, key, value)
+            return self
+
+        def __repr__(self) -> str:
+            defaults = {p.name: p.default for p in
+                        inspect.signature(type(self).__init__).parameters.values()}
+            changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                       if not _same(v, defaults.get(k))]
+            return f"{type(self).__name__}({', '.join(changed)})"
+
+    class ClassifierMixin:
+        _estimator_type = "classifier"
+
+        def score(self, X, y, sample_weight=None) -> float:
+            """Mean accuracy (exact match of all labels for multi-label targets)."""
+            pred, y = self.predict(X), np.asarray(y)
+            hit = np.all(pred == y, axis=1) if y.ndim == 2 else pred == y
+            return float(np.average(hit, weights=sample_weight))
+
+    class RegressorMixin:
+        _estimator_type = "regressor"
+
+        def score(self, X, y, sample_weight=None) -> float:
+            """The coefficient of determination R^2 (averaged over outputs)."""
+            return _r2(np.asarray(y, dtype=np.float64), self.predict(X), sample_weight)
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return a is b
+
+
+def _r2(y: np.ndarray, pred: np.ndarray, sample_weight=None) -> float:
+    y, pred = y.reshape(len(y), -1), np.asarray(pred, np.float64).reshape(len(y), -1)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    ss_res = (w[:, None] * (y - pred) ** 2).sum(axis=0)
+    ss_tot = (w[:, None] * (y - np.average(y, axis=0, weights=w)) ** 2).sum(axis=0)
+    ok = ss_tot != 0
+    scores = np.where(ok, 1 - ss_res / np.where(ok, ss_tot, 1), np.where(ss_res == 0, 1.0, 0.0))
+    return float(scores.mean())
+
+
+_ACTIVATIONS = {"identity": nn.Identity, "logistic": nn.Sigmoid, "tanh": nn.Tanh,
+                "relu": nn.ReLU}
+
+
+# ---- parameter and input validation ------------------------------------------------------------
+def _check_number(name: str, value: Any, low: float | None = None, high: float | None = None,
+                  low_open: bool = False, high_open: bool = False, integer: bool = False) -> None:
+    kinds = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        kind = "an int" if integer else "a float"
+        raise ValueError(f"The '{name}' parameter must be {kind}, got {value!r} "
+                         f"({type(value).__name__}).")
+    bad_low = low is not None and (value <= low if low_open else value < low)
+    bad_high = high is not None and (value >= high if high_open else value > high)
+    if bad_low or bad_high or (isinstance(value, float) and not np.isfinite(value)):
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        interval = f"{'(' if low_open else '['}{lo}, {hi}{')' if high_open else ']'}"
+        raise ValueError(f"The '{name}' parameter must be in the range {interval}, "
+                         f"got {value!r}.")
+
+
+def _check_choice(name: str, value: Any, choices: tuple) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"The '{name}' parameter must be one of {list(choices)}, got {value!r}.")
+
+
+def _as_2d_float(X: Any, name: str, estimator: str) -> np.ndarray:
+    """X as a finite float (N, D) array, with scikit-learn's error messages."""
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{estimator} does not accept sparse input (got {type(X).__name__}); "
+                        "convert it with X.toarray().")
+    if isinstance(X, Tensor):
+        X = X.data
+    array = np.asarray(X)
+    if np.iscomplexobj(array):
+        raise ValueError("Complex data not supported\n" + str(array)[:200])
+    if array.dtype.kind not in "fiub":
+        array = array.astype(np.float64)  # object/str: raises float()'s own TypeError/ValueError
+    if array.ndim != 2:
+        what = "scalar array" if array.ndim == 0 else f"{array.ndim}D array"
+        raise ValueError(f"Expected 2D array, got {what} instead:\n{name}={str(array)[:200]}.\n"
+                         "Reshape your data either using array.reshape(-1, 1) if your data has a "
+                         "single feature or array.reshape(1, -1) if it contains a single sample.")
+    if array.shape[0] < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={array.shape}) while a minimum "
+                         f"of 1 is required by {estimator}.")
+    if array.shape[1] < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
+                         f"of 1 is required by {estimator}.")
+    if array.dtype.kind == "f":
+        if np.isnan(array).any():
+            raise ValueError(f"Input {name} contains NaN. {estimator} does not accept missing "
+                             "values encoded as NaN natively.")
+        if not np.isfinite(array).all():
+            raise ValueError(f"Input {name} contains infinity or a value too large for "
+                             f"{array.dtype!r}.")
+    return array
+
+
+class _BaseMLP(BaseEstimator):
+    """The shared machinery; subclasses define the targets, output layer and loss."""
+
+    _is_classifier = False
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ---- validation ------------------------------------------------------------------------
+    def _validate_params(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, numbers.Integral) else list(sizes)
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s <= 0:
+                raise ValueError(f"hidden_layer_sizes must be > 0, got {self.hidden_layer_sizes}.")
+        _check_choice("activation", self.activation, tuple(_ACTIVATIONS))
+        if self.solver == "lbfgs":
+            raise ValueError("The 'solver' parameter 'lbfgs' is not implemented in micrograd; "
+                             "use 'adam' or 'sgd'.")
+        _check_choice("solver", self.solver, ("adam", "sgd"))
+        _check_number("alpha", self.alpha, 0.0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            _check_number("batch_size", self.batch_size, 1, integer=True)
+        _check_choice("learning_rate", self.learning_rate, ("constant", "invscaling", "adaptive"))
+        _check_number("learning_rate_init", self.learning_rate_init, 0.0, low_open=True)
+        _check_number("power_t", self.power_t, 0.0)
+        _check_number("max_iter", self.max_iter, 1, integer=True)
+        _check_number("tol", self.tol, 0.0)
+        _check_number("momentum", self.momentum, 0.0, 1.0)
+        _check_number("validation_fraction", self.validation_fraction, 0.0, 1.0,
+                      low_open=True, high_open=True)
+        _check_number("beta_1", self.beta_1, 0.0, 1.0, high_open=True)
+        _check_number("beta_2", self.beta_2, 0.0, 1.0, high_open=True)
+        _check_number("epsilon", self.epsilon, 0.0, low_open=True)
+        _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
+        _check_number("max_fun", self.max_fun, 1, integer=True)
+        for flag in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                raise ValueError(f"The '{flag}' parameter must be a bool, "
+                                 f"got {getattr(self, flag)!r}.")
+        return tuple(int(s) for s in sizes)
+
+    def _check_X(self, X: Any, reset: bool) -> np.ndarray:
+        names = getattr(X, "columns", None)  # a DataFrame's column names, read before converting
+        X = _as_2d_float(X, "X", type(self).__name__)
+        if reset:
+            self.n_features_in_ = X.shape[1]
+            if names is not None and all(isinstance(n, str) for n in names):
+                self.feature_names_in_ = np.asarray(names, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input.")
+        return X
+
+    def _check_y_common(self, y: Any, n: int) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None.")
+        y = np.asarray(y.data if isinstance(y, Tensor) else y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                          "change the shape of y to (n_samples, ), for example using ravel().",
+                          DataConversionWarning, stacklevel=4)
+            y = y.ravel()
+        if y.ndim not in (1, 2):
+            raise ValueError(f"y should be a 1d array or a 2d array of targets, got shape "
+                             f"{y.shape}.")
+        if len(y) != n:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: "
+                             f"[{n}, {len(y)}]")
+        return y
+
+    def _check_is_fitted(self) -> None:
+        if not hasattr(self, "_model"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call "
+                                 "'fit' with appropriate arguments before using this estimator.")
+
+    # ---- the network -----------------------------------------------------------------------
+    def _rng(self) -> np.random.Generator:
+        rs = self.random_state
+        if isinstance(rs, np.random.Generator):
+            return rs
+        if isinstance(rs, np.random.RandomState):
+            return np.random.default_rng(rs.randint(np.iinfo(np.int32).max))
+        if rs is None:
+            return np.random.default_rng(mg_random.generator().integers(2 ** 63))
+        if isinstance(rs, bool) or not isinstance(rs, numbers.Integral):
+            raise ValueError(f"random_state must be None, an int, a numpy RandomState or "
+                             f"Generator, got {rs!r}.")
+        return np.random.default_rng(int(rs))
+
+    def _build(self, sizes: list[int], rng: np.random.Generator) -> None:
+        """Glorot-uniform layers, as scikit-learn: bound sqrt(f / (fan_in + fan_out)), f = 6
+        (2 for logistic), for weights and biases alike."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        layers: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            linear = nn.Linear(fan_in, fan_out)
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            linear.weight.data[...] = rng.uniform(-bound, bound, (fan_in, fan_out)).T
+            linear.bias.data[...] = rng.uniform(-bound, bound, fan_out)
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(_ACTIVATIONS[self.activation]())
+        self._model = nn.Sequential(*layers)
+        self._linears = [m for m in layers if isinstance(m, nn.Linear)]
+        self.n_layers_ = len(sizes)
+        self.n_outputs_ = sizes[-1]
+        self.n_iter_, self.t_ = 0, 0
+        self._no_improvement_count = 0
+        self.loss_curve_ = []
+        if self.early_stopping:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+        self._optimizer, self._best_state = None, None
+        self._expose()
+
+    def _expose(self) -> None:
+        """coefs_ (fan_in, fan_out) and intercepts_ as views of the live parameters."""
+        self.coefs_ = [m.weight.data.T for m in self._linears]
+        self.intercepts_ = [m.bias.data for m in self._linears]
+
+    def _make_optimizer(self) -> None:
+        weights = [m.weight for m in self._linears]
+        biases = [m.bias for m in self._linears]
+        groups = [{"params": weights}, {"params": biases, "weight_decay": 0.0}]
+        if self.solver == "adam":
+            self._optimizer = optim.Adam(groups, lr=self.learning_rate_init,
+                                         betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+        else:
+            nesterov = bool(self.nesterovs_momentum) and self.momentum > 0
+            self._optimizer = optim.SGD(groups, lr=self.learning_rate_init,
+                                        momentum=self.momentum, nesterov=nesterov)
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Network output before the output activation, without a graph, in float64.
+
+        Training runs in float32; predicting in float64 (as scikit-learn does for float64 X)
+        makes a row's output independent of the other rows in the batch, to ~1e-15 instead
+        of float32's ~1e-7 (BLAS blocks a matmul differently for different batch sizes)."""
+        x = from_numpy(np.ascontiguousarray(X, dtype=np.float64))
+        with no_grad():
+            for layer in self._model:
+                if isinstance(layer, nn.Linear):
+                    x = F.linear(x, from_numpy(layer.weight.data.astype(np.float64)),
+                                 from_numpy(layer.bias.data.astype(np.float64)))
+                else:
+                    x = layer(x)
+        return x.data
+
+    # ---- training ----------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for up to ``max_iter`` epochs; returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight, incremental: bool, classes=None):
+        hidden = self._validate_params()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first = not (hasattr(self, "_model") and (self.warm_start or incremental))
+        X = self._check_X(X, reset=first)
+        y = self._check_y_common(y, len(X))
+        T, n_outputs = self._encode_targets(y, first, classes)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (len(X),):
+                raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected "
+                                 f"{(len(X),)}!")
+            if (sample_weight < 0).any():
+                raise ValueError("Negative values in data passed to `sample_weight`")
+            if not sample_weight.any():
+                raise ValueError("Sample weights must contain at least one non-zero number.")
+        rng = self._rng() if first or not hasattr(self, "_fit_rng") else self._fit_rng
+        if first:
+            self._build([X.shape[1], *hidden, n_outputs], rng)
+        elif self.n_outputs_ != n_outputs:
+            raise ValueError(f"warm_start/partial_fit: the network has {self.n_outputs_} "
+                             f"outputs but y needs {n_outputs}; refit from scratch")
+        self._fit_rng = rng
+        if self._optimizer is None or not incremental:
+            self._make_optimizer()
+        self._train(X, T, sample_weight, rng, incremental)
+        self._expose()
+        return self
+
+    def _train(self, X: np.ndarray, T: np.ndarray, sw: np.ndarray | None,
+               rng: np.random.Generator, incremental: bool) -> None:
+        X_val = T_val = None
+        if self.early_stopping:
+            stratify = T if self._is_classifier and T.ndim == 1 else None
+            parts = train_test_split(X, T, *(() if sw is None else (sw,)),
+                                     test_size=self.validation_fraction, stratify=stratify,
+                                     random_state=rng)
+            X, X_val, T, T_val = parts[:4]
+            sw = parts[4] if sw is not None else None
+            if len(X_val) < 2:
+                raise ValueError("The validation set is too small. Increase "
+                                 "'validation_fraction' or the size of your dataset.")
+        n = len(X)
+        if self.batch_size == "auto":
+            bs = min(200, n)
+        else:
+            if self.batch_size > n:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
+                              "going to be clipped", stacklevel=3)
+            bs = int(np.clip(self.batch_size, 1, n))
+        X32 = np.ascontiguousarray(X, dtype=np.float32)
+        T32 = np.ascontiguousarray(T)
+        sw32 = None if sw is None else sw.astype(np.float32)
+        opt, model, weights = self._optimizer, self._model, [m.weight for m in self._linears]
+        params = list(model.parameters())
+        wgroup, alpha = opt.param_groups[0], float(self.alpha)
+        lossfn = self._batch_loss
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them (t_ accumulates)
+        for _ in range(1 if incremental else self.max_iter):
+            if self.shuffle:
+                order = rng.permutation(n)
+                Xe, Te = X32[order], T32[order]
+                swe = None if sw32 is None else sw32[order]
+            else:
+                Xe, Te, swe = X32, T32, sw32
+            total = 0.0
+            for s in range(0, n, bs):
+                xb, tb = Xe[s:s + bs], Te[s:s + bs]
+                wb = None if swe is None else swe[s:s + bs]
+                m = len(xb)
+                denom = m if wb is None else float(wb.sum())
+                denom = denom if denom > 0 else 1.0
+                loss = lossfn(model(from_numpy(xb)), tb, wb, denom)
+                penalty = 0.0
+                if alpha:
+                    penalty = 0.5 * alpha * sum(float(np.dot(w.data.ravel(), w.data.ravel()))
+                                                for w in weights) / denom
+                wgroup["weight_decay"] = alpha / denom  # d(penalty)/dW = alpha * W / denom
+                for p in params:
+                    p.grad = None
+                loss.backward()
+                opt.step()
+                total += (float(loss.data) + penalty) * m
+            self.n_iter_ += 1
+            self.t_ += n
+            self.loss_ = total / n
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            self._update_no_improvement(X_val, T_val)
+            if self.solver == "sgd" and self.learning_rate == "invscaling":
+                lr = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+                for group in opt.param_groups:
+                    group["lr"] = lr
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if self.early_stopping else "Training loss"
+                msg = (f"{what} did not improve more than tol={self.tol:f} for "
+                       f"{self.n_iter_no_change} consecutive epochs.")
+                if self._stop_or_decay(msg):
+                    break
+                self._no_improvement_count = 0
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                              "reached and the optimization hasn't converged yet.",
+                              ConvergenceWarning, stacklevel=3)
+        if self.early_stopping and self._best_state is not None:
+            for p, best in zip(model.parameters(), self._best_state):
+                p.data[...] = best
+
+    def _stop_or_decay(self, msg: str) -> bool:
+        """sklearn's trigger_stopping: adaptive sgd divides lr by 5 until it is below 1e-6."""
+        if self.solver == "sgd" and self.learning_rate == "adaptive":
+            lr = self._optimizer.param_groups[0]["lr"]
+            if lr > 1e-6:
+                for group in self._optimizer.param_groups:
+                    group["lr"] = lr / 5.0
+                if self.verbose:
+                    print(msg + f" Setting learning rate to {lr / 5.0:f}")
+                return False
+            if self.verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        if self.verbose:
+            print(msg + " Stopping.")
+        return True
+
+    def _update_no_improvement(self, X_val, T_val) -> None:
+        if self.early_stopping:
+            score = self._validation_score(X_val, T_val)
+            self.validation_scores_.append(score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_state = [p.data.copy() for p in self._model.parameters()]
+        else:
+            last = self.loss_curve_[-1]
+            if last > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last < self.best_loss_:
+                self.best_loss_ = last
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), keeping the network and optimizer state between calls."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_fit_rng", None)  # re-seeded on the next warm/partial fit
+        return state
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier (scikit-learn's API, micrograd's engine).
+
+    Multi-class targets use a softmax output and cross-entropy; binary and multi-label
+    (indicator matrix) targets use logistic outputs and binary cross-entropy. Labels may be any
+    sortable values (ints, strings)."""
+
+    _is_classifier = True
+
+    def _encode_targets(self, y: np.ndarray, first: bool, classes) -> np.ndarray:
+        if y.ndim == 2:  # multi-label indicator matrix
+            if not np.isin(y, (0, 1)).all():
+                raise ValueError("Unknown label type: multilabel targets must be a 0/1 "
+                                 "indicator matrix (continuous-multioutput given).")
+            if first:
+                self.classes_ = np.arange(y.shape[1])
+                self.out_activation_, self._multilabel = "logistic", True
+            elif not self._multilabel or y.shape[1] != len(self.classes_):
+                raise ValueError("y has a different label layout than in the first fit")
+            return y.astype(np.float32), y.shape[1]
+        if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+            raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
+                             "classifier, which expects discrete classes on a regression "
+                             "target with continuous values.")
+        if first:
+            if classes is not None:
+                labels = np.unique(np.asarray(classes))
+            else:
+                labels = np.unique(y)
+            if len(labels) < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes "
+                                 f"in the data, but the data contains only one class: "
+                                 f"{labels[0]!r}")
+            self.classes_, self._multilabel = labels, False
+            self.out_activation_ = "logistic" if len(labels) == 2 else "softmax"
+        elif self._multilabel:
+            raise ValueError("y has a different label layout than in the first fit")
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(f"y contains labels not seen in the first fit or given in "
+                             f"classes: {unknown.tolist()}")
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:  # one logistic unit: P(classes_[1])
+            return index.astype(np.float32), 1
+        return index.astype(np.int64), len(self.classes_)
+
+    def _batch_loss(self, out, target: np.ndarray, weight, denom: float):
+        """Cross-entropy, summed over labels and averaged over the (weighted) samples."""
+        if self.out_activation_ == "softmax":  # target: (B,) class indices
+            if weight is None:
+                return F.cross_entropy(out, from_numpy(target))
+            per = F.cross_entropy(out, from_numpy(target), reduction="none")
+            return (per * from_numpy(weight)).sum() / denom
+        if target.ndim == 1:  # binary: (B,) in {0, 1} for the single logistic unit
+            target = target[:, None]
+        per = F.binary_cross_entropy_with_logits(out, from_numpy(target), reduction="none")
+        if weight is not None:
+            per = per * from_numpy(weight[:, None])
+        return per.sum() / denom
+
+    def _validation_score(self, X, T) -> float:
+        pred = self._predict_index(X)
+        hit = np.all(pred == T, axis=1) if self._multilabel else pred == T
+        return float(np.mean(hit))
+
+    def _predict_index(self, X: np.ndarray) -> np.ndarray:
+        z = self._forward(X)
+        if self.out_activation_ == "softmax":
+            return z.argmax(1)
+        return (z > 0).astype(np.int64)[:, 0] if not self._multilabel else (z > 0).astype(int)
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on (X, y) for up to ``max_iter`` epochs; returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y). The first call needs ``classes`` (every label that will ever
+        appear), as in scikit-learn."""
+        if not hasattr(self, "classes_") and classes is None and np.ndim(y) == 1:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if hasattr(self, "classes_") and classes is not None and \
+                not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"`classes={list(classes)}` is not the same as on last call to "
+                             f"partial_fit, was: {list(self.classes_)}")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels (an indicator matrix for multi-label targets)."""
+        self._check_is_fitted()
+        idx = self._predict_index(self._check_X(X, reset=False))
+        return idx if self._multilabel else self.classes_[idx]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (N, n_classes); for multi-label, each label's probability."""
+        self._check_is_fitted()
+        z = self._forward(self._check_X(X, reset=False))
+        if self.out_activation_ == "softmax":
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            return z / z.sum(axis=1, keepdims=True)
+        p = np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))),
+                     np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))
+        return p if self._multilabel else np.hstack([1 - p, p])
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """log of ``predict_proba``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _more_tags(self) -> dict:  # scikit-learn < 1.6
+        return {"multilabel": True}
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor: identity output, loss = mean squared error / 2 (as
+    scikit-learn); one or several targets."""
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+                         solver=solver, alpha=alpha, batch_size=batch_size,
+                         learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+                         power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+                         random_state=random_state, tol=tol, verbose=verbose,
+                         warm_start=warm_start, momentum=momentum,
+                         nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun)
+        self.loss = loss
+
+    def _validate_params(self) -> tuple[int, ...]:
+        _check_choice("loss", self.loss, ("squared_error",))
+        return super()._validate_params()
+
+    def _encode_targets(self, y: np.ndarray, first: bool, classes) -> np.ndarray:
+        if y.dtype.kind not in "fiub":
+            y = y.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+        if first:
+            self.out_activation_ = "identity"
+            self._single_output = y.ndim == 1
+        return (y[:, None] if y.ndim == 1 else y).astype(np.float32), (y.shape[1:] or (1,))[0]
+
+    def _batch_loss(self, out, target: np.ndarray, weight, denom: float):
+        """Squared error / 2, averaged over samples and outputs (scikit-learn's loss)."""
+        if weight is None:
+            return F.mse_loss(out, from_numpy(target)) * 0.5
+        per = (out - from_numpy(target)) ** 2
+        per = per * from_numpy(weight[:, None])
+        return per.sum() * (0.5 / (denom * target.shape[1]))
+
+    def _validation_score(self, X, T) -> float:
+        return _r2(T.astype(np.float64), self._forward(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, (N,) for one target else (N, n_outputs)."""
+        self._check_is_fitted()
+        out = self._forward(self._check_X(X, reset=False))
+        return out[:, 0] if self._single_output else out

@@ -1,0 +1,127 @@
+"""The scalar autograd engine: one number, one node, the chain rule. Read this file first.
+
+A ``Value`` wraps a number and remembers how it was made: its inputs (``_prev``) and, for each
+input, the *local derivative* of this node with respect to that input (``_local_grads``). For
+``out = a * b`` the local derivatives are ``(b, a)``, because d(out)/da = b and d(out)/db = a.
+
+``backward()`` applies the chain rule from the output back to every input:
+
+    child.grad += local_derivative * parent.grad
+
+visiting nodes in reverse topological order, so a node's gradient is complete before it is
+passed on. Storing numbers instead of closures (classic micrograd stored a ``_backward``
+closure per node) means no node refers to itself: graphs are freed by reference counting alone,
+without waiting for the garbage collector, which makes the engine several times faster.
+"""
+from __future__ import annotations
+
+import math
+from typing import Union
+
+from .graph import toposort
+
+Number = Union[int, float]
+
+
+class Value:
+    """A scalar with a gradient. Supports + - * / ** with numbers on either side."""
+
+    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op")
+
+    def __init__(self, data: Number, _children: tuple = (), _op: str = "",
+                 _local_grads: tuple = ()) -> None:
+        self.data = data
+        self.grad = 0                    # d(output)/d(self), filled in by backward()
+        self._prev = _children           # the Values this one was computed from
+        self._local_grads = _local_grads  # d(self)/d(child) for each child, same order
+        self._op = _op                   # the op that produced this node, for printing/drawing
+
+    # ---- operations: each returns a new Value with its inputs and local derivatives ----------
+    def __add__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            # d(a+b)/da = 1, d(a+b)/db = 1
+            return Value(self.data + other.data, (self, other), "+", (1, 1))
+        # a plain number is a constant: it needs no node of its own and gets no gradient
+        return Value(self.data + other, (self,), "+", (1,))
+
+    def __mul__(self, other: Value | Number) -> Value:
+        if isinstance(other, Value):
+            # d(a*b)/da = b, d(a*b)/db = a
+            return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
+        return Value(self.data * other, (self,), "*", (other,))
+
+    def __pow__(self, exponent: Number) -> Value:
+        if not isinstance(exponent, (int, float)):
+            raise TypeError(f"Value ** exponent: only int/float exponents are supported, "
+                            f"got {type(exponent).__name__}")
+        # d(a**n)/da = n * a**(n-1)
+        return Value(self.data ** exponent, (self,), f"**{exponent}",
+                     (exponent * self.data ** (exponent - 1),))
+
+    def exp(self) -> Value:
+        e = math.exp(self.data)
+        return Value(e, (self,), "exp", (e,))                  # d(e^a)/da = e^a
+
+    def log(self) -> Value:
+        if self.data <= 0:
+            raise ValueError(f"Value.log: input must be > 0, got {self.data}")
+        return Value(math.log(self.data), (self,), "log", (1 / self.data,))  # d(ln a)/da = 1/a
+
+    def relu(self) -> Value:
+        positive = self.data > 0
+        return Value(self.data if positive else 0, (self,), "ReLU", (1 if positive else 0,))
+
+    def tanh(self) -> Value:
+        t = math.tanh(self.data)
+        return Value(t, (self,), "tanh", (1 - t * t,))          # d(tanh a)/da = 1 - tanh(a)^2
+
+    def sigmoid(self) -> Value:
+        x = self.data
+        s = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+        return Value(s, (self,), "sigmoid", (s * (1 - s),))     # d(s)/da = s * (1 - s)
+
+    # ---- everything else is built from the operations above ----------------------------------
+    def __neg__(self) -> Value:
+        return self * -1
+
+    def __sub__(self, other: Value | Number) -> Value:
+        return self + (-other)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        if not isinstance(other, Value):
+            other = Value(other)
+        if other.data == 0:
+            raise ZeroDivisionError(f"Value division by zero: {self.data} / 0")
+        return self * other ** -1
+
+    def __radd__(self, other: Number) -> Value:   # other + self
+        return self + other
+
+    def __rmul__(self, other: Number) -> Value:   # other * self
+        return self * other
+
+    def __rsub__(self, other: Number) -> Value:   # other - self
+        return Value(other) + (-self)
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        return Value(other) / self
+
+    # ---- backpropagation ----------------------------------------------------------------------
+    def backward(self, trace: bool = False) -> None:
+        """Fill ``.grad`` of every Value this one depends on with d(self)/d(that Value).
+
+        Gradients add up (``+=``) because a Value used twice receives a contribution from each
+        use; call ``zero_grad`` (or set ``.grad = 0``) between steps, as in classic micrograd.
+        ``trace=True`` prints every step as it goes (the same loop, in micrograd/explain.py).
+        """
+        if trace:
+            from ..tools.explain import explain
+            return explain(self)
+        self.grad = 1
+        for node in reversed(toposort(self)):
+            grad = node.grad
+            for child, local in zip(node._prev, node._local_grads):
+                child.grad += local * grad   # the chain rule
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"

@@ -1,0 +1,266 @@
+"""See the graph and the training: computation graphs as DOT/SVG/PNG, loss curves, decision maps.
+
+``draw_dot(root)`` needs nothing installed: it returns a ``Dot`` whose ``source`` (and ``str()``)
+is Graphviz DOT text. Rendering it to SVG or PNG, or inline in Jupyter, uses the optional
+``graphviz`` package and Graphviz's ``dot`` program. ``plot_loss`` and ``plot_decision_boundary``
+use the optional matplotlib (its Agg canvas: no display needed, and pyplot's global state is
+left alone). Install the extras with ``pip install "micrograd[viz]"`` (plus ``apt-get install
+graphviz`` or ``brew install graphviz`` for ``dot``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from .explain import array_text, node_names, num
+from ..core.graph import toposort
+
+_RENDER_HINT = ("rendering DOT needs the optional 'graphviz' package and Graphviz's 'dot' program "
+                "(pip install 'micrograd[viz]'; apt-get install graphviz or brew install graphviz);"
+                " the DOT text itself is always available as .source")
+
+
+class Dot:
+    """A drawn graph: DOT text (``.source``), renderable when Graphviz is installed."""
+
+    def __init__(self, source: str, format: str = "svg") -> None:
+        self.source = source
+        self.format = format
+
+    def __str__(self) -> str:
+        return self.source
+
+    def __repr__(self) -> str:
+        return f"<Dot graph: {self.source.count(' [label=')} nodes, format={self.format!r}>"
+
+    def to_graphviz(self) -> Any:
+        """A ``graphviz.Source`` of this graph (needs the ``graphviz`` package)."""
+        try:
+            import graphviz
+        except ImportError as err:
+            raise ImportError(_RENDER_HINT) from err
+        return graphviz.Source(self.source, format=self.format)
+
+    def pipe(self, format: str | None = None) -> bytes:
+        """The rendered bytes (SVG text, PNG image, ...) in ``format`` (default ``self.format``)."""
+        graph = self.to_graphviz()
+        try:
+            return graph.pipe(format=format or self.format)
+        except Exception as err:     # graphviz.ExecutableNotFound when `dot` is not on PATH
+            if type(err).__name__ == "ExecutableNotFound":
+                raise RuntimeError(_RENDER_HINT) from err
+            raise
+
+    def save(self, path: str | Path) -> Path:
+        """Write the graph to ``path``; the suffix picks the format (.dot/.gv need no Graphviz)."""
+        path = Path(path)
+        fmt = path.suffix.lstrip(".").lower()
+        if not fmt:
+            raise ValueError(f"save: path {str(path)!r} needs a suffix such as .svg, .png or .dot")
+        if fmt in ("dot", "gv"):
+            path.write_text(self.source)
+        else:
+            path.write_bytes(self.pipe(fmt))
+        return path
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter shows the SVG inline; ``None`` (plain repr) when Graphviz is missing."""
+        try:
+            return self.pipe("svg").decode("utf-8")
+        except (ImportError, RuntimeError):
+            return None
+
+
+def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
+             names: Mapping[str, Any] | None = None, max_nodes: int | None = 1000) -> Dot:
+    """Draw the graph that produced ``root`` (a ``Value`` or a ``Tensor``).
+
+    Each value is a box showing its name, data and grad (for tensors: shape, dtype and the first
+    few numbers); each op is an oval between its inputs and its output. Names follow
+    ``micrograd.explain``: those given in ``names`` (e.g. ``locals()``), else ``v<i>``.
+    A graph of more than ``max_nodes`` values is refused (unreadable, and Graphviz would take
+    minutes to lay it out): draw a smaller example, or pass ``max_nodes=None``.
+    """
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_dot: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    if not isinstance(format, str) or not format:
+        raise ValueError(f"draw_dot: format must be a non-empty string such as 'svg', "
+                         f"got {format!r}")
+    if not hasattr(root, "_prev"):
+        raise TypeError(f"draw_dot: expected a micrograd Value or Tensor, "
+                        f"got {type(root).__name__}")
+    order = toposort(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(f"draw_dot: the graph has {len(order)} values, more than max_nodes="
+                         f"{max_nodes}; draw a smaller example or pass max_nodes=None")
+    name = node_names(order, names)
+    index = {id(node): i for i, node in enumerate(order)}
+    lines = ["digraph micrograd {", f"  rankdir={rankdir};",
+             '  node [fontname="Helvetica", fontsize=11];']
+    for i, node in enumerate(order):
+        fields = [name[id(node)]] + _describe(node)
+        label = " | ".join(_escape(f) for f in fields)
+        lines.append(f'  n{i} [label="{{ {label} }}", shape=record];')
+        op = _op_name(node)
+        if node._prev:
+            lines.append(f'  n{i}_op [label="{_escape(op)}", shape=ellipse];')
+            lines.append(f"  n{i}_op -> n{i};")
+            for child in node._prev:
+                lines.append(f"  n{index[id(child)]} -> n{i}_op;")
+    lines.append("}")
+    return Dot("\n".join(lines) + "\n", format)
+
+
+def _op_name(node: Any) -> str:
+    if hasattr(node, "_op"):
+        return node._op or "?"
+    ctx = getattr(node, "_ctx", None)
+    return type(ctx).__name__ if ctx is not None else "?"
+
+
+def _describe(node: Any) -> list[str]:
+    """The fields of a node's box: data and grad (Value), or shape/dtype, data and grad (Tensor)."""
+    if hasattr(node, "_local_grads"):
+        return [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
+    import numpy as np  # tensors hold NumPy arrays: numpy is already loaded
+    data = np.asarray(node.data)
+    grad = node.grad
+    if grad is None:
+        grad_text = "grad None"
+    else:
+        grad_text = f"grad {_few(np.asarray(getattr(grad, 'data', grad)))}"
+    return [f"shape {tuple(data.shape)} {data.dtype}", f"data {_few(data)}", grad_text]
+
+
+def _few(array: Any, k: int = 6) -> str:
+    """A small array in full (nested lists); a bigger one as its first numbers and an ellipsis."""
+    if array.size <= k:
+        return array_text(array)
+    return "[" + ", ".join(num(x) for x in array.reshape(-1)[:4]) + ", ...]"
+
+
+def _escape(text: str) -> str:
+    """Escape the characters that are special inside a DOT record label."""
+    for ch in '\\{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+# ---- training plots (matplotlib, optional) ---------------------------------------------------
+def _figure(size: tuple[float, float]) -> Any:
+    """A matplotlib Figure on the Agg canvas, without touching pyplot's global state."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ImportError("plotting needs the optional matplotlib: pip install 'micrograd[viz]'") \
+            from err
+    fig = Figure(figsize=size)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_loss(history: Any, path: str | Path | None = "loss.png", *, title: str = "Training loss",
+              xlabel: str = "epoch", logy: bool = False) -> Any:
+    """Plot a loss curve and save it as a PNG at ``path`` (unless ``path`` is None).
+
+    ``history`` is a sequence of numbers, a dict of name -> sequence (one line each, e.g.
+    ``{"train": [...], "validation": [...]}``), or a fitted estimator with ``loss_curve_``.
+    Returns the matplotlib Figure.
+    """
+    if hasattr(history, "loss_curve_"):
+        history = history.loss_curve_
+    curves = dict(history) if isinstance(history, Mapping) else {"loss": history}
+    if not curves:
+        raise ValueError("plot_loss: history is empty")
+    fig = _figure((6, 4))
+    ax = fig.add_subplot()
+    for label, values in curves.items():
+        ys = [float(v) for v in values]
+        if not ys:
+            raise ValueError(f"plot_loss: history {label!r} has no values")
+        ax.plot(range(1, len(ys) + 1), ys, label=str(label), marker="." if len(ys) < 40 else None)
+    ax.set(title=title, xlabel=xlabel, ylabel="loss")
+    if logy:
+        ax.set_yscale("log")
+    if len(curves) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def plot_decision_boundary(model: Any, X: Any, y: Any, path: str | Path | None = "boundary.png",
+                           *, resolution: int = 150, title: str = "Decision boundary") -> Any:
+    """Colour the plane by the class ``model`` predicts, with the points ``X`` (N, 2) on top.
+
+    ``model`` may be a scikit-learn style estimator (``predict``), a tensor ``nn.Module`` or a
+    scalar ``micrograd.nn.MLP`` (one output: class = output > 0; several: argmax), or any
+    function from an (N, 2) array to labels or scores. Saves a PNG at ``path`` unless it is None;
+    returns the matplotlib Figure.
+    """
+    import numpy as np
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: X must have shape (N, 2), got {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"plot_decision_boundary: y must have shape ({X.shape[0]},), "
+                         f"got {y.shape}")
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"plot_decision_boundary: resolution must be an int >= 2, "
+                         f"got {resolution!r}")
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    labels = np.asarray(_predictor(model)(grid)).reshape(-1)
+    if labels.shape[0] != grid.shape[0]:
+        raise ValueError(f"plot_decision_boundary: the model returned {labels.shape[0]} "
+                         f"predictions for {grid.shape[0]} points")
+    classes = np.unique(np.concatenate([np.unique(y), np.unique(labels)]))
+    codes = np.searchsorted(classes, labels).reshape(xx.shape)
+    fig = _figure((5, 4.5))
+    ax = fig.add_subplot()
+    ax.contourf(xx, yy, codes, levels=np.arange(len(classes) + 1) - 0.5, cmap="coolwarm", alpha=0.3)
+    ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), cmap="coolwarm",
+               vmin=0, vmax=max(len(classes) - 1, 1), edgecolors="k", s=20)
+    ax.set(title=title, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def _predictor(model: Any) -> Callable[[Any], Any]:
+    """A function from an (N, 2) float64 array to N class labels, for the kinds of model we know."""
+    import numpy as np
+    if hasattr(model, "predict"):
+        return model.predict
+    if not callable(model):
+        raise TypeError(f"plot_decision_boundary: model must have predict() or be callable, "
+                        f"got {type(model).__name__}")
+
+    def to_labels(scores: Any) -> Any:
+        scores = np.asarray(getattr(scores, "data", scores), dtype=np.float64)
+        if scores.ndim == 2 and scores.shape[1] > 1:
+            return scores.argmax(axis=1)
+        return (scores.reshape(-1) > 0).astype(np.int64)
+
+    from ..core.engine import Value
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    if params and isinstance(params[0], Value):  # a scalar MLP of Values: one point at a time
+        def scalar(grid: Any) -> Any:
+            outs = [model([float(a), float(b)]) for a, b in grid]
+            return to_labels([[o.data] if not isinstance(o, Sequence) else [v.data for v in o]
+                              for o in outs])
+        return scalar
+    if params:                                   # a tensor nn.Module
+        def tensor(grid: Any) -> Any:
+            import micrograd as mg
+            with mg.no_grad():
+                return to_labels(model(mg.Tensor(grid.astype(params[0].data.dtype))))
+        return tensor
+    return lambda grid: to_labels(model(grid))
