@@ -7,7 +7,7 @@ import pytest
 import micrograd as mg
 from micrograd.core import ops
 from micrograd.autograd import GradcheckError
-from micrograd.core.tensor import _apply
+from micrograd.core.tensor import apply_op
 
 
 class WrongSquare(ops.Function):
@@ -44,8 +44,8 @@ def test_gradcheck_names_the_worst_element():
     x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
     with pytest.raises(GradcheckError, match=r"input 0 \(shape \(3,\)\) element \(2,\): "
                                              r"analytic [-0-9.e]+ vs numeric [-0-9.e]+"):
-        mg.gradcheck(lambda a: _apply(WrongSquare, a), [x])
-    assert mg.gradcheck(lambda a: _apply(WrongSquare, a), [x], raise_exception=False) is False
+        mg.gradcheck(lambda a: apply_op(WrongSquare, a), [x])
+    assert mg.gradcheck(lambda a: apply_op(WrongSquare, a), [x], raise_exception=False) is False
 
 
 def test_gradcheck_catches_a_transposition_mistake():
@@ -53,7 +53,7 @@ def test_gradcheck_catches_a_transposition_mistake():
     a = mg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
     b = mg.tensor(rng.standard_normal((3, 3)), requires_grad=True)
     with pytest.raises(GradcheckError, match="input 0"):
-        mg.gradcheck(lambda p, q: _apply(TransposedGrad, p, q), [a, b])
+        mg.gradcheck(lambda p, q: apply_op(TransposedGrad, p, q), [a, b])
 
 
 def test_gradcheck_only_checks_inputs_that_require_grad():

@@ -10,8 +10,8 @@ import numpy as np
 
 from . import dtypes, ops
 from .random import generator
-from .tensor import (Tensor, _apply, _as_array, _dim, _leaf, _shape_args, matmul, maximum,
-                     minimum, where)
+from .shapes import dim_index, shape_args
+from .tensor import Tensor, apply_op, as_array, matmul, maximum, minimum, where, wrap_array
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like",
@@ -31,14 +31,14 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     """``data`` as a Tensor, sharing memory with a NumPy array / Tensor when no cast is needed."""
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
-    return _leaf(_as_array(data, dtype, copy=False))
+    return wrap_array(as_array(data, dtype, copy=False))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
     """A Tensor sharing ``array``'s memory (writes show in both), keeping its dtype."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
-    return _leaf(_as_array(array, None, copy=False))
+    return wrap_array(as_array(array, None, copy=False))
 
 
 def _float_dtype(dtype: Any) -> np.dtype:
@@ -46,12 +46,12 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 
 def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = _leaf(data)
+    t = wrap_array(data)
     return t.requires_grad_(True) if requires_grad else t
 
 
 def _size(size: tuple, name: str) -> tuple:
-    shape = _shape_args(size, name)
+    shape = shape_args(size, name)
     if any(n < 0 for n in shape):
         raise ValueError(f"{name}: sizes must be non-negative, got {shape}")
     return shape
@@ -142,7 +142,7 @@ def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = No
         raise ValueError(f"randint: empty range [{low}, {high})")
     npd = np.int64 if dtype is None else dtypes.as_dtype(dtype).np
     shape = _size(tuple(size) if isinstance(size, (tuple, list)) else (size,), "randint")
-    return _leaf(generator().integers(low, high, shape).astype(npd, copy=False))
+    return wrap_array(generator().integers(low, high, shape).astype(npd, copy=False))
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
@@ -180,7 +180,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ref = ts[0]
     if ref.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    d = _dim(dim, ref.ndim, "cat")
+    d = dim_index(dim, ref.ndim, "cat")
     for i, t in enumerate(ts):
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
@@ -189,7 +189,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     for t in ts[1:]:
         target = dtypes.promote(target, t.data.dtype)
     ts = [t.to(target) for t in ts]
-    return _apply(ops.Cat, *ts, axis=d)
+    return apply_op(ops.Cat, *ts, axis=d)
 
 
 concatenate = cat
@@ -204,7 +204,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.shape != ts[0].shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
                              f"{ts[0].shape}; all must be equal")
-    d = _dim(dim, ts[0].ndim + 1, "stack")
+    d = dim_index(dim, ts[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in ts], d)
 
 

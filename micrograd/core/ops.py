@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np  # only for dtype/shape bookkeeping; the math goes through self.be
 
+from .shapes import drop_axes
+
 
 class Function:
     """Base class. The instance is the autograd context: forward saves what backward needs."""
@@ -400,7 +402,7 @@ class Max(Function):
         be = self.be
         self.x, self.axes, self.keepdims = x, axes, keepdims
         self.kept = getattr(be, self.reduce)(x, axes, True)
-        return self.kept if keepdims else be.reshape(self.kept, _drop_axes(x.shape, axes))
+        return self.kept if keepdims else be.reshape(self.kept, drop_axes(x.shape, axes))
 
     def backward(self, g):
         be = self.be
@@ -668,13 +670,6 @@ def _kept_shape(shape: tuple, axes) -> tuple:
     if axes is None:
         return (1,) * len(shape)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
-def _drop_axes(shape: tuple, axes) -> tuple:
-    """shape with the reduced axes removed (axes None = all)."""
-    if axes is None:
-        return ()
-    return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
 def _s(x, value):

@@ -1,7 +1,7 @@
 """``Tensor``: an n-d array that records the ops applied to it and backpropagates through them.
 
 The same algorithm as ``engine.Value`` at the scale of arrays. Every op is a ``Function`` from
-``ops.py``; ``_apply`` runs its forward on the raw arrays through the active backend and, when
+``ops.py``; ``apply_op`` runs its forward on the raw arrays through the active backend and, when
 grad mode is on and an input requires grad, links the result into the graph: ``_prev`` (the input
 Tensors, in order) and ``_ctx`` (the Function, which holds what backward needs). ``backward()``
 walks ``graph.toposort`` in reverse and adds gradients up in exactly one place.
@@ -22,8 +22,10 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import anomaly, dtypes, ops
-from .settings import settings as _settings
 from .graph import toposort
+from .settings import settings as _settings
+from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
+                     shape_args)
 
 _new = object.__new__
 _BY_NUMPY = dtypes.BY_NUMPY
@@ -44,7 +46,7 @@ class Tensor:
     __array_priority__ = 1000  # ndarray * Tensor defers to Tensor.__rmul__ (gives a Tensor)
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = _as_array(data, dtype, copy=True)
+        self.data = as_array(data, dtype, copy=True)
         self.grad: Tensor | None = None
         self.requires_grad = False
         self._prev: tuple = ()
@@ -90,7 +92,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None) -> tuple | int:
-        return self.data.shape if dim is None else self.data.shape[_dim(dim, self.ndim, "size")]
+        return self.data.shape if dim is None else self.data.shape[dim_index(dim, self.ndim, "size")]
 
     def numel(self) -> int:
         return self.data.size
@@ -189,13 +191,13 @@ class Tensor:
             g = g.copy()
         owned.add(id(g))
         if self.grad is None:
-            self.grad = _leaf(g)
+            self.grad = wrap_array(g)
         else:
             self.grad.data = _settings.backend.add(self.grad.data, g)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) outside the graph."""
-        return _leaf(self.data)
+        return wrap_array(self.data)
 
     def detach_(self) -> Tensor:
         self._prev, self._ctx, self.requires_grad = (), None, False
@@ -236,8 +238,8 @@ class Tensor:
         if npd == self.data.dtype:
             return self
         if self.requires_grad and npd.kind != "f":
-            return _leaf(_settings.backend.cast(self.data, npd))
-        return _apply(ops.Cast, self, dtype=npd)
+            return wrap_array(_settings.backend.cast(self.data, npd))
+        return apply_op(ops.Cast, self, dtype=npd)
 
     type = to
 
@@ -268,8 +270,8 @@ class Tensor:
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient passes through)."""
         if _settings.grad_enabled and self.requires_grad:
-            return _apply(ops.Cast, self, dtype=self.data.dtype)
-        return _leaf(self.data.copy())
+            return apply_op(ops.Cast, self, dtype=self.data.dtype)
+        return wrap_array(self.data.copy())
 
     # ---- Python protocol ---------------------------------------------------------------------
     __hash__ = object.__hash__  # identity: Tensors live in sets/dicts (graph walk, optimizers)
@@ -324,26 +326,26 @@ class Tensor:
         return _binary(ops.Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(ops.Add, _lift(other, self), self)
+        return _binary(ops.Add, lift_constant(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
         return _binary(ops.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _binary(ops.Sub, _lift(other, self), self)
+        return _binary(ops.Sub, lift_constant(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
         return _binary(ops.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(ops.Mul, _lift(other, self), self)
+        return _binary(ops.Mul, lift_constant(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
         a, b = _float_pair(self, other)
         return _binary(ops.Div, a, b)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        a, b = _float_pair(_lift(other, self), self)
+        a, b = _float_pair(lift_constant(other, self), self)
         return _binary(ops.Div, a, b)
 
     def __pow__(self, exponent: Any) -> Tensor:
@@ -355,12 +357,12 @@ class Tensor:
                 raise ValueError("pow: integer tensors cannot be raised to negative integer "
                                  "powers")
             if exponent == 1:
-                return x if x is not self else _apply(ops.Cast, x, dtype=x.data.dtype)
-            return _apply(ops.PowScalar, x, p=exponent)
+                return x if x is not self else apply_op(ops.Cast, x, dtype=x.data.dtype)
+            return apply_op(ops.PowScalar, x, p=exponent)
         return _binary(ops.Pow, self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return _binary(ops.Pow, _lift(base, self), self)
+        return _binary(ops.Pow, lift_constant(base, self), self)
 
     def __neg__(self) -> Tensor:
         if self.data.dtype.kind == "b":
@@ -371,21 +373,21 @@ class Tensor:
         return self.abs()
 
     def __matmul__(self, other: Any) -> Tensor:
-        return matmul(self, other if isinstance(other, Tensor) else _lift(other, self))
+        return matmul(self, other if isinstance(other, Tensor) else lift_constant(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return matmul(_lift(other, self), self)
+        return matmul(lift_constant(other, self), self)
 
     def __invert__(self) -> Tensor:
         if self.data.dtype.kind not in "iub":
             raise TypeError(f"~: needs a bool or integer tensor, got {self.dtype.name}")
-        return _leaf(np.invert(self.data))
+        return wrap_array(np.invert(self.data))
 
     def __and__(self, other: Any) -> Tensor:
-        return _leaf(np.logical_and(self.data, _lift(other, self).data))
+        return wrap_array(np.logical_and(self.data, lift_constant(other, self).data))
 
     def __or__(self, other: Any) -> Tensor:
-        return _leaf(np.logical_or(self.data, _lift(other, self).data))
+        return wrap_array(np.logical_or(self.data, lift_constant(other, self).data))
 
     # comparisons: non-differentiable bool masks
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -420,16 +422,16 @@ class Tensor:
 
     # ---- elementwise functions ---------------------------------------------------------------
     def exp(self) -> Tensor:
-        return _unary(ops.Exp, _floating(self, "exp"))
+        return _unary(ops.Exp, to_floating(self, "exp"))
 
     def log(self) -> Tensor:
-        return _unary(ops.Log, _floating(self, "log"))
+        return _unary(ops.Log, to_floating(self, "log"))
 
     def log1p(self) -> Tensor:
-        return _unary(ops.Log1p, _floating(self, "log1p"))
+        return _unary(ops.Log1p, to_floating(self, "log1p"))
 
     def sqrt(self) -> Tensor:
-        return _unary(ops.Sqrt, _floating(self, "sqrt"))
+        return _unary(ops.Sqrt, to_floating(self, "sqrt"))
 
     def rsqrt(self) -> Tensor:
         return 1.0 / self.sqrt()
@@ -444,24 +446,24 @@ class Tensor:
         return 1.0 / self
 
     def sign(self) -> Tensor:
-        return _leaf(_settings.backend.sign(self.data))
+        return wrap_array(_settings.backend.sign(self.data))
 
     def relu(self) -> Tensor:
         return _unary(ops.ReLU, self)
 
     def sigmoid(self) -> Tensor:
-        return _unary(ops.Sigmoid, _floating(self, "sigmoid"))
+        return _unary(ops.Sigmoid, to_floating(self, "sigmoid"))
 
     def tanh(self) -> Tensor:
-        return _unary(ops.Tanh, _floating(self, "tanh"))
+        return _unary(ops.Tanh, to_floating(self, "tanh"))
 
     def softmax(self, dim: int) -> Tensor:
-        return _apply(ops.Softmax, _floating(self, "softmax"), axis=_dim(dim, self.ndim,
+        return apply_op(ops.Softmax, to_floating(self, "softmax"), axis=dim_index(dim, self.ndim,
                                                                           "softmax"))
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _apply(ops.LogSoftmax, _floating(self, "log_softmax"),
-                      axis=_dim(dim, self.ndim, "log_softmax"))
+        return apply_op(ops.LogSoftmax, to_floating(self, "log_softmax"),
+                      axis=dim_index(dim, self.ndim, "log_softmax"))
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch names
         """Clamp into [min, max] (either may be None; Tensors allowed)."""
@@ -474,7 +476,7 @@ class Tensor:
         x = self
         if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
             x = x.to(dtypes.get_default_dtype())
-        return _apply(ops.Clip, x, lo=min, hi=max)
+        return apply_op(ops.Clip, x, lo=min, hi=max)
 
     clip = clamp
 
@@ -489,34 +491,34 @@ class Tensor:
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` where ``mask`` (bool, broadcast) is True, else self."""
-        return where(mask, _lift(value, self), self)
+        return where(mask, lift_constant(value, self), self)
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind == "b":
             x = x.to(dtypes.int64)
-        return _apply(ops.Sum, x, axes=_axes(dim, x.ndim, "sum"), keepdims=keepdim)
+        return apply_op(ops.Sum, x, axes=reduce_axes(dim, x.ndim, "sum"), keepdims=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         if x.data.dtype.kind != "f":
             raise TypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
                             "use .float().mean() or pass dtype=")
-        axes = _axes(dim, x.ndim, "mean")
-        n = _count(x.shape, axes)
+        axes = reduce_axes(dim, x.ndim, "mean")
+        n = count(x.shape, axes)
         return x.sum(dim, keepdim) * (1.0 / n if n else float("nan"))
 
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
         """Max over dims (all when dim is () or None); the gradient is shared by ties."""
-        axes = _axes(None if dim == () else dim, self.ndim, "amax")
-        _nonempty(self.shape, axes, "amax")
-        return _apply(ops.Max, self, axes=axes, keepdims=keepdim)
+        axes = reduce_axes(None if dim == () else dim, self.ndim, "amax")
+        check_nonempty(self.shape, axes, "amax")
+        return apply_op(ops.Max, self, axes=axes, keepdims=keepdim)
 
     def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
-        axes = _axes(None if dim == () else dim, self.ndim, "amin")
-        _nonempty(self.shape, axes, "amin")
-        return _apply(ops.Min, self, axes=axes, keepdims=keepdim)
+        axes = reduce_axes(None if dim == () else dim, self.ndim, "amin")
+        check_nonempty(self.shape, axes, "amin")
+        return apply_op(ops.Min, self, axes=axes, keepdims=keepdim)
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Tensor | MaxResult:
         """``x.max()`` the largest element; ``x.max(dim)`` (values, indices) along dim;
@@ -536,15 +538,15 @@ class Tensor:
 
     def _select(self, dim: int, keepdim: bool, arg: str) -> MaxResult:
         """(values, indices) of the max/min along dim; the gradient goes to the index."""
-        d = _dim(dim, self.ndim, arg[3:])
+        d = dim_index(dim, self.ndim, arg[3:])
         if self.ndim == 0:
-            return MaxResult(self.clone(), _leaf(np.zeros((), np.int64)))
-        _nonempty(self.shape, (d,), arg[3:])
+            return MaxResult(self.clone(), wrap_array(np.zeros((), np.int64)))
+        check_nonempty(self.shape, (d,), arg[3:])
         idx = getattr(_settings.backend, arg)(self.data, d, True)
-        values = _apply(ops.Gather, self, index=idx, axis=d)
+        values = apply_op(ops.Gather, self, index=idx, axis=d)
         if not keepdim:
             values, idx = values.squeeze(d), idx.reshape(values.shape[:d] + values.shape[d + 1:])
-        return MaxResult(values, _leaf(idx))
+        return MaxResult(values, wrap_array(idx))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg("argmax", dim, keepdim)
@@ -556,20 +558,20 @@ class Tensor:
         if self.data.size == 0:
             raise IndexError(f"{name}: cannot take the {name} of an empty tensor")
         if dim is None:
-            return _leaf(np.asarray(getattr(_settings.backend, name)(self.data, None, False),
+            return wrap_array(np.asarray(getattr(_settings.backend, name)(self.data, None, False),
                                     np.int64))
-        d = _dim(dim, self.ndim, name)
+        d = dim_index(dim, self.ndim, name)
         if self.ndim == 0:
-            return _leaf(np.zeros((), np.int64))
-        return _leaf(np.asarray(getattr(_settings.backend, name)(self.data, d, keepdim), np.int64))
+            return wrap_array(np.zeros((), np.int64))
+        return wrap_array(np.asarray(getattr(_settings.backend, name)(self.data, d, keepdim), np.int64))
 
     def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
         """Variance, unbiased (divide by n - 1) by default as torch; ``correction`` wins."""
-        x = _floating(self, "var")
+        x = to_floating(self, "var")
         c = (1 if unbiased else 0) if correction is None else correction
-        axes = _axes(dim, x.ndim, "var")
-        n = _count(x.shape, axes)
+        axes = reduce_axes(dim, x.ndim, "var")
+        n = count(x.shape, axes)
         d = x - x.mean(dim, keepdim=True)
         return (d * d).sum(dim, keepdim) * (1.0 / (n - c) if n - c > 0 else float("inf"))
 
@@ -583,26 +585,26 @@ class Tensor:
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m the max."""
-        x = _floating(self, "logsumexp")
+        x = to_floating(self, "logsumexp")
         be = _settings.backend
-        axes = _axes(dim, x.ndim, "logsumexp")
+        axes = reduce_axes(dim, x.ndim, "logsumexp")
         if x.data.size == 0:
             return x.exp().sum(dim, keepdim).log()
         m = be.max(x.data, axes, True)
         m = be.where(be.compare(be.abs(m), np.inf, "eq"), m.dtype.type(0), m)  # inf rows
-        out = (x - _leaf(m)).exp().sum(dim, keepdim=True).log() + _leaf(m)
-        return out if keepdim else out.reshape(_drop(out.shape, axes))
+        out = (x - wrap_array(m)).exp().sum(dim, keepdim=True).log() + wrap_array(m)
+        return out if keepdim else out.reshape(drop_axes(out.shape, axes))
 
     def all(self, dim: int | None = None) -> Tensor:
-        return _leaf(np.all(self.data, axis=None if dim is None else _dim(dim, self.ndim, "all")))
+        return wrap_array(np.all(self.data, axis=None if dim is None else dim_index(dim, self.ndim, "all")))
 
     def any(self, dim: int | None = None) -> Tensor:
-        return _leaf(np.any(self.data, axis=None if dim is None else _dim(dim, self.ndim, "any")))
+        return wrap_array(np.any(self.data, axis=None if dim is None else dim_index(dim, self.ndim, "any")))
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        new = _reshape_target(self.shape, _shape_args(shape, "reshape"), "reshape")
-        return _apply(ops.Reshape, self, shape=new)
+        new = reshape_target(self.shape, shape_args(shape, "reshape"), "reshape")
+        return apply_op(ops.Reshape, self, shape=new)
 
     view = reshape
 
@@ -614,36 +616,36 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = _dim(start_dim, self.ndim, "flatten"), _dim(end_dim, self.ndim, "flatten")
+        s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shp = self.shape
-        return self.reshape(shp[:s] + (_count(shp, tuple(range(s, e + 1))),) + shp[e + 1:])
+        return self.reshape(shp[:s] + (count(shp, tuple(range(s, e + 1))),) + shp[e + 1:])
 
     def squeeze(self, dim: Any = None) -> Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        axes = _axes(dim, self.ndim, "squeeze")
+        axes = reduce_axes(dim, self.ndim, "squeeze")
         return self.reshape(tuple(n for i, n in enumerate(self.shape)
                                   if not (i in axes and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
-        d = _dim(dim, self.ndim + 1, "unsqueeze")
+        d = dim_index(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: Any) -> Tensor:
-        dims = _shape_args(dims, "permute")
-        axes = tuple(_dim(d, self.ndim, "permute") for d in dims)
+        dims = shape_args(dims, "permute")
+        axes = tuple(dim_index(d, self.ndim, "permute") for d in dims)
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} "
                              f"dims of a tensor of shape {self.shape}")
-        return _apply(ops.Permute, self, axes=axes)
+        return apply_op(ops.Permute, self, axes=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         axes = list(range(self.ndim))
-        a, b = _dim(dim0, self.ndim, "transpose"), _dim(dim1, self.ndim, "transpose")
+        a, b = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
         axes[a], axes[b] = axes[b], axes[a]
-        return _apply(ops.Permute, self, axes=tuple(axes))
+        return apply_op(ops.Permute, self, axes=tuple(axes))
 
     def t(self) -> Tensor:
         if self.ndim > 2:
@@ -652,7 +654,7 @@ class Tensor:
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to ``sizes`` (-1 keeps a dim); a view whose backward sums."""
-        sizes = _shape_args(sizes, "expand")
+        sizes = shape_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} "
@@ -665,7 +667,7 @@ class Tensor:
                                  f"{i} has size {n}, not 1")
         if target == self.shape:
             return self
-        return _apply(ops.Expand, self, shape=target)
+        return apply_op(ops.Expand, self, shape=target)
 
     broadcast_to = expand
 
@@ -674,7 +676,7 @@ class Tensor:
 
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple:
         """Pieces of ``split_size`` along dim (the last may be smaller), or of the given sizes."""
-        d = _dim(dim, self.ndim, "split")
+        d = dim_index(dim, self.ndim, "split")
         n = self.shape[d]
         if isinstance(split_size, (int, np.integer)):
             if split_size <= 0:
@@ -693,11 +695,11 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         if chunks <= 0:
             raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-        n = self.shape[_dim(dim, self.ndim, "chunk")]
+        n = self.shape[dim_index(dim, self.ndim, "chunk")]
         return self.split(max(1, -(-n // chunks)), dim)
 
     def unbind(self, dim: int = 0) -> tuple:
-        d = _dim(dim, self.ndim, "unbind")
+        d = dim_index(dim, self.ndim, "unbind")
         return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
     # ---- indexing ----------------------------------------------------------------------------
@@ -705,15 +707,15 @@ class Tensor:
         index = _index(index)
         try:
             if self.requires_grad and _settings.grad_enabled:
-                return _apply(ops.GetItem, self, index=index)
-            return _leaf(_settings.backend.getitem(self.data, index))
+                return apply_op(ops.GetItem, self, index=index)
+            return wrap_array(_settings.backend.getitem(self.data, index))
         except IndexError as exc:
             raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
                              f"{exc}") from None
 
     def index_select(self, dim: int, index: Any) -> Tensor:
         """Rows (dim=0), columns (dim=1), ... picked by a 1-D integer index."""
-        d = _dim(dim, self.ndim, "index_select")
+        d = dim_index(dim, self.ndim, "index_select")
         idx = _index(index)
         if not isinstance(idx, np.ndarray) or idx.ndim != 1 or idx.dtype.kind not in "iu":
             raise TypeError("index_select: index must be a 1-D integer tensor")
@@ -721,7 +723,7 @@ class Tensor:
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """torch.gather: out[i][j] = self[i][index[i][j]] for dim=1."""
-        d = _dim(dim, self.ndim, "gather")
+        d = dim_index(dim, self.ndim, "gather")
         idx = _index(index)
         if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu":
             raise TypeError("gather: index must be an integer tensor")
@@ -730,7 +732,7 @@ class Tensor:
         n = self.shape[d]
         if idx.size and (idx.min() < -n or idx.max() >= n):
             raise IndexError(f"gather: index out of range for dim {d} of size {n}")
-        return _apply(ops.Gather, self, index=idx, axis=d)
+        return apply_op(ops.Gather, self, index=idx, axis=d)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         _check_inplace(self, "__setitem__")
@@ -794,7 +796,7 @@ class Tensor:
 
 
 # ---- building blocks ---------------------------------------------------------------------------
-def _leaf(data: np.ndarray) -> Tensor:
+def wrap_array(data: np.ndarray) -> Tensor:
     """A Tensor around ``data`` (not copied) outside any graph."""
     t = _new(Tensor)
     t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = data, None, False, (), None, False
@@ -802,7 +804,7 @@ def _leaf(data: np.ndarray) -> Tensor:
 
 
 def _unary(cls: type, x: Tensor) -> Tensor:
-    """``_apply`` for a one-input op without parameters: the hot path, kept short."""
+    """``apply_op`` for a one-input op without parameters: the hot path, kept short."""
     fn = cls()
     fn.be = _settings.backend
     out = fn.forward(x.data)
@@ -820,7 +822,7 @@ def _unary(cls: type, x: Tensor) -> Tensor:
 
 
 def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
-    """``_apply`` for a two-input op without parameters whose operands are already checked
+    """``apply_op`` for a two-input op without parameters whose operands are already checked
     (for elementwise ops: promoted and broadcast)."""
     fn = cls()
     fn.be = _settings.backend
@@ -839,7 +841,7 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     return t
 
 
-def _apply(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
+def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
     fn = cls()
     fn.be = _settings.backend
@@ -859,7 +861,7 @@ def _apply(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     return t
 
 
-def _as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
+def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     """A NumPy array for ``data`` with torch's dtype rules (see ``Tensor``)."""
     npd = None if dtype is None else dtypes.as_dtype(dtype).np
     if isinstance(data, Tensor):
@@ -887,7 +889,7 @@ def _as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     return arr
 
 
-def _lift(value: Any, like: Tensor) -> Tensor:
+def lift_constant(value: Any, like: Tensor) -> Tensor:
     """``value`` as a constant Tensor. A Python number takes ``like``'s dtype when that loses
     nothing (float into a float tensor, int into an int tensor), as torch does; otherwise it
     keeps its own kind (so int tensor + 0.5 promotes to float)."""
@@ -895,20 +897,20 @@ def _lift(value: Any, like: Tensor) -> Tensor:
         return value
     kind = like.data.dtype.kind
     if isinstance(value, (bool, np.bool_)):
-        return _leaf(np.array(value, like.data.dtype))
+        return wrap_array(np.array(value, like.data.dtype))
     if isinstance(value, (int, np.integer)):
-        return _leaf(np.array(value, like.data.dtype if kind in "iuf" else np.int64))
+        return wrap_array(np.array(value, like.data.dtype if kind in "iuf" else np.int64))
     if isinstance(value, (float, np.floating)):
-        return _leaf(np.array(value, like.data.dtype if kind == "f"
+        return wrap_array(np.array(value, like.data.dtype if kind == "f"
                               else dtypes.get_default_dtype().np))
-    return _leaf(_as_array(value, None, copy=False))
+    return wrap_array(as_array(value, None, copy=False))
 
 
 def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
     """Apply a binary op: promote dtypes, broadcast (an explicit Expand for any operand that
     needs a gradient), then run it. Equal shapes and dtypes take the fast path."""
     if not isinstance(b, Tensor):
-        b = _lift(b, a)
+        b = lift_constant(b, a)
     ad, bd = a.data, b.data
     if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
         target = dtypes.promote(ad.dtype, bd.dtype)
@@ -926,16 +928,16 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
                                  "cannot be broadcast together") from None
         if _settings.grad_enabled:
             if a.requires_grad and ad.shape != shape:
-                a = _apply(ops.Expand, a, shape=shape)
+                a = apply_op(ops.Expand, a, shape=shape)
             if b.requires_grad and bd.shape != shape:
-                b = _apply(ops.Expand, b, shape=shape)
+                b = apply_op(ops.Expand, b, shape=shape)
     return _binary_same(cls, a, b)
 
 
 def _float_pair(a: Tensor, b: Any) -> tuple:
     """Operands of true division: integers divide as floats (torch)."""
     if not isinstance(b, Tensor):
-        b = _lift(b, a)
+        b = lift_constant(b, a)
     if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
         f = dtypes.get_default_dtype()
         return a.to(f), b.to(f)
@@ -943,7 +945,7 @@ def _float_pair(a: Tensor, b: Any) -> tuple:
 
 
 def _compare(a: Tensor, b: Any, op: str) -> Tensor:
-    b = _lift(b, a)
+    b = lift_constant(b, a)
     ad, bd = a.data, b.data
     be = _settings.backend
     if ad.dtype != bd.dtype:
@@ -955,10 +957,10 @@ def _compare(a: Tensor, b: Any, op: str) -> Tensor:
     except ValueError:
         raise ValueError(f"{op}: shapes {ad.shape} and {bd.shape} cannot be broadcast "
                          "together") from None
-    return _leaf(be.compare(ad, bd, op))
+    return wrap_array(be.compare(ad, bd, op))
 
 
-def _floating(x: Tensor, name: str) -> Tensor:
+def to_floating(x: Tensor, name: str) -> Tensor:
     """x, converted to the default float dtype when it holds integers (torch promotes)."""
     if x.data.dtype.kind == "f":
         return x
@@ -984,9 +986,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     """a @ b with torch's rules: 1-D operands are promoted to matrices and the added dim
     removed afterwards; batch dims (all but the last two) broadcast."""
     if not isinstance(a, Tensor):
-        a = _lift(a, b)
+        a = lift_constant(a, b)
     if not isinstance(b, Tensor):
-        b = _lift(b, a)
+        b = lift_constant(b, a)
     sa, sb = a.data.shape, b.data.shape
     if a.data.dtype != b.data.dtype:
         raise TypeError(f"matmul: dtypes differ: {a.dtype.name} @ {b.dtype.name}; "
@@ -1017,7 +1019,7 @@ def matmul(a: Any, b: Any) -> Tensor:
             a = a.expand(batch + sa[-2:])
         if b.requires_grad and sb[:-2] != batch:
             b = b.expand(batch + sb[-2:])
-    return _apply(ops.MatMul, a, b)
+    return apply_op(ops.MatMul, a, b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -1033,7 +1035,7 @@ def _tensor_first(a: Any, b: Any) -> tuple:
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError("expected at least one Tensor argument")
-        a = _lift(a, b)
+        a = lift_constant(a, b)
     return a, b
 
 
@@ -1043,7 +1045,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - tor
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = _tensor_first(input, other)
-    b = _lift(b, a)
+    b = lift_constant(b, a)
     if a.data.dtype != b.data.dtype:
         target = dtypes.promote(a.data.dtype, b.data.dtype)
         a, b = a.to(target), b.to(target)
@@ -1055,78 +1057,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - tor
     if _settings.grad_enabled:
         a = a.expand(shape) if a.requires_grad else a
         b = b.expand(shape) if b.requires_grad else b
-    return _apply(ops.Where, a, b, cond=np.broadcast_to(cond, shape))
+    return apply_op(ops.Where, a, b, cond=np.broadcast_to(cond, shape))
 
 
-# ---- argument normalization (pure bookkeeping) -----------------------------------------------
-def _dim(d: Any, ndim: int, name: str) -> int:
-    """One dim index, negative allowed, checked against ndim (0-d tensors accept 0 and -1)."""
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-        raise TypeError(f"{name}: dim must be an int, got {type(d).__name__}")
-    n = max(ndim, 1)
-    if not -n <= d < n:
-        raise IndexError(f"{name}: dim {d} is out of range for a tensor with {ndim} dims "
-                         f"(expected {-n} <= dim < {n})")
-    return int(d) % n if ndim else 0
-
-
-def _axes(dim: Any, ndim: int, name: str) -> tuple | None:
-    """None (all dims) or a sorted tuple of non-negative dims."""
-    if dim is None:
-        return None
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    axes = tuple(sorted({_dim(d, ndim, name) for d in dims}))
-    if len(axes) != len(dims):
-        raise ValueError(f"{name}: dim {dim} repeats a dim")
-    return axes if ndim else ()
-
-
-def _count(shape: tuple, axes: tuple | None) -> int:
-    n = 1
-    for i, s in enumerate(shape):
-        if axes is None or i in axes:
-            n *= s
-    return n
-
-
-def _drop(shape: tuple, axes: tuple | None) -> tuple:
-    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def _nonempty(shape: tuple, axes: tuple | None, name: str) -> None:
-    for i, n in enumerate(shape):
-        if n == 0 and (axes is None or i in axes):
-            raise IndexError(f"{name}: cannot reduce over dim {i} of size 0 (shape {shape}); "
-                             "the result would have no identity")
-
-
-def _shape_args(args: tuple, name: str) -> tuple:
-    """(2, 3) from f(2, 3), f((2, 3)) or f([2, 3]); checks every entry is an int."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    for n in args:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{name}: sizes must be ints, got {args}")
-    return tuple(int(n) for n in args)
-
-
-def _reshape_target(old: tuple, new: tuple, name: str) -> tuple:
-    """``new`` with one -1 resolved, checked to hold as many elements as ``old``."""
-    total = _count(old, None)
-    if new.count(-1) > 1 or any(n < -1 for n in new):
-        raise ValueError(f"{name}: invalid shape {new}")
-    if -1 in new:
-        rest = _count(tuple(n for n in new if n != -1), None)
-        if rest == 0 or total % rest:
-            raise ValueError(f"{name}: cannot reshape a tensor of shape {old} ({total} "
-                             f"elements) into {new}")
-        new = tuple(total // rest if n == -1 else n for n in new)
-    if _count(new, None) != total:
-        raise ValueError(f"{name}: cannot reshape a tensor of shape {old} ({total} elements) "
-                         f"into {new}")
-    return new
-
-
+# ---- indexing --------------------------------------------------------------------------------
 def _index(index: Any) -> Any:
     """A NumPy index: Tensors and lists become integer/bool arrays; floats are rejected."""
     if isinstance(index, tuple):

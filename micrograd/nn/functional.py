@@ -16,7 +16,7 @@ import numpy as np
 from ..core import ops
 from ..backends.base import check_linear_activation
 from ..core.random import generator
-from ..core.tensor import Tensor, _apply, _floating, _leaf, _lift, where
+from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
 
 __all__ = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus", "silu",
            "softmax", "log_softmax", "dropout", "one_hot", "layer_norm", "mse_loss", "l1_loss",
@@ -64,8 +64,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
         raise TypeError(f"linear: input, weight and bias must share a dtype, got {names}")
     args = (w,) if bias is None else (w, bias)
     if len(xs) == 2:
-        return _apply(ops.Linear, x, *args, activation=activation)
-    y = _apply(ops.Linear, x.reshape(-1, k), *args, activation=activation)
+        return apply_op(ops.Linear, x, *args, activation=activation)
+    y = apply_op(ops.Linear, x.reshape(-1, k), *args, activation=activation)
     return y.reshape(xs[:-1] + (ws[0],))
 
 
@@ -75,8 +75,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
-    x = _floating(_input(input, "leaky_relu"), "leaky_relu")
-    return _apply(ops.LeakyReLU, x, slope=float(negative_slope))
+    x = to_floating(_input(input, "leaky_relu"), "leaky_relu")
+    return apply_op(ops.LeakyReLU, x, slope=float(negative_slope))
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -89,9 +89,9 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x * Phi(x) (exact, erf); ``approximate="tanh"`` uses torch's tanh formula."""
-    x = _floating(_input(input, "gelu"), "gelu")
+    x = to_floating(_input(input, "gelu"), "gelu")
     if approximate == "none":
-        return _apply(ops.GELU, x)
+        return apply_op(ops.GELU, x)
     if approximate == "tanh":
         return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)).tanh())
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
@@ -99,7 +99,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """log(1 + e^(beta x)) / beta, linear above ``threshold`` (torch)."""
-    x = _floating(_input(input, "softplus"), "softplus")
+    x = to_floating(_input(input, "softplus"), "softplus")
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero (the result is log(1 + e^(beta x)) / "
                          "beta), got 0")
@@ -131,9 +131,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         return input
     dt = input.data.dtype
     if p == 1.0:
-        return input * _leaf(np.zeros(input.shape, dt))
+        return input * wrap_array(np.zeros(input.shape, dt))
     keep = generator().random(input.shape) >= p
-    return input * _leaf((keep / (1.0 - p)).astype(dt))
+    return input * wrap_array((keep / (1.0 - p)).astype(dt))
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -142,7 +142,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     n = int(t.max()) + 1 if num_classes == -1 and t.size else num_classes
     if t.size and (t.min() < 0 or t.max() >= n):
         raise IndexError(f"one_hot: labels must be in [0, {n}), got min {t.min()} max {t.max()}")
-    return _leaf((t[..., None] == np.arange(max(n, 0))).astype(np.int64))
+    return wrap_array((t[..., None] == np.arange(max(n, 0))).astype(np.int64))
 
 
 def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,  # noqa: A002
@@ -166,8 +166,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
 def _pair(input: Tensor, target: Any, name: str) -> tuple:
     """input/target as float tensors of one dtype; warns on shape mismatch (torch broadcasts)."""
     _input(input, name)
-    target = _lift(target, input) if not isinstance(target, Tensor) else target
-    x = _floating(input, name)
+    target = lift_constant(target, input) if not isinstance(target, Tensor) else target
+    x = to_floating(input, name)
     if target.data.dtype != x.data.dtype:
         target = target.to(x.data.dtype)
     if target.shape != x.shape:
@@ -232,9 +232,9 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
                          f"(got min {p.data.min():.4g}, max {p.data.max():.4g}); for logits "
                          "use binary_cross_entropy_with_logits")
     p, y = _broadcast_pair(p, y, "binary_cross_entropy")
-    loss = _apply(ops.BCE, p, y)
+    loss = apply_op(ops.BCE, p, y)
     if weight is not None:
-        loss = loss * _lift(weight, loss)
+        loss = loss * lift_constant(weight, loss)
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
@@ -246,15 +246,15 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
     x, y = _broadcast_pair(x, y, "binary_cross_entropy_with_logits")
     pw = None
     if pos_weight is not None:
-        pw = _lift(pos_weight, x).to(x.data.dtype).data
+        pw = lift_constant(pos_weight, x).to(x.data.dtype).data
         try:
             np.broadcast_shapes(pw.shape, x.shape)
         except ValueError:
             raise ValueError(f"binary_cross_entropy_with_logits: pos_weight shape {pw.shape} "
                              f"does not broadcast to input shape {x.shape}") from None
-    loss = _apply(ops.BCEWithLogits, x, y, pos_weight=pw)
+    loss = apply_op(ops.BCEWithLogits, x, y, pos_weight=pw)
     if weight is not None:
-        loss = loss * _lift(weight, loss)
+        loss = loss * lift_constant(weight, loss)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
@@ -355,7 +355,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if valid is not None:
         t = np.where(valid, t, 0)
     w = _class_weight(weight, c, rows.data.dtype, "cross_entropy")
-    loss = _apply(ops.CrossEntropy, rows, target=t, weight=w, valid=valid, reduction=reduction,
+    loss = apply_op(ops.CrossEntropy, rows, target=t, weight=w, valid=valid, reduction=reduction,
                   smoothing=float(label_smoothing))
     if reduction == "none" and loss.shape != out_shape:
         loss = loss.reshape(out_shape)
@@ -376,7 +376,7 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
     logp = x.log_softmax(dim)
     if weight is not None:
         w = _class_weight(weight, c, x.data.dtype, "cross_entropy")
-        logp = logp * _leaf(w.reshape((c,) + (1,) * (x.ndim - dim - 1)))
+        logp = logp * wrap_array(w.reshape((c,) + (1,) * (x.ndim - dim - 1)))
     loss = -(logp * y).sum(dim)
     if reduction == "mean":
         return loss.sum() * (1.0 / (x.shape[0] if x.ndim > 1 else 1))
@@ -398,9 +398,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     scale = None if w is None else w[t]
     if valid is not None:
         scale = valid.astype(rows.data.dtype) if scale is None else scale * valid
-    loss = -rows.gather(1, _leaf(t[:, None])).reshape(-1)
+    loss = -rows.gather(1, wrap_array(t[:, None])).reshape(-1)
     if scale is not None:
-        loss = loss * _leaf(scale.astype(rows.data.dtype, copy=False))
+        loss = loss * wrap_array(scale.astype(rows.data.dtype, copy=False))
     if reduction == "none":
         return loss.reshape(out_shape)
     if reduction == "sum":
