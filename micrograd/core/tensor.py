@@ -796,11 +796,18 @@ class Tensor:
 
 
 # ---- building blocks ---------------------------------------------------------------------------
+def _node(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = None) -> Tensor:
+    """The one place a Tensor is assembled from its fields (no copy, no checks): a graph node
+    when ``ctx`` (the op that made it) is given, else a tensor outside any graph."""
+    t = _new(Tensor)
+    t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
+        data, None, ctx is not None, prev, ctx, False)
+    return t
+
+
 def wrap_array(data: np.ndarray) -> Tensor:
     """A Tensor around ``data`` (not copied) outside any graph."""
-    t = _new(Tensor)
-    t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = data, None, False, (), None, False
-    return t
+    return _node(data)
 
 
 def _unary(cls: type, x: Tensor) -> Tensor:
@@ -810,15 +817,10 @@ def _unary(cls: type, x: Tensor) -> Tensor:
     out = fn.forward(x.data)
     if _settings.anomaly:
         anomaly.check_forward(fn, (x,), out)
-    t = _new(Tensor)
     if x.requires_grad and _settings.grad_enabled:
         fn.needs_input_grad = (True,)
-        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
-            out, None, True, (x,), fn, False)
-    else:
-        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
-            out, None, False, (), None, False)
-    return t
+        return _node(out, (x,), fn)
+    return _node(out)
 
 
 def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
@@ -829,16 +831,11 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     out = fn.forward(a.data, b.data)
     if _settings.anomaly:
         anomaly.check_forward(fn, (a, b), out)
-    t = _new(Tensor)
     ra, rb = a.requires_grad, b.requires_grad
     if (ra or rb) and _settings.grad_enabled:
         fn.needs_input_grad = (ra, rb)
-        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
-            out, None, True, (a, b), fn, False)
-    else:
-        t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
-            out, None, False, (), None, False)
-    return t
+        return _node(out, (a, b), fn)
+    return _node(out)
 
 
 def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
@@ -852,13 +849,8 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
         need = tuple([t.requires_grad for t in inputs])
         if True in need:
             fn.needs_input_grad = need
-            t = _new(Tensor)
-            t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
-                out, None, True, inputs, fn, False)
-            return t
-    t = _new(Tensor)
-    t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = out, None, False, (), None, False
-    return t
+            return _node(out, inputs, fn)
+    return _node(out)
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
