@@ -110,21 +110,23 @@ def test_reductions_match_numpy_on_views(be, case):
 
 
 @st.composite
-def matmul_pair(draw):
+def matmul_triple(draw):
+    """a (n, k), b (k, m) and a cotangent g (n, m), each possibly a transposed view. g is
+    random, not all ones: an all-ones g equals its own transpose and any permutation of its
+    rows or columns, so a backward that transposed or misread g would still pass."""
     n, k, m = draw(st.integers(1, 6)), draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    return draw(arrays((n, k))), draw(arrays((k, m)))
+    return draw(arrays((n, k))), draw(arrays((k, m))), draw(arrays((n, m)))
 
 
 @pytest.mark.parametrize("be", BACKENDS)
-@given(matmul_pair())
-def test_matmul_matches_numpy_on_views(be, pair):
+@given(matmul_triple())
+def test_matmul_matches_numpy_on_views(be, triple):
     with mg.use_backend(be):
-        a, b = pair
+        a, b, g = triple
         ta, tb = T(a, True), T(b, True)
         out = ta @ tb
         np.testing.assert_allclose(out.numpy() if not out.requires_grad else out.detach().numpy(),
                                    a @ b, rtol=1e-10, atol=1e-10)
-        g = np.ones((a.shape[0], b.shape[1]))
         out.backward(mg.tensor(g))
         np.testing.assert_allclose(ta.grad.numpy(), g @ b.T, rtol=1e-10, atol=1e-10)
         np.testing.assert_allclose(tb.grad.numpy(), a.T @ g, rtol=1e-10, atol=1e-10)
