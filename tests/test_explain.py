@@ -119,14 +119,14 @@ def test_explain_computes_exactly_the_gradients_of_backward():
     assert grads(lambda loss: explain(loss, file=io.StringIO())) == expected
 
 
-def test_backward_trace_true_prints_the_same_steps(capsys):
+def test_explain_is_the_only_way_to_trace():
+    """The engines print nothing themselves (they do not import this module): no trace=."""
     nodes = build_l()
-    nodes["L"].backward(trace=True)
-    printed = capsys.readouterr().out
-    fresh = build_l()["L"]
-    assert printed == explained(fresh)
-    assert printed.splitlines()[2] == "[1] v6 = v4 * v5 = -8.0 | upstream v6.grad = 1.0"
-    assert nodes["a"].grad == 6.0
+    with pytest.raises(TypeError):
+        nodes["L"].backward(trace=True)
+    x = Tensor([1.0], requires_grad=True)
+    with pytest.raises(TypeError):
+        (x * 2).sum().backward(trace=True)
 
 
 def test_gradients_accumulate_like_backward():
@@ -185,7 +185,6 @@ def test_explain_tensor_graph_exactly():
 
 def test_explain_tensor_matches_backward_on_a_small_network():
     import numpy as np
-    mg = pytest.importorskip("micrograd", reason="micrograd")
 
     def run(backward):
         rng = np.random.default_rng(0)
@@ -203,7 +202,6 @@ def test_explain_tensor_matches_backward_on_a_small_network():
     got = run(lambda loss: explain(loss, file=io.StringIO()))
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(g, e)
-    assert mg is not None
 
 
 def test_explain_tensor_frees_the_graph_like_backward_unless_retained():

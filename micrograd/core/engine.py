@@ -16,7 +16,7 @@ without waiting for the garbage collector, which makes the engine several times 
 from __future__ import annotations
 
 import math
-from typing import Union
+from typing import Callable, Union
 
 from .graph import toposort
 
@@ -107,21 +107,21 @@ class Value:
         return Value(other) / self
 
     # ---- backpropagation ----------------------------------------------------------------------
-    def backward(self, trace: bool = False) -> None:
+    def backward(self, hook: Callable | None = None) -> None:
         """Fill ``.grad`` of every Value this one depends on with d(self)/d(that Value).
 
         Gradients add up (``+=``) because a Value used twice receives a contribution from each
         use; call ``zero_grad`` (or set ``.grad = 0``) between steps, as in classic micrograd.
-        ``trace=True`` prints every step as it goes (the same loop, in micrograd/explain.py).
+        ``hook(node, child, local)``, if given, is called after each chain-rule step; this is
+        how ``micrograd.explain`` prints the steps of this very loop.
         """
-        if trace:
-            from ..tools.explain import explain
-            return explain(self)
         self.grad = 1
         for node in reversed(toposort(self)):
             grad = node.grad
             for child, local in zip(node._prev, node._local_grads):
                 child.grad += local * grad   # the chain rule
+                if hook is not None:
+                    hook(node, child, local)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"

@@ -118,19 +118,17 @@ class Tensor:
         self._retain = True
 
     # ---- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool = False,
-                 trace: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool = False, *,
+                 hook: Any = None) -> None:
         """Accumulate d(self)/d(leaf) * gradient into every leaf's ``.grad``.
 
         ``gradient`` is required unless self holds one element. The graph's saved arrays are
         freed afterwards unless ``retain_graph``; backward through a freed graph is an error.
-        ``trace=True`` prints every step (micrograd/explain.py runs this same loop out loud).
+        ``hook(node, g, in_grads, pending)``, if given, is called after each op's step: ``g`` the
+        upstream gradient of ``node``, ``in_grads`` what its op's backward returned (one per
+        input, checked), ``pending`` the gradients summed so far per tensor, this step's
+        included. ``micrograd.explain`` prints the steps of this very loop that way.
         """
-        if trace:
-            if gradient is not None:
-                raise ValueError("backward(trace=True) explains one-element outputs only")
-            from ..tools.explain import explain
-            return explain(self, retain_graph=retain_graph)
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(did you forget requires_grad=True, or run under no_grad?)")
@@ -178,6 +176,8 @@ class Tensor:
                                        f"for an input of shape {parent.data.shape}")
                 acc = grads.get(parent)
                 grads[parent] = pg if acc is None else add(acc, pg)
+            if hook is not None:
+                hook(node, g, in_grads, grads)
             if not retain_graph:
                 ctx.__dict__.clear()
                 ctx.freed = True

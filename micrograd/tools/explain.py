@@ -1,7 +1,8 @@
 """Watch the gradients flow: a backward pass that says out loud what it does.
 
-``explain(root)`` runs the same loop as ``root.backward()`` and prints one line per chain-rule
-step, so every gradient can be checked with pencil and paper::
+``explain(root)`` runs ``root.backward()`` itself, with a hook that is called after each
+chain-rule step, and prints one line per step, so every gradient can be checked with pencil and
+paper::
 
     [1] L = e * f = -8.0 | upstream L.grad = 1.0
         e: local d(e * f)/de = f = -2.0 | contribution -2.0 * 1.0 = -2.0 | e.grad 0.0 -> -2.0
@@ -16,11 +17,15 @@ receives two contributions).
 Nodes are named by the ``names`` you pass (``names=dict(a=a, b=b)``, or simply ``locals()``);
 the others are called ``v<i>``, with ``i`` their position in the topological order (inputs
 first), so the output is the same on every run. ``micrograd.viz.draw_dot`` uses the same names.
+
+This module only observes and formats: the gradients, their checks (gradient count, shapes,
+anomaly mode, a freed graph) and the accumulation into ``.grad`` all happen in the engines'
+``backward``, which know nothing of this module.
 """
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator, Mapping, TextIO
+from typing import Any, Callable, Iterator, Mapping, TextIO
 
 from ..core.graph import toposort
 
@@ -30,25 +35,35 @@ def explain(root: Any, names: Mapping[str, Any] | None = None, file: TextIO | No
     """Run ``root``'s backward pass, printing every step (node, op, local derivative formula,
     upstream gradient, contribution, accumulated gradient) to ``file`` (default stdout).
 
-    Gradients are computed and accumulated exactly as by ``root.backward()``: the root's
-    gradient is 1 and every other gradient is added to, not reset (call ``zero_grad`` first when
-    reusing a graph), so afterwards the ``.grad`` fields hold the same numbers. For a Tensor
-    (one element; meant for small ones, since every array is printed) the formulas are the
-    first line of each op's docstring, where ``g`` is the upstream gradient; as with
-    ``Tensor.backward``, the graph is freed afterwards unless ``retain_graph``.
+    The pass is ``root.backward()`` itself, observed step by step: the root's gradient is 1 and
+    every other gradient is added to, not reset (call ``zero_grad`` first when reusing a graph),
+    so afterwards the ``.grad`` fields hold the same numbers, and the same errors are raised.
+    For a Tensor (one element; meant for small ones, since every array is printed) the formulas
+    are the first line of each op's docstring, where ``g`` is the upstream gradient; as with
+    ``Tensor.backward``, the graph is freed afterwards unless ``retain_graph``. Lines are printed
+    as the steps happen, so on an error the steps before it are shown.
     """
     out = sys.stdout if file is None else file
-    for line in trace(root, names, retain_graph):
-        print(line, file=out)
+    _runner(root)(root, names, retain_graph, lambda line: print(line, file=out))
 
 
 def trace(root: Any, names: Mapping[str, Any] | None = None,
           retain_graph: bool = False) -> Iterator[str]:
-    """The lines ``explain`` prints, produced while the backward pass runs (lazily)."""
+    """The lines ``explain`` prints. Lazy: the backward pass runs when iteration starts."""
+    run = _runner(root)
+
+    def lines() -> Iterator[str]:
+        collected: list[str] = []
+        run(root, names, retain_graph, collected.append)
+        yield from collected
+    return lines()
+
+
+def _runner(root: Any) -> Callable[..., None]:
     if hasattr(root, "_local_grads"):
-        return _trace_value(root, names)
+        return _explain_value
     if hasattr(root, "_ctx") and hasattr(root, "_accumulate"):
-        return _trace_tensor(root, names, retain_graph)
+        return _explain_tensor
     raise TypeError(f"explain: expected a micrograd Value or Tensor, got {type(root).__name__}")
 
 
@@ -104,34 +119,40 @@ def _value_step(node: Any, inputs: list[str]) -> tuple[str, list[str]]:
     return f"{op or 'op'}({', '.join(inputs)})", ["(stored local derivative)"] * len(inputs)
 
 
-def _trace_value(root: Any, names: Mapping[str, Any] | None) -> Iterator[str]:
+def _explain_value(root: Any, names: Mapping[str, Any] | None, retain_graph: bool,
+                   emit: Callable[[str], None]) -> None:
+    """``Value.backward`` with a hook that formats each step (``retain_graph``: no graph to
+    free for Values)."""
     order = toposort(root)
     name = node_names(order, names)
     r = name[id(root)]
-    yield (f"backward pass from {r} = {num(root.data)} through {len(order)} nodes "
-           f"(chain rule: input.grad += local * upstream)")
-    root.grad = 1
-    yield f"{r}.grad = 1.0 (d{r}/d{r})"
-    step = 0
-    for node in reversed(order):
-        if not node._prev:
-            continue                       # a leaf: nothing to pass on
-        step += 1
-        grad = node.grad                   # upstream: d(root)/d(node), complete by now
-        inputs = [name[id(child)] for child in node._prev]
-        expr, formulas = _value_step(node, inputs)
-        n = name[id(node)]
-        yield f"[{step}] {n} = {expr} = {num(node.data)} | upstream {n}.grad = {num(grad)}"
-        for child, local, cname, formula in zip(node._prev, node._local_grads, inputs, formulas):
-            before = child.grad
-            child.grad += local * grad     # exactly the line in Value.backward
-            shown = num(local)
-            local_text = formula if formula == shown else f"{formula} = {shown}"
-            yield (f"    {cname}: local d({expr})/d{cname} = {local_text}"
-                   f" | contribution {shown} * {num(grad)} = {num(local * grad)}"
-                   f" | {cname}.grad {num(before)} -> {num(child.grad)}")
+    emit(f"backward pass from {r} = {num(root.data)} through {len(order)} nodes "
+         f"(chain rule: input.grad += local * upstream)")
+    emit(f"{r}.grad = 1.0 (d{r}/d{r})")
+    before = {id(node): node.grad for node in order}   # each gradient as the last step left it
+    current, steps, expr, edges = None, 0, "", iter(())
+
+    def step(node: Any, child: Any, local: Any) -> None:   # after child.grad += local * grad
+        nonlocal current, steps, expr, edges
+        if node is not current:                            # a new node: its heading first
+            current, steps = node, steps + 1
+            inputs = [name[id(c)] for c in node._prev]
+            expr, formulas = _value_step(node, inputs)
+            edges = iter(zip(inputs, formulas))
+            n = name[id(node)]
+            emit(f"[{steps}] {n} = {expr} = {num(node.data)} | upstream {n}.grad = "
+                 f"{num(node.grad)}")
+        cname, formula = next(edges)
+        grad, shown = node.grad, num(local)
+        local_text = formula if formula == shown else f"{formula} = {shown}"
+        emit(f"    {cname}: local d({expr})/d{cname} = {local_text}"
+             f" | contribution {shown} * {num(grad)} = {num(local * grad)}"
+             f" | {cname}.grad {num(before[id(child)])} -> {num(child.grad)}")
+        before[id(child)] = child.grad
+
+    root.backward(step)
     leaves = [node for node in order if not node._prev]
-    yield "leaves: " + ", ".join(f"{name[id(v)]}.grad = {num(v.grad)}" for v in leaves)
+    emit("leaves: " + ", ".join(f"{name[id(v)]}.grad = {num(v.grad)}" for v in leaves))
 
 
 # ---- Tensors ---------------------------------------------------------------------------------
@@ -165,62 +186,58 @@ def re_split(text: str) -> list[str]:
     return [part for part in re.split(r"\s{3,}", text) if part]
 
 
-def _trace_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bool) -> Iterator[str]:
-    """``Tensor.backward`` (micrograd/tensor.py) step by step: same order, same arithmetic."""
+def _explain_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bool,
+                    emit: Callable[[str], None]) -> None:
+    """``Tensor.backward`` with a hook that formats each op's step."""
     import numpy as np
 
     from ..core.settings import settings
-    if not root.requires_grad:
-        raise RuntimeError("explain: this tensor does not require grad (no graph to explain)")
     if root.data.size != 1:
         raise RuntimeError(f"explain: the root must hold one element (a loss), got shape "
                            f"{root.shape}; reduce it first, e.g. .sum()")
     order = toposort(root)
     name = node_names(order, names)
     r = name[id(root)]
-    yield (f"backward pass from {r} = {array_text(root.data)} through {len(order)} nodes "
-           f"(chain rule: input.grad += what each op's backward returns for the upstream grad g)")
-    grads = {root: np.ones(root.data.shape, root.data.dtype)}
-    owned: set = set()
-    yield f"{r}.grad = {array_text(grads[root])} (d{r}/d{r})"
-    step = 0
-    for node in reversed(order):
-        g = grads.pop(node, None)
-        if g is None:
-            continue                        # no gradient flows into this node
-        ctx = node._ctx
-        if ctx is None or node._retain:
-            node._accumulate(g, owned)      # the one place .grad is written, as in backward()
-            if ctx is None:
-                continue
-        if ctx.freed:
-            raise RuntimeError(f"explain: the graph was freed by an earlier backward "
-                               f"({ctx.name()}); pass retain_graph=True to that backward()")
-        step += 1
-        inputs = [name[id(parent)] for parent in node._prev]
+    if root.requires_grad:          # else backward() raises: nothing to print
+        emit(f"backward pass from {r} = {array_text(root.data)} through {len(order)} nodes "
+             f"(chain rule: input.grad += what each op's backward returns for the upstream "
+             f"grad g)")
+        emit(f"{r}.grad = {array_text(np.ones(root.data.shape, root.data.dtype))} (d{r}/d{r})")
+    shown: dict[int, Any] = {}   # id(tensor) -> its summed gradient as the last line showed it
+    steps = 0
+
+    def step(node: Any, g: Any, in_grads: Any, pending: dict) -> None:  # after an op's step
+        nonlocal steps
+        steps += 1
+        ctx, prev = node._ctx, node._prev
+        inputs = [name[id(parent)] for parent in prev]
         math, derivs = _tensor_formulas(ctx, len(inputs))
         n = name[id(node)]
-        op = type(ctx).__name__
         local = [d.split("=")[0].strip()[1:] for d in derivs if d]   # "db = g * a" -> "b"
         binding = ", ".join(f"{v} = {i}" for v, i in zip(local, inputs) if v != i)
         where = f" ({binding})" if binding and len(local) == len(inputs) else ""
-        yield (f"[{step}] {n} = {op}({', '.join(inputs)}) = {array_text(node.data)}"
-               f" | {math}{where} | upstream g = {n}.grad = {array_text(g)}")
-        in_grads = ctx.backward(g)
-        for parent, pg, pname, deriv in zip(node._prev, in_grads, inputs, derivs):
-            if pg is None or not parent.requires_grad:
-                yield f"    {pname}: needs no gradient"
+        emit(f"[{steps}] {n} = {type(ctx).__name__}({', '.join(inputs)}) = "
+             f"{array_text(node.data)} | {math}{where} | upstream g = {n}.grad = "
+             f"{array_text(g)}")
+        flows = [pg is not None and parent.requires_grad for parent, pg in zip(prev, in_grads)]
+        last = {id(parent): i for i, (parent, ok) in enumerate(zip(prev, flows)) if ok}
+        for i, (parent, pg, pname, deriv) in enumerate(zip(prev, in_grads, inputs, derivs)):
+            if not flows[i]:
+                emit(f"    {pname}: needs no gradient")
                 continue
-            before = grads.get(parent)
-            grads[parent] = pg if before is None else settings.backend.add(before, pg)
-            shown = f"{deriv} = " if deriv else "contribution "
+            before = shown.get(id(parent))
+            if last[id(parent)] == i:
+                after = pending[parent]       # the sum backward() holds after this step
+            else:                             # an input used twice by one op: the partial sum
+                after = pg if before is None else settings.backend.add(before, pg)
+            shown[id(parent)] = after
+            label = f"{deriv} = " if deriv else "contribution "
             so_far = "0" if before is None else array_text(before)
-            yield (f"    {pname}: {shown}{array_text(pg)} | {pname}.grad {so_far} -> "
-                   f"{array_text(grads[parent])}")
-        if not retain_graph:
-            ctx.__dict__.clear()
-            ctx.freed = True
+            emit(f"    {pname}: {label}{array_text(pg)} | {pname}.grad {so_far} -> "
+                 f"{array_text(after)}")
+
+    root.backward(retain_graph=retain_graph, hook=step)
     leaves = [t for t in order if t._ctx is None and t.requires_grad]
-    yield "leaves: " + ", ".join(
+    emit("leaves: " + ", ".join(
         f"{name[id(t)]}.grad = {'None' if t.grad is None else array_text(t.grad.data)}"
-        for t in leaves)
+        for t in leaves))

@@ -1,0 +1,121 @@
+"""Layering: the lower layers never import the upper ones, not even lazily inside a function.
+
+    micrograd/backends   kernels and the registry: import only micrograd.backends (and _C)
+    micrograd/core       Value, Tensor, ops, autograd, settings: also micrograd.backends
+    everything else      tools (explain, viz), nn, optim, data, apps: may import the layers below
+
+So ``Value.backward`` and ``Tensor.backward`` cannot reach ``micrograd.tools.explain``: explain
+observes them through their ``hook`` argument. Imports are read from the source (``ast``), every
+``import``/``from ... import`` at any depth plus ``importlib.import_module("...")`` and
+``__import__("...")`` with a literal name; relative imports are resolved against the file's
+package. A runtime check cannot do this: importing ``micrograd.core`` runs the package's
+``__init__``, which loads everything.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import micrograd
+
+PACKAGE = Path(micrograd.__file__).parent
+ALLOWED = {   # layer -> the micrograd modules its files may import (each with its submodules)
+    "backends": ("micrograd.backends", "micrograd._C"),
+    "core": ("micrograd.core", "micrograd.backends", "micrograd._C"),
+}
+
+
+def submodule_names(package: Path) -> set[str]:
+    """Names importable from ``package``: .py files, subpackages, extension modules."""
+    return {p.name.split(".")[0] for p in package.iterdir()
+            if p.suffix in (".py", ".so", ".pyd") or (p / "__init__.py").exists()}
+
+
+def imported_modules(source: str, package: str) -> list[tuple[int, str]]:
+    """(line, absolute module name) for every import in ``source``, a module of ``package``.
+
+    ``from X import n`` counts as ``X.n`` when ``n`` is a module of package ``X``, else as
+    ``X``: ``from .. import backends`` imports micrograd.backends, ``from micrograd import
+    Tensor`` imports the top-level package.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            directory = PACKAGE.parent.joinpath(*base.split("."))
+            modules = submodule_names(directory) if directory.is_dir() else set()
+            found += [(node.lineno, f"{base}.{a.name}" if a.name in modules else base)
+                      for a in node.names]
+        elif (isinstance(node, ast.Call) and node.args
+              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+              and (getattr(node.func, "attr", None) == "import_module"
+                   or getattr(node.func, "id", None) in ("import_module", "__import__"))):
+            found.append((node.lineno, node.args[0].value))
+    return sorted(found)
+
+
+def violations(source: str, package: str, layer: str) -> list[str]:
+    allowed = ALLOWED[layer]
+    return [f"line {line}: imports {name}" for line, name in imported_modules(source, package)
+            if (name == "micrograd" or name.startswith("micrograd."))
+            and not any(name == a or name.startswith(a + ".") for a in allowed)]
+
+
+def layer_files():
+    for layer in ALLOWED:
+        for path in sorted((PACKAGE / layer).rglob("*.py")):
+            yield pytest.param(layer, path, id=str(path.relative_to(PACKAGE)))
+
+
+@pytest.mark.parametrize("layer,path", list(layer_files()))
+def test_lower_layers_import_nothing_above_them(layer, path):
+    package = ".".join(("micrograd",) + path.relative_to(PACKAGE).parent.parts)
+    bad = violations(path.read_text(encoding="utf-8"), package, layer)
+    assert not bad, f"{path.relative_to(PACKAGE.parent)} imports above its layer: {bad}"
+
+
+def test_the_engines_are_among_the_files_checked():
+    checked = {p.id for p in layer_files()}
+    assert {"core/engine.py", "core/tensor.py", "core/graph.py", "backends/__init__.py"} <= checked
+
+
+LAZY_UPWARD = '''
+from .graph import toposort          # fine: same layer
+from .. import backends              # fine: the layer below
+
+def backward(self, trace=False):
+    if trace:
+        from ..tools.explain import explain    # the import this test exists to catch
+        return explain(self)
+
+def other():
+    import micrograd.nn.functional as F
+    from micrograd import Tensor
+    from .. import optim
+    importlib.import_module("micrograd.apps.cli")
+    __import__("micrograd.data")
+'''
+
+
+def test_the_check_catches_upward_imports_even_inside_functions():
+    assert violations(LAZY_UPWARD, "micrograd.core", "core") == [
+        "line 7: imports micrograd.tools.explain",
+        "line 11: imports micrograd.nn.functional",
+        "line 12: imports micrograd",
+        "line 13: imports micrograd.optim",
+        "line 14: imports micrograd.apps.cli",
+        "line 15: imports micrograd.data",
+    ]
+    # backends may not import core either
+    assert violations("from ..core.settings import settings", "micrograd.backends",
+                      "backends") == ["line 1: imports micrograd.core.settings"]
+    assert violations("from . import base\nfrom .._C import lib", "micrograd.backends",
+                      "backends") == []
