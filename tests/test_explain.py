@@ -7,6 +7,9 @@ import random
 import pytest
 
 from micrograd import Tensor, explain
+from micrograd.core import ops
+from micrograd.core.graph import toposort
+from micrograd.core.tensor import apply_op
 from micrograd.engine import Value
 from micrograd.explain import num, trace
 from micrograd.nn import MLP
@@ -229,3 +232,134 @@ def test_large_tensors_are_summarised():
     assert array_text(np.arange(20.0)) == "shape (20,) [0.0, 1.0, 2.0, 3.0, ...]"
     assert array_text(np.array([[1, 2], [3, 4]])) == "[[1.0, 2.0], [3.0, 4.0]]"
     assert array_text(np.float32(0.5)) == "0.5"
+
+
+def test_an_input_used_twice_by_one_tensor_op_shows_the_running_sum():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x + x).sum()
+    lines = list(trace(y, {"x": x, "y": y}))
+    assert lines[-4:] == [
+        "[3] v1 = Mul(x, x) = [1.0, 4.0] | out = a * b    da = g * b    db = g * a "
+        "(a = x, b = x) | upstream g = v1.grad = [1.0, 1.0]",
+        "    x: da = g * b = [1.0, 2.0] | x.grad [1.0, 1.0] -> [2.0, 3.0]",
+        "    x: db = g * a = [1.0, 2.0] | x.grad [2.0, 3.0] -> [3.0, 5.0]",
+        "leaves: x.grad = [3.0, 5.0]",
+    ]
+
+
+# ---- explain is backward, observed: same gradients, same checks --------------------------------
+def random_value_graph(seed: int) -> list:
+    """A random DAG of Values (nodes reused, sometimes as both inputs of one op); the root last."""
+    rnd = random.Random(seed)
+    nodes = [Value(rnd.uniform(-2, 2)) for _ in range(4)]
+    ops = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: (a - b).tanh(),
+           lambda a, b: a.relu() * 0.5 + b, lambda a, b: (a * b).sigmoid(),
+           lambda a, b: (a ** 2 + 1).log() - b, lambda a, b: (a / 4).exp() * b]
+    for _ in range(30):
+        a, b = rnd.choice(nodes), rnd.choice(nodes[-6:])
+        nodes.append(rnd.choice(ops)(a, b).tanh() * 2)    # bounded: no overflow
+    nodes.append(sum(nodes[-5:], Value(0.0)))
+    return nodes
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_explain_gives_backwards_gradients_on_random_scalar_graphs(seed):
+    plain, explained_ = random_value_graph(seed), random_value_graph(seed)
+    plain[-1].backward()
+    text = list(trace(explained_[-1]))
+    assert [v.grad for v in explained_] == [v.grad for v in plain]
+    order = toposort(plain[-1])
+    assert text[-1] == "leaves: " + ", ".join(
+        f"v{i}.grad = {num(v.grad)}" for i, v in enumerate(order) if not v._prev)
+    assert any(v.grad != 0 for v in plain[:4])
+
+
+def random_tensor_graph(seed: int):
+    """Random DAG of float64 Tensors: leaves w, x (grad), c (constant); ops mixing them, an
+    intermediate that retains its grad, and an input used twice by one op. Returns the leaves
+    that require grad, the retained tensor and the one-element root."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    w = Tensor(rng.normal(size=(2, 2)), dtype="float64", requires_grad=True)
+    x = Tensor(rng.normal(size=(3, 2)), dtype="float64", requires_grad=True)
+    c = Tensor(rng.normal(size=(3, 2)), dtype="float64")
+    nodes = [x, x * c]
+    ops = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: (a - c).tanh() * b,
+           lambda a, b: a @ w + b, lambda a, b: (a * a).sigmoid() - b, lambda a, b: a.relu() / 2]
+    for i in range(14):
+        a, b = (nodes[int(k)] for k in rng.integers(0, len(nodes), 2))
+        nodes.append(ops[int(rng.integers(len(ops)))](a, b))
+        if i == 7:
+            nodes[-1].retain_grad()
+            kept = nodes[-1]
+    root = (nodes[-1] * nodes[-2]).mean() + (nodes[-3] @ w).sum()
+    return [w, x], kept, root
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_explain_gives_backwards_gradients_on_random_tensor_graphs(seed):
+    import numpy as np
+    (w, x), kept, root = random_tensor_graph(seed)
+    root.backward()
+    (w2, x2), kept2, root2 = random_tensor_graph(seed)
+    list(trace(root2))
+    assert x.grad is not None
+    for want, got in [(w, w2), (x, x2), (kept, kept2)]:
+        assert (got.grad is None) == (want.grad is None)
+        if want.grad is not None:
+            np.testing.assert_array_equal(got.grad.data, want.grad.data)
+    (w3, x3), _, root3 = random_tensor_graph(seed)     # accumulation: a second pass adds up
+    x3.grad = x2.grad
+    explain(root3, file=io.StringIO())
+    np.testing.assert_array_equal(x3.grad.data, x.grad.data + x.grad.data)
+
+
+class TwoGradients(ops.Function):
+    """out = 2 * a (a broken op: its backward returns a gradient too many)"""
+
+    def forward(self, a):
+        return a * 2
+
+    def backward(self, g):
+        return 2 * g, g
+
+
+class WrongShape(TwoGradients):
+    """out = 2 * a (a broken op: its backward returns a gradient of the wrong shape)"""
+
+    def backward(self, g):
+        return (2 * g[:1],)
+
+
+@pytest.mark.parametrize("op,message", [
+    (TwoGradients, r"TwoGradientsBackward returned 2 gradients for 1 inputs"),
+    (WrongShape, r"WrongShapeBackward returned a gradient of shape \(1,\) for an input of "
+                 r"shape \(2,\)"),
+], ids=["count", "shape"])
+def test_explain_raises_backwards_errors_for_a_broken_op(op, message):
+    def loss():
+        return apply_op(op, Tensor([1.0, 2.0], requires_grad=True)).sum()
+    with pytest.raises(RuntimeError, match=message):
+        loss().backward()
+    printed = io.StringIO()
+    with pytest.raises(RuntimeError, match=message):
+        explain(loss(), file=printed)
+    assert printed.getvalue().splitlines()[2].startswith("[1] v2 = Sum(v1)")  # steps before it
+
+
+def test_anomaly_mode_fires_under_explain():
+    from micrograd.autograd import AnomalyError, detect_anomaly
+    import numpy as np
+    x = Tensor([4.0, 0.0, 1.0], requires_grad=True)
+    with detect_anomaly(), np.errstate(divide="ignore"):
+        y = x.sqrt().sum()                 # d sqrt(0) = inf
+        with pytest.raises(AnomalyError, match=r"SqrtBackward \(backward\).*input 0"):
+            explain(y, file=io.StringIO())
+
+
+def test_explain_through_a_freed_graph_is_backwards_error():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        explain(y, file=io.StringIO())
