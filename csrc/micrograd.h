@@ -3,11 +3,14 @@
  * Conventions (see docs/ARCHITECTURE.md):
  *   - names are mg_<op>[_backward]_<dtype>, dtype f32 (float) or f64 (double);
  *   - outputs first, then const inputs, then sizes, then flags/strides;
- *   - sizes and leading dimensions are int64_t and count ELEMENTS, not bytes;
+ *   - sizes and leading dimensions are int64_t and count ELEMENTS, not bytes; matrix products
+ *     name their dimensions in BLAS order: op(a) is (m,k), op(b) is (k,n), the result (m,n);
  *   - kernels are pure: no globals, no printing; they trust the Python side, which has validated
  *     every shape, dtype and stride before the call;
  *   - backward kernels WRITE their result (=); gradients are accumulated once, in Python.
  * Lines starting with '#' are dropped before the text reaches cffi's cdef.
+ * Kernel bodies are written once per family in a *_impl.h file that the family's .c file
+ * includes twice, with T defined as float and as double (SUFFIX(name) gives name_f32/_f64).
  */
 #ifndef MICROGRAD_H
 #define MICROGRAD_H
@@ -46,23 +49,23 @@ void mg_gemm_naive_f64(double *c, const double *a, const double *b, int64_t m, i
                        int64_t k, int trans_a, int trans_b, double alpha, double beta,
                        int64_t lda, int64_t ldb, int64_t ldc);
 
-/* ---- linear.c: the fully connected layer (PyTorch layout) --------------------------------
- * forward:  y = act(x @ w^T + b); x is (n,k), w is (m,k), b is (m,) or NULL, y is (n,m).
- * backward: dz = g * act'(y) (written to dz, (n,m); dz is unused and may be NULL when act is
- *           MG_ACT_NONE); db = column sums of dz (m,); dw = dz^T @ x (m,k); dx = dz @ w (n,k).
+/* ---- linear.c: the fully connected layer (PyTorch layout), dimensions in BLAS order ------
+ * forward:  y = act(x @ w^T + b); x is (m,k), w is (n,k), b is (n,) or NULL, y is (m,n).
+ * backward: dz = g * act'(y) (written to dz, (m,n); dz is unused and may be NULL when act is
+ *           MG_ACT_NONE); db = column sums of dz (n,); dw = dz^T @ x (n,k); dx = dz @ w (m,k).
  *           dx, dw, db may each be NULL (not wanted). y is the forward's output.
  * All arrays contiguous. act is one of the MG_ACT_* values. */
 enum { MG_ACT_NONE = 0, MG_ACT_RELU = 1, MG_ACT_SIGMOID = 2, MG_ACT_TANH = 3 };
-void mg_linear_f32(float *y, const float *x, const float *w, const float *b, int64_t n,
-                   int64_t k, int64_t m, int act, int nthreads);
-void mg_linear_f64(double *y, const double *x, const double *w, const double *b, int64_t n,
-                   int64_t k, int64_t m, int act, int nthreads);
+void mg_linear_f32(float *y, const float *x, const float *w, const float *b, int64_t m,
+                   int64_t n, int64_t k, int act, int nthreads);
+void mg_linear_f64(double *y, const double *x, const double *w, const double *b, int64_t m,
+                   int64_t n, int64_t k, int act, int nthreads);
 void mg_linear_backward_f32(float *dx, float *dw, float *db, float *dz, const float *x,
-                            const float *w, const float *y, const float *g, int64_t n,
-                            int64_t k, int64_t m, int act, int nthreads);
+                            const float *w, const float *y, const float *g, int64_t m,
+                            int64_t n, int64_t k, int act, int nthreads);
 void mg_linear_backward_f64(double *dx, double *dw, double *db, double *dz, const double *x,
-                            const double *w, const double *y, const double *g, int64_t n,
-                            int64_t k, int64_t m, int act, int nthreads);
+                            const double *w, const double *y, const double *g, int64_t m,
+                            int64_t n, int64_t k, int act, int nthreads);
 
 /* ---- activations.c: all arrays contiguous, n elements ---------------------------------------
  * forward:  out = f(x)            backward: dx = f'(.) * g

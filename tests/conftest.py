@@ -1,6 +1,7 @@
 """Shared fixtures: run backend-dependent tests on every backend this install has."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -21,8 +22,11 @@ BACKENDS = micrograd.available_backends()
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
-    """The name of each available backend, made active for the duration of the test."""
-    with micrograd.use_backend(request.param):
+    """The name of each available backend, made active for the duration of the test. On "c"
+    the routing's size rule is off (``backends.force_c``): the small inputs tests use would
+    otherwise go to NumPy (2-D matmuls up to 96^3), and the test would run NumPy twice."""
+    force = backends.force_c() if request.param == "c" else contextlib.nullcontext()
+    with micrograd.use_backend(request.param), force:
         yield request.param
 
 
@@ -34,10 +38,12 @@ def numpy_ref():
 
 @pytest.fixture
 def c_backend():
-    """The C backend object; the test is skipped (with the reason) when it is not built."""
+    """The C backend object, with the size rule off as in ``backend``; the test is skipped
+    (with the reason) when it is not built."""
     if "c" not in backends.REGISTRY:
         pytest.skip(f"C backend not built: {backends.C_IMPORT_ERROR}")
-    return backends.REGISTRY["c"]
+    with backends.force_c():
+        yield backends.REGISTRY["c"]
 
 
 @pytest.fixture

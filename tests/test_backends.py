@@ -92,3 +92,29 @@ def test_bad_thread_count_is_rejected(c_backend):
     out = run_python("import micrograd", MICROGRAD_NUM_THREADS="zero")
     assert out.returncode != 0
     assert "MICROGRAD_NUM_THREADS" in out.stderr
+
+
+def _protocol_methods() -> dict:
+    from micrograd.backends.base import Backend
+    return {name: fn for name, fn in vars(Backend).items()
+            if callable(fn) and not name.startswith("_")}
+
+
+@pytest.mark.parametrize("name", sorted(backends.REGISTRY))
+def test_backend_implements_the_interface_with_its_signatures(name):
+    """Every method of base.Backend exists on each registered backend with the same parameter
+    names, kinds and defaults, and the backend has no public method the interface lacks."""
+    import inspect
+    backend = backends.REGISTRY[name]
+    wanted = _protocol_methods()
+    assert "sgd_step" in wanted and "adam_step" in wanted and "matmul" in wanted
+
+    def params(fn):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+    for method, spec in wanted.items():
+        assert hasattr(backend, method), f"{name} backend lacks {method}"
+        assert params(getattr(type(backend), method)) == params(spec), \
+            f"{name}.{method}{inspect.signature(getattr(type(backend), method))} differs " \
+            f"from base.Backend.{method}{inspect.signature(spec)}"
+    public = {m for m in dir(backend) if not m.startswith("_") and callable(getattr(backend, m))}
+    assert public <= set(wanted), f"not in base.Backend: {sorted(public - set(wanted))}"

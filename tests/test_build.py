@@ -61,9 +61,32 @@ def test_every_exported_c_function_is_declared():
     assert not undeclared, f"exported but not declared in micrograd.h: {sorted(undeclared)}"
 
 
+def header_sections() -> set[str]:
+    """The source files micrograd.h's sections name: ``/* ---- gemm.c: ...``."""
+    return set(re.findall(r"^/\* ---- (\w+\.c)\b", HEADER.read_text(), flags=re.M))
+
+
 def test_build_script_compiles_every_source():
+    """The build compiles exactly the sources the header declares kernels for (each section of
+    micrograd.h names its .c file), and no kernel body meant only to be #included."""
     sources = load_build_script().SOURCES
-    assert sorted(sources) == sorted(f"csrc/{p.name}" for p in CSRC.glob("*.c"))
+    assert len(sources) == len(set(sources))
+    assert all(src.startswith("csrc/") and (ROOT / src).is_file() for src in sources), sources
+    assert {Path(src).name for src in sources} == header_sections()
+    assert header_sections() >= {"gemm.c", "linear.c", "activations.c", "softmax.c", "optim.c"}
+
+
+def test_included_kernel_bodies_are_not_compiled_alone():
+    """Every quoted #include in csrc names a file there, and the *_impl.h bodies are included
+    by a .c file, never compiled on their own (they need T and SUFFIX defined)."""
+    included = set()
+    for path in CSRC.iterdir():
+        if path.suffix in (".c", ".h"):
+            included |= set(re.findall(r'^#include "([^"]+)"', path.read_text(), flags=re.M))
+    assert all((CSRC / name).is_file() for name in included), included
+    bodies = {p.name for p in CSRC.glob("*_impl.h")}
+    assert bodies <= included
+    assert not bodies & {Path(src).name for src in load_build_script().SOURCES}
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")

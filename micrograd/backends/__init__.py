@@ -51,3 +51,8 @@ def default():
 def available_backends() -> list[str]:
     """Names of the backends that can be used on this install."""
     return sorted(REGISTRY)
+
+
+# ---- the C core's facts and the routing switch (for the CLI, the benchmarks and the tests) ----
+from .c_info import fma_peak_flops, info  # noqa: E402,F401
+from .force import force_c, force_c_enabled  # noqa: E402,F401

@@ -4,8 +4,11 @@ Storage is a NumPy ndarray in every backend; a backend only computes. Every prim
 returns ndarrays, never mutates its inputs, and returns a new array. Binary primitives receive
 arrays of one dtype; shapes are validated by the Tensor layer before any call, so a backend never
 sees a shape it cannot handle. ``NumpyBackend`` is the reference implementation (the
-specification); ``CBackend`` overrides the kernels listed in its ``native`` tuple, and the parity
-tests walk that tuple so no C kernel goes untested.
+specification); ``CBackend`` (routing.py) overrides the kernels listed in its ``native`` tuple,
+and the parity tests walk that tuple so no C kernel goes untested. ``Backend`` below lists every
+method a backend has, with its signature; tests/test_backends.py checks each registered backend
+against it (same names, parameters and defaults). Matrix dimensions are named in BLAS order:
+op(a) is (m, k), op(b) is (k, n), the product is (m, n).
 
 What the Tensor layer may pass to an elementwise primitive (add, sub, mul, div, pow, maximum,
 minimum, where, compare, and the ``*_backward`` kernels' ``g``):
@@ -37,7 +40,7 @@ def check_linear_activation(activation: str | None) -> None:
 
 
 class Backend(Protocol):
-    """What every backend provides. Shapes are written (M, K) etc.; ``g`` is the upstream grad."""
+    """What every backend provides. Shapes are written (m, k) etc.; ``g`` is the upstream grad."""
 
     name: str
 
@@ -49,9 +52,9 @@ class Backend(Protocol):
         The flags let backward compute ``g @ w.T`` and ``x.T @ g`` without copying a transpose.
         The NumPy reference also accepts N-d (batched, broadcast batch dims) operands."""
 
-    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
                activation: str | None = None) -> np.ndarray:
-        """x (N, K), w (M, K), b (M,) or None -> (N, M) = act(x @ w.T + b) (PyTorch layout);
+        """x (m, k), w (n, k), b (n,) or None -> y (m, n) = act(x @ w.T + b) (PyTorch layout);
         ``activation`` is None or one of ``LINEAR_ACTIVATIONS``, applied as the epilogue."""
 
     def linear_backward(self, x: np.ndarray, w: np.ndarray, y: np.ndarray | None,
@@ -142,3 +145,21 @@ class Backend(Protocol):
     def take_along_axis_backward(self, shape: tuple, index: np.ndarray, g: np.ndarray,
                                  axis: int) -> np.ndarray:
         """zeros(shape) with g scatter-added along axis at index."""
+
+    # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
+    # mutates"); PyTorch's formulas, in the order of micrograd/optim -----------------------------
+    def sgd_step(self, p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, lr: float,
+                 momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False, maximize: bool = False, first: bool = False) -> None:
+        """SGD: g' = (-g if maximize else g) + weight_decay * p; with momentum, buf = g' on the
+        ``first`` step, else momentum * buf + (1 - dampening) * g', and g' = g' + momentum * buf
+        (nesterov) or buf; then p -= lr * g'. ``buf`` (p's shape) may be None without
+        momentum."""
+    def adam_step(self, p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray,
+                  vmax: np.ndarray | None, step: int, lr: float, beta1: float, beta2: float,
+                  eps: float, weight_decay: float = 0.0, decoupled: bool = False,
+                  maximize: bool = False) -> None:
+        """Adam (AdamW when ``decoupled``) at ``step`` >= 1: weight decay (p *= 1 - lr wd, or
+        g' += wd p), m = b1 m + (1 - b1) g', v = b2 v + (1 - b2) g'^2, vmax = max(vmax, v)
+        when vmax is not None (amsgrad; then used for v), p -= lr / (1 - b1^t) * m /
+        (sqrt(v) / sqrt(1 - b2^t) + eps). Updates p, m, v, vmax in place."""
