@@ -16,6 +16,7 @@ import pytest
 
 import micrograd as mg
 from micrograd import Value, nn, optim
+from micrograd.core.graph import toposort
 from micrograd.nn import functional as F
 
 STATM = "/proc/self/statm"
@@ -91,11 +92,14 @@ def test_graph_and_saved_arrays_die_with_the_loss(backend):
     loss = F.cross_entropy(model[2](hidden), y)
     del hidden
     assert probe() is not None                  # kept alive by the graph
-    assert any(isinstance(v, np.ndarray) for v in vars(loss.grad_fn).values())
+    ops = [t.grad_fn for t in toposort(loss) if t.grad_fn is not None]
+
+    def saved_arrays():
+        return [v for fn in ops for v in vars(fn).values() if isinstance(v, np.ndarray)]
+    assert saved_arrays()
     loss.backward()
-    saved = vars(loss.grad_fn)
-    assert saved.get("freed") and not any(isinstance(v, np.ndarray) for v in saved.values())
-    del loss
+    assert all(fn.freed for fn in ops) and not saved_arrays()
+    del loss, ops
     assert probe() is None                      # no cycle: refcounting freed it at once
 
 
