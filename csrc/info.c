@@ -29,22 +29,33 @@ int mg_max_threads(void)
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <immintrin.h>
 #define ACC 16
-#define DEFINE_FMA_LOOP(NAME, TARGET, V, SET1, FMA, W)                                        \
-__attribute__((target(TARGET))) static float NAME(int64_t iters)                              \
-{                                                                                             \
-    V acc[ACC];                                                                               \
-    const V x = SET1(0.999999f), y = SET1(1e-7f);                                             \
-    for (int i = 0; i < ACC; i++) acc[i] = SET1((float)i);                                    \
-    for (int64_t t = 0; t < iters; t++)                                                       \
-        _Pragma("GCC unroll 16") for (int i = 0; i < ACC; i++) acc[i] = FMA(acc[i], x, y);    \
-    float out[W], sum = 0;                                                                    \
-    for (int i = 1; i < ACC; i++) acc[0] = acc[0] + acc[i];                                   \
-    memcpy(out, &acc[0], sizeof(out));                                                        \
-    for (int i = 0; i < W; i++) sum += out[i];                                                \
-    return sum;                                                                               \
-}
-DEFINE_FMA_LOOP(fma_loop_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, 16)
-DEFINE_FMA_LOOP(fma_loop_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, 8)
+#define FMA_LOOP fma_loop_avx512
+#define TARGET "avx512f"
+#define V __m512
+#define W 16
+#define SET1 _mm512_set1_ps
+#define FMA _mm512_fmadd_ps
+#include "fma_loop_impl.h"
+#undef FMA_LOOP
+#undef TARGET
+#undef V
+#undef W
+#undef SET1
+#undef FMA
+
+#define FMA_LOOP fma_loop_avx2
+#define TARGET "avx2,fma"
+#define V __m256
+#define W 8
+#define SET1 _mm256_set1_ps
+#define FMA _mm256_fmadd_ps
+#include "fma_loop_impl.h"
+#undef FMA_LOOP
+#undef TARGET
+#undef V
+#undef W
+#undef SET1
+#undef FMA
 #endif
 
 double mg_fma_peak_f32(int64_t iters, int nthreads)

@@ -1,0 +1,322 @@
+/* gemm_impl.h: the typed half of gemm.c, included once per element type. The includer
+ * defines T, SUFFIX(name), and the tuned kernel table entries KERNEL_AVX512 and KERNEL_AVX2
+ * (x86 only) and, when it has AVX-512 packing routines for T, PACK_SLIVER_T / PACK_SLIVER_N.
+ * Shared helpers (tile_height, thread_count, the micro-kernels, ...) come from gemm.c. */
+
+/* ---- the reference: textbook triple loop ---------------------------------------------------- */
+void SUFFIX(mg_gemm_naive)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+                       int trans_a, int trans_b, T alpha, T beta,
+                       int64_t lda, int64_t ldb, int64_t ldc)
+{
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t j = 0; j < n; j++) {
+            T acc = 0;
+            for (int64_t p = 0; p < k; p++) acc += OP_A(i, p) * OP_B(p, j);
+            c[i * ldc + j] = alpha * acc + (beta == 0 ? (T)0 : beta * c[i * ldc + j]);
+        }
+    }
+}
+
+/* ---- portable micro-kernel: plain C the compiler vectorises with the baseline ISA ----------- */
+static void SUFFIX(ukr_generic)(int64_t kc, int h, const T *restrict a, int64_t rsa,
+                              int64_t csa, const T *restrict b, int64_t ldb, T *restrict c,
+                              int64_t ldc,
+                              T alpha, T beta, unsigned mask)
+{
+    T acc[GEN_MR][GEN_NR] = {{0}};
+    (void)mask;
+    for (int64_t p = 0; p < kc; p++, a += csa, b += ldb)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < GEN_NR; j++) acc[i][j] += a[i * rsa] * b[j];
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < GEN_NR; j++)
+            c[i * ldc + j] = alpha * acc[i][j] + (beta == 0 ? (T)0 : beta * c[i * ldc + j]);
+}
+
+/* ---- kernel choice -------------------------------------------------------------------------
+ * A micro-kernel, its half-width twin (MR x NR/2, for the last sliver of a narrow n, or NULL),
+ * its vector width when it takes lane masks (0: it does not), the cache block sizes that suit
+ * them (MC % MR == 0, NC % NR == 0), and its transposing store (or NULL). */
+typedef void (*SUFFIX(ukr_fn))(int64_t, int, const T *, int64_t, int64_t, const T *, int64_t,
+                             T *, int64_t, T, T, unsigned);
+typedef void (*SUFFIX(store_t_fn))(T *, int64_t, const T *, int64_t, int, int64_t, T, T);
+typedef struct {
+    SUFFIX(ukr_fn) ukr, half;
+    int64_t mr, nr, lanes, mc, kc, nc;
+    SUFFIX(store_t_fn) store_t;
+} SUFFIX(kernel);
+static SUFFIX(kernel) SUFFIX(pick)(int isa)
+{
+    SUFFIX(kernel) kern = {SUFFIX(ukr_generic), NULL, GEN_MR, GEN_NR, 0, 128, 256, 2048, NULL};
+    (void)isa;
+#ifdef MG_X86
+    if (isa >= 2)
+        kern = (SUFFIX(kernel))KERNEL_AVX512;
+    else if (isa == 1)
+        kern = (SUFFIX(kernel))KERNEL_AVX2;
+#endif
+    return kern;
+}
+
+/* ---- packing -------------------------------------------------------------------------------
+ * pack(dst, src, rows, cols, rs, cs, r): element (i, p) of the panel is src[i * rs + p * cs]
+ * (one of rs, cs is 1). Writes r-tall slivers, each column-major inside: dst[s][p][i], rows
+ * past the end padded with zeros. For op(a): rows = m-range, cols = k-range, r = MR. For op(b)
+ * it packs the transpose: rows = n-range, cols = k-range, r = NR, so dst[p][j] is row-major. */
+static void SUFFIX(pack)(T *restrict dst, const T *restrict src, int64_t rows, int64_t cols,
+                     int64_t rs, int64_t cs, int64_t r, int isa)
+{
+    (void)isa;
+    for (int64_t s = 0; s < rows; s += r, dst += r * cols) {
+        const int64_t h = rows - s < r ? rows - s : r;
+        const T *blk = src + s * rs;
+        if (cs == 1 && rs != 1) {
+#ifdef PACK_SLIVER_T
+            if (isa >= 2 && r <= 32) { PACK_SLIVER_T(dst, blk, h, cols, rs, r); continue; }
+#endif
+            for (int64_t i = 0; i < h; i++)
+                for (int64_t p = 0; p < cols; p++) dst[p * r + i] = blk[i * rs + p];
+        } else {
+#ifdef PACK_SLIVER_N
+            if (rs == 1 && isa >= 2 && r <= 32) { PACK_SLIVER_N(dst, blk, h, cols, cs, r); continue; }
+#endif
+            for (int64_t p = 0; p < cols; p++)
+                for (int64_t i = 0; i < h; i++) dst[p * r + i] = blk[i * rs + p * cs];
+        }
+        if (h < r)
+            for (int64_t p = 0; p < cols; p++)
+                for (int64_t i = h; i < r; i++) dst[p * r + i] = 0;
+    }
+}
+
+/* c = beta * c, for k == 0 or alpha == 0 (no product to add); beta == 0 writes zeros. */
+static void SUFFIX(scale)(T *c, int64_t m, int64_t n, int64_t ldc, T beta)
+{
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? (T)0 : beta * c[i * ldc + j];
+}
+
+/* ---- the macro-kernel over one (mc, kc) block of A and the slivers [j0, j1) of B -----------
+ * Sliver width: the last sliver of B is packed half-wide when the half kernel covers it. */
+static int64_t SUFFIX(sliver_width)(const SUFFIX(kernel) *kn, int64_t w)
+{
+    return kn->half && w <= kn->nr / 2 ? kn->nr / 2 : kn->nr;
+}
+/* A(i, p) = a[i * rsa + p * csa]: in place, row tile ir starts at a + ir * ars (ars = rsa);
+ * packed (ars = 0; rsa = 1, csa = MR), MR-tall slivers kc * MR apart, so tile ir at a + ir * kc.
+ * C(i, j) = c[i * rsc + j * csc]. */
+static void SUFFIX(macro)(const SUFFIX(kernel) *kn, int64_t mc, int64_t kc, int64_t nc, int64_t j0,
+                      int64_t j1, const T *a, int64_t ars, int64_t rsa, int64_t csa,
+                      const T *b, int64_t ldb, T *c, int64_t rsc, int64_t csc, T alpha,
+                      T beta)
+{
+    const int64_t mr = kn->mr, nr = kn->nr;
+    T tile[MAX_TILE] __attribute__((aligned(64)));
+    const int64_t astep = ars ? ars : kc;
+    for (int64_t jr = j0; jr < j1; jr += nr) {
+        const int64_t w = min64(nr, nc - jr), r = SUFFIX(sliver_width)(kn, w);
+        const SUFFIX(ukr_fn) ukr = r == nr ? kn->ukr : kn->half;
+        /* B: packed slivers (ldb = 0: sliver jr at b + jr * kc, rows r apart) or in place */
+        const T *bs = ldb ? b + jr : b + jr * kc;
+        const int64_t bstep = ldb ? ldb : r;
+        /* lanes of the last vector that are inside c (r - w < lanes, by sliver_width) */
+        const unsigned mask = w == r || !kn->lanes ? FULL_MASK
+                                                   : (1u << (kn->lanes - (r - w))) - 1;
+        for (int64_t ir = 0, t = 0, h = 0; ir < mc; ir += h, t++) {
+            h = tile_height(t, mc, mr, ars != 0); /* A in place: any heights will do */
+            T *ct = c + ir * rsc + jr * csc;
+            if (csc == 1 && (w == r || kn->lanes)) {
+                ukr(kc, h, a + ir * astep, rsa, csa, bs, bstep, ct, rsc, alpha, beta, mask);
+                continue;
+            }
+            ukr(kc, h, a + ir * astep, rsa, csa, bs, bstep, tile, r, 1, 0, FULL_MASK);
+            if (csc != 1 && kn->store_t) { /* c is stored transposed: see mg_gemm */
+                kn->store_t(ct, csc, tile, r, h, w, alpha, beta);
+                continue;
+            }
+            for (int64_t i = 0; i < h; i++)
+                for (int64_t j = 0; j < w; j++)
+                    ct[i * rsc + j * csc] = alpha * tile[i * r + j]
+                                      + (beta == 0 ? (T)0 : beta * ct[i * rsc + j * csc]);
+        }
+    }
+}
+
+/* Small products: packing and blocking cost more than they save, so loop directly (i-k-j when
+ * rows of op(b) are contiguous, dot products when op(b) is transposed). */
+MG_VECTOR_CLONES static void SUFFIX(small)(T *c, const T *a, const T *b, int64_t m, int64_t n,
+                                       int64_t k, int trans_a, int trans_b, T alpha, T beta,
+                                       int64_t lda, int64_t ldb, int64_t ldc)
+{
+    for (int64_t i = 0; i < m; i++) {
+        T *cr = c + i * ldc;
+        if (!trans_b) {
+            for (int64_t j = 0; j < n; j++) cr[j] = beta == 0 ? (T)0 : beta * cr[j];
+            for (int64_t p = 0; p < k; p++) {
+                const T aip = alpha * OP_A(i, p);
+                const T *br = b + p * ldb;
+                for (int64_t j = 0; j < n; j++) cr[j] += aip * br[j];
+            }
+        } else {
+            for (int64_t j = 0; j < n; j++) {
+                const T *bc = b + j * ldb;
+                T acc = 0;
+                for (int64_t p = 0; p < k; p++) acc += OP_A(i, p) * bc[p];
+                cr[j] = alpha * acc + (beta == 0 ? (T)0 : beta * cr[j]);
+            }
+        }
+    }
+}
+
+/* Everything one GEMM call needs to know, shared read-only by its threads. */
+typedef struct {
+    SUFFIX(kernel) kn;
+    T *c, *bbuf[2], *abuf; /* two B panel buffers (the same one when there is one panel) */
+    const T *a, *b;
+    int64_t m, n, k, rsa, csa, rsb, csb, rsc, csc, mc, kcmax, nblk, nsplit, rows, bpr;
+    T alpha, beta;
+    int isa, a_in_place, b_in_place; /* read op(a) / op(b) where they are, unpacked */
+} SUFFIX(plan);
+/* The blocked loops, run by every thread of the team (or alone): B panels are packed by all
+ * threads together, then each takes whole (ic block, B-sliver range) work items. B panels
+ * alternate between two buffers, so one barrier per panel suffices (after its packing): a
+ * thread packs panel i+2 into panel i's buffer only after that barrier of panel i+1, which
+ * every thread reaches after finishing its work on panel i. The static schedule gives each
+ * thread the same items (the same blocks of c) for every panel, so c needs no barrier. */
+static void SUFFIX(run_plan)(const SUFFIX(plan) *pl, int tid)
+{
+    const SUFFIX(kernel) *kn = &pl->kn;
+    T *ap = pl->abuf + (size_t)tid * (size_t)(pl->mc * pl->kcmax);
+    int64_t panel = 0;
+    for (int64_t jc = 0; jc < pl->n; jc += kn->nc) {
+        const int64_t nc = min64(kn->nc, pl->n - jc), nsl = (nc + kn->nr - 1) / kn->nr;
+        for (int64_t pc = 0; pc < pl->k; pc += pl->kcmax, panel++) {
+            const int64_t kc = min64(pl->kcmax, pl->k - pc);
+            const T beta = pc == 0 ? pl->beta : (T)1;
+            T *bbuf = pl->bbuf[panel % 2];
+            const T *b = bbuf; /* the packed panel, or op(b) itself (ldb = its row stride) */
+            int64_t ldb = 0;
+            if (pl->b_in_place) {
+                b = pl->b + pc * pl->rsb + jc;
+                ldb = pl->rsb;
+            } else {
+                OMP("omp for schedule(static)")
+                for (int64_t s = 0; s < nsl; s++) {
+                    const int64_t w = min64(kn->nr, nc - s * kn->nr);
+                    SUFFIX(pack)(bbuf + s * kn->nr * kc,
+                             pl->b + pc * pl->rsb + (jc + s * kn->nr) * pl->csb,
+                             w, kc, pl->csb, pl->rsb, SUFFIX(sliver_width)(kn, w), pl->isa);
+                }
+            }
+            OMP("omp for schedule(static) nowait")
+            for (int64_t item = 0; item < pl->nblk * pl->nsplit; item++) {
+                /* block blk is block (blk % bpr) of row range (blk / bpr), ranges `rows` long */
+                const int64_t blk = item / pl->nsplit, part = item % pl->nsplit;
+                const int64_t ic = (blk / pl->bpr) * pl->rows + (blk % pl->bpr) * pl->mc;
+                const int64_t end = min64(pl->m, (blk / pl->bpr + 1) * pl->rows);
+                const int64_t h = min64(pl->mc, end - ic);
+                const int64_t j0 = nsl * part / pl->nsplit * kn->nr;
+                const int64_t j1 = min64(nc, nsl * (part + 1) / pl->nsplit * kn->nr);
+                if (h <= 0 || j0 >= j1) continue;
+                const T *a = pl->a + ic * pl->rsa + pc * pl->csa;
+                T *c = pl->c + ic * pl->rsc + jc * pl->csc;
+                if (pl->a_in_place) {
+                    SUFFIX(macro)(kn, h, kc, nc, j0, j1, a, pl->rsa, pl->rsa, pl->csa, b, ldb,
+                              c, pl->rsc, pl->csc, pl->alpha, beta);
+                    continue;
+                }
+                SUFFIX(pack)(ap, a, h, kc, pl->rsa, pl->csa, kn->mr, pl->isa);
+                SUFFIX(macro)(kn, h, kc, nc, j0, j1, ap, 0, 1, kn->mr, b, ldb,
+                          c, pl->rsc, pl->csc, pl->alpha, beta);
+            }
+        }
+    }
+}
+
+/* ---- the entry points ------------------------------------------------------------------------ */
+void SUFFIX(mg_gemm_isa)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+                     int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,
+                     int64_t ldc, int nthreads, int isa)
+{
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) { SUFFIX(scale)(c, m, n, ldc, beta); return; }
+    if (isa < 0 && (double)m * (double)n * (double)k <= SMALL_WORK) {
+        SUFFIX(small)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
+        return;
+    }
+    if (isa < 0 || isa > mg_gemm_isa()) isa = mg_gemm_isa();
+    SUFFIX(plan) pl = {.kn = SUFFIX(pick)(isa), .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,
+                   .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1,
+                   .rsb = trans_b ? 1 : ldb, .csb = trans_b ? ldb : 1, .rsc = ldc, .csc = 1,
+                   .alpha = alpha, .beta = beta, .isa = isa};
+    /* The kernel's vectors run along n: an n that is not a multiple of the vector width
+     * wastes lanes on every row (n = 100 computes 112 columns). When m fills the lanes
+     * better, compute c^T = op(b)^T op(a)^T instead (swap the operands, transpose c's
+     * strides); the kernel's tiles then reach c through an in-register transposing store
+     * (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not). */
+    const int64_t lanes = pl.kn.lanes;
+    if (pl.kn.store_t && k >= 32 && n * round_up(m, lanes) < m * round_up(n, lanes)) {
+        pl.m = n; pl.n = m; pl.a = b; pl.b = a;
+        pl.rsa = trans_b ? ldb : 1; pl.csa = trans_b ? 1 : ldb;
+        pl.rsb = trans_a ? lda : 1; pl.csb = trans_a ? 1 : lda;
+        pl.rsc = 1; pl.csc = ldc;
+    }
+    const int nt = thread_count(nthreads, m, n, k);
+    /* work split: with enough rows, each thread gets one contiguous range of ~m/nt rows
+     * cut into bpr equal blocks of at most MC rows, so the static schedule balances them;
+     * with few rows, one range, and the threads split the B slivers instead. The ranges
+     * are not rounded to MR: an edge tile does only its real rows, and m = 100 splits
+     * 50/50 rather than 60/40 (the MLP's first layer on two threads: 53 -> 47 us) */
+    const int rows_split = nt > 1 && pl.m >= 2 * nt * pl.kn.mr;
+    pl.rows = rows_split ? (pl.m + nt - 1) / nt : pl.m;
+    pl.bpr = (pl.rows + pl.kn.mc - 1) / pl.kn.mc;
+    pl.mc = round_up((pl.rows + pl.bpr - 1) / pl.bpr, pl.kn.mr);
+    pl.nblk = (rows_split ? nt : 1) * pl.bpr;
+    pl.nsplit = rows_split ? 1 : nt;
+    /* k is cut into equal panels of at most KC: 784 runs as one panel, not 512 + 272 (a
+     * second pass over c, with its loads and stores, costs more than a deeper B sliver) */
+    const int64_t npanels = (k + pl.kn.kc - 1) / pl.kn.kc;
+    pl.kcmax = (k + npanels - 1) / npanels;
+    /* op(a) is read in place, unpacked, when its rows or its columns are contiguous and a
+     * block spans at most 1 MB (half of L2) across them: the kernel streams h rows (or one
+     * column at a time) of a straight from memory as fast as from a packed sliver, and the
+     * pack (a transposing copy for row-major a: 5 us of the MLP's 90 us first layer) goes.
+     * Past that span a packed block is kinder to the TLB and L2 (transposed a, n = 1024). */
+    const double span = pl.rsa == 1 ? (double)pl.kcmax * pl.csa : (double)pl.mc * pl.rsa;
+    pl.a_in_place = (pl.rsa == 1 || pl.csa == 1) && span * sizeof(T) <= (1 << 20);
+    /* op(b) with contiguous rows is read in place too while its kc rows span <= 512 KB
+     * (the MLP's first-layer dW, 128 x 784: no 5 us pack), when every sliver is full width
+     * (a narrow last one would read past the end of its rows). */
+    const int64_t last = pl.n % pl.kn.nr;
+    pl.b_in_place = pl.csb == 1 && (double)pl.kcmax * pl.rsb * sizeof(T) <= (1 << 19)
+                    && (last == 0 || (pl.kn.half && last == pl.kn.nr / 2));
+    const int64_t ncmax = min64(pl.kn.nc, round_up(pl.n, pl.kn.nr));
+    const int panels2 = nt > 1 && (k > pl.kcmax || pl.n > pl.kn.nc); /* double-buffer B? */
+    const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */
+    pl.bbuf[0] = alloc_aligned(pl.b_in_place ? 64 : bsize * (panels2 ? 2 : 1));
+    pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);
+    pl.abuf = alloc_aligned(sizeof(T) * (size_t)(pl.a_in_place ? 1 : nt * pl.mc * pl.kcmax));
+    if (!pl.bbuf[0] || !pl.abuf) { /* out of memory: the slow path still gives the answer */
+        free(pl.bbuf[0]); free(pl.abuf);
+        SUFFIX(mg_gemm_naive)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
+        return;
+    }
+    /* run_plan's worksharing loops bind to the innermost enclosing team: called from inside
+     * a caller's parallel region, a team of our own (of one thread, if nesting is off) keeps
+     * them from being split across the caller's threads. */
+    if (nt > 1 || in_parallel()) {
+        OMP("omp parallel num_threads(nt)")
+        SUFFIX(run_plan)(&pl, thread_id());
+    } else {
+        SUFFIX(run_plan)(&pl, 0);
+    }
+    free(pl.bbuf[0]);
+    free(pl.abuf);
+}
+void SUFFIX(mg_gemm)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+                 int trans_a, int trans_b, T alpha, T beta,
+                 int64_t lda, int64_t ldb, int64_t ldc, int nthreads)
+{
+    SUFFIX(mg_gemm_isa)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc,
+                    nthreads, -1);
+}
