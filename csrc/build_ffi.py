@@ -24,10 +24,15 @@ CSRC = Path(__file__).resolve().parent
 ROOT = CSRC.parent
 HEADER = CSRC / "micrograd.h"
 # setuptools wants source paths relative to the project root (setup.py's directory).
+# Only the .c files are compiled; the headers include the *_impl.h kernel bodies (each compiled
+# once per dtype by its .c file), so they are dependencies: a change rebuilds the module, and
+# setuptools ships them (and this script) in the sdist.
 SOURCES = sorted(f"csrc/{p.name}" for p in CSRC.glob("*.c"))
+DEPENDS = sorted(f"csrc/{p.name}" for p in CSRC.glob("*.h")) + ["csrc/build_ffi.py"]
 INCLUDE = "csrc"
 if __name__ == "__main__":  # the in-place build compiles in a temporary directory
     SOURCES = [str(ROOT / src) for src in SOURCES]
+    DEPENDS = [str(ROOT / dep) for dep in DEPENDS]
     INCLUDE = str(CSRC)
 
 
@@ -85,6 +90,7 @@ ffibuilder.set_source(
     "micrograd._C",
     '#include "micrograd.h"',
     sources=SOURCES,
+    depends=DEPENDS,
     include_dirs=[INCLUDE],
     extra_compile_args=_compile_args,
     extra_link_args=_link_args,

@@ -118,3 +118,28 @@ def test_backend_matches_environment_variable():
     if not requested:
         pytest.skip("MICROGRAD_BACKEND not set for this run")
     assert micrograd.get_backend() == requested
+
+
+def test_no_kernel_body_is_a_multi_line_macro():
+    """Kernel bodies are real code (the *_impl.h files), so compiler errors and sanitizer reports
+    name a real line: no #define in csrc runs over more than two lines."""
+    long_macros = []
+    for path in sorted(CSRC.iterdir()):
+        if path.suffix not in (".c", ".h"):
+            continue
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("#define"):
+                j = i
+                while lines[j].rstrip().endswith("\\"):
+                    j += 1
+                if j - i >= 2:
+                    long_macros.append(f"{path.name}:{i + 1}")
+    assert not long_macros, f"multi-line macros: {long_macros}"
+
+
+def test_sdist_inputs_are_declared():
+    """The build lists every header (and itself) as a dependency: rebuilds follow header edits
+    and setuptools puts them in the sdist, without which the .c files cannot compile."""
+    build = load_build_script()
+    assert set(build.DEPENDS) == {f"csrc/{p.name}" for p in CSRC.glob("*.h")} | {"csrc/build_ffi.py"}
