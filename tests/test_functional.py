@@ -25,11 +25,27 @@ def test_cross_entropy_hand_computed():
     np.testing.assert_allclose(x.grad.numpy(), [[-0.25, 0.25], [0.25, -0.25]], rtol=1e-6)
 
 
-def test_cross_entropy_is_one_fused_node():
+def _graph(t):
+    """The node names of t's graph, output first, depth first."""
+    names, stack = [], [t]
+    while stack:
+        node = stack.pop()
+        if node.grad_fn is not None:
+            names.append(node.grad_fn.name())
+            stack.extend(node._prev)
+    return names
+
+
+def test_cross_entropy_default_is_the_fused_primitive_and_a_mean():
+    """The common case (no weight, nothing ignored, no smoothing): the fused primitive, then
+    a mean (a multiply and a sum); no softmax or log_softmax node anywhere."""
     x = mg.randn(4, 3, requires_grad=True)
     loss = F.cross_entropy(x, mg.tensor([0, 1, 2, 0]))
-    assert loss.grad_fn.name() == "CrossEntropyBackward"
-    assert len(loss._prev) == 1 and loss._prev[0] is x   # no softmax node in the graph
+    assert _graph(loss) == ["SumBackward", "MulBackward", "CrossEntropyBackward"]
+    node = loss._prev[0]._prev[0]
+    assert node._prev == (x,)
+    assert _graph(F.cross_entropy(x, mg.tensor([0, 1, 2, 0]), reduction="none")) == [
+        "CrossEntropyBackward"]
 
 
 def test_cross_entropy_equals_log_softmax_nll():

@@ -426,8 +426,8 @@ class _BaseMLP(BaseEstimator):
                 xb, tb = Xe[s:s + bs], Te[s:s + bs]
                 wb = None if swe is None else swe[s:s + bs]
                 m = len(xb)
-                denom = m if wb is None else float(wb.sum())
-                denom = denom if denom > 0 else 1.0
+                # the weighted mean's denominator (an all-zero-weight batch adds nothing)
+                denom = F.total_weight(wb, m) or 1.0
                 loss = lossfn(model(from_numpy(xb)), tb, wb, denom)
                 penalty = 0.0
                 if alpha:

@@ -388,6 +388,11 @@ class Sum(Function):
 
     def backward(self, g):
         be = self.be
+        if self.axes is None and not self.keepdims:
+            # a full reduction (every loss's last step): g is 0-d, so the gradient is one value
+            # filled; contiguous, which a kernel would copy a stride-0 view into anyway, and
+            # ~3x cheaper than np.broadcast_to's checks at loss sizes
+            return (np.full(self.shape, g, g.dtype),)
         if not self.keepdims:
             g = be.reshape(g, _kept_shape(self.shape, self.axes))
         return (be.broadcast_to(g, self.shape),)
@@ -540,78 +545,29 @@ class Linear(Function):
 
 # ---- losses ----------------------------------------------------------------------------------
 class CrossEntropy(Function):
-    """Softmax cross-entropy fused in one node (no separate softmax in the graph).
+    """out_i = logsumexp(x_i) - x_i[t_i]    dx_i = g_i (softmax(x_i) - onehot(t_i))
+    x (N, C) logits, t (N,) int64 labels in [0, C): the fused softmax-cross-entropy kernel, one
+    backend call each way and no softmax node. Class weights, ignore_index, label smoothing and
+    the reductions are composed around it in nn.functional (shared with nll_loss)."""
 
-    logits (N, C), target (N,) int64 already validated, ``weight`` (C,) or None, ``valid`` a
-    bool (N,) mask of targets that are not ignore_index (or None when all count).
-    loss_i = w[t_i] * (logsumexp(x_i) - x_i[t_i]) (+ label smoothing), reduced by mean (divided by
-    the sum of the weights of the counted targets), sum, or none.
-    d logits_i = (softmax(x_i) - onehot(t_i)) * w[t_i] * g_i."""
-
-    def forward(self, logits, target, weight, valid, reduction, smoothing):
-        be = self.be
-        self.target, self.reduction, self.smoothing = target, reduction, smoothing
-        self.n = n = logits.shape[0]
-        loss, self.prob = be.cross_entropy(logits, target)
-        dt = logits.dtype
-        scale = None  # per-sample weight (N,), or None for all ones
-        if weight is not None:
-            scale = be.getitem(weight, target)
-        if valid is not None:
-            mask = be.cast(valid, dt)
-            scale = mask if scale is None else be.mul(scale, mask)
-        if smoothing:
-            logp = be.log_softmax(logits)
-            wl = logp if weight is None else be.mul(logp, weight)
-            smooth = be.neg(be.sum(wl, (1,), False))
-            if valid is not None:
-                smooth = be.mul(smooth, be.cast(valid, dt))
-            self.weight, self.valid = weight, valid
-            nll = loss if scale is None else be.mul(loss, scale)
-            c = logits.shape[1]
-            loss = be.add(be.mul(nll, _s(nll, 1.0 - smoothing)),
-                          be.mul(smooth, _s(smooth, smoothing / c)))
-        elif scale is not None:
-            loss = be.mul(loss, scale)
-        self.scale = scale
-        if reduction == "none":
-            return loss
-        total = be.sum(loss, None, False)
-        if reduction == "sum":
-            return total
-        self.denom = float(n) if scale is None else float(be.sum(scale, None, False))
-        return be.mul(total, _s(total, 1.0 / self.denom) if self.denom else _s(total, np.nan))
+    def forward(self, logits, target):
+        self.target = target
+        loss, self.prob = self.be.cross_entropy(logits, target)
+        return loss
 
     def backward(self, g):
-        be, n, dt = self.be, self.n, self.prob.dtype
-        if self.reduction == "none":
-            gv = g
-        else:
-            gs = g if self.reduction == "sum" else be.mul(g, _s(g, 1.0 / (self.denom or 1)))
-            gv = np.full(n, gs, dt)  # contiguous: kernels copy a broadcast (stride 0) view
-        gw = gv if self.scale is None else be.mul(gv, self.scale)
-        if not self.smoothing:
-            return (be.cross_entropy_backward(self.prob, self.target, gw),)
-        eps, c = self.smoothing, self.prob.shape[1]
-        d = be.cross_entropy_backward(self.prob, self.target, be.mul(gw, _s(gw, 1.0 - eps)))
-        # smoothing term -sum_c w_c log p_c / C: its gradient is (p * sum(w) - w) / C per row
-        if self.valid is not None:
-            gv = be.mul(gv, be.cast(self.valid, dt))
-        p = self.prob
-        if self.weight is None:
-            ds = be.sub(be.mul(p, _s(p, c)), _s(p, 1))
-        else:
-            ds = be.sub(be.mul(p, be.sum(self.weight, None, True)), self.weight)
-        gcol = be.reshape(be.mul(gv, _s(gv, eps / c)), (n, 1))
-        return (be.add(d, be.mul(ds, gcol)),)
+        return (self.be.cross_entropy_backward(self.prob, self.target, g),)
 
 
 class BCEWithLogits(Function):
-    """Elementwise binary cross-entropy on logits x with target y, pos_weight p (or 1):
-    loss = (1 - y) x + (1 + (p - 1) y) softplus(-x)      (softplus(z) = log(1 + e^z), stable)
-    dx = g ((1 - y) sigmoid(x) - p y sigmoid(-x))       dy = g ((p - 1) softplus(-x) - x)
-    (dx is (1 - y) - (1 + (p - 1) y) sigmoid(-x) rewritten without the cancellation that made it
-    0 in float32 for |x| > 17 instead of ~e^-|x|)"""
+    """out = (1 - y) x + (1 + (p - 1) y) sp(-x)    dx = g ((1 - y) sig(x) - p y sig(-x))
+    dy = g ((p - 1) sp(-x) - x);  sp(z) = log(1 + e^z) = max(z, 0) + log1p(e^-|z|), sig the
+    sigmoid, p the pos_weight (or 1); elementwise on logits x and targets y.
+    A primitive for accuracy, not speed: composed from the existing ops, sp would be
+    F.softplus, whose threshold (x past 20 -> x) is off by e^-x, relatively up to 1e-10 in
+    float64, and sp's derivative through max/abs is 0 at x = 0 instead of 1/2. dx is written
+    without the cancellation of (1 - y) - (1 + (p - 1) y) sig(-x), which is 0 in float32 for
+    |x| > 17 instead of ~e^-|x|."""
 
     def forward(self, x, y, pos_weight):
         be = self.be
@@ -640,9 +596,11 @@ class BCEWithLogits(Function):
 
 
 class BCE(Function):
-    """Elementwise binary cross-entropy on probabilities p with target y, logs clamped at -100
-    as torch:  loss = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100))
-    dp = g (p - y) / max(p (1 - p), 1e-12)      dy = g (log(1 - p) - log p) (clamped logs)"""
+    """out = -(y L(p) + (1 - y) L(1 - p))    dp = g (p - y) / max(p (1 - p), 1e-12)
+    dy = g (L(1 - p) - L(p));  L(q) = max(log q, -100), torch's clamp; elementwise on
+    probabilities p and targets y. A primitive because torch's dp is not the derivative of
+    its clamped forward (at p = 0 or 1 it is +-1e12 (p - y), where the composed derivative of
+    the clamp would be 0 or nan), so no composition matches torch."""
 
     def forward(self, p, y):
         be = self.be

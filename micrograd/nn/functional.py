@@ -1,9 +1,11 @@
 """``micrograd.nn.functional`` (``F``): activations and losses as functions, as in torch.
 
 Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``, with
-an optional activation as its epilogue), and
-``cross_entropy`` is one node whose backward is ``(softmax - onehot) * g`` (no softmax node in
-the graph). Inputs are validated here, before any kernel runs: shapes, dtypes and class labels.
+an optional activation as its epilogue), and ``cross_entropy``'s per-row loss is one node whose
+backward is ``(softmax - onehot) * g`` (no softmax node in the graph); its class weights,
+ignore_index, label smoothing and reduction are composed from Tensor ops in one place shared
+with ``nll_loss``. Inputs are validated here, before any kernel runs: shapes, dtypes and class
+labels.
 """
 from __future__ import annotations
 
@@ -306,9 +308,11 @@ def _check_labels(t: np.ndarray, c: int, ignore_index: int, name: str) -> np.nda
     of counted labels, or None when every label counts."""
     if t.size == 0:
         return None
-    lo, hi = int(t.min()), int(t.max())  # Python ints compare faster than NumPy scalars
-    if lo >= 0 and hi < c and not lo <= ignore_index <= hi:
-        return None  # the common case: every label in range, none can be ignore_index
+    # the common case in one pass: seen as unsigned, a negative label is >= 2^63, so the
+    # largest is < c exactly when every label is in [0, c); and then none is ignore_index
+    # unless ignore_index is itself in [0, c)
+    if int(t.view(np.uint64).max()) < c and not 0 <= ignore_index < c:
+        return None
     valid = t != ignore_index
     bad = t[valid & ((t < 0) | (t >= c))]
     if bad.size:
@@ -326,15 +330,86 @@ def _class_weight(weight: Any, c: int, dt: np.dtype, name: str) -> np.ndarray | 
     return w.astype(dt, copy=False)
 
 
+def total_weight(weight: np.ndarray | None, n: int) -> float:
+    """The denominator of a weighted mean sum_i(w_i l_i) / sum_i(w_i): the weights' sum, or n
+    when there are none (every w_i = 1). The one place this is computed: the class losses'
+    'mean' below and the scikit-learn estimators' sample-weighted batch losses use it."""
+    return float(n) if weight is None else float(weight.sum())
+
+
+def _class_loss(name: str, input: Tensor, target: Any, weight: Any,  # noqa: A002
+                ignore_index: int, reduction: str, label_smoothing: float,
+                logits: bool) -> Tensor:
+    """Negative log-likelihood of integer class labels, shared by cross_entropy (``logits``:
+    the fused CrossEntropy primitive gives each row's -log softmax(x)[t]) and nll_loss (input
+    already log-probabilities: -input[t]), with everything else composed from Tensor ops:
+
+    row loss  l_i = s_i ((1 - eps) nll_i + eps/C * (-sum_c w_c logp_ic))  (s_i: 0 if ignored)
+    'none' l (target's shape), 'sum' sum_i l_i, 'mean' sum_i l_i / sum_i s_i w[t_i] (torch's
+    weighted mean; nan when every row is ignored, with zero gradients as in torch).
+
+    The per-row factors are NumPy constants folded into one multiply, so the common case (no
+    weight, nothing ignored, no smoothing, 'mean') is the primitive, one multiply and one sum.
+    """
+    t = _class_array(target, name)
+    rows, t, out_shape = _as_rows(input, t, name)
+    n, c = rows.data.shape
+    dt = rows.data.dtype
+    valid = _check_labels(t, c, ignore_index, name)
+    if valid is not None:
+        t = np.where(valid, t, 0)  # any in-range label: the row's factor below is 0
+    w = _class_weight(weight, c, dt, name)
+    if logits:
+        nll = apply_op(ops.CrossEntropy, rows, target=t)
+    else:  # labels already checked: index directly, without gather's checks
+        nll = -apply_op(ops.GetItem, rows, index=(np.arange(n), t))
+    # r_i, row i's share of the reduction: 0 where ignored, else 1 ('none', 'sum') or
+    # 1 / sum of the counted rows' weights ('mean'; nan when that is 0, torch's 0/0).
+    # None: 1 for every row.
+    r = None if valid is None else valid.astype(dt)
+    wt = None if w is None else w[t]  # each row's class weight
+    denom = 1.0
+    if reduction == "mean":
+        denom = total_weight(r if wt is None else wt if r is None else wt * r, n)
+        inv = dt.type(1 / denom) if denom else dt.type(np.nan)
+        r = inv if r is None else np.where(valid, inv, dt.type(0))
+    factor = r if wt is None else (wt if r is None else wt * r)  # the nll term's factor
+    if label_smoothing:
+        eps = label_smoothing
+        logp = rows.log_softmax(1) if logits else rows
+        smooth = -(logp.sum(1) if w is None else (logp * wrap_array(w)).sum(1))
+        # the smoothing term -sum_c w_c logp_ic gets r_i, without the row's own w[t_i]
+        sk, nk = dt.type(eps / c), dt.type(1 - eps)
+        loss = (_times(nll, nk if factor is None else factor * nk)
+                + _times(smooth, sk if r is None else r * sk))
+    else:
+        loss = nll if factor is None else _times(nll, factor)
+    if reduction == "none":
+        return loss if loss.shape == out_shape else loss.reshape(out_shape)
+    total = apply_op(ops.Sum, loss, axes=None, keepdims=False)  # loss.sum(), minus its checks
+    if not denom:
+        total = total + float("nan")  # nothing counted: torch's nan, its gradients stay 0
+    return total
+
+
+def _times(x: Tensor, factor: Any) -> Tensor:
+    """x (N,) times a constant per-row factor ((N,) array or a scalar, of x's dtype): one Mul
+    node, made directly (the constant needs no gradient, so Mul may broadcast it; this is
+    every classifier's training step, so Tensor.__mul__'s promotion checks are skipped)."""
+    return apply_op(ops.Mul, x, wrap_array(np.asarray(factor, x.data.dtype)))
+
+
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                   ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits against integer class labels, fused into one node.
+    """Softmax cross-entropy of logits against integer class labels.
 
     input (N, C) with target (N,) int64; also (C,) with a scalar target and (N, C, d1, ...)
     with (N, d1, ...). A float target of the input's shape is read as class probabilities.
     ``weight`` (C,) rescales each class; labels equal to ``ignore_index`` add nothing (and do
     not count in the mean); ``label_smoothing`` mixes the one-hot target with uniform 1/C.
+    The per-row loss is the fused ``CrossEntropy`` primitive (softmax and NLL in one kernel
+    each way); the rest is composed in ``_class_loss``, shared with ``nll_loss``.
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, "
@@ -348,18 +423,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                         f"{x.dtype.name}")
     if isinstance(target, Tensor) and target.data.dtype.kind == "f":
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
-    t = _class_array(target, "cross_entropy")
-    rows, t, out_shape = _as_rows(x, t, "cross_entropy")
-    c = rows.shape[1]
-    valid = _check_labels(t, c, ignore_index, "cross_entropy")
-    if valid is not None:
-        t = np.where(valid, t, 0)
-    w = _class_weight(weight, c, rows.data.dtype, "cross_entropy")
-    loss = apply_op(ops.CrossEntropy, rows, target=t, weight=w, valid=valid, reduction=reduction,
-                  smoothing=float(label_smoothing))
-    if reduction == "none" and loss.shape != out_shape:
-        loss = loss.reshape(out_shape)
-    return loss
+    return _class_loss("cross_entropy", x, target, weight, ignore_index, reduction,
+                       float(label_smoothing), logits=True)
 
 
 def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
@@ -385,25 +450,13 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities (N, C) at integer labels (N,)."""
+    """Negative log-likelihood of log-probabilities (N, C) at integer labels (N,); the same
+    layouts, weights, ignore_index and reductions as cross_entropy (``_class_loss``)."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    t = _class_array(target, "nll_loss")
-    rows, t, out_shape = _as_rows(_input(input, "nll_loss"), t, "nll_loss")
-    c = rows.shape[1]
-    valid = _check_labels(t, c, ignore_index, "nll_loss")
-    if valid is not None:
-        t = np.where(valid, t, 0)
-    w = _class_weight(weight, c, rows.data.dtype, "nll_loss")
-    scale = None if w is None else w[t]
-    if valid is not None:
-        scale = valid.astype(rows.data.dtype) if scale is None else scale * valid
-    loss = -rows.gather(1, wrap_array(t[:, None])).reshape(-1)
-    if scale is not None:
-        loss = loss * wrap_array(scale.astype(rows.data.dtype, copy=False))
-    if reduction == "none":
-        return loss.reshape(out_shape)
-    if reduction == "sum":
-        return loss.sum()
-    denom = float(len(t)) if scale is None else float(scale.sum())
-    return loss.sum() * (1.0 / denom if denom else float("nan"))
+    x = _input(input, "nll_loss")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"nll_loss: input must be floating point log-probabilities, got "
+                        f"{x.dtype.name}")
+    return _class_loss("nll_loss", x, target, weight, ignore_index, reduction, 0.0,
+                       logits=False)

@@ -1,7 +1,8 @@
 """Loss modules, PyTorch's names and ``reduction`` ('mean' | 'sum' | 'none').
 
-Each is a thin Module over ``nn.functional``; CrossEntropyLoss is the fused softmax + NLL kernel
-(one graph node), so prefer it to LogSoftmax + NLLLoss for speed.
+Each is a thin Module over ``nn.functional``; CrossEntropyLoss runs the fused softmax + NLL
+kernel (one graph node per batch, then the reduction), so prefer it to LogSoftmax + NLLLoss for
+speed.
 """
 from __future__ import annotations
 
