@@ -30,8 +30,8 @@ def test_add_mul_commute_and_match_numpy(be, pair):
 @pytest.mark.parametrize("be", BACKENDS)
 @given(array_pairs())
 def test_broadcast_gradient_counts_repeats(be, pair):
+    """d(sum(a + b))/da = how many times each element of a was broadcast."""
     with mg.use_backend(be):
-        """d(sum(a + b))/da = how many times each element of a was broadcast."""
         a, b = pair
         ta, tb = T(a, True), T(b, True)
         (ta + tb).sum().backward()
