@@ -106,10 +106,10 @@ ACTIVATIONS = [None, "relu", "sigmoid", "tanh"]
 
 
 def linear(rng, dims, dtype, strided):
-    n, m, k = (dims + (3, 3, 3))[:3]
-    x = _arr(rng, (n, k), dtype, strided=strided)
-    w = _arr(rng, (m, k), dtype, strided=strided)
-    b = _arr(rng, (m,), dtype) if rng.integers(2) else None
+    m, n, k = (dims + (3, 3, 3))[:3]  # x (m, k), w (n, k), y (m, n)
+    x = _arr(rng, (m, k), dtype, strided=strided)
+    w = _arr(rng, (n, k), dtype, strided=strided)
+    b = _arr(rng, (n,), dtype) if rng.integers(2) else None
     return (x, w, b), {"activation": ACTIVATIONS[rng.integers(4)]}
 
 
@@ -216,15 +216,15 @@ def test_linear_backward_large_and_threaded(dtype, nthreads, monkeypatch):
     """The fused backward on sizes where, with explicit threads, dw and dx run side by side."""
     monkeypatch.setattr(C, "nthreads", nthreads)
     rng = np.random.default_rng(2)
-    for n, k, m in [(128, 300, 100), (70, 65, 90), (1, 200, 300)]:
-        x, w = _arr(rng, (n, k), dtype), _arr(rng, (m, k), dtype)
-        b = _arr(rng, (m,), dtype)
+    for m, k, n in [(128, 300, 100), (70, 65, 90), (1, 200, 300)]:
+        x, w = _arr(rng, (m, k), dtype), _arr(rng, (n, k), dtype)
+        b = _arr(rng, (n,), dtype)
         for act in ACTIVATIONS:
             y = NP.linear(x, w, b, act)
             g = _arr(rng, y.shape, dtype)
             for need in [(True, True, True), (False, True, True), (True, False, False)]:
                 assert_close(C.linear_backward(x, w, y, g, act, need),
-                             NP.linear_backward(x, w, y, g, act, need), dtype, max(n, k, m))
+                             NP.linear_backward(x, w, y, g, act, need), dtype, max(m, n, k))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

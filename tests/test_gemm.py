@@ -89,7 +89,7 @@ def test_leading_dimensions_wider_than_the_matrix(rng):
     a_full = rng.standard_normal((20, 30)).astype(np.float32)
     b_full = rng.standard_normal((15, 40)).astype(np.float32)
     c_full = np.zeros((20, 50), np.float32)
-    m, k, n = 20, 15, 33
+    m, n, k = 20, 33, 15
     ptr = "float *"
     lib.mg_gemm_f32(ffi.cast(ptr, c_full.ctypes.data), ffi.cast(ptr, a_full.ctypes.data),
                     ffi.cast(ptr, b_full.ctypes.data), m, n, k, 0, 0, 1.0, 0.0, 30, 40, 50, 1)

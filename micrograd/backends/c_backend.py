@@ -2,21 +2,22 @@
 
 This module decides nothing: it runs the kernel it is asked for on inputs the caller has already
 routed here (a dtype in ``DTYPES``, shapes the kernel takes). Which calls come here and which go
-to the NumPy reference is ``routing.py``'s job. Apart from ``info.py`` this is the only module
-that imports ``micrograd._C``.
+to the NumPy reference is ``routing.py``'s job. With ``c_info.py`` (the build facts) it is the
+only module that imports ``micrograd._C``.
 
-The one call path: ``bind(name)`` resolves ``mg_<name>_f32`` / ``mg_<name>_f64`` once, as a
-Python caller taking the kernel's C arguments in order, ndarrays for its pointers. The caller
-passes ``None`` as NULL, makes every array C-contiguous and aligned (``np.require`` only when
-the flag check fails: transposed views, or a view at an odd byte offset, which a ``T *`` may
-not read) and hands its buffer over with ``ffi.from_buffer`` (no copy). Each wrapper below only
+The one call path: ``bind(name, writes)`` resolves ``mg_<name>_f32`` / ``mg_<name>_f64`` once,
+as a Python caller taking the kernel's C arguments in order, ndarrays for its pointers (None is
+NULL) and hands each buffer over with ``ffi.from_buffer`` (no copy). The first ``writes``
+pointers are the ones the kernel writes (micrograd.h puts outputs first): fresh outputs, or
+state updated in place, which is never copied (a copy would lose the update): it must be
+C-contiguous and writable, else from_buffer raises. Every other array is read: it is made
+C-contiguous and aligned, with ``np.require`` only when the flag check fails (a transposed
+view, or a view at an odd byte offset, which a ``T *`` may not read). Each wrapper below only
 allocates its outputs, calls, and returns them.
 
 Per-call cost matters (a 64x64 relu with autograd is ~1.5 us in all), so the caller is
 generated per kernel with its arguments spelled out: a generic loop over the arguments and a
-``*args`` call into cffi cost ~0.2 us more per call (docs/BENCHMARKS.md has the figures).
-In-place arguments (the optimizer state) must already be contiguous and writable: a copy would
-lose the update, so ``routing.py`` checks them before calling.
+``*args`` call into cffi measured ~0.25 us more per call (relu 64x64: 1.25 vs 1.0 us).
 """
 from __future__ import annotations
 
@@ -48,38 +49,44 @@ def thread_count() -> int:
 
 # ---- the call path -------------------------------------------------------------------------
 def _contiguous(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous, aligned copy of a (only called when a is not already)."""
     return np.require(a, requirements="CA")
 
 
-_POINTER = """\
+_READ = """\
     if a{i} is None:
         a{i} = NULL
     else:
         f = a{i}.flags
         a{i} = from_buffer(t{i}, a{i} if f.c_contiguous and f.aligned else contiguous(a{i}))
 """
+_WRITE = """\
+    a{i} = NULL if a{i} is None else from_buffer(t{i}, a{i}, True)
+"""
 
 
-def _caller(fn) -> Callable:
+def _caller(fn, writes: int) -> Callable:
     """``fn`` (a cffi function) as a Python function taking ndarrays or None for its pointer
-    parameters and numbers for the others, in C order. Generated from the template above so
-    each pointer's conversion is inline code (see the module docstring for why)."""
+    parameters and numbers for the others, in C order; the first ``writes`` pointers are
+    written by the kernel. Generated from the templates above so each pointer's conversion is
+    inline code (see the module docstring for why)."""
     params = ffi.typeof(fn).args
+    pointers = [i for i, p in enumerate(params) if p.kind == "pointer"]
     names = ", ".join(f"a{i}" for i in range(len(params)))
-    body = "".join(_POINTER.format(i=i) for i, p in enumerate(params) if p.kind == "pointer")
+    body = "".join((_WRITE if n < writes else _READ).format(i=i) for n, i in enumerate(pointers))
     scope = {"fn": fn, "NULL": ffi.NULL, "from_buffer": ffi.from_buffer,
              "contiguous": _contiguous,
-             **{f"t{i}": ffi.typeof(f"{p.item.cname}[]")
-                for i, p in enumerate(params) if p.kind == "pointer"}}
+             **{f"t{i}": ffi.typeof(f"{params[i].item.cname}[]") for i in pointers}}
     exec(f"def call({names}):\n{body}    return fn({names})\n", scope)  # noqa: S102
     call = scope["call"]
     call.__name__ = call.__qualname__ = fn.__name__
     return call
 
 
-def bind(name: str) -> dict[np.dtype, Callable]:
-    """{dtype: caller of mg_<name>_<suffix>} for every dtype in ``DTYPES``."""
-    return {dt: _caller(getattr(lib, f"mg_{name}_{sfx}")) for dt, sfx in DTYPES.items()}
+def bind(name: str, writes: int = 1) -> dict[np.dtype, Callable]:
+    """{dtype: caller of mg_<name>_<suffix>} for every dtype in ``DTYPES``; the kernel writes
+    its first ``writes`` pointer arguments."""
+    return {dt: _caller(getattr(lib, f"mg_{name}_{sfx}"), writes) for dt, sfx in DTYPES.items()}
 
 
 # ---- wrappers: allocate the outputs, call, return them ---------------------------------------
@@ -143,9 +150,11 @@ softmax, log_softmax = _rows("softmax"), _rows("log_softmax")
 softmax_backward = _rows_backward("softmax_backward")
 log_softmax_backward = _rows_backward("log_softmax_backward")
 _LEAKY_RELU, _LEAKY_RELU_BACKWARD = bind("leaky_relu"), bind("leaky_relu_backward")
-_CROSS_ENTROPY, _CROSS_ENTROPY_BACKWARD = bind("cross_entropy"), bind("cross_entropy_backward")
-_GEMM, _LINEAR, _LINEAR_BACKWARD = bind("gemm"), bind("linear"), bind("linear_backward")
-_SGD_STEP, _ADAM_STEP = bind("sgd_step"), bind("adam_step")
+_CROSS_ENTROPY = bind("cross_entropy", writes=2)                   # loss, prob
+_CROSS_ENTROPY_BACKWARD = bind("cross_entropy_backward")
+_GEMM, _LINEAR = bind("gemm"), bind("linear")
+_LINEAR_BACKWARD = bind("linear_backward", writes=4)               # dx, dw, db, dz
+_SGD_STEP, _ADAM_STEP = bind("sgd_step", writes=2), bind("adam_step", writes=4)  # p and state
 
 
 def leaky_relu(x: np.ndarray, slope: float) -> np.ndarray:
@@ -240,14 +249,16 @@ def linear_backward(x: np.ndarray, w: np.ndarray, y: np.ndarray | None, g: np.nd
 
 def sgd_step(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
              first) -> None:
-    """mg_sgd_step in place on p (and buf, with momentum): both C-contiguous and writable."""
+    """mg_sgd_step in place on p (and buf, with momentum): both C-contiguous, aligned and
+    writable (routing.py checks)."""
     _SGD_STEP[p.dtype](p, buf if momentum else None, g, p.size, lr, momentum, dampening,
                             weight_decay, bool(nesterov), bool(maximize), bool(first))
 
 
 def adam_step(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, decoupled,
               maximize) -> None:
-    """mg_adam_step in place on p, m, v (and vmax): all C-contiguous and writable."""
+    """mg_adam_step in place on p, m, v (and vmax): all C-contiguous, aligned and writable
+    (routing.py checks)."""
     _ADAM_STEP[p.dtype](p, m, v, vmax, g, p.size, step, lr, beta1, beta2, eps,
                              weight_decay, bool(decoupled), bool(maximize))
 
