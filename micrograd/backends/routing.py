@@ -34,6 +34,7 @@ SMALL_MATMUL_WORK = 96 ** 3
 
 
 def _ok(x: np.ndarray) -> bool:
+    """C-contiguous and aligned: the glue passes x to C as it is, no copy."""
     f = x.flags
     return f.c_contiguous and f.aligned
 
@@ -44,8 +45,8 @@ def _like(p: np.ndarray, x) -> bool:
 
 
 def _in_place(x: np.ndarray) -> bool:
-    """A kernel can update x where it is: C-contiguous, aligned and writable (the glue would
-    copy anything else, and a copy would lose the update)."""
+    """A kernel can update x where it is: C-contiguous, aligned and writable (the glue refuses
+    anything else: a copy would lose the update)."""
     f = x.flags
     return f.c_contiguous and f.aligned and f.writeable
 
@@ -175,7 +176,7 @@ class CBackend(NumpyBackend):
             if c_dtype and (m * n * k > SMALL_MATMUL_WORK or force.enabled):
                 return C.gemm(a, b, trans_a, trans_b, self.nthreads)
         elif c_dtype and a.ndim >= 2 and b.ndim == 2 and not trans_a and _ok(a):
-            # (..., m, k) @ (k, n): one GEMM over the stacked rows
+            # (..., m, k) @ (k, n): one GEMM over the stacked rows (a view, as a is contiguous)
             out = C.gemm(a.reshape(-1, a.shape[-1]), b, False, trans_b, self.nthreads)
             return out.reshape(a.shape[:-1] + out.shape[-1:])
         elif c_dtype and a.ndim >= 3 and a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2]:
