@@ -4,6 +4,8 @@
     micrograd/core       Value, Tensor, ops, autograd, settings: also micrograd.backends
     everything else      tools (explain, viz), nn, optim, data, apps: may import the layers below
 
+and one file, backends/c_backend.py (the glue), imports the compiled module ``micrograd._C``.
+
 So ``Value.backward`` and ``Tensor.backward`` cannot reach ``micrograd.tools.explain``: explain
 observes them through their ``hook`` argument. Imports are read from the source (``ast``), every
 ``import``/``from ... import`` at any depth plus ``importlib.import_module("...")`` and
@@ -82,6 +84,21 @@ def test_lower_layers_import_nothing_above_them(layer, path):
     assert not bad, f"{path.relative_to(PACKAGE.parent)} imports above its layer: {bad}"
 
 
+GLUE = PACKAGE / "backends" / "c_backend.py"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_glue_module_imports_the_c_module(path):
+    package = ".".join(("micrograd",) + path.relative_to(PACKAGE).parent.parts)
+    c_imports = [f"line {line}" for line, name in
+                 imported_modules(path.read_text(encoding="utf-8"), package)
+                 if name == "micrograd._C" or name.startswith("micrograd._C.")]
+    assert path == GLUE or not c_imports, \
+        f"{path.relative_to(PACKAGE.parent)} imports micrograd._C ({c_imports}); only " \
+        "backends/c_backend.py may (callers use backends.info() and the backend objects)"
+
+
 def test_the_engines_are_among_the_files_checked():
     checked = {p.id for p in layer_files()}
     assert {"core/engine.py", "core/tensor.py", "core/graph.py", "backends/__init__.py"} <= checked
@@ -119,3 +136,8 @@ def test_the_check_catches_upward_imports_even_inside_functions():
                       "backends") == ["line 1: imports micrograd.core.settings"]
     assert violations("from . import base\nfrom .._C import lib", "micrograd.backends",
                       "backends") == []
+    # a lazy import of the compiled module, relative or absolute, is seen
+    assert ("micrograd._C" in [n for _, n in imported_modules(
+        "def f():\n    from .._C import lib\n", "micrograd.apps")])
+    assert ("micrograd._C" in [n for _, n in imported_modules("import micrograd._C as c",
+                                                              "micrograd.apps")])

@@ -101,14 +101,11 @@ def median_seconds(fn: Callable[[], object], budget: float = 0.25, min_reps: int
 
 def fma_peak(nthreads: int) -> float:
     """GFLOP/s of the FMA loop kernel on ``nthreads`` threads (0 when not measurable)."""
-    if "c" not in backends.REGISTRY:
-        return 0.0
-    from .._C import lib
-    lib.mg_fma_peak_f32(10**5, nthreads)
+    backends.fma_peak_flops(10**5, nthreads)  # warm-up
     best = 0.0
     for _ in range(3):
         t = time.perf_counter()
-        flops = lib.mg_fma_peak_f32(2 * 10**7, nthreads)
+        flops = backends.fma_peak_flops(2 * 10**7, nthreads)
         best = max(best, flops / (time.perf_counter() - t) / 1e9)
     return best
 
@@ -450,10 +447,9 @@ def machine_info(torch) -> dict:
             "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                                "OMP_NUM_THREADS", "MICROGRAD_NUM_THREADS")
                     if k in os.environ}}
-    if "c" in backends.REGISTRY:
-        from .._C import lib
-        info["c_gemm_isa"] = {2: "avx512f", 1: "avx2+fma", 0: "portable"}[lib.mg_gemm_isa()]
-        info["c_openmp"] = bool(lib.mg_has_openmp())
+    core = backends.info()
+    if core["built"]:
+        info["c_gemm_isa"], info["c_openmp"] = core["gemm_isa"], core["openmp"]
     return info
 
 

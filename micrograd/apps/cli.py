@@ -40,12 +40,12 @@ def info(argv: list[str]) -> int:
     from micrograd import backends
     print(f"micrograd {micrograd.__version__}")
     print(f"active backend: {micrograd.get_backend()} (available: {micrograd.available_backends()})")
-    if "c" in backends.REGISTRY:
-        from micrograd._C import lib
-        print(f"C core: built, OpenMP {'on' if lib.mg_has_openmp() else 'off'}, "
-              f"max threads {lib.mg_max_threads()}")
+    core = backends.info()
+    if core["built"]:
+        print(f"C core: built, GEMM kernel {core['gemm_isa']}, OpenMP "
+              f"{'on' if core['openmp'] else 'off'}, max threads {core['max_threads']}")
     else:
-        print(f"C core: not available ({backends.C_IMPORT_ERROR})")
+        print(f"C core: not available ({core['error']})")
     return 0
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import warnings
 
+from .force import force_c, force_c_enabled  # noqa: F401 - the tests' switch (force.py)
 from .numpy_backend import NumpyBackend
 
 REGISTRY: dict = {"numpy": NumpyBackend()}
 C_IMPORT_ERROR: Exception | None = None
 try:
-    from .c_backend import CBackend
+    from .routing import CBackend
     REGISTRY["c"] = CBackend()
 except ImportError as exc:  # the compiled module is missing: not built, or built for another ABI
     C_IMPORT_ERROR = exc
@@ -53,6 +54,21 @@ def available_backends() -> list[str]:
     return sorted(REGISTRY)
 
 
-# ---- the C core's facts and the routing switch (for the CLI, the benchmarks and the tests) ----
-from .c_info import fma_peak_flops, info  # noqa: E402,F401
-from .force import force_c, force_c_enabled  # noqa: E402,F401
+def info() -> dict:
+    """What this install's C core is, for ``python -m micrograd info`` and the benchmark tables:
+    ``{"built": bool, "error": str | None, "gemm_isa": str, "openmp": bool, "max_threads": int}``
+    (the last three only when built)."""
+    if "c" not in REGISTRY:
+        return {"built": False, "error": str(C_IMPORT_ERROR)}
+    from .c_backend import build_info
+    return {"built": True, "error": None, **build_info()}
+
+
+def fma_peak_flops(iters: int, nthreads: int) -> float:
+    """The flops done by ``iters`` rounds of independent FMA chains on each of ``nthreads``
+    threads at the widest vector width the CPU has (time the call to get the peak); 0.0 without
+    the C core."""
+    if "c" not in REGISTRY:
+        return 0.0
+    from .c_backend import fma_peak_flops as run
+    return run(iters, nthreads)

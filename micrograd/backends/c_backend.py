@@ -2,8 +2,8 @@
 
 This module decides nothing: it runs the kernel it is asked for on inputs the caller has already
 routed here (a dtype in ``DTYPES``, shapes the kernel takes). Which calls come here and which go
-to the NumPy reference is ``routing.py``'s job. With ``c_info.py`` (the build facts) it is the
-only module that imports ``micrograd._C``.
+to the NumPy reference is ``routing.py``'s job. It is the only module that imports
+``micrograd._C``.
 
 The one call path: ``bind(name, writes)`` resolves ``mg_<name>_f32`` / ``mg_<name>_f64`` once,
 as a Python caller taking the kernel's C arguments in order, ndarrays for its pointers (None is
@@ -263,5 +263,17 @@ def adam_step(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, decou
                              weight_decay, bool(decoupled), bool(maximize))
 
 
-# The registry imports CBackend from here; it is the routing layer, built on this module.
-from .routing import CBackend  # noqa: E402,F401  (re-export)
+# ---- build facts (micrograd.backends.info / fma_peak_flops) ---------------------------------
+#: mg_gemm_isa()'s answer, by name
+GEMM_ISA_NAMES = {2: "avx512f", 1: "avx2+fma", 0: "portable"}
+
+
+def build_info() -> dict:
+    """{"gemm_isa": the GEMM micro-kernel this CPU runs, "openmp": bool, "max_threads": int}."""
+    return {"gemm_isa": GEMM_ISA_NAMES[lib.mg_gemm_isa()], "openmp": bool(lib.mg_has_openmp()),
+            "max_threads": int(lib.mg_max_threads())}
+
+
+def fma_peak_flops(iters: int, nthreads: int) -> float:
+    """mg_fma_peak_f32: the flops of ``iters`` rounds of FMA chains on ``nthreads`` threads."""
+    return float(lib.mg_fma_peak_f32(iters, nthreads))
