@@ -141,3 +141,57 @@ def test_the_check_catches_upward_imports_even_inside_functions():
         "def f():\n    from .._C import lib\n", "micrograd.apps")])
     assert ("micrograd._C" in [n for _, n in imported_modules("import micrograd._C as c",
                                                               "micrograd.apps")])
+
+
+def module_graph() -> dict[str, set[str]]:
+    """{module: the micrograd modules it imports} over every .py file of the package, lazy
+    imports included; a name that is not a module (an attribute) counts as its package, and
+    the compiled micrograd._C (no Python imports of its own) is left out."""
+    files = {".".join(("micrograd",) + p.relative_to(PACKAGE).with_suffix("").parts): p
+             for p in PACKAGE.rglob("*.py")}
+    files = {name.removesuffix(".__init__"): p for name, p in files.items()}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for _, target in imported_modules(path.read_text(encoding="utf-8"), package):
+            if target == "micrograd._C" or target.startswith("micrograd._C."):
+                continue
+            while target and target not in files:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle of ``graph`` as [a, b, ..., a], or [] when it has none."""
+    state: dict[str, int] = {}          # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return []
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_no_import_circle():
+    cycle = find_cycle(module_graph())
+    assert not cycle, "import circle: " + " -> ".join(cycle)
+
+
+def test_the_circle_check_finds_a_circle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) == []

@@ -17,7 +17,7 @@ the math goes through the calling thread's backend (``settings.backend``).
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class Tensor:
 
     # ---- autograd ----------------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: bool = False, *,
-                 hook: Any = None) -> None:
+                 hook: Callable | None = None) -> None:
         """Accumulate d(self)/d(leaf) * gradient into every leaf's ``.grad``.
 
         ``gradient`` is required unless self holds one element. The graph's saved arrays are
