@@ -40,10 +40,6 @@ def _arr(rng, shape, dtype, lo=-4.0, hi=4.0, strided=False):
     return rng.uniform(lo, hi, shape).astype(dtype)
 
 
-def _shape(draw_dims):
-    return tuple(draw_dims)
-
-
 def unary(lo=-4.0, hi=4.0):
     def make(rng, dims, dtype, strided):
         return (_arr(rng, dims, dtype, lo, hi, strided),), {}

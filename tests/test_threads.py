@@ -156,3 +156,47 @@ def test_seeded_data_loaders_shuffle_independently_across_threads():
     results = _in_two_threads(order, timeout=60)
     for i in range(2):
         _same(results[i], serial[i])
+
+
+def _in_new_thread(fn):
+    """fn() run in a fresh thread; its result (or its exception, re-raised here)."""
+    out: list = []
+
+    def run() -> None:
+        try:
+            out.append(("ok", fn()))
+        except BaseException as exc:  # reported in the calling thread
+            out.append(("error", exc))
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(30)
+    kind, value = out[0]
+    if kind == "error":
+        raise value
+    return value
+
+
+@pytest.mark.skipif(len(mg.available_backends()) < 2, reason="needs both backends")
+def test_set_backend_is_the_default_use_backend_is_this_thread_only():
+    start = mg.get_backend()
+    other = "numpy" if start == "c" else "c"
+    with mg.use_backend(other):
+        assert mg.get_backend() == other
+        assert _in_new_thread(mg.get_backend) == start      # not seen by another thread
+    mg.set_backend(other)
+    try:
+        assert mg.get_backend() == other
+        assert _in_new_thread(mg.get_backend) == other      # the default, for every thread
+        with mg.use_backend(start):
+            mg.set_backend(other)                            # a new default inside the block
+        assert mg.get_backend() == other                     # the block restored no stale choice
+    finally:
+        mg.set_backend(start)
+    assert mg.get_backend() == start
+
+
+def test_anomaly_mode_is_per_thread():
+    with mg.autograd.detect_anomaly():
+        assert mg.autograd.is_anomaly_enabled()
+        assert _in_new_thread(mg.autograd.is_anomaly_enabled) is False
+    assert not mg.autograd.is_anomaly_enabled()
