@@ -154,7 +154,7 @@ class Tensor:
                 continue
             ctx = node._ctx
             if ctx is None or node._retain:
-                node._accumulate(g, owned)
+                node._accumulate(g, owned, add)
                 if ctx is None:
                     continue
             if ctx.freed:
@@ -182,9 +182,10 @@ class Tensor:
                 ctx.__dict__.clear()
                 ctx.freed = True
 
-    def _accumulate(self, g: np.ndarray, owned: set) -> None:
-        """The one place gradients are added into ``.grad``. ``g`` may be a view or shared by
-        several inputs (Add passes the same array to both): copy it before keeping it."""
+    def _accumulate(self, g: np.ndarray, owned: set, add: Callable) -> None:
+        """The one place gradients are added into ``.grad`` (with ``add``, the backward's
+        backend kernel). ``g`` may be a view or shared by several inputs (Add passes the same
+        array to both): copy it before keeping it."""
         if g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype)
         elif g.base is not None or id(g) in owned or not g.flags.writeable:
@@ -193,7 +194,7 @@ class Tensor:
         if self.grad is None:
             self.grad = wrap_array(g)
         else:
-            self.grad.data = _settings.backend.add(self.grad.data, g)
+            self.grad.data = add(self.grad.data, g)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) outside the graph."""
@@ -796,18 +797,18 @@ class Tensor:
 
 
 # ---- building blocks ---------------------------------------------------------------------------
-def _node(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = None) -> Tensor:
-    """The one place a Tensor is assembled from its fields (no copy, no checks): a graph node
-    when ``ctx`` (the op that made it) is given, else a tensor outside any graph."""
+def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = None) -> Tensor:
+    """A Tensor around ``data`` (not copied, not checked): outside any graph, or, when ``ctx``
+    (the op that made it) is given, a graph node computed from ``prev``. The one place a Tensor
+    is assembled from its fields (plain assignments: faster than unpacking a tuple)."""
     t = _new(Tensor)
-    t.data, t.grad, t.requires_grad, t._prev, t._ctx, t._retain = (
-        data, None, ctx is not None, prev, ctx, False)
+    t.data = data
+    t.grad = None
+    t.requires_grad = ctx is not None
+    t._prev = prev
+    t._ctx = ctx
+    t._retain = False
     return t
-
-
-def wrap_array(data: np.ndarray) -> Tensor:
-    """A Tensor around ``data`` (not copied) outside any graph."""
-    return _node(data)
 
 
 def _unary(cls: type, x: Tensor) -> Tensor:
@@ -819,8 +820,8 @@ def _unary(cls: type, x: Tensor) -> Tensor:
         anomaly.check_forward(fn, (x,), out)
     if x.requires_grad and _settings.grad_enabled:
         fn.needs_input_grad = (True,)
-        return _node(out, (x,), fn)
-    return _node(out)
+        return wrap_array(out, (x,), fn)
+    return wrap_array(out)
 
 
 def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
@@ -834,8 +835,8 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     ra, rb = a.requires_grad, b.requires_grad
     if (ra or rb) and _settings.grad_enabled:
         fn.needs_input_grad = (ra, rb)
-        return _node(out, (a, b), fn)
-    return _node(out)
+        return wrap_array(out, (a, b), fn)
+    return wrap_array(out)
 
 
 def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
@@ -849,8 +850,8 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
         need = tuple([t.requires_grad for t in inputs])
         if True in need:
             fn.needs_input_grad = need
-            return _node(out, inputs, fn)
-    return _node(out)
+            return wrap_array(out, inputs, fn)
+    return wrap_array(out)
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
