@@ -5,6 +5,7 @@ import gc
 import math
 import random
 
+import numpy as np
 import pytest
 
 from micrograd.apps import classic_demo as moons_demo
@@ -155,12 +156,61 @@ def test_nodes_are_freed_without_the_garbage_collector():
 
 
 def test_errors_are_clear():
-    with pytest.raises(TypeError, match="exponent"):
-        Value(2.0) ** Value(3.0)
+    with pytest.raises(TypeError, match="exponent must be a Value, int or float, got str"):
+        Value(2.0) ** "3"
     with pytest.raises(ValueError, match="> 0"):
         Value(-1.0).log()
     with pytest.raises(ZeroDivisionError):
         Value(1.0) / 0
+
+
+# base, exponent, how the exponent is given: a Value (Value ** Value), a number (Value ** n) or
+# the base is the number (n ** Value, e.g. the lecture's 2 ** v)
+POWERS = [(2.0, 3.0), (1.7, -0.5), (3.0, 0.0), (-2.0, 3.0), (-2.0, 2.0), (-2.0, 0.5),
+          (-8.0, 1 / 3), (0.0, 2.0), (0.0, 0.0), (0.5, 2.5)]
+
+
+@pytest.mark.parametrize("form", ["value_value", "value_number", "number_value"])
+@pytest.mark.parametrize("base,exponent", POWERS, ids=[f"{a}**{b:.3g}" for a, b in POWERS])
+def test_powers_match_torch(form, base, exponent):
+    """Values and gradients equal torch's, nan included: a negative base with a fractional
+    exponent has no real power (Python's ** would return a complex number)."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle for ** (optional)")
+    a, b = Value(base), Value(exponent)
+    at = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
+    out, out_t = {"value_value": (a ** b, at ** bt),
+                  "value_number": (a ** exponent, at ** exponent),
+                  "number_value": (base ** b, base ** bt)}[form]
+    out.backward()
+    out_t.backward()
+    assert isinstance(out.data, float) or isinstance(out.data, int)
+    np.testing.assert_allclose(out.data, out_t.item(), rtol=1e-12)
+    for v, t, used in [(a, at, form != "number_value"), (b, bt, form != "value_number")]:
+        np.testing.assert_allclose(v.grad, t.grad.item() if used else 0, rtol=1e-12)
+
+
+def test_the_lecture_runs():
+    """The micrograd lecture's first example (Karpathy, "The spelled-out intro to neural
+    networks and backpropagation"): labels, 2 ** v, and the gradients it derives by hand."""
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    L = d * f
+    L.label = "L"
+    L.backward()
+    assert (a.label, L.label, L.data) == ("a", "L", -8.0)
+    assert (a.grad, b.grad, c.grad, f.grad) == (6.0, -4.0, -2.0, 4.0)
+    x = Value(0.5, label="x")
+    y = 2 ** x            # d(2^x)/dx = 2^x ln 2
+    y.backward()
+    assert y.data == pytest.approx(2 ** 0.5) and x.grad == pytest.approx(2 ** 0.5 * math.log(2))
+    assert (Value(-8.0) ** (1 / 3)).data != (Value(-8.0) ** (1 / 3)).data  # nan, not complex
 
 
 def test_sigmoid_does_not_overflow():

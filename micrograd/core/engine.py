@@ -24,17 +24,19 @@ Number = Union[int, float]
 
 
 class Value:
-    """A scalar with a gradient. Supports + - * / ** with numbers on either side."""
+    """A scalar with a gradient. Supports + - * / ** with numbers on either side.
+    ``label`` is a name for drawing the graph, as in the micrograd lecture."""
 
-    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op")
+    __slots__ = ("data", "grad", "_prev", "_local_grads", "_op", "label")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "",
-                 _local_grads: tuple = ()) -> None:
+                 _local_grads: tuple = (), label: str = "") -> None:
         self.data = data
         self.grad = 0                    # d(output)/d(self), filled in by backward()
         self._prev = _children           # the Values this one was computed from
         self._local_grads = _local_grads  # d(self)/d(child) for each child, same order
         self._op = _op                   # the op that produced this node, for printing/drawing
+        self.label = label
 
     # ---- operations: each returns a new Value with its inputs and local derivatives ----------
     def __add__(self, other: Value | Number) -> Value:
@@ -50,13 +52,18 @@ class Value:
             return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
         return Value(self.data * other, (self,), "*", (other,))
 
-    def __pow__(self, exponent: Number) -> Value:
+    def __pow__(self, exponent: Value | Number) -> Value:
+        if isinstance(exponent, Value):
+            # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * ln(a)
+            a, b = self.data, exponent.data
+            out = _power(a, b)
+            return Value(out, (self, exponent), "**", (_power_grad(a, b), _log_grad(out, a, b)))
         if not isinstance(exponent, (int, float)):
-            raise TypeError(f"Value ** exponent: only int/float exponents are supported, "
+            raise TypeError(f"Value ** exponent: the exponent must be a Value, int or float, "
                             f"got {type(exponent).__name__}")
         # d(a**n)/da = n * a**(n-1)
-        return Value(self.data ** exponent, (self,), f"**{exponent}",
-                     (exponent * self.data ** (exponent - 1),))
+        return Value(_power(self.data, exponent), (self,), f"**{exponent}",
+                     (_power_grad(self.data, exponent),))
 
     def exp(self) -> Value:
         e = math.exp(self.data)
@@ -106,6 +113,9 @@ class Value:
     def __rtruediv__(self, other: Number) -> Value:  # other / self
         return Value(other) / self
 
+    def __rpow__(self, other: Number) -> Value:   # other ** self, e.g. 2 ** v
+        return Value(other) ** self
+
     # ---- backpropagation ----------------------------------------------------------------------
     def backward(self, hook: Callable | None = None) -> None:
         """Fill ``.grad`` of every Value this one depends on with d(self)/d(that Value).
@@ -125,3 +135,24 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+# ---- powers of real numbers, as PyTorch computes them -------------------------------------------
+def _power(a: Number, b: Number) -> float:
+    """a ** b, or nan where no real number is (a negative base, a fractional exponent: Python
+    would return a complex number)."""
+    if a < 0 and math.isfinite(b) and b != math.floor(b):
+        return math.nan
+    return a ** b
+
+
+def _power_grad(a: Number, b: Number) -> float:
+    """d(a**b)/da = b * a**(b-1); 0 for b = 0 (the limit; the formula gives 0 * inf at a = 0)."""
+    return 0 if b == 0 else b * _power(a, b - 1)
+
+
+def _log_grad(out: float, a: Number, b: Number) -> float:
+    """d(a**b)/db = a**b * ln(a): nan for a < 0 (no real log), 0 at a = 0 with b >= 0 (torch)."""
+    if a > 0:
+        return out * math.log(a)
+    return 0 if a == 0 and b >= 0 else math.nan
