@@ -26,15 +26,6 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))
 
-    def _check_group(self, group: dict) -> None:
-        super()._check_group(group)
-        b1, b2 = group["betas"]
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: invalid betas {group['betas']!r}; each "
-                             "must be in [0, 1)")
-        if group["eps"] < 0:
-            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']!r}")
-
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
         if not state:
             state["step"] = 0

@@ -23,6 +23,8 @@ class Optimizer:
     The subclasses accept PyTorch's ``foreach``/``fused`` keywords so PyTorch code runs
     unchanged; they change nothing here (every update is already whole-array operations)."""
 
+    state_shaped_like_params = True  # each state array has its param's shape (not LBFGS)
+
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or "
@@ -60,7 +62,9 @@ class Optimizer:
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate hyper-parameters (subclasses extend)."""
-        for key in ("lr", "momentum", "dampening", "weight_decay", "eps", "alpha"):
+        for key in ("lr", "momentum", "dampening", "weight_decay", "eps", "alpha", "rho",
+                    "lr_decay", "initial_accumulator_value", "momentum_decay",
+                    "tolerance_grad", "tolerance_change"):
             value = group.get(key, 0.0)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) \
                     or not math.isfinite(value):
@@ -71,6 +75,13 @@ class Optimizer:
         if group.get("weight_decay", 0) < 0:
             raise ValueError(f"{type(self).__name__}: invalid weight_decay "
                              f"{group['weight_decay']!r}")
+        if group.get("eps", 0) < 0:
+            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']!r}")
+        if "betas" in group:
+            b1, b2 = group["betas"]
+            if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+                raise ValueError(f"{type(self).__name__}: invalid betas {group['betas']!r}; "
+                                 "each must be in [0, 1)")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset gradients: to None (the default, as in PyTorch 2) or to zeros in place."""
@@ -79,7 +90,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._array[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
@@ -91,7 +102,7 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                self._update(p.data, p.grad.data, state, group)
+                self._update(p._array, p.grad._array, state, group)
         return loss
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
@@ -136,12 +147,13 @@ class Optimizer:
                 raise ValueError(f"load_state_dict: state for unknown param index {key}")
             restored = {}
             for k, v in saved_state.items():
-                array = v.data if isinstance(v, Tensor) else v
-                if isinstance(array, np.ndarray) and array.ndim and array.shape != p.shape:
+                array = v._array if isinstance(v, Tensor) else v
+                if isinstance(array, np.ndarray) and array.ndim and array.shape != p.shape \
+                        and self.state_shaped_like_params:
                     raise ValueError(f"load_state_dict: state {k!r} of param {key} has shape "
                                      f"{array.shape}, the param {tuple(p.shape)}")
                 if isinstance(array, np.ndarray):
-                    dtype = p.data.dtype if array.ndim else array.dtype
+                    dtype = p._array.dtype if array.ndim else array.dtype
                     array = np.array(array, dtype=dtype)  # a private, writable copy
                 restored[k] = array
             self.state[p] = restored

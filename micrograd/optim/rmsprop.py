@@ -30,8 +30,6 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: invalid alpha {group['alpha']!r}")
         if group["momentum"] < 0:
             raise ValueError(f"RMSprop: invalid momentum {group['momentum']!r}")
-        if group["eps"] < 0:
-            raise ValueError(f"RMSprop: invalid eps {group['eps']!r}")
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
         if not state:
