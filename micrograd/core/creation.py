@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes, ops
+from .device import as_device
 from .random import generator
 from .shapes import dim_index, shape_args
 from .tensor import Tensor, apply_op, as_array, matmul, maximum, minimum, where, wrap_array
@@ -22,13 +23,16 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "permute", "split", "chunk", "gather", "allclose", "is_tensor", "numel"]
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """A new Tensor holding a copy of ``data`` (see ``Tensor``)."""
+    as_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` as a Tensor, sharing memory with a NumPy array / Tensor when no cast is needed."""
+    as_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
     return wrap_array(as_array(data, dtype, copy=False))
@@ -45,7 +49,9 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return (dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)).np
 
 
-def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
+def _make(data: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
+    """A factory's result: ``device`` checked (only the CPU exists), ``requires_grad`` set."""
+    as_device(device)
     t = wrap_array(data)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -57,25 +63,29 @@ def _size(size: tuple, name: str) -> tuple:
     return shape
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad)
+def zeros(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad, device)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad)
+def ones(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad, device)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad)
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad, device)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Filled with ``fill_value``; the dtype follows it (float -> default, int -> int64)."""
     if dtype is None:
         dtype = (dtypes.bool if isinstance(fill_value, (bool, np.bool_)) else
                  dtypes.int64 if isinstance(fill_value, (int, np.integer)) else None)
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
-    return _make(np.full(shape, fill_value, _float_dtype(dtype)), requires_grad)
+    return _make(np.full(shape, fill_value, _float_dtype(dtype)), requires_grad, device)
 
 
 def _arg(x: Any, name: str) -> Tensor:
@@ -88,50 +98,60 @@ def _arg(x: Any, name: str) -> Tensor:
 
 def _like(t: Tensor, dtype: Any) -> tuple:
     _arg(t, "zeros_like/ones_like/empty_like/full_like")
-    return t.shape, (t.data.dtype if dtype is None else dtypes.as_dtype(dtype).np)
+    return t.shape, (t._array.dtype if dtype is None else dtypes.as_dtype(dtype).np)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(*_like(t, dtype)), requires_grad)
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(*_like(t, dtype)), requires_grad, device)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(*_like(t, dtype)), requires_grad)
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(*_like(t, dtype)), requires_grad, device)
 
 
-def empty_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.empty(*_like(t, dtype)), requires_grad)
+def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(*_like(t, dtype)), requires_grad, device)
 
 
-def full_like(t: Tensor, fill_value: Any, dtype: Any = None,
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     shape, npd = _like(t, dtype)
-    return _make(np.full(shape, fill_value, npd), requires_grad)
+    return _make(np.full(shape, fill_value, npd), requires_grad, device)
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    npd = _float_dtype(dtype)
-    return _make(generator().random(_size(size, "rand")).astype(npd, copy=False), requires_grad)
+    array = generator().random(_size(size, "rand"))
+    return _make(array.astype(_float_dtype(dtype), copy=False), requires_grad, device)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    npd = _float_dtype(dtype)
-    return _make(generator().standard_normal(_size(size, "randn")).astype(npd, copy=False),
-                 requires_grad)
+    array = generator().standard_normal(_size(size, "randn"))
+    return _make(array.astype(_float_dtype(dtype), copy=False), requires_grad, device)
 
 
-def rand_like(t: Tensor, dtype: Any = None) -> Tensor:
-    return rand(t.shape, dtype=t.dtype if dtype is None else dtype)
+def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return rand(_arg(t, "rand_like").shape, dtype=t.dtype if dtype is None else dtype,
+                device=device, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype: Any = None) -> Tensor:
-    return randn(t.shape, dtype=t.dtype if dtype is None else dtype)
+def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return randn(_arg(t, "randn_like").shape, dtype=t.dtype if dtype is None else dtype,
+                 device=device, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None) -> Tensor:
+def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None,
+            device: Any = None) -> Tensor:
     """Integers in [low, high); ``randint(high, size)`` or ``randint(low, high, size)``."""
+    as_device(device)
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
@@ -146,7 +166,7 @@ def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = No
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           device: Any = None, requires_grad: bool = False) -> Tensor:
     """[start, end) by step; int64 when every argument is an int, else the default float."""
     if end is None:
         start, end = 0, start
@@ -157,18 +177,20 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
         npd = np.dtype(np.int64) if ints else dtypes.get_default_dtype().np
     else:
         npd = dtypes.as_dtype(dtype).np
-    return _make(np.arange(start, end, step).astype(npd, copy=False), requires_grad)
+    return _make(np.arange(start, end, step).astype(npd, copy=False), requires_grad, device)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             device: Any = None, requires_grad: bool = False) -> Tensor:
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
-    return _make(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+    array = np.linspace(start, end, steps).astype(_float_dtype(dtype))
+    return _make(array, requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 # ---- joining -----------------------------------------------------------------------------------
@@ -185,9 +207,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
                              f"{ref.shape} outside dim {d}")
-    target = ref.data.dtype
+    target = ref._array.dtype
     for t in ts[1:]:
-        target = dtypes.promote(target, t.data.dtype)
+        target = dtypes.promote(target, t._array.dtype)
     ts = [t.to(target) for t in ts]
     return apply_op(ops.Cat, *ts, axis=d)
 
