@@ -81,3 +81,4 @@ inference_mode = no_grad  # torch's faster no_grad; here the two are the same
 def is_grad_enabled() -> bool:
     """True when ops record the graph."""
     return settings.grad_enabled
+from .function import Function, FunctionCtx  # noqa: F401
