@@ -10,8 +10,9 @@ grad to 0 and a ``Tensor``'s to None (or zeros), as each engine expects.
 """
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), dtype=np.float32)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._array
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -44,11 +45,57 @@ def _registries(module: "Module") -> tuple[dict, dict, dict]:
     return d["_parameters"], d["_modules"], d["_buffers"]
 
 
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``remove()``
+    unregisters the hook (also on leaving a ``with`` block)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _add_hook(module: "Module", registry: str, hook: Callable, prepend: bool,
+              with_kwargs: bool) -> RemovableHandle:
+    """Register ``hook`` in the module's ``registry`` dict (created on first use; the class's
+    empty one is shared and never written), first when ``prepend``."""
+    if not callable(hook):
+        raise TypeError(f"{registry.strip('_')}: hook must be callable, "
+                        f"got {type(hook).__name__}")
+    hooks = module.__dict__.get(registry)
+    if hooks is None:
+        hooks = OrderedDict()
+        object.__setattr__(module, registry, hooks)
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = (hook, with_kwargs)
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def has_forward_hooks(module: "Module") -> bool:
+    """True when calling ``module`` runs hooks: code that bypasses ``__call__`` (Sequential's
+    fused Linear + activation) must not then, or the hooks would be skipped."""
+    return bool(module._forward_pre_hooks or module._forward_hooks)
+
+
 class Module:
     """Base class of layers and models: subclass it, assign layers/Parameters in ``__init__``,
     write ``forward``; call the module to run it."""
 
     training: bool = True
+    _forward_pre_hooks: dict = {}  # per instance once a hook is registered (_add_hook)
+    _forward_hooks: dict = {}
 
     def __init__(self) -> None:
         _registries(self)
@@ -91,13 +138,24 @@ class Module:
         params[name] = param
         object.__setattr__(self, name, param)
 
-    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
-        """A non-learnable tensor that is part of the state (BatchNorm's running statistics)."""
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """A non-learnable tensor that is part of the module (BatchNorm's running statistics):
+        in ``state_dict`` unless ``persistent=False``, cast by ``to``."""
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, "
                             f"got {type(tensor).__name__}")
-        _, _, buffers = _registries(self)
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be a non-empty string without "
+                           f"'.', got {name!r}")
+        params, modules, buffers = _registries(self)
+        if name not in buffers and (name in params or name in modules or hasattr(self, name)):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists")
         buffers[name] = tensor
+        transient = self.__dict__.setdefault("_non_persistent_buffers_set", set())
+        if persistent:
+            transient.discard(name)
+        else:
+            transient.add(name)
         object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: "Module | None") -> None:
@@ -112,56 +170,104 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """``forward``, with the forward pre-hooks before it and the forward hooks after it."""
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook registered with_kwargs=True must "
+                                           f"return None or (args, kwargs), got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            result = hook(self, args, kwargs, output) if with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before ``forward``; returning a value replaces the
+        positional arguments (a non-tuple becomes a 1-tuple). With ``with_kwargs``:
+        ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``."""
+        return _add_hook(self, "_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after ``forward``; returning a value replaces
+        the output. With ``with_kwargs``: ``hook(module, args, kwargs, output)``."""
+        return _add_hook(self, "_forward_hooks", hook, prepend, with_kwargs)
 
     # traversal -------------------------------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """Direct submodules by attribute name; one registered under two names is listed once."""
+        seen: set[int] = set()
         for name, module in _registries(self)[1].items():
-            if module is not None:
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        seen: set[int] = set()
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
+        """Self and every submodule, depth-first in registration order, with dotted names; a
+        module reachable twice is listed once unless ``remove_duplicate=False`` (PyTorch's
+        signature: ``memo`` is the set of modules already listed)."""
+        seen = set() if memo is None else memo
         stack = [(prefix, self)]
-        while stack:  # depth-first, in registration order, each module once
+        while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in seen:
+                    continue
+                seen.add(module)
             yield name, module
-            kids = [(f"{name}.{k}" if name else k, m) for k, m in module.named_children()]
+            kids = [(f"{name}.{k}" if name else k, m)
+                    for k, m in _registries(module)[1].items() if m is not None]
             stack.extend(reversed(kids))
 
     def modules(self) -> Iterator["Module"]:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True
-                         ) -> Iterator[tuple[str, Parameter]]:
+    def _named_members(self, registry: int, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Tensor]]:
+        """Parameters (registry 0) or buffers (2) by dotted name; a tensor shared by several
+        modules (tied weights) is listed once unless ``remove_duplicate=False``."""
         seen: set[int] = set()
-        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else iter([(prefix, self)]))
         for mod_name, module in mods:
-            for name, p in _registries(module)[0].items():
-                if p is not None and id(p) not in seen:  # shared weights are listed once
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+            for name, t in _registries(module)[registry].items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield (f"{mod_name}.{name}" if mod_name else name), t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        return self._named_members(0, prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        for mod_name, module in self.named_modules(prefix):
-            for name, b in _registries(module)[2].items():
-                if b is not None:
-                    yield (f"{mod_name}.{name}" if mod_name else name), b
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members(2, prefix, recurse, remove_duplicate)
 
-    def buffers(self) -> Iterator[Tensor]:
-        for _, b in self.named_buffers():
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # modes and gradients ---------------------------------------------------------------------
@@ -190,17 +296,26 @@ class Module:
             elif set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor(np.zeros(p.shape, dtype=p.data.dtype))
+                p.grad = Tensor(np.zeros(p.shape, dtype=p._array.dtype))
 
     # state -----------------------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
-        """Parameters and buffers by dotted name (``"0.weight"``), detached from the graph."""
+        """Parameters and persistent buffers by dotted name (``"0.weight"``), detached from
+        the graph; a tensor shared by several modules appears under each name (PyTorch)."""
         state: OrderedDict[str, Tensor] = OrderedDict()
-        for name, p in self.named_parameters(prefix):
+        for name, p in self.named_parameters(prefix, remove_duplicate=False):
             state[name] = p.detach()
-        for name, b in self.named_buffers(prefix):
+        for name, b in self._persistent_buffers(prefix):
             state[name] = b.detach()
         return state
+
+    def _persistent_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Buffers that belong in ``state_dict``: not registered with ``persistent=False``."""
+        for mod_name, module in self.named_modules(prefix=prefix, remove_duplicate=False):
+            transient = module.__dict__.get("_non_persistent_buffers_set", ())
+            for name, b in _registries(module)[2].items():
+                if b is not None and name not in transient:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
 
     def load_state_dict(self, state_dict: dict, strict: bool = True):
         """Copy values from ``state_dict`` into the parameters and buffers, in place.
@@ -209,8 +324,8 @@ class Module:
         error; otherwise they are returned as ``(missing_keys, unexpected_keys)``."""
         if not isinstance(state_dict, dict):
             raise TypeError(f"load_state_dict: expected a dict, got {type(state_dict).__name__}")
-        own = dict(self.named_parameters())
-        own.update(self.named_buffers())
+        own = dict(self.named_parameters(remove_duplicate=False))
+        own.update(self._persistent_buffers())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -220,11 +335,11 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            array = value._array if isinstance(value, Tensor) else np.asarray(value)
             if tuple(array.shape) != tuple(target.shape):
                 raise ValueError(f"load_state_dict: size mismatch for {key!r}: checkpoint has "
                                  f"shape {tuple(array.shape)}, the model {tuple(target.shape)}")
-            target.data[...] = array
+            target._array[...] = array
         return missing, unexpected
 
     def to(self, *args: Any, **kwargs: Any) -> "Module":
@@ -255,10 +370,12 @@ class Module:
     def double(self) -> "Module":
         return self.to("float64")
 
-    def apply(self, fn) -> "Module":
-        """Call ``fn(module)`` on every submodule and self (children first), as in PyTorch."""
-        for module in reversed(list(self.modules())):
-            fn(module)
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call ``fn`` on every submodule and then on self, children first, recursively (as
+        PyTorch: a module shared by two parents is visited twice). Typical use: weight init."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
         return self
 
     # printing --------------------------------------------------------------------------------
