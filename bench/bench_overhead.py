@@ -52,7 +52,7 @@ def mlp_step(lib: str, X: np.ndarray, y: np.ndarray):
         cross_entropy = F.cross_entropy
     else:
         import torch
-        init = [p.data.copy() for p in model.parameters()]
+        init = [p._array.copy() for p in model.parameters()]
         model = torch.nn.Sequential(torch.nn.Linear(784, 100), torch.nn.ReLU(),
                                     torch.nn.Linear(100, 50), torch.nn.ReLU(),
                                     torch.nn.Linear(50, 10))

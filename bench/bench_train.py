@@ -51,7 +51,7 @@ def bench_micrograd(backend: str, sizes, X, y, steps: int):
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         model = nn.Sequential(*layers)
-        init = [p.data.copy() for p in model.parameters()]
+        init = [p._array.copy() for p in model.parameters()]
         opt = optim.Adam(model.parameters(), lr=1e-3)
         x, t = from_numpy(X), from_numpy(y)
         first, _ = micrograd_step(model, opt, x, t)

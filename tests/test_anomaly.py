@@ -134,7 +134,7 @@ def test_clean_training_gives_identical_results_with_the_mode_on(backend):
             opt.zero_grad()
             F.cross_entropy(model(x), y).backward()
             opt.step()
-        return [p.data.copy() for p in model.parameters()]
+        return [p._array.copy() for p in model.parameters()]
     plain = train()
     with detect_anomaly():
         checked = train()

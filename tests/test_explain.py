@@ -307,11 +307,11 @@ def test_explain_gives_backwards_gradients_on_random_tensor_graphs(seed):
     for want, got in [(w, w2), (x, x2), (kept, kept2)]:
         assert (got.grad is None) == (want.grad is None)
         if want.grad is not None:
-            np.testing.assert_array_equal(got.grad.data, want.grad.data)
+            np.testing.assert_array_equal(got.grad._array, want.grad._array)
     (w3, x3), _, root3 = random_tensor_graph(seed)     # accumulation: a second pass adds up
     x3.grad = x2.grad
     explain(root3, file=io.StringIO())
-    np.testing.assert_array_equal(x3.grad.data, x.grad.data + x.grad.data)
+    np.testing.assert_array_equal(x3.grad._array, x.grad._array + x.grad._array)
 
 
 class TwoGradients(ops.Function):

@@ -207,9 +207,9 @@ def _run(backend: str, fn, arrays: list, cot_seed: int) -> tuple:
     with mg.use_backend(backend):
         xs = [mg.tensor(a, requires_grad=True) for a in arrays]
         out = fn(*xs)
-        cot = np.random.default_rng(cot_seed).standard_normal(out.shape).astype(out.data.dtype)
+        cot = np.random.default_rng(cot_seed).standard_normal(out.shape).astype(out._array.dtype)
         out.backward(mg.tensor(cot))
-        return out.data, [x.grad.data if x.grad is not None else None for x in xs]
+        return out._array, [x.grad._array if x.grad is not None else None for x in xs]
 
 
 @needs_c
@@ -303,7 +303,7 @@ def test_random_compositions_match_finite_differences(backend_name, data):
         # central differences see every output's rounding (|f| * 2^-52 / eps): exp(exp(.))
         # reaches 1e6 and then swamps a small derivative of another element, so keep |f| small
         with mg.no_grad():
-            assume(float(np.max(np.abs(fn(*xs).data), initial=0.0)) < 1e3)
+            assume(float(np.max(np.abs(fn(*xs)._array), initial=0.0)) < 1e3)
         assert mg.gradcheck(fn, xs, atol=1e-5, rtol=1e-4)
 
 
@@ -340,7 +340,7 @@ def test_random_op_sequences_never_crash(backend_name, data):
                 z = UNARY_OPS[name](z) if name in UNARY_OPS else BINARY_OPS[name](z, y)
             except CLEAR:
                 continue
-            assert isinstance(z, mg.Tensor) and z.data.dtype == dtype
+            assert isinstance(z, mg.Tensor) and z._array.dtype == dtype
         if z.requires_grad:
             z.sum().backward()
             assert x.grad is None or x.grad.shape == x.shape
@@ -366,12 +366,12 @@ def test_misaligned_buffers_never_reach_the_kernels(make, dtype):
     rng = np.random.default_rng(0)
     values = rng.uniform(-3, 3, (37, 19)).astype(dtype)
     t = make(_unaligned(values))
-    assert t.data.flags.aligned
-    np.testing.assert_array_equal(t.data, values)
+    assert t._array.flags.aligned
+    np.testing.assert_array_equal(t._array, values)
     results = []
     for name in mg.available_backends():
         with mg.use_backend(name):
-            results.append(((t.tanh() * t).relu().sum(1).softmax(0) @ t).data)
+            results.append(((t.tanh() * t).relu().sum(1).softmax(0) @ t)._array)
     for r in results[1:]:
         same_or_nan(r, results[0], "program on misaligned input", k=64)
 

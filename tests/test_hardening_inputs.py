@@ -262,7 +262,7 @@ def test_linear_with_zero_features_initialises_like_torch():
     initialising a zero-element tensor is a no-op and the layer outputs its bias (0 here)."""
     with pytest.warns(UserWarning, match="zero-element"):
         layer = nn.Linear(0, 3)
-    np.testing.assert_array_equal(layer(mg.zeros(2, 0)).data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(layer(mg.zeros(2, 0))._array, np.zeros((2, 3)))
     assert nn.Linear(3, 0)(mg.zeros(2, 3)).shape == (2, 0)
     for init in (nn.init.kaiming_normal_, nn.init.xavier_uniform_, nn.init.xavier_normal_):
         with pytest.warns(UserWarning, match="zero-element"):
@@ -305,7 +305,7 @@ def test_as_tensor_with_a_dtype_casts():
     a = np.arange(3)
     t = mg.as_tensor(a, dtype=mg.float32)
     assert t.dtype == mg.float32
-    np.testing.assert_array_equal(t.data, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(t._array, [0.0, 1.0, 2.0])
     same = mg.as_tensor(a)
     a[0] = 7
-    assert same.data[0] == 7        # no cast: memory is shared, as torch
+    assert same._array[0] == 7        # no cast: memory is shared, as torch

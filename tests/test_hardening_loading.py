@@ -43,7 +43,7 @@ def _archive(tree, **arrays) -> bytes:
 
 def _same_as_saved(back) -> bool:
     return (list(back) == list(OBJ) and back["step"] == 3 and back["cfg"] == OBJ["cfg"]
-            and all(back[k].dtype == OBJ[k].dtype and np.array_equal(back[k].data, OBJ[k].data)
+            and all(back[k].dtype == OBJ[k].dtype and np.array_equal(back[k]._array, OBJ[k]._array)
                     for k in ("w", "b")))
 
 

@@ -18,7 +18,7 @@ def _grads(fn, *values, dtype=mg.float64):
     xs = [mg.tensor(v, dtype=dtype, requires_grad=True) for v in values]
     out = fn(*xs)
     out.backward(mg.ones_like(out))
-    return out.data, [x.grad.data for x in xs]
+    return out._array, [x.grad._array for x in xs]
 
 
 def test_pow_gradient_at_zero_to_the_zero_matches_torch(backend):
@@ -49,18 +49,18 @@ def test_cross_entropy_and_log_softmax_exact_for_huge_logits(backend, dtype, big
     the C log_softmax had the same cancellation."""
     logits = mg.full((2, 7), big, dtype=dtype, requires_grad=True)
     loss = F.cross_entropy(logits, mg.tensor([3, 0]), reduction="none")
-    np.testing.assert_allclose(loss.data, [np.log(7)] * 2, rtol=1e-6)
+    np.testing.assert_allclose(loss._array, [np.log(7)] * 2, rtol=1e-6)
     loss.sum().backward()
     want = np.full((2, 7), 1 / 7)
     want[0, 3] -= 1
     want[1, 0] -= 1
-    np.testing.assert_allclose(logits.grad.data, want, rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(logits.log_softmax(-1).data, np.full((2, 7), -np.log(7)),
+    np.testing.assert_allclose(logits.grad._array, want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(logits.log_softmax(-1)._array, np.full((2, 7), -np.log(7)),
                                rtol=1e-6)
     shifted = logits.detach() + mg.tensor([0.0, 1.0, 0, 0, 0, 0, 0], dtype=dtype)
     if abs(big) < 1e7:  # a +1 shift is still representable: the result is shift-invariant
         small = mg.zeros(2, 7, dtype=dtype) + mg.tensor([0.0, 1.0, 0, 0, 0, 0, 0], dtype=dtype)
-        np.testing.assert_allclose(shifted.log_softmax(-1).data, small.log_softmax(-1).data,
+        np.testing.assert_allclose(shifted.log_softmax(-1)._array, small.log_softmax(-1)._array,
                                    rtol=1e-3)
 
 
@@ -98,12 +98,12 @@ def test_huber_and_smooth_l1_gradients_at_infinity(backend, dtype):
     is +-delta (torch)."""
     x = mg.tensor([np.inf, -np.inf, 3.0, -0.5, 1e-8], dtype=dtype, requires_grad=True)
     F.huber_loss(x, mg.zeros_like(x), reduction="sum", delta=2.0).backward()
-    np.testing.assert_allclose(x.grad.data, [2.0, -2.0, 2.0, -0.5, 1e-8], rtol=1e-6)
+    np.testing.assert_allclose(x.grad._array, [2.0, -2.0, 2.0, -0.5, 1e-8], rtol=1e-6)
     x.grad = None
     loss = F.smooth_l1_loss(x, mg.zeros_like(x), reduction="none", beta=2.0)
-    np.testing.assert_allclose(loss.data, [np.inf, np.inf, 2.0, 0.0625, 2.5e-17], rtol=1e-6)
+    np.testing.assert_allclose(loss._array, [np.inf, np.inf, 2.0, 0.0625, 2.5e-17], rtol=1e-6)
     loss.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0, -1.0, 1.0, -0.25, 5e-9], rtol=1e-6)
+    np.testing.assert_allclose(x.grad._array, [1.0, -1.0, 1.0, -0.25, 5e-9], rtol=1e-6)
     with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative, got -1"):
         F.smooth_l1_loss(x, mg.zeros_like(x), beta=-1)
 
@@ -120,12 +120,12 @@ def test_bce_with_logits_gradient_keeps_tiny_values(backend, dtype):
     sig = [1 / (1 + math.exp(-v)) for v in logits]
     want = [s - t for s, t in zip(sig, target)]
     want[1], want[3] = -1 / (1 + math.exp(30.0)), -1 / (1 + math.exp(20.0))
-    np.testing.assert_allclose(x.grad.data, want, rtol=1e-5)
+    np.testing.assert_allclose(x.grad._array, want, rtol=1e-5)
     x.grad = None
     pw = mg.tensor([3.0] * 5, dtype=dtype)
     F.binary_cross_entropy_with_logits(x, mg.tensor(target, dtype=dtype), pos_weight=pw,
                                        reduction="sum").backward()
-    np.testing.assert_allclose(x.grad.data, [w * (3.0 if t else 1.0) for w, t in
+    np.testing.assert_allclose(x.grad._array, [w * (3.0 if t else 1.0) for w, t in
                                              zip(want, target)], rtol=1e-5)
 
 
@@ -181,8 +181,8 @@ def test_special_values_forward_and_gradient_match_torch(backend, name):
     t = torch.tensor(SPECIAL, dtype=torch.float64, requires_grad=True)
     ty = _torch_fn(torch, key)(t)
     ty.backward(torch.ones_like(ty))
-    for what, got, want in (("value", y.data, ty.detach().numpy()),
-                            ("grad", x.grad.data, t.grad.numpy())):
+    for what, got, want in (("value", y._array, ty.detach().numpy()),
+                            ("grad", x.grad._array, t.grad.numpy())):
         for v, g, w in zip(SPECIAL, got, want):
             if (name, str(v)) in KNOWN and what == "grad":
                 continue
@@ -198,11 +198,11 @@ def test_std_gradient_of_constant_data_is_zero(backend, dtype):
     element of a constant row (a constant feature in a batch poisoned training); torch gives 0."""
     x = mg.tensor([[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]], dtype=dtype, requires_grad=True)
     s = x.std(1)
-    np.testing.assert_allclose(s.data, [0.0, np.std([1, 2, 4], ddof=1)], rtol=1e-6)
+    np.testing.assert_allclose(s._array, [0.0, np.std([1, 2, 4], ddof=1)], rtol=1e-6)
     s.sum().backward()
     row = np.array([1.0, 2.0, 4.0])
     want = (row - row.mean()) / ((3 - 1) * np.std(row, ddof=1))  # (x_i - mean) / ((n-1) std)
-    np.testing.assert_allclose(x.grad.data, [[0, 0, 0], want], rtol=1e-5)
+    np.testing.assert_allclose(x.grad._array, [[0, 0, 0], want], rtol=1e-5)
     assert np.isnan(mg.tensor([float("nan"), 1.0], dtype=dtype).std().item())
 
 
@@ -212,6 +212,6 @@ def test_div_gradient_for_a_zero_numerator_over_a_tiny_divisor(backend):
     a = mg.tensor([0.0, -0.0, 1.0], dtype=mg.float64, requires_grad=True)
     b = mg.tensor([5e-324, 5e-324, 4.0], dtype=mg.float64, requires_grad=True)
     (a / b).sum().backward()
-    np.testing.assert_array_equal(b.grad.data, [0.0, 0.0, -1.0 / 16])
-    np.testing.assert_array_equal(a.grad.data[2], 0.25)
-    assert np.isinf(a.grad.data[:2]).all()
+    np.testing.assert_array_equal(b.grad._array, [0.0, 0.0, -1.0 / 16])
+    np.testing.assert_array_equal(a.grad._array[2], 0.25)
+    assert np.isinf(a.grad._array[:2]).all()

@@ -126,11 +126,11 @@ def test_tensor_chain_of_10k_ops_backprops_and_frees(backend):
         y = y * 1.0001 if i % 2 else y + 0.5
     out = y.sum()
     out.backward()
-    np.testing.assert_allclose(x.grad.data, np.full(16, 1.0001 ** 5000), rtol=1e-10)
-    want = x.data.copy()
+    np.testing.assert_allclose(x.grad._array, np.full(16, 1.0001 ** 5000), rtol=1e-10)
+    want = x._array.copy()
     for i in range(10_000):
         want = want * 1.0001 if i % 2 else want + 0.5
-    np.testing.assert_allclose(y.data, want, rtol=1e-12)
+    np.testing.assert_allclose(y._array, want, rtol=1e-12)
     first = weakref.ref(out._prev[0]._prev[0])
     del out, y
     assert first() is None
@@ -146,5 +146,5 @@ def test_deep_chain_through_every_op_kind(backend):
         h = (h @ w).reshape(8, 2).T.tanh() * 0 + h
     h.sum().backward()
     assert w.grad is not None and w.grad.shape == (8, 8)
-    np.testing.assert_array_equal(w.grad.data, np.zeros((8, 8)))
-    np.testing.assert_array_equal(h.data, np.ones((2, 8)))
+    np.testing.assert_array_equal(w.grad._array, np.zeros((8, 8)))
+    np.testing.assert_array_equal(h._array, np.ones((2, 8)))

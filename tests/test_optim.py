@@ -24,7 +24,7 @@ P0, G0 = [1.0, -2.0, 0.5], [0.1, 0.3, -0.2]
 def test_sgd_plain_step():
     p = _param(P0, G0)
     optim.SGD([p], lr=0.1).step()
-    np.testing.assert_allclose(p.data, np.array(P0) - 0.1 * np.array(G0))
+    np.testing.assert_allclose(p._array, np.array(P0) - 0.1 * np.array(G0))
 
 
 def test_sgd_momentum_nesterov_weight_decay_two_steps():
@@ -38,7 +38,7 @@ def test_sgd_momentum_nesterov_weight_decay_two_steps():
             d = g + wd * x
             buf = d.copy() if buf is None else mu * buf + d
             x = x - lr * (d + mu * buf if nesterov else buf)
-            np.testing.assert_allclose(p.data, x, rtol=1e-12)
+            np.testing.assert_allclose(p._array, x, rtol=1e-12)
 
 
 def test_adam_step_formula():
@@ -52,14 +52,14 @@ def test_adam_step_formula():
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         x = x - lr / (1 - b1 ** t) * m / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps)
-        np.testing.assert_allclose(p.data, x, rtol=1e-12)
+        np.testing.assert_allclose(p._array, x, rtol=1e-12)
     assert opt.state[p]["step"] == 3
 
 
 def test_adam_first_step_is_lr_times_sign():
     p = _param(P0, G0)
     optim.Adam([p], lr=0.1).step()
-    np.testing.assert_allclose(p.data, np.array(P0) - 0.1 * np.sign(G0), rtol=1e-6)
+    np.testing.assert_allclose(p._array, np.array(P0) - 0.1 * np.sign(G0), rtol=1e-6)
 
 
 def test_adamw_decouples_weight_decay():
@@ -67,7 +67,7 @@ def test_adamw_decouples_weight_decay():
     p, q = _param(P0, G0), _param(P0, G0)
     optim.AdamW([p], lr=lr, weight_decay=wd).step()
     optim.Adam([q], lr=lr).step()
-    np.testing.assert_allclose(p.data, q.data - lr * wd * np.array(P0), rtol=1e-12)
+    np.testing.assert_allclose(p._array, q._array - lr * wd * np.array(P0), rtol=1e-12)
 
 
 def test_rmsprop_step_formula():
@@ -76,7 +76,7 @@ def test_rmsprop_step_formula():
     optim.RMSprop([p], lr=lr, alpha=alpha, eps=eps).step()
     g = np.array(G0)
     s = (1 - alpha) * g * g
-    np.testing.assert_allclose(p.data, np.array(P0) - lr * g / (np.sqrt(s) + eps), rtol=1e-12)
+    np.testing.assert_allclose(p._array, np.array(P0) - lr * g / (np.sqrt(s) + eps), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name, kwargs", [
@@ -104,7 +104,7 @@ def test_optimizers_match_torch_over_several_steps(name, kwargs):
         theirs.grad = torch.from_numpy(g.copy())
         opt.step()
         topt.step()
-        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours._array, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_pytorch_only_keywords_are_accepted():
@@ -115,20 +115,20 @@ def test_pytorch_only_keywords_are_accepted():
 
 def test_update_is_in_place_and_keeps_dtype():
     lin = nn.Linear(3, 2)
-    w = lin.weight.data
+    w = lin.weight._array
     lin(mg.ones(1, 3)).sum().backward()
     for cls in (optim.SGD, optim.Adam, optim.RMSprop):
         cls(lin.parameters(), lr=0.1).step()
-        assert lin.weight.data is w and w.dtype == np.float32
+        assert lin.weight._array is w and w.dtype == np.float32
 
 
 def test_params_without_grad_are_skipped_and_zero_grad():
     p, q = _param(P0, G0), nn.Parameter(np.array(P0))
     opt = optim.Adam([p, q], lr=0.1)
     opt.step()
-    assert np.array_equal(q.data, P0) and q not in opt.state
+    assert np.array_equal(q._array, P0) and q not in opt.state
     opt.zero_grad(set_to_none=False)
-    assert np.all(p.grad.data == 0)
+    assert np.all(p.grad._array == 0)
     opt.zero_grad()
     assert p.grad is None
 
@@ -137,8 +137,8 @@ def test_param_groups_have_their_own_hyperparameters():
     a, b = _param(P0, G0), _param(P0, G0)
     opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
     opt.step()
-    np.testing.assert_allclose(a.data, np.array(P0) - 0.1 * np.array(G0))
-    np.testing.assert_allclose(b.data, np.array(P0) - 1.0 * np.array(G0))
+    np.testing.assert_allclose(a._array, np.array(P0) - 0.1 * np.array(G0))
+    np.testing.assert_allclose(b._array, np.array(P0) - 1.0 * np.array(G0))
     assert opt.param_groups[1]["momentum"] == 0.0  # defaults fill the rest
     c = _param(P0, G0)
     opt.add_param_group({"params": c, "lr": 0.5})
@@ -197,7 +197,7 @@ def test_state_dict_round_trip_through_save_and_load(tmp_path):
         (m(x) ** 2).mean().backward()
         o.step()
     for p, q in zip(model.parameters(), model2.parameters()):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._array, q._array)
     assert opt2.state[model2[0].weight]["step"] == 4
 
     with pytest.raises(ValueError, match="param groups"):
@@ -307,11 +307,11 @@ def test_clip_grad_norm_scales_all_grads_together():
     a, b = _param([0.0, 0.0], [3.0, 0.0]), _param([0.0], [4.0])
     total = nn.utils.clip_grad_norm_([a, b], max_norm=1.0)
     assert total.item() == pytest.approx(5.0)
-    np.testing.assert_allclose(a.grad.data, [3 / 5, 0], rtol=1e-5)
-    np.testing.assert_allclose(b.grad.data, [4 / 5], rtol=1e-5)
+    np.testing.assert_allclose(a.grad._array, [3 / 5, 0], rtol=1e-5)
+    np.testing.assert_allclose(b.grad._array, [4 / 5], rtol=1e-5)
     c = _param([0.0], [0.5])
     assert nn.utils.clip_grad_norm_(c, 1.0).item() == pytest.approx(0.5)
-    assert c.grad.data[0] == 0.5  # under the limit: untouched
+    assert c.grad._array[0] == 0.5  # under the limit: untouched
     d = _param([0.0, 0.0], [-3.0, 2.0])
     assert nn.utils.clip_grad_norm_([d], 1.0, norm_type=math.inf).item() == pytest.approx(3)
     e = _param([0.0], [math.inf])
@@ -332,17 +332,17 @@ def test_clip_grad_norm_matches_torch():
         n2 = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type=norm_type)
         assert n1.item() == pytest.approx(n2.item(), rel=1e-9)
         for o, t in zip(ours, theirs):
-            np.testing.assert_allclose(o.grad.data, t.grad.numpy(), rtol=1e-9)
+            np.testing.assert_allclose(o.grad._array, t.grad.numpy(), rtol=1e-9)
 
 
 def test_clip_grad_value_and_vector_round_trip():
     a = _param([1.0, 2.0], [-3.0, 0.2])
     nn.utils.clip_grad_value_([a], 0.5)
-    np.testing.assert_allclose(a.grad.data, [-0.5, 0.2])
+    np.testing.assert_allclose(a.grad._array, [-0.5, 0.2])
     lin = nn.Linear(3, 2)
     vec = nn.utils.parameters_to_vector(lin.parameters())
     assert vec.shape == (8,)
     nn.utils.vector_to_parameters(mg.Tensor(np.arange(8.0)), lin.parameters())
-    np.testing.assert_allclose(lin.bias.data, [6, 7])
+    np.testing.assert_allclose(lin.bias._array, [6, 7])
     with pytest.raises(ValueError, match="8 values"):
         nn.utils.vector_to_parameters(mg.zeros(5), lin.parameters())

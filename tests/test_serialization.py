@@ -28,7 +28,7 @@ def test_nested_round_trip(tmp_path):
     mg.save(obj, path)
     back = mg.load(path)
     assert isinstance(back["weights"], mg.Tensor) and back["weights"].dtype == mg.float32
-    np.testing.assert_array_equal(back["weights"].data, obj["weights"].data)
+    np.testing.assert_array_equal(back["weights"]._array, obj["weights"]._array)
     assert back["grad_needed"].requires_grad
     assert isinstance(back["array"], np.ndarray) and back["array"].dtype == np.int64
     assert back["nested"]["list"] == [1, 2.5, "s", None, True]
@@ -53,7 +53,7 @@ def test_model_state_dict_round_trip_and_file_objects(tmp_path):
     other = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))
     other.load_state_dict(state)
     for (k, a), b in zip(model.state_dict().items(), other.state_dict().values()):
-        np.testing.assert_array_equal(a.data, b.data, err_msg=k)
+        np.testing.assert_array_equal(a._array, b._array, err_msg=k)
 
 
 def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path):

@@ -54,7 +54,7 @@ def test_attributes_and_conversions():
     assert t.shape == (2, 3) and t.ndim == 2 and t.size() == (2, 3) and t.size(-1) == 3
     assert t.numel() == 6 and len(t) == 2 and t.device == "cpu"
     assert t.is_leaf and t.grad_fn is None and t.grad is None
-    assert isinstance(t.data, np.ndarray)
+    assert isinstance(t._array, np.ndarray)
     assert t.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
     assert mg.tensor([[2.5]]).item() == 2.5 and isinstance(mg.tensor(3).item(), int)
     assert np.asarray(t).dtype == np.float32 and np.asarray(t, dtype=np.float64).dtype == np.float64
@@ -144,14 +144,14 @@ def test_gradients_are_not_aliased():
     assert b.grad.tolist() == [1.0, 1.0]
     c = mg.tensor([[1.0, 2.0]], requires_grad=True)
     c.T.sum().backward()           # the gradient arrives as a transposed view
-    assert c.grad.data.flags.writeable and c.grad.data.base is None
+    assert c.grad._array.flags.writeable and c.grad._array.base is None
 
 
 def test_gradient_passed_by_user_is_copied():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     g = mg.tensor([1.0, 1.0])
     x.backward(g)
-    x.grad.data[0] = 99
+    x.grad._array[0] = 99
     assert g.tolist() == [1.0, 1.0]
 
 
@@ -205,10 +205,10 @@ def test_deep_chain_does_not_recurse():
 def test_detach_and_clone():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()
-    assert not d.requires_grad and d.data is x.data
+    assert not d.requires_grad and d._array is x._array
     c = x.clone()
     c.sum().backward()
-    assert x.grad.tolist() == [1.0, 1.0] and c.data is not x.data
+    assert x.grad.tolist() == [1.0, 1.0] and c._array is not x._array
 
 
 def test_inplace_on_tensors_that_need_grad_is_refused_outside_no_grad():

@@ -34,7 +34,7 @@ def _train(model, x, y, steps: int, opt_cls) -> list:
         opt.step()
         with mg.no_grad():                      # evaluation inside the loop, as people do
             losses.append(F.cross_entropy(model(x), y).item())
-    return losses + [p.data.copy() for p in model.parameters()]
+    return losses + [p._array.copy() for p in model.parameters()]
 
 
 def _same(a: list, b: list) -> None:
@@ -98,7 +98,7 @@ def test_no_grad_in_one_thread_does_not_switch_off_another(backend):
         y = (x * 2).sum()
         assert y.requires_grad
         y.backward()
-        np.testing.assert_array_equal(x.grad.data, [2, 2, 2])
+        np.testing.assert_array_equal(x.grad._array, [2, 2, 2])
     finally:
         release.set()
         t.join()
@@ -151,7 +151,7 @@ def test_seeded_data_loaders_shuffle_independently_across_threads():
 
     def order(seed):
         loader = data.DataLoader(ds, batch_size=4, shuffle=True, seed=seed)
-        return [b[0].data.ravel().copy() for _ in range(5) for b in loader]
+        return [b[0]._array.ravel().copy() for _ in range(5) for b in loader]
     serial = [order(s) for s in (0, 1)]
     results = _in_two_threads(order, timeout=60)
     for i in range(2):

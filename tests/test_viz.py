@@ -235,8 +235,8 @@ def test_plot_decision_boundary_with_a_tensor_module(tmp_path):
     from micrograd.viz import _predictor
     model = nn.Linear(2, 2)
     with mg.no_grad():       # scores (y, x): class 1 wins exactly where x > y
-        model.weight.data[...] = [[0.0, 1.0], [1.0, 0.0]]
-        model.bias.data[...] = 0.0
+        model.weight._array[...] = [[0.0, 1.0], [1.0, 0.0]]
+        model.bias._array[...] = 0.0
     grid = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.1]])
     assert _predictor(model)(grid).tolist() == [0, 1, 1]
     X = np.array([[0.0, 1.0], [1.0, 0.0]])

@@ -246,8 +246,8 @@ def train_step_case(torch, quick: bool):
             layers = []
             for w, b in weights:
                 lin = nn.Linear(w.shape[1], w.shape[0])
-                lin.weight.data[...] = w
-                lin.bias.data[...] = b
+                lin.weight._array[...] = w
+                lin.bias._array[...] = b
                 layers += [lin, nn.ReLU()]
             model = nn.Sequential(*layers[:-1])
             opt = optim.SGD(model.parameters(), lr=0.0)
@@ -258,7 +258,7 @@ def train_step_case(torch, quick: bool):
             loss = F.cross_entropy(model(xt), yt)
             loss.backward()
             opt.step()
-            return loss.data
+            return loss._array
         return _on(backend, step)
 
     def theirs():
@@ -307,8 +307,8 @@ def moons_step_case(torch):
         layers = []
         for w, b in weights:
             lin = linear(w.shape[1], w.shape[0])
-            lin.weight.data[...] = lib(w)
-            lin.bias.data[...] = lib(b)
+            lin.weight._array[...] = lib(w)
+            lin.bias._array[...] = lib(b)
             layers += [lin, relu()]
         model = (nn.Sequential if tensor is mg.tensor else torch.nn.Sequential)(*layers[:-1])
         opt = sgd(model.parameters(), lr=0.0)
@@ -345,7 +345,7 @@ def tiny_autograd_cases(torch):
         for name, ours, theirs in [("add", lambda p, q: p + q, lambda p, q: p + q),
                                    ("relu", lambda p, q: p.relu(), lambda p, q: p.relu()),
                                    ("matmul", lambda p, q: p @ q, lambda p, q: p @ q)]:
-            fns = {be: _on(be, lambda f=ours, ta=ta, tb=tb: f(ta, tb).data)
+            fns = {be: _on(be, lambda f=ours, ta=ta, tb=tb: f(ta, tb)._array)
                    for be in backends.REGISTRY}
             if torch is not None:
                 pa, pb = (torch.from_numpy(v.copy()).requires_grad_(True) for v in (a, b))

@@ -141,7 +141,7 @@ def _as_2d_float(X: Any, name: str, estimator: str) -> np.ndarray:
         raise TypeError(f"{estimator} does not accept sparse input (got {type(X).__name__}); "
                         "convert it with X.toarray().")
     if isinstance(X, Tensor):
-        X = X.data
+        X = X._array
     array = np.asarray(X)
     if np.iscomplexobj(array):
         raise ValueError("Complex data not supported\n" + str(array)[:200])
@@ -255,7 +255,7 @@ class _BaseMLP(BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None.")
-        y = np.asarray(y.data if isinstance(y, Tensor) else y)
+        y = np.asarray(y._array if isinstance(y, Tensor) else y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
                           "change the shape of y to (n_samples, ), for example using ravel().",
@@ -296,8 +296,8 @@ class _BaseMLP(BaseEstimator):
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             linear = nn.Linear(fan_in, fan_out)
             bound = np.sqrt(factor / (fan_in + fan_out))
-            linear.weight.data[...] = rng.uniform(-bound, bound, (fan_in, fan_out)).T
-            linear.bias.data[...] = rng.uniform(-bound, bound, fan_out)
+            linear.weight._array[...] = rng.uniform(-bound, bound, (fan_in, fan_out)).T
+            linear.bias._array[...] = rng.uniform(-bound, bound, fan_out)
             layers.append(linear)
             if i < len(sizes) - 2:
                 layers.append(_ACTIVATIONS[self.activation]())
@@ -319,8 +319,8 @@ class _BaseMLP(BaseEstimator):
 
     def _expose(self) -> None:
         """coefs_ (fan_in, fan_out) and intercepts_ as views of the live parameters."""
-        self.coefs_ = [m.weight.data.T for m in self._linears]
-        self.intercepts_ = [m.bias.data for m in self._linears]
+        self.coefs_ = [m.weight._array.T for m in self._linears]
+        self.intercepts_ = [m.bias._array for m in self._linears]
 
     def _make_optimizer(self) -> None:
         weights = [m.weight for m in self._linears]
@@ -344,11 +344,11 @@ class _BaseMLP(BaseEstimator):
         with no_grad():
             for layer in self._model:
                 if isinstance(layer, nn.Linear):
-                    x = F.linear(x, from_numpy(layer.weight.data.astype(np.float64)),
-                                 from_numpy(layer.bias.data.astype(np.float64)))
+                    x = F.linear(x, from_numpy(layer.weight._array.astype(np.float64)),
+                                 from_numpy(layer.bias._array.astype(np.float64)))
                 else:
                     x = layer(x)
-        return x.data
+        return x._array
 
     # ---- training ----------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -431,14 +431,14 @@ class _BaseMLP(BaseEstimator):
                 loss = lossfn(model(from_numpy(xb)), tb, wb, denom)
                 penalty = 0.0
                 if alpha:
-                    penalty = 0.5 * alpha * sum(float(np.dot(w.data.ravel(), w.data.ravel()))
+                    penalty = 0.5 * alpha * sum(float(np.dot(w._array.ravel(), w._array.ravel()))
                                                 for w in weights) / denom
                 wgroup["weight_decay"] = alpha / denom  # d(penalty)/dW = alpha * W / denom
                 for p in params:
                     p.grad = None
                 loss.backward()
                 opt.step()
-                total += (float(loss.data) + penalty) * m
+                total += (float(loss._array) + penalty) * m
             self.n_iter_ += 1
             self.t_ += n
             self.loss_ = total / n
@@ -465,7 +465,7 @@ class _BaseMLP(BaseEstimator):
                               ConvergenceWarning, stacklevel=3)
         if self.early_stopping and self._best_state is not None:
             for p, best in zip(model.parameters(), self._best_state):
-                p.data[...] = best
+                p._array[...] = best
 
     def _stop_or_decay(self, msg: str) -> bool:
         """sklearn's trigger_stopping: adaptive sgd divides lr by 5 until it is below 1e-6."""
@@ -494,7 +494,7 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count = 0
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_state = [p.data.copy() for p in self._model.parameters()]
+                self._best_state = [p._array.copy() for p in self._model.parameters()]
         else:
             last = self.loss_curve_[-1]
             if last > self.best_loss_ - self.tol:

@@ -266,7 +266,7 @@ def evaluate(model, X: np.ndarray, y: np.ndarray, task: str) -> float:
     from ..core.creation import from_numpy
     model.eval()
     with no_grad():
-        out = model(from_numpy(np.ascontiguousarray(X, dtype=np.float32))).data
+        out = model(from_numpy(np.ascontiguousarray(X, dtype=np.float32)))._array
     model.train()
     if task == "classification":
         return float((out.argmax(axis=1) == y).mean())

@@ -119,7 +119,7 @@ def check_forward(fn: Any, inputs: Sequence, out: Any) -> None:
     if not _bad(out):
         return
     name = type(fn).__name__
-    arrays = [t.data for t in inputs]
+    arrays = [t._array for t in inputs]
     for i, (t, a) in enumerate(zip(inputs, arrays)):
         if _bad(a):
             if t._ctx is None:

@@ -46,7 +46,7 @@ def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1
 
     def scalar() -> float:
         with thread_value("grad_enabled", False):
-            return float(sum((np.asarray(o.data, dtype=np.float64) * c).sum()
+            return float(sum((np.asarray(o._array, dtype=np.float64) * c).sum()
                              for o, c in zip(outputs(), cots)))
 
     # analytic: one backward of sum(out * c)
@@ -67,15 +67,15 @@ def gradcheck(fn: Callable, inputs: Sequence, eps: float = 1e-6, atol: float = 1
     for i in checked:
         x = inputs[i]
         analytic = (np.zeros(x.shape) if x.grad is None
-                    else np.asarray(x.grad.data, dtype=np.float64))
-        for j in range(x.data.size):
+                    else np.asarray(x.grad._array, dtype=np.float64))
+        for j in range(x._array.size):
             idx = np.unravel_index(j, x.shape)
-            orig = x.data[idx]
-            x.data[idx] = orig + eps
+            orig = x._array[idx]
+            x._array[idx] = orig + eps
             fp = scalar()
-            x.data[idx] = orig - eps
+            x._array[idx] = orig - eps
             fm = scalar()
-            x.data[idx] = orig
+            x._array[idx] = orig
             numeric = (fp - fm) / (2 * eps)
             a = float(analytic[idx])
             excess = abs(a - numeric) - (atol + rtol * abs(numeric))

@@ -11,8 +11,9 @@ tensors only (``retain_grad()`` for others); the graph's saved arrays are freed 
 unless ``retain_graph=True``. Higher-order gradients (grad of grad) are out of scope: backward
 computes plain arrays, not a graph.
 
-Storage is a NumPy ndarray (``.data``); only shape bookkeeping and creation touch NumPy here,
-the math goes through the calling thread's backend (``settings.backend``).
+Storage is a NumPy ndarray (``_array``; ``.data`` is torch's detached Tensor alias of it); only
+shape bookkeeping and creation touch NumPy here, the math goes through the calling thread's
+backend (``settings.backend``).
 """
 from __future__ import annotations
 
@@ -42,11 +43,11 @@ class Tensor:
     ``int64``, bools ``bool``.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_prev", "_ctx", "_retain", "__weakref__")
+    __slots__ = ("_array", "grad", "requires_grad", "_prev", "_ctx", "_retain", "__weakref__")
     __array_priority__ = 1000  # ndarray * Tensor defers to Tensor.__rmul__ (gives a Tensor)
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = as_array(data, dtype, copy=True)
+        self._array = as_array(data, dtype, copy=True)
         self.grad: Tensor | None = None
         self.requires_grad = False
         self._prev: tuple = ()
@@ -57,16 +58,34 @@ class Tensor:
 
     # ---- attributes --------------------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """torch's ``.data``: a Tensor outside the graph sharing this tensor's storage, so
+        ``p.data -= lr * p.grad`` updates ``p``. (Internally the storage is the ndarray
+        ``_array``.)"""
+        return wrap_array(self._array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        """Replace the storage, as torch: any shape; a Tensor only; floating point while
+        this tensor requires grad."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data has to be a Tensor, but got {type(value).__name__}")
+        if self.requires_grad and value._array.dtype.kind != "f":
+            raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
+                               f"point, got dtype {value.dtype.name}")
+        self._array = value._array
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._array.shape
 
     @property
     def dtype(self) -> dtypes.DType:
-        return _BY_NUMPY[self.data.dtype]
+        return _BY_NUMPY[self._array.dtype]
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def device(self) -> str:
@@ -92,20 +111,20 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None) -> tuple | int:
-        return self.data.shape if dim is None else self.data.shape[dim_index(dim, self.ndim, "size")]
+        return self._array.shape if dim is None else self._array.shape[dim_index(dim, self.ndim, "size")]
 
     def numel(self) -> int:
-        return self.data.size
+        return self._array.size
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._array.dtype.kind == "f"
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (floating dtypes only, as torch); returns self."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._array.dtype.kind != "f":
             raise TypeError(f"only floating point tensors can require gradients, got dtype "
                             f"{self.dtype.name}")
         self.requires_grad = bool(requires_grad)
@@ -133,18 +152,18 @@ class Tensor:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(did you forget requires_grad=True, or run under no_grad?)")
         if gradient is None:
-            if self.data.size != 1:
+            if self._array.size != 1:
                 raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
                                    f"outputs; this tensor has shape {self.shape}. Pass "
                                    f"gradient= (a tensor of that shape)")
-            g = np.ones(self.data.shape, self.data.dtype)
+            g = np.ones(self._array.shape, self._array.dtype)
             owned: set = set()
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if g.shape != self.data.shape:
+            g = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if g.shape != self._array.shape:
                 raise ValueError(f"backward: gradient has shape {g.shape} but the tensor has "
                                  f"shape {self.shape}")
-            g = g.astype(self.data.dtype, copy=False)
+            g = g.astype(self._array.dtype, copy=False)
             owned = {id(g)}  # the caller's array: copied before it is stored in a .grad
         grads = {self: g}
         add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
@@ -171,9 +190,9 @@ class Tensor:
             for parent, pg in zip(prev, in_grads):
                 if pg is None or not parent.requires_grad:
                     continue
-                if pg.shape != parent.data.shape:
+                if pg.shape != parent._array.shape:
                     raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
-                                       f"for an input of shape {parent.data.shape}")
+                                       f"for an input of shape {parent._array.shape}")
                 acc = grads.get(parent)
                 grads[parent] = pg if acc is None else add(acc, pg)
             if hook is not None:
@@ -186,19 +205,19 @@ class Tensor:
         """The one place gradients are added into ``.grad`` (with ``add``, the backward's
         backend kernel). ``g`` may be a view or shared by several inputs (Add passes the same
         array to both): copy it before keeping it."""
-        if g.dtype != self.data.dtype:
-            g = g.astype(self.data.dtype)
+        if g.dtype != self._array.dtype:
+            g = g.astype(self._array.dtype)
         elif g.base is not None or id(g) in owned or not g.flags.writeable:
             g = g.copy()
         owned.add(id(g))
         if self.grad is None:
             self.grad = wrap_array(g)
         else:
-            self.grad.data = add(self.grad.data, g)
+            self.grad._array = add(self.grad._array, g)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) outside the graph."""
-        return wrap_array(self.data)
+        return wrap_array(self._array)
 
     def detach_(self) -> Tensor:
         self._prev, self._ctx, self.requires_grad = (), None, False
@@ -206,25 +225,25 @@ class Tensor:
 
     # ---- conversion --------------------------------------------------------------------------
     def item(self) -> int | float | bool:
-        if self.data.size != 1:
-            raise ValueError(f"item: a Tensor with {self.data.size} elements cannot be "
+        if self._array.size != 1:
+            raise ValueError(f"item: a Tensor with {self._array.size} elements cannot be "
                              "converted to a Python scalar")
-        return self.data.item()
+        return self._array.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared memory, as torch)."""
         if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a Tensor that requires grad; "
                                "use tensor.detach().numpy()")
-        return self.data
+        return self._array
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and np.dtype(dtype) != self._array.dtype:
+            return self._array.astype(dtype)
+        return self._array.copy() if copy else self._array
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``; a device ("cpu") is accepted and ignored."""
@@ -236,10 +255,10 @@ class Tensor:
         if dtype is None:
             return self
         npd = dtypes.as_dtype(dtype).np
-        if npd == self.data.dtype:
+        if npd == self._array.dtype:
             return self
         if self.requires_grad and npd.kind != "f":
-            return wrap_array(_settings.backend.cast(self.data, npd))
+            return wrap_array(_settings.backend.cast(self._array, npd))
         return apply_op(ops.Cast, self, dtype=npd)
 
     type = to
@@ -271,27 +290,27 @@ class Tensor:
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient passes through)."""
         if _settings.grad_enabled and self.requires_grad:
-            return apply_op(ops.Cast, self, dtype=self.data.dtype)
-        return wrap_array(self.data.copy())
+            return apply_op(ops.Cast, self, dtype=self._array.dtype)
+        return wrap_array(self._array.copy())
 
     # ---- Python protocol ---------------------------------------------------------------------
     __hash__ = object.__hash__  # identity: Tensors live in sets/dicts (graph walk, optimizers)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._array.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of a Tensor with {self.data.size} values is "
+        if self._array.size != 1:
+            raise RuntimeError(f"Boolean value of a Tensor with {self._array.size} values is "
                                "ambiguous; use .any() or .all()")
-        return bool(self.data.item())
+        return bool(self._array.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -300,20 +319,20 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data.item())
+        return int(self._array.item())
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` formats the value of a one-element tensor (torch does too)."""
-        if spec and self.data.size == 1:
-            return format(self.data.item(), spec)
+        if spec and self._array.size == 1:
+            return format(self._array.item(), spec)
         return format(repr(self), spec)
 
     def __repr__(self) -> str:
-        body = _format(self.data)
-        extra = [] if self.data.size or self.data.ndim == 1 else [f"size={self.shape}"]
-        npd = self.data.dtype
+        body = _format(self._array)
+        extra = [] if self._array.size or self._array.ndim == 1 else [f"size={self.shape}"]
+        npd = self._array.dtype
         if npd != dtypes.get_default_dtype().np and npd.name not in ("int64", "bool"):
             extra.append(f"dtype={self.dtype!r}")
         if self._ctx is not None:
@@ -352,13 +371,13 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             x = self
-            if isinstance(exponent, float) and x.data.dtype.kind != "f":
+            if isinstance(exponent, float) and x._array.dtype.kind != "f":
                 x = x.to(dtypes.get_default_dtype())
-            elif exponent < 0 and x.data.dtype.kind != "f":
+            elif exponent < 0 and x._array.dtype.kind != "f":
                 raise ValueError("pow: integer tensors cannot be raised to negative integer "
                                  "powers")
             if exponent == 1:
-                return x if x is not self else apply_op(ops.Cast, x, dtype=x.data.dtype)
+                return x if x is not self else apply_op(ops.Cast, x, dtype=x._array.dtype)
             return apply_op(ops.PowScalar, x, p=exponent)
         return _binary(ops.Pow, self, exponent)
 
@@ -366,7 +385,7 @@ class Tensor:
         return _binary(ops.Pow, lift_constant(base, self), self)
 
     def __neg__(self) -> Tensor:
-        if self.data.dtype.kind == "b":
+        if self._array.dtype.kind == "b":
             raise TypeError("negation of a bool tensor: use ~ (logical not) instead")
         return _unary(ops.Neg, self)
 
@@ -380,15 +399,15 @@ class Tensor:
         return matmul(lift_constant(other, self), self)
 
     def __invert__(self) -> Tensor:
-        if self.data.dtype.kind not in "iub":
+        if self._array.dtype.kind not in "iub":
             raise TypeError(f"~: needs a bool or integer tensor, got {self.dtype.name}")
-        return wrap_array(np.invert(self.data))
+        return wrap_array(np.invert(self._array))
 
     def __and__(self, other: Any) -> Tensor:
-        return wrap_array(np.logical_and(self.data, lift_constant(other, self).data))
+        return wrap_array(np.logical_and(self._array, lift_constant(other, self)._array))
 
     def __or__(self, other: Any) -> Tensor:
-        return wrap_array(np.logical_or(self.data, lift_constant(other, self).data))
+        return wrap_array(np.logical_or(self._array, lift_constant(other, self)._array))
 
     # comparisons: non-differentiable bool masks
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -447,7 +466,7 @@ class Tensor:
         return 1.0 / self
 
     def sign(self) -> Tensor:
-        return wrap_array(_settings.backend.sign(self.data))
+        return wrap_array(_settings.backend.sign(self._array))
 
     def relu(self) -> Tensor:
         return _unary(ops.ReLU, self)
@@ -475,7 +494,7 @@ class Tensor:
             out = self if min is None else maximum(self, min)
             return out if max is None else minimum(out, max)
         x = self
-        if x.data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+        if x._array.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
             x = x.to(dtypes.get_default_dtype())
         return apply_op(ops.Clip, x, lo=min, hi=max)
 
@@ -497,13 +516,13 @@ class Tensor:
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype.kind == "b":
+        if x._array.dtype.kind == "b":
             x = x.to(dtypes.int64)
         return apply_op(ops.Sum, x, axes=reduce_axes(dim, x.ndim, "sum"), keepdims=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        if x.data.dtype.kind != "f":
+        if x._array.dtype.kind != "f":
             raise TypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
                             "use .float().mean() or pass dtype=")
         axes = reduce_axes(dim, x.ndim, "mean")
@@ -543,7 +562,7 @@ class Tensor:
         if self.ndim == 0:
             return MaxResult(self.clone(), wrap_array(np.zeros((), np.int64)))
         check_nonempty(self.shape, (d,), arg[3:])
-        idx = getattr(_settings.backend, arg)(self.data, d, True)
+        idx = getattr(_settings.backend, arg)(self._array, d, True)
         values = apply_op(ops.Gather, self, index=idx, axis=d)
         if not keepdim:
             values, idx = values.squeeze(d), idx.reshape(values.shape[:d] + values.shape[d + 1:])
@@ -556,15 +575,15 @@ class Tensor:
         return self._arg("argmin", dim, keepdim)
 
     def _arg(self, name: str, dim: int | None, keepdim: bool) -> Tensor:
-        if self.data.size == 0:
+        if self._array.size == 0:
             raise IndexError(f"{name}: cannot take the {name} of an empty tensor")
         if dim is None:
-            return wrap_array(np.asarray(getattr(_settings.backend, name)(self.data, None, False),
+            return wrap_array(np.asarray(getattr(_settings.backend, name)(self._array, None, False),
                                     np.int64))
         d = dim_index(dim, self.ndim, name)
         if self.ndim == 0:
             return wrap_array(np.zeros((), np.int64))
-        return wrap_array(np.asarray(getattr(_settings.backend, name)(self.data, d, keepdim), np.int64))
+        return wrap_array(np.asarray(getattr(_settings.backend, name)(self._array, d, keepdim), np.int64))
 
     def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
@@ -589,18 +608,18 @@ class Tensor:
         x = to_floating(self, "logsumexp")
         be = _settings.backend
         axes = reduce_axes(dim, x.ndim, "logsumexp")
-        if x.data.size == 0:
+        if x._array.size == 0:
             return x.exp().sum(dim, keepdim).log()
-        m = be.max(x.data, axes, True)
+        m = be.max(x._array, axes, True)
         m = be.where(be.compare(be.abs(m), np.inf, "eq"), m.dtype.type(0), m)  # inf rows
         out = (x - wrap_array(m)).exp().sum(dim, keepdim=True).log() + wrap_array(m)
         return out if keepdim else out.reshape(drop_axes(out.shape, axes))
 
     def all(self, dim: int | None = None) -> Tensor:
-        return wrap_array(np.all(self.data, axis=None if dim is None else dim_index(dim, self.ndim, "all")))
+        return wrap_array(np.all(self._array, axis=None if dim is None else dim_index(dim, self.ndim, "all")))
 
     def any(self, dim: int | None = None) -> Tensor:
-        return wrap_array(np.any(self.data, axis=None if dim is None else dim_index(dim, self.ndim, "any")))
+        return wrap_array(np.any(self._array, axis=None if dim is None else dim_index(dim, self.ndim, "any")))
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -709,7 +728,7 @@ class Tensor:
         try:
             if self.requires_grad and _settings.grad_enabled:
                 return apply_op(ops.GetItem, self, index=index)
-            return wrap_array(_settings.backend.getitem(self.data, index))
+            return wrap_array(_settings.backend.getitem(self._array, index))
         except IndexError as exc:
             raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
                              f"{exc}") from None
@@ -737,29 +756,29 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         _check_inplace(self, "__setitem__")
-        self.data[_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._array[_index(index)] = value._array if isinstance(value, Tensor) else value
 
     # ---- in-place updates (for optimizers and initializers; not recorded) --------------------
     def zero_(self) -> Tensor:
         _check_inplace(self, "zero_")
-        self.data[...] = 0
+        self._array[...] = 0
         return self
 
     def fill_(self, value: Any) -> Tensor:
         _check_inplace(self, "fill_")
-        self.data[...] = value.item() if isinstance(value, Tensor) else value
+        self._array[...] = value.item() if isinstance(value, Tensor) else value
         return self
 
     def copy_(self, src: Any) -> Tensor:
         _check_inplace(self, "copy_")
-        self.data[...] = src.data if isinstance(src, Tensor) else src
+        self._array[...] = src._array if isinstance(src, Tensor) else src
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
         _check_inplace(self, "add_")
-        o = other.data if isinstance(other, Tensor) else other
-        self.data[...] = _settings.backend.add(
-            self.data, o if alpha == 1 else _settings.backend.mul(o, self.data.dtype.type(alpha)))
+        o = other._array if isinstance(other, Tensor) else other
+        self._array[...] = _settings.backend.add(
+            self._array, o if alpha == 1 else _settings.backend.mul(o, self._array.dtype.type(alpha)))
         return self
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
@@ -767,32 +786,32 @@ class Tensor:
 
     def mul_(self, other: Any) -> Tensor:
         _check_inplace(self, "mul_")
-        o = other.data if isinstance(other, Tensor) else self.data.dtype.type(other)
-        self.data[...] = _settings.backend.mul(self.data, o)
+        o = other._array if isinstance(other, Tensor) else self._array.dtype.type(other)
+        self._array[...] = _settings.backend.mul(self._array, o)
         return self
 
     def div_(self, other: Any) -> Tensor:
         _check_inplace(self, "div_")
-        o = other.data if isinstance(other, Tensor) else self.data.dtype.type(other)
-        self.data[...] = _settings.backend.div(self.data, o)
+        o = other._array if isinstance(other, Tensor) else self._array.dtype.type(other)
+        self._array[...] = _settings.backend.div(self._array, o)
         return self
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         _check_inplace(self, "clamp_")
         _check_bounds(min, max, "clamp_")
-        self.data[...] = _settings.backend.clip(self.data, min, max)
+        self._array[...] = _settings.backend.clip(self._array, min, max)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from .random import generator
         _check_inplace(self, "uniform_")
-        self.data[...] = generator().uniform(a, b, self.shape)
+        self._array[...] = generator().uniform(a, b, self.shape)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from .random import generator
         _check_inplace(self, "normal_")
-        self.data[...] = generator().normal(mean, std, self.shape)
+        self._array[...] = generator().normal(mean, std, self.shape)
         return self
 
 
@@ -802,7 +821,7 @@ def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = No
     (the op that made it) is given, a graph node computed from ``prev``. The one place a Tensor
     is assembled from its fields (plain assignments: faster than unpacking a tuple)."""
     t = _new(Tensor)
-    t.data = data
+    t._array = data
     t.grad = None
     t.requires_grad = ctx is not None
     t._prev = prev
@@ -815,7 +834,7 @@ def _unary(cls: type, x: Tensor) -> Tensor:
     """``apply_op`` for a one-input op without parameters: the hot path, kept short."""
     fn = cls()
     fn.be = _settings.backend
-    out = fn.forward(x.data)
+    out = fn.forward(x._array)
     if _settings.anomaly:
         anomaly.check_forward(fn, (x,), out)
     if x.requires_grad and _settings.grad_enabled:
@@ -829,7 +848,7 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     (for elementwise ops: promoted and broadcast)."""
     fn = cls()
     fn.be = _settings.backend
-    out = fn.forward(a.data, b.data)
+    out = fn.forward(a._array, b._array)
     if _settings.anomaly:
         anomaly.check_forward(fn, (a, b), out)
     ra, rb = a.requires_grad, b.requires_grad
@@ -843,7 +862,7 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
     fn = cls()
     fn.be = _settings.backend
-    out = fn.forward(*[t.data for t in inputs], **params)
+    out = fn.forward(*[t._array for t in inputs], **params)
     if _settings.anomaly:
         anomaly.check_forward(fn, inputs, out)
     if _settings.grad_enabled:
@@ -858,7 +877,7 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     """A NumPy array for ``data`` with torch's dtype rules (see ``Tensor``)."""
     npd = None if dtype is None else dtypes.as_dtype(dtype).np
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._array
     if isinstance(data, (np.ndarray, np.generic)):
         if copy:
             arr = np.array(data, dtype=npd, copy=True)
@@ -888,13 +907,13 @@ def lift_constant(value: Any, like: Tensor) -> Tensor:
     keeps its own kind (so int tensor + 0.5 promotes to float)."""
     if isinstance(value, Tensor):
         return value
-    kind = like.data.dtype.kind
+    kind = like._array.dtype.kind
     if isinstance(value, (bool, np.bool_)):
-        return wrap_array(np.array(value, like.data.dtype))
+        return wrap_array(np.array(value, like._array.dtype))
     if isinstance(value, (int, np.integer)):
-        return wrap_array(np.array(value, like.data.dtype if kind in "iuf" else np.int64))
+        return wrap_array(np.array(value, like._array.dtype if kind in "iuf" else np.int64))
     if isinstance(value, (float, np.floating)):
-        return wrap_array(np.array(value, like.data.dtype if kind == "f"
+        return wrap_array(np.array(value, like._array.dtype if kind == "f"
                               else dtypes.get_default_dtype().np))
     return wrap_array(as_array(value, None, copy=False))
 
@@ -904,7 +923,7 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
     needs a gradient), then run it. Equal shapes and dtypes take the fast path."""
     if not isinstance(b, Tensor):
         b = lift_constant(b, a)
-    ad, bd = a.data, b.data
+    ad, bd = a._array, b._array
     if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
         target = dtypes.promote(ad.dtype, bd.dtype)
         a, b = a.to(target), b.to(target)
@@ -931,7 +950,7 @@ def _float_pair(a: Tensor, b: Any) -> tuple:
     """Operands of true division: integers divide as floats (torch)."""
     if not isinstance(b, Tensor):
         b = lift_constant(b, a)
-    if a.data.dtype.kind != "f" and b.data.dtype.kind != "f":
+    if a._array.dtype.kind != "f" and b._array.dtype.kind != "f":
         f = dtypes.get_default_dtype()
         return a.to(f), b.to(f)
     return a, b
@@ -939,7 +958,7 @@ def _float_pair(a: Tensor, b: Any) -> tuple:
 
 def _compare(a: Tensor, b: Any, op: str) -> Tensor:
     b = lift_constant(b, a)
-    ad, bd = a.data, b.data
+    ad, bd = a._array, b._array
     be = _settings.backend
     if ad.dtype != bd.dtype:
         target = dtypes.promote(ad.dtype, bd.dtype)
@@ -955,7 +974,7 @@ def _compare(a: Tensor, b: Any, op: str) -> Tensor:
 
 def to_floating(x: Tensor, name: str) -> Tensor:
     """x, converted to the default float dtype when it holds integers (torch promotes)."""
-    if x.data.dtype.kind == "f":
+    if x._array.dtype.kind == "f":
         return x
     return x.to(dtypes.get_default_dtype())
 
@@ -982,8 +1001,8 @@ def matmul(a: Any, b: Any) -> Tensor:
         a = lift_constant(a, b)
     if not isinstance(b, Tensor):
         b = lift_constant(b, a)
-    sa, sb = a.data.shape, b.data.shape
-    if a.data.dtype != b.data.dtype:
+    sa, sb = a._array.shape, b._array.shape
+    if a._array.dtype != b._array.dtype:
         raise TypeError(f"matmul: dtypes differ: {a.dtype.name} @ {b.dtype.name}; "
                         "convert one with .to(dtype)")
     if len(sa) == 2 and len(sb) == 2:  # the common case
@@ -1034,13 +1053,13 @@ def _tensor_first(a: Any, b: Any) -> tuple:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's names
     """``input`` where ``condition`` else ``other``, broadcasting all three."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     a, b = _tensor_first(input, other)
     b = lift_constant(b, a)
-    if a.data.dtype != b.data.dtype:
-        target = dtypes.promote(a.data.dtype, b.data.dtype)
+    if a._array.dtype != b._array.dtype:
+        target = dtypes.promote(a._array.dtype, b._array.dtype)
         a, b = a.to(target), b.to(target)
     try:
         shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
@@ -1063,7 +1082,7 @@ def _index(index: Any) -> Any:
 
 def _index_item(i: Any) -> Any:
     if isinstance(i, Tensor):
-        i = i.data
+        i = i._array
     elif isinstance(i, list):
         i = np.asarray(i)
         if i.size == 0:

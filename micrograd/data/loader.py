@@ -18,7 +18,7 @@ def _tensor_type():
 
 def _as_array(x: Any) -> np.ndarray:
     Tensor = _tensor_type()
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._array if isinstance(x, Tensor) else np.asarray(x)
 
 
 class Dataset:
@@ -46,7 +46,7 @@ class TensorDataset(Dataset):
         if None in sizes or len(set(sizes)) != 1:
             raise ValueError(f"TensorDataset: every tensor needs the same first dimension, got "
                              f"shapes {[tuple(t.shape) for t in self.tensors]}")
-        self._arrays = tuple(t.data for t in self.tensors)
+        self._arrays = tuple(t._array for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

@@ -48,7 +48,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     it for every Linear followed by ReLU, Sigmoid or Tanh."""
     x, w = _input(input, "linear"), _input(weight, "linear", "weight")
     check_linear_activation(activation)
-    xs, ws = x.data.shape, w.data.shape  # read once: this is every layer's hot path
+    xs, ws = x._array.shape, w._array.shape  # read once: this is every layer's hot path
     if bias is not None:
         _input(bias, "linear", "bias")
     if len(xs) < 1 or len(ws) != 2:
@@ -58,10 +58,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     if ws[1] != k:
         raise ValueError(f"linear: input {xs} @ weight.T {ws[::-1]}: inner dims "
                          f"{k} != {ws[1]}")
-    if bias is not None and bias.data.shape != (ws[0],):
+    if bias is not None and bias._array.shape != (ws[0],):
         raise ValueError(f"linear: bias has shape {bias.shape}, expected ({ws[0]},)")
-    dt = x.data.dtype
-    if w.data.dtype != dt or (bias is not None and bias.data.dtype != dt):
+    dt = x._array.dtype
+    if w._array.dtype != dt or (bias is not None and bias._array.dtype != dt):
         names = [x.dtype.name, w.dtype.name] + ([bias.dtype.name] if bias is not None else [])
         raise TypeError(f"linear: input, weight and bias must share a dtype, got {names}")
     args = (w,) if bias is None else (w, bias)
@@ -131,7 +131,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
-    dt = input.data.dtype
+    dt = input._array.dtype
     if p == 1.0:
         return input * wrap_array(np.zeros(input.shape, dt))
     keep = generator().random(input.shape) >= p
@@ -170,8 +170,8 @@ def _pair(input: Tensor, target: Any, name: str) -> tuple:
     _input(input, name)
     target = lift_constant(target, input) if not isinstance(target, Tensor) else target
     x = to_floating(input, name)
-    if target.data.dtype != x.data.dtype:
-        target = target.to(x.data.dtype)
+    if target._array.dtype != x._array.dtype:
+        target = target.to(x._array.dtype)
     if target.shape != x.shape:
         warnings.warn(f"{name}: target shape {target.shape} differs from input shape {x.shape};"
                       " they will be broadcast, which is probably not what you want",
@@ -229,9 +229,9 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
                          reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)), the logs clamped at -100 (torch). p must be in [0, 1]."""
     p, y = _pair(input, target, "binary_cross_entropy")
-    if p.data.size and (p.data.min() < 0 or p.data.max() > 1):
+    if p._array.size and (p._array.min() < 0 or p._array.max() > 1):
         raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
-                         f"(got min {p.data.min():.4g}, max {p.data.max():.4g}); for logits "
+                         f"(got min {p._array.min():.4g}, max {p._array.max():.4g}); for logits "
                          "use binary_cross_entropy_with_logits")
     p, y = _broadcast_pair(p, y, "binary_cross_entropy")
     loss = apply_op(ops.BCE, p, y)
@@ -248,7 +248,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
     x, y = _broadcast_pair(x, y, "binary_cross_entropy_with_logits")
     pw = None
     if pos_weight is not None:
-        pw = lift_constant(pos_weight, x).to(x.data.dtype).data
+        pw = lift_constant(pos_weight, x).to(x._array.dtype)._array
         try:
             np.broadcast_shapes(pw.shape, x.shape)
         except ValueError:
@@ -274,7 +274,7 @@ def _broadcast_pair(a: Tensor, b: Tensor, name: str) -> tuple:
 # ---- classification losses ---------------------------------------------------------------------
 def _class_array(target: Any, name: str) -> np.ndarray:
     """Class labels as an int64 array (Tensors, arrays and lists of ints accepted)."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._array if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: class targets must be integers (int64), got dtype {t.dtype}")
     return t.astype(np.int64, copy=False)
@@ -284,7 +284,7 @@ def _as_rows(input: Tensor, t: np.ndarray, name: str) -> tuple:
     """(N, C) logits and (N,) labels from torch's accepted layouts:
     (C,) with a scalar target, (N, C) with (N,), (N, C, d1, ...) with (N, d1, ...).
     Returns them and the shape a 'none' reduction must have."""
-    shape = input.data.shape
+    shape = input._array.shape
     if len(shape) == 1:
         if t.ndim != 0:
             raise ValueError(f"{name}: input of shape {shape} (one sample) needs a scalar "
@@ -324,7 +324,7 @@ def _check_labels(t: np.ndarray, c: int, ignore_index: int, name: str) -> np.nda
 def _class_weight(weight: Any, c: int, dt: np.dtype, name: str) -> np.ndarray | None:
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    w = weight._array if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (c,):
         raise ValueError(f"{name}: weight must have shape ({c},) (one per class), got {w.shape}")
     return w.astype(dt, copy=False)
@@ -353,8 +353,8 @@ def _class_loss(name: str, input: Tensor, target: Any, weight: Any,  # noqa: A00
     """
     t = _class_array(target, name)
     rows, t, out_shape = _as_rows(input, t, name)
-    n, c = rows.data.shape
-    dt = rows.data.dtype
+    n, c = rows._array.shape
+    dt = rows._array.dtype
     valid = _check_labels(t, c, ignore_index, name)
     if valid is not None:
         t = np.where(valid, t, 0)  # any in-range label: the row's factor below is 0
@@ -396,7 +396,7 @@ def _times(x: Tensor, factor: Any) -> Tensor:
     """x (N,) times a constant per-row factor ((N,) array or a scalar, of x's dtype): one Mul
     node, made directly (the constant needs no gradient, so Mul may broadcast it; this is
     every classifier's training step, so Tensor.__mul__'s promotion checks are skipped)."""
-    return apply_op(ops.Mul, x, wrap_array(np.asarray(factor, x.data.dtype)))
+    return apply_op(ops.Mul, x, wrap_array(np.asarray(factor, x._array.dtype)))
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
@@ -418,10 +418,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
     x = _input(input, "cross_entropy")
-    if x.data.dtype.kind != "f":
+    if x._array.dtype.kind != "f":
         raise TypeError(f"cross_entropy: input must be floating point logits, got "
                         f"{x.dtype.name}")
-    if isinstance(target, Tensor) and target.data.dtype.kind == "f":
+    if isinstance(target, Tensor) and target._array.dtype.kind == "f":
         return _soft_cross_entropy(x, target, weight, reduction, label_smoothing)
     return _class_loss("cross_entropy", x, target, weight, ignore_index, reduction,
                        float(label_smoothing), logits=True)
@@ -435,12 +435,12 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
                          f"{x.shape}, got {target.shape}")
     dim = 0 if x.ndim == 1 else 1
     c = x.shape[dim]
-    y = target.to(x.data.dtype)
+    y = target.to(x._array.dtype)
     if label_smoothing:
         y = y * (1 - label_smoothing) + label_smoothing / c
     logp = x.log_softmax(dim)
     if weight is not None:
-        w = _class_weight(weight, c, x.data.dtype, "cross_entropy")
+        w = _class_weight(weight, c, x._array.dtype, "cross_entropy")
         logp = logp * wrap_array(w.reshape((c,) + (1,) * (x.ndim - dim - 1)))
     loss = -(logp * y).sum(dim)
     if reduction == "mean":
@@ -455,7 +455,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     x = _input(input, "nll_loss")
-    if x.data.dtype.kind != "f":
+    if x._array.dtype.kind != "f":
         raise TypeError(f"nll_loss: input must be floating point log-probabilities, got "
                         f"{x.dtype.name}")
     return _class_loss("nll_loss", x, target, weight, ignore_index, reduction, 0.0,

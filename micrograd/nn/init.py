@@ -40,7 +40,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    array = tensor.data
+    array = tensor._array
     array[...] = values.astype(array.dtype, copy=False)
     return tensor
 

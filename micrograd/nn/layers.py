@@ -236,13 +236,13 @@ class BatchNorm1d(Module):
         return out
 
     def _update_running(self, mean: Tensor, var: Tensor, count: int) -> None:
-        self.num_batches_tracked.data[...] += 1
+        self.num_batches_tracked._array[...] += 1
         m = self.momentum
         if m is None:  # cumulative moving average
-            m = 1.0 / float(self.num_batches_tracked.data)
-        rm, rv = self.running_mean.data, self.running_var.data
-        batch_mean = mean.detach().data.reshape(-1)
-        batch_var = var.detach().data.reshape(-1) * (count / (count - 1))
+            m = 1.0 / float(self.num_batches_tracked._array)
+        rm, rv = self.running_mean._array, self.running_var._array
+        batch_mean = mean.detach()._array.reshape(-1)
+        batch_var = var.detach()._array.reshape(-1) * (count / (count - 1))
         rm *= 1 - m
         rm += m * batch_mean
         rv *= 1 - m

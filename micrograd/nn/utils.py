@@ -19,7 +19,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 
     Returns the total norm before clipping (a 0-d Tensor), as PyTorch does. Gradients are
     multiplied in place by min(1, max_norm / (norm + 1e-6))."""
-    grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
+    grads = [p.grad._array for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
         return Tensor(np.array(0.0, np.float32))
@@ -43,18 +43,18 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     for p in _params(parameters):
         if p.grad is not None:
-            g = p.grad.data
+            g = p.grad._array
             np.clip(g, -clip_value, clip_value, out=g)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one (detached) vector."""
-    return Tensor(np.concatenate([p.data.reshape(-1) for p in parameters]))
+    return Tensor(np.concatenate([p._array.reshape(-1) for p in parameters]))
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy slices of ``vec`` back into ``parameters``, in place."""
-    flat = vec.data if isinstance(vec, Tensor) else np.asarray(vec)
+    flat = vec._array if isinstance(vec, Tensor) else np.asarray(vec)
     params = list(parameters)
     total = sum(int(np.prod(p.shape)) for p in params)
     if flat.ndim != 1 or flat.shape[0] != total:
@@ -63,5 +63,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = int(np.prod(p.shape))
-        p.data[...] = flat[offset:offset + n].reshape(p.shape)
+        p._array[...] = flat[offset:offset + n].reshape(p.shape)
         offset += n

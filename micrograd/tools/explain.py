@@ -192,17 +192,17 @@ def _explain_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bo
     import numpy as np
 
     from ..core.settings import settings
-    if root.data.size != 1:
+    if root._array.size != 1:
         raise RuntimeError(f"explain: the root must hold one element (a loss), got shape "
                            f"{root.shape}; reduce it first, e.g. .sum()")
     order = toposort(root)
     name = node_names(order, names)
     r = name[id(root)]
     if root.requires_grad:          # else backward() raises: nothing to print
-        emit(f"backward pass from {r} = {array_text(root.data)} through {len(order)} nodes "
+        emit(f"backward pass from {r} = {array_text(root._array)} through {len(order)} nodes "
              f"(chain rule: input.grad += what each op's backward returns for the upstream "
              f"grad g)")
-        emit(f"{r}.grad = {array_text(np.ones(root.data.shape, root.data.dtype))} (d{r}/d{r})")
+        emit(f"{r}.grad = {array_text(np.ones(root._array.shape, root._array.dtype))} (d{r}/d{r})")
     shown: dict[int, Any] = {}   # id(tensor) -> its summed gradient as the last line showed it
     steps = 0
 
@@ -217,7 +217,7 @@ def _explain_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bo
         binding = ", ".join(f"{v} = {i}" for v, i in zip(local, inputs) if v != i)
         where = f" ({binding})" if binding and len(local) == len(inputs) else ""
         emit(f"[{steps}] {n} = {type(ctx).__name__}({', '.join(inputs)}) = "
-             f"{array_text(node.data)} | {math}{where} | upstream g = {n}.grad = "
+             f"{array_text(node._array)} | {math}{where} | upstream g = {n}.grad = "
              f"{array_text(g)}")
         flows = [pg is not None and parent.requires_grad for parent, pg in zip(prev, in_grads)]
         last = {id(parent): i for i, (parent, ok) in enumerate(zip(prev, flows)) if ok}
@@ -239,5 +239,5 @@ def _explain_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bo
     root.backward(retain_graph=retain_graph, hook=step)
     leaves = [t for t in order if t._ctx is None and t.requires_grad]
     emit("leaves: " + ", ".join(
-        f"{name[id(t)]}.grad = {'None' if t.grad is None else array_text(t.grad.data)}"
+        f"{name[id(t)]}.grad = {'None' if t.grad is None else array_text(t.grad._array)}"
         for t in leaves))

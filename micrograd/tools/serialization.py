@@ -45,7 +45,7 @@ def _encode(obj: Any, arrays: list, where: str) -> Any:
     if isinstance(obj, np.bool_):
         return {"t": "const", "v": bool(obj)}
     if isinstance(obj, (Tensor, np.ndarray)):
-        array = obj.data if isinstance(obj, Tensor) else obj
+        array = obj._array if isinstance(obj, Tensor) else obj
         if array.dtype not in _DTYPES:
             raise TypeError(f"mg.save: cannot store {where} of dtype {array.dtype}; "
                             f"supported dtypes are bool, ints and floats")

@@ -123,7 +123,7 @@ def _describe(node: Any) -> list[str]:
     if hasattr(node, "_local_grads"):
         return [f"data {node.data:.4f}", f"grad {node.grad:.4f}"]
     import numpy as np  # tensors hold NumPy arrays: numpy is already loaded
-    data = np.asarray(node.data)
+    data = np.asarray(node._array)
     grad = node.grad
     if grad is None:
         grad_text = "grad None"
@@ -261,6 +261,6 @@ def _predictor(model: Any) -> Callable[[Any], Any]:
         def tensor(grid: Any) -> Any:
             import micrograd as mg
             with mg.no_grad():
-                return to_labels(model(mg.Tensor(grid.astype(params[0].data.dtype))))
+                return to_labels(model(mg.Tensor(grid.astype(params[0]._array.dtype))))
         return tensor
     return lambda grid: to_labels(model(grid))
