@@ -139,7 +139,7 @@ def test_dataloader_batches_in_order_with_last_partial():
     batches = list(loader)
     assert len(loader) == 3 and [len(b[1]) for b in batches] == [4, 4, 2]
     assert isinstance(batches[0][0], mg.Tensor)
-    assert np.concatenate([b[1]._array for b in batches]).tolist() == list(range(10))
+    assert np.concatenate([b[1].numpy() for b in batches]).tolist() == list(range(10))
     loader = data.DataLoader(data.TensorDataset(X, y), batch_size=4, drop_last=True)
     assert len(loader) == 2 and [len(b[1]) for b in loader] == [4, 4]
 
@@ -149,7 +149,7 @@ def test_dataloader_shuffle_is_a_permutation_and_reproducible():
     ds = data.TensorDataset(X, y)
 
     def epoch(loader):
-        return np.concatenate([b[1]._array for b in loader])
+        return np.concatenate([b[1].numpy() for b in loader])
 
     a = data.DataLoader(ds, batch_size=3, shuffle=True, seed=7)
     b = data.DataLoader(ds, batch_size=3, shuffle=True, seed=7)
@@ -158,7 +158,7 @@ def test_dataloader_shuffle_is_a_permutation_and_reproducible():
     assert np.array_equal(first, epoch(b))
     assert not np.array_equal(first, epoch(a))  # a new order every epoch
     for xb, yb in a:  # rows stay paired
-        np.testing.assert_array_equal(xb._array[:, 0], 2 * yb._array)
+        np.testing.assert_array_equal(xb.numpy()[:, 0], 2 * yb.numpy())
     mg.manual_seed(3)
     c = epoch(data.DataLoader(ds, batch_size=5, shuffle=True))
     mg.manual_seed(3)

@@ -1,0 +1,4 @@
+"""``micrograd.utils``: PyTorch's ``torch.utils`` paths (``micrograd.utils.data``)."""
+from . import data
+
+__all__ = ["data"]

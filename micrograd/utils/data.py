@@ -1,0 +1,11 @@
+"""``torch.utils.data`` under micrograd: the very objects of ``micrograd.data`` (one
+implementation; ``micrograd.utils.data.DataLoader is micrograd.data.DataLoader``)."""
+from ..data.loader import (ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset,
+                           Subset, TensorDataset, default_collate, default_convert, random_split)
+from ..data.sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                            SubsetRandomSampler, WeightedRandomSampler)
+
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset",
+           "Subset", "DataLoader", "default_collate", "default_convert", "random_split",
+           "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler"]
