@@ -6,15 +6,20 @@ so ``from micrograd.nn import MLP`` runs classic programs unchanged, while ``nn.
 ``nn.Sequential`` and friends are PyTorch's tensor layers.
 """
 from . import functional, init, utils
-from .layers import (GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
-                     LogSoftmax, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh,
+                         LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
+                         SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
+from .layers import (BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear, ModuleList,
+                     Sequential)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    NLLLoss)
 from .module import Module, Parameter
 from .scalar import MLP, Layer, Neuron
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identity", "ReLU",
-           "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "Dropout",
+           "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "ELU", "SELU", "CELU",
+           "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "Softsign", "LogSigmoid",
+           "Softplus", "SiLU", "GLU", "PReLU", "Threshold", "Softmin", "Dropout",
            "BatchNorm1d", "LayerNorm", "Flatten", "MSELoss", "L1Loss", "HuberLoss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "Neuron", "Layer", "MLP",
            "functional", "init", "utils"]

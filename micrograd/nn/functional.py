@@ -1,5 +1,8 @@
 """``micrograd.nn.functional`` (``F``): activations and losses as functions, as in torch.
 
+Activations are compositions of Tensor ops with PyTorch's signatures, values and gradients,
+including its choice of gradient at each kink (see the activations section).
+
 Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``, with
 an optional activation as its epilogue), and ``cross_entropy``'s per-row loss is one node whose
 backward is ``(softmax - onehot) * g`` (no softmax node in the graph); its class weights,
@@ -17,12 +20,17 @@ import numpy as np
 
 from ..core import ops
 from ..backends.base import check_linear_activation
+from ..core.autograd import is_grad_enabled
 from ..core.random import generator
+from ..core.shapes import dim_index
 from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
 
-__all__ = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softplus", "silu",
-           "softmax", "log_softmax", "dropout", "one_hot", "layer_norm", "mse_loss", "l1_loss",
-           "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+__all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "tanh", "elu",
+           "elu_", "selu", "selu_", "celu", "celu_", "hardtanh", "hardtanh_", "relu6",
+           "hardsigmoid", "hardswish", "gelu", "softplus", "silu", "mish", "softsign",
+           "logsigmoid", "glu", "prelu", "threshold", "threshold_", "softmax", "log_softmax",
+           "softmin", "dropout", "one_hot", "layer_norm", "mse_loss", "l1_loss", "huber_loss",
+           "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -37,7 +45,7 @@ def _input(x: Any, name: str, arg: str = "input") -> Tensor:
     return x
 
 
-# ---- layers and activations --------------------------------------------------------------------
+# ---- layers ------------------------------------------------------------------------------------
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa: A002
            activation: str | None = None) -> Tensor:
     """y = x @ W^T + b with x (..., K), W (M, K), b (M,) -> (..., M): one fused node.
@@ -71,14 +79,71 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     return y.reshape(xs[:-1] + (ws[0],))
 
 
+# ---- activations -------------------------------------------------------------------------------
+# Each is composed from Tensor ops (no backward of its own). Where PyTorch picks a subgradient
+# at a kink, the where() conditions below are written as PyTorch's backward writes them, so the
+# branch chosen at the breakpoint (and for nan) is PyTorch's.
+
+def _floating(input: Any, name: str) -> Tensor:
+    """``input`` when it holds floats. PyTorch has no integer kernel for these activations and
+    raises; so does micrograd, rather than promoting where PyTorch would not."""
+    x = _input(input, name)
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: input must be a floating point tensor, got {x.dtype.name} "
+                        "(convert it with .float() or .double())")
+    return x
+
+
+def _inplace(input: Tensor, out: Tensor, name: str, inplace: bool) -> Tensor:
+    """``out``, or with ``inplace=True`` PyTorch's in-place form: ``out`` written into
+    ``input``, which is returned. There is no in-place autograd yet, so that is refused while a
+    graph is being recorded through ``input`` (a copy would leave other references to it
+    stale: a silent wrong answer); with no graph (``no_grad``, plain data) it is done."""
+    if not inplace:
+        return out
+    if is_grad_enabled() and (input.requires_grad or input.grad_fn is not None):
+        raise NotImplementedError(
+            f"{name}(inplace=True): in-place activations on a tensor that requires grad are not "
+            "supported yet (no in-place autograd); use inplace=False, which gives the same "
+            "values and gradients (docs/pytorch-differences.md)")
+    return input.copy_(out)
+
+
+def _expm1(x: Tensor) -> Tensor:
+    """e^x - 1 for x <= 0 (callers clamp), the ELU family's negative branch. Near 0 exp(x) - 1
+    cancels (float32: a relative error of 1e-4 at x = -1e-3, where PyTorch uses expm1), so there
+    it is tanh(x/2) (e^x + 1), an identity with no cancellation in its value or gradient; below
+    -1 it is exp(x) - 1, whose gradient e^x stays exact where tanh(x/2) rounds to -1. A
+    Tensor.expm1 primitive would replace this."""
+    e = x.exp()
+    return where(x > -1.0, (x * 0.5).tanh() * (e + 1.0), e - 1.0)
+
+
+def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
+    """PyTorch's one ELU kernel: x <= 0: expm1(x input_scale) alpha scale, else x scale;
+    elu, selu and celu are its three settings. At 0 the exponential branch's gradient is taken."""
+    neg = _expm1(x.clamp(max=0.0) * input_scale) * (alpha * scale)
+    return where(x <= 0, neg, x if scale == 1.0 else x * scale)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    return _input(input, "relu").relu()
+    x = _input(input, "relu")
+    return _inplace(x, x.relu(), "relu", inplace)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    return relu(input, inplace=True)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
-    x = to_floating(_input(input, "leaky_relu"), "leaky_relu")
-    return apply_op(ops.LeakyReLU, x, slope=float(negative_slope))
+    x = _floating(input, "leaky_relu")
+    return _inplace(x, apply_op(ops.LeakyReLU, x, slope=float(negative_slope)), "leaky_relu",
+                    inplace)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -89,9 +154,84 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
     return _input(input, "tanh").tanh()
 
 
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else alpha (e^x - 1)."""
+    x = _floating(input, "elu")
+    return _inplace(x, _elu(x, alpha, 1.0, 1.0), "elu", inplace)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+#: SELU's constants (Klambauer et al. 2017), to PyTorch's digits
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """scale * elu(x, alpha) with the self-normalising constants ``SELU_ALPHA``, ``SELU_SCALE``."""
+    x = _floating(input, "selu")
+    return _inplace(x, _elu(x, SELU_ALPHA, SELU_SCALE, 1.0), "selu", inplace)
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x if x > 0 else alpha (e^(x/alpha) - 1): continuously differentiable for every alpha."""
+    x = _floating(input, "celu")
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (the result divides x by alpha)")
+    return _inplace(x, _elu(x, alpha, 1.0, 1.0 / alpha), "celu", inplace)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; no gradient at or beyond the bounds (PyTorch)."""
+    x = _input(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val="
+                         f"{min_val} > max_val={max_val}")
+    flat = x.clamp(min_val, max_val).detach()  # the bound, as a constant
+    return _inplace(x, where((x <= min_val) | (x >= max_val), flat, x), "hardtanh", inplace)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0,  # noqa: A002
+              max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """min(max(x, 0), 6): hardtanh on [0, 6], so no gradient at 0 or 6 (PyTorch)."""
+    x = _input(input, "relu6")
+    return _inplace(x, hardtanh(x, 0.0, 6.0), "relu6", inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """relu6(x + 3) / 6: gradient 1/6 strictly inside (-3, 3), 0 elsewhere (PyTorch)."""
+    x = _floating(input, "hardsigmoid")
+    flat = ((x + 3.0).clamp(0.0, 6.0) / 6.0).detach()
+    return _inplace(x, where((x > -3.0) & (x < 3.0), (x + 3.0) / 6.0, flat), "hardsigmoid",
+                    inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x relu6(x + 3) / 6; gradient 0 for x <= -3, x/3 + 1/2 inside, 1 from 3 on (PyTorch)."""
+    x = _floating(input, "hardswish")
+    gate = (x + 3.0).clamp(0.0, 6.0)
+    gate = where((x > -3.0) & (x < 3.0), gate, gate.detach())  # its gradient: inside only
+    return _inplace(x, x * gate / 6.0, "hardswish", inplace)
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x * Phi(x) (exact, erf); ``approximate="tanh"`` uses torch's tanh formula."""
-    x = to_floating(_input(input, "gelu"), "gelu")
+    x = _floating(input, "gelu")
     if approximate == "none":
         return apply_op(ops.GELU, x)
     if approximate == "tanh":
@@ -100,26 +240,135 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
-    """log(1 + e^(beta x)) / beta, linear above ``threshold`` (torch)."""
-    x = to_floating(_input(input, "softplus"), "softplus")
+    """log(1 + e^(beta x)) / beta where beta x <= threshold, else x (PyTorch's formula and
+    comparison, so the value and gradient at the threshold itself are PyTorch's)."""
+    x = _floating(input, "softplus")
     if beta == 0:
         raise ValueError("softplus: beta must be non-zero (the result is log(1 + e^(beta x)) / "
                          "beta), got 0")
     z = x * beta
-    soft = (z.clamp(max=threshold).exp()).log1p() * (1.0 / beta)
+    # the exp sees at most the threshold, so the branch where() drops never overflows
+    soft = z.clamp(max=threshold).exp().log1p() / beta
     return where(z > threshold, x, soft)
 
 
-def silu(input: Tensor) -> Tensor:  # noqa: A002
-    return _input(input, "silu") * input.sigmoid()
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * sigmoid(x) (swish)."""
+    x = _floating(input, "silu")
+    return _inplace(x, x * x.sigmoid(), "silu", inplace)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    return _input(input, "softmax").softmax(dim)
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x * tanh(softplus(x)); softplus's threshold keeps e^x finite for large x."""
+    x = _floating(input, "mish")
+    return _inplace(x, x * softplus(x).tanh(), "mish", inplace)
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    return _input(input, "log_softmax").log_softmax(dim)
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """x / (1 + |x|)."""
+    x = _input(input, "softsign")
+    return x / (x.abs() + 1)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|): no overflow for any x, and at 0 the
+    minimum's tie gives PyTorch's gradient 1/2."""
+    x = _floating(input, "logsigmoid")
+    return x.minimum(0.0) - (-x.abs()).exp().log1p()
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
+    x = _floating(input, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: does not support scalars (0-d tensors): the input is split in "
+                         "two halves along dim")
+    d = dim_index(dim, x.ndim, "glu")
+    n = x.shape[d]
+    if n % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dim {d} of input shape "
+                         f"{x.shape} has size {n}")
+    a, b = x.split(n // 2, d)
+    return a * b.sigmoid()
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """x if x > 0 else weight * x; ``weight`` has one element, or one per channel (dim 1 of
+    ``input``; inputs of fewer than 2 dims have one channel)."""
+    x = _floating(input, "prelu")
+    w = _input(weight, "prelu", "weight")
+    if w.ndim > 1:
+        raise ValueError(f"prelu: weight must be a scalar or 1-D tensor, got shape {w.shape}")
+    if w.dtype != x.dtype:
+        raise TypeError(f"prelu: input and weight must share a dtype, got {x.dtype.name} and "
+                        f"{w.dtype.name}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w.numel() != 1 and w.numel() != channels:
+        raise ValueError(f"prelu: weight has {w.numel()} parameters but the input (shape "
+                         f"{x.shape}) has {channels} channels (dim 1); use 1 or {channels}")
+    if w.numel() != 1:  # one per channel: broadcast along dim 1
+        w = w.reshape((channels,) + (1,) * (x.ndim - 2))
+    elif w.ndim:
+        w = w.reshape(())
+    # w times min(x, 0), not x: where() drops this branch for x > 0, and its weight gradient
+    # must be 0 there (x = inf would make it 0 * inf = nan)
+    return where(x > 0, x, w * x.clamp(max=0.0))
+
+
+def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """``value`` where x <= threshold, else x (no gradient there)."""
+    x = _input(input, "threshold")
+    return _inplace(x, where(x <= threshold, value, x), "threshold", inplace)
+
+
+_threshold = threshold  # the function, for threshold_ (whose argument has its name)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's implicit dim when none is given (deprecated there, with this warning): 0 for
+    0-, 1- and 3-d inputs, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  "to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input: Any, dim: int | None, dtype: Any, name: str,
+                   stacklevel: int) -> tuple:
+    """(x cast to ``dtype`` if given, the dim): the shared front of softmax, log_softmax and
+    softmin."""
+    x = _input(input, name)
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.is_floating_point():
+        raise TypeError(f"{name}: input must be a floating point tensor, got {x.dtype.name} "
+                        "(pass dtype=, e.g. dtype=torch.float32)")
+    return x, _softmax_dim(name, x.ndim, stacklevel + 1) if dim is None else dim
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """e^x / sum(e^x) along ``dim``; ``dtype`` casts the input first."""
+    x, d = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
+    return x.softmax(d)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+                dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along ``dim``; ``dtype`` casts the input first."""
+    x, d = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
+    return x.log_softmax(d)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    x, d = _softmax_input(input, dim, dtype, "softmin", _stacklevel)
+    return (-x).softmax(d)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
@@ -133,9 +382,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
         return input
     dt = input._array.dtype
     if p == 1.0:
-        return input * wrap_array(np.zeros(input.shape, dt))
-    keep = generator().random(input.shape) >= p
-    return input * wrap_array((keep / (1.0 - p)).astype(dt))
+        out = input * wrap_array(np.zeros(input.shape, dt))
+    else:
+        keep = generator().random(input.shape) >= p
+        out = input * wrap_array((keep / (1.0 - p)).astype(dt))
+    return _inplace(input, out, "dropout", inplace)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

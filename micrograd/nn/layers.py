@@ -1,4 +1,5 @@
-"""Layers as Modules, PyTorch's names, arguments, initialisation and printed form.
+"""Layers as Modules, PyTorch's names, arguments, initialisation and printed form (the
+activation modules are in ``nn/activation.py``).
 
 Every ``forward`` is a call into ``nn.functional`` or a Tensor op, so the C kernels (fused
 linear, activations) run whenever the C backend is active.
@@ -15,6 +16,7 @@ from ..core.dtypes import get_default_dtype
 from ..core.tensor import Tensor
 from . import functional as F
 from . import init
+from .activation import ReLU, Sigmoid, Tanh
 from .module import Module, Parameter
 
 
@@ -72,78 +74,6 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
-class ReLU(Module):
-    """max(x, 0)."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.relu(x)
-
-
-class LeakyReLU(Module):
-    """x if x > 0 else negative_slope * x."""
-
-    def __init__(self, negative_slope: float = 0.01) -> None:
-        super().__init__()
-        self.negative_slope = negative_slope
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
-
-
-class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.sigmoid()
-
-
-class Tanh(Module):
-    """tanh(x)."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x.tanh()
-
-
-class GELU(Module):
-    """x * Phi(x) (the exact, erf form; approximate='tanh' uses the tanh formula)."""
-
-    def __init__(self, approximate: str = "none") -> None:
-        super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.gelu(x, approximate=self.approximate)
-
-    def extra_repr(self) -> str:
-        return f"approximate='{self.approximate}'"
-
-
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``dim``."""
-
-    def __init__(self, dim: int | None = None) -> None:
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.softmax(x, dim=-1 if self.dim is None else self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Softmax):
-    """log(softmax(x)) along ``dim``, computed stably."""
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.log_softmax(x, dim=-1 if self.dim is None else self.dim)
-
-
 class Flatten(Module):
     """Flattens dims ``start_dim..end_dim`` into one (by default all but the batch dim)."""
 
@@ -162,17 +92,17 @@ class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale the rest by 1/(1-p);
     in eval mode, the identity. The mask comes from micrograd's generator."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p!r}")
-        self.p = float(p)
+        self.p, self.inplace = float(p), inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class BatchNorm1d(Module):
