@@ -321,7 +321,8 @@ ERRORS = {
                 r"glu: halving dimension must be even, but dim 1 .*\(2, 3\) has size 3"),
     "glu 0-d": (lambda: MF.glu(mg.tensor(1.0)), ValueError, r"glu: does not support scalars"),
     "glu dim": (lambda: MF.glu(FLOATS, 2), IndexError, r"glu: dim 2 is out of range"),
-    "prelu channels": (lambda: MF.prelu(FLOATS, mg.tensor([0.1, 0.2], dtype=mg.float64)), ValueError,
+    "prelu channels": (lambda: MF.prelu(FLOATS, mg.tensor([0.1, 0.2], dtype=mg.float64)),
+                       ValueError,
                        r"prelu: weight has 2 parameters but the input \(shape \(2, 3\)\) has 3 "
                        r"channels"),
     "prelu 1-d channels": (lambda: MF.prelu(mg.tensor([1.0, -1.0]), mg.tensor([0.1, 0.2])),
