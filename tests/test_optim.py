@@ -117,7 +117,8 @@ def test_update_is_in_place_and_keeps_dtype():
     lin = nn.Linear(3, 2)
     w = lin.weight._array
     lin(mg.ones(1, 3)).sum().backward()
-    for cls in (optim.SGD, optim.Adam, optim.RMSprop):
+    for cls in (optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad, optim.Adadelta,
+                optim.NAdam, optim.RAdam):
         cls(lin.parameters(), lr=0.1).step()
         assert lin.weight._array is w and w.dtype == np.float32
 

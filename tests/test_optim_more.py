@@ -241,3 +241,11 @@ def test_lbfgs_state_dict_round_trip():
     opt.step(closure)
     opt2.step(closure2)
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+@pytest.mark.parametrize("cls", [optim.Adagrad, optim.Adadelta, optim.NAdam, optim.RAdam])
+def test_torch_only_keywords(cls):
+    p = _param(P0, G0)
+    cls([p], lr=0.1, foreach=True).step()  # accepted: every update is whole-array already
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        cls([p], differentiable=True)

@@ -16,6 +16,15 @@ import numpy as np
 from ..core.tensor import Tensor
 
 
+def check_not_differentiable(name: str, differentiable: bool) -> None:
+    """PyTorch's ``differentiable=True`` records the update in the graph; here updates run on
+    raw arrays, so it is refused rather than ignored."""
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True (gradients through the "
+                                  "optimizer step) is not supported; updates run outside the "
+                                  "graph")
+
+
 class Optimizer:
     """Base class. ``params`` is an iterable of Tensors or of dicts (param groups) with a
     ``"params"`` list and per-group overrides of the defaults (``{"params": ..., "lr": 0.1}``).
