@@ -20,7 +20,7 @@ from .core.device import device, get_default_device, set_default_device
 from . import accelerator, cuda  # torch.cuda / torch.accelerator queries: CPU only
 from .backends import mps as _mps  # noqa: F401 - makes micrograd.backends.mps importable
 from .explain import explain  # the function; the module stays importable as micrograd.explain
-from . import data, nn, optim  # noqa: E402 - after Tensor: they build on it
+from . import data, nn, optim, utils  # noqa: E402 - after Tensor: they build on it
 from .tools.serialization import load, save
 
 __version__ = "0.1.0"
@@ -28,5 +28,5 @@ __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mod
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
            "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
-           "explain", "nn", "optim", "data", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
+           "explain", "nn", "optim", "data", "utils", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
            "device", "get_default_device", "set_default_device", "cuda", "accelerator"]

@@ -17,7 +17,7 @@ from ..core.tensor import Tensor
 from . import functional as F
 from . import init
 from .activation import ReLU, Sigmoid, Tanh
-from .module import Module, Parameter
+from .module import Module, Parameter, has_forward_hooks
 
 
 def _default_float() -> np.dtype:
@@ -241,14 +241,16 @@ class Sequential(Module):
         ``Tanh`` runs as one fused ``F.linear(..., activation=...)``: the same result, one graph
         node and one kernel call instead of two each way (the intermediate is never visible
         outside a Sequential). Only these exact classes fuse, so a subclass that overrides
-        ``forward`` always runs its own code."""
+        ``forward`` always runs its own code, and a pair with a forward hook on either module
+        runs one by one, so the hooks see what they would see without the fusion."""
         modules = list(self._modules.values())
         i, count = 0, len(modules)
         while i < count:
             module = modules[i]
             if type(module) is Linear and i + 1 < count:
                 activation = _FUSED_ACTIVATIONS.get(type(modules[i + 1]))
-                if activation is not None:
+                if activation is not None and not (has_forward_hooks(module)
+                                                   or has_forward_hooks(modules[i + 1])):
                     x = F.linear(x, module.weight, module.bias, activation=activation)
                     i += 2
                     continue
