@@ -939,3 +939,195 @@ def test_gentle_autograd():
                     "fc_has_grad": [True, True]}
     real_torch = oracle()
     assert gentle_autograd(real_torch) == ours
+
+
+def numpy_init(torch, model, seed):
+    """Not in the tutorials: nn.Linear's default init (kaiming-uniform) drawn by NumPy, so both
+    libraries start from the same weights."""
+    rng = np.random.default_rng(seed)
+    state = model.state_dict()
+    for name, value in state.items():
+        fan_in = state[name.rsplit(".", 1)[0] + ".weight"].shape[-1]
+        draws = rng.uniform(-1, 1, tuple(value.shape)) / math.sqrt(fan_in)
+        state[name] = torch.tensor(draws.astype(np.float32))
+    model.load_state_dict(state)
+
+
+def neural_network_class(torch, side):
+    """'Build the Neural Network''s class, as published (``side`` is 28; 8 for the digits)."""
+    nn = torch.nn
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(
+                nn.Linear(side*side, 512),
+                nn.ReLU(),
+                nn.Linear(512, 512),
+                nn.ReLU(),
+                nn.Linear(512, 10),
+            )
+
+        def forward(self, x):
+            x = self.flatten(x)
+            logits = self.linear_relu_stack(x)
+            return logits
+
+    return NeuralNetwork
+
+
+def build_model_tutorial(torch):
+    """'Build the Neural Network' (buildmodel_tutorial.py): FashionMNIST's model on random
+    input; returns the printed model and the shapes."""
+    nn = torch.nn
+    out = {}
+    device = (torch.accelerator.current_accelerator().type
+              if torch.accelerator.is_available() else "cpu")
+    print(f"Using {device} device")
+    NeuralNetwork = neural_network_class(torch, 28)
+    model = NeuralNetwork().to(device)
+    print(model)
+    out.update(model=str(model))
+    X = torch.rand(1, 28, 28, device=device)
+    logits = model(X)
+    pred_probab = nn.Softmax(dim=1)(logits)
+    y_pred = pred_probab.argmax(1)
+    print(f"Predicted class: {y_pred}")
+    out.update(logits=tuple(logits.shape), y_pred=tuple(y_pred.shape),
+               probabilities_sum=pred_probab.sum().item())
+    # Model Layers
+    input_image = torch.rand(3, 28, 28)
+    print(input_image.size())
+    flatten = nn.Flatten()
+    flat_image = flatten(input_image)
+    print(flat_image.size())
+    layer1 = nn.Linear(in_features=28*28, out_features=20)
+    hidden1 = layer1(flat_image)
+    print(hidden1.size())
+    print(f"Before ReLU: {hidden1}\n\n")
+    hidden1 = nn.ReLU()(hidden1)
+    print(f"After ReLU: {hidden1}")
+    out.update(sizes=[tuple(t.size()) for t in (input_image, flat_image, hidden1)],
+               relu_min=hidden1.min().item())
+    seq_modules = nn.Sequential(
+        flatten,
+        layer1,
+        nn.ReLU(),
+        nn.Linear(20, 10)
+    )
+    input_image = torch.rand(3, 28, 28)
+    logits = seq_modules(input_image)
+    softmax = nn.Softmax(dim=1)
+    pred_probab = softmax(logits)
+    out.update(seq_probabilities=pred_probab.sum(1).tolist())
+    # Model Parameters
+    print(f"Model structure: {model}\n\n")
+    for name, param in model.named_parameters():
+        print(f"Layer: {name} | Size: {param.size()} | Values : {param[:2]} \n")
+    out.update(parameters=[(name, tuple(param.size()), tuple(param[:2].shape))
+                           for name, param in model.named_parameters()])
+    return out
+
+
+def test_build_model_tutorial():
+    ours = build_model_tutorial(micrograd)
+    assert ours["logits"] == (1, 10) and ours["y_pred"] == (1,)
+    assert ours["probabilities_sum"] == pytest.approx(1, rel=1e-6)
+    assert ours["seq_probabilities"] == pytest.approx([1, 1, 1], rel=1e-6)
+    assert ours["relu_min"] >= 0
+    real_torch = oracle()
+    theirs = build_model_tutorial(real_torch)
+    for key in ("model", "logits", "y_pred", "sizes", "parameters"):
+        assert ours[key] == theirs[key], key
+
+
+def optimization_tutorial(torch, epochs=3):
+    """'Optimizing Model Parameters' (optimization_tutorial.py) with the digits (8x8 images,
+    1000 to train, 500 to test) in place of FashionMNIST. Returns each epoch's test loss and
+    accuracy and the printed training losses."""
+    nn = torch.nn
+    Dataset, DataLoader = torch.utils.data.Dataset, torch.utils.data.DataLoader
+    x_train, y_train, x_test, y_test = digits()
+
+    class Digits(Dataset):  # datasets.FashionMNIST(..., transform=ToTensor()) in the tutorial
+        def __init__(self, images, labels):
+            self.images, self.labels = images.reshape(-1, 1, 8, 8), labels
+
+        def __len__(self):
+            return len(self.labels)
+
+        def __getitem__(self, idx):
+            return torch.tensor(self.images[idx]), int(self.labels[idx])
+
+    training_data, test_data = Digits(x_train, y_train), Digits(x_test, y_test)
+    train_dataloader = DataLoader(training_data, batch_size=64)
+    test_dataloader = DataLoader(test_data, batch_size=64)
+
+    model = neural_network_class(torch, 8)()
+    numpy_init(torch, model, seed=3)
+
+    learning_rate = 1e-1  # 1e-3 in the tutorial, with 938 batches an epoch (16 here)
+    batch_size = 64
+    printed, tested = [], []
+
+    def train_loop(dataloader, model, loss_fn, optimizer):
+        size = len(dataloader.dataset)
+        # Set the model to training mode - important for batch normalization and dropout layers
+        # Unnecessary in this situation but added for best practices
+        model.train()
+        for batch, (X, y) in enumerate(dataloader):
+            # Compute prediction and loss
+            pred = model(X)
+            loss = loss_fn(pred, y)
+
+            # Backpropagation
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+            if batch % 10 == 0:  # 100 in the tutorial, over 938 batches
+                loss, current = loss.item(), batch * batch_size + len(X)
+                print(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+                printed.append(loss)
+
+    def test_loop(dataloader, model, loss_fn):
+        # Set the model to evaluation mode - important for batch normalization and dropout layers
+        # Unnecessary in this situation but added for best practices
+        model.eval()
+        size = len(dataloader.dataset)
+        num_batches = len(dataloader)
+        test_loss, correct = 0, 0
+
+        # Evaluating the model with torch.no_grad() ensures that no gradients are computed
+        # during test mode; also serves to reduce unnecessary gradient computations and memory
+        # usage for tensors with requires_grad=True
+        with torch.no_grad():
+            for X, y in dataloader:
+                pred = model(X)
+                test_loss += loss_fn(pred, y).item()
+                correct += (pred.argmax(1) == y).type(torch.float).sum().item()
+
+        test_loss /= num_batches
+        correct /= size
+        print(f"Test Error: \n Accuracy: {(100*correct):>0.1f}%, Avg loss: {test_loss:>8f} \n")
+        tested.append((test_loss, correct))
+
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+
+    for t in range(epochs):
+        print(f"Epoch {t+1}\n-------------------------------")
+        train_loop(train_dataloader, model, loss_fn, optimizer)
+        test_loop(test_dataloader, model, loss_fn)
+    print("Done!")
+    return printed, tested
+
+
+def test_optimization_tutorial():
+    printed, tested = optimization_tutorial(micrograd)
+    assert tested[-1][0] < tested[0][0] and tested[-1][1] > 0.5, (printed, tested)
+    real_torch = oracle()
+    their_printed, their_tested = optimization_tutorial(real_torch)
+    np.testing.assert_allclose(printed, their_printed, rtol=1e-4)
+    np.testing.assert_allclose(tested, their_tested, rtol=1e-4)
