@@ -17,6 +17,7 @@ from .anomaly import (AnomalyError, detect_anomaly,  # noqa: F401 - torch.autogr
                       is_anomaly_enabled, set_detect_anomaly)
 from .gradcheck import GradcheckError, gradcheck  # noqa: F401 - torch.autograd's API
 from .settings import settings
+from .tensor import RemovableHandle, grad  # noqa: F401 - torch.autograd.grad
 
 
 def _run_with_mode(fn: Callable, mode: bool) -> Callable:

@@ -24,6 +24,14 @@ class Function:
 
     needs_input_grad: tuple = ()
     freed = False  # True once backward has dropped the saved arrays (retain_graph=False)
+    # What backward reads, for the in-place checks (tensor._check_saved): the inputs it saved
+    # (indices; None = all, the safe default) and whether it saved its output. ``view``: the
+    # output shares the first input's storage (and version counter).
+    saves_inputs: tuple | None = None
+    saves_output = False
+    view = False
+    versions: tuple | None = None  # the inputs' versions when recorded (None: all 0)
+    out_version = 0                # the output's version when recorded
 
     def forward(self, *arrays, **params):
         raise NotImplementedError
@@ -42,6 +50,7 @@ class Function:
 # ---- elementwise binary (operands that need a gradient have the output's shape) -------------
 class Add(Function):
     """out = a + b    da = g    db = g"""
+    saves_inputs = ()
 
     def forward(self, a, b):
         return self.be.add(a, b)
@@ -52,6 +61,7 @@ class Add(Function):
 
 class Sub(Function):
     """out = a - b    da = g    db = -g"""
+    saves_inputs = ()
 
     def forward(self, a, b):
         return self.be.sub(a, b)
@@ -75,6 +85,7 @@ class Mul(Function):
 
 class Div(Function):
     """out = a / b    da = g / b    db = -g * out / b"""
+    saves_inputs, saves_output = (1,), True
 
     def forward(self, a, b):
         self.b = b
@@ -93,6 +104,7 @@ class Pow(Function):
     """out = a ** b    da = g * b * a ** (b - 1)    db = g * out * log(a)
     As torch, da = 0 where b = 0 and db = 0 where a = 0 and b >= 0 (the limits; the formulas
     alone give 0 * inf = nan there, e.g. at 0 ** 0)."""
+    saves_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -139,6 +151,7 @@ class Minimum(Maximum):
 
 class Where(Function):
     """out = a where cond else b    da = g where cond    db = g where not cond"""
+    saves_inputs = ()
 
     def forward(self, a, b, cond):
         self.cond = cond
@@ -154,6 +167,7 @@ class Where(Function):
 # ---- elementwise unary -----------------------------------------------------------------------
 class Neg(Function):
     """out = -x    dx = -g"""
+    saves_inputs = ()
 
     def forward(self, x):
         return self.be.neg(x)
@@ -164,6 +178,7 @@ class Neg(Function):
 
 class Exp(Function):
     """out = e^x    dx = g * out"""
+    saves_inputs, saves_output = (), True
 
     def forward(self, x):
         self.out = self.be.exp(x)
@@ -197,6 +212,7 @@ class Log1p(Function):
 
 class Sqrt(Function):
     """out = sqrt x    dx = g / (2 out)"""
+    saves_inputs, saves_output = (), True
 
     def forward(self, x):
         self.out = self.be.sqrt(x)
@@ -235,6 +251,7 @@ class PowScalar(Function):
 
 class Clip(Function):
     """out = min(max(x, lo), hi)    dx = g where lo <= x <= hi (bounds included, as torch)"""
+    saves_output = True
 
     def forward(self, x, lo, hi):
         self.x = x
@@ -248,6 +265,7 @@ class Clip(Function):
 
 class Cast(Function):
     """out = x as dtype    dx = g as x's dtype"""
+    saves_inputs = ()
 
     def forward(self, x, dtype):
         self.src = x.dtype
@@ -282,6 +300,7 @@ class LeakyReLU(Function):
 
 class Sigmoid(Function):
     """out = 1 / (1 + e^-x)    dx = g * out * (1 - out)"""
+    saves_inputs, saves_output = (), True
 
     def forward(self, x):
         self.out = self.be.sigmoid(x)
@@ -293,6 +312,7 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """out = tanh x    dx = g * (1 - out^2)"""
+    saves_inputs, saves_output = (), True
 
     def forward(self, x):
         self.out = self.be.tanh(x)
@@ -316,6 +336,7 @@ class GELU(Function):
 class _RowWise(Function):
     """Base for softmax/log_softmax over ``axis``: the kernels run over the last axis of a 2-D
     (N, C) array, so move ``axis`` last and flatten the rest, then undo it on the way out."""
+    saves_inputs, saves_output = (), True
 
     def _to_rows(self, x, axis):
         be = self.be
@@ -381,6 +402,7 @@ class LogSoftmax(_RowWise):
 # ---- reductions ------------------------------------------------------------------------------
 class Sum(Function):
     """out = sum of x over axes    dx = g broadcast back to x's shape"""
+    saves_inputs = ()
 
     def forward(self, x, axes, keepdims):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
@@ -427,6 +449,7 @@ class Min(Max):
 # ---- movement and indexing -------------------------------------------------------------------
 class Expand(Function):
     """out = x broadcast to shape    dx = g summed over the broadcast axes ("sum in reverse")"""
+    saves_inputs, view = (), True
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -444,6 +467,7 @@ class Expand(Function):
 
 class Reshape(Function):
     """out = x viewed as shape    dx = g viewed as x's shape"""
+    saves_inputs, view = (), True
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -455,6 +479,7 @@ class Reshape(Function):
 
 class Permute(Function):
     """out = x with axes reordered    dx = g with the inverse order"""
+    saves_inputs, view = (), True
 
     def forward(self, x, axes):
         self.inverse = tuple(int(i) for i in np.argsort(axes))
@@ -466,6 +491,7 @@ class Permute(Function):
 
 class GetItem(Function):
     """out = x[index]    dx = zeros with g scatter-added at index (repeats add up)"""
+    saves_inputs = ()  # a view for basic indices: Tensor.__getitem__
 
     def forward(self, x, index):
         self.shape, self.index = x.shape, index
@@ -477,6 +503,7 @@ class GetItem(Function):
 
 class Gather(Function):
     """out = x gathered along axis at index (torch.gather)    dx = g scatter-added back"""
+    saves_inputs = ()
 
     def forward(self, x, index, axis):
         self.shape, self.index, self.axis = x.shape, index, axis
@@ -488,6 +515,7 @@ class Gather(Function):
 
 class Cat(Function):
     """out = the inputs joined along axis    d(input i) = g's slice i"""
+    saves_inputs = ()
 
     def forward(self, *xs, axis):
         self.axis = axis
@@ -524,6 +552,7 @@ class Linear(Function):
     x (N, K), w (M, K), b (M,) or absent -> out (N, M); act is None (identity) or one of
     backends.base.LINEAR_ACTIVATIONS, whose derivatives need only the output, so a fused layer
     keeps no pre-activation. Forward and backward are one backend call each."""
+    saves_inputs = (0, 1)  # and its output when fused with an activation
 
     activation = None
 
@@ -531,6 +560,7 @@ class Linear(Function):
         self.x, self.w, self.activation = x, w, activation
         out = self.be.linear(x, w, b, activation)
         self.out = out if activation is not None else None
+        self.saves_output = activation is not None
         return out
 
     def backward(self, g):

@@ -17,6 +17,7 @@ backend (``settings.backend``).
 """
 from __future__ import annotations
 
+import weakref
 from collections import namedtuple
 from typing import Any, Callable, Iterator, Sequence
 
@@ -43,16 +44,19 @@ class Tensor:
     ``int64``, bools ``bool``.
     """
 
-    __slots__ = ("_array", "grad", "requires_grad", "_prev", "_ctx", "_retain", "__weakref__")
+    __slots__ = ("_array", "_grad", "requires_grad", "_prev", "_ctx", "_retain", "_vc", "_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray * Tensor defers to Tensor.__rmul__ (gives a Tensor)
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         self._array = as_array(data, dtype, copy=True)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.requires_grad = False
         self._prev: tuple = ()
         self._ctx = None
         self._retain = False
+        self._vc: Version | None = None
+        self._hooks: list | None = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -74,6 +78,34 @@ class Tensor:
             raise RuntimeError(f"data set to a tensor that requires gradients must be floating "
                                f"point, got dtype {value.dtype.name}")
         self._array = value._array
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (leaves, and non-leaves after ``retain_grad()``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        """Checked here, as torch, not at the next backward: None or a Tensor of this
+        tensor's shape and dtype."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size {list(value.shape)} "
+                                   f"to a tensor of size {list(self.shape)}. Please ensure that "
+                                   "the gradient and the tensor are the same size")
+            if value._array.dtype != self._array.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype "
+                                   f"{value.dtype.name} to a tensor with dtype {self.dtype.name}")
+        self._grad = value
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen (torch's ``_version``)."""
+        vc = self._vc
+        return 0 if vc is None else vc.n
 
     @property
     def shape(self) -> tuple:
@@ -122,14 +154,6 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set requires_grad in place (floating dtypes only, as torch); returns self."""
-        if requires_grad and self._array.dtype.kind != "f":
-            raise TypeError(f"only floating point tensors can require gradients, got dtype "
-                            f"{self.dtype.name}")
-        self.requires_grad = bool(requires_grad)
-        return self
-
     def retain_grad(self) -> None:
         """Keep .grad on this non-leaf tensor during backward."""
         if not self.requires_grad:
@@ -151,55 +175,28 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn "
                                "(did you forget requires_grad=True, or run under no_grad?)")
-        if gradient is None:
-            if self._array.size != 1:
-                raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
-                                   f"outputs; this tensor has shape {self.shape}. Pass "
-                                   f"gradient= (a tensor of that shape)")
-            g = np.ones(self._array.shape, self._array.dtype)
-            owned: set = set()
-        else:
-            g = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if g.shape != self._array.shape:
-                raise ValueError(f"backward: gradient has shape {g.shape} but the tensor has "
-                                 f"shape {self.shape}")
-            g = g.astype(self._array.dtype, copy=False)
-            owned = {id(g)}  # the caller's array: copied before it is stored in a .grad
-        grads = {self: g}
-        add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
-        for node in reversed(toposort(self)):
-            g = grads.pop(node, None)
-            if g is None:
-                continue
-            ctx = node._ctx
-            if ctx is None or node._retain:
-                node._accumulate(g, owned, add)
-                if ctx is None:
-                    continue
-            if ctx.freed:
-                raise RuntimeError(
-                    f"backward: trying to backward through the graph a second time ({ctx.name()}"
-                    f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
-                    f"to the first backward() if you need to call it twice")
-            in_grads, prev = ctx.backward(g), node._prev
-            if len(in_grads) != len(prev):
-                raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
-                                   f"{len(prev)} inputs")
-            if check_anomaly:
-                anomaly.check_backward(ctx, g, in_grads, prev)
-            for parent, pg in zip(prev, in_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if pg.shape != parent._array.shape:
-                    raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
-                                       f"for an input of shape {parent._array.shape}")
-                acc = grads.get(parent)
-                grads[parent] = pg if acc is None else add(acc, pg)
-            if hook is not None:
-                hook(node, g, in_grads, grads)
-            if not retain_graph:
-                ctx.__dict__.clear()
-                ctx.freed = True
+        g, owned = _seed(self, gradient, "backward")
+        _run_backward(self, {self: g}, owned, retain_graph, hook, None)
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(grad) -> Tensor or None`` runs when this tensor's gradient is computed; a
+        returned Tensor replaces the gradient (before it reaches ``.grad`` or the inputs)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def _run_hooks(self, g: np.ndarray) -> np.ndarray:
+        for h in list(self._hooks):
+            r = h(wrap_array(g))
+            if r is not None:
+                if not isinstance(r, Tensor) or r.shape != g.shape:
+                    raise RuntimeError(f"hook {getattr(h, '__name__', h)!r} returned "
+                                       f"{r!r}; expected None or a Tensor of shape {g.shape}")
+                g = r._array.astype(g.dtype, copy=False)
+        return g
 
     def _accumulate(self, g: np.ndarray, owned: set, add: Callable) -> None:
         """The one place gradients are added into ``.grad`` (with ``add``, the backward's
@@ -210,16 +207,17 @@ class Tensor:
         elif g.base is not None or id(g) in owned or not g.flags.writeable:
             g = g.copy()
         owned.add(id(g))
-        if self.grad is None:
-            self.grad = wrap_array(g)
+        if self._grad is None:
+            self._grad = wrap_array(g)
         else:
-            self.grad._array = add(self.grad._array, g)
+            self._grad._array = add(self._grad._array, g)
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied) outside the graph."""
-        return wrap_array(self._array)
+        """The same data (shared, not copied, one version counter) outside the graph."""
+        return _share_version(self, wrap_array(self._array))
 
     def detach_(self) -> Tensor:
+        """Make self a leaf outside the graph (in place)."""
         self._prev, self._ctx, self.requires_grad = (), None, False
         return self
 
@@ -727,8 +725,10 @@ class Tensor:
         index = _index(index)
         try:
             if self.requires_grad and _settings.grad_enabled:
-                return apply_op(ops.GetItem, self, index=index)
-            return wrap_array(_settings.backend.getitem(self._array, index))
+                out = apply_op(ops.GetItem, self, index=index)
+            else:
+                out = wrap_array(_settings.backend.getitem(self._array, index))
+            return _share_version(self, out) if _is_basic(index) else out
         except IndexError as exc:
             raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
                              f"{exc}") from None
@@ -755,64 +755,401 @@ class Tensor:
         return apply_op(ops.Gather, self, index=idx, axis=d)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        _check_inplace(self, "__setitem__")
-        self._array[_index(index)] = value._array if isinstance(value, Tensor) else value
+        """``t[index] = value`` in place. Recorded for autograd (t requires grad) when value
+        does not: a value that requires grad cannot be placed differentiably here yet."""
+        idx = _index(index)
+        v = value._array if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor) and value.requires_grad and _settings.grad_enabled:
+            raise NotImplementedError("t[index] = value where value requires grad: not "
+                                      "differentiable in micrograd yet (see "
+                                      "docs/pytorch-differences.md); build the tensor with "
+                                      "mg.cat / mg.stack / mg.where instead")
+        if not (self.requires_grad and _settings.grad_enabled):
+            self._array[idx] = v
+            _bump(self)
+            return
 
-    # ---- in-place updates (for optimizers and initializers; not recorded) --------------------
-    def zero_(self) -> Tensor:
-        _check_inplace(self, "zero_")
-        self._array[...] = 0
-        return self
+        def put(t: Tensor) -> Tensor:
+            mask, placed = np.zeros(t.shape, np.bool_), np.zeros_like(t._array)
+            mask[idx], placed[idx] = True, v
+            return where(mask, wrap_array(placed), t)
+        _inplace(self, "__setitem__", put)
 
-    def fill_(self, value: Any) -> Tensor:
-        _check_inplace(self, "fill_")
-        self._array[...] = value.item() if isinstance(value, Tensor) else value
-        return self
-
-    def copy_(self, src: Any) -> Tensor:
-        _check_inplace(self, "copy_")
-        self._array[...] = src._array if isinstance(src, Tensor) else src
-        return self
-
+    # ---- in-place ops (torch's rules: see _inplace) ------------------------------------------
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        _check_inplace(self, "add_")
-        o = other._array if isinstance(other, Tensor) else other
-        self._array[...] = _settings.backend.add(
-            self._array, o if alpha == 1 else _settings.backend.mul(o, self._array.dtype.type(alpha)))
-        return self
+        return _inplace(self, "add_", lambda t, o: t + (o if alpha == 1 else o * alpha), other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        return self.add_(other, -alpha)
+        return _inplace(self, "sub_", lambda t, o: t - (o if alpha == 1 else o * alpha), other)
 
     def mul_(self, other: Any) -> Tensor:
-        _check_inplace(self, "mul_")
-        o = other._array if isinstance(other, Tensor) else self._array.dtype.type(other)
-        self._array[...] = _settings.backend.mul(self._array, o)
-        return self
+        return _inplace(self, "mul_", Tensor.__mul__, other)
 
     def div_(self, other: Any) -> Tensor:
-        _check_inplace(self, "div_")
-        o = other._array if isinstance(other, Tensor) else self._array.dtype.type(other)
-        self._array[...] = _settings.backend.div(self._array, o)
-        return self
+        return _inplace(self, "div_", Tensor.__truediv__, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return _inplace(self, "pow_", Tensor.__pow__, exponent)
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
+
+    def neg_(self) -> Tensor:
+        return _inplace(self, "neg_", Tensor.__neg__)
+
+    def exp_(self) -> Tensor:
+        return _inplace(self, "exp_", Tensor.exp)
+
+    def log_(self) -> Tensor:
+        return _inplace(self, "log_", Tensor.log)
+
+    def sqrt_(self) -> Tensor:
+        return _inplace(self, "sqrt_", Tensor.sqrt)
+
+    def abs_(self) -> Tensor:
+        return _inplace(self, "abs_", Tensor.abs)
+
+    def relu_(self) -> Tensor:
+        return _inplace(self, "relu_", Tensor.relu)
+
+    def sigmoid_(self) -> Tensor:
+        return _inplace(self, "sigmoid_", Tensor.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return _inplace(self, "tanh_", Tensor.tanh)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        _check_inplace(self, "clamp_")
         _check_bounds(min, max, "clamp_")
-        self._array[...] = _settings.backend.clip(self._array, min, max)
-        return self
+        return _inplace(self, "clamp_", lambda t: t.clamp(min, max))
+
+    clip_ = clamp_
+
+    def zero_(self) -> Tensor:
+        return _inplace(self, "zero_", lambda t: wrap_array(np.zeros_like(t._array)))
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to ``value`` (a number, or a one-element Tensor)."""
+        return _inplace(self, "fill_", lambda t, v: (
+            v.reshape(()) if isinstance(v, Tensor) else lift_constant(v, t)), value)
+
+    def copy_(self, src: Any) -> Tensor:
+        """src's values (broadcast, cast to self's dtype) into self; gradients flow to src."""
+        def copy(t: Tensor, s: Any) -> Tensor:
+            s = s if isinstance(s, Tensor) else wrap_array(as_array(s, None, copy=False))
+            return apply_op(ops.Cast, s, dtype=t._array.dtype)  # a node of its own
+        return _inplace(self, "copy_", copy, src)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        return _inplace(self, "masked_fill_", lambda t, v: t.masked_fill(mask, v), value)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        """``value`` in the slices ``index`` along ``dim``."""
+        d = dim_index(dim, self.ndim, "index_fill_")
+        mask = np.zeros(self.shape, np.bool_)
+        mask[(slice(None),) * d + (_index(index),)] = True
+        return _inplace(self, "index_fill_", lambda t, v: t.masked_fill(mask, v), value)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from .random import generator
-        _check_inplace(self, "uniform_")
-        self._array[...] = generator().uniform(a, b, self.shape)
-        return self
+        return _inplace(self, "uniform_", lambda t: wrap_array(
+            generator().uniform(a, b, t.shape).astype(t._array.dtype)))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from .random import generator
-        _check_inplace(self, "normal_")
-        self._array[...] = generator().normal(mean, std, self.shape)
+        return _inplace(self, "normal_", lambda t: wrap_array(
+            generator().normal(mean, std, t.shape).astype(t._array.dtype)))
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set requires_grad in place (floating dtypes only, and only on leaves: a non-leaf's
+        flag follows its inputs, as torch); returns self."""
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
+                               "variables. If you want to use a computed variable in a "
+                               "subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach()")
+        if requires_grad and self._array.dtype.kind != "f":
+            raise TypeError(f"only floating point tensors can require gradients, got dtype "
+                            f"{self.dtype.name}")
+        self.requires_grad = bool(requires_grad)
         return self
+
+
+# ---- the backward loop ------------------------------------------------------------------------
+def _seed(t: Tensor, gradient: Any, name: str) -> tuple:
+    """The starting gradient for ``t`` (ones for one element) and the set of caller-owned
+    arrays (copied before a ``.grad`` keeps them)."""
+    if gradient is None:
+        if t._array.size != 1:
+            raise RuntimeError(f"{name}: grad can be implicitly created only for scalar "
+                               f"outputs; this tensor has shape {t.shape}. Pass "
+                               f"gradient= (a tensor of that shape)")
+        return np.ones(t._array.shape, t._array.dtype), set()
+    g = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if g.shape != t._array.shape:
+        raise ValueError(f"{name}: gradient has shape {g.shape} but the tensor has "
+                         f"shape {t.shape}")
+    g = g.astype(t._array.dtype, copy=False)
+    return g, {id(g)}
+
+
+def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
+                  hook: Callable | None, capture: dict | None) -> None:
+    """The one backward loop: ``grads`` holds the starting gradients, ``root`` reaches every
+    node. Gradients are added into ``.grad`` (leaves, retained non-leaves), or, when ``capture``
+    is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched)."""
+    add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
+    rebound = _REBOUND
+    for node in reversed(toposort(root)):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._hooks is not None:
+            g = node._run_hooks(g)
+        ctx = node._ctx
+        if capture is not None:
+            if node in capture:
+                capture[node] = g
+            if ctx is None:
+                continue
+        elif ctx is None or node._retain:
+            node._accumulate(g, owned, add)
+            if ctx is None:
+                continue
+        if ctx.freed:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time ({ctx.name()}"
+                f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
+                f"to the first backward() if you need to call it twice")
+        prev = node._prev
+        _check_saved(ctx, node, prev)
+        in_grads = ctx.backward(g)
+        if len(in_grads) != len(prev):
+            raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
+                               f"{len(prev)} inputs")
+        if check_anomaly:
+            anomaly.check_backward(ctx, g, in_grads, prev)
+        for i, (parent, pg) in enumerate(zip(prev, in_grads)):
+            if pg is None or not parent.requires_grad:
+                continue
+            if pg.shape != parent._array.shape:
+                raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
+                                   f"for an input of shape {parent._array.shape}")
+            if rebound and id(parent) in rebound:  # changed in place after ctx used it
+                parent = _state_seen(parent, ctx, i)
+            acc = grads.get(parent)
+            grads[parent] = pg if acc is None else add(acc, pg)
+        if hook is not None:
+            hook(node, g, in_grads, grads)
+        if not retain_graph:
+            ctx.__dict__.clear()
+            ctx.freed = True
+
+
+def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple) -> None:
+    """PyTorch's rule: backward raises if a tensor the op saved was changed in place since."""
+    versions = ctx.versions
+    for i in range(len(prev)) if ctx.saves_inputs is None else ctx.saves_inputs:
+        vc = prev[i]._vc
+        if vc is not None and vc.n != (0 if versions is None else versions[i]):
+            _raise_modified(ctx, prev[i], vc.n, 0 if versions is None else versions[i],
+                            f"input {i}")
+    if ctx.saves_output:
+        vc = node._vc
+        if vc is not None and vc.n != ctx.out_version:
+            _raise_modified(ctx, node, vc.n, ctx.out_version, "output 0")
+
+
+def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which: str) -> None:
+    raise RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype.name} {list(t.shape)}], which is {which} of {ctx.name()}, is at "
+        f"version {now}; expected version {expected} instead. Hint: use an out-of-place op "
+        f"(x = x + 1 instead of x += 1) or .clone() the tensor before changing it")
+
+
+def _state_seen(t: Tensor, ctx: ops.Function, i: int) -> Tensor:
+    """The graph node that stood for ``t`` when ``ctx`` recorded it: ``t`` itself, or the
+    state it had before a later in-place op rebound it (``_REBOUND``)."""
+    seen = 0 if ctx.versions is None else ctx.versions[i]
+    for version, old in _REBOUND[id(t)]:
+        if seen <= version:
+            return old
+    return t
+
+
+class _Roots:
+    """A node whose inputs are several outputs: one toposort covers them all."""
+
+    __slots__ = ("_prev",)
+
+    def __init__(self, outputs: tuple) -> None:
+        self._prev = outputs
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """torch.autograd.grad: the gradients of ``outputs`` with respect to ``inputs``, returned
+    as a tuple (``.grad`` is left alone). ``grad_outputs`` are the cotangents (required for
+    outputs of more than one element); an input the outputs do not depend on is an error
+    unless ``allow_unused`` (its gradient is then None)."""
+    if create_graph:
+        raise NotImplementedError("autograd.grad: create_graph=True (higher-order gradients) "
+                                  "is not supported: backward computes arrays, not a graph")
+    outs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    ins = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        gos = (grad_outputs,) * len(outs) if len(outs) == 1 or grad_outputs is None else None
+    else:
+        gos = tuple(grad_outputs)
+    if gos is None or len(gos) != len(outs):
+        raise RuntimeError(f"autograd.grad: got {len(outs)} outputs and "
+                           f"{1 if gos is None else len(gos)} grad_outputs")
+    for t in outs + ins:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"autograd.grad: expected Tensors, got {type(t).__name__}")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+    grads: dict = {}
+    owned: set = set()
+    for t, go in zip(outs, gos):
+        if not t.requires_grad:
+            raise RuntimeError("autograd.grad: element 0 of tensors does not require grad and "
+                               "does not have a grad_fn")
+        g, own = _seed(t, go, "autograd.grad")
+        owned |= own
+        grads[t] = g if t not in grads else _settings.backend.add(grads[t], g)
+    capture = dict.fromkeys(ins)
+    _run_backward(_Roots(outs), grads, owned, bool(retain_graph), None, capture)
+    result = []
+    for i, t in enumerate(ins):
+        g = capture[t]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: one of the differentiated Tensors (input {i}) "
+                               "appears to not have been used in the graph. Set "
+                               "allow_unused=True if this is the desired behavior")
+        result.append(None if g is None else wrap_array(np.array(g, t._array.dtype)))
+    return tuple(result)
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self) -> None:
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+# ---- versions and in-place updates ------------------------------------------------------------
+class Version:
+    """The version counter of one storage, shared by a tensor, its views and ``detach()``
+    aliases: every in-place change adds one; ops record it when they save a tensor, and
+    backward compares (``_check_saved``). ``shared``: some other tensor sees this storage."""
+
+    __slots__ = ("n", "shared")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.shared = False
+
+
+def _share_version(src: Tensor, view: Tensor, shared: bool = True) -> Tensor:
+    """``view`` sees ``src``'s storage: give both one counter. ``shared=False`` for a
+    broadcast that only an op consumes (no user-held alias to rebase)."""
+    vc = src._vc
+    if vc is None:
+        vc = src._vc = Version()
+    vc.shared = vc.shared or shared
+    view._vc = vc
+    return view
+
+
+def _bump(t: Tensor) -> None:
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = Version()
+    vc.n += 1
+
+
+# id of a tensor rebound by an in-place op recorded in the graph -> [(version before, old
+# node), ...]; the entry goes with the tensor (ids, since Tensor's == is elementwise)
+_REBOUND: dict = {}
+
+
+def _inplace(self: Tensor, name: str, op: Callable, *others: Any) -> Tensor:
+    """Write ``op(self, *others)`` (an out-of-place computation) into self's storage: the
+    in-place op ``name`` with PyTorch's rules. Self keeps its identity, ``.grad`` and
+    ``requires_grad``; its version goes up. When a gradient is needed (grad mode on, and self
+    or an operand requires grad) the op is recorded: self becomes the result's graph node, and
+    ops that used self before keep sending their gradients to the earlier state."""
+    record = _settings.grad_enabled and (self.requires_grad or any(
+        isinstance(o, Tensor) and o.requires_grad for o in others))
+    if not record:
+        _write(self, op(self, *others), name)
+        return self
+    if self._ctx is None and self.requires_grad:
+        raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an "
+                           "in-place operation (do it under `with torch.no_grad():`, or on "
+                           ".data / .detach())")
+    if self._vc is not None and self._vc.shared:
+        raise NotImplementedError(
+            f"{name}: in-place change, recorded for autograd, of a tensor that shares its "
+            "storage with a view or detach() alias; micrograd cannot rebase the views' graphs "
+            "(see docs/pytorch-differences.md): use the out-of-place op")
+    old = wrap_array(self._array, self._prev, self._ctx)
+    old.requires_grad = self.requires_grad
+    vc = self._vc
+    if vc is None:
+        vc = self._vc = Version()
+    old._vc = vc
+    src = apply_op(ops.Cast, old, dtype=old._array.dtype)  # a copy: the storage is overwritten
+    out = op(src, *[src if o is self else o for o in others])
+    out = _check_result(self, out, name)
+    if out._array.dtype != self._array.dtype:
+        out = out.to(self._array.dtype)
+    self._array[...] = out._array
+    if id(self) not in _REBOUND:
+        _REBOUND[id(self)] = []
+        weakref.finalize(self, _REBOUND.pop, id(self), None)
+    _REBOUND[id(self)].append((vc.n, old))
+    vc.n += 1
+    ctx = out._ctx
+    if ctx is not None and out.requires_grad:
+        ctx.out_version = vc.n
+        self._ctx, self._prev, self.requires_grad = ctx, out._prev, True
+    else:  # a constant result (zero_, fill_ with a number): no gradient flows to earlier uses
+        self._ctx, self._prev, self.requires_grad = None, (), False
+    return self
+
+
+def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
+    """The result of an in-place op must fit self: its shape, and a dtype that casts to
+    self's without changing kind (float into int is an error, as torch)."""
+    if not isinstance(out, Tensor):
+        out = lift_constant(out, self)
+    if out.shape != self.shape:
+        try:
+            shape = np.broadcast_shapes(out.shape, self.shape)
+        except ValueError:
+            shape = out.shape
+        if shape != self.shape:
+            raise RuntimeError(f"{name}: output with shape {list(self.shape)} doesn't match "
+                               f"the broadcast shape {list(shape)}")
+        out = out.expand(self.shape)
+    if out._array.dtype != self._array.dtype and not np.can_cast(
+            out._array.dtype, self._array.dtype, "same_kind"):
+        raise RuntimeError(f"{name}: result type {out.dtype.name} can't be cast to the desired "
+                           f"output type {self.dtype.name}")
+    return out
+
+
+def _write(self: Tensor, out: Any, name: str) -> None:
+    """Unrecorded in-place update: the checked result into self's storage, version + 1."""
+    out = _check_result(self, out, name)
+    self._array[...] = out._array
+    _bump(self)
 
 
 # ---- building blocks ---------------------------------------------------------------------------
@@ -822,11 +1159,13 @@ def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = No
     is assembled from its fields (plain assignments: faster than unpacking a tuple)."""
     t = _new(Tensor)
     t._array = data
-    t.grad = None
+    t._grad = None
     t.requires_grad = ctx is not None
     t._prev = prev
     t._ctx = ctx
     t._retain = False
+    t._vc = None
+    t._hooks = None
     return t
 
 
@@ -839,6 +1178,8 @@ def _unary(cls: type, x: Tensor) -> Tensor:
         anomaly.check_forward(fn, (x,), out)
     if x.requires_grad and _settings.grad_enabled:
         fn.needs_input_grad = (True,)
+        if x._vc is not None:
+            fn.versions = (x._vc.n,)
         return wrap_array(out, (x,), fn)
     return wrap_array(out)
 
@@ -854,6 +1195,9 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
     ra, rb = a.requires_grad, b.requires_grad
     if (ra or rb) and _settings.grad_enabled:
         fn.needs_input_grad = (ra, rb)
+        va, vb = a._vc, b._vc
+        if va is not None or vb is not None:
+            fn.versions = (0 if va is None else va.n, 0 if vb is None else vb.n)
         return wrap_array(out, (a, b), fn)
     return wrap_array(out)
 
@@ -865,12 +1209,18 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     out = fn.forward(*[t._array for t in inputs], **params)
     if _settings.anomaly:
         anomaly.check_forward(fn, inputs, out)
+    result = None
     if _settings.grad_enabled:
         need = tuple([t.requires_grad for t in inputs])
         if True in need:
             fn.needs_input_grad = need
-            return wrap_array(out, inputs, fn)
-    return wrap_array(out)
+            vcs = [t._vc for t in inputs]
+            if vcs.count(None) != len(vcs):
+                fn.versions = tuple([0 if v is None else v.n for v in vcs])
+            result = wrap_array(out, inputs, fn)
+    if result is None:
+        result = wrap_array(out)
+    return _share_version(inputs[0], result, cls is not ops.Expand) if cls.view else result
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
@@ -987,13 +1337,6 @@ def _check_bounds(lo: Any, hi: Any, name: str) -> None:
             raise TypeError(f"{name}: {arg} must be a number or a Tensor, got {v!r}")
 
 
-def _check_inplace(t: Tensor, name: str) -> None:
-    if _settings.grad_enabled and (t.requires_grad or t._ctx is not None):
-        raise RuntimeError(f"{name}: in-place change of a tensor that requires grad would make "
-                           "its gradients wrong; do it under `with mg.no_grad():` or on "
-                           ".detach()")
-
-
 def matmul(a: Any, b: Any) -> Tensor:
     """a @ b with torch's rules: 1-D operands are promoted to matrices and the added dim
     removed afterwards; batch dims (all but the last two) broadcast."""
@@ -1094,6 +1437,13 @@ def _index_item(i: Any) -> Any:
     if isinstance(i, (float, np.floating)):
         raise IndexError(f"index {i!r} is a float; indices must be integers")
     return i
+
+
+def _is_basic(index: Any) -> bool:
+    """NumPy's basic indexing (ints, slices, None, ...): the result is a view."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))
+               and not isinstance(i, bool) for i in items)
 
 
 def _show_index(index: Any) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, _bump
 
 
 def check_not_differentiable(name: str, differentiable: bool) -> None:
@@ -112,6 +112,7 @@ class Optimizer:
                 if state is None:
                     state = self.state[p] = {}
                 self._update(p._array, p.grad._array, state, group)
+                _bump(p)  # an in-place change: a graph that saved p must not backward again
         return loss
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
