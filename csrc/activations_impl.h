@@ -1,6 +1,6 @@
 /* activations_impl.h: the body of activations.c, included once per element type. The includer
- * defines T, SUFFIX(name), EXP and ERF (vectorisable exp and erf for T) and TANH_SMALL(x)
- * (tanh for |x| < 0.625). */
+ * defines T, SUFFIX(name), EXP (vectorisable exp for T), GELU(x) and GELU_GRAD(x) (x Phi(x) and
+ * Phi(x) + x phi(x), accurate in the tails) and TANH_SMALL(x) (tanh for |x| < 0.625). */
 
 MG_VECTOR_CLONES void SUFFIX(mg_relu)(T *out, const T *x, int64_t n)
 {   /* x <= 0 is false for NaN, so NaN passes through like np.maximum(x, 0) */
@@ -57,16 +57,13 @@ MG_VECTOR_CLONES void SUFFIX(mg_tanh_backward)(T *dx, const T *y, const T *g, in
 }
 
 MG_VECTOR_CLONES void SUFFIX(mg_gelu)(T *out, const T *x, int64_t n)
-{   /* exact (erf) form: x * Phi(x) */
-    for (int64_t i = 0; i < n; i++)
-        out[i] = (T)0.5 * x[i] * (1 + ERF(x[i] * (T)0.70710678118654752440));
+{   /* exact (erf) form: x * Phi(x), Phi(x) = erfc(-x / sqrt2) / 2 (no cancellation for x << 0) */
+    for (int64_t i = 0; i < n; i++) out[i] = GELU(x[i]);
 }
 
 MG_VECTOR_CLONES void SUFFIX(mg_gelu_backward)(T *dx, const T *x, const T *g, int64_t n)
 {   /* d/dx x Phi(x) = Phi(x) + x phi(x) */
     for (int64_t i = 0; i < n; i++) {
-        const T cdf = (T)0.5 * (1 + ERF(x[i] * (T)0.70710678118654752440));
-        const T pdf = EXP((T)-0.5 * x[i] * x[i]) * (T)0.39894228040143267794;
-        dx[i] = g[i] * (cdf + x[i] * pdf);
+        dx[i] = g[i] * GELU_GRAD(x[i]);
     }
 }

@@ -11,9 +11,9 @@ import numpy as np
 
 from .base import check_linear_activation
 
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
+_SQRT1_2 = math.sqrt(0.5)  # correctly rounded (1 / math.sqrt(2.0) is an ulp low)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_erf_object = np.frompyfunc(math.erf, 1, 1)
+_erfc_object = np.frompyfunc(math.erfc, 1, 1)
 
 
 def _activation(backend, name: str, suffix: str = ""):
@@ -22,10 +22,13 @@ def _activation(backend, name: str, suffix: str = ""):
     return getattr(backend, name + suffix)
 
 
-def _erf(x: np.ndarray) -> np.ndarray:
-    """erf elementwise via math.erf: exact to double precision (NumPy has no erf). Slow; the
-    C backend has the fast version, this one is the specification."""
-    return np.asarray(_erf_object(x)).astype(x.dtype, copy=False) if x.size else x.copy()
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = erfc(-x / sqrt 2) / 2 elementwise in float64, via math.erfc (NumPy has no erfc;
+    exact to double precision). Not (1 + erf(x / sqrt 2)) / 2, which cancels for x << 0: Phi(-5)
+    would keep only 2 of its digits in float32. Slow; the C backend has the fast version, this one
+    is the specification."""
+    z = -np.asarray(x, np.float64) * _SQRT1_2
+    return 0.5 * np.asarray(_erfc_object(z), np.float64) if z.size else z.copy()
 
 
 class NumpyBackend:
@@ -88,13 +91,16 @@ class NumpyBackend:
     def leaky_relu_backward(self, x, g, slope):
         return np.where(x > 0, g, g * g.dtype.type(slope)).astype(g.dtype, copy=False)
 
+    # gelu(x) = x Phi(x) and gelu'(x) = Phi(x) + x phi(x), computed in float64 and rounded once to
+    # the input's dtype (for float32, correctly rounded up to the float64 error); then times g in
+    # that dtype, as the C kernel does (an underflowed gelu'(x) times g = inf is NaN in both)
     def gelu(self, x):
-        return (0.5 * x * (1 + _erf(x * _SQRT1_2))).astype(x.dtype, copy=False)
+        return (x * _normal_cdf(x)).astype(x.dtype, copy=False)
 
     def gelu_backward(self, x, g):
-        cdf = 0.5 * (1 + _erf(x * _SQRT1_2))
-        pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return (g * (cdf + x * pdf)).astype(g.dtype, copy=False)
+        x64 = np.asarray(x, np.float64)
+        pdf = np.exp(-0.5 * x64 * x64) * _INV_SQRT_2PI
+        return g * (_normal_cdf(x) + x64 * pdf).astype(g.dtype, copy=False)
 
     # softmax family, over the last axis of a 2-D (N, C) array ---------------------------------
     def softmax(self, x):
