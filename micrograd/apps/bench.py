@@ -307,8 +307,8 @@ def moons_step_case(torch):
         layers = []
         for w, b in weights:
             lin = linear(w.shape[1], w.shape[0])
-            lin.weight._array[...] = lib(w)
-            lin.bias._array[...] = lib(b)
+            lin.weight.data[...] = lib(w)   # .data: the same line for micrograd and torch
+            lin.bias.data[...] = lib(b)
             layers += [lin, relu()]
         model = (nn.Sequential if tensor is mg.tensor else torch.nn.Sequential)(*layers[:-1])
         opt = sgd(model.parameters(), lr=0.0)
