@@ -606,3 +606,25 @@ def test_layers_follow_the_default_dtype_like_torch():
     finally:
         mg.set_default_dtype(previous)
     assert mg.nn.Linear(2, 3).weight.dtype == previous
+
+
+def test_sequential_item_assignment_and_deletion_as_torch():
+    torch = pytest.importorskip("torch", reason="torch not installed (optional oracle)")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.Tanh())
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1),
+                                 torch.nn.Tanh())
+    ours[1], theirs[1] = nn.Sigmoid(), torch.nn.Sigmoid()
+    ours[-1], theirs[-1] = nn.Identity(), torch.nn.Identity()
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    del ours[0]
+    del theirs[0]
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    del ours[0:2]
+    del theirs[0:2]
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
+    with pytest.raises(IndexError):
+        ours[5] = nn.ReLU()
+    with pytest.raises(TypeError):
+        ours["0"] = nn.ReLU()

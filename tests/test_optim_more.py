@@ -249,3 +249,20 @@ def test_torch_only_keywords(cls):
     cls([p], lr=0.1, foreach=True).step()  # accepted: every update is whole-array already
     with pytest.raises(NotImplementedError, match="differentiable=True"):
         cls([p], differentiable=True)
+
+
+def test_lbfgs_step_counts_as_an_inplace_change():
+    """A graph that saved a parameter before LBFGS moved it must not backward through it (the
+    gradient would use the new values): the version check raises, as in torch."""
+    w = mg.tensor([1.0, -2.0], requires_grad=True)
+    old = (w * w).sum()                       # Mul saves w
+    opt = mg.optim.LBFGS([w], max_iter=2)
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 3.0) ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        old.backward()

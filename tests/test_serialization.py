@@ -167,3 +167,15 @@ def test_torch_save_file_is_refused(tmp_path):
     torch.save({"w": torch.zeros(2)}, legacy, _use_new_zipfile_serialization=False)
     with pytest.raises(ValueError, match="pickle"):
         mg.load(legacy)
+
+
+def test_load_accepts_torchs_keywords(tmp_path):
+    """torch.load(path, weights_only=True, map_location="cpu") code runs; a GPU map_location is
+    the CPU-only error, not a silent CPU load."""
+    path = tmp_path / "m.pt"
+    mg.save({"w": mg.tensor([1.0, 2.0])}, path)
+    for kwargs in ({"weights_only": True}, {"weights_only": False}, {"map_location": "cpu"},
+                   {"map_location": mg.device("cpu"), "mmap": False}):
+        assert mg.load(path, **kwargs)["w"].tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="CPU"):
+        mg.load(path, map_location="cuda:0")

@@ -7,6 +7,7 @@ linear, activations) run whenever the C backend is active.
 from __future__ import annotations
 
 import math
+import operator
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -265,12 +266,34 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index: int | slice) -> Module:
-        modules = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(OrderedDict(modules[index]))
-        if not -len(modules) <= index < len(modules):
-            raise IndexError(f"Sequential: index {index} out of range for {len(modules)} modules")
-        return modules[index][1]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._name_at(index)]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """``model[i] = layer`` replaces the i-th module under its name, as in PyTorch."""
+        name = self._name_at(index)
+        setattr(self, name, module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        """``del model[i]`` (or a slice) removes modules; the rest are renumbered 0, 1, ..."""
+        names = list(self._modules)
+        for name in (names[index] if isinstance(index, slice) else [self._name_at(index)]):
+            del self._modules[name]
+        kept = list(self._modules.values())
+        self._modules.clear()
+        for i, module in enumerate(kept):
+            self._modules[str(i)] = module
+
+    def _name_at(self, index: int) -> str:
+        """The name of the module at position ``index`` (negative counts from the end)."""
+        names = list(self._modules)
+        if isinstance(index, bool):
+            raise TypeError("Sequential indices must be integers, got bool")
+        index = operator.index(index)  # TypeError for anything but an integer
+        if not -len(names) <= index < len(names):
+            raise IndexError(f"Sequential: index {index} out of range for {len(names)} modules")
+        return names[index]
 
     def append(self, module: Module) -> "Sequential":
         self.add_module(str(len(self)), module)

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.autograd import enable_grad
+from ..core.tensor import _bump
 from .optimizer import Optimizer
 
 
@@ -159,6 +160,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.numel()
             p._array += step_size * update[offset:offset + n].reshape(p._array.shape)
+            _bump(p)  # changed in place: a graph that saved p must not backward again
             offset += n
 
     def _directional_evaluate(self, closure: Callable, x: list, t: float, d: np.ndarray):
@@ -168,6 +170,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p._array[...] = saved
+            _bump(p)
         return loss, flat_grad
 
     def step(self, closure: Callable):  # noqa: C901 - PyTorch's algorithm, kept in one piece

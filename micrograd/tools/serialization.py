@@ -139,8 +139,19 @@ def _member(arrays, key: str, name: str) -> np.ndarray:
     return array
 
 
-def load(path) -> Any:
-    """Read what ``save`` wrote. Never unpickles: anything else is a ``ValueError``."""
+def load(path, map_location: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None) -> Any:
+    """Read what ``save`` wrote. Never unpickles: anything else is a ``ValueError``.
+
+    ``map_location``, ``weights_only`` and ``mmap`` are PyTorch's keywords, accepted so that
+    ``torch.load(path, weights_only=True)`` code runs: every load here is weights-only (the
+    format holds tensors, arrays, numbers, strings and containers, no code), tensors load on
+    the CPU (a device other than the CPU is the CPU-only RuntimeError), and the file is read,
+    not memory-mapped."""
+    if map_location is not None and not callable(map_location) and not isinstance(map_location,
+                                                                                     dict):
+        from ..core.device import as_device
+        as_device(map_location)  # 'cpu' passes; 'cuda' and friends raise the CPU-only error
     name = repr(os.fspath(path)) if not hasattr(path, "read") else "file object"
     if hasattr(path, "read"):
         data = path.read()
