@@ -1156,9 +1156,6 @@ def quickstart_save_load(torch, path):
     return numpy_of(pred), predicted, actual
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="micrograd.load takes no weights_only= (load() got an unexpected keyword "
-                          "argument 'weights_only'); the rest of the cells run and match torch")
 def test_quickstart_save_load(tmp_path):
     ours = quickstart_save_load(micrograd, tmp_path / "model.pth")
     real_torch = oracle()
