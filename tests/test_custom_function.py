@@ -359,3 +359,68 @@ def test_torch_import_paths():
     ctx = ctx_cls()
     ctx.save_for_backward(None, mg.tensor([1.0]))
     assert ctx.saved_tensors[0] is None and len(ctx.saved_tensors) == 2
+
+
+# ---- version counters: only what save_for_backward kept is guarded, as in PyTorch ------------
+class _Scale(mg.autograd.Function):
+    """out = 2 x; saves nothing (its gradient is a constant)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+class _Square(mg.autograd.Function):
+    """out = x^2; saves x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * x * g
+
+
+class _ExpSavesOutput(mg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = x.exp()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+def test_custom_function_guards_only_what_it_saved():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    x = w * 1.0                       # a non-leaf, so it may be changed in place
+    with mg.no_grad():
+        x.add_(0.0)                   # version 1 before apply: no false alarm later
+    y = _Scale.apply(x)
+    with mg.no_grad():
+        x.mul_(3.0)                   # not saved by _Scale: backward still fine (as torch)
+    y.sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0]
+
+    x2 = w * 1.0
+    z = _Square.apply(x2)
+    with mg.no_grad():
+        x2.mul_(3.0)                  # saved: the gradient would be wrong, so backward raises
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+    e = _ExpSavesOutput.apply(w * 1.0)
+    with mg.no_grad():
+        e.mul_(2.0)                   # the saved output changed
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        e.sum().backward()

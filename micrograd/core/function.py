@@ -128,6 +128,7 @@ class Function:
         if True in ctx.needs_input_grad and diff:
             node = _CustomNode(cls, ctx, args)
             inputs = tuple(a for a in args if isinstance(a, Tensor))
+            node.track_saved(inputs, outputs)
             packed = node.pack(outputs, diff, several=not single)
             if settings.anomaly:
                 anomaly.check_forward(node, inputs, packed)
@@ -156,6 +157,17 @@ class _CustomNode(ops.Function):
 
     def name(self) -> str:
         return self.cls.__name__ + "Backward"
+
+    def track_saved(self, inputs: tuple, outputs: tuple) -> None:
+        """What the version check guards, as PyTorch: the inputs given to save_for_backward
+        (at the versions they have now) and, when an output was saved, the output; a Tensor
+        the user did not save may change in place before backward."""
+        saved = [t for t in self.ctx.saved_tensors if t is not None]
+        self.versions = tuple(0 if t._vc is None else t._vc.n for t in inputs)
+        self.saves_inputs = tuple(i for i, t in enumerate(inputs)
+                                  if any(s is t for s in saved))
+        self.saves_output = any(s._array is out._array for s in saved for out in outputs
+                                if isinstance(out, Tensor))
 
     def pack(self, outputs: tuple, diff: list, several: bool) -> np.ndarray:
         """The node's one output array: the only output itself, or the differentiable ones of
