@@ -46,16 +46,6 @@ def sin_data(torch):
     return x, y
 
 
-def sin_data_from_numpy(torch):
-    """The same data, with sin computed by NumPy (micrograd has no ``torch.sin`` yet)."""
-    x = torch.linspace(-math.pi, math.pi, 2000, dtype=torch.float)
-    y = torch.tensor(np.sin(np.linspace(-math.pi, math.pi, 2000)), dtype=torch.float)
-    return x, y
-
-
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="micrograd has no torch.sin (module 'micrograd' has no attribute 'sin'); "
-                          "every 'Learning PyTorch with Examples' script stops on its 2nd line")
 def test_learning_pytorch_with_examples_data():
     x, y = sin_data(micrograd)
     real_torch = oracle()
@@ -296,11 +286,11 @@ POLYNOMIAL = {
 @pytest.mark.parametrize("name", sorted(POLYNOMIAL))
 def test_learning_pytorch_with_examples(name):
     tutorial, fall = POLYNOMIAL[name]
-    losses, params, result = tutorial(micrograd, *sin_data_from_numpy(micrograd))
+    losses, params, result = tutorial(micrograd, *sin_data(micrograd))
     assert result.startswith("Result: ")
     assert losses[-1] < losses[0] / fall, losses[::50]  # it learns
     real_torch = oracle()
-    their_losses, their_params, _ = tutorial(real_torch, *sin_data_from_numpy(real_torch))
+    their_losses, their_params, _ = tutorial(real_torch, *sin_data(real_torch))
     np.testing.assert_allclose(losses, their_losses, rtol=1e-4)
     np.testing.assert_allclose(params, their_params, rtol=1e-4, atol=1e-6)
 
@@ -804,9 +794,6 @@ def torch_names(value):
     return value.replace("torch.", "micrograd.") if isinstance(value, str) else value
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="micrograd's matmul has no out= (matmul() got an unexpected keyword "
-                          "argument 'out'); micrograd.mul does not exist either")
 def test_tensors_tutorial():
     ours = tensors_tutorial(micrograd)
     assert ours["n"].tolist() == [2.0] * 5  # t.numpy() shares t's memory

@@ -123,6 +123,46 @@ class Backend(Protocol):
         """bool array; op is one of lt, le, gt, ge, eq, ne."""
     def cast(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray: """a copy in dtype."""
 
+    # elementwise math (torch.sin, ...): float inputs, outputs of the input's dtype; binary
+    # kernels get operands as ``sub`` does -------------------------------------------------
+    def sin(self, x: np.ndarray) -> np.ndarray: """sin x."""
+    def cos(self, x: np.ndarray) -> np.ndarray: """cos x."""
+    def tan(self, x: np.ndarray) -> np.ndarray: """tan x."""
+    def asin(self, x: np.ndarray) -> np.ndarray: """arcsin x (nan outside [-1, 1])."""
+    def acos(self, x: np.ndarray) -> np.ndarray: """arccos x (nan outside [-1, 1])."""
+    def atan(self, x: np.ndarray) -> np.ndarray: """arctan x."""
+    def sinh(self, x: np.ndarray) -> np.ndarray: """sinh x."""
+    def cosh(self, x: np.ndarray) -> np.ndarray: """cosh x."""
+    def asinh(self, x: np.ndarray) -> np.ndarray: """arsinh x."""
+    def acosh(self, x: np.ndarray) -> np.ndarray: """arcosh x (nan below 1)."""
+    def atanh(self, x: np.ndarray) -> np.ndarray: """artanh x (+-inf at +-1, nan beyond)."""
+    def exp2(self, x: np.ndarray) -> np.ndarray: """2 ** x."""
+    def expm1(self, x: np.ndarray) -> np.ndarray: """e^x - 1, accurate for small x."""
+    def log2(self, x: np.ndarray) -> np.ndarray: """base-2 log."""
+    def log10(self, x: np.ndarray) -> np.ndarray: """base-10 log."""
+    def erf(self, x: np.ndarray) -> np.ndarray: """the error function, to double precision."""
+    def erfc(self, x: np.ndarray) -> np.ndarray: """1 - erf x, without the cancellation."""
+    def floor(self, x: np.ndarray) -> np.ndarray: """largest integer <= x (float)."""
+    def ceil(self, x: np.ndarray) -> np.ndarray: """smallest integer >= x (float)."""
+    def trunc(self, x: np.ndarray) -> np.ndarray: """x rounded toward 0 (float)."""
+    def round(self, x: np.ndarray, decimals: int = 0) -> np.ndarray:
+        """x rounded half to even at ``decimals`` decimal digits (x * 10^d rounded / 10^d;
+        for d < 0, x / 10^-d rounded * 10^-d), as torch.round."""
+    def atan2(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """the angle of (b, a)."""
+    def hypot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """sqrt(a^2 + b^2) without overflow."""
+    def logaddexp(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """log(e^a + e^b)."""
+    def logaddexp2(self, a: np.ndarray, b: np.ndarray) -> np.ndarray: """log2(2^a + 2^b)."""
+    def copysign(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """|a| with the sign bit of b."""
+    def fmod(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a - trunc(a / b) b: the remainder with a's sign (C's fmod)."""
+    def remainder(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a - floor(a / b) b: the remainder with b's sign (Python's %), as torch computes it:
+        r = fmod(a, b), plus b where r != 0 and r's sign differs from b's."""
+    def floor_divide(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """floor(a / b), as Python's // (for floats: from fmod, so (a - r) / b is exact)."""
+
     # reductions: axes is None (all) or a tuple of non-negative ints ---------------------------
     def sum(self, x: np.ndarray, axes=None, keepdims: bool = False) -> np.ndarray: """sum."""
     def max(self, x: np.ndarray, axes=None, keepdims: bool = False) -> np.ndarray: """max."""

@@ -14,6 +14,15 @@ from .base import check_linear_activation
 _SQRT1_2 = math.sqrt(0.5)  # correctly rounded (1 / math.sqrt(2.0) is an ulp low)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _erfc_object = np.frompyfunc(math.erfc, 1, 1)
+_erf_object = np.frompyfunc(math.erf, 1, 1)
+
+
+def _via_float64(fn, x: np.ndarray) -> np.ndarray:
+    """``fn`` (a ``math`` function as an object ufunc) on x in float64, rounded once to x's
+    dtype: NumPy has no erf/erfc, and libm's are correctly rounded to double precision."""
+    x64 = np.asarray(x, np.float64)
+    out = np.asarray(fn(x64), np.float64) if x64.size else x64.copy()
+    return out.astype(x.dtype, copy=False)
 
 
 def _activation(backend, name: str, suffix: str = ""):
@@ -170,6 +179,95 @@ class NumpyBackend:
 
     def cast(self, x, dtype):
         return x.astype(dtype)
+
+    # elementwise math ---------------------------------------------------------------------------
+    def sin(self, x):
+        return np.sin(x)
+
+    def cos(self, x):
+        return np.cos(x)
+
+    def tan(self, x):
+        return np.tan(x)
+
+    def asin(self, x):
+        return np.arcsin(x)
+
+    def acos(self, x):
+        return np.arccos(x)
+
+    def atan(self, x):
+        return np.arctan(x)
+
+    def sinh(self, x):
+        return np.sinh(x)
+
+    def cosh(self, x):
+        return np.cosh(x)
+
+    def asinh(self, x):
+        return np.arcsinh(x)
+
+    def acosh(self, x):
+        return np.arccosh(x)
+
+    def atanh(self, x):
+        return np.arctanh(x)
+
+    def exp2(self, x):
+        return np.exp2(x)
+
+    def expm1(self, x):
+        return np.expm1(x)
+
+    def log2(self, x):
+        return np.log2(x)
+
+    def log10(self, x):
+        return np.log10(x)
+
+    def erf(self, x):
+        return _via_float64(_erf_object, x)
+
+    def erfc(self, x):
+        return _via_float64(_erfc_object, x)
+
+    def floor(self, x):
+        return np.floor(x)
+
+    def ceil(self, x):
+        return np.ceil(x)
+
+    def trunc(self, x):
+        return np.trunc(x)
+
+    def round(self, x, decimals=0):
+        return np.round(x, decimals)
+
+    def atan2(self, a, b):
+        return np.arctan2(a, b)
+
+    def hypot(self, a, b):
+        return np.hypot(a, b)
+
+    def logaddexp(self, a, b):
+        return np.logaddexp(a, b)
+
+    def logaddexp2(self, a, b):
+        return np.logaddexp2(a, b)
+
+    def copysign(self, a, b):
+        return np.copysign(a, b)
+
+    def fmod(self, a, b):
+        return np.fmod(a, b)
+
+    def remainder(self, a, b):
+        mod = np.fmod(a, b)  # torch's formula: a zero keeps a's sign (np.remainder takes b's)
+        return np.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+    def floor_divide(self, a, b):
+        return np.floor_divide(a, b)
 
     # reductions -------------------------------------------------------------------------------
     def sum(self, x, axes=None, keepdims=False):

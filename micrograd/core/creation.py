@@ -12,7 +12,9 @@ from . import dtypes, ops
 from .device import as_device
 from .random import generator
 from .shapes import dim_index, shape_args
-from .tensor import Tensor, apply_op, as_array, matmul, maximum, minimum, where, wrap_array
+from .tensor import (Tensor, _tensor_first, apply_op, as_array, maximum, minimum, where,
+                     wrap_array, write_out)
+from .tensor import matmul as _matmul
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like",
@@ -20,7 +22,18 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "maximum", "minimum", "matmul", "exp", "log", "sqrt", "abs", "relu", "sigmoid",
            "tanh", "softmax", "log_softmax", "sum", "mean", "amax", "amin", "argmax", "argmin",
            "logsumexp", "clamp", "reshape", "flatten", "squeeze", "unsqueeze", "transpose",
-           "permute", "split", "chunk", "gather", "allclose", "is_tensor", "numel"]
+           "permute", "split", "chunk", "gather", "allclose", "is_tensor", "numel",
+           # elementwise math
+           "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh",
+           "cosh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "exp2", "expm1",
+           "log1p", "log2", "log10", "erf", "erfc", "floor", "ceil", "trunc", "fix", "round",
+           "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "neg", "negative", "atan2",
+           "arctan2", "hypot", "copysign", "logaddexp", "logaddexp2", "fmod", "remainder",
+           "lerp", "clamp_min", "clamp_max", "nan_to_num", "isnan", "isinf", "isfinite",
+           "isclose", "floor_divide", "pow",
+           # arithmetic (out=) and reductions
+           "add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide", "max",
+           "min"]
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None,
@@ -345,10 +358,108 @@ def is_tensor(obj: Any) -> bool:
 
 
 
-def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
-             equal_nan: bool = False) -> bool:
-    return bool(np.allclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5,  # noqa: A002 - torch's names
+             atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return _arg(input, "allclose").allclose(other, rtol, atol, equal_nan)
 
 
-_ = (matmul, maximum, minimum, where)  # re-exported from tensor.py
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5,  # noqa: A002 - torch's names
+            atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    return _arg(input, "isclose").isclose(other, rtol, atol, equal_nan)
+
+
+# ---- elementwise math (torch.sin(x) == x.sin()) ------------------------------------------------
+def _method(name: str) -> Any:
+    """``micrograd.<name>(input, *args, **kwargs)``: the Tensor method ``input.<name>(...)``."""
+    def function(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+        return getattr(_arg(input, name), name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)`` (torch.{name})."
+    return function
+
+
+sin, cos, tan = _method("sin"), _method("cos"), _method("tan")
+asin, acos, atan = _method("asin"), _method("acos"), _method("atan")
+arcsin, arccos, arctan = asin, acos, atan
+sinh, cosh = _method("sinh"), _method("cosh")
+asinh, acosh, atanh = _method("asinh"), _method("acosh"), _method("atanh")
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+exp2, expm1, log1p = _method("exp2"), _method("expm1"), _method("log1p")
+log2, log10 = _method("log2"), _method("log10")
+erf, erfc = _method("erf"), _method("erfc")
+floor, ceil, trunc, fix = _method("floor"), _method("ceil"), _method("trunc"), _method("fix")
+round, frac = _method("round"), _method("frac")  # noqa: A001 - torch's name
+sign, sgn = _method("sign"), _method("sgn")
+reciprocal, rsqrt, square = _method("reciprocal"), _method("rsqrt"), _method("square")
+neg = negative = _method("neg")
+atan2 = arctan2 = _method("atan2")
+hypot, copysign = _method("hypot"), _method("copysign")
+logaddexp, logaddexp2 = _method("logaddexp"), _method("logaddexp2")
+fmod, lerp = _method("fmod"), _method("lerp")
+clamp_min, clamp_max = _method("clamp_min"), _method("clamp_max")
+nan_to_num = _method("nan_to_num")
+isnan, isinf, isfinite = _method("isnan"), _method("isinf"), _method("isfinite")
+floor_divide = _method("floor_divide")
+
+
+def remainder(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's names
+    """input - floor(input / other) * other; ``input`` may be a number (torch)."""
+    a, b = _tensor_first(input, other)
+    return a.remainder(b)
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001,A002 - torch's names
+    """input ** exponent; either may be a number (not both)."""
+    if not isinstance(input, Tensor):
+        return _arg(exponent, "pow").__rpow__(input)
+    return input ** exponent
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+    """``max(x)`` the largest element; ``max(x, dim)`` (values, indices); ``max(x, other)``
+    the elementwise maximum."""
+    return _arg(input, "max").max(dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+    return _arg(input, "min").min(dim, keepdim)
+
+
+# ---- arithmetic with torch's out= (written into out; not differentiable, as torch) ------------
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input + alpha * other."""
+    a, b = _tensor_first(input, other)
+    return _result(a.add(b, alpha=alpha), out, (a, b), "add")
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input - alpha * other."""
+    a, b = _tensor_first(input, other)
+    return _result(a.sub(b, alpha=alpha), out, (a, b), "sub")
+
+
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    a, b = _tensor_first(input, other)
+    return _result(a * b, out, (a, b), "mul")
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None,  # noqa: A002
+        out: Tensor | None = None) -> Tensor:
+    """True division, or rounded ("trunc" / "floor"; integers stay integers)."""
+    a, b = _tensor_first(input, other)
+    return _result(a.div(b, rounding_mode=rounding_mode), out, (a, b), "div")
+
+
+subtract, multiply, divide, true_divide = sub, mul, div, div
+
+
+def matmul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input @ other with torch's rules (1-D operands, broadcast batch dims)."""
+    return _result(_matmul(input, other), out, (input, other), "matmul")
+
+
+def _result(result: Tensor, out: Tensor | None, inputs: tuple, name: str) -> Tensor:
+    return result if out is None else write_out(result, out, inputs, name)
+
+
+_ = (maximum, minimum, where)  # re-exported from tensor.py

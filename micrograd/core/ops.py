@@ -670,3 +670,358 @@ def _swap_last(be, x):
     perm = list(range(x.ndim))
     perm[-1], perm[-2] = perm[-2], perm[-1]
     return be.transpose(x, tuple(perm))
+
+
+# ---- elementwise math (torch.sin, ...): gradients as torch's derivatives.yaml ----------------
+class Sin(Function):
+    """out = sin a    da = g * cos a"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.sin(x)
+
+    def backward(self, g):
+        return (self.be.mul(g, self.be.cos(self.x)),)
+
+
+class Cos(Function):
+    """out = cos a    da = -g * sin a"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.cos(x)
+
+    def backward(self, g):
+        return (self.be.neg(self.be.mul(g, self.be.sin(self.x))),)
+
+
+class Tan(Function):
+    """out = tan a    da = g * (1 + out^2)   (its own primitive: sin / cos is not tan's rounding)"""
+    saves_inputs, saves_output = (), True
+
+    def forward(self, x):
+        self.out = self.be.tan(x)
+        return self.out
+
+    def backward(self, g):
+        be = self.be
+        return (be.mul(g, be.add(be.mul(self.out, self.out), _s(g, 1))),)
+
+
+class Asin(Function):
+    """out = asin a    da = g / sqrt(1 - a^2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.asin(x)
+
+    def backward(self, g):
+        return (self.be.div(g, _sqrt_one_minus_sq(self.be, self.x)),)
+
+
+class Acos(Function):
+    """out = acos a    da = -g / sqrt(1 - a^2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.acos(x)
+
+    def backward(self, g):
+        return (self.be.neg(self.be.div(g, _sqrt_one_minus_sq(self.be, self.x))),)
+
+
+class Atan(Function):
+    """out = atan a    da = g / (1 + a^2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.atan(x)
+
+    def backward(self, g):
+        be, x = self.be, self.x
+        return (be.div(g, be.add(be.mul(x, x), _s(x, 1))),)
+
+
+class Sinh(Function):
+    """out = sinh a    da = g * cosh a"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.sinh(x)
+
+    def backward(self, g):
+        return (self.be.mul(g, self.be.cosh(self.x)),)
+
+
+class Cosh(Function):
+    """out = cosh a    da = g * sinh a"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.cosh(x)
+
+    def backward(self, g):
+        return (self.be.mul(g, self.be.sinh(self.x)),)
+
+
+class Asinh(Function):
+    """out = asinh a    da = g / sqrt(a^2 + 1)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.asinh(x)
+
+    def backward(self, g):
+        be, x = self.be, self.x
+        return (be.div(g, be.sqrt(be.add(be.mul(x, x), _s(x, 1)))),)
+
+
+class Acosh(Function):
+    """out = acosh a    da = g / sqrt(a^2 - 1)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.acosh(x)
+
+    def backward(self, g):
+        be, x = self.be, self.x
+        return (be.div(g, be.sqrt(be.sub(be.mul(x, x), _s(x, 1)))),)
+
+
+class Atanh(Function):
+    """out = atanh a    da = g / (1 - a^2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.atanh(x)
+
+    def backward(self, g):
+        be, x = self.be, self.x
+        return (be.div(g, be.sub(_s(x, 1), be.mul(x, x))),)
+
+
+class Exp2(Function):
+    """out = 2^a    da = g * out * ln 2"""
+    saves_inputs, saves_output = (), True
+
+    def forward(self, x):
+        self.out = self.be.exp2(x)
+        return self.out
+
+    def backward(self, g):
+        return (self.be.mul(g, self.be.mul(self.out, _s(g, np.log(2.0)))),)
+
+
+class Expm1(Function):
+    """out = e^a - 1    da = g * (out + 1)"""
+    saves_inputs, saves_output = (), True
+
+    def forward(self, x):
+        self.out = self.be.expm1(x)
+        return self.out
+
+    def backward(self, g):
+        return (self.be.mul(g, self.be.add(self.out, _s(g, 1))),)
+
+
+class Log2(Function):
+    """out = log2 a    da = g / (a ln 2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.log2(x)
+
+    def backward(self, g):
+        return (self.be.div(g, self.be.mul(self.x, _s(self.x, np.log(2.0)))),)
+
+
+class Log10(Function):
+    """out = log10 a    da = g / (a ln 10)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.log10(x)
+
+    def backward(self, g):
+        return (self.be.div(g, self.be.mul(self.x, _s(self.x, np.log(10.0)))),)
+
+
+class Erf(Function):
+    """out = erf a    da = g * 2 / sqrt(pi) * e^(-a^2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.erf(x)
+
+    def backward(self, g):
+        return (self.be.mul(g, _erf_slope(self.be, self.x)),)
+
+
+class Erfc(Function):
+    """out = erfc a    da = -g * 2 / sqrt(pi) * e^(-a^2)"""
+
+    def forward(self, x):
+        self.x = x
+        return self.be.erfc(x)
+
+    def backward(self, g):
+        return (self.be.neg(self.be.mul(g, _erf_slope(self.be, self.x))),)
+
+
+class Floor(Function):
+    """out = floor a    da = 0 (a step function: torch's gradient is zero everywhere)"""
+    saves_inputs = ()
+    kernel = "floor"
+
+    def forward(self, x, **params):
+        return getattr(self.be, self.kernel)(x, **params)
+
+    def backward(self, g):
+        return (self.be.broadcast_to(_s(g, 0), g.shape),)
+
+
+class Ceil(Floor):
+    """out = ceil a    da = 0"""
+    kernel = "ceil"
+
+
+class Trunc(Floor):
+    """out = trunc a    da = 0"""
+    kernel = "trunc"
+
+
+class Round(Floor):
+    """out = a rounded half to even at ``decimals`` digits    da = 0"""
+    kernel = "round"
+
+
+class Sign(Floor):
+    """out = (a > 0) - (a < 0)    da = 0   (torch's sign: 0 at nan and at -0.0, where the
+    sign kernel, NumPy's, gives nan and -0.0)"""
+
+    def forward(self, x):
+        be, zero = self.be, _s(x, 0)
+        return be.sub(be.cast(be.compare(x, zero, "gt"), x.dtype),
+                      be.cast(be.compare(x, zero, "lt"), x.dtype))
+
+
+class Atan2(Function):
+    """out = atan2(a, b)    da = g * b / (a^2 + b^2)    db = -g * a / (a^2 + b^2)"""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.be.atan2(a, b)
+
+    def backward(self, g):
+        be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
+        r = be.div(g, be.add(be.mul(a, a), be.mul(b, b)))
+        return (be.mul(r, b) if need[0] else None,
+                be.neg(be.mul(r, a)) if need[1] else None)
+
+
+class Hypot(Function):
+    """out = sqrt(a^2 + b^2)    da = g * a / out    db = g * b / out"""
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = self.be.hypot(a, b)
+        return self.out
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        return (be.mul(g, be.div(self.a, self.out)) if need[0] else None,
+                be.mul(g, be.div(self.b, self.out)) if need[1] else None)
+
+
+class LogAddExp(Function):
+    """out = log(e^a + e^b)    da = g / (1 + e^(b - a))    db = g / (1 + e^(a - b))"""
+    base_exp = "exp"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.be.logaddexp(a, b) if self.base_exp == "exp" else self.be.logaddexp2(a, b)
+
+    def backward(self, g):
+        be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
+        up = getattr(be, self.base_exp)
+        one = _s(g, 1)
+        return (be.div(g, be.add(up(be.sub(b, a)), one)) if need[0] else None,
+                be.div(g, be.add(up(be.sub(a, b)), one)) if need[1] else None)
+
+
+class LogAddExp2(LogAddExp):
+    """out = log2(2^a + 2^b)    da = g / (1 + 2^(b - a))    db = g / (1 + 2^(a - b))"""
+    base_exp = "exp2"
+
+
+class CopySign(Function):
+    """out = |a| with b's sign    da = g * out / a (0 where a = 0)    db = 0"""
+    saves_inputs, saves_output = (0,), True
+
+    def forward(self, a, b):
+        self.a = a
+        self.out = self.be.copysign(a, b)
+        return self.out
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        da = db = None
+        if need[0]:
+            zero = _s(g, 0)
+            at_zero = be.compare(self.a, zero, "eq")
+            ratio = be.div(self.out, be.where(at_zero, _s(g, 1), self.a))
+            da = be.mul(g, be.where(at_zero, zero, ratio))
+        if need[1]:
+            db = be.broadcast_to(_s(g, 0), g.shape)
+        return da, db
+
+
+class Fmod(Function):
+    """out = a - trunc(a / b) b    da = g    db = -g * trunc(a / b)"""
+    kernel, quotient = "fmod", "trunc"
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return getattr(self.be, self.kernel)(a, b)
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        db = None
+        if need[1]:
+            q = getattr(be, self.quotient)(be.div(self.a, self.b))
+            db = be.neg(be.mul(g, q))
+        return (g if need[0] else None), db
+
+
+class Remainder(Fmod):
+    """out = a - floor(a / b) b    da = g    db = -g * floor(a / b)"""
+    kernel, quotient = "remainder", "floor"
+
+
+def _sqrt_one_minus_sq(be, x):
+    """sqrt(1 - x^2), the denominator of asin's and acos's derivatives."""
+    return be.sqrt(be.sub(_s(x, 1), be.mul(x, x)))
+
+
+def _erf_slope(be, x):
+    """erf'(x) = 2 / sqrt(pi) * e^(-x^2)."""
+    return be.mul(be.exp(be.neg(be.mul(x, x))), _s(x, 2.0 / np.sqrt(np.pi)))
+
+
+class DivRounding(Function):
+    """out = a / b rounded toward 0 ("trunc") or down ("floor")    da = db = 0, as torch
+    Integers: C's division or Python's //, exactly; floats: trunc(a / b) or Python's //."""
+    saves_inputs = ()
+
+    def forward(self, a, b, mode):
+        be = self.be
+        if mode == "floor":
+            return be.floor_divide(a, b)
+        if a.dtype.kind == "f":
+            return be.trunc(be.div(a, b))
+        return be.floor_divide(be.sub(a, be.fmod(a, b)), b)  # a - fmod(a, b) divides exactly
+
+    def backward(self, g):
+        zero = self.be.broadcast_to(_s(g, 0), g.shape)
+        return tuple(zero if need else None for need in self.needs_input_grad)

@@ -17,6 +17,7 @@ backend (``settings.backend``).
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections import namedtuple
 from typing import Any, Callable, Iterator, Sequence
@@ -24,6 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import anomaly, dtypes, ops
+from .device import _KNOWN as DEVICE_KINDS, as_device, device, get_default_device
 from .graph import toposort
 from .settings import settings as _settings
 from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
@@ -33,6 +35,7 @@ _new = object.__new__
 _BY_NUMPY = dtypes.BY_NUMPY
 _SCALARS = (int, float, bool, np.number, np.bool_)
 
+_CPU = get_default_device()
 MaxResult = namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 
 
@@ -120,9 +123,9 @@ class Tensor:
         return self._array.ndim
 
     @property
-    def device(self) -> str:
-        """Always "cpu" (for code written against torch)."""
-        return "cpu"
+    def device(self) -> device:
+        """``device('cpu')``: this build computes on the CPU only."""
+        return _CPU
 
     @property
     def is_leaf(self) -> bool:
@@ -244,10 +247,13 @@ class Tensor:
         return self._array.copy() if copy else self._array
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(dtype)``; a device ("cpu") is accepted and ignored."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``; any device but
+        the CPU is a RuntimeError (``device.as_device``)."""
         dtype = kwargs.get("dtype")
+        as_device(kwargs.get("device"))
         for a in args:
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
+            if isinstance(a, str) and a.partition(":")[0] in DEVICE_KINDS:
+                as_device(a)  # "cpu", device("cpu"); "cuda" etc. are the CPU-only error
                 continue
             dtype = a.dtype if isinstance(a, Tensor) else a
         if dtype is None:
@@ -280,6 +286,11 @@ class Tensor:
         return self.to(dtypes.bool)
 
     def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """Always the CPU-only RuntimeError: this build has no CUDA device."""
+        as_device("cuda" if device is None or isinstance(device, int) else device)
         return self
 
     def contiguous(self) -> Tensor:
@@ -434,9 +445,45 @@ class Tensor:
         return _compare(self, other, "ge")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-    add, sub, mul, div, pow, matmul = (__add__, __sub__, __mul__, __truediv__, __pow__,
-                                       __matmul__)
-    neg = __neg__
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self + alpha * other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """True division, or rounded toward 0 ("trunc") or down ("floor"): then integers stay
+        integers and the gradient is zero, as torch."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                             f"'floor' but found {rounding_mode!r}")
+        a, b = _no_int_zero(self, other, "div")
+        if a._array.dtype != b._array.dtype:
+            target = dtypes.promote(a._array.dtype, b._array.dtype)
+            a, b = a.to(target), b.to(target)
+        if a.shape != b.shape:
+            try:
+                shape = np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"div: shapes {a.shape} and {b.shape} cannot be broadcast "
+                                 "together") from None
+            a, b = a.expand(shape), b.expand(shape)
+        return apply_op(ops.DivRounding, a, b, mode=rounding_mode)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return self.div(other, rounding_mode="floor")
+
+    __floordiv__ = floor_divide
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return lift_constant(other, self).div(self, rounding_mode="floor")
+
+    mul, pow, matmul, neg = __mul__, __pow__, __matmul__, __neg__
+    multiply, subtract, divide, true_divide, negative = mul, sub, div, __truediv__, __neg__
 
     # ---- elementwise functions ---------------------------------------------------------------
     def exp(self) -> Tensor:
@@ -464,7 +511,92 @@ class Tensor:
         return 1.0 / self
 
     def sign(self) -> Tensor:
-        return wrap_array(_settings.backend.sign(self._array))
+        """-1, 0 or 1 (the input's dtype); a zero gradient, as torch."""
+        if self._array.dtype.kind == "b":
+            return self.clone()
+        return _unary(ops.Sign, self)
+
+    sgn = sign  # torch.sgn is sign for real tensors (it differs only for complex ones)
+
+    def sin(self) -> Tensor:
+        return _unary(ops.Sin, to_floating(self, "sin"))
+
+    def cos(self) -> Tensor:
+        return _unary(ops.Cos, to_floating(self, "cos"))
+
+    def tan(self) -> Tensor:
+        return _unary(ops.Tan, to_floating(self, "tan"))
+
+    def asin(self) -> Tensor:
+        return _unary(ops.Asin, to_floating(self, "asin"))
+
+    def acos(self) -> Tensor:
+        return _unary(ops.Acos, to_floating(self, "acos"))
+
+    def atan(self) -> Tensor:
+        return _unary(ops.Atan, to_floating(self, "atan"))
+
+    def sinh(self) -> Tensor:
+        return _unary(ops.Sinh, to_floating(self, "sinh"))
+
+    def cosh(self) -> Tensor:
+        return _unary(ops.Cosh, to_floating(self, "cosh"))
+
+    def asinh(self) -> Tensor:
+        return _unary(ops.Asinh, to_floating(self, "asinh"))
+
+    def acosh(self) -> Tensor:
+        return _unary(ops.Acosh, to_floating(self, "acosh"))
+
+    def atanh(self) -> Tensor:
+        return _unary(ops.Atanh, to_floating(self, "atanh"))
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def exp2(self) -> Tensor:
+        return _unary(ops.Exp2, to_floating(self, "exp2"))
+
+    def expm1(self) -> Tensor:
+        return _unary(ops.Expm1, to_floating(self, "expm1"))
+
+    def log2(self) -> Tensor:
+        return _unary(ops.Log2, to_floating(self, "log2"))
+
+    def log10(self) -> Tensor:
+        return _unary(ops.Log10, to_floating(self, "log10"))
+
+    def erf(self) -> Tensor:
+        return _unary(ops.Erf, to_floating(self, "erf"))
+
+    def erfc(self) -> Tensor:
+        return _unary(ops.Erfc, to_floating(self, "erfc"))
+
+    def floor(self) -> Tensor:
+        """Integers stay integers (a copy), as torch; the gradient is zero."""
+        return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Floor, self)
+
+    def ceil(self) -> Tensor:
+        return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Ceil, self)
+
+    def trunc(self) -> Tensor:
+        return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Trunc, self)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Half to even, at ``decimals`` decimal digits (torch.round)."""
+        if self._array.dtype.kind != "f":
+            if decimals:
+                raise RuntimeError(f"round: decimals={decimals} is not supported for integer "
+                                   f"tensors (got {self.dtype.name}), as in torch")
+            return self.clone()
+        return apply_op(ops.Round, self, decimals=int(decimals))
+
+    def frac(self) -> Tensor:
+        """x - trunc(x), with x's sign; gradient 1."""
+        if self._array.dtype.kind != "f":
+            raise RuntimeError(f"frac: needs a floating point tensor, got {self.dtype.name}")
+        return self - self.trunc()
 
     def relu(self) -> Tensor:
         return _unary(ops.ReLU, self)
@@ -475,13 +607,120 @@ class Tensor:
     def tanh(self) -> Tensor:
         return _unary(ops.Tanh, to_floating(self, "tanh"))
 
-    def softmax(self, dim: int) -> Tensor:
-        return apply_op(ops.Softmax, to_floating(self, "softmax"), axis=dim_index(dim, self.ndim,
-                                                                          "softmax"))
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """Over ``dim``; ``dtype`` casts the input first (torch's argument)."""
+        x = to_floating(self if dtype is None else self.to(dtype), "softmax")
+        return apply_op(ops.Softmax, x, axis=dim_index(dim, self.ndim, "softmax"))
 
-    def log_softmax(self, dim: int) -> Tensor:
-        return apply_op(ops.LogSoftmax, to_floating(self, "log_softmax"),
-                      axis=dim_index(dim, self.ndim, "log_softmax"))
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        x = to_floating(self if dtype is None else self.to(dtype), "log_softmax")
+        return apply_op(ops.LogSoftmax, x, axis=dim_index(dim, self.ndim, "log_softmax"))
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        """x where x > 0 else weight * x; ``weight`` has 1 element or one per channel (dim 1)."""
+        if not isinstance(weight, Tensor):
+            raise TypeError(f"prelu: weight must be a Tensor, got {type(weight).__name__}")
+        n = weight.numel()
+        if weight.ndim > 1 or (n != 1 and (self.ndim < 2 or self.shape[1] != n)):
+            raise RuntimeError(f"prelu: weight of shape {weight.shape} must have 1 element or "
+                               f"one per channel (dim 1) of the input of shape {self.shape}")
+        w = weight.reshape((n,) + (1,) * max(self.ndim - 2, 0)) if n != 1 else weight.reshape(())
+        return where(self > 0, self, w * self)
+
+    # two-operand math: integers promote to float where torch's result is float
+    def atan2(self, other: Any) -> Tensor:
+        return _binary(ops.Atan2, *_float_pair(self, other))
+
+    arctan2 = atan2
+
+    def hypot(self, other: Any) -> Tensor:
+        return _binary(ops.Hypot, *_floats_only(self, other, "hypot"))
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return _binary(ops.LogAddExp, *_floats_only(self, other, "logaddexp"))
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        return _binary(ops.LogAddExp2, *_floats_only(self, other, "logaddexp2"))
+
+    def copysign(self, other: Any) -> Tensor:
+        return _binary(ops.CopySign, *_float_pair(self, other))
+
+    def fmod(self, other: Any) -> Tensor:
+        """a - trunc(a / b) b (the sign of a); integers stay integers."""
+        a, b = _no_int_zero(self, other, "fmod")
+        return _binary(ops.Fmod, a, b)
+
+    def remainder(self, other: Any) -> Tensor:
+        """a - floor(a / b) b (the sign of b, Python's %); integers stay integers."""
+        a, b = _no_int_zero(self, other, "remainder")
+        return _binary(ops.Remainder, a, b)
+
+    __mod__ = remainder
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return lift_constant(other, self).remainder(self)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight (end - self), computed from the nearer end as torch does (exact at
+        weight 0 and 1)."""
+        if not isinstance(weight, Tensor):
+            weight = lift_constant(weight, self)
+        diff = end - self
+        return where(weight < 0.5, self + weight * diff, end - diff * (1 - weight))
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - torch's name
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - torch's name
+        return self.clamp(max=max)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """nan, +inf, -inf replaced (by default with 0 and the dtype's largest and lowest
+        finite values); the gradient is zero where x was not finite, as torch."""
+        if self._array.dtype.kind != "f":
+            return self.clone()
+        info = np.finfo(self._array.dtype)
+        hi = info.max if posinf is None else posinf
+        lo = info.min if neginf is None else neginf
+        def const(v: float) -> Tensor:
+            return lift_constant(float(v), self)
+        fill = where(self.isnan(), const(nan), where(self > 0, const(hi), const(lo)))
+        return where(self.isfinite(), self, fill)
+
+    def isnan(self) -> Tensor:
+        return self != self
+
+    def isinf(self) -> Tensor:
+        if self._array.dtype.kind != "f":
+            return wrap_array(np.zeros(self.shape, np.bool_))
+        return _compare(self.detach().abs(), float("inf"), "eq")
+
+    def isfinite(self) -> Tensor:
+        if self._array.dtype.kind != "f":
+            return wrap_array(np.ones(self.shape, np.bool_))
+        return _compare(self.detach().abs(), float("inf"), "lt")
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """|self - other| <= atol + rtol |other| elementwise (equal infinities count as
+        close; nan only with equal_nan); both Tensors of one dtype, as torch."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"isclose: other must be a Tensor, got {type(other).__name__}")
+        if self._array.dtype != other._array.dtype:
+            raise RuntimeError(f"isclose: {self.dtype.name} and {other.dtype.name} differ; "
+                               "both tensors must have the same dtype")
+        a, b = self.detach(), other.detach()
+        if a._array.dtype.kind != "f":
+            a, b = a.double(), b.double()
+        with np.errstate(invalid="ignore"):  # inf - inf is nan: not close, no warning
+            with_tol = (a - b).abs() <= atol + rtol * b.abs()
+        close = with_tol & a.isfinite() & b.isfinite() | (a == b)
+        return close | (a.isnan() & b.isnan()) if equal_nan else close
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch names
         """Clamp into [min, max] (either may be None; Tensors allowed)."""
@@ -785,8 +1024,8 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return _inplace(self, "mul_", Tensor.__mul__, other)
 
-    def div_(self, other: Any) -> Tensor:
-        return _inplace(self, "div_", Tensor.__truediv__, other)
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return _inplace(self, "div_", lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent: Any) -> Tensor:
         return _inplace(self, "pow_", Tensor.__pow__, exponent)
@@ -871,6 +1110,28 @@ class Tensor:
                             f"{self.dtype.name}")
         self.requires_grad = bool(requires_grad)
         return self
+
+
+def _inplace_method(name: str) -> Callable:
+    """``Tensor.<name>_``: the out-of-place ``Tensor.<name>`` written into self (``_inplace``);
+    Tensor arguments are passed on as operands, so gradients reach them."""
+    method = getattr(Tensor, name)
+
+    def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return _inplace(self, name + "_", lambda t, *a: method(t, *a, **kwargs), *args)
+    inplace.__name__ = inplace.__qualname__ = name + "_"
+    inplace.__doc__ = f"In-place ``{name}`` (torch's ``Tensor.{name}_``)."
+    return inplace
+
+
+for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+              "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "exp2",
+              "expm1", "log2", "log10", "log1p", "erf", "erfc", "floor", "ceil", "round",
+              "trunc", "fix", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2",
+              "arctan2", "hypot", "copysign", "fmod", "remainder", "lerp", "clamp_min",
+              "clamp_max", "nan_to_num"):
+    setattr(Tensor, _name + "_", _inplace_method(_name))
+del _name
 
 
 # ---- the backward loop ------------------------------------------------------------------------
@@ -1303,6 +1564,44 @@ def _float_pair(a: Tensor, b: Any) -> tuple:
     if a._array.dtype.kind != "f" and b._array.dtype.kind != "f":
         f = dtypes.get_default_dtype()
         return a.to(f), b.to(f)
+    return a, b
+
+
+def write_out(result: Tensor, out: Tensor, inputs: tuple, name: str) -> Tensor:
+    """torch's ``out=``: ``result`` written into ``out`` (resized to the result's shape if it
+    differs, a dtype it casts to), which is returned. Not differentiable, as in torch."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: out must be a Tensor, got {type(out).__name__}")
+    if _settings.grad_enabled and any(isinstance(t, Tensor) and t.requires_grad
+                                      for t in inputs + (out,)):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out.shape != result.shape:
+        if out.numel():
+            warnings.warn(f"{name}: an output with one or more elements was resized since it "
+                          f"had shape {list(out.shape)}, which does not match the required "
+                          f"output shape {list(result.shape)}", UserWarning, stacklevel=3)
+        out._array = np.empty(result.shape, out._array.dtype)
+    _write(out, result, name)
+    return out
+
+
+def _floats_only(a: Tensor, b: Any, name: str) -> tuple:
+    """Operands of an op torch defines for floating point only: two integer (or bool)
+    tensors are its NotImplementedError, not a silent promotion."""
+    b = lift_constant(b, a)
+    if a._array.dtype.kind != "f" and b._array.dtype.kind != "f":
+        raise NotImplementedError(f"{name}: not implemented for {a.dtype.name} and "
+                                  f"{b.dtype.name} tensors (as in torch); convert with .float()")
+    return a, b
+
+
+def _no_int_zero(a: Tensor, b: Any, name: str) -> tuple:
+    """fmod/remainder operands: an integer divisor of 0 is an error (torch's
+    ZeroDivisionError), not NumPy's silent 0."""
+    b = lift_constant(b, a)
+    if a._array.dtype.kind in "iub" and b._array.dtype.kind in "iub" and not np.all(b._array):
+        raise RuntimeError(f"{name}: ZeroDivisionError (an integer divisor is 0)")
     return a, b
 
 
