@@ -82,6 +82,7 @@ OPS = {
     "mean": (lambda L, x: L.mean(x), [R]),
     "softmax_dtype": (lambda L, x: x.float().softmax(1, dtype=L.float64), [R]),
     "log_softmax_dtype": (lambda L, x: x.float().log_softmax(0, dtype=L.float64), [R]),
+    "softmax_function_dtype": (lambda L, x: L.softmax(x.float(), 0, dtype=L.float64), [R]),
     "prelu_shared": (lambda L, x, w: x.prelu(w[0, :1]), [R, R]),
     "prelu_channels": (lambda L, x, w: x.reshape(2, 3, 2).prelu(w[0, :3]), [R, R]),
 }

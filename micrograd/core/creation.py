@@ -272,12 +272,12 @@ def tanh(x: Tensor) -> Tensor:
     return _arg(x, "tanh").tanh()
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    return _arg(x, "softmax").softmax(dim)
+def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return _arg(x, "softmax").softmax(dim, dtype)
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    return _arg(x, "log_softmax").log_softmax(dim)
+def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return _arg(x, "log_softmax").log_softmax(dim, dtype)
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001 - torch's name
