@@ -15,7 +15,9 @@ from typing import Any
 
 __all__ = ["device", "set_default_device", "get_default_device"]
 
-_KNOWN = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "hpu", "mtia", "privateuseone")
+#: the device kinds PyTorch names (a string starting with one is a device, not a dtype)
+DEVICE_KINDS = ("cpu", "cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "hpu", "mtia",
+                "privateuseone")
 
 
 class device(str):  # noqa: N801 - torch's name
@@ -36,11 +38,11 @@ class device(str):  # noqa: N801 - torch's name
                 raise RuntimeError(f"device: invalid device string {type!r}")
             index = int(number)
         if kind != "cpu":
-            if kind in _KNOWN:
+            if kind in DEVICE_KINDS:
                 raise RuntimeError(
                     f"device {type!r}: this build of micrograd runs on the CPU only; use "
                     f"'cpu' (micrograd.cuda.is_available() is False)")
-            raise RuntimeError(f"device: expected one of {', '.join(_KNOWN)} at the start of "
+            raise RuntimeError(f"device: expected one of {', '.join(DEVICE_KINDS)} at the start of "
                                f"the device string, got {type!r}")
         if index is not None and (not isinstance(index, int) or index < 0):
             raise RuntimeError(f"device: index must be a non-negative int, got {index!r}")

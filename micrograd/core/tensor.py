@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import anomaly, dtypes, ops
-from .device import _KNOWN as DEVICE_KINDS, as_device, device, get_default_device
+from .device import DEVICE_KINDS, as_device, device, get_default_device
 from .graph import toposort
 from .settings import settings as _settings
 from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
