@@ -24,3 +24,11 @@ def test_quickstart_is_exactly_two_commands():
 def test_ci_runs_the_readme_test_command_verbatim():
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert quickstart_commands()[1] in ci_lines
+
+
+def test_ci_runs_the_readme_demo_command_and_checks_the_c_core():
+    """The first command as a new user pastes it (from the clone's folder, where
+    ``python -m micrograd`` imports the source tree), and its demo must say it ran on C."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert any(line.startswith(quickstart_commands()[0]) for line in ci.splitlines())
+    assert "on the 'c' backend" in ci

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 from .force import force_c, force_c_enabled  # noqa: F401 - the tests' switch (force.py)
 from .numpy_backend import NumpyBackend
@@ -44,9 +45,20 @@ def default():
     if "c" in REGISTRY:
         return REGISTRY["c"]
     warnings.warn(f"micrograd: C core not available ({C_IMPORT_ERROR}); using the NumPy "
-                  "backend (slower). Set MICROGRAD_BACKEND=numpy to silence this warning.",
-                  RuntimeWarning, stacklevel=3)
+                  f"backend (slower).{_source_tree_hint()} Set MICROGRAD_BACKEND=numpy to "
+                  "silence this warning.", RuntimeWarning, stacklevel=4)
     return REGISTRY["numpy"]
+
+
+def _source_tree_hint() -> str:
+    """Why a fresh clone often lands here: run from the clone's folder, ``python -m micrograd``
+    imports the sources (which hold no compiled core) instead of what ``pip install .`` built."""
+    root = Path(__file__).resolve().parents[2]
+    if isinstance(C_IMPORT_ERROR, ModuleNotFoundError) and (root / "csrc").is_dir():
+        return (f" This micrograd is the source folder {root / 'micrograd'}, which has no "
+                "compiled core: build it there with `pip install -e .`, or run from another "
+                "folder to use an installed copy.")
+    return ""
 
 
 def available_backends() -> list[str]:
