@@ -239,3 +239,31 @@ def test_cross_entropy_matches_torch_on_random_cases(case):
         out.sum().backward()
         ref.sum().backward()
         np.testing.assert_allclose(x.grad.numpy(), rx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4, 5), (2, 3, 4, 2), (5,)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted,smoothing", [(False, 0.0), (True, 0.0), (False, 0.2),
+                                                (True, 0.3)])
+def test_cross_entropy_probability_targets_match_torch(shape, reduction, weighted, smoothing):
+    """Class-probability targets of any rank: 'mean' divides by every position (N * d1 * ...),
+    not by N alone, whatever the weight; values and gradients as torch's, float64."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle for cross_entropy")
+    rng = np.random.default_rng(len(shape) + 7 * weighted)
+    c = shape[0] if len(shape) == 1 else shape[1]
+    a = rng.standard_normal(shape)
+    p = rng.random(shape)
+    p /= p.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)
+    w = rng.random(c) + 0.5 if weighted else None
+    x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y = F.cross_entropy(x, mg.tensor(p), weight=None if w is None else mg.tensor(w),
+                        reduction=reduction, label_smoothing=smoothing)
+    ty = torch.nn.functional.cross_entropy(tx, torch.tensor(p),
+                                           weight=None if w is None else torch.tensor(w),
+                                           reduction=reduction, label_smoothing=smoothing)
+    assert y.shape == tuple(ty.shape)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(y.shape)
+    y.backward(mg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-14)

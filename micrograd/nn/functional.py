@@ -21,6 +21,7 @@ import numpy as np
 from ..core import ops
 from ..backends.base import check_linear_activation
 from ..core.autograd import is_grad_enabled
+from ..core.creation import cat, full
 from ..core.random import generator
 from ..core.shapes import dim_index
 from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
@@ -29,7 +30,7 @@ __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "t
            "elu_", "selu", "selu_", "celu", "celu_", "hardtanh", "hardtanh_", "relu6",
            "hardsigmoid", "hardswish", "gelu", "softplus", "silu", "mish", "softsign",
            "logsigmoid", "glu", "prelu", "threshold", "threshold_", "softmax", "log_softmax",
-           "softmin", "dropout", "one_hot", "layer_norm", "mse_loss", "l1_loss", "huber_loss",
+           "softmin", "dropout", "one_hot", "layer_norm", "pad", "mse_loss", "l1_loss", "huber_loss",
            "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
 
@@ -415,6 +416,118 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     return out if bias is None else out + bias
 
 
+# ---- padding -----------------------------------------------------------------------------------
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_tuple(pad: Any, ndim: int) -> tuple:
+    """torch's pad sequence checked: ints, even length, at most two per dim."""
+    p = tuple(pad)
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in p):
+        raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got {pad!r}")
+    if len(p) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(p) // 2 > ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(p)} and input of "
+                           f"dimension {ndim}")
+    return tuple(int(v) for v in p)
+
+
+def _pad_source(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
+    """For each output position along one dim, the input position it copies (torch's rule):
+    reflect mirrors about the edge element, replicate repeats it, circular wraps within the
+    input left after cropping (negative pads crop in every mode)."""
+    i = np.arange(n + lo + hi) - lo
+    if mode == "reflect":
+        i = np.abs(i)
+        return np.where(i >= n, 2 * (n - 1) - i, i)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    start, m = max(-lo, 0), n + min(lo, 0) + min(hi, 0)  # circular: the cropped window
+    return start + (i - start) % m
+
+
+def _pad_check(mode: str, shape: tuple, p: tuple) -> None:
+    """torch's checks for the non-constant modes: supported ranks, non-empty dims, pad sizes."""
+    k, ndim = len(p) // 2, len(shape)
+    if k not in (1, 2, 3) or ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(p)} is not supported for {ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode != "circular" and 0 in shape[ndim - k - 1:] and (ndim == k + 2 or 0 in shape):
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 "
+                           f"batch size and other non-zero dimensions for input, but got: "
+                           f"{list(shape)}")
+    for j in range(k):
+        dim = ndim - 1 - j
+        n, lo, hi = shape[dim], p[2 * j], p[2 * j + 1]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding"
+                               f" input dimension, but got: padding ({lo}, {hi}) at dimension "
+                               f"{dim} of input {list(shape)}")
+        if mode == "circular":
+            m = n + min(lo, 0) + min(hi, 0)
+            if lo > n or hi > n or max(lo, hi) > m:
+                raise RuntimeError(f"Padding value causes wrapping around more than once: "
+                                   f"padding ({lo}, {hi}) at dimension {dim} of input "
+                                   f"{list(shape)}")
+        elif n + lo + hi < 1:
+            raise RuntimeError(f"input (size {n} at dimension {dim}) is too small for padding "
+                               f"({lo}, {hi}): calculated output size {n + lo + hi}")
+
+
+def pad(input: Tensor, pad: Any, mode: str = "constant",  # noqa: A002
+        value: float | None = None) -> Tensor:
+    """Pads the last ``len(pad) // 2`` dims, torch's order: ``(left, right)`` of the last dim
+    first, then ``(top, bottom)`` of the one before, ... Negative pads crop.
+
+    ``constant`` fills with ``value`` (0 by default) and pads any dims; ``reflect``,
+    ``replicate`` and ``circular`` pad the last 1, 2 or 3 dims of an input with at most one
+    batch and one channel dim in front, as torch does. Composed from Tensor ops: constant is
+    a crop (slicing) and ``cat`` with filled blocks, the other modes one index-array gather
+    per padded dim, so gradients are the GetItem / Cat backward (the sum of each input
+    element's copies)."""
+    x = _input(input, "pad")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    p = _pad_tuple(pad, x.ndim)
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        _pad_check(mode, x.shape, p)
+    out = x
+    for j in range(len(p) // 2):
+        dim, lo, hi = x.ndim - 1 - j, p[2 * j], p[2 * j + 1]
+        if not lo and not hi:
+            continue
+        n = out.shape[dim]
+        lead = (slice(None),) * dim
+        if mode != "constant":
+            out = out[lead + (_pad_source(mode, n, lo, hi),)]
+            continue
+        if n + lo + hi < 0:
+            raise RuntimeError(f"pad: padding ({lo}, {hi}) at dimension {dim} crops more than "
+                               f"its size {n}")
+        if lo < 0 or hi < 0:
+            out = out[lead + (slice(max(-lo, 0), n - max(-hi, 0)),)]
+        if lo > 0 or hi > 0:
+            shape = list(out.shape)
+            parts = []
+            for size, part in ((lo, None), (0, out), (hi, None)):
+                if part is not None:
+                    parts.append(part)
+                elif size > 0:
+                    shape[dim] = size
+                    parts.append(full(tuple(shape), 0.0 if value is None else value,
+                                      dtype=out.dtype))
+            out = cat(parts, dim)
+    return out if out is not x else x[...]
+
+
 # ---- regression losses -------------------------------------------------------------------------
 def _pair(input: Tensor, target: Any, name: str) -> tuple:
     """input/target as float tensors of one dtype; warns on shape mismatch (torch broadcasts)."""
@@ -694,8 +807,7 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
         w = _class_weight(weight, c, x._array.dtype, "cross_entropy")
         logp = logp * wrap_array(w.reshape((c,) + (1,) * (x.ndim - dim - 1)))
     loss = -(logp * y).sum(dim)
-    if reduction == "mean":
-        return loss.sum() * (1.0 / (x.shape[0] if x.ndim > 1 else 1))
+    # torch's 'mean' here divides by every position (N * d1 * ...), not by N, and ignores weight
     return _reduce(loss, reduction, "cross_entropy")
 
 
