@@ -111,3 +111,35 @@ def test_pad_gradcheck(backend, mode, pad):
     rng = np.random.default_rng(1)
     x = mg.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
     assert mg.gradcheck(lambda t: F.pad(t, pad, mode=mode), (x,))
+
+
+MODULES = [("ConstantPad1d", (2, 3.5), (2, 3, 4)), ("ConstantPad2d", ((1, 2, 0, 3), -1.0), (3, 4, 2)),
+           ("ConstantPad3d", (1, 2), (1, 2, 2, 3, 2)), ("ZeroPad1d", ((1, 2),), (3, 4)),
+           ("ZeroPad2d", (1,), (2, 3, 4, 2)), ("ZeroPad3d", ((1, 0, 2, 1, 0, 1),), (2, 3, 2, 3)),
+           ("ReflectionPad1d", (2,), (2, 3, 4)), ("ReflectionPad2d", ((1, 2, 0, 1),), (3, 4, 3)),
+           ("ReflectionPad3d", (1,), (1, 2, 2, 3, 2)), ("ReplicationPad1d", ((3, 1),), (3, 4)),
+           ("ReplicationPad2d", (2,), (1, 2, 3, 2)), ("ReplicationPad3d", (1,), (2, 2, 3, 2)),
+           ("CircularPad1d", ((2, 1),), (2, 3, 4)), ("CircularPad2d", (1,), (2, 3, 4, 2)),
+           ("CircularPad3d", ((1, 0, 2, 1, 0, 1),), (1, 2, 2, 3, 2))]
+
+
+@pytest.mark.parametrize("name,args,shape", MODULES, ids=[m[0] for m in MODULES])
+def test_padding_modules_match_torch(name, args, shape):
+    torch = pytest.importorskip("torch", reason="torch is the oracle for the padding modules")
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    assert ours.padding == theirs.padding
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(shape)
+    x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = ours(x), theirs(tx)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(mg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_circular_pad_module_checks_rank_like_torch():
+    with pytest.raises(ValueError, match=r"expected 3D or 4D input \(got 2D input\)"):
+        nn.CircularPad2d(1)(mg.zeros(2, 3))

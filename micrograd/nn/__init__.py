@@ -9,8 +9,11 @@ from . import functional, init, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh,
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
                          SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
-from .layers import (BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear, ModuleList,
-                     Sequential)
+from .layers import (BatchNorm1d, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
+                     ConstantPad2d, ConstantPad3d, Dropout, Flatten, Identity, LayerNorm, Linear,
+                     ModuleList, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                     ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, Sequential, ZeroPad1d,
+                     ZeroPad2d, ZeroPad3d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    NLLLoss)
 from .module import Module, Parameter
@@ -20,6 +23,10 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identit
            "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "ELU", "SELU", "CELU",
            "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "Softsign", "LogSigmoid",
            "Softplus", "SiLU", "GLU", "PReLU", "Threshold", "Softmin", "Dropout",
-           "BatchNorm1d", "LayerNorm", "Flatten", "MSELoss", "L1Loss", "HuberLoss",
+           "BatchNorm1d", "LayerNorm", "Flatten",
+           "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
+           "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+           "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
+           "CircularPad3d", "MSELoss", "L1Loss", "HuberLoss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "Neuron", "Layer", "MLP",
            "functional", "init", "utils"]

@@ -320,3 +320,112 @@ class ModuleList(Module):
 
     def __getitem__(self, index: int) -> Module:
         return list(self._modules.values())[index]
+
+
+# ---- padding -----------------------------------------------------------------------------------
+class _PadNd(Module):
+    """Pads the last ``dims`` dims with ``F.pad``: ``padding`` is an int (every side) or
+    torch's tuple, last dim first. Subclasses fix the mode and the number of dims."""
+    mode = "constant"
+    dims = 1
+
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__()
+        self.padding = tuple(padding) if isinstance(padding, Sequence) else (padding,) * (
+            2 * self.dims)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _ConstantPadNd(_PadNd):
+    def __init__(self, padding: int | Sequence[int], value: float) -> None:
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class _ZeroPadNd(_ConstantPadNd):
+    def __init__(self, padding: int | Sequence[int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _CircularPadNd(_PadNd):
+    mode = "circular"
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim not in (self.dims + 1, self.dims + 2):  # torch checks it here
+            raise ValueError(f"expected {self.dims + 1}D or {self.dims + 2}D input (got "
+                             f"{input.ndim}D input)")
+        return super().forward(input)
+
+
+class ConstantPad1d(_ConstantPadNd):
+    dims = 1
+
+
+class ConstantPad2d(_ConstantPadNd):
+    dims = 2
+
+
+class ConstantPad3d(_ConstantPadNd):
+    dims = 3
+
+
+class ZeroPad1d(_ZeroPadNd):
+    dims = 1
+
+
+class ZeroPad2d(_ZeroPadNd):
+    dims = 2
+
+
+class ZeroPad3d(_ZeroPadNd):
+    dims = 3
+
+
+class ReflectionPad1d(_PadNd):
+    mode, dims = "reflect", 1
+
+
+class ReflectionPad2d(_PadNd):
+    mode, dims = "reflect", 2
+
+
+class ReflectionPad3d(_PadNd):
+    mode, dims = "reflect", 3
+
+
+class ReplicationPad1d(_PadNd):
+    mode, dims = "replicate", 1
+
+
+class ReplicationPad2d(_PadNd):
+    mode, dims = "replicate", 2
+
+
+class ReplicationPad3d(_PadNd):
+    mode, dims = "replicate", 3
+
+
+class CircularPad1d(_CircularPadNd):
+    dims = 1
+
+
+class CircularPad2d(_CircularPadNd):
+    dims = 2
+
+
+class CircularPad3d(_CircularPadNd):
+    dims = 3
