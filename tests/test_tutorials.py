@@ -1158,9 +1158,6 @@ def transforms_target(torch):
     return [numpy_of(target_transform(y)) for y in (0, 3, 9)]
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="micrograd's Tensor has no scatter_ (the Transforms tutorial's "
-                          "one-hot target_transform)")
 def test_transforms_target_transform():
     ours = transforms_target(micrograd)
     np.testing.assert_array_equal(ours, np.eye(10, dtype=np.float32)[[0, 3, 9]])

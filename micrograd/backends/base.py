@@ -181,10 +181,16 @@ class Backend(Protocol):
     def getitem_backward(self, shape: tuple, index, g: np.ndarray) -> np.ndarray:
         """zeros(shape) with g scatter-ADDED at index (repeated integer indices add up)."""
     def take_along_axis(self, x: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
-        """torch.gather: out[..i..] = x[..index[..i..]..] along axis."""
+        """torch.gather: out[..i..] = x[..index[..i..]..] along axis; index may be smaller
+        than x in the other axes (out has index's shape)."""
     def take_along_axis_backward(self, shape: tuple, index: np.ndarray, g: np.ndarray,
                                  axis: int) -> np.ndarray:
         """zeros(shape) with g scatter-added along axis at index."""
+    def scatter(self, x: np.ndarray, index: np.ndarray, src, axis: int,
+                add: bool = False) -> np.ndarray:
+        """torch.scatter (scatter_add when ``add``): a copy of x with out[..index[..i..]..] =
+        src[..i..] along axis (added when ``add``; repeats add up). src is an array of
+        index's shape or a Python scalar; index may be smaller than x in the other axes."""
 
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"); PyTorch's formulas, in the order of micrograd/optim -----------------------------

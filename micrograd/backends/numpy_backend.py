@@ -357,14 +357,28 @@ class NumpyBackend:
         return out
 
     def take_along_axis(self, x, index, axis):
-        return np.take_along_axis(x, index, axis=axis)
+        return x[_along(index, axis)]
 
     def take_along_axis_backward(self, shape, index, g, axis):
         out = np.zeros(shape, dtype=g.dtype)
-        where = list(np.ix_(*[np.arange(n) for n in index.shape]))
-        where[axis] = index
-        np.add.at(out, tuple(where), g)  # repeated indices add up
+        np.add.at(out, _along(index, axis), g)  # repeated indices add up
         return out
+
+    def scatter(self, x, index, src, axis, add=False):
+        out = x.copy()
+        if add:
+            np.add.at(out, _along(index, axis), src)
+        else:
+            out[_along(index, axis)] = src
+        return out
+
+
+def _along(index: np.ndarray, axis: int) -> tuple:
+    """The NumPy index of torch.gather/scatter's positions: index along axis, the position
+    itself in every other axis (so index may be smaller than the array there)."""
+    where = list(np.ix_(*[np.arange(n) for n in index.shape]))
+    where[axis] = index
+    return tuple(where)
 
 
 _COMPARE = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,

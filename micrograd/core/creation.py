@@ -33,7 +33,12 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "isclose", "floor_divide", "pow",
            # arithmetic (out=) and reductions
            "add", "sub", "mul", "div", "subtract", "multiply", "divide", "true_divide", "max",
-           "min"]
+           "min",
+           # bit ops
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+           "bitwise_right_shift",
+           # gather / scatter
+           "scatter", "scatter_add", "index_add", "index_copy", "index_fill", "take_along_dim"]
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None,
@@ -460,6 +465,56 @@ def matmul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # n
 
 def _result(result: Tensor, out: Tensor | None, inputs: tuple, name: str) -> Tensor:
     return result if out is None else write_out(result, out, inputs, name)
+
+
+def bitwise_and(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Tensor.__and__(*_tensor_first(input, other))
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Tensor.__or__(*_tensor_first(input, other))
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Tensor.__xor__(*_tensor_first(input, other))
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Tensor.__lshift__(*_tensor_first(input, other))
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    return Tensor.__rshift__(*_tensor_first(input, other))
+
+
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
+    return _arg(input, "bitwise_not").bitwise_not()
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *,  # noqa: A002
+            value: Any = None, reduce: str | None = None) -> Tensor:
+    return _arg(input, "scatter").scatter(dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:  # noqa: A002
+    return _arg(input, "scatter_add").scatter_add(dim, index, src)
+
+
+def index_add(input: Tensor, dim: int, index: Any, source: Any, *,  # noqa: A002
+              alpha: Any = 1) -> Tensor:
+    return _arg(input, "index_add").index_add(dim, index, source, alpha=alpha)
+
+
+def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:  # noqa: A002
+    return _arg(input, "index_copy").index_copy(dim, index, source)
+
+
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:  # noqa: A002
+    return _arg(input, "index_fill").index_fill(dim, index, value)
+
+
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:  # noqa: A002
+    return _arg(input, "take_along_dim").take_along_dim(indices, dim)
 
 
 _ = (maximum, minimum, where)  # re-exported from tensor.py

@@ -1025,3 +1025,35 @@ class DivRounding(Function):
     def backward(self, g):
         zero = self.be.broadcast_to(_s(g, 0), g.shape)
         return tuple(zero if need else None for need in self.needs_input_grad)
+
+
+# ---- scatter (gather is above) -----------------------------------------------------------------
+class Scatter(Function):
+    """out = x with src put at index along axis (torch.scatter)    dx = g with zeros at the
+    scattered positions    dsrc = g gathered at index"""
+    saves_inputs = ()
+
+    def forward(self, x, src, index, axis):
+        self.index, self.axis = index, axis
+        return self.be.scatter(x, index, src, axis)
+
+    def backward(self, g):
+        be = self.be
+        dx = be.scatter(g, self.index, 0, self.axis) if self.needs_input_grad[0] else None
+        dsrc = (be.take_along_axis(g, self.index, self.axis) if self.needs_input_grad[1]
+                else None)
+        return dx, dsrc
+
+
+class ScatterAdd(Function):
+    """out = x with src added at index along axis    dx = g    dsrc = g gathered at index"""
+    saves_inputs = ()
+
+    def forward(self, x, src, index, axis):
+        self.index, self.axis = index, axis
+        return self.be.scatter(x, index, src, axis, add=True)
+
+    def backward(self, g):
+        dsrc = (self.be.take_along_axis(g, self.index, self.axis) if self.needs_input_grad[1]
+                else None)
+        return g, dsrc

@@ -407,16 +407,66 @@ class Tensor:
     def __rmatmul__(self, other: Any) -> Tensor:
         return matmul(lift_constant(other, self), self)
 
+    # bitwise ops: on integer tensors bit by bit, on bool tensors logical (torch); no gradient
     def __invert__(self) -> Tensor:
-        if self._array.dtype.kind not in "iub":
-            raise TypeError(f"~: needs a bool or integer tensor, got {self.dtype.name}")
+        return self.bitwise_not()
+
+    def bitwise_not(self) -> Tensor:
+        _check_bitwise(self._array.dtype, "bitwise_not")
         return wrap_array(np.invert(self._array))
 
-    def __and__(self, other: Any) -> Tensor:
-        return wrap_array(np.logical_and(self._array, lift_constant(other, self)._array))
+    def bitwise_and(self, other: Any) -> Tensor:
+        return _bitwise(np.bitwise_and, self, other, "bitwise_and")
 
-    def __or__(self, other: Any) -> Tensor:
-        return wrap_array(np.logical_or(self._array, lift_constant(other, self)._array))
+    def bitwise_or(self, other: Any) -> Tensor:
+        return _bitwise(np.bitwise_or, self, other, "bitwise_or")
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        return _bitwise(np.bitwise_xor, self, other, "bitwise_xor")
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        return _bitwise(np.left_shift, self, other, "bitwise_left_shift")
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        return _bitwise(np.right_shift, self, other, "bitwise_right_shift")
+
+    __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _bitwise(np.bitwise_and, lift_constant(other, self), self, "bitwise_and")
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _bitwise(np.bitwise_or, lift_constant(other, self), self, "bitwise_or")
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _bitwise(np.bitwise_xor, lift_constant(other, self), self, "bitwise_xor")
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _bitwise(np.left_shift, lift_constant(other, self), self, "bitwise_left_shift")
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _bitwise(np.right_shift, lift_constant(other, self), self, "bitwise_right_shift")
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return _inplace(self, "bitwise_and_", Tensor.bitwise_and, other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return _inplace(self, "bitwise_or_", Tensor.bitwise_or, other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return _inplace(self, "bitwise_xor_", Tensor.bitwise_xor, other)
+
+    def bitwise_not_(self) -> Tensor:
+        return _inplace(self, "bitwise_not_", Tensor.bitwise_not)
+
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return _inplace(self, "__ilshift__", Tensor.bitwise_left_shift, other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return _inplace(self, "__irshift__", Tensor.bitwise_right_shift, other)
 
     # comparisons: non-differentiable bool masks
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -981,17 +1031,73 @@ class Tensor:
         return self[(slice(None),) * d + (idx,)]
 
     def gather(self, dim: int, index: Any) -> Tensor:
-        """torch.gather: out[i][j] = self[i][index[i][j]] for dim=1."""
-        d = dim_index(dim, self.ndim, "gather")
-        idx = _index(index)
-        if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu":
-            raise TypeError("gather: index must be an integer tensor")
-        if idx.ndim != self.ndim:
-            raise ValueError(f"gather: index has {idx.ndim} dims but the input has {self.ndim}")
-        n = self.shape[d]
-        if idx.size and (idx.min() < -n or idx.max() >= n):
-            raise IndexError(f"gather: index out of range for dim {d} of size {n}")
+        """torch.gather: out[i][j] = self[i][index[i][j]] for dim=1; out has index's shape."""
+        d, idx = _scatter_index(self, dim, index, "gather")
         return apply_op(ops.Gather, self, index=idx, axis=d)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Tensor:
+        """gather after broadcasting self and indices in every dim but ``dim`` (None: the
+        flattened tensor)."""
+        idx = indices if isinstance(indices, Tensor) else Tensor(indices)
+        if dim is None:
+            return self.reshape(-1).gather(0, idx.reshape(-1))
+        d = dim_index(dim, self.ndim, "take_along_dim")
+        if idx.ndim != self.ndim:
+            raise ValueError(f"take_along_dim: indices has {idx.ndim} dims but the input has "
+                             f"{self.ndim}")
+        try:
+            shape = list(np.broadcast_shapes(tuple(1 if k == d else n
+                                                   for k, n in enumerate(self.shape)),
+                                             tuple(1 if k == d else n
+                                                   for k, n in enumerate(idx.shape))))
+        except ValueError:
+            raise ValueError(f"take_along_dim: shapes {self.shape} and {idx.shape} cannot be "
+                             f"broadcast outside dim {d}") from None
+        x = self.expand(*shape[:d], self.shape[d], *shape[d + 1:])
+        i = wrap_array(np.broadcast_to(idx._array, (*shape[:d], idx.shape[d], *shape[d + 1:])))
+        return x.gather(d, i)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Tensor:
+        """torch.scatter: a copy with self[i][index[i][j]] = src[i][j] for dim=1 (src may be
+        a number; gradients reach self and a src tensor)."""
+        if reduce is not None:
+            if reduce != "add":
+                raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (only "
+                                          "'add'); see docs/pytorch-differences.md")
+            return self.scatter_add(dim, index, src)
+        return _scatter(ops.Scatter, self, dim, index, value if src is None else src,
+                        "scatter")
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        """torch.scatter_add: a copy with src[i][j] added at self[i][index[i][j]] (dim=1);
+        repeated indices add up."""
+        return _scatter(ops.ScatterAdd, self, dim, index, src, "scatter_add")
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Tensor:
+        return _inplace(self, "scatter_", lambda t, s: t.scatter(dim, index, s, value=value,
+                                                                 reduce=reduce), src)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        return _inplace(self, "scatter_add_", lambda t, s: t.scatter_add(dim, index, s), src)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        """source's slices added at the slices ``index`` (1-D) along dim, times alpha."""
+        d, full = _index_slices(self, dim, index, source, "index_add")
+        return self.scatter_add(d, full, source if alpha == 1 else source * alpha)
+
+    def index_copy(self, dim: int, index: Any, source: Any) -> Tensor:
+        """source's slices put at the slices ``index`` (1-D) along dim."""
+        d, full = _index_slices(self, dim, index, source, "index_copy")
+        return self.scatter(d, full, source)
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        return _inplace(self, "index_add_",
+                        lambda t, s: t.index_add(dim, index, s, alpha=alpha), source)
+
+    def index_copy_(self, dim: int, index: Any, source: Any) -> Tensor:
+        return _inplace(self, "index_copy_", lambda t, s: t.index_copy(dim, index, s), source)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value`` in place. Recorded for autograd (t requires grad) when value
@@ -1080,12 +1186,15 @@ class Tensor:
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         return _inplace(self, "masked_fill_", lambda t, v: t.masked_fill(mask, v), value)
 
-    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
         """``value`` in the slices ``index`` along ``dim``."""
-        d = dim_index(dim, self.ndim, "index_fill_")
+        d = dim_index(dim, self.ndim, "index_fill")
         mask = np.zeros(self.shape, np.bool_)
         mask[(slice(None),) * d + (_index(index),)] = True
-        return _inplace(self, "index_fill_", lambda t, v: t.masked_fill(mask, v), value)
+        return self.masked_fill(mask, value)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        return _inplace(self, "index_fill_", lambda t, v: t.index_fill(dim, index, v), value)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from .random import generator
@@ -1683,6 +1792,92 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def minimum(a: Any, b: Any) -> Tensor:
     return _binary(ops.Minimum, *_tensor_first(a, b))
+
+
+def _scatter_index(x: Tensor, dim: int, index: Any, name: str,
+                   src: Tensor | None = None) -> tuple:
+    """(axis, index array) for gather/scatter, with torch's checks: an integer index of x's
+    rank, no larger than x outside dim (and than src anywhere), entries in [0, size)."""
+    d = dim_index(dim, x.ndim, name)
+    idx = _index(index)
+    if not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor")
+    if idx.ndim == 0:
+        idx = idx.reshape((1,) * x.ndim)  # torch reads a 0-D index as one of size 1
+    if idx.ndim != x.ndim and not (idx.ndim == 1 and x.ndim == 0):
+        raise ValueError(f"{name}: index has {idx.ndim} dims but the input has {x.ndim}")
+    idx = idx.reshape(idx.shape if x.ndim else (-1,))
+    shape = x.shape if x.ndim else (1,)
+    if any(i > n for k, (i, n) in enumerate(zip(idx.shape, shape)) if k != d % len(shape)):
+        raise RuntimeError(f"{name}: index of shape {idx.shape} is larger than the input of "
+                           f"shape {x.shape} outside dimension {d}")
+    if src is not None and any(i > n for i, n in zip(idx.shape, src.shape or (1,))):
+        raise RuntimeError(f"{name}: index of shape {idx.shape} is larger than src of shape "
+                           f"{src.shape}")
+    n = shape[d]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(f"{name}: index out of range for dim {d} of size {n}: got index "
+                         f"{bad} (negative indices are not wrapped, as torch)")
+    return d, idx
+
+
+def _scatter(cls: type, x: Tensor, dim: int, index: Any, src: Any, name: str) -> Tensor:
+    if x.ndim == 0:
+        return _scatter(cls, x.reshape(1), dim, index, src, name).reshape(())
+    if isinstance(src, Tensor):
+        d, idx = _scatter_index(x, dim, index, name, src)
+        if src.dtype != x.dtype:
+            raise TypeError(f"{name}: src has dtype {src.dtype.name} but self has "
+                            f"{x.dtype.name}; they must match (as torch)")
+        if src.ndim != x.ndim:
+            raise ValueError(f"{name}: src has {src.ndim} dims but the input has {x.ndim}")
+        if src.shape != idx.shape:
+            src = src[tuple(slice(0, n) for n in idx.shape)]
+    elif src is None:
+        raise TypeError(f"{name}: give src (a Tensor) or value (a number)")
+    else:
+        d, idx = _scatter_index(x, dim, index, name)
+        src = lift_constant(src, x)
+    return apply_op(cls, x, src, index=idx, axis=d)
+
+
+def _index_slices(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tuple:
+    """index_add/index_copy as scatter: the 1-D index spread over source's shape."""
+    d = dim_index(dim, x.ndim, name)
+    idx = _index(index)
+    if not isinstance(idx, np.ndarray) or idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be a 0-D or 1-D integer tensor")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{name}: source must be a Tensor, got {type(source).__name__}")
+    idx = idx.reshape(-1)
+    want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
+    if source.shape != want and not (x.ndim == 0 and source.numel() == idx.size):
+        raise ValueError(f"{name}: source of shape {source.shape} does not match self of "
+                         f"shape {x.shape} with {idx.size} index entries along dim {d} "
+                         f"(expected {want})")
+    spread = idx.reshape([-1 if k == d else 1 for k in range(max(x.ndim, 1))])
+    return d, wrap_array(np.broadcast_to(spread, source.shape or (1,)))
+
+
+def _check_bitwise(dtype: np.dtype, name: str) -> None:
+    if dtype.kind not in "iub":
+        raise TypeError(f"{name}: needs bool or integer tensors, got {_BY_NUMPY[dtype].name} "
+                        "(as torch, bit ops are not defined for floating point)")
+
+
+def _bitwise(fn: Callable, a: Tensor, b: Any, name: str) -> Tensor:
+    """A bit op on integers (bit by bit) or bools (logical), torch's type promotion."""
+    b = b if isinstance(b, Tensor) else lift_constant(b, a)
+    for t in (a, b):
+        _check_bitwise(t._array.dtype, name)
+    target = dtypes.promote(a._array.dtype, b._array.dtype)
+    try:
+        out = fn(a._array.astype(target, copy=False), b._array.astype(target, copy=False))
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
+    return wrap_array(np.asarray(out, dtype=target))
 
 
 def _tensor_first(a: Any, b: Any) -> tuple:
