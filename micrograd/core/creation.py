@@ -38,7 +38,10 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
            "bitwise_right_shift",
            # gather / scatter
-           "scatter", "scatter_add", "index_add", "index_copy", "index_fill", "take_along_dim"]
+           "scatter", "scatter_add", "index_add", "index_copy", "index_fill", "take_along_dim",
+           # sorting and selection
+           "sort", "argsort", "msort", "topk", "kthvalue", "unique", "nonzero", "argwhere",
+           "masked_select", "searchsorted"]
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None,
@@ -515,6 +518,72 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:  # no
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:  # noqa: A002
     return _arg(input, "take_along_dim").take_along_dim(indices, dim)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *,  # noqa: A002
+         stable: bool = False) -> Any:
+    return _arg(input, "sort").sort(dim, descending, stable=stable)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,  # noqa: A002
+            stable: bool = False) -> Tensor:
+    return _arg(input, "argsort").argsort(dim, descending, stable=stable)
+
+
+def msort(input: Tensor) -> Tensor:  # noqa: A002
+    return _arg(input, "msort").msort()
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
+         sorted: bool = True) -> Any:  # noqa: A002
+    return _arg(input, "topk").topk(k, dim, largest, sorted)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    return _arg(input, "kthvalue").kthvalue(k, dim, keepdim)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    return _arg(input, "unique").unique(sorted, return_inverse, return_counts, dim)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    return _arg(input, "nonzero").nonzero(as_tuple=as_tuple)
+
+
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
+    return _arg(input, "argwhere").nonzero()
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
+    return _arg(input, "masked_select").masked_select(mask)
+
+
+def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """Where ``values`` would go in the (last-dim) sorted rows of ``sorted_sequence`` to keep
+    them sorted: the first such place, or the last with ``right`` / side='right'."""
+    seq = _arg(sorted_sequence, "searchsorted")._array
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise RuntimeError("searchsorted: side='left' and right=True contradict each other")
+        right = side == "right"
+    if sorter is not None:
+        seq = np.take_along_axis(seq, _arg(sorter, "searchsorted")._array, axis=-1)
+    vals = values._array if isinstance(values, Tensor) else np.asarray(values)
+    how = "right" if right else "left"
+    dtype = np.int32 if out_int32 else np.int64
+    if seq.ndim == 1:
+        return wrap_array(np.searchsorted(seq, vals, side=how).astype(dtype))
+    if seq.shape[:-1] != vals.shape[:-1]:
+        raise ValueError(f"searchsorted: the sequence of shape {seq.shape} and values of shape "
+                         f"{vals.shape} must match in all dims but the last")
+    rows = [np.searchsorted(s, v, side=how) for s, v in
+            zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]
+    return wrap_array(np.asarray(rows, dtype).reshape(vals.shape))
 
 
 _ = (maximum, minimum, where)  # re-exported from tensor.py

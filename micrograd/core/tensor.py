@@ -37,6 +37,8 @@ _SCALARS = (int, float, bool, np.number, np.bool_)
 
 _CPU = get_default_device()
 MaxResult = namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
+# torch.return_types.sort / topk / kthvalue: one type here, the same two fields
+SortResult = namedtuple("SortResult", ["values", "indices"])
 
 
 class Tensor:
@@ -799,6 +801,90 @@ class Tensor:
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """``value`` where ``mask`` (bool, broadcast) is True, else self."""
         return where(mask, lift_constant(value, self), self)
+
+    # ---- sorting and selection: indices from NumPy, values gathered (so gradients flow) ------
+    def sort(self, dim: int = -1, descending: bool = False, *,
+             stable: bool = False) -> SortResult:
+        """(values, indices) sorted along dim; NaN sorts as the largest (torch). Ties keep
+        their order (a stable sort; torch's default leaves their order unspecified)."""
+        if self.ndim == 0:
+            return SortResult(self.gather(0, np.zeros((), np.int64)),
+                              wrap_array(np.zeros((), np.int64)))
+        d = dim_index(dim, self.ndim, "sort")
+        idx = _sort_indices(self._array, d, descending)
+        return SortResult(self.gather(d, idx), wrap_array(idx))
+
+    def argsort(self, dim: int = -1, descending: bool = False, *,
+                stable: bool = False) -> Tensor:
+        return self.sort(dim, descending, stable=stable).indices
+
+    def msort(self) -> Tensor:
+        return self.sort(0).values
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
+             ) -> SortResult:
+        """The k largest (smallest unless ``largest``) along dim, in sorted order."""
+        d = dim_index(dim, max(self.ndim, 1), "topk")
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"topk: k={k} is out of range for dimension {d} of size {n}")
+        if self.ndim == 0:
+            return self.sort()
+        idx = _sort_indices(self._array, d, largest)
+        idx = idx[(slice(None),) * d + (slice(0, k),)]
+        return SortResult(self.gather(d, idx), wrap_array(idx))
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> SortResult:
+        """The k-th smallest (k from 1) along dim, and its index."""
+        d = dim_index(dim, max(self.ndim, 1), "kthvalue")
+        n = self.shape[d] if self.ndim else 1
+        if not 1 <= k <= n:
+            raise RuntimeError(f"kthvalue: k={k} is out of range for dimension {d} of size {n}")
+        if self.ndim == 0:
+            return self.sort()
+        idx = _sort_indices(self._array, d, False)
+        idx = idx[(slice(None),) * d + (slice(k - 1, k),)]
+        values, idx = self.gather(d, idx), wrap_array(idx)
+        return SortResult(values, idx) if keepdim else SortResult(values.squeeze(d),
+                                                                   idx.squeeze(d))
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        """The distinct values (sorted), optionally with the inverse map and counts."""
+        axis = None if dim is None else dim_index(dim, self.ndim, "unique")
+        vals, inverse, counts = np.unique(self._array, return_inverse=True,
+                                          return_counts=True, axis=axis)
+        out = [wrap_array(vals)]
+        if return_inverse:
+            shape = self.shape if axis is None else (self.shape[axis],)
+            out.append(wrap_array(inverse.reshape(shape).astype(np.int64)))
+        if return_counts:
+            out.append(wrap_array(counts.astype(np.int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """Indices of the non-zero entries: (n, ndim) int64, or one 1-D tensor per dim."""
+        arr = self._array if self.ndim else self._array.reshape(1)
+        found = np.nonzero(arr)
+        if as_tuple:
+            return tuple(wrap_array(i.astype(np.int64)) for i in found)
+        return wrap_array(np.stack(found, axis=1).astype(np.int64).reshape(-1, self.ndim))
+
+    def argwhere(self) -> Tensor:
+        return self.nonzero()
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The entries where the bool ``mask`` (broadcast with self) is True, as a 1-D
+        tensor; the gradient goes back to those entries."""
+        m = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
+        try:
+            shape = np.broadcast_shapes(self.shape, m.shape)
+        except ValueError:
+            raise ValueError(f"masked_select: shapes {self.shape} and {m.shape} cannot be "
+                             "broadcast together") from None
+        return self.expand(shape)[np.broadcast_to(m, shape)]
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -1860,6 +1946,24 @@ def _index_slices(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tu
     return d, wrap_array(np.broadcast_to(spread, source.shape or (1,)))
 
 
+def _sort_indices(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """int64 indices that sort ``a`` along axis, stably (ties in their order), NaN as the
+    largest; descending by a stable sort of the reversed array, so ties keep their order."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable").astype(np.int64)
+    rev = np.argsort(np.flip(a, axis), axis=axis, kind="stable")
+    return (a.shape[axis] - 1 - np.flip(rev, axis)).astype(np.int64)
+
+
+def _scalar_dtype(*values: Any) -> np.dtype:
+    """torch's dtype for numbers on their own: bool, int64, or the default float dtype."""
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return np.dtype(np.bool_)
+    if any(isinstance(v, (float, np.floating)) for v in values):
+        return dtypes.get_default_dtype().np
+    return np.dtype(np.int64)
+
+
 def _check_bitwise(dtype: np.dtype, name: str) -> None:
     if dtype.kind not in "iub":
         raise TypeError(f"{name}: needs bool or integer tensors, got {_BY_NUMPY[dtype].name} "
@@ -1888,11 +1992,19 @@ def _tensor_first(a: Any, b: Any) -> tuple:
     return a, b
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's names
-    """``input`` where ``condition`` else ``other``, broadcasting all three."""
+def where(condition: Any, input: Any = None, other: Any = None  # noqa: A002 - torch's names
+          ) -> Any:
+    """``input`` where ``condition`` else ``other``, broadcasting all three (numbers for both
+    branches: a tensor of torch's dtype for them). ``where(condition)`` is
+    ``condition.nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        c = condition if isinstance(condition, Tensor) else wrap_array(np.asarray(condition))
+        return c.nonzero(as_tuple=True)
     cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = wrap_array(np.asarray(input, _scalar_dtype(input, other)))
     a, b = _tensor_first(input, other)
     b = lift_constant(b, a)
     if a._array.dtype != b._array.dtype:
