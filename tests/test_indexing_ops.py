@@ -33,6 +33,13 @@ SPEC = {
     "scatter_fn": lambda L, x, s: L.scatter(x, 0, _idx(L, [[2, 0, 1, 1]]), s[:1, :4]),
     "scatter_add_repeats": lambda L, x, s: x.scatter_add(0, _idx(L, PERM), s[:2, :4] * 1),
     "scatter_add_fn": lambda L, x, s: L.scatter_add(x, 1, _idx(L, IDX), s[:2, :2]),
+    "scatter_reduce_sum": lambda L, x, s: x.scatter_reduce(0, _idx(L, PERM), s[:2, :4], "sum"),
+    "scatter_reduce_sum_no_self": lambda L, x, s: L.scatter_reduce(
+        x, 0, _idx(L, PERM), s[:2, :4], "sum", include_self=False),
+    "scatter_reduce_mean": lambda L, x, s: x.scatter_reduce(1, _idx(L, [[1, 1, 3]] * 3),
+                                                            s[:, :3], "mean"),
+    "scatter_reduce_mean_no_self": lambda L, x, s: x.scatter_reduce(
+        1, _idx(L, [[1, 1, 3]] * 3), s[:, :3], "mean", include_self=False),
     "index_add": lambda L, x, s: x.index_add(0, _idx(L, ROWS), s[:2, :4]),
     "index_add_alpha_repeat": lambda L, x, s: L.index_add(x, 1, _idx(L, [1, 1, 3]), s[:, :3],
                                                           alpha=-2.0),
@@ -68,6 +75,7 @@ def test_matches_torch_values_and_gradients(name):
     ("index_add_", lambda L: (0, _idx(L, ROWS), L.tensor(SRC[:2, :4]))),
     ("index_copy_", lambda L: (1, _idx(L, [3, 0]), L.tensor(SRC[:, :2]))),
     ("index_fill_", lambda L: (1, _idx(L, [1]), 7.0)),
+    ("scatter_reduce_", lambda L: (0, _idx(L, PERM), L.tensor(SRC[:2, :4]), "mean")),
 ])
 def test_in_place_forms_match_torch(name, args):
     x, tx = mg.tensor(X), torch.tensor(X)
@@ -85,6 +93,14 @@ def test_src_larger_than_index_and_reduce_add_match_torch_values():
               lambda L, x, s: x.scatter(1, _idx(L, DIST), s),
               lambda L, x, s: x.scatter_add(0, _idx(L, PERM), s)):
         np.testing.assert_allclose(f(mg, x, s).numpy(), f(torch, tx, ts).numpy(), rtol=1e-12)
+
+
+def test_scatter_reduce_mean_on_integers_floors_as_torch():
+    idx, src = [[0, 0, 1]], [[-5, -3, 5]]  # -7 / 3: floor -3, not trunc -2
+    got = mg.tensor([[1, 2, 3]]).scatter_reduce(1, mg.tensor(idx), mg.tensor(src), "mean")
+    want = torch.tensor([[1, 2, 3]]).scatter_reduce(1, torch.tensor(idx), torch.tensor(src),
+                                                    "mean")
+    assert got.tolist() == want.tolist()
 
 
 def test_scatter_value_into_one_hot_as_the_transforms_tutorial():
@@ -121,6 +137,8 @@ def test_in_place_scatter_on_a_leaf_computation_flows_to_src():
      IndexError, "got index 5"),
     (lambda x: x.scatter(1, mg.tensor([[0]]), mg.ones(1, 1, dtype=mg.float64), reduce="multiply"),
      NotImplementedError, "multiply"),
+    (lambda x: x.scatter_reduce(0, mg.tensor([[0]]), mg.ones(1, 1, dtype=mg.float64), "amax"),
+     NotImplementedError, "amax"),
 ])
 def test_errors_name_the_index_and_size(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -128,7 +146,8 @@ def test_errors_name_the_index_and_size(call, exc, match):
 
 
 @pytest.mark.parametrize("name", ["gather_dim0_repeats", "scatter_src", "scatter_add_repeats",
-                                  "index_add_alpha_repeat", "index_copy", "take_along_dim_bcast"])
+                                  "index_add_alpha_repeat", "index_copy", "take_along_dim_bcast",
+                                  "scatter_reduce_mean_no_self"])
 def test_gradcheck_on_every_backend(backend, name):
     fn = SPEC[name]
     assert mg.gradcheck(lambda x, s: fn(mg, x, s), (mg.tensor(X, requires_grad=True),

@@ -38,7 +38,7 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
            "bitwise_right_shift",
            # gather / scatter
-           "scatter", "scatter_add", "index_add", "index_copy", "index_fill", "take_along_dim",
+           "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "take_along_dim",
            # sorting and selection
            "sort", "argsort", "msort", "topk", "kthvalue", "unique", "nonzero", "argwhere",
            "masked_select", "searchsorted"]
@@ -501,6 +501,12 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *,  # noqa: A0
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:  # noqa: A002
     return _arg(input, "scatter_add").scatter_add(dim, index, src)
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *,  # noqa: A002
+                   include_self: bool = True) -> Tensor:
+    return _arg(input, "scatter_reduce").scatter_reduce(dim, index, src, reduce,
+                                                        include_self=include_self)
 
 
 def index_add(input: Tensor, dim: int, index: Any, source: Any, *,  # noqa: A002

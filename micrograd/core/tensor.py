@@ -1160,6 +1160,30 @@ class Tensor:
         repeated indices add up."""
         return _scatter(ops.ScatterAdd, self, dim, index, src, "scatter_add")
 
+    def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *,
+                       include_self: bool = True) -> Tensor:
+        """src reduced into self at index along dim ("sum" or "mean"; with self's value too
+        when include_self). Composed of scatter / scatter_add, so gradients flow."""
+        if reduce not in ("sum", "mean"):
+            raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} is not supported "
+                                      "(only 'sum' and 'mean'); see docs/pytorch-differences.md")
+        base = self if include_self else self.scatter(dim, index, 0)
+        total = base.scatter_add(dim, index, src)
+        if reduce == "sum":
+            return total
+        ones = wrap_array(np.ones(self.shape, self._array.dtype))
+        count = (ones if include_self else ones.scatter(dim, index, 0)).scatter_add(
+            dim, index, wrap_array(np.ones(_index(index).shape, self._array.dtype)))
+        count = count.masked_fill(count == 0, 1)
+        if self._array.dtype.kind == "f":
+            return total / count
+        return total.div(count, rounding_mode="floor")
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *,
+                        include_self: bool = True) -> Tensor:
+        return _inplace(self, "scatter_reduce_", lambda t, s: t.scatter_reduce(
+            dim, index, s, reduce, include_self=include_self), src)
+
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
         return _inplace(self, "scatter_", lambda t, s: t.scatter(dim, index, s, value=value,
