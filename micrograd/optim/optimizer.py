@@ -106,12 +106,13 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                self._update(p._array, p.grad._array, state, group)
+                self._update(p._array, grad._array, state, group)
                 _bump(p)  # an in-place change: a graph that saved p must not backward again
         return loss
 
