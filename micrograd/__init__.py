@@ -11,6 +11,10 @@ from .autograd import (enable_grad, gradcheck, inference_mode, is_grad_enabled, 
                        set_grad_enabled)
 from .core.creation import *  # noqa: F401,F403 - factories and torch-style functions (see __all__)
 from .core.creation import __all__ as _creation_all
+from .core import methods as _methods
+from .core.movement import *  # noqa: F401,F403 - op families outside tensor.py (core/methods.py)
+from .core.products import *  # noqa: F401,F403
+from .core.reductions import *  # noqa: F401,F403
 from .dtypes import (bool, double, float, float16, float32, float64,  # noqa: A004
                      get_default_dtype, half, int8, int16, int32, int64, long,
                      set_default_dtype, uint8)
@@ -20,7 +24,8 @@ from .core.device import device, get_default_device, set_default_device
 from . import accelerator, cuda  # torch.cuda / torch.accelerator queries: CPU only
 from .backends import mps as _mps  # noqa: F401 - makes micrograd.backends.mps importable
 from .explain import explain  # the function; the module stays importable as micrograd.explain
-from . import data, nn, optim, utils  # noqa: E402 - after Tensor: they build on it
+_methods.install()
+from . import data, linalg, nn, optim, utils  # noqa: E402 - after Tensor: they build on it
 from .tools.serialization import load, save
 
 __version__ = "0.1.0"
@@ -28,5 +33,6 @@ __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mod
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
            "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
-           "explain", "nn", "optim", "data", "utils", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
+           *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
+           "explain", "nn", "optim", "data", "utils", "linalg", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
            "device", "get_default_device", "set_default_device", "cuda", "accelerator"]
