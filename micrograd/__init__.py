@@ -24,7 +24,6 @@ from .core.device import device, get_default_device, set_default_device
 from . import accelerator, cuda  # torch.cuda / torch.accelerator queries: CPU only
 from .backends import mps as _mps  # noqa: F401 - makes micrograd.backends.mps importable
 from .explain import explain  # the function; the module stays importable as micrograd.explain
-_methods.install()
 from . import data, linalg, nn, optim, utils  # noqa: E402 - after Tensor: they build on it
 from .tools.serialization import load, save
 
@@ -36,3 +35,5 @@ __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mod
            *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
            "explain", "nn", "optim", "data", "utils", "linalg", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
            "device", "get_default_device", "set_default_device", "cuda", "accelerator"]
+
+_methods.install(globals(), __all__)  # family methods onto Tensor; axis=/keepdims= accepted
