@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import dtypes, ops
+from .errors import OpError
 from .device import as_device
 from .random import generator
 from .shapes import dim_index, shape_args
@@ -80,7 +81,7 @@ def _make(data: np.ndarray, requires_grad: bool, device: Any) -> Tensor:
 def _size(size: tuple, name: str) -> tuple:
     shape = shape_args(size, name)
     if any(n < 0 for n in shape):
-        raise ValueError(f"{name}: sizes must be non-negative, got {shape}")
+        raise OpError(f"{name}: sizes must be non-negative, got {shape}")
     return shape
 
 
@@ -180,7 +181,7 @@ def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = No
     elif high is None:
         low, high = 0, low
     if high <= low:
-        raise ValueError(f"randint: empty range [{low}, {high})")
+        raise OpError(f"randint: empty range [{low}, {high})")
     npd = np.int64 if dtype is None else dtypes.as_dtype(dtype).np
     shape = _size(tuple(size) if isinstance(size, (tuple, list)) else (size,), "randint")
     return wrap_array(generator().integers(low, high, shape).astype(npd, copy=False))
@@ -192,7 +193,7 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be nonzero")
+        raise OpError("arange: step must be nonzero")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         npd = np.dtype(np.int64) if ints else dtypes.get_default_dtype().np
@@ -204,7 +205,7 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     if steps < 0:
-        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+        raise OpError(f"linspace: steps must be non-negative, got {steps}")
     array = np.linspace(start, end, steps).astype(_float_dtype(dtype))
     return _make(array, requires_grad, device)
 
@@ -219,14 +220,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join along an existing dim; shapes must agree elsewhere. dtypes promote (torch)."""
     ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not ts:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise OpError("cat: expected a non-empty sequence of tensors")
     ref = ts[0]
     if ref.ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+        raise OpError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = dim_index(dim, ref.ndim, "cat")
     for i, t in enumerate(ts):
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match "
+            raise OpError(f"cat: tensor {i} has shape {t.shape}, which does not match "
                              f"{ref.shape} outside dim {d}")
     target = ref._array.dtype
     for t in ts[1:]:
@@ -242,10 +243,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join along a new dim; every tensor must have the same shape."""
     ts = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not ts:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise OpError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
-            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
+            raise OpError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has "
                              f"{ts[0].shape}; all must be equal")
     d = dim_index(dim, ts[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in ts], d)
@@ -573,7 +574,7 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
     seq = _arg(sorted_sequence, "searchsorted")._array
     if side is not None:
         if side not in ("left", "right"):
-            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+            raise OpError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         if right and side == "left":
             raise RuntimeError("searchsorted: side='left' and right=True contradict each other")
         right = side == "right"
@@ -585,7 +586,7 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
     if seq.ndim == 1:
         return wrap_array(np.searchsorted(seq, vals, side=how).astype(dtype))
     if seq.shape[:-1] != vals.shape[:-1]:
-        raise ValueError(f"searchsorted: the sequence of shape {seq.shape} and values of shape "
+        raise OpError(f"searchsorted: the sequence of shape {seq.shape} and values of shape "
                          f"{vals.shape} must match in all dims but the last")
     rows = [np.searchsorted(s, v, side=how) for s, v in
             zip(seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1]))]

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..core.engine import Value
+from ..core.errors import OpError
 from ..core.tensor import Tensor
 
 
@@ -337,7 +338,7 @@ class Module:
             value = state_dict[key]
             array = value._array if isinstance(value, Tensor) else np.asarray(value)
             if tuple(array.shape) != tuple(target.shape):
-                raise ValueError(f"load_state_dict: size mismatch for {key!r}: checkpoint has "
+                raise OpError(f"load_state_dict: size mismatch for {key!r}: checkpoint has "
                                  f"shape {tuple(array.shape)}, the model {tuple(target.shape)}")
             target._array[...] = array
         return missing, unexpected

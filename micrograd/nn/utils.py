@@ -6,6 +6,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..core.errors import OpError
 from ..core.tensor import Tensor
 
 
@@ -58,7 +59,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     params = list(parameters)
     total = sum(int(np.prod(p.shape)) for p in params)
     if flat.ndim != 1 or flat.shape[0] != total:
-        raise ValueError(f"vector_to_parameters: expected a vector of {total} values, got shape "
+        raise OpError(f"vector_to_parameters: expected a vector of {total} values, got shape "
                          f"{tuple(flat.shape)}")
     offset = 0
     for p in params:
