@@ -7,6 +7,13 @@ sklearn's learning-rate schedules, stopping on ``tol`` / ``n_iter_no_change``, e
 validation split). The network is an ``mg.nn.Sequential`` trained with ``mg.optim``, so the C
 kernels do the work; it runs in float32.
 
+Input is checked as scikit-learn checks it, with its messages: NaN/inf/complex in X, y or
+sample_weight, pandas' pd.NA read as NaN, DataFrame column names recorded at fit and compared
+at predict. One difference follows from float32 training: values finite in float64 but beyond
+float32's range are refused at fit (scikit-learn's message for such float32 input) where
+scikit-learn would train in float64; a fit whose weights still become non-finite raises
+scikit-learn's "Solver produced non-finite parameter weights" instead of returning a NaN model.
+
 scikit-learn is optional. When it is installed the estimators derive from its ``BaseEstimator``
 and mixins, so ``clone``, ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and its estimator
 checks see a native estimator; without it, small stand-ins provide ``get_params``/``set_params``/
@@ -135,16 +142,111 @@ def _check_choice(name: str, value: Any, choices: tuple) -> None:
         raise ValueError(f"The '{name}' parameter must be one of {list(choices)}, got {value!r}.")
 
 
+def _as_array(data: Any) -> np.ndarray:
+    """data as a NumPy array. pandas' nullable columns (Int64, Float64, boolean) convert to
+    objects holding pd.NA, on which float() fails; read them as float64 with NaN, as
+    scikit-learn does, so a missing value is reported as one ("Input X contains NaN")."""
+    if isinstance(data, Tensor):
+        return data._array
+    array = np.asarray(data)
+    if array.dtype == object and hasattr(data, "to_numpy") and hasattr(data, "dtypes"):
+        columns = list(data.dtypes) if hasattr(data, "columns") else [data.dtypes]
+        if all(getattr(dtype, "kind", "O") in "iufb" for dtype in columns):
+            array = data.to_numpy(dtype=np.float64, na_value=np.nan)
+    return array
+
+
+def _reject_complex(array: np.ndarray) -> None:
+    """Complex input would lose its imaginary part in the float cast: refuse it (scikit-learn's
+    message)."""
+    if np.iscomplexobj(array):
+        raise ValueError(f"Complex data not supported\n{array}\n")
+
+
+def _check_finite(array: np.ndarray, name: str, estimator: str | None = None) -> None:
+    """NaN or infinity in a float input is a ValueError, worded as scikit-learn's."""
+    if array.dtype.kind != "f":
+        return
+    if np.isnan(array).any():
+        hint = (f"\n{estimator} does not accept missing values encoded as NaN natively."
+                if name == "X" and estimator else "")
+        raise ValueError(f"Input {name} contains NaN.{hint}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"Input {name} contains infinity or a value too large for "
+                         f"{array.dtype!r}.")
+
+
+def _check_fits_float32(array: np.ndarray, name: str) -> None:
+    """Training runs in float32, where values past ~3.4e38 become inf and the model NaN. Refuse
+    them with the message scikit-learn gives for such float32 input (it trains float64 input in
+    float64; micrograd does not switch precision on the data's magnitude). The cast is
+    monotonic, so casting the extremes tells whether any value overflows."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= 4 or array.size == 0:
+        return
+    with np.errstate(over="ignore"):
+        extremes = np.array([array.min(), array.max()]).astype(np.float32)
+    if not np.isfinite(extremes).all():
+        raise ValueError(f"Input {name} contains infinity or a value too large for "
+                         f"{np.dtype(np.float32)!r}.")
+
+
+def _feature_names(X: Any) -> np.ndarray | None:
+    """A DataFrame's column names when all are strings (scikit-learn's rule; any other names
+    are not recorded), else None. Strings mixed with other names are a TypeError, as there."""
+    columns = getattr(X, "columns", None)
+    if columns is None or len(columns) == 0:
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    types = sorted({type(n).__qualname__ for n in names})
+    if len(types) > 1 and "str" in types:
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {types} as feature name / column name types. If you want feature "
+            "names to be stored and validated, you must convert them all to strings, by using "
+            "X.columns = X.columns.astype(str) for example. Otherwise you can remove feature / "
+            "column names from your input data, or convert them all to a non-string data type.")
+    return names if types == ["str"] else None
+
+
+def _check_feature_names(fitted: np.ndarray | None, names: np.ndarray | None,
+                         estimator: str) -> None:
+    """X's column names against those seen at fit, as scikit-learn: a warning when only one of
+    the two has names, a ValueError listing what is unseen/missing (or the order) otherwise."""
+    if fitted is None and names is None:
+        return
+    if fitted is None:
+        warnings.warn(f"X has feature names, but {estimator} was fitted without feature names",
+                      UserWarning, stacklevel=4)
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {estimator} was fitted with "
+                      "feature names", UserWarning, stacklevel=4)
+        return
+    if len(fitted) == len(names) and np.all(fitted == names):
+        return
+
+    def listed(found: list[str]) -> str:
+        return "".join(f"- {n}\n" for n in found[:5]) + ("- ...\n" if len(found) > 5 else "")
+
+    unexpected = sorted(set(names) - set(fitted))
+    missing = sorted(set(fitted) - set(names))
+    message = "The feature names should match those that were passed during fit.\n"
+    if unexpected:
+        message += "Feature names unseen at fit time:\n" + listed(unexpected)
+    if missing:
+        message += "Feature names seen at fit time, yet now missing:\n" + listed(missing)
+    if not unexpected and not missing:
+        message += "Feature names must be in the same order as they were in fit.\n"
+    raise ValueError(message)
+
+
 def _as_2d_float(X: Any, name: str, estimator: str) -> np.ndarray:
     """X as a finite float (N, D) array, with scikit-learn's error messages."""
     if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
         raise TypeError(f"{estimator} does not accept sparse input (got {type(X).__name__}); "
                         "convert it with X.toarray().")
-    if isinstance(X, Tensor):
-        X = X._array
-    array = np.asarray(X)
-    if np.iscomplexobj(array):
-        raise ValueError("Complex data not supported\n" + str(array)[:200])
+    array = _as_array(X)
+    _reject_complex(array)
     if array.dtype.kind not in "fiub":
         array = array.astype(np.float64)  # object/str: raises float()'s own TypeError/ValueError
     if array.ndim != 2:
@@ -158,14 +260,37 @@ def _as_2d_float(X: Any, name: str, estimator: str) -> np.ndarray:
     if array.shape[1] < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={array.shape}) while a minimum "
                          f"of 1 is required by {estimator}.")
-    if array.dtype.kind == "f":
-        if np.isnan(array).any():
-            raise ValueError(f"Input {name} contains NaN. {estimator} does not accept missing "
-                             "values encoded as NaN natively.")
-        if not np.isfinite(array).all():
-            raise ValueError(f"Input {name} contains infinity or a value too large for "
-                             f"{array.dtype!r}.")
+    _check_finite(array, name, estimator)
     return array
+
+
+def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
+    """scikit-learn's checks (a number is that weight for every sample; finite, 1-D, one per
+    sample, not all zero) plus micrograd's: no negative weight, and values and their sum
+    within float32, where training runs."""
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n, sample_weight)
+    sw = _as_array(sample_weight)
+    _reject_complex(sw)
+    sw = sw.astype(np.float64)
+    if sw.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar, got {sw.ndim}D array. "
+                         f"Expected either a scalar value or a 1D array of length {n}.")
+    if sw.shape != (n,):
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n,)}!")
+    _check_finite(sw, "sample_weight")
+    _check_fits_float32(sw, "sample_weight")
+    if (sw < 0).any():
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    if not sw.any():
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    total = sw.sum()
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.float32(total)):
+            raise ValueError(f"sample_weight sums to {total:g}, more than float32 (in which "
+                             "micrograd trains) can hold: divide the weights and alpha by the "
+                             "same number, which leaves the trained model the same.")
+    return sw
 
 
 class _BaseMLP(BaseEstimator):
@@ -238,12 +363,17 @@ class _BaseMLP(BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
-        names = getattr(X, "columns", None)  # a DataFrame's column names, read before converting
-        X = _as_2d_float(X, "X", type(self).__name__)
+        """X as a float array; at fit (``reset``) its width and column names are recorded,
+        afterwards they are checked (names first, before the values, as scikit-learn)."""
+        estimator = type(self).__name__
+        names = _feature_names(X)  # a DataFrame's column names, read before converting
+        if not reset:
+            _check_feature_names(getattr(self, "feature_names_in_", None), names, estimator)
+        X = _as_2d_float(X, "X", estimator)
         if reset:
             self.n_features_in_ = X.shape[1]
-            if names is not None and all(isinstance(n, str) for n in names):
-                self.feature_names_in_ = np.asarray(names, dtype=object)
+            if names is not None:
+                self.feature_names_in_ = names
             elif hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
         elif X.shape[1] != self.n_features_in_:
@@ -255,7 +385,9 @@ class _BaseMLP(BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None.")
-        y = np.asarray(y._array if isinstance(y, Tensor) else y)
+        y = _as_array(y)
+        _reject_complex(y)
+        _check_finite(y, "y")
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
                           "change the shape of y to (n_samples, ), for example using ravel().",
@@ -361,17 +493,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         first = not (hasattr(self, "_model") and (self.warm_start or incremental))
         X = self._check_X(X, reset=first)
+        _check_fits_float32(X, "X")
         y = self._check_y_common(y, len(X))
         T, n_outputs = self._encode_targets(y, first, classes)
         if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            if sample_weight.shape != (len(X),):
-                raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected "
-                                 f"{(len(X),)}!")
-            if (sample_weight < 0).any():
-                raise ValueError("Negative values in data passed to `sample_weight`")
-            if not sample_weight.any():
-                raise ValueError("Sample weights must contain at least one non-zero number.")
+            sample_weight = _check_sample_weight(sample_weight, len(X))
         rng = self._rng() if first or not hasattr(self, "_fit_rng") else self._fit_rng
         if first:
             self._build([X.shape[1], *hidden, n_outputs], rng)
@@ -383,6 +509,9 @@ class _BaseMLP(BaseEstimator):
             self._make_optimizer()
         self._train(X, T, sample_weight, rng, incremental)
         self._expose()
+        if not all(np.isfinite(p._array).all() for p in self._model.parameters()):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may "
+                             "contain large values and need to be preprocessed.")
         return self
 
     def _train(self, X: np.ndarray, T: np.ndarray, sw: np.ndarray | None,
@@ -659,8 +788,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _encode_targets(self, y: np.ndarray, first: bool, classes) -> np.ndarray:
         if y.dtype.kind not in "fiub":
             y = y.astype(np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
+            _check_finite(y, "y")  # None in an object array reads as NaN
+        _check_fits_float32(y, "y")
         if first:
             self.out_activation_ = "identity"
             self._single_output = y.ndim == 1
