@@ -1,9 +1,13 @@
 """mg.save / mg.load: round trips, and every kind of bad file is a clear ValueError."""
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import pickle
+import re
+import stat
 import zipfile
 
 import numpy as np
@@ -68,6 +72,69 @@ def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_save_writes_through_a_symlink(tmp_path):
+    """As open(link, "wb"): the link's target gets the new contents and the link stays (the
+    atomic replace used to turn the link into a regular file)."""
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "model-v7.npz"
+    mg.save({"a": 1}, target)
+    link = tmp_path / "latest.npz"
+    link.symlink_to(os.path.join("runs", "model-v7.npz"))   # relative, as `ln -s` makes them
+    mg.save({"a": 2}, link)
+    assert link.is_symlink() and os.readlink(link) == os.path.join("runs", "model-v7.npz")
+    assert mg.load(target) == {"a": 2}
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["latest.npz", "model-v7.npz", "runs"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=["022", "077", "002"])
+def test_save_gives_new_files_the_umasks_mode_and_keeps_an_old_files(tmp_path, umask):
+    """New files: 0o666 less the umask, as open() and torch.save (they were 0o600, the
+    temporary file's mode). Overwritten files keep their mode, as with open()."""
+    old = os.umask(umask)
+    try:
+        path = tmp_path / "new.npz"
+        mg.save({"a": 1}, path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+        path.chmod(0o640)
+        mg.save({"a": 2}, path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640 and mg.load(path) == {"a": 2}
+    finally:
+        os.umask(old)
+
+
+def test_save_errors_name_the_path_given(tmp_path, monkeypatch):
+    """A folder, or a file in a missing folder: PyTorch's RuntimeError naming the user's path
+    (the error named the temporary file)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ckpt").mkdir()
+    with pytest.raises(RuntimeError, match=r"mg.save: cannot write 'ckpt': it is a directory"):
+        mg.save({"a": 1}, "ckpt")
+    with pytest.raises(RuntimeError, match=r"mg.save: cannot write 'missing/m.npz': its "
+                                           r"directory '.*missing' does not exist") as info:
+        mg.save({"a": 1}, os.path.join("missing", "m.npz"))
+    assert ".mg-save" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_names_the_path(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    mg.save({"a": 1}, path)
+
+    def disk_full(f, **arrays):
+        f.write(b"PK\x03\x04 half a file")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(RuntimeError, match=rf"cannot write {re.escape(repr(str(path)))}: "
+                                           rf"{os.strerror(errno.ENOSPC)}"):
+        mg.save({"a": 2}, str(path))
+    monkeypatch.undo()
+    assert mg.load(path) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
 @pytest.mark.parametrize("obj, match", [
     ({"f": lambda: 0}, "function"),
     ({(1, 2): 3}, "keys must be str or int"),
@@ -128,7 +195,7 @@ def test_wrong_formats(tmp_path):
         mg.load(npy)
     text = tmp_path / "t.npz"
     text.write_text("hello")
-    with pytest.raises(ValueError, match="no zip signature"):
+    with pytest.raises(ValueError, match="no zip signature; it starts with b'hello'"):
         mg.load(text)
     other_zip = tmp_path / "z.npz"
     with zipfile.ZipFile(other_zip, "w") as z:
