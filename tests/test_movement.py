@@ -25,6 +25,7 @@ DIFF = {
     "flip_fn": lambda L, x, b: L.flip(x, (0, 1)),
     "flip_method": lambda L, x, b: b.flip(0, 2),
     "flip_method_tuple_neg": lambda L, x, b: b.flip((-1,)),
+    "flip_method_kw": lambda L, x, b: b.flip(dims=[0, -1]),
     "flip_no_dims": lambda L, x, b: L.flip(x, []),
     "fliplr": lambda L, x, b: L.fliplr(b),
     "flipud": lambda L, x, b: x.flipud(),
@@ -43,6 +44,8 @@ DIFF = {
     "repeat_zero": lambda L, x, b: b.repeat(1, 0, 2),
     "tile_fewer": lambda L, x, b: L.tile(x, (2,)),
     "tile_method": lambda L, x, b: b.tile(2, 1, 1, 2),
+    "tile_method_kw": lambda L, x, b: x.tile(dims=(2,)),
+    "repeat_kw": lambda L, x, b: x.repeat(repeats=(2, 1)),
     "repeat_interleave_flat": lambda L, x, b: L.repeat_interleave(x, 2),
     "repeat_interleave_dim": lambda L, x, b: x.repeat_interleave(3, dim=1),
     "repeat_interleave_counts": lambda L, x, b: L.repeat_interleave(x, L.tensor([1, 0, 2]), 0),
@@ -165,6 +168,10 @@ EXACT = {
     "repeat_interleave_int_counts": lambda L, i, m, s, e: i.repeat_interleave(
         L.tensor([0, 3, 1, 0]), dim=1),
     "repeat_interleave_one_arg": lambda L, i, m, s, e: L.repeat_interleave(L.tensor([1, 0, 3])),
+    "repeat_interleave_one_arg_int32": lambda L, i, m, s, e: L.repeat_interleave(
+        L.tensor([2, 1], dtype=L.int32), output_size=3),
+    "repeat_interleave_int32_counts": lambda L, i, m, s, e: L.repeat_interleave(
+        i, L.tensor([2, 0, 1], dtype=L.int32), 0),
     "repeat_interleave_0d": lambda L, i, m, s, e: L.repeat_interleave(s, 3),
     "repeat_interleave_empty": lambda L, i, m, s, e: L.repeat_interleave(e, 2, 0),
     "repeat_interleave_zero": lambda L, i, m, s, e: L.repeat_interleave(i, 0, 1),
@@ -271,6 +278,14 @@ def test_copies_do_not_see_later_writes(copy):
     np.testing.assert_array_equal(out.numpy(), before)
 
 
+def test_overlapping_unfold_windows_are_read_only():
+    # torch leaves a write to elements that two windows share undefined; here it is an error
+    v = mg.arange(4.0).unfold(0, 2, 1)
+    with pytest.raises((ValueError, RuntimeError), match="read-only|memory location"):
+        v.add_(1.0)
+    assert mg.arange(4.0).unfold(0, 2, 2).add_(1.0).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
 def test_diagonal_of_a_leaf_set_under_no_grad_as_torch():
     w, tw = mg.tensor(X.copy(), requires_grad=True), torch.tensor(X.copy(), requires_grad=True)
     with mg.no_grad():
@@ -337,7 +352,9 @@ ERRORS = [
     (lambda L, x: L.repeat_interleave(x, L.tensor([1, 2]), 0), RuntimeError,
      r"2 repeats for size 3 .*\(3, 4\)"),
     (lambda L, x: L.repeat_interleave(x, L.tensor([1.0, 2.0, 3.0]), 0), NotImplementedError,
-     "integer tensor, got float32"),
+     "int32 or int64 tensor, got float32"),
+    (lambda L, x: L.repeat_interleave(x, L.tensor([1, 0, 2], dtype=L.uint8), 0),
+     NotImplementedError, "got uint8"),
     (lambda L, x: L.repeat_interleave(x, L.tensor([[1, 0, 2]]), 0), RuntimeError,
      "0-dim or 1-dim"),
     (lambda L, x: L.repeat_interleave(x, L.tensor([1, -1, 2]), 0), RuntimeError,

@@ -3,11 +3,11 @@ tril/triu, diagonal, diag, diag_embed, unflatten, unfold, movedim, swapaxes, nar
 tensor_split, h/v/dsplit, meshgrid, rot90, atleast_Nd, h/v/d/column_stack.
 
 Most are composed of existing Tensor ops (indexing, permute, reshape, expand, where, cat), so
-their gradients come for free. Five are primitives, computed with NumPy on the arrays, because
-their backward is one short array expression: ``Flip`` and ``Roll`` (backward: the same move
-undone), ``Repeat`` (backward: a sum over the copies), and the views ``Diagonal`` and
-``Unfold`` (strided views of the input, as torch's: writes through them reach the input), with
-``DiagEmbed`` as Diagonal's transpose.
+their gradients come for free. The primitives, computed with NumPy on the arrays, are the ops
+whose backward is one short array expression: ``Flip`` and ``Roll`` (backward: the move
+undone), ``Repeat`` (a sum over the copies), the views ``Diagonal`` and ``Unfold`` (strided
+views of the input, as torch's: writes through them reach the input) and ``DiagEmbed``
+(Diagonal's transpose).
 """
 from __future__ import annotations
 
@@ -110,8 +110,9 @@ class DiagEmbed(Function):
 
 class Unfold(Function):
     """out[..., i, ..., j] = x[..., i * step + j, ...]: windows of ``size`` every ``step``
-    along axis, as a new last axis; a view of x, as torch's
-    dx = zeros with each window's g added back (windows may overlap)"""
+    along axis, as a new last axis; a view of x, as torch's (read-only when windows overlap:
+    torch leaves writes to elements seen twice undefined)
+    dx = zeros with each window's g added back"""
     saves_inputs, view = (), True
 
     def forward(self, x, axis, size, step):
@@ -120,7 +121,8 @@ class Unfold(Function):
         shape = x.shape[:axis] + (count,) + x.shape[axis + 1:] + (size,)
         strides = (x.strides[:axis] + (x.strides[axis] * step,) + x.strides[axis + 1:]
                    + (x.strides[axis],))
-        return as_strided(x, shape, strides)
+        overlap = size > step and count > 1
+        return as_strided(x, shape, strides, writeable=not overlap)
 
     def backward(self, g):
         dx = np.zeros(self.shape, g.dtype)
@@ -183,9 +185,9 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002 - torch's 
     return apply_op(Flip, x, axes=_dims(_ints(dims, "dims", "flip"), x.ndim, "flip"))
 
 
-def _flip_method(self: Tensor, *dims: Any) -> Tensor:
-    """``x.flip(0, 1)`` or ``x.flip((0, 1))``."""
-    return flip(self, shape_args(dims, "flip"))
+def _flip_method(self: Tensor, *dims_: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``x.flip(0, 1)``, ``x.flip((0, 1))`` or ``x.flip(dims=(0, 1))``."""
+    return flip(self, shape_args(dims_, "flip") if dims is None else dims)
 
 
 def fliplr(input: Tensor) -> Tensor:  # noqa: A002
@@ -241,9 +243,10 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
 
 
 # ---- repeat, tile, repeat_interleave -------------------------------------------------------------
-def _repeat_method(self: Tensor, *sizes: Any) -> Tensor:
-    """``x.repeat(2, 3)``: x tiled sizes[i] times along dim i; more sizes than dims prepend
-    new dims (a copy)."""
+def _repeat_method(self: Tensor, *sizes: Any, repeats: Sequence[int] | None = None) -> Tensor:
+    """``x.repeat(2, 3)`` (or ``repeats=(2, 3)``): x tiled sizes[i] times along dim i; more
+    sizes than dims prepend new dims (a copy)."""
+    sizes = sizes if repeats is None else (repeats,)
     if not sizes:
         raise TypeError("repeat: missing the repeat sizes, e.g. x.repeat(2, 1)")
     sizes = shape_args(sizes, "repeat")
@@ -265,9 +268,9 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
     return _repeat_method(x, (1,) * (x.ndim - len(sizes)) + sizes)
 
 
-def _tile_method(self: Tensor, *dims: Any) -> Tensor:
-    """``x.tile(2, 3)`` or ``x.tile((2, 3))``."""
-    return tile(self, shape_args(dims, "tile"))
+def _tile_method(self: Tensor, *dims_: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``x.tile(2, 3)``, ``x.tile((2, 3))`` or ``x.tile(dims=(2, 3))``."""
+    return tile(self, shape_args(dims_, "tile") if dims is None else dims)
 
 
 def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,  # noqa: A002
@@ -275,14 +278,15 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     """Each element (each slice along ``dim``) repeated ``repeats`` times in place: an int,
     or an integer tensor with one count per slice (or one count for all). Without dim the
     tensor is flattened first. ``repeat_interleave(counts)`` alone repeats the indices
-    0..len(counts)-1 (torch's one-argument form)."""
+    0..len(counts)-1, in the counts' dtype (torch's one-argument form)."""
     x = _tensor(input, "repeat_interleave")
     if repeats is None:  # repeat_interleave(repeats): the indices repeated
         if x.ndim != 1:
             raise RuntimeError(f"repeat_interleave: the one-argument form takes a 1-D tensor "
                                f"of counts, got shape {tuple(x.shape)}")
-        _counts(x, "repeat_interleave")
-        return repeat_interleave(Tensor(np.arange(x.shape[0])), x, 0, output_size=output_size)
+        counts = _counts(x, "repeat_interleave")
+        return repeat_interleave(Tensor(np.arange(x.shape[0], dtype=counts.dtype)), x, 0,
+                                 output_size=output_size)
     if dim is None:
         x, d = x.reshape(-1), 0
     elif x.ndim == 0:
@@ -312,10 +316,11 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
 
 
 def _counts(repeats: Tensor, name: str) -> np.ndarray:
-    """repeat_interleave's integer counts: 0-D or 1-D, non-negative (torch's errors)."""
+    """repeat_interleave's counts: int32 or int64, 0-D or 1-D, non-negative (torch's
+    errors)."""
     a = repeats._array
-    if a.dtype.kind not in "iu":
-        raise NotImplementedError(f"{name}: repeats must be an integer tensor, got "
+    if a.dtype not in (np.int32, np.int64):
+        raise NotImplementedError(f"{name}: repeats must be an int32 or int64 tensor, got "
                                   f"{repeats.dtype.name} (not implemented in torch either)")
     if a.ndim > 1:
         raise RuntimeError(f"{name}: repeats must be a 0-dim or 1-dim tensor, got shape "
