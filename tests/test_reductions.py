@@ -225,6 +225,10 @@ EXACT = {
     "norm_float32": lambda L: L.norm(_t(L, F.astype(np.float32))),
     "norm_dtype_float64": lambda L: L.norm(_t(L, F.astype(np.float32)), dtype=L.float64),
     "norm_empty": lambda L: L.norm(L.zeros(0)),
+    "norm_method_positional_dtype": lambda L: _t(L, F.astype(np.float32)).norm(2, 1, False,
+                                                                             L.float64),
+    "norm_positional_out_dtype": lambda L: L.norm(_t(L, F.astype(np.float32)), 2, 1, False,
+                                                  None, L.float64),
     "vector_norm_p0_empty": lambda L: LA(L).vector_norm(L.zeros(0), 0),
     "vector_norm_inf_empty_rows": lambda L: LA(L).vector_norm(L.zeros(0, 2), math.inf, 1),
     "matrix_norm_empty_rows": lambda L: tuple(LA(L).matrix_norm(L.zeros(0, 3), o)
@@ -430,3 +434,17 @@ GRADCHECK = ["prod_zeros_rows", "prod_neg_dim_3d", "cumsum_neg_dim", "cumprod_ze
 def test_gradcheck_on_every_backend(backend, name):
     fn, key = SPEC[name]
     assert mg.gradcheck(lambda x: fn(mg, x), (mg.tensor(INPUTS[key], requires_grad=True),))
+
+
+def test_norm_out_and_in_place_change_of_a_saved_output(torch):
+    x = mg.tensor(F)
+    out = mg.empty((), dtype=mg.float64)
+    assert mg.norm(x, out=out) is out
+    np.testing.assert_allclose(out.numpy(), np.linalg.norm(F), rtol=1e-12)
+    for L in (mg, torch):  # backward reads the norm: changing it in place is an error
+        v = L.tensor(F, requires_grad=True)
+        n = LA(L).vector_norm(v * 1, 3, 1)
+        n.mul_(2)
+        with pytest.raises(RuntimeError, match="inplace"):
+            n.sum().backward()
+    np.testing.assert_allclose(LA(mg).vector_norm(x, True).numpy(), np.abs(F).sum(), rtol=1e-12)

@@ -342,6 +342,7 @@ class VectorNorm(Function):
     dx, torch's formulas: p = 1: sgn(x) g;  p = 2: g x / out (0 where out = 0);  inf: g
     shared by the entries where |x| = out;  p < 1: g sgn(x) |x|^(p-1) out^(1-p) (0 at x = 0);
     otherwise g x |x|^(p-2) / out^(p-1) (0 where out = 0);  p = 0: 0."""
+    saves_output = True
 
     def forward(self, x, ord, axes, keepdims):  # noqa: A002 - torch's name
         self.x, self.ord, self.axes, self.keepdims = x, ord, axes, keepdims
@@ -417,7 +418,7 @@ def _floating(x: Any, dtype: Any, name: str) -> Tensor:
 
 
 def _number(value: Any, what: str, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not isinstance(value, (int, float, np.integer, np.floating)):  # True is 1, as torch
         raise TypeError(f"{name}: {what} must be a number, got {value!r}")
     return float(value)
 
@@ -535,6 +536,12 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
     else:
         result = vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype)
     return result if out is None else write_out(result, out, (input,), "norm")
+
+
+def _norm_method(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+                 dtype: Any = None) -> Tensor:
+    """``Tensor.norm``: torch.norm without ``out``, so ``dtype`` is the fourth argument."""
+    return norm(self, p, dim, keepdim, dtype=dtype)
 
 
 LINALG: dict[str, Callable] = {"vector_norm": vector_norm, "matrix_norm": matrix_norm,
@@ -655,7 +662,7 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
 TENSOR_METHODS: dict[str, Callable] = {
     "prod": prod, "cumsum": cumsum, "cumprod": cumprod, "cummax": cummax, "cummin": cummin,
     "logcumsumexp": logcumsumexp, "cumsum_": _scan_("cumsum_", cumsum),
-    "cumprod_": _scan_("cumprod_", cumprod), "var": var, "std": std, "norm": norm,
+    "cumprod_": _scan_("cumprod_", cumprod), "var": var, "std": std, "norm": _norm_method,
     "median": median, "nanmedian": nanmedian, "aminmax": aminmax,
     "count_nonzero": count_nonzero, "all": all, "any": any,
 }
