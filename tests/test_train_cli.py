@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +52,7 @@ def _options(parser_help: str) -> set[str]:
     ("train", {"--data", "--samples", "--test-size", "--hidden", "--activation", "--epochs",
                "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay",
                "--scheduler", "--seed", "--backend", "--save", "--no-progress", "--quiet"}),
+    ("predict", {"--out", "--backend"}),
 ])
 def test_help_documents_every_option(command, expected, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -61,21 +64,181 @@ def test_help_documents_every_option(command, expected, capsys):
         assert re.search(re.escape(option) + r"[^\n]*\n?\s+\S", text)
 
 
-def test_train_digits_and_save_loadable_state(tmp_path, capsys):
+def test_train_digits_save_and_predict(tmp_path, capsys):
+    """One file holds architecture, preprocessing and weights; predict serves it on raw rows."""
     path = tmp_path / "digits.npz"
     code = cli.train(["--data", "digits", "--hidden", "32", "--epochs", "3", "--batch-size",
                       "64", "--lr", "0.01", "--seed", "1", "--save", str(path), "--no-progress"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "epoch 3/3" in out
+    assert "epoch 3/3" in out and f"predict {path}" in out
     acc = float(re.search(r"test accuracy (\d\.\d+)", out).group(1))
     assert acc > 0.85
-    state = mg.load(path)
-    assert list(state) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    model = cli.build_model(64, (32,), 10, "relu")
-    model.load_state_dict(state)
+    contents = mg.load(path, weights_only=True)  # plain mg.save content: no pickled code
+    assert contents["format"] == "micrograd.model" and contents["version"] == 1
+    assert contents["architecture"] == {"kind": "mlp", "task": "classification", "n_in": 64,
+                                        "hidden": [32], "n_out": 10, "activation": "relu",
+                                        "data": "digits"}
+    assert list(contents["state_dict"]) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     X, y = mg.data.load_digits(return_X_y=True)
-    assert cli.evaluate(model, X / 16, y, "classification") > 0.85
+    prep = contents["preprocessing"]
+    np.testing.assert_allclose(prep["x_mean"], X.mean(axis=0), atol=0.5)  # the training split's
+    assert np.all(prep["x_scale"] > 0)
+    model = cli.build_model(64, (32,), 10, "relu")  # the state_dict alone still loads as before
+    model.load_state_dict(contents["state_dict"])
+    expected = cli.forward_rows(model, cli.transform_inputs(prep, X)).argmax(axis=1)
+    assert (expected == y).mean() > 0.85
+
+    np.save(tmp_path / "rows.npy", X[:40])
+    assert cli.predict([str(path), str(tmp_path / "rows.npy")]) == 0
+    printed = np.array(capsys.readouterr().out.split(), dtype=np.int64)
+    np.testing.assert_array_equal(printed, expected[:40])
+    header = ",".join(f"pixel{i}" for i in range(64))
+    np.savetxt(tmp_path / "rows.csv", X[:40], delimiter=",", header=header, comments="")
+    assert cli.predict([str(path), str(tmp_path / "rows.csv"), "--out",
+                        str(tmp_path / "labels.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "labels.npy"), expected[:40])
+    assert cli.predict([str(path), str(tmp_path / "rows.csv"), "--out",
+                        str(tmp_path / "labels.csv")]) == 0
+    assert (tmp_path / "labels.csv").read_text().split() == [str(v) for v in expected[:40]]
+
+
+def test_predict_through_python_dash_m(tmp_path):
+    path = tmp_path / "moons.npz"
+    assert cli.train(["--data", "moons", "--samples", "200", "--epochs", "5", "--quiet",
+                      "--save", str(path)]) == 0
+    X, y = mg.data.make_moons(50, noise=0.1, random_state=3)
+    np.savetxt(tmp_path / "rows.csv", X, delimiter=",")
+    out = subprocess.run([sys.executable, "-m", "micrograd", "predict", str(path),
+                          str(tmp_path / "rows.csv")], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    labels = np.array(out.stdout.split(), dtype=np.int64)
+    assert len(labels) == 50 and (labels == y).mean() > 0.8
+
+
+def test_regression_predictions_are_in_the_targets_units(tmp_path, capsys):
+    path = tmp_path / "reg.npz"
+    assert cli.train(["--data", "regression", "--samples", "400", "--epochs", "30",
+                      "--quiet", "--save", str(path)]) == 0
+    X, y, _ = cli.load_dataset("regression", 400, 0)  # the raw targets (std about 100)
+    np.save(tmp_path / "rows.npy", X)
+    capsys.readouterr()
+    assert cli.predict([str(path), str(tmp_path / "rows.npy")]) == 0
+    pred = np.array(capsys.readouterr().out.split(), dtype=np.float64)
+    assert y.std() > 20
+    r2 = 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert r2 > 0.8, r2
+
+
+def _refuse_training(monkeypatch):
+    """Make any training attempt fail the test: the checks must come first."""
+    def fail(*args, **kwargs):
+        raise AssertionError("training started before the save path was checked")
+    monkeypatch.setattr(cli, "build_model", fail)
+    monkeypatch.setattr(cli, "load_dataset", fail)
+
+
+def test_save_path_is_checked_before_training(tmp_path, monkeypatch, capsys):
+    _refuse_training(monkeypatch)
+    cases = [
+        (tmp_path / "missing" / "model.npz", r"directory .*missing does not exist"),
+        (tmp_path, r"is a directory"),
+    ]
+    for path, message in cases:
+        with pytest.raises(SystemExit) as exc:
+            cli.train(["--save", str(path)])
+        assert exc.value.code == 2
+        assert re.search(message, capsys.readouterr().err)
+
+
+def test_unwritable_save_folder_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if os.access(folder, os.W_OK):  # root ignores the mode: use a folder nobody can write
+            folder = Path("/sys")
+            if os.access(folder, os.W_OK) and not _cannot_create_in(folder):
+                pytest.skip("no folder that refuses new files is available to this user")
+        _refuse_training(monkeypatch)
+        with pytest.raises(SystemExit) as exc:
+            cli.train(["--save", str(folder / "model.npz")])
+        assert exc.value.code == 2
+        assert re.search(r"--save .*model\.npz: cannot create a file in", capsys.readouterr().err)
+    finally:
+        (tmp_path / "locked").chmod(0o700)
+
+
+def _cannot_create_in(folder: Path) -> bool:
+    try:
+        (folder / "mg-probe").open("x").close()
+    except OSError:
+        return True
+    (folder / "mg-probe").unlink()
+    return False
+
+
+def test_options_that_do_not_apply_warn(capsys):
+    assert cli.train(["--data", "digits", "--samples", "300", "--optimizer", "adam",
+                      "--momentum", "0.5", "--hidden", "none", "--activation", "tanh",
+                      "--epochs", "1", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --momentum applies to sgd and rmsprop; adam ignores it" in err
+    assert "warning: --samples applies to the generated data sets; digits" in err
+    assert "warning: --activation tanh has no effect on a linear model" in err
+    assert cli.train(["--data", "moons", "--samples", "100", "--optimizer", "sgd",
+                      "--momentum", "0.5", "--epochs", "1", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_diverging_loss_stops_with_a_clear_message(tmp_path, capsys):
+    path = tmp_path / "never.npz"
+    code = cli.train(["--data", "regression", "--samples", "200", "--optimizer", "sgd",
+                      "--lr", "1000", "--epochs", "5", "--quiet", "--save", str(path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert re.search(r"error: the loss became (nan|inf) at epoch 1, batch \d+: training "
+                     r"diverged \(learning rate 1000 with sgd\); try a smaller --lr", err), err
+    assert not path.exists()
+
+
+def test_predict_errors_name_the_problem(tmp_path, capsys):
+    path = tmp_path / "moons.npz"
+    assert cli.train(["--data", "moons", "--samples", "100", "--epochs", "1", "--quiet",
+                      "--save", str(path)]) == 0
+    capsys.readouterr()
+    bare = tmp_path / "state.npz"
+    mg.save(cli.build_model(2, (4,), 2, "relu").state_dict(), bare)
+    (tmp_path / "three.csv").write_text("1,2,3\n4,5,6\n")
+    (tmp_path / "ragged.csv").write_text("1,2\n3\n")
+    (tmp_path / "words.csv").write_text("a,b\n1,x\n")
+    (tmp_path / "nan.csv").write_text("1,2\nnan,0\n")
+    (tmp_path / "empty.csv").write_text("x,y\n")
+    np.save(tmp_path / "cube.npy", np.zeros((2, 2, 2)))
+    cases = [
+        ([str(bare), "three.csv"], r"state\.npz is not a model file written by `micrograd "
+                                   r"train --save`"),
+        ([str(path), "three.csv"], r"three\.csv: the model takes rows of 2 features, got an "
+                                   r"array of shape \(2, 3\)"),
+        ([str(path), "ragged.csv"], r"ragged\.csv: rows have different numbers of columns"),
+        ([str(path), "words.csv"], r"words\.csv: expected comma-separated numbers"),
+        ([str(path), "nan.csv"], r"nan\.csv: row 1 holds NaN or infinity"),
+        ([str(path), "empty.csv"], r"empty\.csv: the model takes rows of 2 features, got an "
+                                   r"array of shape \(0, 0\)"),
+        ([str(path), "cube.npy"], r"cube\.npy: the model takes rows of 2 features, got an "
+                                  r"array of shape \(2, 2, 2\)"),
+        ([str(path), "absent.csv"], r"absent\.csv: cannot read it"),
+        ([str(path), "three.csv", "--out", str(tmp_path / "no" / "p.csv")],
+         r"--out .*p\.csv: the directory .*no does not exist"),
+    ]
+    for args, message in cases:
+        args = [a if a.startswith(("/", "-")) else str(tmp_path / a) for a in args]
+        with pytest.raises(SystemExit) as exc:
+            cli.predict(args)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert re.search(message, err), (args, err)
 
 
 @pytest.mark.parametrize("args", [
@@ -156,6 +319,22 @@ def test_load_dataset_names_and_error():
         assert len(X) == len(y) and X.ndim == 2
         assert task == ("regression" if name == "regression" else "classification")
     X, _, _ = cli.load_dataset("digits", 50, 0)
-    assert X.max() == 1.0 and np.all(X >= 0)
+    assert X.max() == 16.0 and np.all(X >= 0)  # raw pixels: the scaling is fitted and saved
     with pytest.raises(ValueError, match="unknown data set"):
         cli.load_dataset("mnist", 10, 0)
+
+
+def test_top_level_help_usage_and_version():
+    from micrograd.apps import cli as top
+    run = [sys.executable, "-m", "micrograd"]
+    out = subprocess.run(run + ["--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert out.stdout.startswith("usage: python -m micrograd [-h] [--version] <command>")
+    for name in top.COMMANDS:
+        assert re.search(rf"^  {name} +\S", out.stdout, re.M), name
+    out = subprocess.run(run + ["--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout == f"micrograd {mg.__version__}\n"
+    out = subprocess.run(run + ["frobnicate"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "usage: python -m micrograd" in out.stderr
+    assert "error: unknown command 'frobnicate'" in out.stderr
+    assert top.main([]) == 2

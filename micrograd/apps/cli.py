@@ -1,10 +1,7 @@
 """Command line: ``python -m micrograd <command>`` (also installed as ``micrograd``).
 
-  demo    train the seed network on real digit images and report accuracy (the main job)
-  train   train a network with your own knobs (see ``train --help``)
-  bench   kernel and training benchmarks, side by side with NumPy (and PyTorch if installed)
-  moons   the classic scalar-engine demo: a 2-16-16-1 MLP of Values learns two moons
-  info    version, backend, build facts
+The top level only dispatches: each command parses its own options (``<command> --help``), so
+``main`` prints the usage, the command list and the version itself.
 """
 from __future__ import annotations
 
@@ -15,7 +12,10 @@ import sys
 COMMANDS = {
     # name: (module, function, one-line help)
     "demo": ("micrograd.apps.train", "demo", "train the seed network on shipped digit images"),
-    "train": ("micrograd.apps.train", "train", "train a network with your own settings"),
+    "train": ("micrograd.apps.train", "train", "train a network with your own settings "
+              "(--save MODEL keeps it)"),
+    "predict": ("micrograd.apps.train", "predict", "predict with a saved model: predict MODEL "
+                "INPUT (CSV or .npy rows)"),
     "bench": ("micrograd.apps.bench", "main", "benchmarks: C vs NumPy (vs PyTorch when installed)"),
     "moons": ("micrograd.apps.cli", "moons", "classic scalar-engine two-moons demo"),
     "info": ("micrograd.apps.cli", "info", "version, active backend and build facts"),
@@ -49,13 +49,33 @@ def info(argv: list[str]) -> int:
     return 0
 
 
+USAGE = "usage: python -m micrograd [-h] [--version] <command> [options]"
+
+
+def usage() -> str:
+    """The ``--help`` text: the usage line, one line per command, where each command's help is."""
+    width = max(map(len, COMMANDS))
+    lines = [USAGE, "", "A small, fast, readable deep-learning framework.", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, _, help_) in COMMANDS.items()]
+    lines += ["", "options:", "  -h, --help  show this message and exit",
+              "  --version   print micrograd's version and exit", "",
+              "python -m micrograd <command> --help shows a command's options."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        print(__doc__.strip())
-        if argv and argv[0] not in ("-h", "--help"):
-            print(f"\nunknown command {argv[0]!r}", file=sys.stderr)
-            return 2
-        return 0 if argv else 2
+    if argv and argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0
+    if argv and argv[0] in ("-V", "--version"):
+        import micrograd
+        print(f"micrograd {micrograd.__version__}")
+        return 0
+    if not argv or argv[0] not in COMMANDS:
+        print(usage(), file=sys.stderr)
+        problem = f"unknown command {argv[0]!r}" if argv else "a command is required"
+        print(f"\nmicrograd: error: {problem}", file=sys.stderr)
+        return 2
     module, function, _ = COMMANDS[argv[0]]
     return getattr(importlib.import_module(module), function)(argv[1:]) or 0

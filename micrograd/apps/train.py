@@ -4,19 +4,28 @@
 activation='relu', random_state=42)`` on the 8x8 digit images shipped with micrograd (75/25
 split), trained epoch by epoch with a progress bar, then test accuracy, time per epoch and the
 backend that ran. ``train`` is the PyTorch way with knobs: an ``nn.Sequential`` MLP, an optimizer,
-a ``DataLoader``, on a generated or shipped data set, optionally saved with ``mg.save``.
+a ``DataLoader``, on a generated or shipped data set. ``train --save`` writes one model file
+(``mg.save``: arrays and JSON, no pickled code) holding the architecture, the preprocessing fitted
+on the training data and the weights; ``predict`` serves it: rows in (CSV or .npy), predictions
+out.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import sys
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 DATASETS = ("digits", "moons", "circles", "blobs", "spirals", "regression")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "identity")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+MODEL_FORMAT = "micrograd.model"  # the "format" entry of a file written by train --save
+MODEL_VERSION = 1
 
 
 # ---- argument helpers ---------------------------------------------------------------------------
@@ -83,11 +92,13 @@ def _use_backend(parser: argparse.ArgumentParser, name: str | None) -> str:
 
 # ---- data -------------------------------------------------------------------------------------
 def load_dataset(name: str, n_samples: int, seed: int):
-    """(X, y, task) for a data set name; task is 'classification' or 'regression'."""
+    """(X, y, task) for a data set name, as the data set gives them (digits: pixels 0..16;
+    regression: the raw targets); task is 'classification' or 'regression'. The scaling the
+    network needs is fitted on the training split (``fit_preprocessing``) and saved with it."""
     from .. import data
     if name == "digits":
         X, y = data.load_digits(return_X_y=True)
-        return X / 16.0, y, "classification"  # pixels 0..16 -> [0, 1]
+        return X, y, "classification"
     makers: dict[str, Callable] = {
         "moons": lambda: data.make_moons(n_samples, noise=0.1, random_state=seed),
         "circles": lambda: data.make_circles(n_samples, noise=0.05, factor=0.5,
@@ -102,8 +113,34 @@ def load_dataset(name: str, n_samples: int, seed: int):
     if name == "regression":
         X, y = data.make_regression(n_samples, n_features=8, n_informative=5, noise=5.0,
                                     random_state=seed)
-        return X, (y - y.mean()) / y.std(), "regression"
+        return X, y, "regression"
     raise ValueError(f"unknown data set {name!r}; choose one of {DATASETS}")
+
+
+# ---- preprocessing: a standard scaler, fitted on the training split and saved with the model ----
+def fit_preprocessing(X: np.ndarray, y: np.ndarray, task: str) -> dict[str, Any]:
+    """Per-feature mean and scale of ``X`` (scikit-learn's StandardScaler: a constant feature
+    keeps scale 1) and, for regression, the target's mean and scale."""
+    scale = X.std(axis=0)
+    prep: dict[str, Any] = {"x_mean": X.mean(axis=0), "x_scale": np.where(scale > 0, scale, 1.0)}
+    if task == "regression":
+        prep["y_mean"] = float(y.mean())
+        prep["y_scale"] = float(y.std()) or 1.0
+    return prep
+
+
+def transform_inputs(prep: dict[str, Any], X: np.ndarray) -> np.ndarray:
+    """The network's input for raw rows ``X``: standardised, float32."""
+    X = (np.asarray(X, dtype=np.float64) - np.asarray(prep["x_mean"])) / np.asarray(prep["x_scale"])
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def transform_targets(prep: dict[str, Any], y: np.ndarray, task: str) -> np.ndarray:
+    """Training targets: class indices as int64, or standardised regression targets (N, 1)."""
+    if task == "classification":
+        return np.asarray(y, dtype=np.int64)
+    return ((np.asarray(y, dtype=np.float64) - prep["y_mean"]) / prep["y_scale"]) \
+        .astype(np.float32)[:, None]
 
 
 # ---- demo -------------------------------------------------------------------------------------
@@ -189,16 +226,18 @@ def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="micrograd train",
         description="Train an MLP (nn.Sequential of Linear layers and activations) with "
-                    "micrograd's nn/optim/data, print the loss per epoch and the test "
-                    "score, optionally save the weights.",
+                    "micrograd's nn/optim/data on standardised inputs, print the loss per epoch "
+                    "and the test score, optionally save the model for `predict`.",
         epilog="example: python -m micrograd train --data digits --hidden 100,50 "
                "--activation relu --epochs 20 --batch-size 64 --lr 1e-3 --optimizer adam "
-               "--seed 0 --save digits.npz")
+               "--seed 0 --save digits.npz, then python -m micrograd predict digits.npz "
+               "rows.csv")
     p.add_argument("--data", choices=DATASETS, default="moons",
                    help="data set: the shipped 8x8 digits, or a generated toy set "
                         "(default moons)")
-    p.add_argument("--samples", type=_positive_int, default=1000, metavar="N",
-                   help="samples to generate for the toy sets (default 1000; digits has 1797)")
+    p.add_argument("--samples", type=_positive_int, default=None, metavar="N",
+                   help="samples to generate for the toy sets (default 1000; digits always has "
+                        "its 1797)")
     p.add_argument("--test-size", type=_fraction, default=0.25, metavar="F",
                    help="fraction of the data held out for testing (default 0.25)")
     p.add_argument("--hidden", type=_hidden, default=(100, 50), metavar="SIZES",
@@ -214,8 +253,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="learning rate (default 1e-3 for adam/adamw/rmsprop, 0.1 for sgd)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                    help="optimizer (default adam)")
-    p.add_argument("--momentum", type=_nonneg_float, default=0.9,
-                   help="momentum for sgd and rmsprop (default 0.9)")
+    p.add_argument("--momentum", type=_nonneg_float, default=None,
+                   help="momentum for sgd and rmsprop (default 0.9; adam and adamw have none)")
     p.add_argument("--weight-decay", type=_nonneg_float, default=0.0, metavar="WD",
                    help="weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw; "
                         "default 0)")
@@ -227,7 +266,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("c", "numpy"), default=None,
                    help="compute backend (default: C when built, else NumPy)")
     p.add_argument("--save", metavar="PATH", default=None,
-                   help="save the trained model's state_dict with mg.save (an .npz file)")
+                   help="save the trained model to PATH: one file (mg.save's .npz format) with "
+                        "the architecture, the input scaling and the weights, for `python -m "
+                        "micrograd predict PATH INPUT`; PATH is checked before training")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
     return p
@@ -260,39 +301,221 @@ def make_optimizer(name: str, params, lr: float | None, momentum: float, weight_
     return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
 
 
-def evaluate(model, X: np.ndarray, y: np.ndarray, task: str) -> float:
-    """Accuracy (classification) or R^2 (regression) of ``model`` on (X, y), without a graph."""
+def forward_rows(model, X: np.ndarray) -> np.ndarray:
+    """``model``'s outputs for network-ready rows ``X`` (float32), in eval mode, without a
+    graph; the model is left in the mode it had."""
     from ..core.autograd import no_grad
     from ..core.creation import from_numpy
+    was_training = model.training
     model.eval()
     with no_grad():
         out = model(from_numpy(np.ascontiguousarray(X, dtype=np.float32)))._array
-    model.train()
+    model.train(was_training)
+    return out
+
+
+def evaluate(model, X: np.ndarray, y: np.ndarray, task: str) -> float:
+    """Accuracy (classification) or R^2 (regression) of ``model`` on network-ready rows ``X``
+    and targets ``y`` (R^2 is the same for standardised and raw targets)."""
+    out = forward_rows(model, X)
     if task == "classification":
         return float((out.argmax(axis=1) == y).mean())
     out = out[:, 0].astype(np.float64)
     return float(1 - ((y - out) ** 2).sum() / ((y - y.mean()) ** 2).sum())
 
 
+# ---- model files: train --save writes one, predict reads it -------------------------------------
+def check_save_path(path: str, option: str = "--save") -> None:
+    """Raise ``ValueError`` when ``path`` cannot be written, so the mistake shows before
+    training, not after it: its folder must exist and take a new file (that is how the save
+    writes: a temporary file renamed over the target), and ``path`` must not be a folder."""
+    target = os.path.realpath(path)  # a symlink is written through to its target
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise ValueError(f"{option} {path}: is a directory; give a file name such as "
+                         f"{os.path.join(path, 'model.npz')}")
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {path}: the directory {folder} does not exist")
+    probe = os.path.join(folder, f".micrograd-save-check-{os.getpid()}")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise ValueError(f"{option} {path}: cannot create a file in {folder} "
+                         f"({exc.strerror})") from None
+    os.remove(probe)
+    if os.path.exists(target) and not os.access(target, os.W_OK):
+        raise ValueError(f"{option} {path}: the file exists and is not writable")
+
+
+def save_model(path: str, model, architecture: dict[str, Any], preprocessing: dict[str, Any],
+               classes: np.ndarray | None) -> None:
+    """One file with everything ``predict`` needs: architecture, preprocessing, weights."""
+    from ..tools.serialization import save
+    save({"format": MODEL_FORMAT, "version": MODEL_VERSION, "architecture": architecture,
+          "preprocessing": preprocessing, "classes": classes,
+          "state_dict": model.state_dict()}, path)
+
+
+def load_model(path: str):
+    """(model, file contents) for a file written by ``train --save``; ``ValueError`` naming the
+    file when it is not one."""
+    from ..tools.serialization import load
+    contents = load(path, weights_only=True)
+    if not isinstance(contents, dict) or contents.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path} is not a model file written by `micrograd train --save` "
+                         "(a bare state_dict has no architecture: load it with mg.load and "
+                         "model.load_state_dict)")
+    if contents.get("version") != MODEL_VERSION:
+        raise ValueError(f"{path}: model file version {contents.get('version')!r}; this "
+                         f"micrograd reads version {MODEL_VERSION}")
+    arch = contents["architecture"]
+    model = build_model(arch["n_in"], tuple(arch["hidden"]), arch["n_out"], arch["activation"])
+    model.load_state_dict(contents["state_dict"])
+    model.eval()
+    return model, contents
+
+
+def read_rows(path: str, n_features: int) -> np.ndarray:
+    """The rows to predict from a .npy file or a CSV file (comma-separated numbers, an optional
+    header line); ``ValueError`` naming the file and what is wrong with it."""
+    if path.endswith(".npy"):
+        try:
+            X = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: not a readable .npy array ({exc})") from None
+    else:
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read it ({exc})") from None
+        if lines and not _is_numeric_row(lines[0]):
+            lines = lines[1:]  # a header line
+        try:
+            rows = [[float(v) for v in line.split(",")] for line in lines]
+        except ValueError as exc:
+            raise ValueError(f"{path}: expected comma-separated numbers ({exc})") from None
+        widths = sorted({len(row) for row in rows})
+        if len(widths) > 1:
+            raise ValueError(f"{path}: rows have different numbers of columns: {widths}")
+        X = np.array(rows, dtype=np.float64).reshape(len(rows), widths[0] if rows else 0)
+    if X.ndim == 1 and X.size == n_features:
+        X = X[None, :]
+    if X.ndim != 2 or X.shape[1] != n_features or len(X) == 0:
+        raise ValueError(f"{path}: the model takes rows of {n_features} features, got an array "
+                         f"of shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: expected numbers, got dtype {X.dtype}")
+    if not np.isfinite(X).all():
+        row = int(np.argwhere(~np.isfinite(X))[0, 0])
+        raise ValueError(f"{path}: row {row} holds NaN or infinity")
+    return X
+
+
+def _is_numeric_row(line: str) -> bool:
+    try:
+        [float(v) for v in line.split(",")]
+    except ValueError:
+        return False
+    return True
+
+
+def predict_rows(model, contents: dict[str, Any], X: np.ndarray) -> np.ndarray:
+    """Predictions for raw rows ``X``: class labels, or regression values in the target's
+    units."""
+    prep = contents["preprocessing"]
+    out = forward_rows(model, transform_inputs(prep, X))
+    if contents["architecture"]["task"] == "classification":
+        return np.asarray(contents["classes"])[out.argmax(axis=1)]
+    return out[:, 0].astype(np.float64) * prep["y_scale"] + prep["y_mean"]
+
+
+def predict(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="micrograd predict",
+        description="Predict with a model saved by `python -m micrograd train --save MODEL`: "
+                    "read rows of raw features (as the data set gives them; the model file "
+                    "holds the scaling), print one prediction per line (a class label, or a "
+                    "value for regression).",
+        epilog="example: python -m micrograd predict digits.npz rows.csv --out labels.csv")
+    parser.add_argument("model", metavar="MODEL", help="a file written by train --save")
+    parser.add_argument("input", metavar="INPUT",
+                        help="rows to predict: a .npy array of shape (rows, features), or a CSV "
+                             "file of comma-separated numbers (an optional header line)")
+    parser.add_argument("--out", metavar="FILE", default=None,
+                        help="write the predictions to FILE instead of stdout (.npy: a NumPy "
+                             "array; anything else: one per line)")
+    parser.add_argument("--backend", choices=("c", "numpy"), default=None,
+                        help="compute backend (default: C when built, else NumPy)")
+    args = parser.parse_args(argv)
+    _use_backend(parser, args.backend)
+    try:
+        if args.out is not None:
+            check_save_path(args.out, "--out")
+        model, contents = load_model(args.model)
+        X = read_rows(args.input, contents["architecture"]["n_in"])
+    except (OSError, RuntimeError, ValueError) as exc:
+        parser.error(str(exc))
+    predictions = predict_rows(model, contents, X)
+    fmt = "%d" if predictions.dtype.kind in "iub" else "%.9g"
+    if args.out is None:
+        np.savetxt(sys.stdout, predictions, fmt=fmt)
+    elif args.out.endswith(".npy"):
+        np.save(args.out, predictions)
+    else:
+        np.savetxt(args.out, predictions, fmt=fmt)
+    return 0
+
+
+# ---- train --------------------------------------------------------------------------------------
+def _options_that_do_not_apply(args) -> list[str]:
+    """Warnings for options the run ignores (each names the option and why)."""
+    notes = []
+    if args.momentum is not None and args.optimizer not in MOMENTUM_OPTIMIZERS:
+        notes.append(f"--momentum applies to sgd and rmsprop; {args.optimizer} ignores it")
+    if args.samples is not None and args.data == "digits":
+        notes.append("--samples applies to the generated data sets; digits always has its "
+                     "1797 images")
+    if not args.hidden and args.activation != "relu":
+        notes.append(f"--activation {args.activation} has no effect on a linear model "
+                     "(--hidden none)")
+    return notes
+
+
 def train(argv: list[str]) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     backend = _use_backend(parser, args.backend)
+    if args.save is not None:
+        try:
+            check_save_path(args.save)
+        except ValueError as exc:
+            parser.error(str(exc))
+    for note in _options_that_do_not_apply(args):
+        print(f"micrograd train: warning: {note}", file=sys.stderr)
+    momentum = 0.9 if args.momentum is None else args.momentum
+    samples = 1000 if args.samples is None else args.samples
 
     from .. import nn
     from ..data import DataLoader, TensorDataset, train_test_split
     from ..tools.progress import progress
     from ..core.random import manual_seed
-    from ..tools.serialization import save
 
     manual_seed(args.seed)
-    X, y, task = load_dataset(args.data, args.samples, args.seed)
+    X, y, task = load_dataset(args.data, samples, args.seed)
     stratify = y if task == "classification" else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=args.test_size, stratify=stratify, random_state=args.seed)
+    prep = fit_preprocessing(X_train, y_train, task)
+    Xt_train, Xt_test = transform_inputs(prep, X_train), transform_inputs(prep, X_test)
+    targets = transform_targets(prep, y_train, task)
+    classes = np.unique(y) if task == "classification" else None
     n_out = int(y.max()) + 1 if task == "classification" else 1
+    architecture = {"kind": "mlp", "task": task, "n_in": int(X.shape[1]),
+                    "hidden": list(args.hidden), "n_out": n_out, "activation": args.activation,
+                    "data": args.data}
     model = build_model(X.shape[1], args.hidden, n_out, args.activation)
-    opt = make_optimizer(args.optimizer, model.parameters(), args.lr, args.momentum,
+    opt = make_optimizer(args.optimizer, model.parameters(), args.lr, momentum,
                          args.weight_decay)
     scheduler = None
     if args.scheduler == "step":
@@ -302,15 +525,13 @@ def train(argv: list[str]) -> int:
         from ..optim.lr_scheduler import CosineAnnealingLR
         scheduler = CosineAnnealingLR(opt, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
-    targets = y_train.astype(np.int64) if task == "classification" \
-        else y_train.astype(np.float32)[:, None]
-    loader = DataLoader(TensorDataset(X_train.astype(np.float32), targets),
-                        batch_size=args.batch_size, shuffle=True, seed=args.seed)
+    loader = DataLoader(TensorDataset(Xt_train, targets), batch_size=args.batch_size,
+                        shuffle=True, seed=args.seed)
     metric = "accuracy" if task == "classification" else "R^2"
     if not args.quiet:
         n_params = sum(p.numel() for p in model.parameters())
         print(f"data {args.data}: {len(X_train)} train / {len(X_test)} test samples, "
-              f"{X.shape[1]} features; backend {backend!r}")
+              f"{X.shape[1]} features (standardised); backend {backend!r}")
         print(f"model ({n_params} parameters):\n{model}")
         print(f"optimizer {type(opt).__name__}, lr {opt.param_groups[0]['lr']}, "
               f"batch size {args.batch_size}, {args.epochs} epochs")
@@ -319,12 +540,20 @@ def train(argv: list[str]) -> int:
                    disable=args.no_progress or args.quiet)
     for epoch in bar:
         total, count = 0.0, 0
-        for xb, yb in loader:
+        for batch, (xb, yb) in enumerate(loader):
             loss = loss_fn(model(xb), yb)
+            value = loss.item()
+            if not math.isfinite(value):
+                bar.close()
+                print(f"micrograd train: error: the loss became {value} at epoch {epoch + 1}, "
+                      f"batch {batch + 1}: training diverged (learning rate "
+                      f"{opt.param_groups[0]['lr']:g} with {args.optimizer}); try a smaller "
+                      "--lr. Nothing was saved.", file=sys.stderr)
+                return 1
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(xb)
+            total += value * len(xb)
             count += len(xb)
         if scheduler is not None:
             scheduler.step()
@@ -332,12 +561,15 @@ def train(argv: list[str]) -> int:
         if not args.quiet and args.no_progress:
             print(f"epoch {epoch + 1}/{args.epochs}: loss {total / count:.4f}")
     seconds = time.perf_counter() - start
-    train_score = evaluate(model, X_train, y_train, task)
-    test_score = evaluate(model, X_test, y_test, task)
+    y_eval_train = y_train if task == "classification" else targets[:, 0]
+    y_eval_test = y_test if task == "classification" \
+        else transform_targets(prep, y_test, task)[:, 0]
+    train_score = evaluate(model, Xt_train, y_eval_train, task)
+    test_score = evaluate(model, Xt_test, y_eval_test, task)
     print(f"train {metric} {train_score:.4f}, test {metric} {test_score:.4f}; "
           f"{seconds / args.epochs * 1e3:.1f} ms per epoch on the {backend!r} backend")
     if args.save:
-        save(model.state_dict(), args.save)
-        print(f"saved state_dict to {args.save} (load with mg.load and "
-              f"model.load_state_dict)")
+        save_model(args.save, model, architecture, prep, classes)
+        print(f"saved the model (architecture, input scaling, weights) to {args.save}; "
+              f"predict with: python -m micrograd predict {args.save} INPUT")
     return 0
