@@ -4,10 +4,12 @@ from __future__ import annotations
 import gc
 import math
 import random
+import re
 
 import numpy as np
 import pytest
 
+import micrograd as mg
 from micrograd.apps import classic_demo as moons_demo
 from micrograd.engine import Value
 from micrograd.nn import MLP, Layer, Module, Neuron
@@ -167,7 +169,8 @@ def test_errors_are_clear():
 # base, exponent, how the exponent is given: a Value (Value ** Value), a number (Value ** n) or
 # the base is the number (n ** Value, e.g. the lecture's 2 ** v)
 POWERS = [(2.0, 3.0), (1.7, -0.5), (3.0, 0.0), (-2.0, 3.0), (-2.0, 2.0), (-2.0, 0.5),
-          (-8.0, 1 / 3), (0.0, 2.0), (0.0, 0.0), (0.5, 2.5)]
+          (-8.0, 1 / 3), (0.0, 2.0), (0.0, 0.0), (0.5, 2.5),
+          (10.0, 400.0), (-10.0, 401.0), (-10.0, 400.0), (1e-300, -2.0)]  # overflow: +-inf
 
 
 @pytest.mark.parametrize("form", ["value_value", "value_number", "number_value"])
@@ -211,6 +214,64 @@ def test_the_lecture_runs():
     y.backward()
     assert y.data == pytest.approx(2 ** 0.5) and x.grad == pytest.approx(2 ** 0.5 * math.log(2))
     assert (Value(-8.0) ** (1 / 3)).data != (Value(-8.0) ** (1 / 3)).data  # nan, not complex
+
+
+@pytest.mark.parametrize("data", ["3", b"3", None, 1j, [1.0], np.array([1.0, 2.0]),
+                                  np.array(2.0), mg.tensor([1.0, 2.0]), mg.tensor(2.0)],
+                         ids=["str", "bytes", "None", "complex", "list", "array", "0-d array",
+                              "Tensor", "0-d Tensor"])
+def test_value_data_must_be_a_number(data):
+    """A Value holds one real number; anything else was stored and failed (or broadcast)
+    later, far from the cause."""
+    hint = "; a Value holds one number, micrograd.tensor holds arrays" \
+        if hasattr(data, "shape") else ""
+    with pytest.raises(TypeError, match=rf"Value: data must be a real number \(int or float\), "
+                                        rf"got {type(data).__name__}{re.escape(hint)}$"):
+        Value(data)
+
+
+@pytest.mark.parametrize("data", [2, -1.5, True, np.float32(0.5), np.int64(3), np.float64(2.5),
+                                  math.inf, math.nan])
+def test_value_data_accepts_python_and_numpy_numbers(data):
+    v = Value(data) * 2
+    v.backward()
+    assert v.data == data * 2 or math.isnan(data)
+
+
+def test_constants_that_are_not_numbers_are_refused():
+    """Value + str is Python's TypeError; Value * array broadcasts as a float does, one Value
+    per element (it made a single Value holding an array)."""
+    with pytest.raises(TypeError, match="unsupported operand type.*'Value' and 'str'"):
+        Value(1.0) + "2"
+    with pytest.raises(TypeError, match="data must be a real number"):
+        Value(1.0) / "2"
+    with pytest.raises(TypeError):
+        Value(1.0) * "2"
+    for out in (Value(2.0) * np.array([1.0, 3.0]), Value(2.0) + np.array([1.0, 3.0]),
+                np.array([1.0, 3.0]) * Value(2.0)):
+        assert isinstance(out, np.ndarray) and all(isinstance(v, Value) for v in out)
+        assert all(isinstance(v.data, float) for v in out)
+
+
+def test_exp_overflows_to_inf_as_torch():
+    """math.exp raises OverflowError; floats and torch give inf (and an inf gradient), so a
+    Value does too: a loss can become inf or nan and be seen, as in the lecture's training
+    loops, rather than stop the program with a math range error."""
+    torch = pytest.importorskip("torch", reason="torch is the oracle (optional)")
+    for x in (1000, 710.0, -1000.0, 1e308):
+        a = Value(x)
+        out = a.exp()
+        out.backward()
+        at = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+        at.exp().backward()
+        assert out.data == at.exp().item() and a.grad == at.grad.item()
+    x = Value(1000.0)  # the lecture's tanh, composed from exp: nan where torch's is nan too
+    e = (2 * x).exp()
+    o = (e - 1) / (e + 1)
+    xt = torch.tensor(1000.0, dtype=torch.float64)
+    et = (2 * xt).exp()
+    assert math.isnan(o.data) and torch.isnan((et - 1) / (et + 1))
+    assert Value(-10 ** 400).sigmoid().data == 0.0 and Value(10 ** 400).sigmoid().data == 1.0
 
 
 def test_sigmoid_does_not_overflow():

@@ -16,11 +16,13 @@ without waiting for the garbage collector, which makes the engine several times 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Callable, Union
 
 from .graph import toposort
 
 Number = Union[int, float]
+_REAL_NUMBERS = (int, float, numbers.Real)  # int and float first: the common cases, checked fast
 
 
 class Value:
@@ -31,6 +33,11 @@ class Value:
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "",
                  _local_grads: tuple = (), label: str = "") -> None:
+        if not _children and not isinstance(data, _REAL_NUMBERS):  # (computed nodes hold numbers)
+            raise TypeError(f"Value: data must be a real number (int or float), got "
+                            f"{type(data).__name__}"
+                            + ("; a Value holds one number, micrograd.tensor holds arrays"
+                               if hasattr(data, "shape") else ""))
         self.data = data
         self.grad = 0                    # d(output)/d(self), filled in by backward()
         self._prev = _children           # the Values this one was computed from
@@ -43,6 +50,8 @@ class Value:
         if isinstance(other, Value):
             # d(a+b)/da = 1, d(a+b)/db = 1
             return Value(self.data + other.data, (self, other), "+", (1, 1))
+        if not isinstance(other, _REAL_NUMBERS):
+            return NotImplemented  # Python then raises its TypeError naming both types
         # a plain number is a constant: it needs no node of its own and gets no gradient
         return Value(self.data + other, (self,), "+", (1,))
 
@@ -50,6 +59,8 @@ class Value:
         if isinstance(other, Value):
             # d(a*b)/da = b, d(a*b)/db = a
             return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
+        if not isinstance(other, _REAL_NUMBERS):
+            return NotImplemented
         return Value(self.data * other, (self,), "*", (other,))
 
     def __pow__(self, exponent: Value | Number) -> Value:
@@ -66,7 +77,7 @@ class Value:
                      (_power_grad(self.data, exponent),))
 
     def exp(self) -> Value:
-        e = math.exp(self.data)
+        e = _exp(self.data)
         return Value(e, (self,), "exp", (e,))                  # d(e^a)/da = e^a
 
     def log(self) -> Value:
@@ -84,7 +95,7 @@ class Value:
 
     def sigmoid(self) -> Value:
         x = self.data
-        s = 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+        s = 1 / (1 + _exp(-x)) if x >= 0 else _exp(x) / (1 + _exp(x))
         return Value(s, (self,), "sigmoid", (s * (1 - s),))     # d(s)/da = s * (1 - s)
 
     # ---- everything else is built from the operations above ----------------------------------
@@ -137,13 +148,25 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad})"
 
 
-# ---- powers of real numbers, as PyTorch computes them -------------------------------------------
+# ---- exponentials and powers of real numbers, as PyTorch computes them ------------------------
+def _exp(a: Number) -> float:
+    """e ** a, inf when it overflows (as float arithmetic and torch.exp give; math.exp raises
+    OverflowError)."""
+    try:
+        return math.exp(a)
+    except OverflowError:  # (also an int too large for a float: its exp is inf or 0)
+        return math.inf if a > 0 else 0.0
+
+
 def _power(a: Number, b: Number) -> float:
-    """a ** b, or nan where no real number is (a negative base, a fractional exponent: Python
-    would return a complex number)."""
+    """a ** b: nan where no real number is (a negative base, a fractional exponent: Python
+    would return a complex number), +-inf where a float result overflows (Python raises)."""
     if a < 0 and math.isfinite(b) and b != math.floor(b):
         return math.nan
-    return a ** b
+    try:
+        return a ** b
+    except OverflowError:
+        return -math.inf if a < 0 and b % 2 == 1 else math.inf
 
 
 def _power_grad(a: Number, b: Number) -> float:
