@@ -83,10 +83,13 @@ static void *alloc_aligned(size_t bytes)
  * has a few barriers, and on a busy machine (other processes on the cores) one barrier can wait
  * a whole scheduler time slice, which turned a 0.4 ms MLP training step into 40 ms when these
  * GEMMs were threaded. An explicit nthreads (MICROGRAD_NUM_THREADS) says the cores are free:
- * then products from 128^3 on are threaded too. Each thread gets at least 128^3 of work. */
+ * then products from 128^3 on are threaded too. Each thread gets at least 128^3 of work.
+ * A child process made by fork() gets one thread, always: OpenMP's threads did not come along
+ * (fork.c), and one thread never enters a parallel region (see the end of mg_gemm_isa). */
 static int thread_count(int nthreads, int64_t m, int64_t n, int64_t k)
 {
 #ifdef _OPENMP
+    if (mg_forked_child()) return 1;
     int nt = nthreads > 0 ? nthreads : omp_get_max_threads();
     const double work = (double)m * (double)n * (double)k, chunk = 128.0 * 128.0 * 128.0;
     if (work < (nthreads > 0 ? chunk : 8 * chunk)) return 1;

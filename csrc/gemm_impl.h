@@ -303,7 +303,9 @@ void SUFFIX(mg_gemm_isa)(T *c, const T *a, const T *b, int64_t m, int64_t n, int
     }
     /* run_plan's worksharing loops bind to the innermost enclosing team: called from inside
      * a caller's parallel region, a team of our own (of one thread, if nesting is off) keeps
-     * them from being split across the caller's threads. */
+     * them from being split across the caller's threads. On one thread, outside any team,
+     * they are orphaned: each is the whole loop on this thread, and OpenMP's thread pool is
+     * never touched (what a forked child needs: see fork.c). */
     if (nt > 1 || in_parallel()) {
         OMP("omp parallel num_threads(nt)")
         SUFFIX(run_plan)(&pl, thread_id());

@@ -17,7 +17,7 @@ int mg_has_openmp(void)
 int mg_max_threads(void)
 {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    return mg_forked_child() ? 1 : omp_get_max_threads(); /* fork.c */
 #else
     return 1;
 #endif
@@ -63,7 +63,7 @@ double mg_fma_peak_f32(int64_t iters, int nthreads)
     const int isa = mg_gemm_isa();
     const int lanes = isa == 2 ? 16 : (isa == 1 ? 8 : 0);
     if (lanes == 0 || iters <= 0) return 0; /* no FMA unit to measure */
-    if (nthreads < 1) nthreads = 1;
+    if (nthreads < 1 || mg_forked_child()) nthreads = 1; /* no thread team after fork */
     volatile float sink = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nthreads)

@@ -5,8 +5,8 @@
  *   - outputs first, then const inputs, then sizes, then flags/strides;
  *   - sizes and leading dimensions are int64_t and count ELEMENTS, not bytes; matrix products
  *     name their dimensions in BLAS order: op(a) is (m,k), op(b) is (k,n), the result (m,n);
- *   - kernels are pure: no globals, no printing; they trust the Python side, which has validated
- *     every shape, dtype and stride before the call;
+ *   - kernels are pure: no globals (but fork.c's flag, which they read), no printing; they
+ *     trust the Python side, which has validated every shape, dtype and stride before the call;
  *   - backward kernels WRITE their result (=); gradients are accumulated once, in Python.
  * Lines starting with '#' are dropped before the text reaches cffi's cdef.
  * Kernel bodies are written once per family in a *_impl.h file that the family's .c file
@@ -22,6 +22,7 @@
  * c is (m,n) with row stride ldc. beta == 0 means c is only written, never read (so it may hold
  * garbage or NaN). nthreads <= 0 means "use the OpenMP default" and keeps products under
  * 256^3 multiply-adds on one thread; an explicit nthreads > 0 threads products from 128^3 on.
+ * In a child process made by fork() every product runs on the calling thread (fork.c).
  * Packing buffers are malloc'ed once per call. */
 void mg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, float alpha, float beta,
@@ -155,11 +156,19 @@ void mg_adam_step_f64(double *p, double *m, double *v, double *vmax, const doubl
                       int64_t step, double lr, double beta1, double beta2, double eps,
                       double weight_decay, int decoupled, int maximize);
 
+/* ---- fork.c: the C core in a child process made by fork() --------------------------------
+ * libgomp's thread pool does not survive fork(): a child that entered a parallel region would
+ * wait forever. A pthread_atfork handler marks the child; its kernels then run on the calling
+ * thread, never entering a parallel region. 1 in such a child (forked after the module was
+ * loaded, at any depth), 0 otherwise. */
+int mg_forked_child(void);
+
 /* ---- info.c: what this build can do (for the benchmark table and the warning text) --------- */
 int mg_has_openmp(void);
-int mg_max_threads(void);
+int mg_max_threads(void); /* the threads a kernel may use: 1 in a forked child */
 /* Runs iters rounds of independent FMA chains on each of nthreads threads at the widest vector
- * width (AVX-512 or AVX2); returns the flops done (0 without FMA). Time it to get the peak. */
+ * width (AVX-512 or AVX2); returns the flops done (0 without FMA). Time it to get the peak.
+ * In a forked child it runs one thread, and counts the flops of one. */
 double mg_fma_peak_f32(int64_t iters, int nthreads);
 
 #endif /* MICROGRAD_H */

@@ -23,6 +23,8 @@ shape rules: there is no C kernel to force.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import c_backend as C
@@ -176,8 +178,10 @@ class CBackend(NumpyBackend):
             if c_dtype and (m * n * k > SMALL_MATMUL_WORK or force.enabled):
                 return C.gemm(a, b, trans_a, trans_b, self.nthreads)
         elif c_dtype and a.ndim >= 2 and b.ndim == 2 and not trans_a and _ok(a):
-            # (..., m, k) @ (k, n): one GEMM over the stacked rows (a view, as a is contiguous)
-            out = C.gemm(a.reshape(-1, a.shape[-1]), b, False, trans_b, self.nthreads)
+            # (..., m, k) @ (k, n): one GEMM over the stacked rows (a view, as a is contiguous;
+            # the row count is spelled out, as -1 is ambiguous for an empty a)
+            rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+            out = C.gemm(rows, b, False, trans_b, self.nthreads)
             return out.reshape(a.shape[:-1] + out.shape[-1:])
         elif c_dtype and a.ndim >= 3 and a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2]:
             return self._matmul_batched(a, b, trans_a, trans_b)
@@ -185,9 +189,10 @@ class CBackend(NumpyBackend):
 
     def _matmul_batched(self, a, b, trans_a, trans_b):
         """(..., m, k) @ (..., k, n) with equal batch dims: one 2-D GEMM per matrix."""
-        a3 = a.reshape((-1,) + a.shape[-2:])
-        b3 = b.reshape((-1,) + b.shape[-2:])
-        if len(a3) == 0:
+        batch = math.prod(a.shape[:-2])  # not -1: ambiguous when a matrix is empty (k = 0)
+        a3 = a.reshape((batch,) + a.shape[-2:])
+        b3 = b.reshape((batch,) + b.shape[-2:])
+        if batch == 0:
             return NumpyBackend.matmul(self, a, b, trans_a, trans_b)
         out = np.stack([C.gemm(x, y, trans_a, trans_b, self.nthreads) for x, y in zip(a3, b3)])
         return out.reshape(a.shape[:-2] + out.shape[-2:])

@@ -23,7 +23,7 @@ from ..backends.base import check_linear_activation
 from ..core.autograd import is_grad_enabled
 from ..core.creation import cat, full
 from ..core.random import generator
-from ..core.shapes import dim_index
+from ..core.shapes import count, dim_index
 from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
 
 __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "tanh", "elu",
@@ -76,7 +76,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     args = (w,) if bias is None else (w, bias)
     if len(xs) == 2:
         return apply_op(ops.Linear, x, *args, activation=activation)
-    y = apply_op(ops.Linear, x.reshape(-1, k), *args, activation=activation)
+    # the rows spelled out: reshape(-1, k) is ambiguous for an empty x when K = 0
+    y = apply_op(ops.Linear, x.reshape(count(xs[:-1]), k), *args, activation=activation)
     return y.reshape(xs[:-1] + (ws[0],))
 
 
