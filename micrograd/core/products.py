@@ -36,8 +36,7 @@ def _tensors(name: str, **named: Any) -> None:
 
 def _same_dtype(name: str, **named: Tensor) -> None:
     """torch's products without type promotion: all operands of one dtype, and not bool."""
-    kinds = {t.dtype for t in named.values()}
-    if len(kinds) > 1:
+    if len({t.dtype for t in named.values()}) > 1:
         got = ", ".join(f"{arg} {t.dtype.name}" for arg, t in named.items())
         raise OpError(f"{name}: expected all operands to have the same dtype, got {got}")
     if next(iter(named.values()))._array.dtype.kind == "b":
@@ -279,16 +278,34 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1,  # noqa: A
     return _out(result, out, (input, vec1, vec2), "addr", exact=False)
 
 
-def _inplace_form(fn: Callable) -> Callable:
-    """``Tensor.<fn>_``: ``fn(self, a, b, beta=, alpha=)`` written into self (torch's addmm_,
-    ...); the result must keep self's shape."""
-    name = fn.__name__ + "_"
+# in-place forms (Tensor methods): the out-of-place result written into self, which must keep
+# its shape; recorded for autograd by tensor._inplace
+def addmm_(self: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
+           alpha: Any = 1) -> Tensor:
+    return _inplace(self, "addmm_", lambda t, a, b: addmm(t, a, b, beta=beta, alpha=alpha),
+                    mat1, mat2)
 
-    def method(self: Tensor, a: Tensor, b: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        return _inplace(self, name, lambda t, x, y: fn(t, x, y, beta=beta, alpha=alpha), a, b)
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = f"In-place ``{fn.__name__}`` (torch's ``Tensor.{name}``)."
-    return method
+
+def addmv_(self: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    return _inplace(self, "addmv_", lambda t, a, b: addmv(t, a, b, beta=beta, alpha=alpha),
+                    mat, vec)
+
+
+def addbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+            alpha: Any = 1) -> Tensor:
+    return _inplace(self, "addbmm_", lambda t, a, b: addbmm(t, a, b, beta=beta, alpha=alpha),
+                    batch1, batch2)
+
+
+def baddbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+             alpha: Any = 1) -> Tensor:
+    return _inplace(self, "baddbmm_", lambda t, a, b: baddbmm(t, a, b, beta=beta, alpha=alpha),
+                    batch1, batch2)
+
+
+def addr_(self: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    return _inplace(self, "addr_", lambda t, a, b: addr(t, a, b, beta=beta, alpha=alpha),
+                    vec1, vec2)
 
 
 # ---- tensordot ----------------------------------------------------------------------------------
@@ -372,7 +389,8 @@ def einsum(*args: Any) -> Tensor:
     if len(ops) == 1:
         summed = tuple(range(n_out, len(order)))
         return ops[0].sum(summed) if summed else ops[0]
-    # how many operands still hold each summed dim (size > 1): when two remain, the pair sums it
+    # how many operands still hold each summed dim with size > 1: a pair holding its last two
+    # sums it in the product; a last lone holder sums it alone first
     left = {d: sum(op.shape[d] != 1 for op in ops) for d in range(n_out, len(order))}
     a = ops[0]
     for b in ops[1:]:
@@ -832,8 +850,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
 TENSOR_METHODS: dict[str, Callable] = {
     name: globals()[name] for name in ("mm", "bmm", "mv", "dot", "vdot", "inner", "outer",
                                        "ger", "addmm", "addmv", "addbmm", "baddbmm", "addr",
-                                       "cross", "kron", "trace")}
-TENSOR_METHODS.update({fn.__name__ + "_": _inplace_form(fn)
-                       for fn in (addmm, addmv, addbmm, baddbmm, addr)})
+                                       "cross", "kron", "trace", "addmm_", "addmv_", "addbmm_",
+                                       "baddbmm_", "addr_")}
 
 LINALG: dict[str, Callable] = {"cross": linalg_cross, "multi_dot": multi_dot, "vecdot": vecdot}
