@@ -328,7 +328,7 @@ def test_in_place_form_records_the_gradient_as_torch():
 
 
 def test_in_place_form_keeps_the_shape():
-    with pytest.raises(RuntimeError, match=r"\[4\].*\[2, 4\]"):
+    with pytest.raises(RuntimeError, match="addmm_"):  # torch: "Bad in-place call"
         mg.ones(4).addmm_(mg.ones(2, 3), mg.ones(3, 4))
 
 
