@@ -3,6 +3,7 @@ state dicts, schedulers, gradient clipping."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -203,6 +204,115 @@ def test_state_dict_round_trip_through_save_and_load(tmp_path):
 
     with pytest.raises(ValueError, match="param groups"):
         optim.Adam(model2.parameters()).load_state_dict(ck["optim"])
+
+
+# name: (valid constructor arguments, the hyper-parameter values its constructor refuses)
+VALIDATED = {
+    "SGD": (dict(lr=0.1, momentum=0.9), dict(momentum=-1, dampening="x")),
+    "Adam": (dict(lr=0.1, amsgrad=True), dict(betas=(5, 0.999))),
+    "AdamW": (dict(lr=0.1), dict(betas=(0.9, 1.0), weight_decay=float("inf"))),
+    "RMSprop": (dict(lr=0.1, momentum=0.5, centered=True), dict(alpha=-0.5, momentum=-1)),
+    "Adagrad": (dict(lr=0.1), dict(lr_decay=-1, initial_accumulator_value=-1)),
+    "Adadelta": (dict(lr=0.1), dict(rho=1.5)),
+    "NAdam": (dict(lr=0.1), dict(betas=(0.9, "x"), momentum_decay=-1)),
+    "RAdam": (dict(lr=0.1), dict(betas=0.9, eps=-1)),
+    "LBFGS": (dict(lr=0.1, history_size=3), dict(max_iter=0, history_size=2.5,
+                                                  line_search_fn="wolfe")),
+}
+REFUSED_BY_EVERY_OPTIMIZER = dict(lr=-1, weight_decay=-1)
+CASES = [(name, key, value) for name, (_, bad) in VALIDATED.items()
+         for key, value in {**dict(lr="x"), **REFUSED_BY_EVERY_OPTIMIZER, **bad}.items()
+         if not (name == "LBFGS" and key == "weight_decay")]
+
+
+def _stepped(name: str, p: mg.Tensor) -> optim.Optimizer:
+    """The optimizer with the valid arguments, after two steps (so it has state)."""
+    opt = getattr(optim, name)([p], **VALIDATED[name][0])
+    for _ in range(2):
+        opt.zero_grad()
+        opt.step(lambda: ((p * p).sum().backward(), (p * p).sum())[1])
+    return opt
+
+
+def _same_state(a: dict, b: dict) -> bool:
+    def flat(sd):
+        return ([sorted((k, str(v)) for k, v in g.items()) for g in sd["param_groups"]],
+                {i: {k: np.asarray(v).tolist() if isinstance(v, np.ndarray) else repr(v)
+                     for k, v in st.items()} for i, st in sd["state"].items()})
+    return flat(a) == flat(b)
+
+
+@pytest.mark.parametrize("name, key, value", CASES,
+                         ids=[f"{n}-{k}={v!r}" for n, k, v in CASES])
+def test_load_state_dict_refuses_what_the_constructor_refuses(backend, name, key, value):
+    """One check (``_check_group``) serves both: the saved hyper-parameter is refused with the
+    constructor's exception and message, and the optimizer is left as it was (load_state_dict
+    took lr=-1, betas=(5, .999), ... and failed at the next step, or trained on them)."""
+    p = nn.Parameter(np.array(P0))
+    with pytest.raises((TypeError, ValueError)) as from_constructor:
+        getattr(optim, name)([nn.Parameter(np.array(P0))], **{**VALIDATED[name][0], key: value})
+    opt = _stepped(name, p)
+    before = opt.state_dict()
+    bad = opt.state_dict()
+    bad["param_groups"][0][key] = value
+    with pytest.raises(type(from_constructor.value),
+                       match=f"^{re.escape(str(from_constructor.value))}$"):
+        opt.load_state_dict(bad)
+    assert _same_state(opt.state_dict(), before)
+
+
+@pytest.mark.parametrize("step, error, match", [
+    ("x", TypeError, "must be a whole number, got 'x'"),
+    (1.5, TypeError, "must be a whole number, got 1.5"),
+    (float("nan"), TypeError, "must be a whole number, got nan"),
+    (None, TypeError, "must be a whole number, got None"),
+    (True, TypeError, "must be a whole number, got True"),
+    (-1, ValueError, "must be >= 0, got -1"),
+])
+@pytest.mark.parametrize("name", ["Adam", "RMSprop", "NAdam"])
+def test_load_state_dict_refuses_a_bad_step_count(backend, name, step, error, match):
+    p = nn.Parameter(np.array(P0))
+    opt = _stepped(name, p)
+    before = opt.state_dict()
+    bad = opt.state_dict()
+    bad["state"][0]["step"] = step
+    with pytest.raises(error, match=rf"load_state_dict: state 'step' of param 0 {match}"):
+        opt.load_state_dict(bad)
+    assert _same_state(opt.state_dict(), before)
+
+
+def test_load_state_dict_accepts_whole_number_steps_and_resumes(backend):
+    """A step saved as a float or a 0-d tensor (torch keeps it as a float tensor) is restored
+    as an int, and training resumes exactly where it stopped."""
+    for saved_step in (2, 2.0, np.float32(2), mg.tensor(2.0), np.array(2)):
+        p, q = nn.Parameter(np.array(P0)), nn.Parameter(np.array(P0))
+        opt, other = _stepped("Adam", p), _stepped("Adam", q)
+        sd = opt.state_dict()
+        sd["state"][0]["step"] = saved_step
+        other.load_state_dict(sd)
+        assert type(other.state[q]["step"]) is int and other.state[q]["step"] == 2
+        for o, t in ((opt, p), (other, q)):
+            o.zero_grad()
+            (t * t).sum().backward()
+            o.step()
+        np.testing.assert_array_equal(p._array, q._array)
+
+
+def test_load_state_dict_refuses_malformed_layouts():
+    p = nn.Parameter(np.array(P0))
+    opt = _stepped("SGD", p)
+    sd = opt.state_dict()
+    for bad, match in [
+        ({"state": [], "param_groups": sd["param_groups"]}, "expected a dict with 'state'"),
+        ({"state": {}, "param_groups": [{"lr": 0.1}]}, "a dict with a 'params' list"),
+        ({"state": {"w": {}}, "param_groups": sd["param_groups"]}, "'w' is not a parameter"),
+        ({"state": {0: [1]}, "param_groups": sd["param_groups"]}, "is a list, not a dict"),
+        ({"state": {0: {"momentum_buffer": np.zeros(4)}}, "param_groups": sd["param_groups"]},
+         r"has shape \(4,\), the param \(3,\)"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(bad)
+    assert _same_state(opt.state_dict(), sd)
 
 
 def test_optimizer_pickles_with_its_state():

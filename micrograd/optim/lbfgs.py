@@ -122,6 +122,7 @@ class LBFGS(Optimizer):
     """
 
     state_shaped_like_params = False  # the history holds flat vectors over all parameters
+    counters = ("func_evals", "n_iter")
 
     def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,

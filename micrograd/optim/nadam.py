@@ -47,7 +47,7 @@ class NAdam(_AdamFamily):
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
         check_not_differentiable("NAdam", differentiable)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))
@@ -93,7 +93,7 @@ class RAdam(_AdamFamily):
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False) -> None:
         check_not_differentiable("RAdam", differentiable)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))

@@ -25,6 +25,19 @@ def check_not_differentiable(name: str, differentiable: bool) -> None:
                                   "graph")
 
 
+def _is_finite_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) \
+        and math.isfinite(value)
+
+
+def _index(key: Any) -> int:
+    """A parameter's number in a state dict (an int; a str of one after a JSON round trip)."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"load_state_dict: {key!r} is not a parameter index") from None
+
+
 class Optimizer:
     """Base class. ``params`` is an iterable of Tensors or of dicts (param groups) with a
     ``"params"`` list and per-group overrides of the defaults (``{"params": ..., "lr": 0.1}``).
@@ -33,6 +46,7 @@ class Optimizer:
     unchanged; they change nothing here (every update is already whole-array operations)."""
 
     state_shaped_like_params = True  # each state array has its param's shape (not LBFGS)
+    counters: tuple[str, ...] = ("step",)  # state entries that count steps: non-negative ints
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -70,13 +84,13 @@ class Optimizer:
         self.param_groups.append(full)
 
     def _check_group(self, group: dict[str, Any]) -> None:
-        """Validate hyper-parameters (subclasses extend)."""
+        """Validate hyper-parameters: the one check of the constructor (through
+        ``add_param_group``) and of ``load_state_dict``. Subclasses extend it."""
         for key in ("lr", "momentum", "dampening", "weight_decay", "eps", "alpha", "rho",
                     "lr_decay", "initial_accumulator_value", "momentum_decay",
                     "tolerance_grad", "tolerance_change"):
             value = group.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) \
-                    or not math.isfinite(value):
+            if not _is_finite_number(value):
                 raise TypeError(f"{type(self).__name__}: {key} must be a finite number, "
                                 f"got {value!r}")
         if group.get("lr", 0) < 0:
@@ -87,7 +101,12 @@ class Optimizer:
         if group.get("eps", 0) < 0:
             raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']!r}")
         if "betas" in group:
-            b1, b2 = group["betas"]
+            betas = group["betas"]
+            if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+                    and all(_is_finite_number(b) for b in betas)):
+                raise TypeError(f"{type(self).__name__}: betas must be a pair of finite "
+                                f"numbers, got {betas!r}")
+            b1, b2 = betas
             if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
                 raise ValueError(f"{type(self).__name__}: invalid betas {group['betas']!r}; "
                                  "each must be in [0, 1)")
@@ -137,39 +156,63 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore hyper-parameters and state saved by ``state_dict`` (e.g. via mg.load)."""
+        """Restore hyper-parameters and state saved by ``state_dict`` (e.g. via mg.load).
+
+        Everything is checked before anything changes: the hyper-parameters by ``_check_group``,
+        the constructor's own validation (a saved ``lr=-1`` is refused with the constructor's
+        error), the state by ``_restore_state``. A refused state dict leaves the optimizer as
+        it was."""
         groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
-        if groups is None or "state" not in state_dict:
+        if not isinstance(groups, (list, tuple)) or not isinstance(state_dict.get("state"), dict):
             raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups'")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"load_state_dict: the saved state has {len(groups)} param groups, "
                              f"this optimizer {len(self.param_groups)}")
         by_index: dict[int, Tensor] = {}
+        merged_groups = []
         for saved, group in zip(groups, self.param_groups):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError("load_state_dict: a saved param group is a dict with a 'params' "
+                                 "list")
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"load_state_dict: a saved param group has "
                                  f"{len(saved['params'])} params, this one "
                                  f"{len(group['params'])}")
-            by_index.update(zip((int(i) for i in saved["params"]), group["params"]))
-        self.state = {}
+            by_index.update(zip((_index(i) for i in saved["params"]), group["params"]))
+            merged = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self._check_group(merged)
+            merged_groups.append(merged)
+        state = {}
         for key, saved_state in state_dict["state"].items():
-            p = by_index.get(int(key))
+            p = by_index.get(_index(key))
             if p is None:
-                raise ValueError(f"load_state_dict: state for unknown param index {key}")
-            restored = {}
-            for k, v in saved_state.items():
-                array = v._array if isinstance(v, Tensor) else v
-                if isinstance(array, np.ndarray) and array.ndim and array.shape != p.shape \
-                        and self.state_shaped_like_params:
-                    raise ValueError(f"load_state_dict: state {k!r} of param {key} has shape "
-                                     f"{array.shape}, the param {tuple(p.shape)}")
-                if isinstance(array, np.ndarray):
-                    dtype = p._array.dtype if array.ndim else array.dtype
-                    array = np.array(array, dtype=dtype)  # a private, writable copy
-                restored[k] = array
-            self.state[p] = restored
-        for saved, group in zip(groups, self.param_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+                raise ValueError(f"load_state_dict: state for unknown param index {key!r}")
+            if not isinstance(saved_state, dict):
+                raise ValueError(f"load_state_dict: the state of param {key} is a "
+                                 f"{type(saved_state).__name__}, not a dict")
+            state[p] = {k: self._restore_state(k, v, p, key) for k, v in saved_state.items()}
+        self.state = state
+        for group, merged in zip(self.param_groups, merged_groups):
+            group.update(merged)  # in place: schedulers hold these dicts
+
+    def _restore_state(self, name: str, value: Any, p: Tensor, index: Any) -> Any:
+        """One saved state entry of param ``p``, checked and as ``step`` would have made it:
+        counters non-negative ints, arrays (Tensors are unwrapped) private copies of ``p``'s
+        shape and dtype."""
+        where = f"load_state_dict: state {name!r} of param {index}"
+        array = value._array if isinstance(value, Tensor) else value
+        if name in self.counters:
+            number = array.item() if isinstance(array, np.ndarray) and array.size == 1 else array
+            if not _is_finite_number(number) or number != int(number):
+                raise TypeError(f"{where} must be a whole number, got {value!r}")
+            if number < 0:
+                raise ValueError(f"{where} must be >= 0, got {value!r}")
+            return int(number)
+        if not isinstance(array, np.ndarray):
+            return array
+        if array.ndim and array.shape != p.shape and self.state_shaped_like_params:
+            raise ValueError(f"{where} has shape {array.shape}, the param {tuple(p.shape)}")
+        return np.array(array, dtype=p._array.dtype if array.ndim else array.dtype)  # a copy
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
