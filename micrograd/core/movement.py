@@ -377,7 +377,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return apply_op(Diagonal, x, offset=_int(offset, "offset", "diagonal"), axis1=a, axis2=b)
 
 
-def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2,  # noqa: A002 - torch's names
+               dim2: int = -1) -> Tensor:
     """Zeros with input's last dim on the diagonal (offset) of two new dims dim1, dim2."""
     x = _tensor(input, "diag_embed")
     a, b = _diag_dims(dim1, dim2, x.ndim + 1, "diag_embed")
