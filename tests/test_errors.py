@@ -45,3 +45,4 @@ def test_cat_of_nothing_is_a_value_error_as_torch():
 
 def test_op_error_is_both():
     assert issubclass(OpError, RuntimeError) and issubclass(OpError, ValueError)
+
