@@ -347,7 +347,7 @@ def test_variance_without_degrees_of_freedom_warns_and_matches_torch(torch, data
 
 def test_var_over_dim_empty_tuple_is_over_all_dims():
     """torch reads dim=() as every dim for the value but its gradient then divides by
-    1 - correction (inf); micrograd's gradient is var()'s (listed in pytorch-differences)."""
+    1 - correction (inf); micrograd's gradient is var()'s, a deliberate difference."""
     x, y = mg.tensor(F, requires_grad=True), mg.tensor(F, requires_grad=True)
     mg.var(x, ()).backward()
     y.var().backward()
