@@ -1057,3 +1057,171 @@ class ScatterAdd(Function):
         dsrc = (self.be.take_along_axis(g, self.index, self.axis) if self.needs_input_grad[1]
                 else None)
         return g, dsrc
+
+
+class ScatterReduce(Function):
+    """out = x with src reduced in at index along axis by "prod", "amax" or "amin", x's own value
+    taking part where include_self (elsewhere a position src reaches holds src's reduction)
+    amax/amin: g is shared equally by the entries equal to their result, x's entry counted even
+    when not included (torch's rule): dx = g / n where x is the result, dsrc = (g / n)[index]
+    where src is;   prod: dx = g * (the product without x), dsrc = g * (the product without
+    that src entry), both exact where entries are 0 (torch's formulas). torch also takes "max"
+    and "min" for amax and amin, without a gradient."""
+    saves_output = True
+
+    def forward(self, x, src, index, axis, reduce, include_self):
+        self.x, self.src, self.index, self.axis = x, src, index, axis
+        self.reduce, self.include_self = reduce, include_self
+        # the flat position in x that each src entry goes to
+        places = np.arange(x.size).reshape(x.shape)
+        self.target = self.be.take_along_axis(places, index, axis).reshape(-1)
+        self.out = self._reduce(x, src)
+        return self.out
+
+    def _reduce(self, x, src):
+        """x with src reduced in (the forward; prod's backward reruns it on masked inputs).
+        The contributions are sorted by target position; a segmented scan then combines each
+        with the entries 1, 2, 4, ... places before it in its run (log2 n whole-array steps), so
+        the last entry of a run holds the run's reduction."""
+        be = self.be
+        combine = {"prod": be.mul, "amax": be.maximum, "amin": be.minimum, "max": be.maximum,
+                   "min": be.minimum}[self.reduce]
+        flat = be.reshape(x, (-1,))
+        target, vals = self.target, be.reshape(src, (-1,))
+        if self.include_self:
+            hit = np.unique(target)
+            target = np.concatenate([hit, target])
+            vals = be.concatenate([be.getitem(flat, hit), vals], 0)
+        order = np.argsort(target, kind="stable")
+        target, vals = target[order], be.getitem(vals, order)
+        step = 1
+        while step < target.size:
+            same = target[step:] == target[:-step]
+            later = vals[step:]
+            vals = be.concatenate([vals[:step], be.where(same, combine(later, vals[:-step]),
+                                                         later)], 0)
+            step *= 2
+        last = np.append(target[1:] != target[:-1], True)[:target.size]
+        out = be.scatter(flat, target[last], be.getitem(vals, last), 0)
+        return be.reshape(out, x.shape)
+
+    def backward(self, g):
+        be, need = self.be, self.needs_input_grad
+        x, src, out, index, axis = self.x, self.src, self.out, self.index, self.axis
+
+        def gather(a):
+            return be.take_along_axis(a, index, axis)
+        if self.reduce not in ("prod", "amax", "amin"):
+            raise RuntimeError(f"scatter_reduce: expected 'reduce' to be one of 'sum', 'prod', "
+                               f"'mean', 'amax', 'amin' but got {self.reduce} (torch computes "
+                               f"no gradient for this spelling)")
+        dx = dsrc = None
+        if self.reduce == "prod":
+            if need[0]:  # the product with x's entry replaced by 1: exact where x is 0
+                masked = be.where(be.compare(x, _s(x, 0), "eq"), _s(x, 1), x)
+                dx = be.div(be.mul(g, self._reduce(masked, src)), masked)
+            if need[1]:
+                zero = be.compare(src, _s(src, 0), "eq")
+                zeros_there = gather(be.scatter(np.zeros_like(x), index, be.cast(zero, x.dtype),
+                                                axis, add=True))
+                lone = zero & be.compare(zeros_there, _s(x, 1), "eq")  # the only 0 src sends
+                others = self._reduce(x, be.where(lone, _s(src, 1), src))
+                dsrc = be.where(lone, gather(be.mul(g, others)),
+                                be.div(gather(be.mul(g, out)), be.where(zero, _s(src, 1), src)))
+        else:
+            x_is = be.cast(be.compare(x, out, "eq"), g.dtype)
+            src_is = be.cast(be.compare(src, gather(out), "eq"), g.dtype)
+            share = be.div(g, be.scatter(x_is, index, src_is, axis, add=True))
+            dx = be.mul(x_is, share) if need[0] else None
+            dsrc = be.mul(src_is, gather(share)) if need[1] else None
+        if dx is not None and not self.include_self:
+            dx = be.scatter(dx, index, 0, axis)  # where src went, x took no part
+        return dx, dsrc
+
+
+# ---- writes into part of a tensor, and the views that see them ---------------------------------
+class CopySlices(Function):
+    """out = x with src written at positions (flat indices into x, in src's shape; where a
+    position repeats, the last write stays)    dx = g with zeros at the positions    dsrc = g at
+    the positions (every write of a repeated position gets it, as torch)
+    The one primitive of all writes into part of a tensor: ``t[index] = v`` and in-place ops
+    on views become this node of the base (torch's CopySlices / IndexPutBackward)."""
+    saves_inputs = ()
+
+    def forward(self, x, src, positions):
+        be = self.be
+        self.positions, self.src_shape = positions.reshape(-1), src.shape
+        flat = be.scatter(be.reshape(x, (-1,)), self.positions, be.reshape(src, (-1,)), 0)
+        return be.reshape(flat, x.shape)
+
+    def backward(self, g):
+        be, need, where = self.be, self.needs_input_grad, self.positions
+        flat = be.reshape(g, (-1,))
+        dx = be.reshape(be.scatter(flat, where, 0, 0), g.shape) if need[0] else None
+        dsrc = (be.reshape(be.take_along_axis(flat, where, 0), self.src_shape) if need[1]
+                else None)
+        return dx, dsrc
+
+    def name(self) -> str:
+        return "CopySlices"
+
+
+class IndexPut(CopySlices):
+    """``t[index] = v`` with an index array on a tensor that is not a view: CopySlices under
+    torch's name for it"""
+
+    def name(self) -> str:
+        return "IndexPutBackward"
+
+
+class AsStrided(Function):
+    """out = x's entries at positions (flat indices, in out's shape): a view read from its base
+    dx = g added at the positions, zeros elsewhere (a position seen twice, as in an expand, sums)
+    The node a view gets when its base changes in place (torch's AsStridedBackward). Its second
+    input, the view's earlier state, gets no gradient: it is there so that the backward walk
+    reaches that state, where the view's earlier uses send theirs (tensor._remember)."""
+    saves_inputs = ()
+
+    def forward(self, x, earlier, positions):
+        be = self.be
+        self.shape, self.positions = x.shape, positions.reshape(-1)
+        flat = be.take_along_axis(be.reshape(x, (-1,)), self.positions, 0)
+        return be.reshape(flat, positions.shape)
+
+    def backward(self, g):
+        be = self.be
+        flat = be.take_along_axis_backward((int(np.prod(self.shape)),), self.positions,
+                                           be.reshape(g, (-1,)), 0)
+        return be.reshape(flat, self.shape), None
+
+
+class ForbiddenView(Function):
+    """The node of a view torch forbids to use once its base changed in place (a view made under
+    no_grad, or one of several views one function returned): backward raises torch's error.
+    Inputs as AsStrided's (the base, and the view's earlier state)."""
+    saves_inputs = ()
+
+    def forward(self, x, earlier, message):
+        self.message = message
+        return earlier
+
+    def backward(self, g):
+        raise RuntimeError(self.message)
+
+
+class Overwrite(Function):
+    """out = y written over x (copy_, fill_, zero_, and in-place results not computed from x)
+    dx = 0    dy = g
+    x, the tensor's earlier state, is an input so that the backward walk reaches it: earlier
+    uses of the tensor send their gradients there (tensor._remember). torch's CopyBackwards."""
+    saves_inputs = ()
+
+    def forward(self, x, y):
+        return y
+
+    def backward(self, g):
+        zero = self.be.broadcast_to(_s(g, 0), g.shape) if self.needs_input_grad[0] else None
+        return zero, g
+
+    def name(self) -> str:
+        return "CopyBackwards"

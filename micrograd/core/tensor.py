@@ -17,6 +17,7 @@ backend (``settings.backend``).
 """
 from __future__ import annotations
 
+import operator
 import warnings
 import weakref
 from collections import namedtuple
@@ -50,7 +51,7 @@ class Tensor:
     """
 
     __slots__ = ("_array", "_grad", "requires_grad", "_prev", "_ctx", "_retain", "_vc", "_hooks",
-                 "__weakref__")
+                 "_base", "_view_meta", "__weakref__")
     __array_priority__ = 1000  # ndarray * Tensor defers to Tensor.__rmul__ (gives a Tensor)
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -62,6 +63,8 @@ class Tensor:
         self._retain = False
         self._vc: Version | None = None
         self._hooks: list | None = None
+        self._base: Tensor | None = None  # a view: the tensor whose storage it sees
+        self._view_meta: str | None = None  # why torch forbids in-place changes of this view
         if requires_grad:
             self.requires_grad_(True)
 
@@ -218,8 +221,9 @@ class Tensor:
             self._grad._array = add(self._grad._array, g)
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied, one version counter) outside the graph."""
-        return _share_version(self, wrap_array(self._array))
+        """The same data (shared, not copied, one version counter) outside the graph; not a
+        view autograd tracks (as torch: an in-place change of it leaves self's graph alone)."""
+        return _share_version(self, wrap_array(self._array), register=False)
 
     def detach_(self) -> Tensor:
         """Make self a leaf outside the graph (in place)."""
@@ -1060,7 +1064,8 @@ class Tensor:
                                  f"{i} has size {n}, not 1")
         if target == self.shape:
             return self
-        return apply_op(ops.Expand, self, shape=target)
+        # a view the caller holds: registered, unlike the broadcasts inside binary ops
+        return _share_version(self, apply_op(ops.Expand, self, shape=target))
 
     broadcast_to = expand
 
@@ -1083,7 +1088,7 @@ class Tensor:
         for s in sizes:
             out.append(self[lead + (slice(lo, lo + s),)])
             lo += s
-        return tuple(out)
+        return _multiple_views(out, "Split")
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         if chunks <= 0:
@@ -1093,20 +1098,19 @@ class Tensor:
 
     def unbind(self, dim: int = 0) -> tuple:
         d = dim_index(dim, self.ndim, "unbind")
-        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+        return _multiple_views([self[(slice(None),) * d + (i,)] for i in range(self.shape[d])],
+                               "Unbind")
 
     # ---- indexing ----------------------------------------------------------------------------
     def __getitem__(self, index: Any) -> Tensor:
-        index = _index(index)
-        try:
-            if self.requires_grad and _settings.grad_enabled:
-                out = apply_op(ops.GetItem, self, index=index)
-            else:
-                out = wrap_array(_settings.backend.getitem(self._array, index))
-            return _share_version(self, out) if _is_basic(index) else out
-        except IndexError as exc:
-            raise IndexError(f"index {_show_index(index)} on a tensor of shape {self.shape}: "
-                             f"{exc}") from None
+        """torch's indexing: integers select (a view, with slices and None), then index
+        tensors, lists and bool masks gather (a copy), their dims placed as torch places them
+        (``_index_plan``)."""
+        basic, advanced = _index_plan(self.shape, index)
+        out = self
+        if advanced is None or any(i != slice(None) for i in basic[:-1]):
+            out = _share_version(self, _take(self, basic), register=advanced is None)
+        return out if advanced is None else _take(out, advanced)
 
     def index_select(self, dim: int, index: Any) -> Tensor:
         """Rows (dim=0), columns (dim=1), ... picked by a 1-D integer index."""
@@ -1146,11 +1150,16 @@ class Tensor:
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                 reduce: str | None = None) -> Tensor:
         """torch.scatter: a copy with self[i][index[i][j]] = src[i][j] for dim=1 (src may be
-        a number; gradients reach self and a src tensor)."""
+        a number; gradients reach self and a src tensor). ``reduce`` "add" or "multiply"
+        combines instead (scatter_add, scatter_reduce "prod")."""
         if reduce is not None:
-            if reduce != "add":
-                raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported (only "
-                                          "'add'); see docs/pytorch-differences.md")
+            if reduce not in ("add", "multiply"):
+                raise RuntimeError(f"scatter: reduce argument must be either add or multiply, "
+                                   f"got {reduce!r}")
+            if reduce == "multiply":
+                return _scatter(ops.ScatterReduce, self, dim, index,
+                                value if src is None else src, "scatter", reduce="prod",
+                                include_self=True)
             return self.scatter_add(dim, index, src)
         return _scatter(ops.Scatter, self, dim, index, value if src is None else src,
                         "scatter")
@@ -1162,11 +1171,19 @@ class Tensor:
 
     def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *,
                        include_self: bool = True) -> Tensor:
-        """src reduced into self at index along dim ("sum" or "mean"; with self's value too
-        when include_self). Composed of scatter / scatter_add, so gradients flow."""
+        """src reduced into self at index along dim by "sum", "mean", "prod", "amax" or
+        "amin", self's value taking part where include_self. sum and mean are composed of
+        scatter / scatter_add; prod, amax and amin are ``ops.ScatterReduce`` (torch's
+        gradients: ties share, zeros handled)."""
+        if reduce in ("prod", "amax", "amin", "max", "min"):  # torch takes max, min too
+            if not isinstance(src, Tensor):
+                raise TypeError(f"scatter_reduce: src must be a Tensor, got "
+                                f"{type(src).__name__}")
+            return _scatter(ops.ScatterReduce, self, dim, index, src, "scatter_reduce",
+                            reduce=reduce, include_self=bool(include_self))
         if reduce not in ("sum", "mean"):
-            raise NotImplementedError(f"scatter_reduce: reduce={reduce!r} is not supported "
-                                      "(only 'sum' and 'mean'); see docs/pytorch-differences.md")
+            raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, "
+                               f"mean, amax or amin, got {reduce}")
         base = self if include_self else self.scatter(dim, index, 0)
         total = base.scatter_add(dim, index, src)
         if reduce == "sum":
@@ -1210,25 +1227,37 @@ class Tensor:
         return _inplace(self, "index_copy_", lambda t, s: t.index_copy(dim, index, s), source)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        """``t[index] = value`` in place. Recorded for autograd (t requires grad) when value
-        does not: a value that requires grad cannot be placed differentiably here yet."""
-        idx = _index(index)
-        v = value._array if isinstance(value, Tensor) else value
-        if isinstance(value, Tensor) and value.requires_grad and _settings.grad_enabled:
-            raise NotImplementedError("t[index] = value where value requires grad: not "
-                                      "differentiable in micrograd yet (see "
-                                      "docs/pytorch-differences.md); build the tensor with "
-                                      "mg.cat / mg.stack / mg.where instead")
-        if not (self.requires_grad and _settings.grad_enabled):
-            self._array[idx] = v
+        """``t[index] = value`` in place, indexed as ``t[index]`` reads (``_index_plan``);
+        value (a number, or a Tensor broadcast to the indexed shape) is cast to t's dtype.
+        Recorded for autograd as a write of the region (``ops.CopySlices``): value's gradient is
+        the upstream gradient there, the earlier t's is zero there."""
+        basic, advanced = _index_plan(self.shape, index)
+        value = _setitem_value(self, index, value, advanced is not None)
+        if not _records(self, (value,)):
+            _check_writable(self, "__setitem__")
+            region = self._array[basic]
+            try:
+                region[... if advanced is None else advanced] = value._array
+            except ValueError:
+                raise _value_shape_error(value, (region if advanced is None
+                                                 else region[advanced]).shape) from None
             _bump(self)
             return
-
-        def put(t: Tensor) -> Tensor:
-            mask, placed = np.zeros(t.shape, np.bool_), np.zeros_like(t._array)
-            mask[idx], placed[idx] = True, v
-            return where(mask, wrap_array(placed), t)
-        _inplace(self, "__setitem__", put)
+        _check_rebase(self, "__setitem__")
+        base = _base_of(self)
+        whole = all(isinstance(b, slice) and b.indices(n) == (0, n, 1)
+                    for b, n in zip(basic[:-1], self.shape))
+        if base is self and whole and advanced is None:  # t[:] = v is t.copy_(v), as torch
+            _rebase(self, apply_op(ops.Overwrite, _remember(self),
+                                   _fit_value(value, self.shape)))
+            return
+        where = (np.arange(base.numel()).reshape(base.shape) if base is self
+                 else _positions(self._array, base._array))[basic]
+        if advanced is not None:
+            where = where[advanced]
+        op = ops.IndexPut if base is self and whole else ops.CopySlices
+        _rebase(base, apply_op(op, _remember(base), _fit_value(value, where.shape),
+                               positions=where))
 
     # ---- in-place ops (torch's rules: see _inplace) ------------------------------------------
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
@@ -1522,28 +1551,54 @@ class RemovableHandle:
             self.hooks.remove(self.hook)
 
 
-# ---- versions and in-place updates ------------------------------------------------------------
+# ---- versions, views and in-place updates -----------------------------------------------------
 class Version:
-    """The version counter of one storage, shared by a tensor, its views and ``detach()``
-    aliases: every in-place change adds one; ops record it when they save a tensor, and
-    backward compares (``_check_saved``). ``shared``: some other tensor sees this storage."""
+    """The record of one storage, shared by a tensor, its views and its ``detach()`` aliases.
+    ``n`` counts in-place changes: ops record it when they save a tensor, and backward compares
+    (``_check_saved``). ``views`` holds weak references to the views autograd tracks, which a
+    recorded in-place change of their base re-links to the base's new state (``_rebase``)."""
 
-    __slots__ = ("n", "shared")
+    __slots__ = ("n", "views")
 
     def __init__(self) -> None:
         self.n = 0
-        self.shared = False
+        self.views: list | None = None
+
+    def add_view(self, view: Tensor) -> None:
+        views = self.views
+        if views is None:
+            self.views = views = []
+        elif len(views) >= 16 and not len(views) & (len(views) - 1):
+            views[:] = [r for r in views if r() is not None]  # at 16, 32, 64, ...: drop the dead
+        views.append(weakref.ref(view))
 
 
-def _share_version(src: Tensor, view: Tensor, shared: bool = True) -> Tensor:
-    """``view`` sees ``src``'s storage: give both one counter. ``shared=False`` for a
-    broadcast that only an op consumes (no user-held alias to rebase)."""
+def _share_version(src: Tensor, view: Tensor, register: bool = True) -> Tensor:
+    """``view`` sees ``src``'s storage: one version counter for both. ``register``: a view that
+    autograd tracks (torch's differentiable view): it records its base (the tensor owning the
+    storage, ``_base``) and joins the storage's live views. Not for ``detach()`` aliases, nor
+    for views that only an op consumes (the broadcasts of binary ops)."""
     vc = src._vc
     if vc is None:
         vc = src._vc = Version()
-    vc.shared = vc.shared or shared
     view._vc = vc
+    if register:
+        view._base = src if src._base is None else src._base
+        view._view_meta = src._view_meta or (None if _settings.grad_enabled else _NO_GRAD_VIEW)
+        vc.add_view(view)
     return view
+
+
+_NO_GRAD_VIEW = "no_grad"
+
+
+def _multiple_views(views: list, name: str) -> tuple:
+    """The outputs of a function returning several views (split, unbind): torch forbids
+    changing them in place while a graph is recorded."""
+    for i, v in enumerate(views):
+        if v._base is not None:
+            v._view_meta = f"Output {i} of {name}"
+    return tuple(views)
 
 
 def _bump(t: Tensor) -> None:
@@ -1553,55 +1608,163 @@ def _bump(t: Tensor) -> None:
     vc.n += 1
 
 
-# id of a tensor rebound by an in-place op recorded in the graph -> [(version before, old
-# node), ...]; the entry goes with the tensor (ids, since Tensor's == is elementwise)
+def _base_of(t: Tensor) -> Tensor:
+    """The tensor whose storage t sees: its base for a view, else t itself (also when the base's
+    storage was since replaced, through ``.data =`` or ``out=``)."""
+    base = t._base
+    if base is None or not np.may_share_memory(t._array, base._array):
+        return t
+    return base
+
+
+def _positions(view: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Where each entry of ``view`` (a NumPy view into ``base``'s memory) sits in ``base``, as
+    flat C-order indices in view's shape. Found from the entries' memory addresses, so it holds
+    for any view: slices, reshapes, transposes, diagonals, expands."""
+    origin = base.__array_interface__["data"][0]
+
+    def offsets(a: np.ndarray) -> np.ndarray:  # each entry's byte offset from base's first
+        off = np.array(a.__array_interface__["data"][0] - origin, np.int64)
+        for axis, (n, stride) in enumerate(zip(a.shape, a.strides)):
+            off = off + (np.arange(n, dtype=np.int64) * stride).reshape(
+                (n,) + (1,) * (a.ndim - axis - 1))
+        return off
+    if base.flags.c_contiguous:
+        return offsets(view) // base.itemsize
+    at = offsets(base).reshape(-1)
+    order = np.argsort(at, kind="stable")
+    return order[np.searchsorted(at, offsets(view), sorter=order)]
+
+
+# id of a tensor changed by a recorded in-place op -> [(version before, node of the state then),
+# ...]; the entry goes with the tensor (ids, since Tensor's == is elementwise)
 _REBOUND: dict = {}
+
+
+def _remember(t: Tensor) -> Tensor:
+    """A graph node for t's current state, kept for the ops that used t so far: after an
+    in-place change their gradients go there (``_state_seen``). One node per state."""
+    if t._vc is None:
+        t._vc = Version()
+    version = t._vc.n
+    states = _REBOUND.get(id(t))
+    if states is None:
+        states = _REBOUND[id(t)] = []
+        weakref.finalize(t, _REBOUND.pop, id(t), None)
+    elif states[-1][0] == version and states[-1][1]._ctx is t._ctx:
+        return states[-1][1]
+    old = wrap_array(t._array, t._prev, t._ctx)
+    old.requires_grad, old._vc = t.requires_grad, t._vc
+    states.append((version, old))
+    return old
+
+
+def _records(t: Tensor, operands: tuple) -> bool:
+    """Whether an in-place change of t is recorded for autograd (torch's rule): grad mode on,
+    and t, its base or an operand requires grad."""
+    return _settings.grad_enabled and (
+        t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in operands)
+        or t._base is not None and t._base.requires_grad)
 
 
 def _inplace(self: Tensor, name: str, op: Callable, *others: Any) -> Tensor:
     """Write ``op(self, *others)`` (an out-of-place computation) into self's storage: the
     in-place op ``name`` with PyTorch's rules. Self keeps its identity, ``.grad`` and
-    ``requires_grad``; its version goes up. When a gradient is needed (grad mode on, and self
-    or an operand requires grad) the op is recorded: self becomes the result's graph node, and
-    ops that used self before keep sending their gradients to the earlier state."""
-    record = _settings.grad_enabled and (self.requires_grad or any(
-        isinstance(o, Tensor) and o.requires_grad for o in others))
-    if not record:
+    ``requires_grad``; its version goes up. When recorded (``_records``), the result becomes
+    self's graph node, or, for a view, its base's new node is the old base with the view's
+    region replaced (``ops.CopySlices``), as torch; ops that used self or its base before keep
+    sending their gradients to the earlier state (``_rebase``)."""
+    if not _records(self, others):
         _write(self, op(self, *others), name)
         return self
-    if self._ctx is None and self.requires_grad:
+    _check_rebase(self, name)
+    old = _remember(self)
+    src = apply_op(ops.Cast, old, dtype=old._array.dtype)  # a copy: the storage is overwritten
+    out = _check_result(self, op(src, *[src if o is self else o for o in others]), name)
+    if out._array.dtype != self._array.dtype:
+        out = out.to(self._array.dtype)
+    base = _base_of(self)
+    if base is self:
+        if not any(p is src for p in out._prev):  # not computed from self: keep self's past
+            out = apply_op(ops.Overwrite, src, out)  # reachable (zero_, fill_, copy_, ...)
+        _rebase(self, out)
+    else:
+        _rebase(base, apply_op(ops.CopySlices, _remember(base), out,
+                               positions=_positions(self._array, base._array)))
+    return self
+
+
+def _rebase(t: Tensor, node: Tensor) -> None:
+    """``node`` (t's shape and dtype) becomes t's new state: its values go into the storage,
+    its history becomes t's, the version goes up, the ops that used t before keep its earlier
+    state (``_remember``), and every live view of t becomes a view of the new state (torch
+    regenerates a view's grad_fn the same way, as an AsStridedBackward of its base)."""
+    vc = t._vc
+    views = [v for v in (ref() for ref in vc.views or ()) if v is not None and v._base is t
+             and _base_of(v) is not v]
+    earlier = [_remember(v) for v in views]
+    _remember(t)
+    t._array[...] = node._array
+    vc.n += 1
+    ctx = node._ctx
+    if ctx is not None and node.requires_grad:
+        ctx.out_version = vc.n
+        t._ctx, t._prev, t.requires_grad = ctx, node._prev, True
+    else:  # a constant result (zero_, fill_ with a number): no gradient flows to earlier uses
+        t._ctx, t._prev, t.requires_grad = None, (), False
+    for v, old in zip(views, earlier):
+        if v._view_meta is not None:  # torch raises when such a view is used afterwards
+            node = apply_op(ops.ForbiddenView, t, old, message=_view_error(v, None))
+        elif t.requires_grad:
+            node = apply_op(ops.AsStrided, t, old, positions=_positions(v._array, t._array))
+        else:
+            node = wrap_array(v._array)
+        v._ctx, v._prev, v.requires_grad = node._ctx, node._prev, node.requires_grad
+
+
+def _check_rebase(t: Tensor, name: str) -> None:
+    """torch's refusals of a recorded in-place change of t: a leaf that requires grad (or a
+    view of one), a view made under no_grad or returned with others (split, unbind), and an
+    overlapping (expanded) tensor."""
+    base = _base_of(t)
+    if base is t and t._ctx is None and t.requires_grad:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an "
                            "in-place operation (do it under `with torch.no_grad():`, or on "
                            ".data / .detach())")
-    if self._vc is not None and self._vc.shared:
-        raise NotImplementedError(
-            f"{name}: in-place change, recorded for autograd, of a tensor that shares its "
-            "storage with a view or detach() alias; micrograd cannot rebase the views' graphs "
-            "(see docs/pytorch-differences.md): use the out-of-place op")
-    old = wrap_array(self._array, self._prev, self._ctx)
-    old.requires_grad = self.requires_grad
-    vc = self._vc
-    if vc is None:
-        vc = self._vc = Version()
-    old._vc = vc
-    src = apply_op(ops.Cast, old, dtype=old._array.dtype)  # a copy: the storage is overwritten
-    out = op(src, *[src if o is self else o for o in others])
-    out = _check_result(self, out, name)
-    if out._array.dtype != self._array.dtype:
-        out = out.to(self._array.dtype)
-    self._array[...] = out._array
-    if id(self) not in _REBOUND:
-        _REBOUND[id(self)] = []
-        weakref.finalize(self, _REBOUND.pop, id(self), None)
-    _REBOUND[id(self)].append((vc.n, old))
-    vc.n += 1
-    ctx = out._ctx
-    if ctx is not None and out.requires_grad:
-        ctx.out_version = vc.n
-        self._ctx, self._prev, self.requires_grad = ctx, out._prev, True
-    else:  # a constant result (zero_, fill_ with a number): no gradient flows to earlier uses
-        self._ctx, self._prev, self.requires_grad = None, (), False
-    return self
+    if base is not t:
+        if t._view_meta is not None:
+            raise RuntimeError(f"{name}: {_view_error(t, name)}")
+        if base._ctx is None and base.requires_grad:
+            raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being "
+                               "used in an in-place operation (do it under `with "
+                               "torch.no_grad():`, or on .data / .detach())")
+    _check_writable(t, name)
+
+
+def _view_error(t: Tensor, name: str | None) -> str:
+    """torch's message for a view it forbids to change in place (``name``: the in-place op), or
+    to use after its base changed (``name`` None)."""
+    what = ("is being modified inplace" if name is not None else
+            "its base or another view of its base has been modified inplace")
+    if t._view_meta == _NO_GRAD_VIEW:
+        return (f"A view was created in no_grad mode and {what} with grad mode enabled. Given "
+                "that this use case is ambiguous and error-prone, it is forbidden. You can "
+                "clarify your code by moving both the view and the inplace either both inside "
+                "the no_grad block (if you don't want the inplace to be tracked) or both "
+                "outside (if you want the inplace to be tracked).")
+    return (f"{t._view_meta} is a view and {what}. This view is the output of a function that "
+            "returns multiple views. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
+def _check_writable(t: Tensor, name: str) -> None:
+    """An expanded tensor (several entries in one memory place) cannot be written, as torch."""
+    if not t._array.flags.writeable:
+        if any(s == 0 and n > 1 for s, n in zip(t._array.strides, t._array.shape)):
+            raise RuntimeError(f"{name}: unsupported operation: more than one element of the "
+                               "written-to tensor refers to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
+        raise RuntimeError(f"{name}: the tensor's memory is read-only; clone() it first")
 
 
 def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
@@ -1628,6 +1791,7 @@ def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
 def _write(self: Tensor, out: Any, name: str) -> None:
     """Unrecorded in-place update: the checked result into self's storage, version + 1."""
     out = _check_result(self, out, name)
+    _check_writable(self, name)
     self._array[...] = out._array
     _bump(self)
 
@@ -1646,6 +1810,8 @@ def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = No
     t._retain = False
     t._vc = None
     t._hooks = None
+    t._base = None
+    t._view_meta = None
     return t
 
 
@@ -1700,7 +1866,11 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
             result = wrap_array(out, inputs, fn)
     if result is None:
         result = wrap_array(out)
-    return _share_version(inputs[0], result, cls is not ops.Expand) if cls.view else result
+    if cls.view and (cls is not ops.Reshape or np.may_share_memory(out, inputs[0]._array)):
+        # a view (a reshape that had to copy is not); the broadcasts of binary ops are only
+        # consumed by their op, so they are not tracked as views (Tensor.expand's are)
+        return _share_version(inputs[0], result, register=cls is not ops.Expand)
+    return result
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
@@ -1932,9 +2102,10 @@ def _scatter_index(x: Tensor, dim: int, index: Any, name: str,
     return d, idx
 
 
-def _scatter(cls: type, x: Tensor, dim: int, index: Any, src: Any, name: str) -> Tensor:
+def _scatter(cls: type, x: Tensor, dim: int, index: Any, src: Any, name: str,
+             **params: Any) -> Tensor:
     if x.ndim == 0:
-        return _scatter(cls, x.reshape(1), dim, index, src, name).reshape(())
+        return _scatter(cls, x.reshape(1), dim, index, src, name, **params).reshape(())
     if isinstance(src, Tensor):
         d, idx = _scatter_index(x, dim, index, name, src)
         if src.dtype != x.dtype:
@@ -1949,7 +2120,9 @@ def _scatter(cls: type, x: Tensor, dim: int, index: Any, src: Any, name: str) ->
     else:
         d, idx = _scatter_index(x, dim, index, name)
         src = lift_constant(src, x)
-    return apply_op(cls, x, src, index=idx, axis=d)
+        if params:  # a reduction reads src per index entry: the number spread to index's shape
+            src = wrap_array(np.full(idx.shape, src._array, x._array.dtype))
+    return apply_op(cls, x, src, index=idx, axis=d, **params)
 
 
 def _index_slices(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tuple:
@@ -2069,17 +2242,192 @@ def _index_item(i: Any) -> Any:
     return i
 
 
-def _is_basic(index: Any) -> bool:
-    """NumPy's basic indexing (ints, slices, None, ...): the result is a view."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))
-               and not isinstance(i, bool) for i in items)
+def _index_plan(shape: tuple, index: Any) -> tuple:
+    """``_plan``, with the index and the shape named in its IndexErrors."""
+    try:
+        return _plan(shape, index)
+    except IndexError as exc:
+        items = index if isinstance(index, tuple) else (index,)
+        shown = ", ".join(f"<tensor of shape {tuple(i.shape)}>" if isinstance(
+            i, (Tensor, np.ndarray)) else repr(i) for i in items)
+        raise IndexError(f"index [{shown}] on a tensor of shape {shape}: {exc}") from None
 
 
-def _show_index(index: Any) -> str:
-    items = index if isinstance(index, tuple) else (index,)
-    parts = [f"array{tuple(i.shape)}" if isinstance(i, np.ndarray) else repr(i) for i in items]
-    return "[" + ", ".join(parts) + "]"
+def _plan(shape: tuple, index: Any) -> tuple:
+    """torch's ``t[index]`` as two NumPy steps, ``(basic, advanced)``.
+
+    torch applies integers as selections (like slices and None: the result is a view) and only
+    index tensors, lists and bool masks as advanced indices. So ``basic`` holds the ints,
+    slices and Nones (and ends with ``...``, so even a 0-d result is a view), and ``advanced``
+    (None when nothing is gathered) indexes that view with the arrays and masks at the dims
+    they now refer to; NumPy places the gathered dims as torch does from there (together in
+    place when adjacent, else first). Every index is checked as torch checks it."""
+    items = _index_items(index)
+    ndim = len(shape)
+    specified = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
+                    for i in items if i is not None and i is not Ellipsis
+                    and not isinstance(i, bool))
+    if specified > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    basic: list = []
+    gathers: dict = {}  # dim of the basic result -> index array or bool mask
+    dim = out = 0       # the next dim of the input, of the basic result
+    for item in items:
+        if item is Ellipsis:  # every `...` skips the dims no index names (torch's rule)
+            n = ndim - specified
+            basic += [slice(None)] * max(0, min(n, ndim - dim))
+            dim, out = dim + n, out + n
+        elif item is None:
+            basic.append(None)
+            out += 1
+        elif isinstance(item, bool):  # True/False: a new dim of size 1, kept or emptied
+            basic.append(None)
+            gathers[out] = np.zeros(int(item), np.int64)
+            out += 1
+        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            k = item.ndim
+            for j, (m, n) in enumerate(zip(item.shape, shape[dim:dim + k])):
+                if m != n:
+                    raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} "
+                                     f"does not match the shape of the indexed tensor "
+                                     f"{list(shape)} at index {dim + j}")
+            basic += [slice(None)] * k
+            gathers[out] = item
+            dim, out = dim + k, out + k
+        elif isinstance(item, slice):
+            _dim_size(shape, dim, item)
+            basic.append(item)
+            dim, out = dim + 1, out + 1
+        else:  # an int, or an array of them: checked against the dim's size
+            n = _dim_size(shape, dim, item)
+            if np.size(item) and (np.min(item) < -n or np.max(item) >= n):
+                bad = np.min(item) if np.min(item) < -n else np.max(item)
+                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with "
+                                 f"size {n}")
+            if isinstance(item, int):
+                basic.append(item)
+                dim += 1
+            else:
+                basic.append(slice(None))
+                gathers[out] = item
+                dim, out = dim + 1, out + 1
+    basic.append(Ellipsis)
+    if not gathers:
+        return tuple(basic), None
+    shapes = [(int(np.count_nonzero(a)),) if a.dtype == np.bool_ else a.shape
+              for a in gathers.values()]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {', '.join(str(list(s)) for s in shapes)}") from None
+    advanced, d = [], 0
+    while d <= max(gathers):
+        a = gathers.get(d)
+        advanced.append(slice(None) if a is None else a)
+        d += 1 if a is None or a.dtype != np.bool_ else a.ndim
+    return tuple(basic), tuple(advanced)
+
+
+def _dim_size(shape: tuple, dim: int, item: Any) -> int:
+    """The size of the dim ``item`` indexes (an IndexError past the last dim, which only
+    repeated ``...`` can reach)."""
+    if dim >= len(shape):
+        raise IndexError(f"index {item!r}: dimension {dim} is out of range for a tensor of "
+                         f"dimension {len(shape)}")
+    return shape[dim]
+
+
+def _index_items(index: Any) -> tuple:
+    """The entries of a ``t[index]`` index, each an int, bool, slice, None, ``...``, or an
+    integer (int64/int32) or bool NumPy array of at least one dim. A list is one index array
+    unless, by torch's rule, it is short (< 32) and holds a tensor, sequence, slice, None or
+    ``...``: then it is a tuple of indices."""
+    if isinstance(index, (list, range)) and len(index) < 32 and any(
+            i is None or i is Ellipsis or isinstance(i, (Tensor, np.ndarray, list, tuple,
+                                                        range, slice)) for i in index):
+        index = tuple(index)
+    return tuple(_index_entry(i) for i in (index if isinstance(index, tuple) else (index,)))
+
+
+def _index_entry(i: Any) -> Any:
+    """One index entry in torch's terms (``_index_items``): 0-d integer tensors are ints,
+    uint8 tensors masks, lists and NumPy arrays int64 (floats truncated, as torch) or bool."""
+    if i is None or i is Ellipsis:
+        return i
+    if isinstance(i, slice):
+        if i.step is not None and operator.index(i.step) <= 0:
+            raise ValueError("slice step cannot be zero" if operator.index(i.step) == 0 else
+                             "step must be greater than zero")
+        return i
+    if isinstance(i, (bool, np.bool_)):
+        return bool(i)
+    if isinstance(i, (int, np.integer)):
+        return int(i)
+    if isinstance(i, Tensor):
+        a = i._array
+        if a.dtype in (np.uint8, np.bool_):
+            a = a.astype(np.bool_, copy=False)
+        elif a.dtype not in (np.int64, np.int32):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors, "
+                             f"got {i.dtype.name}")
+    elif isinstance(i, (list, tuple, range, np.ndarray)):
+        a = np.asarray(i)
+        if a.dtype != np.bool_:
+            if a.dtype.kind not in "iuf" and a.size:
+                raise IndexError(f"an index list must hold integers or bools, got {i!r}")
+            a = a.astype(np.int64)
+    else:
+        raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                         f"Variables are valid indices (got {type(i).__name__})")
+    if a.ndim == 0:
+        return bool(a) if a.dtype == np.bool_ else int(a)
+    return a
+
+
+def _take(x: Tensor, index: tuple) -> Tensor:
+    """x[index] for a NumPy index (one step of ``_index_plan``), recorded when x needs a
+    gradient."""
+    if x.requires_grad and _settings.grad_enabled:
+        return apply_op(ops.GetItem, x, index=index)
+    return wrap_array(_settings.backend.getitem(x._array, index))
+
+
+def _setitem_value(t: Tensor, index: Any, value: Any, gathers: bool) -> Tensor:
+    """The value of ``t[index] = value`` as a Tensor of t's dtype. As torch: a number is cast;
+    a Tensor too, except that writing at index arrays needs t's dtype (unless the index is one
+    bool mask and value one element); other types (lists, NumPy arrays) are a TypeError."""
+    if isinstance(value, Tensor):
+        lone_mask = (index[0] if isinstance(index, tuple) and len(index) == 1 else index)
+        lone_mask = isinstance(lone_mask, Tensor) and lone_mask._array.dtype == np.bool_
+        if (gathers and value._array.dtype != t._array.dtype
+                and not (lone_mask and value.numel() == 1)):
+            raise RuntimeError(f"__setitem__: index put requires the source and destination "
+                               f"dtypes match, got {t.dtype.name} for the destination and "
+                               f"{value.dtype.name} for the source")
+        return value.to(t._array.dtype)
+    if isinstance(value, _SCALARS):
+        return wrap_array(np.array(value).astype(t._array.dtype))
+    raise TypeError(f"can't assign a {type(value).__name__} to a {t.dtype.name} tensor (use a "
+                    "number or a Tensor)")
+
+
+def _fit_value(value: Tensor, shape: tuple) -> Tensor:
+    """value broadcast to the indexed region's shape, as torch: leading dims of size 1 dropped
+    first; the gradient sums back over the broadcast dims."""
+    lead = 0
+    while value.ndim - lead > len(shape) and value.shape[lead] == 1:
+        lead += 1
+    v = value.reshape(value.shape[lead:]) if lead else value
+    try:
+        return v.expand(shape)
+    except ValueError:
+        raise _value_shape_error(value, shape) from None
+
+
+def _value_shape_error(value: Tensor, shape: tuple) -> RuntimeError:
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be "
+                        f"broadcast to indexing result of shape {list(shape)}")
 
 
 def _format(data: np.ndarray) -> str:
