@@ -249,10 +249,10 @@ def test_missing_extras_give_an_install_hint(monkeypatch):
     for name in ("graphviz", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, name, None)       # as if not installed
     dot = draw_dot(Value(1.0) * 2)
-    with pytest.raises(ImportError, match=r"micrograd\[viz\]"):
+    with pytest.raises(ImportError, match=r"micrograd-tensor\[viz\]"):
         dot.pipe("svg")
     assert dot._repr_svg_() is None and "digraph" in str(dot)     # DOT text still works
-    with pytest.raises(ImportError, match=r"matplotlib: pip install 'micrograd\[viz\]'"):
+    with pytest.raises(ImportError, match=r"matplotlib: pip install 'micrograd-tensor\[viz\]'"):
         plot_loss([1.0, 0.5], None)
 
 

@@ -1,15 +1,18 @@
 """Backend registry: the backends this install has, by name, and the default choice.
 
 ``MICROGRAD_BACKEND=c|numpy`` picks the default at import. Without it, the C backend is used when
-``micrograd._C`` was built, otherwise NumPy with one warning. Asking for ``"c"`` when it is not
-built is an error, never a silent substitution. Which backend a thread's ops use is a per-thread
-setting (``micrograd.core.settings``: ``set_backend``, ``use_backend``); this package only
-computes and knows nothing of the layers above it.
+``micrograd._C`` was built, otherwise NumPy with one warning that says which ``micrograd`` was
+imported, whether an installed copy with the core exists, and the fix. Asking for ``"c"`` when
+it is not built is an error, never a silent substitution. Which backend a thread's ops use is a
+per-thread setting (``micrograd.core.settings``: ``set_backend``, ``use_backend``); this package
+only computes and knows nothing of the layers above it.
 """
 from __future__ import annotations
 
 import os
+import sys
 import warnings
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 from .force import force_c, force_c_enabled  # noqa: F401 - the tests' switch (force.py)
@@ -31,9 +34,8 @@ def lookup(name: str):
     if name in REGISTRY:
         return REGISTRY[name]
     if name == "c":
-        raise RuntimeError(
-            f"micrograd: the C backend is not available ({C_IMPORT_ERROR}). Reinstall with a C "
-            "compiler present (pip install -e . --force-reinstall) or use backend 'numpy'.")
+        raise RuntimeError(f"micrograd: the C backend is not available ({C_IMPORT_ERROR}). "
+                           f"{missing_core_advice()} Or use backend 'numpy'.")
     raise ValueError(f"micrograd: unknown backend {name!r}; choose one of {sorted(REGISTRY)}")
 
 
@@ -45,20 +47,46 @@ def default():
     if "c" in REGISTRY:
         return REGISTRY["c"]
     warnings.warn(f"micrograd: C core not available ({C_IMPORT_ERROR}); using the NumPy "
-                  f"backend (slower).{_source_tree_hint()} Set MICROGRAD_BACKEND=numpy to "
+                  f"backend (slower). {missing_core_advice()} Set MICROGRAD_BACKEND=numpy to "
                   "silence this warning.", RuntimeWarning, stacklevel=4)
     return REGISTRY["numpy"]
 
 
-def _source_tree_hint() -> str:
-    """Why a fresh clone often lands here: run from the clone's folder, ``python -m micrograd``
-    imports the sources (which hold no compiled core) instead of what ``pip install .`` built."""
-    root = Path(__file__).resolve().parents[2]
-    if isinstance(C_IMPORT_ERROR, ModuleNotFoundError) and (root / "csrc").is_dir():
-        return (f" This micrograd is the source folder {root / 'micrograd'}, which has no "
-                "compiled core: build it there with `pip install -e .`, or run from another "
-                "folder to use an installed copy.")
-    return ""
+PACKAGE = Path(__file__).resolve().parents[1]  # the micrograd folder this process imported
+
+
+def copies_with_core(search_path: list[str] | None = None) -> list[Path]:
+    """Other ``micrograd`` folders on ``sys.path`` (site-packages, ...) that hold a compiled
+    core this interpreter can load: the installed copy a source folder may be hiding."""
+    found = []
+    for entry in sys.path if search_path is None else search_path:
+        folder = Path(entry or ".").resolve() / "micrograd"
+        if folder == PACKAGE or folder in found or not (folder / "__init__.py").is_file():
+            continue
+        if any((folder / f"_C{suffix}").is_file() for suffix in EXTENSION_SUFFIXES):
+            found.append(folder)
+    return found
+
+
+def missing_core_advice() -> str:
+    """Which micrograd was imported, whether an installed copy has the C core, and the fix."""
+    if isinstance(C_IMPORT_ERROR, ModuleNotFoundError):
+        where = f"This micrograd is {PACKAGE}, which has no compiled core"
+    else:
+        where = f"This micrograd is {PACKAGE}, whose compiled core does not load"
+    if (PACKAGE.parent / "csrc").is_dir():  # a source folder: a clone's micrograd/
+        others = copies_with_core()
+        if others:
+            return (f"{where}: it is a source folder, imported first because it is in the "
+                    f"current directory or on PYTHONPATH, and it hides the installed copy "
+                    f"{others[0]}, which has one. Run from another folder to use that copy, or "
+                    f"build the core here: `pip install -e {PACKAGE.parent}`.")
+        return (f"{where}: it is a source folder and no installed copy with a C core was "
+                f"found. Build the core here (needs a C compiler): `pip install -e "
+                f"{PACKAGE.parent}`.")
+    return (f"{where} (installed without it, e.g. with MICROGRAD_NO_EXT=1, or built for "
+            "another Python). Reinstall with a C compiler present: `pip install "
+            "--force-reinstall --no-deps micrograd-tensor` (`pip install -e .` in a clone).")
 
 
 def available_backends() -> list[str]:

@@ -4,8 +4,9 @@
 is Graphviz DOT text. Rendering it to SVG or PNG, or inline in Jupyter, uses the optional
 ``graphviz`` package and Graphviz's ``dot`` program. ``plot_loss`` and ``plot_decision_boundary``
 use the optional matplotlib (its Agg canvas: no display needed, and pyplot's global state is
-left alone). Install the extras with ``pip install "micrograd[viz]"`` (plus ``apt-get install
-graphviz`` or ``brew install graphviz`` for ``dot``).
+left alone). Install the extras with ``pip install "micrograd-tensor[viz]"`` (the distribution's
+name; the package imports as ``micrograd``), plus ``apt-get install graphviz`` or ``brew install
+graphviz`` for ``dot``.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from .explain import array_text, node_names, num
 from ..core.graph import toposort
 
 _RENDER_HINT = ("rendering DOT needs the optional 'graphviz' package and Graphviz's 'dot' program "
-                "(pip install 'micrograd[viz]'; apt-get install graphviz or brew install graphviz);"
-                " the DOT text itself is always available as .source")
+                "(pip install 'micrograd-tensor[viz]'; apt-get install graphviz or brew install "
+                "graphviz); the DOT text itself is always available as .source")
 
 
 class Dot:
@@ -153,8 +154,8 @@ def _figure(size: tuple[float, float]) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as err:
-        raise ImportError("plotting needs the optional matplotlib: pip install 'micrograd[viz]'") \
-            from err
+        raise ImportError("plotting needs the optional matplotlib: "
+                          "pip install 'micrograd-tensor[viz]'") from err
     fig = Figure(figsize=size)
     FigureCanvasAgg(fig)
     return fig
