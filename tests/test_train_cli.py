@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -129,6 +130,24 @@ def test_regression_predictions_are_in_the_targets_units(tmp_path, capsys):
     assert y.std() > 20
     r2 = 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
     assert r2 > 0.8, r2
+
+
+def test_saved_model_has_the_usual_mode_and_a_symlink_writes_its_target(tmp_path, capsys):
+    """As numpy and torch save: 0644 under umask 022, and the link stays a link."""
+    target, link = tmp_path / "real.npz", tmp_path / "link.npz"
+    link.symlink_to(target)
+    old = os.umask(0o022)
+    try:
+        assert cli.train(["--data", "moons", "--samples", "100", "--epochs", "1", "--quiet",
+                          "--save", str(link)]) == 0
+    finally:
+        os.umask(old)
+    assert link.is_symlink() and target.is_file()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    np.savetxt(tmp_path / "rows.csv", np.zeros((3, 2)), delimiter=",")
+    capsys.readouterr()
+    assert cli.predict([str(link), str(tmp_path / "rows.csv")]) == 0
+    assert len(capsys.readouterr().out.split()) == 3
 
 
 def _refuse_training(monkeypatch):
