@@ -109,3 +109,20 @@ def test_info_describes_the_c_core():
     assert isinstance(info["openmp"], bool) and info["max_threads"] >= 1
     flops = backends.fma_peak_flops(1000, 1)
     assert flops == 0.0 or flops > 1000  # 0.0 without an FMA unit
+
+
+@pytest.mark.parametrize("sa, sb, calls", [
+    ((2, 3, 0), (0, 4), [(6, 4, 0)]),               # stacked rows: one GEMM
+    ((2, 3, 0), (2, 0, 4), [(3, 4, 0)] * 2),        # equal batch dims: one GEMM per matrix
+    ((2, 0, 5), (2, 5, 4), [(0, 4, 5)] * 2),
+])
+def test_empty_products_run_the_c_gemm(gemm_calls, sa, sb, calls):
+    """A k = 0 (or m = 0) product keeps its C route: the GEMM writes the zeros (the row and
+    batch counts are spelled out; reshape(-1, 0) cannot resolve an empty array)."""
+    c = backends.REGISTRY["c"]
+    a, b = np.ones(sa, np.float32), np.ones(sb, np.float32)
+    with backends.force_c():
+        out = c.matmul(a, b)
+    np.testing.assert_array_equal(out, np.matmul(a, b))
+    assert out.shape == np.matmul(a, b).shape and out.dtype == np.float32
+    assert gemm_calls == calls
