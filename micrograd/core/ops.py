@@ -73,6 +73,13 @@ class Sub(Function):
 class Mul(Function):
     """out = a * b    da = g * b    db = g * a"""
 
+    @property
+    def saves_inputs(self) -> tuple:
+        """da reads b and db reads a: only what a needed gradient reads is checked (so
+        ``c * 2`` does not keep c from changing in place, as torch)."""
+        need = self.needs_input_grad
+        return tuple(i for i, n in ((1, need[0]), (0, need[1])) if n)
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return self.be.mul(a, b)
@@ -1177,12 +1184,10 @@ class IndexPut(CopySlices):
 class AsStrided(Function):
     """out = x's entries at positions (flat indices, in out's shape): a view read from its base
     dx = g added at the positions, zeros elsewhere (a position seen twice, as in an expand, sums)
-    The node a view gets when its base changes in place (torch's AsStridedBackward). Its second
-    input, the view's earlier state, gets no gradient: it is there so that the backward walk
-    reaches that state, where the view's earlier uses send theirs (tensor._remember)."""
+    The node a view gets when its base changes in place (torch's AsStridedBackward)."""
     saves_inputs = ()
 
-    def forward(self, x, earlier, positions):
+    def forward(self, x, positions):
         be = self.be
         self.shape, self.positions = x.shape, positions.reshape(-1)
         flat = be.take_along_axis(be.reshape(x, (-1,)), self.positions, 0)
@@ -1192,28 +1197,26 @@ class AsStrided(Function):
         be = self.be
         flat = be.take_along_axis_backward((int(np.prod(self.shape)),), self.positions,
                                            be.reshape(g, (-1,)), 0)
-        return be.reshape(flat, self.shape), None
+        return (be.reshape(flat, self.shape),)
 
 
 class ForbiddenView(Function):
     """The node of a view torch forbids to use once its base changed in place (a view made under
-    no_grad, or one of several views one function returned): backward raises torch's error.
-    Inputs as AsStrided's (the base, and the view's earlier state)."""
+    no_grad, or one of several views one function returned): backward raises torch's error"""
     saves_inputs = ()
 
-    def forward(self, x, earlier, message):
+    def forward(self, x, message):
         self.message = message
-        return earlier
+        return x
 
     def backward(self, g):
         raise RuntimeError(self.message)
 
 
 class Overwrite(Function):
-    """out = y written over x (copy_, fill_, zero_, and in-place results not computed from x)
-    dx = 0    dy = g
-    x, the tensor's earlier state, is an input so that the backward walk reaches it: earlier
-    uses of the tensor send their gradients there (tensor._remember). torch's CopyBackwards."""
+    """out = y written over x (copy_, and zero_, fill_, ... with a constant y)    dx = 0
+    dy = g
+    The tensor stays a node of the graph, as in torch (CopyBackwards, FillBackward)."""
     saves_inputs = ()
 
     def forward(self, x, y):

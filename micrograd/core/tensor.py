@@ -1233,9 +1233,10 @@ class Tensor:
         the upstream gradient there, the earlier t's is zero there."""
         basic, advanced = _index_plan(self.shape, index)
         value = _setitem_value(self, index, value, advanced is not None)
+        region = self._array[basic]
+        _check_overlap(region, (value,), "__setitem__")
+        _check_writable(region, "__setitem__")
         if not _records(self, (value,)):
-            _check_writable(self, "__setitem__")
-            region = self._array[basic]
             try:
                 region[... if advanced is None else advanced] = value._array
             except ValueError:
@@ -1319,7 +1320,8 @@ class Tensor:
         """src's values (broadcast, cast to self's dtype) into self; gradients flow to src."""
         def copy(t: Tensor, s: Any) -> Tensor:
             s = s if isinstance(s, Tensor) else wrap_array(as_array(s, None, copy=False))
-            return apply_op(ops.Cast, s, dtype=t._array.dtype)  # a node of its own
+            s = apply_op(ops.Cast, s, dtype=t._array.dtype)  # a copy: s may be in t's memory
+            return apply_op(ops.Overwrite, t, _check_result(t, s, "copy_"))
         return _inplace(self, "copy_", copy, src)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
@@ -1406,8 +1408,7 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
     node. Gradients are added into ``.grad`` (leaves, retained non-leaves), or, when ``capture``
     is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched)."""
     add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
-    rebound = _REBOUND
-    for node in reversed(toposort(root)):
+    for node in reversed(_walk(root)):
         g = grads.pop(node, None)
         if g is None:
             continue
@@ -1442,8 +1443,6 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             if pg.shape != parent._array.shape:
                 raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
                                    f"for an input of shape {parent._array.shape}")
-            if rebound and id(parent) in rebound:  # changed in place after ctx used it
-                parent = _state_seen(parent, ctx, i)
             acc = grads.get(parent)
             grads[parent] = pg if acc is None else add(acc, pg)
         if hook is not None:
@@ -1475,9 +1474,35 @@ def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which
         f"(x = x + 1 instead of x += 1) or .clone() the tensor before changing it")
 
 
+def _walk(root: Any) -> list:
+    """The nodes reachable from ``root``, each after its inputs (``graph.toposort``), in the
+    graph as its ops used it: an input changed in place since an op used it stands for its
+    state then (``_reroute``), not for the tensor's current node."""
+    order = toposort(root)
+    while _REBOUND and _reroute(order):
+        order = toposort(root)  # the earlier states may lead further back
+    return order
+
+
+def _reroute(nodes: list) -> bool:
+    """Point each op's inputs that changed in place after the op used them at the node of the
+    state it saw (``_remember``). The routing is fixed once made, so it is written into the
+    graph; returns whether anything changed."""
+    changed = False
+    for node in nodes:
+        ctx, prev = node._ctx, node._prev
+        if ctx is None or not any(id(p) in _REBOUND for p in prev):
+            continue
+        seen = tuple(_state_seen(p, ctx, i) if id(p) in _REBOUND else p
+                     for i, p in enumerate(prev))
+        if any(a is not b for a, b in zip(seen, prev)):
+            node._prev, changed = seen, True
+    return changed
+
+
 def _state_seen(t: Tensor, ctx: ops.Function, i: int) -> Tensor:
-    """The graph node that stood for ``t`` when ``ctx`` recorded it: ``t`` itself, or the
-    state it had before a later in-place op rebound it (``_REBOUND``)."""
+    """The graph node that stood for ``t`` when ``ctx`` recorded it (as its input ``i``):
+    ``t`` itself, or the state it had before a later in-place change (``_REBOUND``)."""
     seen = 0 if ctx.versions is None else ctx.versions[i]
     for version, old in _REBOUND[id(t)]:
         if seen <= version:
@@ -1674,19 +1699,21 @@ def _inplace(self: Tensor, name: str, op: Callable, *others: Any) -> Tensor:
     self's graph node, or, for a view, its base's new node is the old base with the view's
     region replaced (``ops.CopySlices``), as torch; ops that used self or its base before keep
     sending their gradients to the earlier state (``_rebase``)."""
+    _check_writable(self._array, name)
+    _check_overlap(self._array, others, name)
     if not _records(self, others):
         _write(self, op(self, *others), name)
         return self
     _check_rebase(self, name)
     old = _remember(self)
     src = apply_op(ops.Cast, old, dtype=old._array.dtype)  # a copy: the storage is overwritten
-    out = _check_result(self, op(src, *[src if o is self else o for o in others]), name)
+    out = _check_result(self, op(src, *others), name)
     if out._array.dtype != self._array.dtype:
         out = out.to(self._array.dtype)
     base = _base_of(self)
+    if not out.requires_grad:  # a constant (zero_, fill_): self stays a node, as in torch
+        out = apply_op(ops.Overwrite, src, out)
     if base is self:
-        if not any(p is src for p in out._prev):  # not computed from self: keep self's past
-            out = apply_op(ops.Overwrite, src, out)  # reachable (zero_, fill_, copy_, ...)
         _rebase(self, out)
     else:
         _rebase(base, apply_op(ops.CopySlices, _remember(base), out,
@@ -1702,8 +1729,8 @@ def _rebase(t: Tensor, node: Tensor) -> None:
     vc = t._vc
     views = [v for v in (ref() for ref in vc.views or ()) if v is not None and v._base is t
              and _base_of(v) is not v]
-    earlier = [_remember(v) for v in views]
-    _remember(t)
+    for u in [t, *views]:
+        _remember(u)
     t._array[...] = node._array
     vc.n += 1
     ctx = node._ctx
@@ -1712,11 +1739,11 @@ def _rebase(t: Tensor, node: Tensor) -> None:
         t._ctx, t._prev, t.requires_grad = ctx, node._prev, True
     else:  # a constant result (zero_, fill_ with a number): no gradient flows to earlier uses
         t._ctx, t._prev, t.requires_grad = None, (), False
-    for v, old in zip(views, earlier):
+    for v in views:
         if v._view_meta is not None:  # torch raises when such a view is used afterwards
-            node = apply_op(ops.ForbiddenView, t, old, message=_view_error(v, None))
+            node = apply_op(ops.ForbiddenView, t, message=_view_error(v, None))
         elif t.requires_grad:
-            node = apply_op(ops.AsStrided, t, old, positions=_positions(v._array, t._array))
+            node = apply_op(ops.AsStrided, t, positions=_positions(v._array, t._array))
         else:
             node = wrap_array(v._array)
         v._ctx, v._prev, v.requires_grad = node._ctx, node._prev, node.requires_grad
@@ -1724,8 +1751,7 @@ def _rebase(t: Tensor, node: Tensor) -> None:
 
 def _check_rebase(t: Tensor, name: str) -> None:
     """torch's refusals of a recorded in-place change of t: a leaf that requires grad (or a
-    view of one), a view made under no_grad or returned with others (split, unbind), and an
-    overlapping (expanded) tensor."""
+    view of one), a view made under no_grad or returned with others (split, unbind)."""
     base = _base_of(t)
     if base is t and t._ctx is None and t.requires_grad:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an "
@@ -1738,7 +1764,6 @@ def _check_rebase(t: Tensor, name: str) -> None:
             raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being "
                                "used in an in-place operation (do it under `with "
                                "torch.no_grad():`, or on .data / .detach())")
-    _check_writable(t, name)
 
 
 def _view_error(t: Tensor, name: str | None) -> str:
@@ -1757,14 +1782,38 @@ def _view_error(t: Tensor, name: str | None) -> str:
             "modified inplace. You should replace the inplace operation by an out-of-place one.")
 
 
-def _check_writable(t: Tensor, name: str) -> None:
-    """An expanded tensor (several entries in one memory place) cannot be written, as torch."""
-    if not t._array.flags.writeable:
-        if any(s == 0 and n > 1 for s, n in zip(t._array.strides, t._array.shape)):
+# in-place ops that read their value as one number (torch's .item()): it may be in self's memory
+_READS_VALUE_ONCE = ("fill_", "masked_fill_", "index_fill_")
+
+
+def _check_overlap(target: np.ndarray, operands: tuple, name: str) -> None:
+    """torch refuses an in-place write whose input shares some, but not all, of the memory it
+    writes (``y[1:].add_(y[:2])``): its result would depend on the order of the writes."""
+    for o in operands:
+        if not isinstance(o, Tensor) or o._array is target or (
+                name in _READS_VALUE_ONCE and o._array.size == 1):
+            continue
+        a = o._array
+        if np.may_share_memory(a, target) and np.shares_memory(a, target) and not (
+                a.__array_interface__["data"][0] == target.__array_interface__["data"][0]
+                and a.shape == target.shape and a.strides == target.strides):
+            raise RuntimeError(f"{name}: unsupported operation: some elements of the input "
+                               "tensor and the written-to tensor refer to a single memory "
+                               "location. Please clone() the tensor before performing the "
+                               "operation.")
+
+
+def _check_writable(target: np.ndarray, name: str) -> None:
+    """The memory an in-place op writes: not an expanded region (several entries in one
+    memory place), as torch. Expanded tensors are read-only NumPy views here, so a region of
+    one without repeats, which torch writes, is refused too (clone() first)."""
+    if not target.flags.writeable:
+        if any(s == 0 and n > 1 for s, n in zip(target.strides, target.shape)):
             raise RuntimeError(f"{name}: unsupported operation: more than one element of the "
                                "written-to tensor refers to a single memory location. Please "
                                "clone() the tensor before performing the operation.")
-        raise RuntimeError(f"{name}: the tensor's memory is read-only; clone() it first")
+        raise RuntimeError(f"{name}: the tensor's memory is read-only here (an expanded "
+                           "tensor, or a read-only NumPy array); clone() it first")
 
 
 def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
@@ -1791,7 +1840,7 @@ def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
 def _write(self: Tensor, out: Any, name: str) -> None:
     """Unrecorded in-place update: the checked result into self's storage, version + 1."""
     out = _check_result(self, out, name)
-    _check_writable(self, name)
+    _check_writable(self._array, name)
     self._array[...] = out._array
     _bump(self)
 
