@@ -206,6 +206,9 @@ def test_options_that_do_not_apply_warn(capsys):
     assert "warning: --momentum applies to sgd and rmsprop; adam ignores it" in err
     assert "warning: --samples applies to the generated data sets; digits" in err
     assert "warning: --activation tanh has no effect on a linear model" in err
+    assert cli.train(["--data", "moons", "--samples", "100", "--hidden", "none",
+                      "--activation", "relu", "--epochs", "1", "--quiet"]) == 0
+    assert "warning: --activation relu has no effect" in capsys.readouterr().err
     assert cli.train(["--data", "moons", "--samples", "100", "--optimizer", "sgd",
                       "--momentum", "0.5", "--epochs", "1", "--quiet"]) == 0
     assert "warning" not in capsys.readouterr().err

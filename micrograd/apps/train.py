@@ -243,7 +243,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=_hidden, default=(100, 50), metavar="SIZES",
                    help="hidden layer sizes, comma-separated (default 100,50; 'none' for a "
                         "linear model)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+    p.add_argument("--activation", choices=ACTIVATIONS, default=None,
                    help="activation after each hidden layer (default relu)")
     p.add_argument("--epochs", type=_positive_int, default=20, metavar="N",
                    help="passes over the training data (default 20)")
@@ -476,7 +476,7 @@ def _options_that_do_not_apply(args) -> list[str]:
     if args.samples is not None and args.data == "digits":
         notes.append("--samples applies to the generated data sets; digits always has its "
                      "1797 images")
-    if not args.hidden and args.activation != "relu":
+    if not args.hidden and args.activation is not None:
         notes.append(f"--activation {args.activation} has no effect on a linear model "
                      "(--hidden none)")
     return notes
@@ -493,8 +493,10 @@ def train(argv: list[str]) -> int:
             parser.error(str(exc))
     for note in _options_that_do_not_apply(args):
         print(f"micrograd train: warning: {note}", file=sys.stderr)
+    # the defaults of the options above (None there: "not given", for the warnings)
     momentum = 0.9 if args.momentum is None else args.momentum
     samples = 1000 if args.samples is None else args.samples
+    activation = "relu" if args.activation is None else args.activation
 
     from .. import nn
     from ..data import DataLoader, TensorDataset, train_test_split
@@ -512,9 +514,9 @@ def train(argv: list[str]) -> int:
     classes = np.unique(y) if task == "classification" else None
     n_out = int(y.max()) + 1 if task == "classification" else 1
     architecture = {"kind": "mlp", "task": task, "n_in": int(X.shape[1]),
-                    "hidden": list(args.hidden), "n_out": n_out, "activation": args.activation,
+                    "hidden": list(args.hidden), "n_out": n_out, "activation": activation,
                     "data": args.data}
-    model = build_model(X.shape[1], args.hidden, n_out, args.activation)
+    model = build_model(X.shape[1], args.hidden, n_out, activation)
     opt = make_optimizer(args.optimizer, model.parameters(), args.lr, momentum,
                          args.weight_decay)
     scheduler = None
