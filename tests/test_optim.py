@@ -298,6 +298,15 @@ def test_load_state_dict_accepts_whole_number_steps_and_resumes(backend):
         np.testing.assert_array_equal(p._array, q._array)
 
 
+def test_betas_may_be_any_pair_of_numbers():
+    for betas in ((0.8, 0.9), [0.8, 0.9], np.array([0.8, 0.9])):
+        p = _param(P0, G0)
+        opt = optim.Adam([p], lr=0.1, betas=betas)
+        opt.step()
+        opt.load_state_dict(opt.state_dict())
+        assert list(opt.param_groups[0]["betas"]) == [0.8, 0.9]
+
+
 def test_load_state_dict_refuses_malformed_layouts():
     p = nn.Parameter(np.array(P0))
     opt = _stepped("SGD", p)

@@ -102,7 +102,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']!r}")
         if "betas" in group:
             betas = group["betas"]
-            if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+            if not (hasattr(betas, "__len__") and len(betas) == 2
                     and all(_is_finite_number(b) for b in betas)):
                 raise TypeError(f"{type(self).__name__}: betas must be a pair of finite "
                                 f"numbers, got {betas!r}")
