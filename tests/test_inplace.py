@@ -29,6 +29,14 @@ SPEC = {
     "imul": lambda t, L: t.__imul__(-2.0),
     "itruediv": lambda t, L: t.__itruediv__(8.0),
     "setitem": lambda t, L: t.__setitem__((slice(None), 1), 9.0),
+    "setitem_index_tensor": lambda t, L: t.__setitem__((slice(None), L.tensor([0, 2])),
+                                                       L.ones(3, 1, dtype=L.float64) * 4),
+    "setitem_mask": lambda t, L: t.__setitem__(t > 0, -1.0),
+    "zero_": lambda t, L: t.zero_(),
+    "fill_": lambda t, L: t.fill_(2.5),
+    "copy_": lambda t, L: t.copy_(L.tensor([1.0, 2.0, 3.0, 4.0], dtype=L.float64)),
+    "scatter_reduce_amax_": lambda t, L: t.scatter_reduce_(
+        1, L.tensor([[0, 0], [3, 1], [2, 2]]), L.ones(3, 2, dtype=L.float64), "amax"),
 }
 
 

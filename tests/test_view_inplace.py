@@ -151,12 +151,21 @@ def _index_put_then_view_inplace(L, w, v):
     return y
 
 
+def _base_not_c_contiguous(L, w, v):
+    y = w.t() * 1              # NumPy keeps the transposed (Fortran) layout
+    y[1:3, 0].mul_(v[0, 1:3])
+    y.t()[2].add_(v[2])
+    r = y[:, 1]
+    y[[0, 3], 1:] = v[:2, :2]
+    return L.cat([y.reshape(-1), r])
+
+
 SCENARIOS = {f.__name__.lstrip("_"): f for f in (
     _several_in_a_row, _base_after_view, _before_and_after, _views_of_views, _reshape_view,
     _transpose_view, _setitem_on_a_view, _setitem_mixed, _copy_into_a_view_of_a_constant,
     _zero_and_fill_keep_earlier_uses, _expand_read_after_base_change, _detach_alias,
     _unbind_split_read_before, _inplace_op_with_view_operand, _many_views_one_base,
-    _index_put_then_view_inplace)}
+    _index_put_then_view_inplace, _base_not_c_contiguous)}
 
 
 def _run(L, fn):
@@ -257,7 +266,8 @@ def test_a_view_made_under_no_grad_cannot_be_changed_in_place_with_grad_on():
 def test_outputs_of_split_unbind_chunk_cannot_be_changed_in_place():
     for make, who in ((lambda y: y.split(2)[0], "Output 0 of Split"),
                       (lambda y: y.chunk(2)[1], "Output 1 of Split"),
-                      (lambda y: y.unbind()[0], "Output 0 of Unbind")):
+                      (lambda y: y.unbind()[0], "Output 0 of Unbind"),
+                      (lambda y: next(iter(y)), "Output 0 of Unbind")):  # iteration unbinds
         w = mg.ones(4, 2, requires_grad=True)
         with pytest.raises(RuntimeError, match=f"{who} is a view and is being modified"):
             make(w * 1).mul_(2)

@@ -317,9 +317,10 @@ class Tensor:
         return self._array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
+        """The rows, as torch: ``unbind(0)``'s views."""
         if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._array.shape[0]))
+        return iter(self.unbind(0))
 
     def __bool__(self) -> bool:
         if self._array.size != 1:
@@ -1252,13 +1253,13 @@ class Tensor:
             _rebase(self, apply_op(ops.Overwrite, _remember(self),
                                    _fit_value(value, self.shape)))
             return
-        where = (np.arange(base.numel()).reshape(base.shape) if base is self
-                 else _positions(self._array, base._array))[basic]
+        places = (np.arange(base.numel()).reshape(base.shape) if base is self
+                  else _positions(self._array, base._array))[basic]
         if advanced is not None:
-            where = where[advanced]
+            places = places[advanced]
         op = ops.IndexPut if base is self and whole else ops.CopySlices
-        _rebase(base, apply_op(op, _remember(base), _fit_value(value, where.shape),
-                               positions=where))
+        _rebase(base, apply_op(op, _remember(base), _fit_value(value, places.shape),
+                               positions=places))
 
     # ---- in-place ops (torch's rules: see _inplace) ------------------------------------------
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
@@ -1737,7 +1738,7 @@ def _rebase(t: Tensor, node: Tensor) -> None:
     if ctx is not None and node.requires_grad:
         ctx.out_version = vc.n
         t._ctx, t._prev, t.requires_grad = ctx, node._prev, True
-    else:  # a constant result (zero_, fill_ with a number): no gradient flows to earlier uses
+    else:  # nothing in it needs a gradient
         t._ctx, t._prev, t.requires_grad = None, (), False
     for v in views:
         if v._view_meta is not None:  # torch raises when such a view is used afterwards
@@ -2313,63 +2314,77 @@ def _plan(shape: tuple, index: Any) -> tuple:
     place when adjacent, else first). Every index is checked as torch checks it."""
     items = _index_items(index)
     ndim = len(shape)
-    specified = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
-                    for i in items if i is not None and i is not Ellipsis
-                    and not isinstance(i, bool))
+    specified = 0  # how many of the input's dims the index names
+    for item in items:
+        kind = type(item)
+        if kind is int or kind is slice:
+            specified += 1
+        elif kind is np.ndarray:
+            specified += item.ndim if item.dtype == np.bool_ else 1
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic: list = []
     gathers: dict = {}  # dim of the basic result -> index array or bool mask
     dim = out = 0       # the next dim of the input, of the basic result
     for item in items:
+        kind = type(item)
+        if item is None:
+            basic.append(None)
+            out += 1
+            continue
         if item is Ellipsis:  # every `...` skips the dims no index names (torch's rule)
             n = ndim - specified
             basic += [slice(None)] * max(0, min(n, ndim - dim))
             dim, out = dim + n, out + n
-        elif item is None:
-            basic.append(None)
-            out += 1
-        elif isinstance(item, bool):  # True/False: a new dim of size 1, kept or emptied
+            continue
+        if kind is bool:  # True/False: a new dim of size 1, kept or emptied
             basic.append(None)
             gathers[out] = np.zeros(int(item), np.int64)
             out += 1
-        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            continue
+        if dim >= ndim:  # only a repeated `...` gets here
+            raise IndexError(f"index {item!r}: dimension {dim} is out of range for a tensor "
+                             f"of dimension {ndim}")
+        n = shape[dim]
+        if kind is slice:
+            basic.append(item)
+            dim, out = dim + 1, out + 1
+        elif kind is int:
+            if not -n <= item < n:
+                raise IndexError(f"index {item} is out of bounds for dimension {dim} with "
+                                 f"size {n}")
+            basic.append(item)
+            dim += 1
+        elif item.dtype == np.bool_:
             k = item.ndim
-            for j, (m, n) in enumerate(zip(item.shape, shape[dim:dim + k])):
-                if m != n:
+            for j, (m, size) in enumerate(zip(item.shape, shape[dim:dim + k])):
+                if m != size:
                     raise IndexError(f"The shape of the mask {list(item.shape)} at index {j} "
                                      f"does not match the shape of the indexed tensor "
                                      f"{list(shape)} at index {dim + j}")
             basic += [slice(None)] * k
             gathers[out] = item
             dim, out = dim + k, out + k
-        elif isinstance(item, slice):
-            _dim_size(shape, dim, item)
-            basic.append(item)
-            dim, out = dim + 1, out + 1
-        else:  # an int, or an array of them: checked against the dim's size
-            n = _dim_size(shape, dim, item)
-            if np.size(item) and (np.min(item) < -n or np.max(item) >= n):
-                bad = np.min(item) if np.min(item) < -n else np.max(item)
+        else:  # an index array
+            if item.size and (item.min() < -n or item.max() >= n):
+                bad = item.min() if item.min() < -n else item.max()
                 raise IndexError(f"index {bad} is out of bounds for dimension {dim} with "
                                  f"size {n}")
-            if isinstance(item, int):
-                basic.append(item)
-                dim += 1
-            else:
-                basic.append(slice(None))
-                gathers[out] = item
-                dim, out = dim + 1, out + 1
+            basic.append(slice(None))
+            gathers[out] = item
+            dim, out = dim + 1, out + 1
     basic.append(Ellipsis)
     if not gathers:
         return tuple(basic), None
-    shapes = [(int(np.count_nonzero(a)),) if a.dtype == np.bool_ else a.shape
-              for a in gathers.values()]
-    try:
-        np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
-                         f"with shapes {', '.join(str(list(s)) for s in shapes)}") from None
+    if len(gathers) > 1:
+        shapes = [(int(np.count_nonzero(a)),) if a.dtype == np.bool_ else a.shape
+                  for a in gathers.values()]
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast "
+                             f"together with shapes {', '.join(str(list(s)) for s in shapes)}"
+                             ) from None
     advanced, d = [], 0
     while d <= max(gathers):
         a = gathers.get(d)
@@ -2378,33 +2393,28 @@ def _plan(shape: tuple, index: Any) -> tuple:
     return tuple(basic), tuple(advanced)
 
 
-def _dim_size(shape: tuple, dim: int, item: Any) -> int:
-    """The size of the dim ``item`` indexes (an IndexError past the last dim, which only
-    repeated ``...`` can reach)."""
-    if dim >= len(shape):
-        raise IndexError(f"index {item!r}: dimension {dim} is out of range for a tensor of "
-                         f"dimension {len(shape)}")
-    return shape[dim]
-
-
 def _index_items(index: Any) -> tuple:
     """The entries of a ``t[index]`` index, each an int, bool, slice, None, ``...``, or an
     integer (int64/int32) or bool NumPy array of at least one dim. A list is one index array
     unless, by torch's rule, it is short (< 32) and holds a tensor, sequence, slice, None or
     ``...``: then it is a tuple of indices."""
-    if isinstance(index, (list, range)) and len(index) < 32 and any(
-            i is None or i is Ellipsis or isinstance(i, (Tensor, np.ndarray, list, tuple,
-                                                        range, slice)) for i in index):
-        index = tuple(index)
-    return tuple(_index_entry(i) for i in (index if isinstance(index, tuple) else (index,)))
+    if type(index) is not tuple:
+        if isinstance(index, (list, range)) and len(index) < 32 and any(
+                i is None or i is Ellipsis or isinstance(i, (Tensor, np.ndarray, list, tuple,
+                                                            range, slice)) for i in index):
+            index = tuple(index)
+        else:
+            return (_index_entry(index),)
+    return tuple([_index_entry(i) for i in index])
 
 
 def _index_entry(i: Any) -> Any:
     """One index entry in torch's terms (``_index_items``): 0-d integer tensors are ints,
     uint8 tensors masks, lists and NumPy arrays int64 (floats truncated, as torch) or bool."""
-    if i is None or i is Ellipsis:
+    kind = type(i)
+    if kind is int or i is None or i is Ellipsis:
         return i
-    if isinstance(i, slice):
+    if kind is slice:
         if i.step is not None and operator.index(i.step) <= 0:
             raise ValueError("slice step cannot be zero" if operator.index(i.step) == 0 else
                              "step must be greater than zero")
