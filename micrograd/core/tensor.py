@@ -1806,15 +1806,17 @@ def _check_overlap(target: np.ndarray, operands: tuple, name: str) -> None:
 
 def _check_writable(target: np.ndarray, name: str) -> None:
     """The memory an in-place op writes: not an expanded region (several entries in one
-    memory place), as torch. Expanded tensors are read-only NumPy views here, so a region of
-    one without repeats, which torch writes, is refused too (clone() first)."""
+    memory place), as torch. Expanded tensors and overlapping unfold windows are read-only
+    NumPy views here, so writes torch does into them (a region without repeats; windows whose
+    result depends on the order of the writes) are refused too (clone() first)."""
     if not target.flags.writeable:
         if any(s == 0 and n > 1 for s, n in zip(target.strides, target.shape)):
             raise RuntimeError(f"{name}: unsupported operation: more than one element of the "
                                "written-to tensor refers to a single memory location. Please "
                                "clone() the tensor before performing the operation.")
-        raise RuntimeError(f"{name}: the tensor's memory is read-only here (an expanded "
-                           "tensor, or a read-only NumPy array); clone() it first")
+        raise RuntimeError(f"{name}: the tensor's memory is read-only here (a view of an "
+                           "expanded tensor, overlapping unfold windows, or a read-only NumPy "
+                           "array); clone() it first")
 
 
 def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
@@ -2455,7 +2457,8 @@ def _take(x: Tensor, index: tuple) -> Tensor:
 def _setitem_value(t: Tensor, index: Any, value: Any, gathers: bool) -> Tensor:
     """The value of ``t[index] = value`` as a Tensor of t's dtype. As torch: a number is cast;
     a Tensor too, except that writing at index arrays needs t's dtype (unless the index is one
-    bool mask and value one element); other types (lists, NumPy arrays) are a TypeError."""
+    bool mask and value one element). A NumPy array or a list is cast too (torch raises
+    TypeError for them); other types are a TypeError."""
     if isinstance(value, Tensor):
         lone_mask = (index[0] if isinstance(index, tuple) and len(index) == 1 else index)
         lone_mask = isinstance(lone_mask, Tensor) and lone_mask._array.dtype == np.bool_
@@ -2465,8 +2468,8 @@ def _setitem_value(t: Tensor, index: Any, value: Any, gathers: bool) -> Tensor:
                                f"dtypes match, got {t.dtype.name} for the destination and "
                                f"{value.dtype.name} for the source")
         return value.to(t._array.dtype)
-    if isinstance(value, _SCALARS):
-        return wrap_array(np.array(value).astype(t._array.dtype))
+    if isinstance(value, (*_SCALARS, np.ndarray, list)):  # arrays, lists: micrograd's extra
+        return wrap_array(np.asarray(value).astype(t._array.dtype))
     raise TypeError(f"can't assign a {type(value).__name__} to a {t.dtype.name} tensor (use a "
                     "number or a Tensor)")
 
