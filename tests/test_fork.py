@@ -8,7 +8,9 @@ script gives up on a silent child (``CHILD_WAIT`` seconds) and the subprocess ha
 a regression fails the test instead of hanging the suite."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -124,17 +126,24 @@ print("ok")
 
 
 def run(work: str, backend: str, **env: str) -> None:
-    """Runs the scenario in a fresh interpreter on ``backend`` with two OpenMP threads."""
+    """Runs the scenario in a fresh interpreter on ``backend`` with two OpenMP threads, in a
+    session of its own: whatever it forked is killed with it, so a hung worker (joblib's pool
+    has no timeout of its own) cannot outlive the test."""
     script = _FORK_SCRIPT.format(wait=CHILD_WAIT, work=textwrap.dedent(work).format(
         wait=CHILD_WAIT))
     full = {k: v for k, v in os.environ.items() if k != "MICROGRAD_NUM_THREADS"}
     full.update(MICROGRAD_BACKEND=backend, OMP_NUM_THREADS="2", **env)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=full, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        out = subprocess.run([sys.executable, "-c", script], env=full, capture_output=True,
-                             text=True, timeout=3 * CHILD_WAIT + 60, check=False)
-    except subprocess.TimeoutExpired:  # pragma: no cover - only when the bounds above fail
-        pytest.fail("the forked scenario did not finish")
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+        out, err = proc.communicate(timeout=2 * CHILD_WAIT + 30)
+    except subprocess.TimeoutExpired:
+        out, err = "", "the forked scenario hung"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == 0 and out.strip() == "ok", err[-2000:]
 
 
 @pytest.mark.parametrize("threads", ["openmp-default", "MICROGRAD_NUM_THREADS"])
