@@ -160,12 +160,30 @@ def _base_not_c_contiguous(L, w, v):
     return L.cat([y.reshape(-1), r])
 
 
+def _contiguous_of_a_transpose_is_a_copy(L, w, v):
+    y = w * 1
+    y.t().contiguous()[0].mul_(5)  # changes the copy only
+    c = y.contiguous()             # y itself: a view of nothing new
+    c[1].mul_(v[1])
+    return y
+
+
+def _built_from_numbers(L, w, v):
+    a = L.zeros(4, dtype=L.float64)
+    a[1] = w[0, 0]
+    a[2:] = w[1, :2] * v[0, 0]
+    s = w[2, 3] * 1                # a 0-d result
+    s.mul_(v[2, 2])
+    return L.cat([a * a, s.reshape(1)])
+
+
 SCENARIOS = {f.__name__.lstrip("_"): f for f in (
     _several_in_a_row, _base_after_view, _before_and_after, _views_of_views, _reshape_view,
     _transpose_view, _setitem_on_a_view, _setitem_mixed, _copy_into_a_view_of_a_constant,
     _zero_and_fill_keep_earlier_uses, _expand_read_after_base_change, _detach_alias,
     _unbind_split_read_before, _inplace_op_with_view_operand, _many_views_one_base,
-    _index_put_then_view_inplace, _base_not_c_contiguous)}
+    _index_put_then_view_inplace, _base_not_c_contiguous, _contiguous_of_a_transpose_is_a_copy,
+    _built_from_numbers)}
 
 
 def _run(L, fn):
@@ -191,6 +209,17 @@ def test_the_issue_example():
         y[0:2].mul_(3)
         y.sum().backward()
         assert w.grad.tolist() == [3.0, 3.0, 1.0]
+
+
+def test_autograd_grad_through_in_place_changes():
+    got = []
+    for L in (mg, torch):
+        w = L.tensor(W, requires_grad=True)
+        y = w * 1
+        z = y * 2
+        y[0].mul_(3)
+        got.append(L.autograd.grad((z * y).sum(), w)[0].numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-12)
 
 
 def test_grad_fns_as_torch():

@@ -300,7 +300,9 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        return self
+        """self when its memory is in C order, else a copy (in the graph), as torch: so an
+        in-place change of the result never reaches a transposed original."""
+        return self if self._array.flags.c_contiguous else self.clone()
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient passes through)."""
@@ -1234,6 +1236,7 @@ class Tensor:
         the upstream gradient there, the earlier t's is zero there."""
         basic, advanced = _index_plan(self.shape, index)
         value = _setitem_value(self, index, value, advanced is not None)
+        _own_scalar(self)
         region = self._array[basic]
         _check_overlap(region, (value,), "__setitem__")
         _check_writable(region, "__setitem__")
@@ -1515,6 +1518,7 @@ class _Roots:
     """A node whose inputs are several outputs: one toposort covers them all."""
 
     __slots__ = ("_prev",)
+    _ctx = None
 
     def __init__(self, outputs: tuple) -> None:
         self._prev = outputs
@@ -1700,6 +1704,7 @@ def _inplace(self: Tensor, name: str, op: Callable, *others: Any) -> Tensor:
     self's graph node, or, for a view, its base's new node is the old base with the view's
     region replaced (``ops.CopySlices``), as torch; ops that used self or its base before keep
     sending their gradients to the earlier state (``_rebase``)."""
+    _own_scalar(self)
     _check_writable(self._array, name)
     _check_overlap(self._array, others, name)
     if not _records(self, others):
@@ -1804,6 +1809,13 @@ def _check_overlap(target: np.ndarray, operands: tuple, name: str) -> None:
                                "operation.")
 
 
+def _own_scalar(t: Tensor) -> None:
+    """A 0-d result of a NumPy ufunc is a NumPy scalar, which cannot be written in place: t's
+    storage becomes a 0-d array holding it (nothing else can see into a scalar)."""
+    if not isinstance(t._array, np.ndarray):
+        t._array = np.array(t._array)
+
+
 def _check_writable(target: np.ndarray, name: str) -> None:
     """The memory an in-place op writes: not an expanded region (several entries in one
     memory place), as torch. Expanded tensors and overlapping unfold windows are read-only
@@ -1843,6 +1855,7 @@ def _check_result(self: Tensor, out: Any, name: str) -> Tensor:
 def _write(self: Tensor, out: Any, name: str) -> None:
     """Unrecorded in-place update: the checked result into self's storage, version + 1."""
     out = _check_result(self, out, name)
+    _own_scalar(self)
     _check_writable(self._array, name)
     self._array[...] = out._array
     _bump(self)
