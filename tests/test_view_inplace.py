@@ -251,6 +251,70 @@ def test_storage_is_shared_and_versions_count_every_write():
     assert y._version == a._version == b._version == 3
 
 
+# ---- random programs: views and in-place ops in any order ----------------------------------------
+def _random_program(rng):
+    """Steps on the base y (shape (3, 4)) and the views taken so far: a new view (row, column,
+    transpose, flatten, slice, unsqueeze, diagonal, one made under no_grad), an in-place op
+    (mul_, add_ of v's entries, t[0] = c, zero_, exp_, t[...] = v's entries), or a use of it
+    (t * 1.5, t * t: the latter saves t)."""
+    return [(str(rng.choice(["view", "view", "mul_", "add_", "set0", "zero_", "exp_", "setv",
+                             "use", "square", "nograd_view"])),
+             int(rng.integers(0, step + 1)), str(rng.choice(["row", "col", "t", "flat", "slice",
+                                                             "unsqueeze", "diagonal"])),
+             int(rng.integers(0, 3))) for step in range(int(rng.integers(2, 7)))]
+
+
+def _run_program(L, program, w, v):
+    y = w * 1
+    ts, uses = [y], []
+    for op, k, kind, i in program:
+        t = ts[min(k, len(ts) - 1)]
+        if op in ("view", "nograd_view"):
+            make = {"row": lambda: t[i % t.shape[0]], "col": lambda: t[..., i % t.shape[-1]],
+                    "t": lambda: t.t() if t.ndim <= 2 else t[i % t.shape[0]],
+                    "flat": lambda: t.reshape(-1), "slice": lambda: t[i % t.shape[0]:],
+                    "unsqueeze": lambda: t.unsqueeze(0),
+                    "diagonal": lambda: t.diagonal() if t.ndim == 2 else t[:1]}
+            if op == "view":
+                ts.append(make[kind]() if t.ndim else t.reshape(1))
+            else:
+                with L.no_grad():
+                    ts.append(t[...] if t.ndim else t.reshape(1))
+        elif op == "mul_":
+            t.mul_(1.0 + i / 4)
+        elif op == "add_":
+            t.add_(v.reshape(-1)[:t.numel()].reshape(t.shape))
+        elif op == "set0":
+            t[0 if t.ndim else ...] = i - 1.0
+        elif op == "zero_":
+            t.zero_()
+        elif op == "exp_":
+            t.exp_()
+        elif op == "setv":
+            t[...] = (v.reshape(-1)[:t.numel()] * 2).reshape(t.shape)
+        else:
+            uses.append((t * (1.5 if op == "use" else t)).reshape(-1))
+    return L.cat(uses + [u.reshape(-1) * 1 for u in ts])
+
+
+@pytest.mark.parametrize("block", range(3))
+def test_random_programs_match_torch_or_are_refused_as_torch(block):
+    for seed in range(block * 100, block * 100 + 100):
+        rng = np.random.default_rng(seed)
+        program = _random_program(rng)
+        results, errors = [], []
+        for L in (mg, torch):
+            try:
+                results.append(_run(L, lambda L, w, v: _run_program(L, program, w, v)))
+            except RuntimeError as exc:
+                errors.append(exc)
+        if errors:
+            assert len(errors) == 2, (seed, program, errors)  # both refuse, or neither
+            continue
+        for what, a, b in zip(("values", "w.grad", "v.grad"), *results):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=f"{what} {seed}")
+
+
 # ---- torch's refusals ---------------------------------------------------------------------------
 def _refused(fn, match):
     for L in (mg, torch):
@@ -375,7 +439,14 @@ def test_saved_tensors_changed_through_a_view_raise_at_backward():
         y = w * 1
         y.mul_(y)             # mul saves its operand: y itself, which the op then changes
         y.sum().backward()
-    for fn in (saved_base, saved_view, saved_through_setitem, self_as_operand):
+    def saved_by_an_in_place_op_on_a_view(L):
+        w = L.ones(2, 3, requires_grad=True)
+        y = w * 1
+        y[0].exp_()           # exp saves its output: the view's new values
+        y[0, 1] = 2.0
+        y.sum().backward()
+    for fn in (saved_base, saved_view, saved_through_setitem, self_as_operand,
+               saved_by_an_in_place_op_on_a_view):
         _refused(fn, "modified by an inplace operation")
 
 

@@ -1724,6 +1724,10 @@ def _inplace(self: Tensor, name: str, op: Callable, *others: Any) -> Tensor:
     else:
         _rebase(base, apply_op(ops.CopySlices, _remember(base), out,
                                positions=_positions(self._array, base._array)))
+        if out._ctx is not None and out._ctx.saves_output and out._vc is None:
+            # the op saved the view's new values (exp_, sigmoid_, ...): as torch, a later
+            # change of the storage makes its backward refuse
+            out._vc, out._ctx.out_version = base._vc, base._vc.n
     return self
 
 
