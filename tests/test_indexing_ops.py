@@ -1,6 +1,7 @@
 """gather / scatter / scatter_add / scatter_reduce (every reduction) / index_add / index_copy /
-index_fill / take_along_dim against torch: float64 values and gradients with random cotangents (one spec table), in-place
-forms, torch's errors (negative and out-of-range indices, shapes), gradcheck on every backend."""
+index_fill / take_along_dim against torch: float64 values and gradients with random cotangents
+(one spec table; scatter_reduce's ties and zeros), in-place forms, torch's errors (negative and
+out-of-range indices, shapes, reductions), gradcheck on every backend."""
 from __future__ import annotations
 
 import numpy as np
