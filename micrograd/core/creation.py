@@ -19,7 +19,7 @@ from .tensor import matmul as _matmul
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "rand_like",
-           "randn_like", "arange", "linspace", "eye", "cat", "concatenate", "concat", "unbind", "stack", "where",
+           "randn_like", "arange", "linspace", "eye", "cat", "concatenate", "concat", "unbind", "masked_fill", "index_select", "stack", "where",
            "maximum", "minimum", "matmul", "exp", "log", "sqrt", "abs", "relu", "sigmoid",
            "tanh", "softmax", "log_softmax", "sum", "mean", "amax", "amin", "argmax", "argmin",
            "logsumexp", "clamp", "reshape", "flatten", "squeeze", "unsqueeze", "transpose",
@@ -402,6 +402,7 @@ sign, sgn = _method("sign"), _method("sgn")
 reciprocal, rsqrt, square = _method("reciprocal"), _method("rsqrt"), _method("square")
 neg = negative = _method("neg")
 unbind = _method("unbind")
+masked_fill, index_select = _method("masked_fill"), _method("index_select")
 atan2 = arctan2 = _method("atan2")
 hypot, copysign = _method("hypot"), _method("copysign")
 logaddexp, logaddexp2 = _method("logaddexp"), _method("logaddexp2")
