@@ -121,6 +121,31 @@ int64_t mg_cross_entropy_backward_f64(double *dlogits, const double *prob,
                                       const int64_t *target, const double *g, int64_t n,
                                       int64_t c);
 
+/* ---- conv.c: 2-D convolution (PyTorch's conv2d, a cross-correlation), NCHW ----------------
+ * geom is 16 int64_t: n, c, h, w (x), o (output channels), kh, kw (kernel), oh, ow (output),
+ * sh, sw (stride), pt, pl (top and left zero padding; bottom and right follow from oh, ow),
+ * dh, dw (dilation), groups. x is (n, c, h, w), wt (o, c / groups, kh, kw), b (o,) or NULL,
+ * y and g (n, o, oh, ow); every array contiguous.
+ * forward:     y[n, o, i, j] = b[o] + sum over ci of o's group, p, q of
+ *              wt[o, ci, p, q] * x[n, ci, i * sh - pt + p * dh, j * sw - pl + q * dw]
+ *              (x is 0 outside the image);
+ * input_grad:  dx = the adjoint of the forward in x (conv_transpose2d's forward);
+ * weight_grad: dw = the adjoint in wt, summed over the batch.
+ * Each returns 0, or -1 when its workspace cannot be allocated (its output is then undefined).
+ * nthreads as mg_gemm's; the batch is split over threads when the call is large enough. */
+int mg_conv2d_f32(float *y, const float *x, const float *wt, const float *b,
+                  const int64_t *geom, int nthreads);
+int mg_conv2d_f64(double *y, const double *x, const double *wt, const double *b,
+                  const int64_t *geom, int nthreads);
+int mg_conv2d_input_grad_f32(float *dx, const float *g, const float *wt, const int64_t *geom,
+                             int nthreads);
+int mg_conv2d_input_grad_f64(double *dx, const double *g, const double *wt,
+                             const int64_t *geom, int nthreads);
+int mg_conv2d_weight_grad_f32(float *dw, const float *x, const float *g, const int64_t *geom,
+                              int nthreads);
+int mg_conv2d_weight_grad_f64(double *dw, const double *x, const double *g,
+                              const int64_t *geom, int nthreads);
+
 /* ---- elementwise.c: all arrays contiguous, n elements, equal shapes -------------------------
  * exp and log are vmath.h's vectorised versions (max relative error there, and tested). */
 void mg_add_f32(float *out, const float *a, const float *b, int64_t n);

@@ -143,6 +143,41 @@ def adam_step(rng, dims, dtype, strided):
         "maximize": bool(rng.integers(2))}
 
 
+def conv(rng, dims, dtype, strided):
+    """A random conv2d geometry: groups, 1x1 and larger-than-stride kernels, dilation, uneven
+    padding, zero-size batch or channels; returns x, w, b, g (the output's shape) and the
+    geometry arguments."""
+    groups, cg, og = int(rng.integers(1, 4)), int(rng.integers(0, 4)), int(rng.integers(1, 4))
+    n = (dims + (2,))[0] % 4
+    kh, kw = (int(v) for v in rng.integers(1, 4, 2))
+    stride = tuple(int(v) for v in rng.integers(1, 4, 2))
+    dilation = tuple(int(v) for v in rng.integers(1, 3, 2))
+    pad = tuple(int(v) for v in rng.integers(0, 3, 4))
+    padding = ((pad[0], pad[1]), (pad[2], pad[3]))
+    h = int(rng.integers(1, 10)) + dilation[0] * (kh - 1)
+    w = int(rng.integers(1, 10)) + dilation[1] * (kw - 1)
+    x = _arr(rng, (n, groups * cg, h, w), dtype, strided=strided)
+    wt = _arr(rng, (groups * og, cg, kh, kw), dtype)
+    b = _arr(rng, (groups * og,), dtype) if rng.integers(2) else None
+    y = NP.conv2d(x, wt, b, stride, padding, dilation, groups)
+    return x, wt, b, _arr(rng, y.shape, dtype), (stride, padding, dilation, groups)
+
+
+def conv2d(rng, dims, dtype, strided):
+    x, w, b, _, geom = conv(rng, dims, dtype, strided)
+    return (x, w, b) + geom, {}
+
+
+def conv2d_input_grad(rng, dims, dtype, strided):
+    x, w, _, g, geom = conv(rng, dims, dtype, strided)
+    return (g, w, x.shape) + geom, {}
+
+
+def conv2d_weight_grad(rng, dims, dtype, strided):
+    x, w, _, g, geom = conv(rng, dims, dtype, strided)
+    return (x, g, w.shape) + geom, {}
+
+
 RECIPES = {
     "matmul": matmul, "linear": linear, "linear_backward": linear_backward,
     "relu": unary(), "sigmoid": unary(-30, 30), "tanh": unary(-8, 8), "gelu": unary(-6, 6),
@@ -153,6 +188,8 @@ RECIPES = {
     "log_softmax_backward": rows("log_softmax"),
     "cross_entropy": cross_entropy(False), "cross_entropy_backward": cross_entropy(True),
     "sgd_step": sgd_step, "adam_step": adam_step,
+    "conv2d": conv2d, "conv2d_input_grad": conv2d_input_grad,
+    "conv2d_weight_grad": conv2d_weight_grad,
 }
 
 
@@ -203,6 +240,8 @@ def test_parity(name, dtype, dims, strided, seed):
     if name in ("matmul", "linear", "linear_backward"):
         # error grows with the inner dimension (k for the forward, n and m for the backward)
         k = max(args[0].shape + args[1].shape, default=1) or 1
+    elif name.startswith("conv2d"):  # sums over channels and taps (and the batch, for dw)
+        k = 50
     assert_close(got, want, dtype, k)
 
 
@@ -221,6 +260,29 @@ def test_linear_backward_large_and_threaded(dtype, nthreads, monkeypatch):
             for need in [(True, True, True), (False, True, True), (True, False, False)]:
                 assert_close(C.linear_backward(x, w, y, g, act, need),
                              NP.linear_backward(x, w, y, g, act, need), dtype, max(m, n, k))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_conv2d_large_and_threaded(dtype, nthreads, monkeypatch):
+    """Batches large enough that the kernels split them over threads (and a single image,
+    whose GEMMs get the threads): the three kernels against the reference."""
+    monkeypatch.setattr(C, "nthreads", nthreads)
+    rng = np.random.default_rng(3)
+    cases = [((16, 8, 20, 20), (16, 8, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+             ((7, 6, 15, 17), (8, 3, 3, 2), (2, 1), ((0, 1), (2, 0)), (1, 2), 2),
+             ((5, 32, 12, 12), (64, 32, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+             ((1, 64, 30, 30), (96, 64, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)]
+    for x_shape, w_shape, *geom in cases:
+        x, w = _arr(rng, x_shape, dtype), _arr(rng, w_shape, dtype)
+        b = _arr(rng, w_shape[:1], dtype)
+        y = NP.conv2d(x, w, b, *geom)
+        assert_close(C.conv2d(x, w, b, *geom), y, dtype, 50)
+        g = _arr(rng, y.shape, dtype)
+        assert_close(C.conv2d_input_grad(g, w, x.shape, *geom),
+                     NP.conv2d_input_grad(g, w, x.shape, *geom), dtype, 50)
+        assert_close(C.conv2d_weight_grad(x, g, w.shape, *geom),
+                     NP.conv2d_weight_grad(x, g, w.shape, *geom), dtype, 500)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -192,6 +192,23 @@ class Backend(Protocol):
         src[..i..] along axis (added when ``add``; repeats add up). src is an array of
         index's shape or a Python scalar; index may be smaller than x in the other axes."""
 
+    # convolution: NCHW; stride and dilation (h, w) pairs of positive ints, padding
+    # ((top, bottom), (left, right)) of zeros, groups dividing both channel counts ---------------
+    def conv2d(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple,
+               padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
+        """x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) or None -> y (N, O, oh, ow),
+        oh = (H + top + bottom - dh (kh - 1) - 1) // sh + 1 (ow likewise):
+        y[n, o, i, j] = b[o] + sum over c of o's group, p, q of
+        w[o, c, p, q] x[n, c, i sh - top + p dh, j sw - left + q dw] (0 outside x)."""
+    def conv2d_input_grad(self, g: np.ndarray, w: np.ndarray, x_shape: tuple, stride: tuple,
+                          padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
+        """dx (x_shape) of conv2d given g = dL/dy (N, O, oh, ow): each tap's g times w added
+        at the pixel it read (conv_transpose2d's forward)."""
+    def conv2d_weight_grad(self, x: np.ndarray, g: np.ndarray, w_shape: tuple, stride: tuple,
+                           padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
+        """dw (w_shape) of conv2d: sum over n, i, j of g[n, o, i, j] times the pixel tap
+        (c, p, q) of output pixel (i, j) read."""
+
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"); PyTorch's formulas, in the order of micrograd/optim -----------------------------
     def sgd_step(self, p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, lr: float,

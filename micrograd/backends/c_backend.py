@@ -263,6 +263,39 @@ def adam_step(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay, decou
                              weight_decay, bool(decoupled), bool(maximize))
 
 
+_CONV2D, _CONV2D_INPUT_GRAD = bind("conv2d"), bind("conv2d_input_grad")
+_CONV2D_WEIGHT_GRAD = bind("conv2d_weight_grad")
+
+
+def _check_workspace(status: int, name: str) -> None:
+    if status != 0:
+        raise MemoryError(f"{name}: the C kernel could not allocate its workspace")
+
+
+def conv2d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geom: np.ndarray,
+           nthreads: int) -> np.ndarray:
+    """y (n, o, oh, ow) of mg_conv2d; ``geom`` is micrograd.h's 16 int64 geometry values."""
+    y = np.empty((geom[0], geom[4], geom[7], geom[8]), x.dtype)
+    _check_workspace(_CONV2D[x.dtype](y, x, w, b, geom, nthreads), "conv2d")
+    return y
+
+
+def conv2d_input_grad(g: np.ndarray, w: np.ndarray, geom: np.ndarray,
+                      nthreads: int) -> np.ndarray:
+    """dx (n, c, h, w) of mg_conv2d_input_grad."""
+    dx = np.empty((geom[0], geom[1], geom[2], geom[3]), g.dtype)
+    _check_workspace(_CONV2D_INPUT_GRAD[g.dtype](dx, g, w, geom, nthreads), "conv2d")
+    return dx
+
+
+def conv2d_weight_grad(x: np.ndarray, g: np.ndarray, geom: np.ndarray,
+                       nthreads: int) -> np.ndarray:
+    """dw (o, c / groups, kh, kw) of mg_conv2d_weight_grad."""
+    dw = np.empty((geom[4], geom[1] // geom[15], geom[5], geom[6]), g.dtype)
+    _check_workspace(_CONV2D_WEIGHT_GRAD[g.dtype](dw, x, g, geom, nthreads), "conv2d")
+    return dw
+
+
 # ---- build facts (micrograd.backends.info / fma_peak_flops) ---------------------------------
 #: mg_gemm_isa()'s answer, by name
 GEMM_ISA_NAMES = {2: "avx512f", 1: "avx2+fma", 0: "portable"}

@@ -286,6 +286,36 @@ class NumpyBackend:
     def argmin(self, x, axis=None, keepdims=False):
         return np.argmin(x, axis=axis, keepdims=keepdims)
 
+    # convolution: NCHW, padding ((top, bottom), (left, right)) of zeros -----------------------
+    def conv2d(self, x, w, b, stride, padding, dilation, groups):
+        win = _windows(x, w.shape[2:], stride, padding, dilation, groups)
+        wg = w.reshape((groups, w.shape[0] // groups) + w.shape[1:])  # (G, og, cg, kh, kw)
+        y = np.einsum("ngcijpq,gocpq->ngoij", win, wg, optimize=True)
+        y = y.reshape((x.shape[0], w.shape[0]) + y.shape[3:])
+        return y if b is None else y + b.reshape(-1, 1, 1)
+
+    def conv2d_input_grad(self, g, w, x_shape, stride, padding, dilation, groups):
+        (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
+        n, c, h, wd = x_shape
+        (oh, ow), (kh, kw) = g.shape[2:], w.shape[2:]
+        gg = g.reshape((n, groups, g.shape[1] // groups, oh, ow))  # not -1: sizes may be 0
+        wg = w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
+        # the padded input, large enough for every window (rows past h + pb are dropped)
+        dx = np.zeros((n, groups, c // groups, max(h + pt + pb, (oh - 1) * sh + dh * (kh - 1) + 1),
+                       max(wd + pl + pr, (ow - 1) * sw + dw * (kw - 1) + 1)), g.dtype)
+        for p in range(kh):
+            for q in range(kw):  # each tap adds its share to the pixels it read
+                part = np.einsum("ngoij,goc->ngcij", gg, wg[..., p, q], optimize=True)
+                dx[..., p * dh:p * dh + (oh - 1) * sh + 1:sh,
+                   q * dw:q * dw + (ow - 1) * sw + 1:sw] += part
+        return dx[..., pt:pt + h, pl:pl + wd].reshape(x_shape).astype(g.dtype, copy=False)
+
+    def conv2d_weight_grad(self, x, g, w_shape, stride, padding, dilation, groups):
+        win = _windows(x, w_shape[2:], stride, padding, dilation, groups)
+        gg = g.reshape((g.shape[0], groups, g.shape[1] // groups) + g.shape[2:])
+        dw = np.einsum("ngcijpq,ngoij->gocpq", win, gg, optimize=True)
+        return dw.reshape(w_shape).astype(g.dtype, copy=False)
+
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"), PyTorch's formulas, in the same order as micrograd/optim -------------------------
     def sgd_step(self, p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -371,6 +401,22 @@ class NumpyBackend:
         else:
             out[_along(index, axis)] = src
         return out
+
+
+def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+             groups: int) -> np.ndarray:
+    """The read-only view (N, G, C/G, oh, ow, kh, kw) of the zero-padded x: element
+    [n, g, c, i, j, p, q] is the input pixel that tap (p, q) of output pixel (i, j) reads."""
+    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
+    (kh, kw), (n, c, h, w) = kernel, x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    s = xp.strides
+    return np.lib.stride_tricks.as_strided(
+        xp, (n, groups, c // groups, oh, ow, kh, kw),
+        (s[0], s[1] * (c // groups), s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw),
+        writeable=False)
 
 
 def _along(index: np.ndarray, axis: int) -> tuple:

@@ -16,6 +16,8 @@ on which path ran. The rules:
   small ones. Their C kernels exist and are tested directly (tests/test_kernels_math.py).
 - batched matmul: (..., m, k) @ (k, n) is one GEMM over the stacked rows; equal batch dims are
   a loop of 2-D GEMMs; broadcast batch dims go to NumPy.
+- convolution: every float32/float64 conv2d goes to C (im2col + GEMM), whatever its size; the
+  geometry is checked here (``_conv_geom``) before the call, since the kernel trusts it.
 
 ``force.force_c()`` (or ``MICROGRAD_FORCE_C=1`` at import) turns the size rule off, so tests
 that run on the C backend run its kernels on small inputs too. It does not touch the dtype and
@@ -62,7 +64,7 @@ class CBackend(NumpyBackend):
               "leaky_relu_backward", "sigmoid", "sigmoid_backward", "tanh_backward", "gelu",
               "gelu_backward", "softmax", "softmax_backward", "log_softmax",
               "log_softmax_backward", "cross_entropy", "cross_entropy_backward", "sgd_step",
-              "adam_step")
+              "adam_step", "conv2d", "conv2d_input_grad", "conv2d_weight_grad")
 
     def __init__(self) -> None:
         self.nthreads = C.thread_count()  # 0: the OpenMP default
@@ -220,6 +222,30 @@ class CBackend(NumpyBackend):
                              f"{g.shape}; expected w (N, {k}) and g ({m}, N)")
         return C.linear_backward(x, w, y, g, act, need, self.nthreads)
 
+    # convolution ------------------------------------------------------------------------------
+    def conv2d(self, x, w, b, stride, padding, dilation, groups):
+        if (x.dtype not in C.DTYPES or w.dtype != x.dtype
+                or (b is not None and b.dtype != x.dtype)):
+            return NumpyBackend.conv2d(self, x, w, b, stride, padding, dilation, groups)
+        geom = _conv_geom(x.shape, w.shape, None, stride, padding, dilation, groups)
+        if b is not None and b.shape != (w.shape[0],):
+            raise ValueError(f"conv2d: bias has shape {b.shape}, expected ({w.shape[0]},)")
+        return C.conv2d(x, w, b, geom, self.nthreads)
+
+    def conv2d_input_grad(self, g, w, x_shape, stride, padding, dilation, groups):
+        if g.dtype not in C.DTYPES or w.dtype != g.dtype:
+            return NumpyBackend.conv2d_input_grad(self, g, w, x_shape, stride, padding,
+                                                  dilation, groups)
+        geom = _conv_geom(x_shape, w.shape, g.shape, stride, padding, dilation, groups)
+        return C.conv2d_input_grad(g, w, geom, self.nthreads)
+
+    def conv2d_weight_grad(self, x, g, w_shape, stride, padding, dilation, groups):
+        if g.dtype not in C.DTYPES or x.dtype != g.dtype:
+            return NumpyBackend.conv2d_weight_grad(self, x, g, w_shape, stride, padding,
+                                                   dilation, groups)
+        geom = _conv_geom(x.shape, w_shape, g.shape, stride, padding, dilation, groups)
+        return C.conv2d_weight_grad(x, g, geom, self.nthreads)
+
 
 def _targets(target: np.ndarray, n: int) -> np.ndarray:
     """Class indices as an int64 (n,) array (the C kernels bounds-check the values)."""
@@ -230,3 +256,27 @@ def _targets(target: np.ndarray, n: int) -> np.ndarray:
             raise TypeError(f"cross_entropy: target must hold integers, got {target.dtype}")
         target = target.astype(C.I64)
     return target
+
+
+def _conv_geom(x_shape: tuple, w_shape: tuple, g_shape: tuple | None, stride: tuple,
+               padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
+    """micrograd.h's conv geometry (16 int64) after checking everything the kernel trusts:
+    4-D shapes, groups dividing both channel counts, positive stride and dilation, padding
+    >= 0, a kernel that fits the padded input, and g (when given) of the output's shape."""
+    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
+    if len(x_shape) != 4 or len(w_shape) != 4:
+        raise ValueError(f"conv2d: expected 4-D x and w, got {tuple(x_shape)} and "
+                         f"{tuple(w_shape)}")
+    (n, c, h, wd), (o, cg, kh, kw) = x_shape, w_shape
+    if (groups < 1 or min(sh, sw, dh, dw) < 1 or min(pt, pb, pl, pr) < 0
+            or o % groups or cg * groups != c):
+        raise ValueError(f"conv2d: bad geometry: x {tuple(x_shape)}, w {tuple(w_shape)}, "
+                         f"stride {stride}, padding {padding}, dilation {dilation}, "
+                         f"groups {groups}")
+    oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 0 or ow < 0 or (g_shape is not None and tuple(g_shape) != (n, o, oh, ow)):
+        raise ValueError(f"conv2d: x {tuple(x_shape)} and w {tuple(w_shape)} give an output "
+                         f"of ({n}, {o}, {oh}, {ow}), g is {g_shape}")
+    return np.array([n, c, h, wd, o, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, groups],
+                    dtype=C.I64)

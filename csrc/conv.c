@@ -1,0 +1,93 @@
+/* conv.c: 2-D convolution (PyTorch's conv2d: a cross-correlation), NCHW, forward and both
+ * backwards, f32 and f64.
+ *
+ * Each image goes through im2col: the (c * kh * kw, oh * ow) matrix whose column holds the
+ * receptive field of one output pixel (zeros where the window hangs over the padding), so a
+ * group's output is one GEMM with the project's packed GEMM (gemm.c):
+ *
+ *   forward   y[n, g] (og, P)  = w[g] (og, K) @ col[g] (K, P)           (+ bias: y starts as b)
+ *   input     dcol[g] (K, P)   = w[g]^T (K, og) @ g[n, g] (og, P), then col2im adds dcol into dx
+ *   weight    dw[g] (og, K)   += g[n, g] (og, P) @ col[g]^T (P, K)       summed over the batch
+ *
+ * with K = (c / groups) * kh * kw and P = oh * ow. A 1x1 kernel with stride 1 and no padding
+ * needs no im2col: the image itself is the matrix.
+ * Threads: with enough work (the GEMM's threshold) and more than one image, OpenMP splits the
+ * batch, each thread with its own column buffer and GEMMs on one thread; the weight gradient
+ * sums each thread's partial dw, in thread order, so the result does not depend on timing.
+ * With one image the GEMMs get the threads. Workspaces are malloc'ed once per call, never in
+ * the loops; a failed allocation returns -1 (nothing else does).
+ * The bodies are conv_impl.h, compiled once for float and once for double. */
+#include <stdlib.h>
+#include <string.h>
+#include "micrograd.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* The geometry array of micrograd.h, unpacked. */
+typedef struct {
+    int64_t n, c, h, w, o, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, groups;
+} conv_geom;
+
+static conv_geom unpack(const int64_t *g)
+{
+    conv_geom q = {g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11],
+                   g[12], g[13], g[14], g[15]};
+    return q;
+}
+
+/* A 1x1 kernel, stride 1, no padding: the image is its own column matrix. */
+static int is_pointwise(const conv_geom *q)
+{
+    return q->kh == 1 && q->kw == 1 && q->sh == 1 && q->sw == 1 && q->pt == 0 && q->pl == 0
+           && q->oh == q->h && q->ow == q->w;
+}
+
+/* First and one-past-last output column j whose input column j * s + off lies in [0, w). */
+static void valid_range(int64_t off, int64_t s, int64_t w, int64_t ow, int64_t *j0, int64_t *j1)
+{
+    int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t hi = w - off <= 0 ? 0 : (w - off + s - 1) / s;
+    if (hi > ow) hi = ow;
+    if (lo > hi) lo = hi;
+    *j0 = lo;
+    *j1 = hi;
+}
+
+/* Threads for a batch split: 1 in a forked child, without OpenMP, for one image, or when the
+ * whole call is less work than the GEMM threads (gemm.c's thread_count rule). */
+static int batch_threads(int nthreads, int64_t images, double work)
+{
+#ifdef _OPENMP
+    if (mg_forked_child() || images < 2) return 1;
+    const double chunk = 128.0 * 128.0 * 128.0;
+    if (work < (nthreads > 0 ? chunk : 8 * chunk)) return 1;
+    int64_t nt = nthreads > 0 ? nthreads : omp_get_max_threads();
+    if (nt > images) nt = images;
+    return nt < 1 ? 1 : (int)nt;
+#else
+    (void)nthreads; (void)images; (void)work;
+    return 1;
+#endif
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+#define T float
+#define SUFFIX(name) name##_f32
+#include "conv_impl.h"
+#undef T
+#undef SUFFIX
+
+#define T double
+#define SUFFIX(name) name##_f64
+#include "conv_impl.h"
+#undef T
+#undef SUFFIX

@@ -1,0 +1,210 @@
+/* conv_impl.h: the body of conv.c, included once per element type (see conv.c).
+ * The includer defines T (float or double) and SUFFIX(name) (name_f32 or name_f64). */
+
+/* col (c * kh * kw, oh * ow) of one image x (c, h, w): row (ci, p, q), column (i, j) holds
+ * x[ci, i * sh - pt + p * dh, j * sw - pl + q * dw], or 0 outside the image. */
+static void SUFFIX(im2col)(T *col, const T *x, const conv_geom *q)
+{
+    const int64_t plane = q->oh * q->ow;
+    for (int64_t ci = 0; ci < q->c; ci++)
+        for (int64_t p = 0; p < q->kh; p++)
+            for (int64_t r = 0; r < q->kw; r++) {
+                T *row = col + ((ci * q->kh + p) * q->kw + r) * plane;
+                const int64_t off = r * q->dw - q->pl;
+                int64_t j0, j1;
+                valid_range(off, q->sw, q->w, q->ow, &j0, &j1);
+                for (int64_t i = 0; i < q->oh; i++) {
+                    T *out = row + i * q->ow;
+                    const int64_t hi = i * q->sh - q->pt + p * q->dh;
+                    if (hi < 0 || hi >= q->h) {
+                        for (int64_t j = 0; j < q->ow; j++) out[j] = 0;
+                        continue;
+                    }
+                    const T *in = x + (ci * q->h + hi) * q->w + off;
+                    for (int64_t j = 0; j < j0; j++) out[j] = 0;
+                    if (q->sw == 1 && j1 > j0)
+                        memcpy(out + j0, in + j0, (size_t)(j1 - j0) * sizeof(T));
+                    else
+                        for (int64_t j = j0; j < j1; j++) out[j] = in[j * q->sw];
+                    for (int64_t j = j1; j < q->ow; j++) out[j] = 0;
+                }
+            }
+}
+
+/* The adjoint of im2col: dx (c, h, w) += each entry of dcol at the input pixel it was read
+ * from (padding positions are dropped). */
+static void SUFFIX(col2im)(T *dx, const T *dcol, const conv_geom *q)
+{
+    const int64_t plane = q->oh * q->ow;
+    for (int64_t ci = 0; ci < q->c; ci++)
+        for (int64_t p = 0; p < q->kh; p++)
+            for (int64_t r = 0; r < q->kw; r++) {
+                const T *row = dcol + ((ci * q->kh + p) * q->kw + r) * plane;
+                const int64_t off = r * q->dw - q->pl;
+                int64_t j0, j1;
+                valid_range(off, q->sw, q->w, q->ow, &j0, &j1);
+                for (int64_t i = 0; i < q->oh; i++) {
+                    const int64_t hi = i * q->sh - q->pt + p * q->dh;
+                    if (hi < 0 || hi >= q->h) continue;
+                    const T *in = row + i * q->ow;
+                    T *out = dx + (ci * q->h + hi) * q->w + off;
+                    for (int64_t j = j0; j < j1; j++) out[j * q->sw] += in[j];
+                }
+            }
+}
+
+/* y (n, o, oh, ow) of image index ni: bias, then one GEMM per group. */
+static void SUFFIX(forward_image)(T *y, const T *x, const T *wt, const T *b, T *col,
+                                  const conv_geom *q, int64_t ni, int gemm_threads)
+{
+    const int64_t cg = q->c / q->groups, og = q->o / q->groups, plane = q->oh * q->ow;
+    const int64_t kg = cg * q->kh * q->kw;
+    const T *xi = x + ni * q->c * q->h * q->w;
+    T *yi = y + ni * q->o * plane;
+    const T *cols = xi;
+    if (!is_pointwise(q)) {
+        SUFFIX(im2col)(col, xi, q);
+        cols = col;
+    }
+    if (b != NULL)
+        for (int64_t oc = 0; oc < q->o; oc++)
+            for (int64_t s = 0; s < plane; s++) yi[oc * plane + s] = b[oc];
+    const int64_t ldk = kg > 0 ? kg : 1, ldp = plane > 0 ? plane : 1;
+    for (int64_t g = 0; g < q->groups; g++)
+        SUFFIX(mg_gemm)(yi + g * og * plane, wt + g * og * kg, cols + g * kg * plane, og, plane,
+                        kg, 0, 0, 1, b != NULL ? 1 : 0, ldk, ldp, ldp, gemm_threads);
+}
+
+int SUFFIX(mg_conv2d)(T *y, const T *x, const T *wt, const T *b, const int64_t *geom,
+                      int nthreads)
+{
+    const conv_geom q = unpack(geom);
+    const int64_t plane = q.oh * q.ow, kcol = q.c * q.kh * q.kw;
+    const double work = (double)q.n * (double)q.o * (double)plane * (double)(kcol / q.groups);
+    const int nt = batch_threads(nthreads, q.n, work);
+    T *ws = NULL;
+    if (!is_pointwise(&q) && q.n > 0 && kcol * plane > 0) {
+        ws = malloc((size_t)nt * (size_t)(kcol * plane) * sizeof(T));
+        if (ws == NULL) return -1;
+    }
+    if (nt == 1) {
+        for (int64_t ni = 0; ni < q.n; ni++)
+            SUFFIX(forward_image)(y, x, wt, b, ws, &q, ni, nthreads);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+        for (int64_t ni = 0; ni < q.n; ni++)
+            SUFFIX(forward_image)(y, x, wt, b, ws == NULL ? NULL : ws + thread_id() * kcol * plane,
+                                  &q, ni, 1);
+    }
+    free(ws);
+    return 0;
+}
+
+/* dx (c, h, w) of image index ni: dcol = w^T @ g per group, then col2im (or, pointwise, the
+ * GEMM writes dx itself). */
+static void SUFFIX(input_grad_image)(T *dx, const T *gy, const T *wt, T *dcol,
+                                     const conv_geom *q, int64_t ni, int gemm_threads)
+{
+    const int64_t cg = q->c / q->groups, og = q->o / q->groups, plane = q->oh * q->ow;
+    const int64_t kg = cg * q->kh * q->kw, image = q->c * q->h * q->w;
+    const T *gi = gy + ni * q->o * plane;
+    T *dxi = dx + ni * image;
+    const int pointwise = is_pointwise(q);
+    T *cols = pointwise ? dxi : dcol;
+    const int64_t ldk = kg > 0 ? kg : 1, ldp = plane > 0 ? plane : 1;
+    for (int64_t g = 0; g < q->groups; g++) /* (kg, plane) = w[g]^T (kg, og) @ g (og, plane) */
+        SUFFIX(mg_gemm)(cols + g * kg * plane, wt + g * og * kg, gi + g * og * plane, kg, plane,
+                        og, 1, 0, 1, 0, ldk, ldp, ldp, gemm_threads);
+    if (!pointwise) {
+        for (int64_t s = 0; s < image; s++) dxi[s] = 0;
+        SUFFIX(col2im)(dxi, dcol, q);
+    }
+}
+
+int SUFFIX(mg_conv2d_input_grad)(T *dx, const T *gy, const T *wt, const int64_t *geom,
+                                 int nthreads)
+{
+    const conv_geom q = unpack(geom);
+    const int64_t plane = q.oh * q.ow, kcol = q.c * q.kh * q.kw;
+    const double work = (double)q.n * (double)q.o * (double)plane * (double)(kcol / q.groups);
+    const int nt = batch_threads(nthreads, q.n, work);
+    T *ws = NULL;
+    if (!is_pointwise(&q) && q.n > 0 && kcol * plane > 0) {
+        ws = malloc((size_t)nt * (size_t)(kcol * plane) * sizeof(T));
+        if (ws == NULL) return -1;
+    }
+    if (nt == 1) {
+        for (int64_t ni = 0; ni < q.n; ni++)
+            SUFFIX(input_grad_image)(dx, gy, wt, ws, &q, ni, nthreads);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+        for (int64_t ni = 0; ni < q.n; ni++)
+            SUFFIX(input_grad_image)(dx, gy, wt,
+                                     ws == NULL ? NULL : ws + thread_id() * kcol * plane,
+                                     &q, ni, 1);
+    }
+    free(ws);
+    return 0;
+}
+
+/* dw (o, c / groups, kh, kw) += the contribution of image index ni. */
+static void SUFFIX(weight_grad_image)(T *dw, const T *x, const T *gy, T *col, const conv_geom *q,
+                                      int64_t ni, int gemm_threads)
+{
+    const int64_t cg = q->c / q->groups, og = q->o / q->groups, plane = q->oh * q->ow;
+    const int64_t kg = cg * q->kh * q->kw;
+    const T *xi = x + ni * q->c * q->h * q->w, *gi = gy + ni * q->o * plane;
+    const T *cols = xi;
+    if (!is_pointwise(q)) {
+        SUFFIX(im2col)(col, xi, q);
+        cols = col;
+    }
+    const int64_t ldk = kg > 0 ? kg : 1, ldp = plane > 0 ? plane : 1;
+    for (int64_t g = 0; g < q->groups; g++) /* (og, kg) += g (og, plane) @ col^T (plane, kg) */
+        SUFFIX(mg_gemm)(dw + g * og * kg, gi + g * og * plane, cols + g * kg * plane, og, kg,
+                        plane, 0, 1, 1, 1, ldp, ldp, ldk, gemm_threads);
+}
+
+int SUFFIX(mg_conv2d_weight_grad)(T *dw, const T *x, const T *gy, const int64_t *geom,
+                                  int nthreads)
+{
+    const conv_geom q = unpack(geom);
+    const int64_t plane = q.oh * q.ow, kcol = q.c * q.kh * q.kw;
+    const int64_t wsize = q.o * (q.c / q.groups) * q.kh * q.kw;
+    const double work = (double)q.n * (double)q.o * (double)plane * (double)(kcol / q.groups);
+    const int nt = batch_threads(nthreads, q.n, work);
+    const int64_t cols = is_pointwise(&q) ? 0 : kcol * plane;
+    for (int64_t s = 0; s < wsize; s++) dw[s] = 0;
+    if (nt == 1) {
+        T *ws = NULL;
+        if (cols > 0 && q.n > 0) {
+            ws = malloc((size_t)cols * sizeof(T));
+            if (ws == NULL) return -1;
+        }
+        for (int64_t ni = 0; ni < q.n; ni++)
+            SUFFIX(weight_grad_image)(dw, x, gy, ws, &q, ni, nthreads);
+        free(ws);
+        return 0;
+    }
+    /* per thread: a column buffer and a partial dw, summed in thread order afterwards */
+    const int64_t per = cols + wsize;
+    T *ws = malloc((size_t)nt * (size_t)per * sizeof(T));
+    if (ws == NULL) return -1;
+    for (int t = 0; t < nt; t++)
+        for (int64_t s = 0; s < wsize; s++) ws[t * per + cols + s] = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int64_t ni = 0; ni < q.n; ni++) {
+        T *mine = ws + thread_id() * per;
+        SUFFIX(weight_grad_image)(mine + cols, x, gy, cols > 0 ? mine : NULL, &q, ni, 1);
+    }
+    for (int t = 0; t < nt; t++)
+        for (int64_t s = 0; s < wsize; s++) dw[s] += ws[t * per + cols + s];
+    free(ws);
+    return 0;
+}
