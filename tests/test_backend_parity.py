@@ -145,17 +145,18 @@ def adam_step(rng, dims, dtype, strided):
 
 def conv(rng, dims, dtype, strided):
     """A random conv2d geometry: groups, 1x1 and larger-than-stride kernels, dilation, uneven
-    padding, zero-size batch or channels; returns x, w, b, g (the output's shape) and the
+    padding (a bottom/right pad of -1 crops, as conv_transpose2d's output_padding asks), zero-size
+    batch or channels; returns x, w, b, g (the output's shape) and the
     geometry arguments."""
     groups, cg, og = int(rng.integers(1, 4)), int(rng.integers(0, 4)), int(rng.integers(1, 4))
     n = (dims + (2,))[0] % 4
     kh, kw = (int(v) for v in rng.integers(1, 4, 2))
     stride = tuple(int(v) for v in rng.integers(1, 4, 2))
     dilation = tuple(int(v) for v in rng.integers(1, 3, 2))
-    pad = tuple(int(v) for v in rng.integers(0, 3, 4))
+    pad = tuple(int(v) for v in rng.integers(0, 3, 4) - (0, 1, 0, 1))  # bottom/right -1: a crop
     padding = ((pad[0], pad[1]), (pad[2], pad[3]))
-    h = int(rng.integers(1, 10)) + dilation[0] * (kh - 1)
-    w = int(rng.integers(1, 10)) + dilation[1] * (kw - 1)
+    h = int(rng.integers(2, 11)) + dilation[0] * (kh - 1)
+    w = int(rng.integers(2, 11)) + dilation[1] * (kw - 1)
     x = _arr(rng, (n, groups * cg, h, w), dtype, strided=strided)
     wt = _arr(rng, (groups * og, cg, kh, kw), dtype)
     b = _arr(rng, (groups * og,), dtype) if rng.integers(2) else None

@@ -193,7 +193,8 @@ class Backend(Protocol):
         index's shape or a Python scalar; index may be smaller than x in the other axes."""
 
     # convolution: NCHW; stride and dilation (h, w) pairs of positive ints, padding
-    # ((top, bottom), (left, right)) of zeros, groups dividing both channel counts ---------------
+    # ((top, bottom), (left, right)) of zeros (top, left >= 0; a negative bottom or right pad
+    # crops: conv_transpose2d's output_padding), groups dividing both channel counts ------------
     def conv2d(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple,
                padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
         """x (N, C, H, W), w (O, C/groups, kh, kw), b (O,) or None -> y (N, O, oh, ow),

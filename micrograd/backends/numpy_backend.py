@@ -300,9 +300,9 @@ class NumpyBackend:
         (oh, ow), (kh, kw) = g.shape[2:], w.shape[2:]
         gg = g.reshape((n, groups, g.shape[1] // groups, oh, ow))  # not -1: sizes may be 0
         wg = w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
-        # the padded input, large enough for every window (rows past h + pb are dropped)
-        dx = np.zeros((n, groups, c // groups, max(h + pt + pb, (oh - 1) * sh + dh * (kh - 1) + 1),
-                       max(wd + pl + pr, (ow - 1) * sw + dw * (kw - 1) + 1)), g.dtype)
+        # the padded input, large enough for every window (what falls in the padding is dropped)
+        dx = np.zeros((n, groups, c // groups, max(pt + h, (oh - 1) * sh + dh * (kh - 1) + 1),
+                       max(pl + wd, (ow - 1) * sw + dw * (kw - 1) + 1)), g.dtype)
         for p in range(kh):
             for q in range(kw):  # each tap adds its share to the pixels it read
                 part = np.einsum("ngoij,goc->ngcij", gg, wg[..., p, q], optimize=True)
@@ -409,7 +409,7 @@ def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilati
     [n, g, c, i, j, p, q] is the input pixel that tap (p, q) of output pixel (i, j) reads."""
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
     (kh, kw), (n, c, h, w) = kernel, x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, max(pb, 0)), (pl, max(pr, 0))))  # < 0: never read
     oh = (h + pt + pb - dh * (kh - 1) - 1) // sh + 1
     ow = (w + pl + pr - dw * (kw - 1) - 1) // sw + 1
     s = xp.strides

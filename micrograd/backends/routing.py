@@ -261,14 +261,14 @@ def _targets(target: np.ndarray, n: int) -> np.ndarray:
 def _conv_geom(x_shape: tuple, w_shape: tuple, g_shape: tuple | None, stride: tuple,
                padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
     """micrograd.h's conv geometry (16 int64) after checking everything the kernel trusts:
-    4-D shapes, groups dividing both channel counts, positive stride and dilation, padding
-    >= 0, a kernel that fits the padded input, and g (when given) of the output's shape."""
+    4-D shapes, groups dividing both channel counts, positive stride and dilation, top and
+    left padding >= 0 (bottom and right may crop), a kernel that fits the padded input, and g (when given) of the output's shape."""
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
     if len(x_shape) != 4 or len(w_shape) != 4:
         raise ValueError(f"conv2d: expected 4-D x and w, got {tuple(x_shape)} and "
                          f"{tuple(w_shape)}")
     (n, c, h, wd), (o, cg, kh, kw) = x_shape, w_shape
-    if (groups < 1 or min(sh, sw, dh, dw) < 1 or min(pt, pb, pl, pr) < 0
+    if (groups < 1 or min(sh, sw, dh, dw) < 1 or min(pt, pl) < 0
             or o % groups or cg * groups != c):
         raise ValueError(f"conv2d: bad geometry: x {tuple(x_shape)}, w {tuple(w_shape)}, "
                          f"stride {stride}, padding {padding}, dilation {dilation}, "

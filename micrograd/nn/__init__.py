@@ -9,6 +9,7 @@ from . import functional, init, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh,
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
                          SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .layers import (BatchNorm1d, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,
                      ConstantPad2d, ConstantPad3d, Dropout, Flatten, Identity, LayerNorm, Linear,
                      ModuleList, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
@@ -23,7 +24,7 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identit
            "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "ELU", "SELU", "CELU",
            "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "Softsign", "LogSigmoid",
            "Softplus", "SiLU", "GLU", "PReLU", "Threshold", "Softmin", "Dropout",
-           "BatchNorm1d", "LayerNorm", "Flatten",
+           "BatchNorm1d", "LayerNorm", "Flatten", "Conv1d", "Conv2d", "ConvTranspose2d",
            "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
            "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
            "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",

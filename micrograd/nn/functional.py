@@ -3,6 +3,7 @@
 Activations are compositions of Tensor ops with PyTorch's signatures, values and gradients,
 including its choice of gradient at each kink (see the activations section).
 
+Convolutions are one node each way (``Convolution``: im2col + GEMM in C on the C backend).
 Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``, with
 an optional activation as its epilogue), and ``cross_entropy``'s per-row loss is one node whose
 backward is ``(softmax - onehot) * g`` (no softmax node in the graph); its class weights,
@@ -32,7 +33,7 @@ __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "t
            "logsigmoid", "glu", "prelu", "threshold", "threshold_", "softmax", "log_softmax",
            "softmin", "dropout", "one_hot", "layer_norm", "pad", "mse_loss", "l1_loss", "huber_loss",
            "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -79,6 +80,202 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     # the rows spelled out: reshape(-1, k) is ambiguous for an empty x when K = 0
     y = apply_op(ops.Linear, x.reshape(count(xs[:-1]), k), *args, activation=activation)
     return y.reshape(xs[:-1] + (ws[0],))
+
+
+# ---- convolution -------------------------------------------------------------------------------
+# One primitive, ``Convolution``, for conv2d and conv_transpose2d (the one's forward is the
+# other's input gradient); conv1d runs through conv2d with a unit height. The backend kernels
+# take padding as ((top, bottom), (left, right)): 'same' with an odd total pads one more at the
+# bottom/right as torch does, and conv_transpose2d's output_padding becomes a smaller bottom pad.
+
+class Convolution(ops.Function):
+    """out = conv2d(x, w) + b    dx = conv2d_input_grad(g, w)    dw = conv2d_weight_grad(x, g)
+    db = sum of g over (N, H, W). Transposed (conv_transpose2d): out = conv2d_input_grad(x, w)
+    + b, dx = conv2d(g, w), dw = conv2d_weight_grad(g, x). x (N, C, H, W), w (O, C/groups,
+    kh, kw) (transposed: (C, O/groups, kh, kw)), b (O,) or absent."""
+
+    @property
+    def saves_inputs(self) -> tuple:
+        """dx reads w and dw reads x: only what a needed gradient reads is checked."""
+        need = self.needs_input_grad
+        return tuple(i for i, n in ((1, need[0]), (0, need[1])) if n)
+
+    def forward(self, x, w, b=None, *, geometry, transposed=False, out_shape=None):
+        self.x, self.w, self.geometry, self.transposed = x, w, geometry, transposed
+        if not transposed:
+            return self.be.conv2d(x, w, b, *geometry)
+        y = self.be.conv2d_input_grad(x, w, out_shape, *geometry)
+        return y if b is None else self.be.add(y, b.reshape(-1, 1, 1))
+
+    def backward(self, g):
+        be, need, x, w, geo = self.be, self.needs_input_grad, self.x, self.w, self.geometry
+        if self.transposed:
+            dx = be.conv2d(g, w, None, *geo) if need[0] else None
+            dw = be.conv2d_weight_grad(g, x, w.shape, *geo) if need[1] else None
+        else:
+            dx = be.conv2d_input_grad(g, w, x.shape, *geo) if need[0] else None
+            dw = be.conv2d_weight_grad(x, g, w.shape, *geo) if need[1] else None
+        db = be.sum(g, (0, 2, 3)) if len(need) > 2 and need[2] else None
+        return (dx, dw) if len(need) == 2 else (dx, dw, db)
+
+
+def _int_tuple(value: Any, n: int, name: str, arg: str, minimum: int) -> tuple:
+    """An int or a sequence of n ints, as an n-tuple; torch's errors for a wrong length or a
+    value below ``minimum`` (RuntimeError) and for a non-int (TypeError)."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
+        raise TypeError(f"{name}(): argument '{arg}' must be an int or a tuple of {n} ints, "
+                        f"got {value!r}")
+    if len(items) == 1:
+        items = items * n
+    if len(items) != n:
+        raise RuntimeError(f"expected {arg} to be a single integer value or a list of {n} values "
+                           f"to match the convolution dimensions, but got {arg}={list(items)}")
+    if min(items) < minimum:
+        raise RuntimeError({"stride": "non-positive stride is not supported",
+                            "dilation": "non-positive dilation is not supported",
+                            "padding": "negative padding is not supported",
+                            "output_padding": "negative output padding is not supported",
+                            }.get(arg, f"{name}: {arg} must be >= {minimum}, got {value!r}"))
+    return tuple(int(v) for v in items)
+
+
+def _conv_operands(name: str, input: Any, weight: Any, bias: Any, groups: Any,  # noqa: A002
+                   spatial: int, transposed: bool = False) -> tuple:
+    """(x, w, b, unbatched) checked as torch checks them: ranks, dtypes, groups, channel counts
+    and the bias's size. An unbatched input (no N) gets a batch dim of 1."""
+    x, w = _input(input, name), _input(weight, name, "weight")
+    if bias is not None:
+        _input(bias, name, "bias")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"{name}(): argument 'groups' must be int, got {type(groups).__name__}")
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input"
+                           f" to {name}, but got input of size: {list(x.shape)}")
+    if w.ndim != spatial + 2:
+        raise RuntimeError(f"{name}: expected weight to be {spatial + 2}-D (out_channels, "
+                           f"in_channels / groups, kernel...), but got weight of size "
+                           f"{list(w.shape)}")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"{name}: input type ({x.dtype.name}) and weight type "
+                           f"({w.dtype.name}) should be the same")
+    if bias is not None and bias.dtype != x.dtype:
+        raise RuntimeError(f"Input type ({x.dtype.name}) and bias type ({bias.dtype.name}) should "
+                           f"be the same")
+    unbatched = x.ndim == spatial + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    shape, ws = list(x.shape), list(w.shape)
+    if ws[0] % groups or (ws[0] == 0 and not transposed):
+        raise RuntimeError(f"Given groups={groups}, expected weight to be "
+                           f"{'divisible by ' + str(groups) if ws[0] else 'at least 1'} at "
+                           f"dimension 0, but got weight of size [{ws}] instead")
+    want = ws[0] if transposed else ws[1] * groups
+    if shape[1] != want:
+        raise RuntimeError(f"Given {'transposed=1' if transposed else 'groups=' + str(groups)}, "
+                           f"weight of size {ws}, expected input{shape} to have {want} channels,"
+                           f" but got {shape[1]} channels instead")
+    out_channels = ws[1] * groups if transposed else ws[0]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(f"Given weight of size {ws}, expected bias to be 1-dimensional with "
+                           f"{out_channels} elements, but got bias of size {list(bias.shape)} "
+                           f"instead")
+    return x, w, bias, unbatched
+
+
+def _conv_padding(name: str, padding: Any, kernel: tuple, stride: tuple,
+                  dilation: tuple) -> tuple:
+    """((before, after), ...) per spatial dim for an int, a tuple or 'valid'/'same' (the odd
+    extra of 'same' goes after, as torch pads it)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return tuple((0, 0) for _ in kernel)
+        if padding != "same":
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in total)
+    p = _int_tuple(padding, len(kernel), name, "padding", 0)
+    return tuple((v, v) for v in p)
+
+
+def _conv_output_check(x_shape: tuple, kernel: tuple, padding: tuple, dilation: tuple) -> None:
+    """torch's check that the dilated kernel fits the padded input."""
+    padded = [n + lo + hi for n, (lo, hi) in zip(x_shape, padding)]
+    dilated = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if any(k > n for k, n in zip(dilated, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, dilated))}). Kernel size can't be greater "
+                           f"than actual input size")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of x (N, C, H, W) or (C, H, W) with weight (O, C/groups, kH, kW),
+    plus bias (O,): one node, im2col + GEMM in C on the C backend. ``padding`` is an int, a
+    pair, 'valid' or 'same' (stride 1 only); the padding is zeros (nn.Conv2d applies other
+    padding modes with ``pad`` first)."""
+    x, w, b, unbatched = _conv_operands("conv2d", input, weight, bias, groups, 2)
+    stride = _int_tuple(stride, 2, "conv2d", "stride", 1)
+    dilation = _int_tuple(dilation, 2, "conv2d", "dilation", 1)
+    pad = _conv_padding("conv2d", padding, tuple(w.shape[2:]), stride, dilation)
+    _conv_output_check(tuple(x.shape[2:]), tuple(w.shape[2:]), pad, dilation)
+    args = (x, w) if b is None else (x, w, b)
+    out = apply_op(Convolution, *args, geometry=(stride, pad, dilation, int(groups)))
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+           stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation of x (N, C, L) or (C, L) with weight (O, C/groups, k): conv2d on
+    a unit height."""
+    x, w, b, unbatched = _conv_operands("conv1d", input, weight, bias, groups, 1)
+    s, d = _int_tuple(stride, 1, "conv1d", "stride", 1), _int_tuple(dilation, 1, "conv1d",
+                                                                       "dilation", 1)
+    pad = _conv_padding("conv1d", padding, tuple(w.shape[2:]), s, d)
+    _conv_output_check(tuple(x.shape[2:]), tuple(w.shape[2:]), pad, d)
+    args = (x.unsqueeze(2), w.unsqueeze(2)) + (() if b is None else (b,))
+    out = apply_op(Convolution, *args,
+                   geometry=((1,) + s, ((0, 0),) + pad, (1,) + d, int(groups))).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,  # noqa: A002
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                     groups: int = 1, dilation: Any = 1) -> Tensor:
+    """The adjoint of conv2d in its input (a "deconvolution"): x (N, C, H, W) with weight
+    (C, O/groups, kH, kW) -> (N, O, (H - 1) s - 2 p + d (k - 1) + output_padding + 1, ...)."""
+    x, w, b, unbatched = _conv_operands("conv_transpose2d", input, weight, bias, groups, 2,
+                                        transposed=True)
+    name = "conv_transpose2d"
+    stride = _int_tuple(stride, 2, name, "stride", 1)
+    dilation = _int_tuple(dilation, 2, name, "dilation", 1)
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be an int or a tuple of ints, "
+                        f"got {padding!r}")
+    pad = _int_tuple(padding, 2, name, "padding", 0)
+    out_pad = _int_tuple(output_padding, 2, name, "output_padding", 0)
+    if any(op >= s and op >= d for op, s, d in zip(out_pad, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
+                           f"got output_padding_height: {out_pad[0]} output_padding_width: "
+                           f"{out_pad[1]} stride_height: {stride[0]} stride_width: {stride[1]} "
+                           f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}")
+    kernel = tuple(w.shape[2:])
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op
+                 in zip(x.shape[2:], stride, pad, dilation, kernel, out_pad))
+    if min(size) < 0 or (x.numel() and min(size) < 1):
+        raise RuntimeError(f"{name}: the output size {size} of input {list(x.shape)} with "
+                           f"weight {list(w.shape)} is too small")
+    out_shape = (x.shape[0], w.shape[1] * int(groups)) + size
+    # the equivalent conv2d's padding: output_padding rows extend y past the bottom/right pad
+    geometry = (stride, tuple((p, p - op) for p, op in zip(pad, out_pad)), dilation, int(groups))
+    args = (x, w) if b is None else (x, w, b)
+    out = apply_op(Convolution, *args, geometry=geometry, transposed=True, out_shape=out_shape)
+    return out.squeeze(0) if unbatched else out
 
 
 # ---- activations -------------------------------------------------------------------------------
