@@ -1,12 +1,15 @@
 """Shape bookkeeping shared by the Tensor methods, the factories and nn.functional.
 
-Pure functions of tuples and ints: they import nothing, so any layer may use them. Each one
-checks its arguments the way PyTorch does and names the op (``name``) in its error.
+Pure functions of tuples and ints: they import only ``errors`` (which imports nothing), so any
+layer may use them. Each one checks its arguments the way PyTorch does and names the op
+(``name``) in its error: a bad shape is ``OpError`` (torch's RuntimeError, also a ValueError).
 """
 from __future__ import annotations
 
 from operator import index
 from typing import Any
+
+from .errors import OpError
 
 
 def _int(n: Any, what: str, name: str) -> int:
@@ -36,7 +39,7 @@ def reduce_axes(dim: Any, ndim: int, name: str) -> tuple | None:
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
     axes = tuple(sorted({dim_index(d, ndim, name) for d in dims}))
     if len(axes) != len(dims):
-        raise ValueError(f"{name}: dim {dim} repeats a dim")
+        raise OpError(f"{name}: dim {dim} repeats a dim")
     return axes if ndim else ()
 
 
@@ -80,14 +83,14 @@ def reshape_target(old: tuple, new: tuple, name: str) -> tuple:
     """``new`` with one -1 resolved, checked to hold as many elements as ``old``."""
     total = count(old)
     if new.count(-1) > 1 or any(n < -1 for n in new):
-        raise ValueError(f"{name}: invalid shape {new}")
+        raise OpError(f"{name}: invalid shape {new}")
     if -1 in new:
         rest = count(tuple(n for n in new if n != -1))
         if rest == 0 or total % rest:
-            raise ValueError(f"{name}: cannot reshape a tensor of shape {old} ({total} "
+            raise OpError(f"{name}: cannot reshape a tensor of shape {old} ({total} "
                              f"elements) into {new}")
         new = tuple(total // rest if n == -1 else n for n in new)
     if count(new) != total:
-        raise ValueError(f"{name}: cannot reshape a tensor of shape {old} ({total} elements) "
+        raise OpError(f"{name}: cannot reshape a tensor of shape {old} ({total} elements) "
                          f"into {new}")
     return new

@@ -17,7 +17,9 @@ backend (``settings.backend``).
 """
 from __future__ import annotations
 
+import copy as _copy
 import operator
+import threading
 import warnings
 import weakref
 from collections import namedtuple
@@ -27,6 +29,7 @@ import numpy as np
 
 from . import anomaly, dtypes, ops
 from .device import DEVICE_KINDS, as_device, device, get_default_device
+from .errors import OpError
 from .graph import toposort
 from .settings import settings as _settings
 from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
@@ -37,6 +40,9 @@ _BY_NUMPY = dtypes.BY_NUMPY
 _SCALARS = (int, float, bool, np.number, np.bool_)
 
 _CPU = get_default_device()
+# held while a gradient is added into a .grad (Tensor._accumulate): one lock for all leaves,
+# taken once per leaf per backward, so the single-thread step pays ~0.1 us per parameter
+_GRAD_LOCK = threading.Lock()
 MaxResult = namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 # torch.return_types.sort / topk / kthvalue: one type here, the same two fields
 SortResult = namedtuple("SortResult", ["values", "indices"])
@@ -209,16 +215,19 @@ class Tensor:
     def _accumulate(self, g: np.ndarray, owned: set, add: Callable) -> None:
         """The one place gradients are added into ``.grad`` (with ``add``, the backward's
         backend kernel). ``g`` may be a view or shared by several inputs (Add passes the same
-        array to both): copy it before keeping it."""
+        array to both): copy it before keeping it. Thread-safe, as torch documents: backward
+        calls running at once in several threads (C kernels release the GIL) all land in a
+        shared leaf's ``.grad`` (``_GRAD_LOCK``)."""
         if g.dtype != self._array.dtype:
             g = g.astype(self._array.dtype)
         elif g.base is not None or id(g) in owned or not g.flags.writeable:
             g = g.copy()
         owned.add(id(g))
-        if self._grad is None:
-            self._grad = wrap_array(g)
-        else:
-            self._grad._array = add(self._grad._array, g)
+        with _GRAD_LOCK:
+            if self._grad is None:
+                self._grad = wrap_array(g)
+            else:
+                self._grad._array = add(self._grad._array, g)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied, one version counter) outside the graph; not a
@@ -233,7 +242,7 @@ class Tensor:
     # ---- conversion --------------------------------------------------------------------------
     def item(self) -> int | float | bool:
         if self._array.size != 1:
-            raise ValueError(f"item: a Tensor with {self._array.size} elements cannot be "
+            raise OpError(f"item: a Tensor with {self._array.size} elements cannot be "
                              "converted to a Python scalar")
         return self._array.item()
 
@@ -309,6 +318,28 @@ class Tensor:
         if _settings.grad_enabled and self.requires_grad:
             return apply_op(ops.Cast, self, dtype=self._array.dtype)
         return wrap_array(self._array.copy())
+
+    # ---- pickling and copying ----------------------------------------------------------------
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        """Pickled as torch pickles a tensor: its class (a Parameter stays one), data and
+        ``requires_grad``, never its graph (a non-leaf comes back as a leaf; the ops hold the
+        backend, which need not pickle) nor its ``.grad``."""
+        state = getattr(self, "__dict__", None)  # a subclass's own attributes
+        return (_rebuild_tensor, (type(self), self._array, self.requires_grad, state or None))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """torch's deepcopy: of leaves only; data, ``requires_grad`` and ``.grad`` copied."""
+        if self._ctx is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment (this tensor has "
+                               f"grad_fn {self._ctx!r}; deepcopy its .detach() instead)")
+        state = getattr(self, "__dict__", None)
+        new = _rebuild_tensor(type(self), np.array(self._array), self.requires_grad,
+                              _copy.deepcopy(state, memo) if state else None)
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = _copy.deepcopy(self._grad, memo)
+        return new
 
     # ---- Python protocol ---------------------------------------------------------------------
     __hash__ = object.__hash__  # identity: Tensors live in sets/dicts (graph walk, optimizers)
@@ -392,7 +423,7 @@ class Tensor:
             if isinstance(exponent, float) and x._array.dtype.kind != "f":
                 x = x.to(dtypes.get_default_dtype())
             elif exponent < 0 and x._array.dtype.kind != "f":
-                raise ValueError("pow: integer tensors cannot be raised to negative integer "
+                raise OpError("pow: integer tensors cannot be raised to negative integer "
                                  "powers")
             if exponent == 1:
                 return x if x is not self else apply_op(ops.Cast, x, dtype=x._array.dtype)
@@ -518,7 +549,7 @@ class Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or "
+            raise OpError(f"div expected rounding_mode to be one of None, 'trunc', or "
                              f"'floor' but found {rounding_mode!r}")
         a, b = _no_int_zero(self, other, "div")
         if a._array.dtype != b._array.dtype:
@@ -528,7 +559,7 @@ class Tensor:
             try:
                 shape = np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
-                raise ValueError(f"div: shapes {a.shape} and {b.shape} cannot be broadcast "
+                raise OpError(f"div: shapes {a.shape} and {b.shape} cannot be broadcast "
                                  "together") from None
             a, b = a.expand(shape), b.expand(shape)
         return apply_op(ops.DivRounding, a, b, mode=rounding_mode)
@@ -784,7 +815,7 @@ class Tensor:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch names
         """Clamp into [min, max] (either may be None; Tensors allowed)."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of min and max must be given")
+            raise OpError("clamp: at least one of min and max must be given")
         _check_bounds(min, max, "clamp")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             out = self if min is None else maximum(self, min)
@@ -814,10 +845,9 @@ class Tensor:
              stable: bool = False) -> SortResult:
         """(values, indices) sorted along dim; NaN sorts as the largest (torch). Ties keep
         their order (a stable sort; torch's default leaves their order unspecified)."""
-        if self.ndim == 0:
-            return SortResult(self.gather(0, np.zeros((), np.int64)),
-                              wrap_array(np.zeros((), np.int64)))
         d = dim_index(dim, self.ndim, "sort")
+        if self.ndim == 0:  # one element: itself (a copy in the graph), at index 0
+            return SortResult(self.clone(), wrap_array(np.zeros((), np.int64)))
         idx = _sort_indices(self._array, d, descending)
         return SortResult(self.gather(d, idx), wrap_array(idx))
 
@@ -889,16 +919,20 @@ class Tensor:
         try:
             shape = np.broadcast_shapes(self.shape, m.shape)
         except ValueError:
-            raise ValueError(f"masked_select: shapes {self.shape} and {m.shape} cannot be "
+            raise OpError(f"masked_select: shapes {self.shape} and {m.shape} cannot be "
                              "broadcast together") from None
         return self.expand(shape)[np.broadcast_to(m, shape)]
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """Bools and integers sum in int64 unless ``dtype`` says otherwise, as torch."""
         x = self if dtype is None else self.to(dtype)
-        if x._array.dtype.kind == "b":
+        if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
             x = x.to(dtypes.int64)
-        return apply_op(ops.Sum, x, axes=reduce_axes(dim, x.ndim, "sum"), keepdims=keepdim)
+        out = apply_op(ops.Sum, x, axes=reduce_axes(dim, x.ndim, "sum"), keepdims=keepdim)
+        if out._array.dtype != x._array.dtype:  # NumPy sums small ints in int64 (no gradient)
+            out = wrap_array(np.asarray(out._array).astype(x._array.dtype))
+        return out
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
@@ -1018,7 +1052,7 @@ class Tensor:
             return self.reshape(1)
         s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise OpError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shp = self.shape
         return self.reshape(shp[:s] + (count(shp, tuple(range(s, e + 1))),) + shp[e + 1:])
 
@@ -1037,7 +1071,7 @@ class Tensor:
         dims = shape_args(dims, "permute")
         axes = tuple(dim_index(d, self.ndim, "permute") for d in dims)
         if sorted(axes) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} "
+            raise OpError(f"permute: dims {dims} are not a permutation of the {self.ndim} "
                              f"dims of a tensor of shape {self.shape}")
         return apply_op(ops.Permute, self, axes=axes)
 
@@ -1049,7 +1083,7 @@ class Tensor:
 
     def t(self) -> Tensor:
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
+            raise OpError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
 
     def expand(self, *sizes: Any) -> Tensor:
@@ -1057,13 +1091,13 @@ class Tensor:
         sizes = shape_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes} "
+            raise OpError(f"expand: cannot expand shape {self.shape} to {sizes} "
                              "(fewer dims)")
         target = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
                        for i, n in enumerate(sizes))
         for i, n in enumerate(self.shape):
             if n != 1 and n != target[lead + i]:
-                raise ValueError(f"expand: cannot expand shape {self.shape} to {sizes}: dim "
+                raise OpError(f"expand: cannot expand shape {self.shape} to {sizes}: dim "
                                  f"{i} has size {n}, not 1")
         if target == self.shape:
             return self
@@ -1081,12 +1115,12 @@ class Tensor:
         n = self.shape[d]
         if isinstance(split_size, (int, np.integer)):
             if split_size <= 0:
-                raise ValueError(f"split: split_size must be positive, got {split_size}")
+                raise OpError(f"split: split_size must be positive, got {split_size}")
             sizes = [min(split_size, n - i) for i in range(0, n, split_size)] or [0]
         else:
             sizes = [int(s) for s in split_size]
             if sum(sizes) != n or any(s < 0 for s in sizes):
-                raise ValueError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
+                raise OpError(f"split: sizes {sizes} do not add up to dim {d} of size {n}")
         lead, out, lo = (slice(None),) * d, [], 0
         for s in sizes:
             out.append(self[lead + (slice(lo, lo + s),)])
@@ -1095,7 +1129,7 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         if chunks <= 0:
-            raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+            raise OpError(f"chunk: chunks must be positive, got {chunks}")
         n = self.shape[dim_index(dim, self.ndim, "chunk")]
         return self.split(max(1, -(-n // chunks)), dim)
 
@@ -1136,7 +1170,7 @@ class Tensor:
             return self.reshape(-1).gather(0, idx.reshape(-1))
         d = dim_index(dim, self.ndim, "take_along_dim")
         if idx.ndim != self.ndim:
-            raise ValueError(f"take_along_dim: indices has {idx.ndim} dims but the input has "
+            raise OpError(f"take_along_dim: indices has {idx.ndim} dims but the input has "
                              f"{self.ndim}")
         try:
             shape = list(np.broadcast_shapes(tuple(1 if k == d else n
@@ -1144,7 +1178,7 @@ class Tensor:
                                              tuple(1 if k == d else n
                                                    for k, n in enumerate(idx.shape))))
         except ValueError:
-            raise ValueError(f"take_along_dim: shapes {self.shape} and {idx.shape} cannot be "
+            raise OpError(f"take_along_dim: shapes {self.shape} and {idx.shape} cannot be "
                              f"broadcast outside dim {d}") from None
         x = self.expand(*shape[:d], self.shape[d], *shape[d + 1:])
         i = wrap_array(np.broadcast_to(idx._array, (*shape[:d], idx.shape[d], *shape[d + 1:])))
@@ -1400,7 +1434,7 @@ def _seed(t: Tensor, gradient: Any, name: str) -> tuple:
         return np.ones(t._array.shape, t._array.dtype), set()
     g = gradient._array if isinstance(gradient, Tensor) else np.asarray(gradient)
     if g.shape != t._array.shape:
-        raise ValueError(f"{name}: gradient has shape {g.shape} but the tensor has "
+        raise OpError(f"{name}: gradient has shape {g.shape} but the tensor has "
                          f"shape {t.shape}")
     g = g.astype(t._array.dtype, copy=False)
     return g, {id(g)}
@@ -1451,9 +1485,10 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             grads[parent] = pg if acc is None else add(acc, pg)
         if hook is not None:
             hook(node, g, in_grads, grads)
-        if not retain_graph:
-            ctx.__dict__.clear()
+        if not retain_graph:  # free the step: saved arrays, and the links to the inputs (so
+            ctx.__dict__.clear()  # a loss kept for logging holds no activation alive)
             ctx.freed = True
+            node._prev = ()
 
 
 def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple) -> None:
@@ -1865,6 +1900,20 @@ def _write(self: Tensor, out: Any, name: str) -> None:
     _bump(self)
 
 
+def _rebuild_tensor(cls: type, array: Any, requires_grad: bool, state: dict | None) -> Tensor:
+    """A leaf of class ``cls`` around ``array`` (unpickling, deepcopy)."""
+    t = wrap_array(np.asarray(array))
+    if cls is not Tensor:
+        new = _new(cls)
+        for name in Tensor.__slots__[:-1]:  # every field but __weakref__
+            setattr(new, name, getattr(t, name))
+        t = new
+    t.requires_grad = bool(requires_grad)
+    if state:
+        t.__dict__.update(state)
+    return t
+
+
 # ---- building blocks ---------------------------------------------------------------------------
 def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = None) -> Tensor:
     """A Tensor around ``data`` (not copied, not checked): outside any graph, or, when ``ctx``
@@ -1948,6 +1997,8 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data._array
     if isinstance(data, (np.ndarray, np.generic)):
+        if not data.dtype.isnative:  # big-endian on this machine: the same values, native order
+            data = data.astype(data.dtype.newbyteorder("="))
         if copy:
             arr = np.array(data, dtype=npd, copy=True)
         else:  # share memory unless a cast is needed (np.array(copy=False) raises on a cast)
@@ -1957,8 +2008,12 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     else:
         try:
             arr = np.array(data, dtype=npd)
+        except OverflowError:  # an int beyond the dtype given
+            raise _overflow(data) from None
         except (ValueError, TypeError) as exc:
             raise ValueError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
+        if npd is None and (arr.dtype == np.uint64 or arr.dtype == object):
+            _check_int64(arr, data)  # NumPy's type for ints beyond int64
         if npd is None:
             if arr.dtype.kind == "f":
                 arr = arr.astype(dtypes.get_default_dtype().np, copy=False)
@@ -1968,6 +2023,31 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
         raise TypeError(f"cannot make a tensor of dtype {arr.dtype}; supported: "
                         f"{', '.join(d.name for d in _BY_NUMPY.values())}")
     return arr
+
+
+def _overflow(data: Any) -> ValueError:
+    return ValueError(f"Overflow when unpacking long long: {_big_int(data)!r} does not fit in "
+                      "int64, the dtype of Python ints in a tensor (as torch)")
+
+
+def _big_int(data: Any) -> Any:
+    """The first Python int in ``data`` (nested lists, tuples) outside int64, or ``data``."""
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(reversed(v))
+        elif isinstance(v, int) and not isinstance(v, bool) and not -2**63 <= v < 2**63:
+            return v
+    return data
+
+
+def _check_int64(arr: np.ndarray, data: Any) -> None:
+    """``np.array`` of Python ints gives uint64 or object past int64, where torch's int64 says
+    the int overflows."""
+    big = _big_int(data)
+    if big is not data or isinstance(data, int):
+        raise _overflow(data)
 
 
 def lift_constant(value: Any, like: Tensor) -> Tensor:
@@ -2005,7 +2085,7 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
             try:
                 shape = np.broadcast_shapes(ad.shape, bd.shape)
             except ValueError:
-                raise ValueError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} "
+                raise OpError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} "
                                  "cannot be broadcast together") from None
         if _settings.grad_enabled:
             if a.requires_grad and ad.shape != shape:
@@ -2074,7 +2154,7 @@ def _compare(a: Tensor, b: Any, op: str) -> Tensor:
     try:
         np.broadcast_shapes(ad.shape, bd.shape)
     except ValueError:
-        raise ValueError(f"{op}: shapes {ad.shape} and {bd.shape} cannot be broadcast "
+        raise OpError(f"{op}: shapes {ad.shape} and {bd.shape} cannot be broadcast "
                          "together") from None
     return wrap_array(be.compare(ad, bd, op))
 
@@ -2107,14 +2187,14 @@ def matmul(a: Any, b: Any) -> Tensor:
                         "convert one with .to(dtype)")
     if len(sa) == 2 and len(sb) == 2:  # the common case
         if sa[1] != sb[0]:
-            raise ValueError(f"matmul: {sa} @ {sb}: inner dims {sa[1]} != {sb[0]}")
+            raise OpError(f"matmul: {sa} @ {sb}: inner dims {sa[1]} != {sb[0]}")
         return _binary_same(ops.MatMul, a, b)
     if not sa or not sb:
-        raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {sa} and {sb}")
+        raise OpError(f"matmul: both arguments need at least 1 dim, got shapes {sa} and {sb}")
     ka = sa[-1]
     kb = sb[0] if len(sb) == 1 else sb[-2]
     if ka != kb:
-        raise ValueError(f"matmul: {sa} @ {sb}: inner dims {ka} != {kb}")
+        raise OpError(f"matmul: {sa} @ {sb}: inner dims {ka} != {kb}")
     if len(sa) == 1 and len(sb) == 1:
         return matmul(a.reshape(1, ka), b.reshape(ka, 1)).reshape(())
     if len(sa) == 1:
@@ -2124,7 +2204,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     try:
         batch = np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: {sa} @ {sb}: batch dims {sa[:-2]} and {sb[:-2]} cannot be "
+        raise OpError(f"matmul: {sa} @ {sb}: batch dims {sa[:-2]} and {sb[:-2]} cannot be "
                          "broadcast together") from None
     if _settings.grad_enabled:
         if a.requires_grad and sa[:-2] != batch:
@@ -2154,7 +2234,7 @@ def _scatter_index(x: Tensor, dim: int, index: Any, name: str,
     if idx.ndim == 0:
         idx = idx.reshape((1,) * x.ndim)  # torch reads a 0-D index as one of size 1
     if idx.ndim != x.ndim and not (idx.ndim == 1 and x.ndim == 0):
-        raise ValueError(f"{name}: index has {idx.ndim} dims but the input has {x.ndim}")
+        raise OpError(f"{name}: index has {idx.ndim} dims but the input has {x.ndim}")
     idx = idx.reshape(idx.shape if x.ndim else (-1,))
     shape = x.shape if x.ndim else (1,)
     if any(i > n for k, (i, n) in enumerate(zip(idx.shape, shape)) if k != d % len(shape)):
@@ -2205,7 +2285,7 @@ def _index_slices(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tu
     idx = idx.reshape(-1)
     want = x.shape[:d] + (idx.size,) + x.shape[d + 1:]
     if source.shape != want and not (x.ndim == 0 and source.numel() == idx.size):
-        raise ValueError(f"{name}: source of shape {source.shape} does not match self of "
+        raise OpError(f"{name}: source of shape {source.shape} does not match self of "
                          f"shape {x.shape} with {idx.size} index entries along dim {d} "
                          f"(expected {want})")
     spread = idx.reshape([-1 if k == d else 1 for k in range(max(x.ndim, 1))])
@@ -2245,7 +2325,7 @@ def _bitwise(fn: Callable, a: Tensor, b: Any, name: str) -> Tensor:
     try:
         out = fn(a._array.astype(target, copy=False), b._array.astype(target, copy=False))
     except ValueError:
-        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
+        raise OpError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
     return wrap_array(np.asarray(out, dtype=target))
 
@@ -2279,7 +2359,7 @@ def where(condition: Any, input: Any = None, other: Any = None  # noqa: A002 - t
     try:
         shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be "
+        raise OpError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be "
                          "broadcast together") from None
     if _settings.grad_enabled:
         a = a.expand(shape) if a.requires_grad else a
