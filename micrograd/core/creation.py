@@ -27,7 +27,7 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            # elementwise math
            "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh",
            "cosh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "exp2", "expm1",
-           "log1p", "log2", "log10", "erf", "erfc", "floor", "ceil", "trunc", "fix", "round",
+           "log1p", "log2", "log10", "erf", "erfc", "erfinv", "floor", "ceil", "trunc", "fix", "round",
            "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "neg", "negative", "atan2",
            "arctan2", "hypot", "copysign", "logaddexp", "logaddexp2", "fmod", "remainder",
            "lerp", "clamp_min", "clamp_max", "nan_to_num", "isnan", "isinf", "isfinite",
@@ -395,7 +395,7 @@ asinh, acosh, atanh = _method("asinh"), _method("acosh"), _method("atanh")
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 exp2, expm1, log1p = _method("exp2"), _method("expm1"), _method("log1p")
 log2, log10 = _method("log2"), _method("log10")
-erf, erfc = _method("erf"), _method("erfc")
+erf, erfc, erfinv = _method("erf"), _method("erfc"), _method("erfinv")
 floor, ceil, trunc, fix = _method("floor"), _method("ceil"), _method("trunc"), _method("fix")
 round, frac = _method("round"), _method("frac")  # noqa: A001 - torch's name
 sign, sgn = _method("sign"), _method("sgn")

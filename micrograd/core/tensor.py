@@ -661,6 +661,10 @@ class Tensor:
     def erfc(self) -> Tensor:
         return _unary(ops.Erfc, to_floating(self, "erfc"))
 
+    def erfinv(self) -> Tensor:
+        """The inverse of erf on [-1, 1] (nan outside, +-inf at +-1), as torch."""
+        return _unary(ops.Erfinv, to_floating(self, "erfinv"))
+
     def floor(self) -> Tensor:
         """Integers stay integers (a copy), as torch; the gradient is zero."""
         return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Floor, self)
@@ -999,24 +1003,6 @@ class Tensor:
             return wrap_array(np.zeros((), np.int64))
         return wrap_array(np.asarray(getattr(_settings.backend, name)(self._array, d, keepdim), np.int64))
 
-    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
-        """Variance, unbiased (divide by n - 1) by default as torch; ``correction`` wins."""
-        x = to_floating(self, "var")
-        c = (1 if unbiased else 0) if correction is None else correction
-        axes = reduce_axes(dim, x.ndim, "var")
-        n = count(x.shape, axes)
-        d = x - x.mean(dim, keepdim=True)
-        return (d * d).sum(dim, keepdim) * (1.0 / (n - c) if n - c > 0 else float("inf"))
-
-    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
-            correction: int | None = None) -> Tensor:
-        """sqrt(var). Where the variance is exactly 0 (constant data) the gradient is 0, as
-        torch, not sqrt's 1/0 times var's 0 = nan: the sqrt runs on 1 there and is masked."""
-        v = self.var(dim, unbiased, keepdim, correction=correction)
-        zero = v == 0
-        return where(zero, 0.0, where(zero, 1.0, v).sqrt())
-
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) over dim, computed as m + log(sum(exp(x - m))) with m the max."""
         x = to_floating(self, "logsumexp")
@@ -1028,12 +1014,6 @@ class Tensor:
         m = be.where(be.compare(be.abs(m), np.inf, "eq"), m.dtype.type(0), m)  # inf rows
         out = (x - wrap_array(m)).exp().sum(dim, keepdim=True).log() + wrap_array(m)
         return out if keepdim else out.reshape(drop_axes(out.shape, axes))
-
-    def all(self, dim: int | None = None) -> Tensor:
-        return wrap_array(np.all(self._array, axis=None if dim is None else dim_index(dim, self.ndim, "all")))
-
-    def any(self, dim: int | None = None) -> Tensor:
-        return wrap_array(np.any(self._array, axis=None if dim is None else dim_index(dim, self.ndim, "any")))
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -1085,6 +1065,28 @@ class Tensor:
         if self.ndim > 2:
             raise OpError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
+
+    # in-place view ops: self takes the view's shape (``_inplace_view``)
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        return _inplace_view(self, "squeeze_", lambda t: t.squeeze(dim))
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return _inplace_view(self, "unsqueeze_", lambda t: t.unsqueeze(dim))
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return _inplace_view(self, "transpose_", lambda t: t.transpose(dim0, dim1))
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        return _inplace_view(self, "swapaxes_", lambda t: t.transpose(axis0, axis1))
+
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        return _inplace_view(self, "swapdims_", lambda t: t.transpose(dim0, dim1))
+
+    def t_(self) -> Tensor:
+        if self.ndim > 2:
+            raise OpError(f"t_() expects a tensor with <= 2 dimensions, but self is "
+                          f"{self.ndim}D (shape {self.shape})")
+        return _inplace_view(self, "t_", Tensor.t)
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to ``sizes`` (-1 keeps a dim); a view whose backward sums."""
@@ -1414,10 +1416,12 @@ def _inplace_method(name: str) -> Callable:
 
 for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
               "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "exp2",
-              "expm1", "log2", "log10", "log1p", "erf", "erfc", "floor", "ceil", "round",
+              "expm1", "log2", "log10", "log1p", "erf", "erfc", "erfinv", "floor", "ceil", "round",
               "trunc", "fix", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2",
               "arctan2", "hypot", "copysign", "fmod", "remainder", "lerp", "clamp_min",
-              "clamp_max", "nan_to_num"):
+              "clamp_max", "nan_to_num", "divide", "multiply", "subtract", "true_divide",
+              "negative", "floor_divide", "eq", "ne", "lt", "le", "gt", "ge",
+              "bitwise_left_shift", "bitwise_right_shift"):
     setattr(Tensor, _name + "_", _inplace_method(_name))
 del _name
 
@@ -1763,6 +1767,24 @@ def _inplace(self: Tensor, name: str, op: Callable, *others: Any) -> Tensor:
             # the op saved the view's new values (exp_, sigmoid_, ...): as torch, a later
             # change of the storage makes its backward refuse
             out._vc, out._ctx.out_version = base._vc, base._vc.n
+    return self
+
+
+def _inplace_view(self: Tensor, name: str, view: Callable) -> Tensor:
+    """torch's in-place view ops (squeeze_, unsqueeze_, transpose_, t_): self becomes
+    ``view(self)``, a new shape over the same storage; the version goes up, as torch's. While
+    recorded (self requires grad, grad mode on) self's node becomes that view op, so a leaf
+    that requires grad refuses as for any in-place op, and ops that used self before keep its
+    earlier shape (``_remember``)."""
+    _own_scalar(self)
+    if _settings.grad_enabled and self.requires_grad:
+        _check_rebase(self, name)
+        out = view(_remember(self))
+        self._ctx, self._prev = out._ctx, out._prev
+    else:
+        out = view(wrap_array(self._array))
+    self._array = out._array
+    _bump(self)
     return self
 
 
