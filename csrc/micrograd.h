@@ -146,6 +146,33 @@ int mg_conv2d_weight_grad_f32(float *dw, const float *x, const float *g, const i
 int mg_conv2d_weight_grad_f64(double *dw, const double *x, const double *g,
                               const int64_t *geom, int nthreads);
 
+/* ---- pool.c: 2-D max and average pooling over the (h, w) planes of NCHW arrays -------------
+ * geom is 15 int64_t: planes (n * c), h, w (input), oh, ow (output), kh, kw (window), sh, sw
+ * (stride), ph, pw (padding, at most half the window), dh, dw (dilation; 1 for average
+ * pooling), count_include_pad, divisor (0: none). x is (planes, h, w), y, idx and g
+ * (planes, oh, ow); every array contiguous. Window (i, j) starts at input row i * sh - ph and
+ * column j * sw - pw; taps outside the input are skipped (ceil_mode's last window may reach
+ * past the padding).
+ * max: y = the window's max (NaN if it holds one), idx = its flat position row * w + col in
+ *      the plane (the last NaN, else the first max); backward: dx = g added at idx. Returns
+ *      -1, or the first position whose idx is outside [0, h * w) (nothing written then).
+ * avg: y = the window's sum / divisor: divisor when > 0, else the window's size clipped to the
+ *      padded input (count_include_pad) or to the input; backward: g / divisor spread over
+ *      the window. */
+void mg_max_pool2d_f32(float *y, int64_t *idx, const float *x, const int64_t *geom,
+                       int nthreads);
+void mg_max_pool2d_f64(double *y, int64_t *idx, const double *x, const int64_t *geom,
+                       int nthreads);
+int64_t mg_max_pool2d_backward_f32(float *dx, const float *g, const int64_t *idx,
+                                   const int64_t *geom, int nthreads);
+int64_t mg_max_pool2d_backward_f64(double *dx, const double *g, const int64_t *idx,
+                                   const int64_t *geom, int nthreads);
+void mg_avg_pool2d_f32(float *y, const float *x, const int64_t *geom, int nthreads);
+void mg_avg_pool2d_f64(double *y, const double *x, const int64_t *geom, int nthreads);
+void mg_avg_pool2d_backward_f32(float *dx, const float *g, const int64_t *geom, int nthreads);
+void mg_avg_pool2d_backward_f64(double *dx, const double *g, const int64_t *geom,
+                                int nthreads);
+
 /* ---- elementwise.c: all arrays contiguous, n elements, equal shapes -------------------------
  * exp and log are vmath.h's vectorised versions (max relative error there, and tested). */
 void mg_add_f32(float *out, const float *a, const float *b, int64_t n);

@@ -179,6 +179,51 @@ def conv2d_weight_grad(rng, dims, dtype, strided):
     return (x, g, w.shape) + geom, {}
 
 
+def pool(rng, dims, dtype, strided, avg=False):
+    """A random pooling geometry as torch allows it (padding at most half the kernel; with
+    ceil_mode the last window may reach past the padding but starts inside): x, the geometry
+    and the output size."""
+    n, c = (dims + (2, 2))[:2]
+    kernel = tuple(int(v) for v in rng.integers(1, 5, 2))
+    stride = tuple(int(v) for v in rng.integers(1, 4, 2))
+    dilation = (1, 1) if avg else tuple(int(v) for v in rng.integers(1, 3, 2))
+    padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
+    size = tuple(int(d * (k - 1) + 1 + rng.integers(0, 6)) for k, d in zip(kernel, dilation))
+    out = []
+    for s_, k, st, p, d in zip(size, kernel, stride, padding, dilation):
+        o = -(-(s_ + 2 * p - d * (k - 1) - 1) // st) + 1 if rng.integers(2) else \
+            (s_ + 2 * p - d * (k - 1) - 1) // st + 1
+        out.append(o - 1 if (o - 1) * st >= s_ + p else o)
+    x = _arr(rng, (n % 4, c % 4) + size, dtype, strided=strided)
+    if x.size and not avg and rng.integers(2):  # ties and NaN: torch's index choice
+        x = np.where(rng.random(x.shape) < 0.3, np.nan if rng.integers(2) else 1.0, x)
+    return x, kernel, stride, padding, dilation, tuple(out)
+
+
+def max_pool2d(rng, dims, dtype, strided):
+    x, kernel, stride, padding, dilation, out = pool(rng, dims, dtype, strided)
+    return (x, kernel, stride, padding, dilation, out), {}
+
+
+def max_pool2d_backward(rng, dims, dtype, strided):
+    x, kernel, stride, padding, dilation, out = pool(rng, dims, dtype, strided)
+    _, idx = NP.max_pool2d(x, kernel, stride, padding, dilation, out)
+    return (_arr(rng, idx.shape, dtype), idx, x.shape), {}
+
+
+def avg_pool2d(rng, dims, dtype, strided):
+    x, kernel, stride, padding, _, out = pool(rng, dims, dtype, strided, avg=True)
+    return (x, kernel, stride, padding, out, bool(rng.integers(2)),
+            [None, int(rng.integers(1, 7))][int(rng.integers(2))]), {}
+
+
+def avg_pool2d_backward(rng, dims, dtype, strided):
+    x, kernel, stride, padding, _, out = pool(rng, dims, dtype, strided, avg=True)
+    g = _arr(rng, x.shape[:2] + out, dtype, strided=strided)
+    return (g, x.shape, kernel, stride, padding, bool(rng.integers(2)),
+            [None, int(rng.integers(1, 7))][int(rng.integers(2))]), {}
+
+
 RECIPES = {
     "matmul": matmul, "linear": linear, "linear_backward": linear_backward,
     "relu": unary(), "sigmoid": unary(-30, 30), "tanh": unary(-8, 8), "gelu": unary(-6, 6),
@@ -190,7 +235,9 @@ RECIPES = {
     "cross_entropy": cross_entropy(False), "cross_entropy_backward": cross_entropy(True),
     "sgd_step": sgd_step, "adam_step": adam_step,
     "conv2d": conv2d, "conv2d_input_grad": conv2d_input_grad,
-    "conv2d_weight_grad": conv2d_weight_grad,
+    "conv2d_weight_grad": conv2d_weight_grad, "max_pool2d": max_pool2d,
+    "max_pool2d_backward": max_pool2d_backward, "avg_pool2d": avg_pool2d,
+    "avg_pool2d_backward": avg_pool2d_backward,
 }
 
 
@@ -206,7 +253,8 @@ def assert_close(got, want, dtype, k=1):
     assert got.shape == want.shape, (got.shape, want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
     rtol = RTOL[dtype]
-    scale = float(np.max(np.abs(want))) if want.size else 1.0
+    finite = np.abs(want[np.isfinite(want)])  # pooling passes NaN and -inf through
+    scale = float(np.max(finite)) if finite.size else 1.0
     np.testing.assert_allclose(got, want, rtol=rtol * k, atol=rtol * k * max(scale, 1.0))
 
 

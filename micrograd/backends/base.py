@@ -210,6 +210,26 @@ class Backend(Protocol):
         """dw (w_shape) of conv2d: sum over n, i, j of g[n, o, i, j] times the pixel tap
         (c, p, q) of output pixel (i, j) read."""
 
+    # pooling over the (H, W) planes of NCHW x; kernel, stride, padding (symmetric, at most
+    # half the kernel), dilation and out_size are (h, w) pairs; window (i, j) starts at
+    # (i sh - ph, j sw - pw) and may reach past the padding (ceil_mode); taps outside x are
+    # skipped ----------------------------------------------------------------------------------
+    def max_pool2d(self, x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
+                   dilation: tuple, out_size: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """(y, idx), both (N, C, oh, ow): each window's max (NaN if it holds one) and its
+        int64 flat position h * W + w in the plane (the last NaN, else the first max)."""
+    def max_pool2d_backward(self, g: np.ndarray, idx: np.ndarray, x_shape: tuple) -> np.ndarray:
+        """dx (x_shape): g added at idx in each plane (repeated positions add up)."""
+    def avg_pool2d(self, x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
+                   out_size: tuple, count_include_pad: bool = True,
+                   divisor_override: int | None = None) -> np.ndarray:
+        """Each window's sum / divisor: divisor_override, else the window's size clipped to
+        the padded input (count_include_pad) or to x (torch's rule)."""
+    def avg_pool2d_backward(self, g: np.ndarray, x_shape: tuple, kernel: tuple, stride: tuple,
+                            padding: tuple, count_include_pad: bool = True,
+                            divisor_override: int | None = None) -> np.ndarray:
+        """dx (x_shape): each output's g / divisor added over its window."""
+
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"); PyTorch's formulas, in the order of micrograd/optim -----------------------------
     def sgd_step(self, p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, lr: float,

@@ -296,6 +296,44 @@ def conv2d_weight_grad(x: np.ndarray, g: np.ndarray, geom: np.ndarray,
     return dw
 
 
+_MAX_POOL2D, _MAX_POOL2D_BACKWARD = bind("max_pool2d", writes=2), bind("max_pool2d_backward")
+_AVG_POOL2D, _AVG_POOL2D_BACKWARD = bind("avg_pool2d"), bind("avg_pool2d_backward")
+
+
+def max_pool2d(x: np.ndarray, geom: np.ndarray, nthreads: int) -> tuple[np.ndarray, np.ndarray]:
+    """(y, idx) of mg_max_pool2d, (n, c, oh, ow) each; ``geom`` is micrograd.h's 15 values."""
+    shape = x.shape[:2] + (int(geom[3]), int(geom[4]))
+    y, idx = np.empty(shape, x.dtype), np.empty(shape, I64)
+    _MAX_POOL2D[x.dtype](y, idx, x, geom, nthreads)
+    return y, idx
+
+
+def max_pool2d_backward(g: np.ndarray, idx: np.ndarray, x_shape: tuple, geom: np.ndarray,
+                        nthreads: int) -> np.ndarray:
+    """dx of mg_max_pool2d_backward; an IndexError for an index outside the plane."""
+    dx = np.empty(x_shape, g.dtype)
+    bad = _MAX_POOL2D_BACKWARD[g.dtype](dx, g, idx, geom, nthreads)
+    if bad >= 0:
+        raise IndexError(f"max_pool2d_backward: index {int(idx.reshape(-1)[bad])} is out of "
+                         f"range for a plane of {int(geom[1] * geom[2])} elements")
+    return dx
+
+
+def avg_pool2d(x: np.ndarray, geom: np.ndarray, nthreads: int) -> np.ndarray:
+    """y (n, c, oh, ow) of mg_avg_pool2d."""
+    y = np.empty(x.shape[:2] + (int(geom[3]), int(geom[4])), x.dtype)
+    _AVG_POOL2D[x.dtype](y, x, geom, nthreads)
+    return y
+
+
+def avg_pool2d_backward(g: np.ndarray, x_shape: tuple, geom: np.ndarray,
+                        nthreads: int) -> np.ndarray:
+    """dx (x_shape) of mg_avg_pool2d_backward."""
+    dx = np.empty(x_shape, g.dtype)
+    _AVG_POOL2D_BACKWARD[g.dtype](dx, g, geom, nthreads)
+    return dx
+
+
 # ---- build facts (micrograd.backends.info / fma_peak_flops) ---------------------------------
 #: mg_gemm_isa()'s answer, by name
 GEMM_ISA_NAMES = {2: "avx512f", 1: "avx2+fma", 0: "portable"}

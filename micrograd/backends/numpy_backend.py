@@ -316,6 +316,50 @@ class NumpyBackend:
         dw = np.einsum("ngcijpq,ngoij->gocpq", win, gg, optimize=True)
         return dw.reshape(w_shape).astype(g.dtype, copy=False)
 
+    # pooling over the (H, W) planes of NCHW arrays --------------------------------------------
+    def max_pool2d(self, x, kernel, stride, padding, dilation, out_size):
+        win = _pool_windows(x, kernel, stride, padding, dilation, out_size, -np.inf)
+        flat = win.reshape(win.shape[:4] + (kernel[0] * kernel[1],))
+        # torch's choice: the first max, but the LAST NaN (a NaN always replaces the running max)
+        pick = np.argmax(flat, axis=-1)
+        nan = np.isnan(flat)
+        last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+        pick = np.where(nan.any(axis=-1), last_nan, pick) if flat.shape[-1] else pick
+        y = np.take_along_axis(flat, pick[..., None], -1)[..., 0]
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        rows = np.arange(out_size[0])[:, None] * sh - ph + (pick // kw) * dh
+        cols = np.arange(out_size[1])[None, :] * sw - pw + (pick % kw) * dw
+        return y.astype(x.dtype, copy=False), (rows * x.shape[3] + cols).astype(np.int64)
+
+    def max_pool2d_backward(self, g, idx, x_shape):
+        n, c, h, w = x_shape
+        dx = np.zeros((n * c, h * w), g.dtype)
+        plane = idx.shape[2] * idx.shape[3]  # not -1: there may be no planes
+        np.add.at(dx, (np.arange(n * c)[:, None], idx.reshape(n * c, plane)),
+                  g.reshape(n * c, plane))
+        return dx.reshape(x_shape)
+
+    def avg_pool2d(self, x, kernel, stride, padding, out_size, count_include_pad=True,
+                   divisor_override=None):
+        win = _pool_windows(x, kernel, stride, padding, (1, 1), out_size, 0)
+        div = _avg_divisor(x.shape[2:], kernel, stride, padding, out_size, count_include_pad,
+                           divisor_override)
+        return (win.sum(axis=(-2, -1)) / div).astype(x.dtype, copy=False)
+
+    def avg_pool2d_backward(self, g, x_shape, kernel, stride, padding, count_include_pad=True,
+                            divisor_override=None):
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        n, c, h, w = x_shape
+        oh, ow = g.shape[2:]
+        share = g / _avg_divisor((h, w), kernel, stride, padding, (oh, ow), count_include_pad,
+                                 divisor_override)
+        dx = np.zeros((n, c, max(ph + h, (oh - 1) * sh + kh), max(pw + w, (ow - 1) * sw + kw)),
+                      g.dtype)
+        for p in range(kh):
+            for q in range(kw):  # every tap of every window gets its output's share
+                dx[:, :, p:p + (oh - 1) * sh + 1:sh, q:q + (ow - 1) * sw + 1:sw] += share
+        return dx[:, :, ph:ph + h, pw:pw + w].astype(g.dtype, copy=False)
+
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"), PyTorch's formulas, in the same order as micrograd/optim -------------------------
     def sgd_step(self, p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
@@ -417,6 +461,37 @@ def _windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple, dilati
         xp, (n, groups, c // groups, oh, ow, kh, kw),
         (s[0], s[1] * (c // groups), s[1], s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw),
         writeable=False)
+
+
+def _pool_windows(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple,
+                  dilation: tuple, out_size: tuple, fill: float) -> np.ndarray:
+    """The read-only view (N, C, oh, ow, kh, kw) of x padded with ``fill`` (far enough for
+    ceil_mode's last window): element [n, c, i, j, p, q] is tap (p, q) of window (i, j)."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    (n, c, h, w), (oh, ow) = x.shape, out_size
+    bottom = max((oh - 1) * sh + dh * (kh - 1) + 1 - h - ph, 0)
+    right = max((ow - 1) * sw + dw * (kw - 1) + 1 - w - pw, 0)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=fill)
+    s = xp.strides
+    return np.lib.stride_tricks.as_strided(
+        xp, (n, c, oh, ow, kh, kw), s[:2] + (s[2] * sh, s[3] * sw, s[2] * dh, s[3] * dw),
+        writeable=False)
+
+
+def _avg_divisor(size: tuple, kernel: tuple, stride: tuple, padding: tuple, out_size: tuple,
+                 count_include_pad: bool, divisor_override: int | None) -> np.ndarray:
+    """torch's divisor per output pixel (oh, ow): the override, else the window clipped to
+    the padded input (count_include_pad) or to the input."""
+    if divisor_override:
+        return np.full(out_size, float(divisor_override))
+    counts = []
+    for n, k, s, p, o in zip(size, kernel, stride, padding, out_size):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        counts.append((end - start).astype(float))
+    return counts[0][:, None] * counts[1][None, :]
 
 
 def _along(index: np.ndarray, axis: int) -> tuple:

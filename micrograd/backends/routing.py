@@ -18,6 +18,8 @@ on which path ran. The rules:
   a loop of 2-D GEMMs; broadcast batch dims go to NumPy.
 - convolution: every float32/float64 conv2d goes to C (im2col + GEMM), whatever its size; the
   geometry is checked here (``_conv_geom``) before the call, since the kernel trusts it.
+- pooling: float32/float64 max and average pooling of 4-D arrays go to C, the geometry checked
+  by ``_pool_geom``.
 
 ``force.force_c()`` (or ``MICROGRAD_FORCE_C=1`` at import) turns the size rule off, so tests
 that run on the C backend run its kernels on small inputs too. It does not touch the dtype and
@@ -64,7 +66,8 @@ class CBackend(NumpyBackend):
               "leaky_relu_backward", "sigmoid", "sigmoid_backward", "tanh_backward", "gelu",
               "gelu_backward", "softmax", "softmax_backward", "log_softmax",
               "log_softmax_backward", "cross_entropy", "cross_entropy_backward", "sgd_step",
-              "adam_step", "conv2d", "conv2d_input_grad", "conv2d_weight_grad")
+              "adam_step", "conv2d", "conv2d_input_grad", "conv2d_weight_grad",
+              "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward")
 
     def __init__(self) -> None:
         self.nthreads = C.thread_count()  # 0: the OpenMP default
@@ -246,6 +249,41 @@ class CBackend(NumpyBackend):
         geom = _conv_geom(x.shape, w_shape, g.shape, stride, padding, dilation, groups)
         return C.conv2d_weight_grad(x, g, geom, self.nthreads)
 
+    # pooling --------------------------------------------------------------------------------------
+    def max_pool2d(self, x, kernel, stride, padding, dilation, out_size):
+        if x.dtype not in C.DTYPES or x.ndim != 4:
+            return NumpyBackend.max_pool2d(self, x, kernel, stride, padding, dilation, out_size)
+        geom = _pool_geom(x.shape, out_size, kernel, stride, padding, dilation)
+        return C.max_pool2d(x, geom, self.nthreads)
+
+    def max_pool2d_backward(self, g, idx, x_shape):
+        if g.dtype not in C.DTYPES or g.ndim != 4 or idx.dtype != C.I64 or idx.shape != g.shape:
+            return NumpyBackend.max_pool2d_backward(self, g, idx, x_shape)
+        if len(x_shape) != 4 or tuple(x_shape[:2]) != g.shape[:2]:
+            raise ValueError(f"max_pool2d_backward: g {g.shape} does not match x {x_shape}")
+        geom = np.array([g.shape[0] * g.shape[1], x_shape[2], x_shape[3], g.shape[2], g.shape[3],
+                         1, 1, 1, 1, 0, 0, 1, 1, 0, 0], dtype=C.I64)
+        return C.max_pool2d_backward(g, idx, tuple(x_shape), geom, self.nthreads)
+
+    def avg_pool2d(self, x, kernel, stride, padding, out_size, count_include_pad=True,
+                   divisor_override=None):
+        if x.dtype not in C.DTYPES or x.ndim != 4:
+            return NumpyBackend.avg_pool2d(self, x, kernel, stride, padding, out_size,
+                                           count_include_pad, divisor_override)
+        geom = _pool_geom(x.shape, out_size, kernel, stride, padding, (1, 1), count_include_pad,
+                          divisor_override)
+        return C.avg_pool2d(x, geom, self.nthreads)
+
+    def avg_pool2d_backward(self, g, x_shape, kernel, stride, padding, count_include_pad=True,
+                            divisor_override=None):
+        if g.dtype not in C.DTYPES or g.ndim != 4:
+            return NumpyBackend.avg_pool2d_backward(self, g, x_shape, kernel, stride, padding,
+                                                    count_include_pad, divisor_override)
+        if len(x_shape) != 4 or tuple(x_shape[:2]) != g.shape[:2]:
+            raise ValueError(f"avg_pool2d_backward: g {g.shape} does not match x {x_shape}")
+        geom = _pool_geom(x_shape, g.shape[2:], kernel, stride, padding, (1, 1),
+                          count_include_pad, divisor_override)
+        return C.avg_pool2d_backward(g, tuple(x_shape), geom, self.nthreads)
 
 def _targets(target: np.ndarray, n: int) -> np.ndarray:
     """Class indices as an int64 (n,) array (the C kernels bounds-check the values)."""
@@ -280,3 +318,21 @@ def _conv_geom(x_shape: tuple, w_shape: tuple, g_shape: tuple | None, stride: tu
                          f"of ({n}, {o}, {oh}, {ow}), g is {g_shape}")
     return np.array([n, c, h, wd, o, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, groups],
                     dtype=C.I64)
+
+
+def _pool_geom(x_shape: tuple, out_size: tuple, kernel: tuple, stride: tuple, padding: tuple,
+               dilation: tuple, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> np.ndarray:
+    """micrograd.h's pool geometry (15 int64) after checking what the kernels trust: positive
+    kernel, stride and dilation, padding in [0, kernel / 2], and every window holding at least
+    one input element (its first tap lies inside the padded input)."""
+    (n, c, h, w), (oh, ow) = x_shape, out_size
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    if (min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw, oh, ow) < 0 or 2 * ph > kh
+            or 2 * pw > kw or (oh and (oh - 1) * sh >= h + ph) or (ow and (ow - 1) * sw >= w + pw)
+            or (divisor_override is not None and divisor_override < 0)):
+        raise ValueError(f"pool2d: bad geometry: x {tuple(x_shape)}, output ({oh}, {ow}), "
+                         f"kernel {kernel}, stride {stride}, padding {padding}, "
+                         f"dilation {dilation}")
+    return np.array([n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw,
+                     int(bool(count_include_pad)), int(divisor_override or 0)], dtype=C.I64)

@@ -18,6 +18,8 @@ from .layers import (BatchNorm1d, CircularPad1d, CircularPad2d, CircularPad3d, C
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    NLLLoss)
 from .module import Module, Parameter
+from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+                      MaxPool2d, MaxUnpool2d)
 from .scalar import MLP, Layer, Neuron
 
 __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identity", "ReLU",
@@ -25,6 +27,8 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identit
            "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "Softsign", "LogSigmoid",
            "Softplus", "SiLU", "GLU", "PReLU", "Threshold", "Softmin", "Dropout",
            "BatchNorm1d", "LayerNorm", "Flatten", "Conv1d", "Conv2d", "ConvTranspose2d",
+           "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "AdaptiveMaxPool2d", "MaxUnpool2d",
            "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
            "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
            "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",

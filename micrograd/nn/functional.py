@@ -3,7 +3,8 @@
 Activations are compositions of Tensor ops with PyTorch's signatures, values and gradients,
 including its choice of gradient at each kink (see the activations section).
 
-Convolutions are one node each way (``Convolution``: im2col + GEMM in C on the C backend).
+Convolutions and pooling are one node each way (``Convolution``: im2col + GEMM in C on the C
+backend; ``MaxPool``, ``AvgPool``: C loops).
 Fused where it pays: ``linear`` is one node (x @ W^T + b through the backend's ``linear``, with
 an optional activation as its epilogue), and ``cross_entropy``'s per-row loss is one node whose
 backward is ``(softmax - onehot) * g`` (no softmax node in the graph); its class weights,
@@ -24,6 +25,7 @@ from ..backends.base import check_linear_activation
 from ..core.autograd import is_grad_enabled
 from ..core.creation import cat, full
 from ..core.random import generator
+from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
 from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
 
@@ -33,7 +35,9 @@ __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "t
            "logsigmoid", "glu", "prelu", "threshold", "threshold_", "softmax", "log_softmax",
            "softmin", "dropout", "one_hot", "layer_norm", "pad", "mse_loss", "l1_loss", "huber_loss",
            "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d"]
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d",
+           "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+           "max_unpool2d"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -275,6 +279,306 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     geometry = (stride, tuple((p, p - op) for p, op in zip(pad, out_pad)), dilation, int(groups))
     args = (x, w) if b is None else (x, w, b)
     out = apply_op(Convolution, *args, geometry=geometry, transposed=True, out_shape=out_shape)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- pooling -----------------------------------------------------------------------------------
+# max_pool2d and avg_pool2d are one node each (C kernels on the C backend); the 1-d forms run
+# on a unit height. The adaptive pools reuse them: windows of equal size when the input divides
+# evenly, else one kernel call per window row/column (adaptive windows overlap and vary).
+
+class MaxPool(ops.Function):
+    """out = x at idx in each (H, W) plane (the window maxima, found by the caller with the
+    backend's max_pool2d)    dx = g added at idx (repeats add up)"""
+
+    def forward(self, x, *, idx, values):
+        self.idx, self.shape = idx, x.shape
+        return values
+
+    def backward(self, g):
+        return (self.be.max_pool2d_backward(g, self.idx, self.shape),)
+
+
+class AvgPool(ops.Function):
+    """out = window sum / divisor    dx = g / divisor spread over each window (torch's divisor:
+    divisor_override, else the window clipped to the padded input or, without
+    count_include_pad, to the input)"""
+
+    def forward(self, x, *, geometry):
+        self.shape, self.geometry = x.shape, geometry
+        kernel, stride, padding, out_size, include, divisor = geometry
+        return self.be.avg_pool2d(x, kernel, stride, padding, out_size, include, divisor)
+
+    def backward(self, g):
+        kernel, stride, padding, _, include, divisor = self.geometry
+        return (self.be.avg_pool2d_backward(g, self.shape, kernel, stride, padding, include,
+                                            divisor),)
+
+
+def _pool_arg(value: Any, n: int, name: str, arg: str) -> tuple:
+    """kernel_size / stride / padding / dilation as an n-tuple of ints (torch's message)."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if len(items) == 1:
+        items = items * n
+    if len(items) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                  for v in items):
+        kind = "a single int, or a tuple of two ints" if n == 2 else "a single int"
+        raise RuntimeError(f"{name}: {arg} must either be {kind}, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def _pool_input(name: str, input: Any, spatial: int) -> tuple:  # noqa: A002
+    """(x as 4-D (N, C, H, W), unbatched): torch's rank and empty-dim checks."""
+    x = _input(input, name)
+    if x.ndim not in (spatial + 1, spatial + 2) or 0 in x.shape[x.ndim - spatial - 1:]:
+        raise RuntimeError(f"{name}: Expected {spatial + 1}D or {spatial + 2}D (batch mode) "
+                           f"tensor with optional 0 dim batch size for input, but got:"
+                           f"{list(x.shape)}")
+    unbatched = x.ndim == spatial + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    if spatial == 1:
+        x = x.unsqueeze(2)
+    return x, unbatched
+
+
+def _pool_output(x: Tensor, unbatched: bool, spatial: int) -> Tensor:
+    """Undo _pool_input's reshapes."""
+    if spatial == 1:
+        x = x.squeeze(2)
+    return x.squeeze(0) if unbatched else x
+
+
+def _pool_geometry(name: str, shape: tuple, kernel: tuple, stride: tuple, padding: tuple,
+                   dilation: tuple, ceil_mode: bool) -> tuple:
+    """The output size (oh, ow) by torch's formula (ceil_mode: the last window may hang over
+    the padding but must start inside the input or left padding), after torch's checks."""
+    if min(kernel) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {kernel[0]} "
+                           f"kW: {kernel[1]}")
+    if min(stride) <= 0:
+        raise RuntimeError("stride should not be zero")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: "
+                           f"{dilation[0]} dilationW: {dilation[1]}")
+    if min(padding) < 0:
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(padding)}")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2 or p > k // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={p}, kernel_size={k} and dilation={d}")
+    out = []
+    for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        o = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        out.append(o)
+    if min(out) < 1:
+        c, h, w = shape[1:]
+        raise RuntimeError(f"{name}: Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{max(out[0], 0)}x{max(out[1], 0)}). Output size is too small")
+    return tuple(out)
+
+
+def _max_pool(x: Tensor, kernel: tuple, stride: tuple, padding: tuple,
+              dilation: tuple, out_size: tuple) -> tuple:
+    """(values, indices) of max pooling a 4-D x: the backend finds the maxima, MaxPool records
+    them (indices are flat positions h * W + w in each plane, as torch)."""
+    values, idx = _settings.backend.max_pool2d(x._array, kernel, stride, padding, dilation, out_size)
+    return apply_op(MaxPool, x, idx=idx, values=values), wrap_array(idx)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """The max of each window of (N, C, H, W) or (C, H, W); with ``return_indices`` also each
+    max's flat position h * W + w in its plane (what max_unpool2d takes). Windows may be
+    dilated and padded (with -inf, at most half the kernel); ``ceil_mode`` keeps a last partial
+    window. NaN propagates."""
+    return _max_pool_nd("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Any:
+    """max_pool2d over the last dim of (N, C, L) or (C, L) (indices are positions in L)."""
+    return _max_pool_nd("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                        ceil_mode, return_indices)
+
+
+def _max_pool_nd(name: str, spatial: int, input: Any, kernel_size: Any,  # noqa: A002
+                 stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+                 return_indices: bool) -> Any:
+    x, unbatched = _pool_input(name, input, spatial)
+    kernel = _pool_arg(kernel_size, spatial, name, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else \
+        _pool_arg(stride, spatial, name, "stride")
+    padding = _pool_arg(padding, spatial, name, "padding")
+    dilation = _pool_arg(dilation, spatial, name, "dilation")
+    if spatial == 1:
+        kernel, stride, padding, dilation = ((1,) + kernel, (1,) + stride, (0,) + padding,
+                                             (1,) + dilation)
+    out_size = _pool_geometry(name, tuple(x.shape), kernel, stride, padding, dilation,
+                              bool(ceil_mode))
+    values, idx = _max_pool(x, kernel, stride, padding, dilation, out_size)
+    values = _pool_output(values, unbatched, spatial)
+    return (values, _pool_output(idx, unbatched, spatial)) if return_indices else values
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """The mean of each window of (N, C, H, W) or (C, H, W), zero-padded; the divisor is
+    torch's: ``divisor_override``, else the window's size (counting the padding with
+    ``count_include_pad``, never what ``ceil_mode``'s last window hangs past it)."""
+    return _avg_pool_nd("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+               padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """avg_pool2d over the last dim of (N, C, L) or (C, L)."""
+    return _avg_pool_nd("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, None)
+
+
+def _avg_pool_nd(name: str, spatial: int, input: Any, kernel_size: Any,  # noqa: A002
+                 stride: Any, padding: Any, ceil_mode: bool, count_include_pad: bool,
+                 divisor_override: int | None) -> Tensor:
+    x, unbatched = _pool_input(name, input, spatial)
+    if not x.is_floating_point():
+        raise RuntimeError(f"{name}: integer inputs are not supported (torch divides with "
+                           f"integer rounding); convert with .float() or .double()")
+    kernel = _pool_arg(kernel_size, spatial, name, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else \
+        _pool_arg(stride, spatial, name, "stride")
+    padding = _pool_arg(padding, spatial, name, "padding")
+    if spatial == 1:
+        kernel, stride, padding = (1,) + kernel, (1,) + stride, (0,) + padding
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    out_size = _pool_geometry(name, tuple(x.shape), kernel, stride, padding, (1, 1),
+                              bool(ceil_mode))
+    out = apply_op(AvgPool, x, geometry=(kernel, stride, padding, out_size,
+                                         bool(count_include_pad), divisor_override))
+    return _pool_output(out, unbatched, spatial)
+
+
+def _adaptive_size(name: str, output_size: Any, shape: tuple) -> tuple:
+    """output_size as (oh, ow): an int, or a pair whose None entries keep the input's size."""
+    items = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(items) != 2:
+        raise RuntimeError(f"{name}: output_size must be 2")
+    out = tuple(n if v is None else v for v, n in zip(items, shape[-2:]))
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+               for v in out):
+        raise RuntimeError(f"{name}: output_size must hold non-negative ints, got "
+                           f"{output_size!r}")
+    return tuple(int(v) for v in out)
+
+
+def _adaptive_input(name: str, input: Any) -> tuple:  # noqa: A002
+    x = _input(input, name)
+    if x.ndim not in (3, 4) or 0 in x.shape[-2:] or (x.ndim == 4 and x.shape[1] == 0):
+        raise RuntimeError(f"{name}(): Expected 3D or 4D tensor with non-zero size for "
+                           f"non-batch dimensions, but input has sizes {list(x.shape)}")
+    return (x.unsqueeze(0), True) if x.ndim == 3 else (x, False)
+
+
+def _adaptive_windows(n: int, o: int) -> list:
+    """torch's adaptive windows along one dim: [floor(i n / o), ceil((i + 1) n / o))."""
+    return [(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002
+    """Average pooling to a fixed output size (oh, ow) with torch's windows
+    [floor(i H / oh), ceil((i + 1) H / oh)). When oh divides H and ow divides W these are
+    avg_pool2d's equal windows (one kernel call); otherwise the mean of each window row, then
+    of each window column, composed from slices."""
+    x, unbatched = _adaptive_input("adaptive_avg_pool2d", input)
+    if not x.is_floating_point():
+        raise RuntimeError("adaptive_avg_pool2d: integer inputs are not supported; convert with "
+                           ".float() or .double()")
+    (h, w), (oh, ow) = x.shape[2:], _adaptive_size("adaptive_avg_pool2d", output_size, x.shape)
+    if oh and ow and h % oh == 0 and w % ow == 0:
+        k = (h // oh, w // ow)
+        out = apply_op(AvgPool, x, geometry=(k, k, (0, 0), (oh, ow), True, None))
+    else:
+        rows = [x[:, :, a:b].mean(2, keepdim=True) for a, b in _adaptive_windows(h, oh)]
+        out = cat(rows, 2) if rows else x[:, :, :0]
+        cols = [out[:, :, :, a:b].mean(3, keepdim=True) for a, b in _adaptive_windows(w, ow)]
+        out = cat(cols, 3) if cols else out[:, :, :, :0]
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
+                        return_indices: bool = False) -> Any:
+    """Max pooling to a fixed output size with torch's adaptive windows (see
+    adaptive_avg_pool2d); indices as max_pool2d's. One max_pool2d kernel call when the sizes
+    divide evenly, else one per window, gathered into one MaxPool node."""
+    x, unbatched = _adaptive_input("adaptive_max_pool2d", input)
+    (n, c, h, w), (oh, ow) = x.shape, _adaptive_size("adaptive_max_pool2d", output_size,
+                                                     x.shape)
+    be, a = _settings.backend, x._array
+    if oh and ow and h % oh == 0 and w % ow == 0:
+        k = (h // oh, w // ow)
+        values, idx = be.max_pool2d(a, k, k, (0, 0), (1, 1), (oh, ow))
+    else:
+        values, idx = np.empty((n, c, oh, ow), a.dtype), np.empty((n, c, oh, ow), np.int64)
+        for i, (r0, r1) in enumerate(_adaptive_windows(h, oh)):
+            for j, (c0, c1) in enumerate(_adaptive_windows(w, ow)):
+                v, at = be.max_pool2d(a[:, :, r0:r1, c0:c1], (r1 - r0, c1 - c0), (1, 1), (0, 0),
+                                      (1, 1), (1, 1))
+                values[:, :, i, j] = v[:, :, 0, 0]
+                idx[:, :, i, j] = (at[:, :, 0, 0] // (c1 - c0) + r0) * w + at[:, :, 0, 0] % (
+                    c1 - c0) + c0
+    out, ind = apply_op(MaxPool, x, idx=idx, values=values), wrap_array(idx)
+    if unbatched:
+        out, ind = out.squeeze(0), ind.squeeze(0)
+    return (out, ind) if return_indices else out
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
+                 stride: Any = None, padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of max_pool2d: zeros of the pooled input's size with each value written at
+    its index (flat h * W + w in its plane). The default size is (H - 1) stride - 2 padding +
+    kernel; ``output_size`` may ask for up to stride - 1 more."""
+    x = _input(input, "max_unpool2d")
+    ind = _input(indices, "max_unpool2d", "indices")
+    if ind.dtype.name != "int64":
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{ind.dtype.name}")
+    if x.ndim not in (3, 4) or tuple(ind.shape) != tuple(x.shape):
+        raise RuntimeError(f"max_unpool2d: expected 3D or 4D input and indices of its shape, got "
+                           f"input {list(x.shape)} and indices {list(ind.shape)}")
+    kernel = _pool_arg(kernel_size, 2, "max_unpool2d", "kernel_size")
+    stride = kernel if stride is None else _pool_arg(stride, 2, "max_unpool2d", "stride")
+    padding = _pool_arg(padding, 2, "max_unpool2d", "padding")
+    default = [(n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[-2:], stride, padding,
+                                                             kernel)]
+    size = default
+    if output_size is not None:
+        size = [int(v) for v in output_size][-2:]
+        for d, (want, least, s) in enumerate(zip(size, default, stride)):
+            if not least - s < want < least + s:
+                raise ValueError(f'invalid output_size "{tuple(size)}" (dim {d} must be between '
+                                 f'{least - s} and {least + s})')
+    oh, ow = size
+    unbatched = x.ndim == 3
+    if unbatched:
+        x, ind = x.unsqueeze(0), ind.unsqueeze(0)
+    n, c = x.shape[:2]
+    flat_idx = ind._array.reshape(n, c, -1) if n * c else ind._array.reshape(n, c, 0)
+    bad = (flat_idx < 0) | (flat_idx >= oh * ow)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {int(flat_idx[bad][0])} (output volumes "
+                           f"are of size {oh}x{ow})")
+    out = full((n, c, oh * ow), 0.0, dtype=x.dtype).scatter(
+        2, wrap_array(flat_idx), x.reshape(n, c, flat_idx.shape[2]))
+    out = out.reshape(n, c, oh, ow)
     return out.squeeze(0) if unbatched else out
 
 

@@ -1,0 +1,131 @@
+/* pool_impl.h: the body of pool.c, included once per element type (see pool.c).
+ * The includer defines T (float or double) and SUFFIX(name) (name_f32 or name_f64). */
+
+static void SUFFIX(max_plane)(T *y, int64_t *idx, const T *x, const pool_geom *q)
+{
+    for (int64_t i = 0; i < q->oh; i++) {
+        const int64_t hs = i * q->sh - q->ph;
+        int64_t p0, p1;
+        tap_range(hs, q->dh, q->kh, q->h, &p0, &p1);
+        for (int64_t j = 0; j < q->ow; j++) {
+            const int64_t ws = j * q->sw - q->pw;
+            int64_t r0, r1;
+            tap_range(ws, q->dw, q->kw, q->w, &r0, &r1);
+            int64_t best = (hs + p0 * q->dh) * q->w + ws + r0 * q->dw;
+            T m = -INFINITY;
+            for (int64_t p = p0; p < p1; p++) {
+                const int64_t row = (hs + p * q->dh) * q->w;
+                for (int64_t r = r0; r < r1; r++) {
+                    const int64_t at = row + ws + r * q->dw;
+                    const T v = x[at];
+                    if (v > m || isnan(v)) {
+                        m = v;
+                        best = at;
+                    }
+                }
+            }
+            y[i * q->ow + j] = m;
+            idx[i * q->ow + j] = best;
+        }
+    }
+}
+
+void SUFFIX(mg_max_pool2d)(T *y, int64_t *idx, const T *x, const int64_t *geom, int nthreads)
+{
+    const pool_geom q = unpack_pool(geom);
+    const int64_t in = q.h * q.w, out = q.oh * q.ow;
+    const int nt = plane_threads(nthreads, &q);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+    for (int64_t pl = 0; pl < q.planes; pl++)
+        SUFFIX(max_plane)(y + pl * out, idx + pl * out, x + pl * in, &q);
+    (void)nt;
+}
+
+int64_t SUFFIX(mg_max_pool2d_backward)(T *dx, const T *g, const int64_t *idx,
+                                       const int64_t *geom, int nthreads)
+{
+    const pool_geom q = unpack_pool(geom);
+    const int64_t in = q.h * q.w, out = q.oh * q.ow;
+    for (int64_t s = 0; s < q.planes * out; s++) /* checked first: nothing written on error */
+        if (idx[s] < 0 || idx[s] >= in) return s;
+    const int nt = plane_threads(nthreads, &q);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+    for (int64_t pl = 0; pl < q.planes; pl++) {
+        T *d = dx + pl * in;
+        const T *gp = g + pl * out;
+        const int64_t *ip = idx + pl * out;
+        for (int64_t s = 0; s < in; s++) d[s] = 0;
+        for (int64_t s = 0; s < out; s++) d[ip[s]] += gp[s];
+    }
+    (void)nt;
+    return -1;
+}
+
+static void SUFFIX(avg_plane)(T *y, const T *x, const pool_geom *q)
+{
+    for (int64_t i = 0; i < q->oh; i++) {
+        const int64_t hs = i * q->sh - q->ph;
+        int64_t p0, p1;
+        tap_range(hs, 1, q->kh, q->h, &p0, &p1);
+        for (int64_t j = 0; j < q->ow; j++) {
+            const int64_t ws = j * q->sw - q->pw;
+            int64_t r0, r1;
+            tap_range(ws, 1, q->kw, q->w, &r0, &r1);
+            T sum = 0;
+            for (int64_t p = p0; p < p1; p++) {
+                const T *row = x + (hs + p) * q->w + ws;
+                for (int64_t r = r0; r < r1; r++) sum += row[r];
+            }
+            y[i * q->ow + j] = sum / (T)avg_divisor(q, i, j);
+        }
+    }
+}
+
+void SUFFIX(mg_avg_pool2d)(T *y, const T *x, const int64_t *geom, int nthreads)
+{
+    const pool_geom q = unpack_pool(geom);
+    const int64_t in = q.h * q.w, out = q.oh * q.ow;
+    const int nt = plane_threads(nthreads, &q);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+    for (int64_t pl = 0; pl < q.planes; pl++) SUFFIX(avg_plane)(y + pl * out, x + pl * in, &q);
+    (void)nt;
+}
+
+static void SUFFIX(avg_plane_backward)(T *dx, const T *g, const pool_geom *q)
+{
+    for (int64_t s = 0; s < q->h * q->w; s++) dx[s] = 0;
+    for (int64_t i = 0; i < q->oh; i++) {
+        const int64_t hs = i * q->sh - q->ph;
+        int64_t p0, p1;
+        tap_range(hs, 1, q->kh, q->h, &p0, &p1);
+        for (int64_t j = 0; j < q->ow; j++) {
+            const int64_t ws = j * q->sw - q->pw;
+            int64_t r0, r1;
+            tap_range(ws, 1, q->kw, q->w, &r0, &r1);
+            const T share = g[i * q->ow + j] / (T)avg_divisor(q, i, j);
+            for (int64_t p = p0; p < p1; p++) {
+                T *row = dx + (hs + p) * q->w + ws;
+                for (int64_t r = r0; r < r1; r++) row[r] += share;
+            }
+        }
+    }
+}
+
+void SUFFIX(mg_avg_pool2d_backward)(T *dx, const T *g, const int64_t *geom, int nthreads)
+{
+    const pool_geom q = unpack_pool(geom);
+    const int64_t in = q.h * q.w, out = q.oh * q.ow;
+    const int nt = plane_threads(nthreads, &q);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#endif
+    for (int64_t pl = 0; pl < q.planes; pl++)
+        SUFFIX(avg_plane_backward)(dx + pl * in, g + pl * out, &q);
+    (void)nt;
+}
