@@ -263,3 +263,145 @@ def test_errors_are_torch_types():
             call()
     with pytest.raises(ValueError):
         torch.nn.Conv2d(3, 4, 3, groups=2)
+
+
+# ---- image layers: normalisation, channel dropout, resizing, patches -------------------------
+IMG = _r(2, 4, 5, 6)
+IMAGE_SPEC = {
+    "group_norm": (lambda F, x, w, b: F.group_norm(x, 2, w, b), (IMG, _r(4), _r(4))),
+    "group_norm_instance": (lambda F, x: F.group_norm(x, 4), (IMG,)),
+    "group_norm_3d": (lambda F, x: F.group_norm(x, 1, eps=1e-3), (_r(3, 4, 7),)),
+    "interpolate_nearest_scale": (lambda F, x: F.interpolate(x, scale_factor=2), (IMG,)),
+    "interpolate_nearest_size": (lambda F, x: F.interpolate(x, size=(7, 4)), (IMG,)),
+    "interpolate_nearest_1d": (lambda F, x: F.interpolate(x, scale_factor=2.5), (_r(2, 3, 5),)),
+    "interpolate_bilinear": (lambda F, x: F.interpolate(x, size=(7, 11), mode="bilinear"),
+                             (IMG,)),
+    "interpolate_bilinear_down": (lambda F, x: F.interpolate(
+        x, scale_factor=(0.6, 1.7), mode="bilinear"), (IMG,)),
+    "interpolate_bilinear_corners": (lambda F, x: F.interpolate(
+        x, size=(3, 9), mode="bilinear", align_corners=True), (IMG,)),
+    "interpolate_recompute": (lambda F, x: F.interpolate(
+        x, scale_factor=1.5, mode="bilinear", recompute_scale_factor=True), (IMG,)),
+    "unfold": (lambda F, x: F.unfold(x, 3, padding=1), (IMG,)),
+    "unfold_all_args": (lambda F, x: F.unfold(x, (2, 3), dilation=(2, 1), padding=(1, 0),
+                                              stride=2), (IMG,)),
+    "unfold_unbatched": (lambda F, x: F.unfold(x, 2), (IMG[0],)),
+    "fold": (lambda F, x: F.fold(x, (5, 6), 3, padding=1), (_r(2, 27, 30),)),
+    "fold_all_args": (lambda F, x: F.fold(x, (6, 7), (2, 3), dilation=(2, 1), padding=(1, 0),
+                                          stride=2), (_r(2, 12, 9),)),
+    "fold_unbatched": (lambda F, x: F.fold(x, (4, 4), 2), (_r(8, 9),)),
+}
+
+
+@pytest.mark.parametrize("name", list(IMAGE_SPEC))
+def test_image_functions_match_torch(backend, name):
+    torch = pytest.importorskip("torch")
+    fn, arrays = IMAGE_SPEC[name]
+    xs = [mg.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, tout = fn(F, *xs), fn(torch.nn.functional, *ts)
+    assert tuple(out.shape) == tuple(tout.shape)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10,
+                               atol=1e-10)
+    cot = np.random.default_rng(6).standard_normal(tuple(tout.shape))
+    (out * mg.tensor(cot)).sum().backward()
+    (tout * torch.tensor(cot)).sum().backward()
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["group_norm", "interpolate_bilinear_down", "fold_all_args"])
+def test_image_functions_gradcheck(backend, name):
+    fn, arrays = IMAGE_SPEC[name]
+    assert mg.gradcheck(lambda *t: fn(F, *t), [mg.tensor(a, requires_grad=True) for a in arrays])
+
+
+def test_fold_of_unfold_counts_overlaps(backend):
+    """fold(unfold(x)) multiplies each pixel by the number of blocks that read it."""
+    x = mg.tensor(IMG)
+    kw = dict(kernel_size=3, padding=1)
+    ones = F.fold(F.unfold(mg.ones(1, 1, 5, 6, dtype=mg.float64), **kw), (5, 6), **kw)
+    np.testing.assert_allclose(F.fold(F.unfold(x, **kw), (5, 6), **kw).numpy(),
+                               IMG * ones.numpy())
+
+
+IMAGE_MODULES = {
+    "BatchNorm2d": lambda nn: nn.BatchNorm2d(4),
+    "BatchNorm2d_cumulative": lambda nn: nn.BatchNorm2d(4, momentum=None),
+    "GroupNorm": lambda nn: nn.GroupNorm(2, 4),
+    "GroupNorm_no_affine": lambda nn: nn.GroupNorm(2, 4, affine=False),
+    "Upsample": lambda nn: nn.Upsample(scale_factor=2),
+    "Upsample_bilinear": lambda nn: nn.Upsample(size=(3, 4), mode="bilinear",
+                                                align_corners=True),
+    "Unflatten": lambda nn: nn.Unflatten(1, (2, 2)),
+    "Flatten": lambda nn: nn.Flatten(),
+}
+
+
+@pytest.mark.parametrize("name", list(IMAGE_MODULES))
+def test_image_modules_match_torch(backend, name):
+    """Printed form, state_dict, outputs and gradients in training mode (BatchNorm2d: batch
+    statistics, then two steps of running statistics and eval mode)."""
+    torch = pytest.importorskip("torch")
+    m, tm = IMAGE_MODULES[name](mg.nn), IMAGE_MODULES[name](torch.nn).double()
+    assert repr(m) == repr(IMAGE_MODULES[name](torch.nn))
+    assert list(m.state_dict()) == list(tm.state_dict())
+    m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    m = m.double()
+    for step in range(2):
+        x = _r(*IMG.shape)
+        xm, xt = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, tout = m(xm), tm(xt)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10,
+                                   atol=1e-10)
+        cot = _r(*tout.shape)
+        (out * mg.tensor(cot)).sum().backward()
+        (tout * torch.tensor(cot)).sum().backward()
+        np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-10)
+    for k, v in tm.state_dict().items():
+        np.testing.assert_allclose(m.state_dict()[k].numpy(), v.numpy(), rtol=1e-10, err_msg=k)
+    m.eval(), tm.eval()
+    np.testing.assert_allclose(m(mg.tensor(IMG)).detach().numpy(),
+                               tm(torch.tensor(IMG)).detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_dropout2d_zeroes_whole_channels(backend):
+    mg.manual_seed(0)
+    x = mg.ones(8, 16, 3, 3, requires_grad=True)
+    m = mg.nn.Dropout2d(0.5)
+    y = m(x)
+    per_channel = y.detach().numpy().reshape(8, 16, 9)
+    assert set(np.unique(per_channel)) == {0.0, 2.0}
+    assert (per_channel.min(-1) == per_channel.max(-1)).all()  # one draw per channel
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
+    m.eval()
+    assert m(x) is x
+    assert F.dropout2d(x[0], 1.0).detach().numpy().max() == 0.0
+
+
+IMAGE_ERRORS = [
+    (lambda: F.group_norm(mg.randn(2, 6, 3), 4), RuntimeError,
+     r"divisible by num_groups, but got input of shape \[2, 6, 3\] and num_groups=4"),
+    (lambda: mg.nn.GroupNorm(4, 6), ValueError, "num_channels must be divisible by num_groups"),
+    (lambda: mg.nn.BatchNorm2d(3)(mg.randn(2, 3, 4)), ValueError, r"expected 4D input \(got 3D"),
+    (lambda: F.interpolate(X4, scale_factor=2, mode="bicubic"), NotImplementedError, "bicubic"),
+    (lambda: F.interpolate(X4, size=3, scale_factor=2), ValueError,
+     "only one of size or scale_factor should be defined"),
+    (lambda: F.interpolate(X4), ValueError, "either size or scale_factor should be defined"),
+    (lambda: F.interpolate(X4, size=5, align_corners=True), ValueError,
+     "align_corners option can only be set with the interpolating modes"),
+    (lambda: F.fold(mg.randn(2, 28, 64), (8, 8), 3, padding=1), RuntimeError,
+     r"input.size\(1\)=28 and kernel_size=\(3, 3\)"),
+    (lambda: F.fold(mg.randn(2, 27, 63), (8, 8), 3, padding=1), RuntimeError,
+     r"sliding blocks 8 \* 8 = 64, but got input.size\(2\)=63"),
+    (lambda: F.unfold(mg.randn(3, 8), 3), RuntimeError, "Only 3D or 4D input"),
+    (lambda: F.dropout2d(X4, 1.5), ValueError, "between 0 and 1"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(IMAGE_ERRORS)))
+def test_image_errors(i):
+    call, exc, match = IMAGE_ERRORS[i]
+    with pytest.raises(exc, match=match):
+        call()

@@ -37,7 +37,7 @@ __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "t
            "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-           "max_unpool2d"]
+           "max_unpool2d", "group_norm", "dropout2d", "interpolate", "unfold", "fold"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -579,6 +579,208 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any,  # noqa: A002
     out = full((n, c, oh * ow), 0.0, dtype=x.dtype).scatter(
         2, wrap_array(flat_idx), x.reshape(n, c, flat_idx.shape[2]))
     out = out.reshape(n, c, oh, ow)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- image helpers: normalisation by groups, channel dropout, resizing, patches ----------------
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,  # noqa: A002
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over each sample's group of C / num_groups channels (and
+    all their positions; biased variance), then weight and bias per channel."""
+    x = _input(input, "group_norm")
+    if x.ndim < 2:
+        raise RuntimeError(f"group_norm: expected input of at least 2 dims (N, C, *), got "
+                           f"{list(x.shape)}")
+    n, c = x.shape[:2]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(x.shape)} and "
+                           f"num_groups={num_groups}")
+    g = x.reshape(n, num_groups, count(x.shape[1:]) // num_groups)
+    mu = g.mean(2, keepdim=True)
+    d = g - mu
+    out = (d * ((d * d).mean(2, keepdim=True) + eps).rsqrt()).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    return out if bias is None else out + bias.reshape(shape)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) with probability p and scale the rest
+    by 1/(1-p) (training only); the mask comes from micrograd's generator."""
+    x = _input(input, "dropout2d")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"dropout2d: expected 3D (C, H, W) or 4D (N, C, H, W) input, got "
+                           f"{list(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    mask_shape = x.shape[:-2] + (1, 1)
+    dt = x._array.dtype
+    keep = generator().random(mask_shape) >= p
+    scale = np.zeros(mask_shape, dt) if p == 1.0 else (keep / (1.0 - p)).astype(dt)
+    return _inplace(x, x * wrap_array(scale), "dropout2d", inplace)
+
+
+_INTERPOLATE_MODES = ("nearest", "bilinear")
+
+
+def _interpolate_sizes(x: Tensor, size: Any, scale_factor: Any,
+                       recompute_scale_factor: bool | None) -> tuple:
+    """(output sizes, scales: in/out per spatial dim as torch uses them)."""
+    k = x.ndim - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined" if size is not None
+                         else "either size or scale_factor should be defined")
+    if size is not None:
+        out = tuple(size) if isinstance(size, (tuple, list)) else (size,) * k
+        if len(out) != k:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, "
+                             f"but got input with spatial dimensions of {list(x.shape[2:])} and "
+                             f"output size of {list(out)}. Please provide input tensor in (N, C, "
+                             f"d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")
+        out = tuple(int(v) for v in out)
+        return out, tuple(n / o if o else 0.0 for n, o in zip(x.shape[2:], out))
+    sf = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * k
+    if len(sf) != k:
+        raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                         f"dimensions, but got input with spatial dimensions of "
+                         f"{list(x.shape[2:])} and scale_factor of shape {list(sf)}.")
+    out = tuple(int(math.floor(n * float(f))) for n, f in zip(x.shape[2:], sf))
+    if recompute_scale_factor:
+        return out, tuple(n / o if o else 0.0 for n, o in zip(x.shape[2:], out))
+    return out, tuple(1.0 / float(f) for f in sf)
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,  # noqa: A002
+                mode: str = "nearest", align_corners: bool | None = None,
+                recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) to ``size`` or by
+    ``scale_factor``: 'nearest' copies pixel floor(dst * in / out) (torch's legacy rule),
+    'bilinear' (4-D) blends the two nearest pixels per dim, with torch's align_corners rule.
+    Composed from indexing and arithmetic, so the gradient is the adjoint of the blend."""
+    x = _input(input, "interpolate")
+    if mode not in _INTERPOLATE_MODES:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported (micrograd has "
+                                  f"{', '.join(_INTERPOLATE_MODES)})")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if x.ndim not in (3, 4) or (mode == "bilinear" and x.ndim != 4):
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs "
+                                  f"{'4D' if mode == 'bilinear' else '3D or 4D'} input")
+    out_size, scales = _interpolate_sizes(x, size, scale_factor, recompute_scale_factor)
+    if min(out_size) <= 0 or 0 in x.shape[1:]:
+        raise RuntimeError(f"interpolate: input {list(x.shape)} and output size "
+                           f"{list(out_size)} should be greater than 0")
+    for i, (n, o, scale) in enumerate(zip(x.shape[2:], out_size, scales)):
+        dim = 2 + i
+        lead = (slice(None),) * dim
+        dst = np.arange(o, dtype=np.float64)
+        if mode == "nearest":
+            src = np.minimum(np.floor(dst * scale).astype(np.int64), n - 1)
+            x = x[lead + (src,)]
+            continue
+        if align_corners:
+            pos = dst * ((n - 1) / (o - 1)) if o > 1 else np.zeros(o)
+        else:
+            pos = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+        lo = np.minimum(np.floor(pos).astype(np.int64), n - 1)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = (pos - lo).reshape((o,) + (1,) * (x.ndim - dim - 1)).astype(x._array.dtype)
+        x = x[lead + (lo,)] * wrap_array(1 - frac) + x[lead + (hi,)] * wrap_array(frac)
+    return x
+
+
+def _patch_index(name: str, size: tuple, kernel: tuple, dilation: tuple, padding: tuple,
+                 stride: tuple) -> tuple:
+    """(rows, cols, (oh, ow)): for each kernel tap (kh * kw) and block position (L = oh * ow),
+    the pixel of the padded image it reads."""
+    (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = size, kernel, dilation, padding, stride
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"{name}: Given input with spatial size ({h}, {w}), kernel_size="
+                           f"{kernel}, dilation={dilation}, padding={padding}, calculated shape "
+                           f"of the array of sliding blocks as ({oh}, {ow}), but its components "
+                           f"must be at least one.")
+    taps_r = np.repeat(np.arange(kh) * dh, kw)[:, None]          # (kh * kw, 1)
+    taps_c = np.tile(np.arange(kw) * dw, kh)[:, None]
+    pos_r = np.repeat(np.arange(oh) * sh, ow)[None, :]           # (1, L)
+    pos_c = np.tile(np.arange(ow) * sw, oh)[None, :]
+    return taps_r + pos_r, taps_c + pos_c, (oh, ow)
+
+
+def _patch_args(name: str, kernel_size: Any, dilation: Any, padding: Any,
+                stride: Any) -> tuple:
+    return (_int_tuple(kernel_size, 2, name, "kernel_size", 1),
+            _int_tuple(dilation, 2, name, "dilation", 1),
+            _int_tuple(padding, 2, name, "padding", 0),
+            _int_tuple(stride, 2, name, "stride", 1))
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,  # noqa: A002
+           stride: Any = 1) -> Tensor:
+    """im2col: the sliding blocks of (N, C, H, W) (or (C, H, W)) as columns, (N, C kh kw, L)
+    with L = oh ow blocks; row c kh kw + p kw + q holds tap (p, q) of channel c. One gather
+    from the zero-padded input, so the gradient adds each column back where it was read."""
+    x = _input(input, "unfold")
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
+                           f"{x.ndim}D)")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel, dilation, padding, stride = _patch_args("unfold", kernel_size, dilation, padding,
+                                                    stride)
+    rows, cols, (oh, ow) = _patch_index("unfold", tuple(x.shape[2:]), kernel, dilation,
+                                        padding, stride)
+    if any(padding):
+        x = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    n, c = x.shape[:2]
+    out = x[:, :, rows, cols].reshape(n, c * kernel[0] * kernel[1], oh * ow)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1,  # noqa: A002
+         padding: Any = 0, stride: Any = 1) -> Tensor:
+    """col2im, the adjoint of unfold: columns (N, C kh kw, L) summed back into an image
+    (N, C, H, W) of ``output_size`` (overlapping blocks add up): one scatter_add into the
+    padded image, then a crop."""
+    x = _input(input, "fold")
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors "
+                           f"are supported (got {x.ndim}D)")
+    unbatched = x.ndim == 2
+    if unbatched:
+        x = x.unsqueeze(0)
+    size = _int_tuple(output_size, 2, "fold", "output_size", 1)
+    kernel, dilation, padding, stride = _patch_args("fold", kernel_size, dilation, padding,
+                                                    stride)
+    taps = kernel[0] * kernel[1]
+    n, ck, length = x.shape
+    if ck % taps:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
+                           f"of kernel_size, but got input.size(1)={ck} and "
+                           f"kernel_size={kernel}.")
+    rows, cols, (oh, ow) = _patch_index("fold", size, kernel, dilation, padding, stride)
+    if length != oh * ow:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation="
+                           f"{dilation}, padding={padding}, stride={stride}, expected size of "
+                           f"input's dimension 2 to match the calculated number of sliding "
+                           f"blocks {oh} * {ow} = {oh * ow}, but got input.size(2)={length}.")
+    c = ck // taps
+    hp, wp = size[0] + 2 * padding[0], size[1] + 2 * padding[1]
+    flat = np.broadcast_to((rows * wp + cols).reshape(1, 1, -1), (n, c, taps * length))
+    out = full((n, c, hp * wp), 0.0, dtype=x.dtype).scatter_add(
+        2, wrap_array(np.ascontiguousarray(flat)), x.reshape(n, c, taps * length))
+    out = out.reshape(n, c, hp, wp)[:, :, padding[0]:padding[0] + size[0],
+                                    padding[1]:padding[1] + size[1]]
     return out.squeeze(0) if unbatched else out
 
 

@@ -89,6 +89,20 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+
+class Unflatten(Module):
+    """Splits dim ``dim`` into ``unflattened_size`` (Flatten's inverse)."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
 class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale the rest by 1/(1-p);
     in eval mode, the identity. The mask comes from micrograd's generator."""
@@ -105,6 +119,39 @@ class Dropout(Module):
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
+
+
+class Dropout2d(Dropout):
+    """In training, zero whole channels of (N, C, H, W) or (C, H, W) with probability ``p``
+    and scale the rest by 1/(1-p) (F.dropout2d); in eval mode, the identity."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Upsample(Module):
+    """Resizes images with F.interpolate ('nearest' or 'bilinear')."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None) -> None:
+        super().__init__()
+        self.size = size
+        if isinstance(scale_factor, (tuple, list)):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor is not None else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        info = (f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
+                else f"size={self.size!r}")
+        return f"{info}, mode={self.mode!r}"
 
 class BatchNorm1d(Module):
     """Normalise each feature over the batch: (x - mean) / sqrt(var + eps) * weight + bias.
@@ -139,18 +186,22 @@ class BatchNorm1d(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _layout(self, x: Tensor) -> tuple:
+        """(the dims statistics run over, the shape of a per-channel tensor) for input x."""
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d({self.num_features}): expected input (N, "
                              f"{self.num_features}) or (N, {self.num_features}, L), got shape "
                              f"{tuple(x.shape)}")
         dims = (0,) if x.ndim == 2 else (0, 2)
-        shape = (1, self.num_features) if x.ndim == 2 else (1, self.num_features, 1)
+        return dims, (1, self.num_features) + (1,) * (x.ndim - 2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        dims, shape = self._layout(x)
         use_batch = self.training or not self.track_running_stats
         if use_batch:
             count = x.numel() // self.num_features
             if count <= 1:
-                raise ValueError(f"BatchNorm1d: expected more than 1 value per channel when "
+                raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when "
                                  f"training, got input shape {tuple(x.shape)}")
             mean = x.mean(dim=dims, keepdim=True)
             var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
@@ -184,6 +235,46 @@ class BatchNorm1d(Module):
                 f"affine={self.affine}, bias={self.use_bias}, "
                 f"track_running_stats={self.track_running_stats}")
 
+
+
+class BatchNorm2d(BatchNorm1d):
+    """BatchNorm1d's normalisation per channel of (N, C, H, W), statistics over N, H and W."""
+
+    def _layout(self, x: Tensor) -> tuple:
+        if x.ndim != 4:
+            raise ValueError(f"expected 4D input (got {x.ndim}D input)")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d({self.num_features}): expected input (N, "
+                             f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
+        return (0, 2, 3), (1, self.num_features, 1, 1)
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of C / num_groups channels (F.group_norm), then a
+    per-channel weight and bias (ones and zeros at first)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, affine
+        np_dtype = np.dtype(getattr(dtype, "np", dtype) or _default_float())
+        self.weight = Parameter(np.ones(num_channels, np_dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_channels, np_dtype)) if affine and bias else None
+        if not affine:
+            self.register_parameter("weight", None)
+        if self.bias is None:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 class LayerNorm(Module):
     """Normalise over the last ``len(normalized_shape)`` dims of each sample (biased variance),
