@@ -1,0 +1,671 @@
+"""Recurrent layers with PyTorch's names, arguments, parameter layout and initialisation:
+``RNN`` (tanh or relu), ``LSTM`` (with ``proj_size``), ``GRU`` and their one-step forms
+``RNNCell``, ``LSTMCell`` and ``GRUCell``.
+
+A multi-layer network is composed here from one primitive per layer and direction, which runs
+the whole sequence and writes its backward through time out by hand. Composed per time step
+from Tensor ops, a layer would record ~15 graph nodes a step, and taking step t out of the
+sequence (``x[t]``) has a gradient the size of the whole sequence, so backward would cost
+O(L^2) in the sequence length L. The primitive instead projects the inputs of all steps in one
+GEMM, loops over the steps for the recurrence only (one ``h @ W_hh^T`` each way per step), and
+forms the weight gradients after the loop as single GEMMs over all steps. The cells, which have
+no sequence, are compositions of Tensor ops.
+
+Shapes, as PyTorch: input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched: (L, H_in)),
+states (D * num_layers, N, H_out), output (L, N, D * H_out), D = 2 if ``bidirectional``.
+Gate order in the stacked weights: LSTM i, f, g, o; GRU r, z, n.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..core.creation import _float_dtype, cat, stack, zeros
+from ..core.device import as_device
+from ..core.ops import Function
+from ..core.tensor import Tensor, apply_op
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# ---- the per-layer primitives -------------------------------------------------------------------
+def _entering(first: np.ndarray, seq: np.ndarray, reverse: bool) -> np.ndarray:
+    """The state each step starts from, in time order: (first, s_0, ..., s_{L-2}), or for the
+    reverse direction, which runs from t = L-1 down to 0, (s_1, ..., s_{L-1}, first)."""
+    if reverse:
+        return np.concatenate([seq[1:], first[None]])
+    return np.concatenate([first[None], seq[:-1]])
+
+
+class _Layer(Function):
+    """Shared by the three layer primitives: the input projection of every step in one GEMM
+    (forward) and the gradients of the input and weights from the per-step pre-activation
+    gradients, each one GEMM over all steps (backward).
+
+    Inputs are (x, h0, [c0], w_ih, w_hh, [b_ih, b_hh], [w_hr]); x is (L, N, I) time-major."""
+
+    def _project(self, x: np.ndarray, w_ih: np.ndarray, b_ih: np.ndarray | None,
+                 reverse: bool) -> np.ndarray:
+        """x_t W_ih^T + b_ih for every step t, as (L, N, G)."""
+        steps, n, _ = x.shape
+        self.steps = range(steps - 1, -1, -1) if reverse else range(steps)
+        self.reverse = reverse
+        self.x2 = x.reshape(steps * n, x.shape[2])  # a copy only when x is not contiguous
+        self.w_ih = w_ih
+        return self.be.linear(self.x2, w_ih, b_ih).reshape(steps, n, w_ih.shape[0])
+
+    def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h_in: np.ndarray,
+                      first: int, bias: bool) -> list:
+        """[dx, dw_ih, dw_hh, db_ih, db_hh] (the biases only with ``bias``) from dz_ih (L, N,
+        G), the gradient of x_t W_ih^T + b_ih, and dz_hh, that of h_{t-1} W_hh^T + b_hh, with
+        h_in (L, N, H) the state entering each step. ``first`` is dx's input index; a gradient
+        that is not needed is None."""
+        be, need = self.be, self.needs_input_grad
+        steps, n, gates = dz_ih.shape
+        flat_ih = dz_ih.reshape(steps * n, gates)
+        flat_hh = dz_hh.reshape(steps * n, gates)
+        dx = be.matmul(flat_ih, self.w_ih).reshape(self.x_shape) if need[0] else None
+        dw_ih = be.matmul(flat_ih, self.x2, trans_a=True) if need[first] else None
+        dw_hh = (be.matmul(flat_hh, h_in.reshape(steps * n, h_in.shape[2]), trans_a=True)
+                 if need[first + 1] else None)
+        grads = [dx, dw_ih, dw_hh]
+        if bias:
+            grads += [be.sum(flat_ih, (0,), False) if need[first + 2] else None,
+                      be.sum(flat_hh, (0,), False) if need[first + 3] else None]
+        return grads
+
+
+class _RNNLayer(_Layer):
+    """h_t = act(z_t), z_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh, act = tanh or relu
+    dz_t = (g_t + dh_t) act'(h_t)    dh_{t-1} = dz_t W_hh    dW_hh = sum_t dz_t^T h_{t-1}
+    dx_t = dz_t W_ih    dW_ih = sum_t dz_t^T x_t    db_ih = db_hh = sum_t dz_t"""
+    saves_inputs = (0, 1, 2, 3)  # x, h0, w_ih, w_hh (not the biases)
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, relu: bool, reverse: bool):
+        be = self.be
+        self.x_shape, self.h0, self.w_hh, self.relu = x.shape, h0, w_hh, relu
+        z = self._project(x, w_ih, b_ih, reverse)
+        if b_hh is not None:
+            z += b_hh
+        hs = np.empty(z.shape, z.dtype)
+        h = h0
+        for t in self.steps:
+            pre = z[t] + be.matmul(h, w_hh, trans_b=True)
+            h = hs[t] = be.relu(pre) if relu else be.tanh(pre)
+        self.hs = hs
+        return hs.copy()  # the caller may change its output in place; backward reads hs
+
+    def backward(self, g):
+        be, hs = self.be, self.hs
+        dz = np.empty_like(hs)
+        dh = np.zeros_like(self.h0)
+        for t in reversed(self.steps):
+            d = g[t] + dh
+            dz[t] = be.relu_backward(hs[t], d) if self.relu else be.tanh_backward(hs[t], d)
+            dh = be.matmul(dz[t], self.w_hh)
+        grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 2,
+                                   len(self.needs_input_grad) > 4)
+        return (grads[0], dh, *grads[1:])
+
+
+class _LSTMLayer(_Layer):
+    """z_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh = [z_i, z_f, z_g, z_o]
+    i, f, o = sigmoid(z_i, z_f, z_o), g = tanh(z_g), c_t = f c_{t-1} + i g,
+    m_t = o tanh(c_t), h_t = m_t (or m_t W_hr^T with a projection)
+    backward, with dh = g_t + dh_t (times W_hr first with a projection) and dc from step t+1:
+    dc += dh o (1 - tanh^2 c_t); dz_i = dc g i(1-i); dz_f = dc c_{t-1} f(1-f);
+    dz_g = dc i (1-g^2); dz_o = dh tanh(c_t) o(1-o); dc_{t-1} = dc f; dh_{t-1} = dz W_hh
+
+    The output packs the output sequence (L, N, P) and the last cell state (N, H) into one
+    flat array; ``_run`` splits it."""
+    saves_inputs = (0, 1, 2, 3, 4)  # x, h0, c0, w_ih, w_hh, and w_hr below
+
+    def forward(self, x, h0, c0, w_ih, w_hh, *rest, bias: bool, proj: bool, reverse: bool):
+        be = self.be
+        b_ih, b_hh = rest[:2] if bias else (None, None)
+        w_hr = rest[-1] if proj else None
+        if proj:
+            self.saves_inputs = self.saves_inputs + (len(rest) + 4,)
+        self.x_shape, self.h0, self.c0, self.w_hh, self.w_hr = x.shape, h0, c0, w_hh, w_hr
+        z = self._project(x, w_ih, b_ih, reverse)
+        if b_hh is not None:
+            z += b_hh
+        steps, n, _ = z.shape
+        hid = c0.shape[1]
+        acts = np.empty(z.shape, z.dtype)          # i, f, g, o after their activations
+        cs = np.empty((steps, n, hid), z.dtype)    # c_t
+        tcs = np.empty_like(cs)                    # tanh(c_t)
+        ms = np.empty_like(cs) if proj else None   # m_t, the state before its projection
+        hs = np.empty((steps, n, h0.shape[1]), z.dtype)
+        h, c = h0, c0
+        for t in self.steps:
+            pre = z[t] + be.matmul(h, w_hh, trans_b=True)
+            a = be.sigmoid(pre)
+            a[:, 2 * hid:3 * hid] = be.tanh(pre[:, 2 * hid:3 * hid])
+            acts[t] = a
+            i, f, gg, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
+            c = cs[t] = f * c + i * gg
+            tc = tcs[t] = be.tanh(c)
+            m = o * tc
+            if proj:
+                ms[t] = m
+                h = hs[t] = be.matmul(m, w_hr, trans_b=True)
+            else:
+                h = hs[t] = m
+        self.acts, self.cs, self.tcs, self.ms, self.hs = acts, cs, tcs, ms, hs
+        return np.concatenate([hs.reshape(-1), c.reshape(-1)])
+
+    def backward(self, g):
+        be, acts, cs, tcs, hs = self.be, self.acts, self.cs, self.tcs, self.hs
+        steps, n, p = hs.shape
+        hid = cs.shape[2]
+        g_out = g[:steps * n * p].reshape(hs.shape)
+        dc = g[steps * n * p:].reshape(n, hid).copy()  # the gradient of the last c
+        dh = np.zeros_like(self.h0)
+        c_in = _entering(self.c0, cs, self.reverse)
+        dz = np.empty_like(acts)
+        dhs = np.empty_like(hs) if self.w_hr is not None else None
+        for t in reversed(self.steps):
+            d = g_out[t] + dh
+            if dhs is not None:
+                dhs[t] = d
+                d = be.matmul(d, self.w_hr)
+            a, tc = acts[t], tcs[t]
+            i, f, gg, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
+            dc = dc + d * o * (1 - tc * tc)
+            dzt = dz[t]
+            dzt[:, :hid] = dc * gg * i * (1 - i)
+            dzt[:, hid:2 * hid] = dc * c_in[t] * f * (1 - f)
+            dzt[:, 2 * hid:3 * hid] = dc * i * (1 - gg * gg)
+            dzt[:, 3 * hid:] = d * tc * o * (1 - o)
+            dc = dc * f
+            dh = be.matmul(dzt, self.w_hh)
+        need = self.needs_input_grad
+        bias = len(need) - (dhs is not None) > 5
+        grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 3, bias)
+        out = [grads[0], dh, dc, *grads[1:]]
+        if dhs is not None:
+            out.append(be.matmul(dhs.reshape(steps * n, p), self.ms.reshape(steps * n, hid),
+                                 trans_a=True) if need[-1] else None)
+        return tuple(out)
+
+
+class _GRULayer(_Layer):
+    """a_t = x_t W_ih^T + b_ih = [a_r, a_z, a_n], b_t = h_{t-1} W_hh^T + b_hh = [b_r, b_z, b_n]
+    r = sigmoid(a_r + b_r), z = sigmoid(a_z + b_z), n = tanh(a_n + r b_n),
+    h_t = (h_{t-1} - n) z + n
+    backward, with dh = g_t + dh_t: dn = dh (1 - z)(1 - n^2); da_n = dn; db_n = dn r;
+    da_r = db_r = dn b_n r(1-r); da_z = db_z = dh (h_{t-1} - n) z(1-z);
+    dh_{t-1} = dh z + db W_hh"""
+    saves_inputs = (0, 1, 2, 3)
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse: bool):
+        be = self.be
+        self.x_shape, self.h0, self.w_hh = x.shape, h0, w_hh
+        a = self._project(x, w_ih, b_ih, reverse)
+        hid = h0.shape[1]
+        rz = np.empty(a.shape[:2] + (2 * hid,), a.dtype)
+        ns = np.empty(a.shape[:2] + (hid,), a.dtype)
+        bns = np.empty_like(ns)  # b_n = (h_{t-1} W_hh^T + b_hh)'s n block
+        hs = np.empty_like(ns)
+        h = h0
+        for t in self.steps:
+            b = be.linear(h, w_hh, b_hh)
+            s = rz[t] = be.sigmoid(a[t, :, :2 * hid] + b[:, :2 * hid])
+            bns[t] = b[:, 2 * hid:]
+            nt = ns[t] = be.tanh(a[t, :, 2 * hid:] + s[:, :hid] * bns[t])
+            h = hs[t] = (h - nt) * s[:, hid:] + nt
+        self.rz, self.ns, self.bns, self.hs = rz, ns, bns, hs
+        return hs.copy()
+
+    def backward(self, g):
+        be, hs = self.be, self.hs
+        hid = hs.shape[2]
+        h_in = _entering(self.h0, hs, self.reverse)
+        da = np.empty(hs.shape[:2] + (3 * hid,), hs.dtype)
+        db = np.empty_like(da)
+        dh = np.zeros_like(self.h0)
+        for t in reversed(self.steps):
+            d = g[t] + dh
+            r, z, nt = self.rz[t, :, :hid], self.rz[t, :, hid:], self.ns[t]
+            dn = d * (1 - z) * (1 - nt * nt)
+            da[t, :, 2 * hid:] = dn
+            db[t, :, 2 * hid:] = dn * r
+            da[t, :, :hid] = db[t, :, :hid] = dn * self.bns[t] * r * (1 - r)
+            da[t, :, hid:2 * hid] = db[t, :, hid:2 * hid] = d * (h_in[t] - nt) * z * (1 - z)
+            dh = d * z + be.matmul(db[t], self.w_hh)
+        grads = self._weight_grads(da, db, h_in, 2, len(self.needs_input_grad) > 4)
+        return (grads[0], dh, *grads[1:])
+
+
+def _run(mode: str, x: Tensor, h0: Tensor, c0: Tensor | None, weights: list, bias: bool,
+         proj: bool, reverse: bool) -> tuple:
+    """One layer and direction over x (L, N, I): (output (L, N, P), h_n, c_n or None)."""
+    if mode == "LSTM":
+        packed = apply_op(_LSTMLayer, x, h0, c0, *weights, bias=bias, proj=proj,
+                          reverse=reverse)
+        steps, n, p = x.shape[0], x.shape[1], h0.shape[1]
+        out = packed[:steps * n * p].reshape(steps, n, p)
+        c_n = packed[steps * n * p:].reshape(c0.shape)
+    elif mode == "GRU":
+        out, c_n = apply_op(_GRULayer, x, h0, *weights, reverse=reverse), None
+    else:
+        out = apply_op(_RNNLayer, x, h0, *weights, relu=mode == "RNN_RELU", reverse=reverse)
+        c_n = None
+    return out, out[0 if reverse else x.shape[0] - 1], c_n
+
+
+# ---- argument checks, as PyTorch's -----------------------------------------------------------
+def _check_size(name: str, value: Any, allow_zero: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be greater than zero")
+    return int(value)
+
+
+def _dtype_and_device(dtype: Any, device: Any) -> np.dtype:
+    as_device(device)
+    return _float_dtype(dtype)
+
+
+# ---- the sequence layers ---------------------------------------------------------------------
+class RNNBase(Module):
+    """The parameters, checks and layer loop shared by RNN, LSTM and GRU (PyTorch's RNNBase).
+
+    Parameters per layer l and direction (suffix "" or "_reverse"): ``weight_ih_l{l}`` (G,
+    input size of the layer), ``weight_hh_l{l}`` (G, H_out), ``bias_ih_l{l}``, ``bias_hh_l{l}``
+    (G,) and, for an LSTM with ``proj_size``, ``weight_hr_l{l}`` (proj_size, H), with G = H,
+    4H or 3H. All start U(-1/sqrt(H), 1/sqrt(H)), as PyTorch's."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, proj_size: int = 0, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + str(mode))
+        if (not isinstance(dropout, numbers.Number) or isinstance(dropout, bool)
+                or not 0 <= dropout <= 1):
+            raise ValueError("dropout should be a number in range [0, 1] representing the "
+                             "probability of an element being zeroed")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                          "non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
+        for name, flag in (("bias", bias), ("batch_first", batch_first)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} should be of type bool, got: {type(flag).__name__}")
+        self.mode = mode
+        self.input_size = _check_size("input_size", input_size)
+        self.hidden_size = _check_size("hidden_size", hidden_size)
+        if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)):
+            raise TypeError(f"num_layers should be of type int, got: "
+                            f"{type(num_layers).__name__}")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        self.num_layers, self.bias, self.batch_first = int(num_layers), bias, batch_first
+        self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
+        np_dtype = _dtype_and_device(dtype, device)
+        gates = _GATES[mode] * hidden_size
+        out_size = proj_size or hidden_size
+        directions = 2 if bidirectional else 1
+        self._all_weights: list[list[str]] = []
+        for layer in range(self.num_layers):
+            for direction in range(directions):
+                layer_input = input_size if layer == 0 else out_size * directions
+                shapes = [("weight_ih", (gates, layer_input)), ("weight_hh", (gates, out_size))]
+                if bias:
+                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
+                suffix = "_reverse" if direction else ""
+                names = []
+                for base, shape in shapes:
+                    name = f"{base}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(np.empty(shape, np_dtype)))
+                    names.append(name)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @property
+    def _flat_weights_names(self) -> list[str]:
+        return [name for names in self._all_weights for name in names]
+
+    @property
+    def _flat_weights(self) -> list[Parameter]:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """PyTorch packs the weights for cuDNN here; on the CPU, as there, nothing to do."""
+
+    # checks ------------------------------------------------------------------------------------
+    def _check_input(self, x: Tensor) -> None:
+        weight_dtype = self.weight_ih_l0.dtype
+        if x.dtype != weight_dtype:
+            raise ValueError(f"RNN input dtype ({x.dtype.name}) does not match weight dtype "
+                             f"({weight_dtype.name}). Convert input: input.to({weight_dtype.name})"
+                             f", or convert model: model.to({x.dtype.name})")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        if x.shape[0] == 0:  # x is time-major here
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+
+    def _check_state(self, state: Tensor, expected: tuple, what: str) -> None:
+        if tuple(state.shape) != expected:
+            raise RuntimeError(f"Expected {what} size {expected}, got {list(state.shape)}")
+        if state.dtype != self.weight_ih_l0.dtype:
+            raise RuntimeError(f"Expected {what} dtype {self.weight_ih_l0.dtype.name}, got "
+                               f"{state.dtype.name} (the input's and the weights' dtype)")
+
+    def _prepare(self, input: Tensor, name: str) -> tuple:  # noqa: A002
+        """(the input as time-major 3-D, whether it was batched)."""
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D "
+                             + ("tensor instead" if name == "RNN" else "instead"))
+        batched = input.ndim == 3
+        x = input if batched else input.unsqueeze(1 if not self.batch_first else 0)
+        if self.batch_first:
+            x = x.transpose(0, 1)
+        return x, batched
+
+    def _zeros(self, x: Tensor, size: int) -> Tensor:
+        directions = 2 if self.bidirectional else 1
+        return zeros(self.num_layers * directions, x.shape[1], size, dtype=x.dtype)
+
+    def _layers(self, x: Tensor, h0: Tensor, c0: Tensor | None) -> tuple:
+        """Every layer and direction in turn, dropout between layers (training only):
+        (output (L, N, D * H_out), h_n, c_n or None)."""
+        directions = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                weights = [getattr(self, name) for name in self._all_weights[k]]
+                out, h, c = _run(self.mode, x, h0[k], None if c0 is None else c0[k], weights,
+                                 self.bias, self.proj_size > 0, direction == 1)
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if directions == 1 else cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, stack(h_n), None if c0 is None else stack(c_n)
+
+    def _finish(self, out: Tensor, batched: bool) -> Tensor:
+        if self.batch_first:
+            out = out.transpose(0, 1)
+        return out if batched else out.squeeze(0 if self.batch_first else 1)
+
+    def _expected_state(self, x: Tensor, size: int) -> tuple:
+        directions = 2 if self.bidirectional else 1
+        return (self.num_layers * directions, x.shape[1], size)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+
+class _SingleStateRNN(RNNBase):
+    """RNN and GRU: one state tensor h."""
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:  # noqa: A002
+        name = "RNN" if self.mode.startswith("RNN") else self.mode
+        x, batched = self._prepare(input, name)
+        if hx is not None:
+            if batched and hx.ndim != 3:
+                raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got "
+                                   f"{hx.ndim}-D tensor")
+            if not batched:
+                if hx.ndim != 2:
+                    raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got "
+                                       f"{hx.ndim}-D tensor")
+                hx = hx.unsqueeze(1)
+        self._check_input(x)
+        if hx is None:
+            hx = self._zeros(x, self.hidden_size)
+        self._check_state(hx, self._expected_state(x, self.hidden_size), "hidden")
+        out, h_n, _ = self._layers(x, hx, None)
+        return self._finish(out, batched), h_n if batched else h_n.squeeze(1)
+
+
+class RNN(_SingleStateRNN):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu), stacked
+    ``num_layers`` deep. ``forward(input, h_0=None)`` returns (output, h_n)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' "
+                             "or 'relu'.")
+        super().__init__("RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU", *args,
+                         **kwargs)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"
+
+
+class GRU(_SingleStateRNN):
+    """Gated recurrent unit: r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z likewise,
+    n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
+    ``forward(input, h_0=None)`` returns (output, h_n)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory: i, f, o = sigmoid(.), g = tanh(.) of x W_ih^T + b_ih +
+    h W_hh^T + b_hh; c' = f c + i g; h' = o tanh(c') (times W_hr^T with ``proj_size``).
+    ``forward(input, (h_0, c_0)=None)`` returns (output, (h_n, c_n))."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple:  # noqa: A002
+        x, batched = self._prepare(input, "LSTM")
+        out_size = self.proj_size or self.hidden_size
+        if hx is None:
+            self._check_input(x)
+            h0, c0 = self._zeros(x, out_size), self._zeros(x, self.hidden_size)
+        else:
+            h0, c0 = hx[0], hx[1]
+            want = 3 if batched else 2
+            if h0.ndim != want or c0.ndim != want:
+                kind = "batched 3-D" if batched else "unbatched 2-D"
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but "
+                                   f"got ({h0.ndim}-D, {c0.ndim}-D) tensors")
+            if not batched:
+                h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
+            self._check_input(x)
+        self._check_state(h0, self._expected_state(x, out_size), "hidden[0]")
+        self._check_state(c0, self._expected_state(x, self.hidden_size), "hidden[1]")
+        out, h_n, c_n = self._layers(x, h0, c0)
+        if not batched:
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return self._finish(out, batched), (h_n, c_n)
+
+
+# ---- cells: one time step, composed from Tensor ops -------------------------------------------
+class RNNCellBase(Module):
+    """``weight_ih`` (G, input_size), ``weight_hh`` (G, hidden_size), ``bias_ih``,
+    ``bias_hh`` (G,), G = k * hidden_size; all U(-1/sqrt(H), 1/sqrt(H)) as PyTorch's."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.input_size = _check_size("input_size", input_size, allow_zero=True)
+        self.hidden_size = _check_size("hidden_size", hidden_size, allow_zero=True)
+        self.bias = bias
+        np_dtype = _dtype_and_device(dtype, device)
+        gates = num_chunks * hidden_size
+        self.weight_ih = Parameter(np.empty((gates, input_size), np_dtype))
+        self.weight_hh = Parameter(np.empty((gates, hidden_size), np_dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty((gates,), np_dtype))
+            self.bias_hh = Parameter(np.empty((gates,), np_dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def _prepare(self, input: Tensor, hx: Any, name: str, states: int) -> tuple:  # noqa: A002
+        """(input as (N, I), the states as (N, H) each, batched) after PyTorch's checks;
+        missing states are zeros."""
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D "
+                             "instead")
+        given = None if hx is None else ([hx] if states == 1 else [hx[0], hx[1]])
+        for i, h in enumerate(given or ()):
+            if h.ndim not in (1, 2):
+                what = "hidden" if states == 1 else f"hx[{i}]"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {h.ndim}D "
+                                 "instead")
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected "
+                               f"{self.input_size}")
+        if x.dtype != self.weight_ih.dtype:
+            raise RuntimeError(f"{name}: input dtype {x.dtype.name} does not match weight "
+                               f"dtype {self.weight_ih.dtype.name}")
+        if given is None:
+            given = [zeros(x.shape[0], self.hidden_size, dtype=x.dtype)] * states
+        elif not batched:
+            given = [h.unsqueeze(0) for h in given]
+        for i, h in enumerate(given):
+            if h.shape[0] != x.shape[0]:
+                raise RuntimeError(f"Input batch size {x.shape[0]} doesn't match hidden{i} "
+                                   f"batch size {h.shape[0]}")
+            if h.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.shape[1]}, "
+                                   f"expected {self.hidden_size}")
+            if h.dtype != x.dtype:
+                raise RuntimeError(f"{name}: hidden{i} dtype {h.dtype.name} does not match "
+                                   f"input dtype {x.dtype.name}")
+        return x, given, batched
+
+    def _gates(self, x: Tensor, h: Tensor) -> tuple:
+        return (F.linear(x, self.weight_ih, self.bias_ih),
+                F.linear(h, self.weight_hh, self.bias_hh))
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        nonlinearity = self.__dict__.get("nonlinearity", "tanh")
+        if nonlinearity != "tanh":
+            s += f", nonlinearity={nonlinearity}"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        x, (h,), batched = self._prepare(input, hx, "RNNCell", 1)
+        gi, gh = self._gates(x, h)
+        if self.nonlinearity == "tanh":
+            out = (gi + gh).tanh()
+        elif self.nonlinearity == "relu":
+            out = (gi + gh).relu()
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return out if batched else out.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """i, f, g, o = gates of x W_ih^T + b_ih + h W_hh^T + b_hh; c' = sigmoid(f) c +
+    sigmoid(i) tanh(g); h' = sigmoid(o) tanh(c'). Returns (h', c')."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple:  # noqa: A002
+        x, (h, c), batched = self._prepare(input, hx, "LSTMCell", 2)
+        gi, gh = self._gates(x, h)
+        i, f, g, o = (gi + gh).chunk(4, 1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = o.sigmoid() * c.tanh()
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(RNNCellBase):
+    """r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r h_n) (x_*, h_*: the
+    blocks of x W_ih^T + b_ih and h W_hh^T + b_hh); h' = (h - n) z + n."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        x, (h,), batched = self._prepare(input, hx, "GRUCell", 1)
+        gi, gh = self._gates(x, h)
+        x_r, x_z, x_n = gi.chunk(3, 1)
+        h_r, h_z, h_n = gh.chunk(3, 1)
+        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
+        n = (x_n + r * h_n).tanh()
+        out = (h - n) * z + n
+        return out if batched else out.squeeze(0)
+
