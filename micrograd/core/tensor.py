@@ -2030,12 +2030,13 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     else:
         try:
             arr = np.array(data, dtype=npd)
-        except OverflowError:  # an int beyond the dtype given
-            raise _overflow(data) from None
+        except OverflowError as exc:  # an int beyond the dtype given
+            raise ValueError(f"Overflow when unpacking long long: {exc}") from None
         except (ValueError, TypeError) as exc:
             raise ValueError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
-        if npd is None and (arr.dtype == np.uint64 or arr.dtype == object):
-            _check_int64(arr, data)  # NumPy's type for ints beyond int64
+        if npd is None and (arr.dtype.kind in "uO" or arr.dtype.kind == "f" and arr.size
+                            and np.abs(arr).max() >= 2.0**63):
+            arr = _past_int64(arr, data)
         if npd is None:
             if arr.dtype.kind == "f":
                 arr = arr.astype(dtypes.get_default_dtype().np, copy=False)
@@ -2047,29 +2048,23 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
     return arr
 
 
-def _overflow(data: Any) -> ValueError:
-    return ValueError(f"Overflow when unpacking long long: {_big_int(data)!r} does not fit in "
-                      "int64, the dtype of Python ints in a tensor (as torch)")
-
-
-def _big_int(data: Any) -> Any:
-    """The first Python int in ``data`` (nested lists, tuples) outside int64, or ``data``."""
-    stack = [data]
+def _past_int64(arr: np.ndarray, data: Any) -> np.ndarray:
+    """NumPy's array of Python ints past int64 (uint64, float64 or object). torch makes ints
+    int64, so such an int overflows, unless a float among them makes the tensor floating."""
+    big, stack = None, [data]
     while stack:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
-            stack.extend(reversed(v))
-        elif isinstance(v, int) and not isinstance(v, bool) and not -2**63 <= v < 2**63:
-            return v
-    return data
-
-
-def _check_int64(arr: np.ndarray, data: Any) -> None:
-    """``np.array`` of Python ints gives uint64 or object past int64, where torch's int64 says
-    the int overflows."""
-    big = _big_int(data)
-    if big is not data or isinstance(data, int):
-        raise _overflow(data)
+            stack.extend(v)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            if big is None and not -2**63 <= v < 2**63:
+                big = v
+        elif not isinstance(v, (bool, np.bool_, np.integer)):
+            return np.array(data, np.float64) if arr.dtype == object else arr  # floating
+    if big is not None:
+        raise ValueError(f"Overflow when unpacking long long: {big} does not fit in int64, "
+                         "the dtype of Python ints in a tensor (as torch)")
+    return arr
 
 
 def lift_constant(value: Any, like: Tensor) -> Tensor:
