@@ -693,9 +693,6 @@ def nn_really_cnn(torch):
     return before, cnn, sequential
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="micrograd has no nn.Conv2d (also missing: F.avg_pool2d, "
-                          "nn.AdaptiveAvgPool2d)")
 def test_nn_really_cnn():
     before, cnn, sequential = nn_really_cnn(micrograd)
     assert cnn < before and sequential < before
