@@ -38,6 +38,8 @@ OPS = {
     "log10": (lambda L, x: L.log10(x), [POS]),
     "erf": (lambda L, x: L.erf(x), [R]),
     "erfc": (lambda L, x: L.erfc(x), [R]),
+    "erfinv": (lambda L, x: L.erfinv(x), [(-0.999, 0.999)]),
+    "erfinv_method": (lambda L, x: (x * 0.5).erfinv(), [UNIT]),
     "floor": (lambda L, x: L.floor(x), [R]),
     "ceil": (lambda L, x: L.ceil(x), [R]),
     "round": (lambda L, x: L.round(x), [R]),
@@ -150,8 +152,8 @@ def test_float32_values_match_torch(name):
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1e-300, 1e300, -1e300, math.inf,
            -math.inf, math.nan, 0.9999999, 1.0000001, 710.0, -745.0]
 SPECIAL_UNARY = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-                 "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "floor", "ceil",
-                 "round", "trunc", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square",
+                 "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "erfinv", "floor",
+                 "ceil", "round", "trunc", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square",
                  "nan_to_num"]
 SPECIAL_BINARY = ["atan2", "hypot", "logaddexp", "logaddexp2", "copysign", "fmod", "remainder",
                   "div_trunc", "div_floor"]
@@ -186,8 +188,8 @@ def test_special_value_pairs_match_torch(name):
 
 
 INT_OPS = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-           "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "floor", "ceil", "round",
-           "trunc", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "copysign", "fmod", "remainder", "div", "div_trunc",
+           "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "erfinv", "floor", "ceil",
+           "round", "trunc", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "copysign", "fmod", "remainder", "div", "div_trunc",
            "div_floor", "nan_to_num", "neg", "abs", "max_dim", "pow_scalar_base"]
 
 
@@ -241,7 +243,7 @@ def test_div_rejects_unknown_rounding_mode():
 
 
 INPLACE = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-           "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "floor", "ceil", "round",
+           "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "erfinv", "floor", "ceil", "round",
            "trunc", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "hypot",
            "copysign", "fmod", "remainder", "lerp", "clamp_min", "clamp_max", "nan_to_num"]
 EXTRA_ARGS = {"clamp_min": (0.5,), "clamp_max": (0.5,)}
@@ -385,3 +387,42 @@ def test_device_is_the_cpu_device_and_other_devices_raise():
 def test_prelu_rejects_a_weight_of_the_wrong_size():
     with pytest.raises(RuntimeError, match="one per channel"):
         mg.ones(2, 3).prelu(mg.ones(2))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_erfinv_is_accurate_to_double_precision_across_its_domain(backend):
+    """No SciPy: Giles' approximation refined by Newton steps on erf (log erfc in the tails)
+    must agree with torch to a few ulps everywhere, the last doubles below 1 included; the
+    gradient sqrt(pi)/2 e^(erfinv(x)^2) too; float32 is rounded from it."""
+    rng = np.random.default_rng(11)
+    y = np.concatenate([rng.uniform(-1, 1, 4000), 1 - 10.0 ** -rng.uniform(1, 16, 2000),
+                        -(10.0 ** -rng.uniform(0, 300, 500)),
+                        [0.0, -0.0, 0.5, -0.5, 1 - 2**-53, -1 + 2**-53, 5e-324, 1.0, -1.0,
+                         1.5, -7.0, math.nan, math.inf]])
+    x = mg.tensor(y, requires_grad=True)
+    out = x.erfinv()
+    tx = torch.tensor(y, requires_grad=True)
+    ref = tx.erfinv()
+    assert_same_values(out, ref)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=4e-16, atol=0,
+                               equal_nan=True)
+    out.sum().backward()
+    ref.sum().backward()
+    # e^(x^2) turns an ulp of x into 2 x^2 ulps (x ~ 6 in the tail)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13, equal_nan=True)
+    y32 = y.astype(np.float32)
+    np.testing.assert_allclose(mg.tensor(y32).erfinv().numpy(), torch.tensor(y32).erfinv(),
+                               rtol=2.5e-7, atol=0, equal_nan=True)
+
+
+def test_erfinv_module_method_and_inplace_forms():
+    x = mg.tensor([0.25, -0.75], dtype=mg.float64)
+    want = torch.erfinv(torch.tensor([0.25, -0.75], dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(mg.erfinv(x).numpy(), want, rtol=1e-15)
+    assert x.erfinv_() is x
+    np.testing.assert_allclose(x.numpy(), want, rtol=1e-15)
+    assert mg.tensor([0, 1]).erfinv().dtype == mg.float32  # integers promote, as torch
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        mg.tensor([0, 1]).erfinv_()
+    with pytest.raises(RuntimeError):
+        torch.tensor([0, 1]).erfinv_()
