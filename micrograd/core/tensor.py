@@ -7,9 +7,11 @@ Tensors, in order) and ``_ctx`` (the Function, which holds what backward needs).
 walks ``graph.toposort`` in reverse and adds gradients up in exactly one place.
 
 PyTorch semantics: ``.grad`` is a Tensor, accumulated across ``backward()`` calls, kept for leaf
-tensors only (``retain_grad()`` for others); the graph's saved arrays are freed after backward
-unless ``retain_graph=True``. Higher-order gradients (grad of grad) are out of scope: backward
-computes plain arrays, not a graph.
+tensors only (``retain_grad()`` for others); after a backward without ``retain_graph=True`` the
+graph is freed: its saved arrays, and each node's links to its inputs, so a loss kept for
+logging holds none of the step's activations (a second backward through it raises).
+Higher-order gradients (grad of grad) are out of scope: backward computes plain arrays, not a
+graph.
 
 Storage is a NumPy ndarray (``_array``; ``.data`` is torch's detached Tensor alias of it); only
 shape bookkeeping and creation touch NumPy here, the math goes through the calling thread's
