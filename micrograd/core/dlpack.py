@@ -82,9 +82,13 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None
                         f"another library) or a DLPack capsule, got {type(ext_tensor).__name__}")
     try:
         array = np.from_dlpack(ext_tensor, copy=copy)
-    except TypeError as exc:  # NumPy's message for dtypes it lacks (bfloat16, complex32, ...)
-        raise TypeError(f"from_dlpack: cannot import this {type(ext_tensor).__name__}: {exc}") \
-            from exc
+    except RuntimeError as exc:  # NumPy's "Unsupported dtype in DLTensor." (bfloat16, ...)
+        dtype = getattr(ext_tensor, "dtype", "its dtype")
+        raise TypeError(f"from_dlpack: cannot import {dtype}, which NumPy and micrograd do not "
+                        f"have ({exc})") from exc
+    if array.dtype.kind == "c":
+        raise TypeError(f"from_dlpack: cannot import {array.dtype}: micrograd has no complex "
+                        "dtypes")
     return wrap_array(as_array(array, None, copy=False))  # micrograd's dtypes only, aligned
 
 
