@@ -330,8 +330,8 @@ class Embedding(Module):
                         padding_idx: int | None = None, max_norm: float | None = None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         sparse: bool = False) -> "Embedding":
-        """An Embedding whose weight is ``embeddings`` (V, D), shared, not copied; with
-        ``freeze`` (the default) it gets no gradient."""
+        """An Embedding whose weight holds ``embeddings`` (V, D) (a copy: micrograd's
+        Parameter copies its data); with ``freeze`` (the default) it gets no gradient."""
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
@@ -393,7 +393,7 @@ class EmbeddingBag(Module):
                         scale_grad_by_freq: bool = False, mode: str = "mean",
                         sparse: bool = False, include_last_offset: bool = False,
                         padding_idx: int | None = None) -> "EmbeddingBag":
-        """An EmbeddingBag whose weight is ``embeddings`` (V, D), shared; frozen by default."""
+        """An EmbeddingBag whose weight holds ``embeddings`` (V, D); frozen by default."""
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
         rows, cols = embeddings.shape
