@@ -297,7 +297,7 @@ def _softmin(g: Graph, m: Module, x: str, shape: tuple) -> str:
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
 
 
-@converts(L._PadNd)
+@converts(L._PadNd, L._ConstantPadNd, L._CircularPadNd)
 def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     """Pad: torch's (left, right) pairs from the last dim backwards become ONNX's begins and
     ends for every dim. Circular padding ("wrap") needs opset 19."""
@@ -345,7 +345,7 @@ def _check_layers(model: Module) -> list[tuple[str, Module]]:
         elif _converter(m) is None and (any(True for _ in m.parameters(recurse=False))
                                         or any(True for _ in m.buffers(recurse=False))):
             raise NotImplementedError(
-                f"micrograd.onnx.export: {path or 'the model'!r} ({type(m).__name__}) has "
+                f"micrograd.onnx.export: {path or '<model>'!r} ({type(m).__name__}) has "
                 "parameters or buffers of its own, which its forward uses outside its layers; "
                 "only forwards that chain layers can be exported")
     return layers

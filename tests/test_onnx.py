@@ -1,0 +1,322 @@
+"""``micrograd.onnx.export``: each supported layer (a spec table of small models) exported, checked
+by onnx and run in onnxruntime at the example's batch size and at others, compared with micrograd
+in float32 (1e-5) on every backend; a forward that chains layers in a Module; eval mode during
+the export with the modes restored; and the refusals, each naming the layer and the reason."""
+from __future__ import annotations
+
+import io
+import sys
+
+import numpy as np
+import pytest
+
+import micrograd as mg
+import micrograd.onnx
+from micrograd import nn
+from micrograd.nn import functional as F
+
+R = np.random.default_rng(2)
+# nn.Softmax() without dim warns as in torch, at every call (export and checks alike)
+pytestmark = pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")
+
+
+def _ort():
+    pytest.importorskip("onnx", reason="the onnx package builds the exported graph")
+    return pytest.importorskip("onnxruntime", reason="onnxruntime runs the exported file")
+
+
+def dense(*layers, features=6):
+    """Linear(features -> 6), then ``layers``: the input reaches them with real spread."""
+    return nn.Sequential(nn.Linear(features, 6), *layers)
+
+
+class SimpleNet(nn.Module):
+    """The tutorial's shape of model: a forward that chains its layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(6, 8), nn.GELU(), nn.Linear(8, 3)
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x):
+        return self.fc2(self.norm(self.act(self.fc1(x))))
+
+
+class Twice(nn.Module):
+    """One layer used twice: its weights are stored once."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act = nn.Linear(6, 6), nn.Tanh()
+
+    def forward(self, x):
+        return self.fc(self.act(self.fc(x)))
+
+
+def _trained_bn(*args, shape=(32, 6), **kwargs):
+    bn = nn.BatchNorm1d(*args, **kwargs)
+    bn.train()
+    for _ in range(3):
+        bn(mg.tensor(R.standard_normal(shape).astype(np.float32) * 2 + 1))
+    return bn
+
+
+# name -> (model factory, example input shape); the batch is dim 0
+SPEC = {
+    "mlp": (lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)), (5, 6)),
+    "linear_no_bias": (lambda: nn.Sequential(nn.Linear(6, 3, bias=False)), (5, 6)),
+    "linear_3d_input": (lambda: dense(nn.Sigmoid()), (4, 3, 6)),
+    "relu": (lambda: dense(nn.ReLU()), (5, 6)),
+    "relu_inplace_first": (lambda: nn.Sequential(nn.ReLU(inplace=True), nn.Linear(6, 2)), (5, 6)),
+    "sigmoid": (lambda: dense(nn.Sigmoid()), (5, 6)),
+    "tanh": (lambda: dense(nn.Tanh()), (5, 6)),
+    "gelu": (lambda: dense(nn.GELU()), (5, 6)),
+    "gelu_tanh": (lambda: dense(nn.GELU(approximate="tanh")), (5, 6)),
+    "leaky_relu": (lambda: dense(nn.LeakyReLU(0.2)), (5, 6)),
+    "elu": (lambda: dense(nn.ELU(0.7)), (5, 6)),
+    "selu": (lambda: dense(nn.SELU()), (5, 6)),
+    "celu": (lambda: dense(nn.CELU(1.3)), (5, 6)),
+    "softplus": (lambda: dense(nn.Softplus()), (5, 6)),
+    "softplus_beta_threshold": (lambda: dense(nn.Softplus(beta=2.0, threshold=1.0)), (5, 6)),
+    "softsign": (lambda: dense(nn.Softsign()), (5, 6)),
+    "hardtanh": (lambda: dense(nn.Hardtanh(-0.5, 0.8)), (5, 6)),
+    "relu6": (lambda: dense(nn.ReLU6()), (5, 6)),
+    "hardsigmoid": (lambda: dense(nn.Hardsigmoid()), (5, 6)),
+    "hardswish": (lambda: dense(nn.Hardswish()), (5, 6)),
+    "silu": (lambda: dense(nn.SiLU()), (5, 6)),
+    "mish": (lambda: dense(nn.Mish()), (5, 6)),
+    "logsigmoid": (lambda: dense(nn.LogSigmoid()), (5, 6)),
+    "threshold": (lambda: dense(nn.Threshold(0.1, -2.0)), (5, 6)),
+    "prelu_shared": (lambda: dense(nn.PReLU(init=0.1)), (5, 6)),
+    "prelu_per_channel": (lambda: nn.Sequential(nn.PReLU(3, init=0.3)), (5, 3, 4)),
+    "glu": (lambda: dense(nn.GLU()), (5, 6)),
+    "softmax": (lambda: dense(nn.Softmax(dim=1)), (5, 6)),
+    "softmax_implicit_dim": (lambda: dense(nn.Softmax()), (5, 6)),
+    "log_softmax": (lambda: dense(nn.LogSoftmax(dim=-1)), (5, 6)),
+    "softmin": (lambda: dense(nn.Softmin(dim=1)), (5, 6)),
+    "identity": (lambda: dense(nn.Identity()), (5, 6)),
+    "dropout_eval": (lambda: dense(nn.Dropout(0.5), nn.ReLU()), (5, 6)),
+    "batchnorm": (lambda: dense(_trained_bn(6)), (5, 6)),
+    "batchnorm_no_affine": (lambda: dense(_trained_bn(6, affine=False)), (5, 6)),
+    "batchnorm_3d": (lambda: nn.Sequential(_trained_bn(3, shape=(8, 3, 4))), (5, 3, 4)),
+    "layernorm": (lambda: dense(nn.LayerNorm(6, eps=1e-3)), (5, 6)),
+    "layernorm_no_affine": (lambda: dense(nn.LayerNorm(6, elementwise_affine=False)), (5, 6)),
+    "layernorm_two_dims": (lambda: nn.Sequential(nn.LayerNorm((3, 4))), (5, 3, 4)),
+    "flatten": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(24, 2)), (5, 2, 3, 4)),
+    "flatten_inner": (lambda: nn.Sequential(nn.Flatten(2, 3), nn.Linear(12, 2)), (5, 2, 3, 4)),
+    "flatten_from_batch": (lambda: nn.Sequential(nn.Flatten(0)), (5, 2, 3)),
+    "constant_pad": (lambda: nn.Sequential(nn.ConstantPad1d((1, 2), 0.5)), (5, 3, 4)),
+    "zero_pad_2d": (lambda: nn.Sequential(nn.ZeroPad2d(1)), (5, 2, 3, 4)),
+    "reflection_pad": (lambda: nn.Sequential(nn.ReflectionPad1d(2)), (5, 3, 4)),
+    "replication_pad_2d": (lambda: nn.Sequential(nn.ReplicationPad2d((1, 0, 2, 1))),
+                           (5, 2, 3, 4)),
+    "nested_sequential": (lambda: nn.Sequential(nn.Sequential(nn.Linear(6, 8), nn.ReLU()),
+                                                nn.Sequential(nn.Linear(8, 2))), (5, 6)),
+    "module_forward": (SimpleNet, (5, 6)),
+    "layer_used_twice": (Twice, (5, 6)),
+}
+
+
+def _export(model, x, **kwargs):
+    buffer = io.BytesIO()
+    proto = mg.onnx.export(model, x, buffer, **kwargs)
+    return proto, buffer.getvalue()
+
+
+def _check(ort, model, data: bytes, shape: tuple, dtype=np.float32, batches=(1, 7),
+           name="input", tol=1e-5):
+    """The file and micrograd agree at the example's batch size and at ``batches``."""
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    model.eval()
+    for n in (shape[0],) + tuple(batches):
+        x = (R.standard_normal((n,) + shape[1:]) * 3).astype(dtype)
+        got = session.run(None, {name: x})[0]
+        want = model(mg.tensor(x)).detach().numpy()
+        assert got.dtype == want.dtype and got.shape == want.shape, n
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=f"batch {n}")
+
+
+@pytest.mark.parametrize("name", list(SPEC))
+def test_exported_models_compute_what_micrograd_computes(name, backend):
+    ort = _ort()
+    mg.manual_seed(0)
+    factory, shape = SPEC[name]
+    model = factory()
+    x = mg.tensor(R.standard_normal(shape).astype(np.float32))
+    _, data = _export(model, x)
+    _check(ort, model, data, shape)
+
+
+def test_float64_models_export_in_float64():
+    """(Not GELU: onnxruntime has no float64 Erf; the file is valid ONNX all the same.)"""
+    ort = _ort()
+    mg.manual_seed(1)
+    model = nn.Sequential(nn.Linear(6, 8), _trained_bn(8, shape=(16, 8)), nn.Tanh(),
+                          nn.LayerNorm(8), nn.Linear(8, 2), nn.LogSoftmax(1)).double()
+    x = mg.tensor(R.standard_normal((4, 6)))
+    _, data = _export(model, x)
+    _check(ort, model, data, (4, 6), dtype=np.float64, tol=1e-10)
+
+
+def test_names_shapes_and_initializers(tmp_path):
+    _ort()
+    import onnx
+    model = SPEC["layer_used_twice"][0]()
+    path = tmp_path / "model.onnx"
+    proto = mg.onnx.export(model, mg.randn(3, 6), path, input_names=["features"],
+                           output_names=["scores"])
+    loaded = onnx.load(str(path))
+    assert loaded == proto
+    graph = proto.graph
+    assert [i.name for i in graph.input] == ["features"]
+    assert [o.name for o in graph.output] == ["scores"]
+    dims = [[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in (graph.input[0], graph.output[0])]
+    assert dims == [["batch", 6], ["batch", 6]]
+    assert sorted(i.name for i in graph.initializer) == ["fc.bias", "fc.weight_t"]  # once
+    assert proto.opset_import[0].version == mg.onnx.OPSET == 17
+    fixed = mg.onnx.export(model, mg.randn(3, 6), io.BytesIO(), dynamic_batch=False)
+    assert fixed.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 3
+
+
+def test_flatten_from_the_batch_leaves_the_output_length_open():
+    _ort()
+    proto, _ = _export(nn.Sequential(nn.Flatten(0)), mg.randn(5, 2, 3))
+    dim = proto.graph.output[0].type.tensor_type.shape.dim[0]
+    assert not dim.dim_param and not dim.dim_value
+
+
+def test_export_runs_in_eval_mode_and_restores_the_modes():
+    ort = _ort()
+    mg.manual_seed(3)
+    model = dense(nn.Dropout(0.9), _trained_bn(6))
+    model.train()
+    model[2].eval()  # a mixed state must come back as it was
+    x = mg.tensor(R.standard_normal((5, 6)).astype(np.float32))
+    before = x.numpy().copy()
+    _, data = _export(model, x)
+    assert [m.training for m in model.modules()] == [True, True, True, False]
+    np.testing.assert_array_equal(x.numpy(), before)
+    _check(ort, model, data, (5, 6))  # Dropout as the identity, BatchNorm's running statistics
+
+
+def test_the_callers_input_is_not_changed_by_an_inplace_first_layer():
+    _ort()
+    x = mg.tensor(R.standard_normal((5, 6)).astype(np.float32))
+    before = x.numpy().copy()
+    _export(SPEC["relu_inplace_first"][0](), x)
+    np.testing.assert_array_equal(x.numpy(), before)
+
+
+# ---- refusals -----------------------------------------------------------------------------------------
+class Scale(nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+class MyLinear(nn.Linear):
+    def forward(self, x):
+        return super().forward(x) * 2
+
+
+class FunctionalNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(6, 6), nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class TailNet(FunctionalNet):
+    def forward(self, x):
+        return self.fc2(self.fc1(x)) + 1
+
+
+class OwnParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 2)
+        self.scale = nn.Parameter(mg.ones(2))
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+REFUSED = {  # name -> (model, input shape, exception, message)
+    "unknown_layer": (lambda: nn.Sequential(nn.Linear(6, 6), Scale()), (5, 6),
+                      NotImplementedError, r"layer '1' \(Scale\) is not supported.*Linear"),
+    "subclass_with_own_forward": (lambda: nn.Sequential(MyLinear(6, 2)), (5, 6),
+                                  NotImplementedError, r"layer '0' \(MyLinear\) is not supported"),
+    "functional_between_layers": (FunctionalNet, (5, 6), NotImplementedError,
+                                  r"layer 'fc2' \(Linear\) reads a tensor no layer made: "
+                                  r"FunctionalNet.forward computes with operations outside"),
+    "op_after_the_last_layer": (TailNet, (5, 6), NotImplementedError,
+                                "the output is not what a layer returned"),
+    "container_with_parameters": (OwnParameter, (5, 6), NotImplementedError,
+                                  r"'<model>' \(OwnParameter\) has parameters or buffers of its own"),
+    "batchnorm_batch_statistics": (lambda: dense(nn.BatchNorm1d(6, track_running_stats=False)),
+                                   (5, 6), NotImplementedError,
+                                   r"layer '1' \(BatchNorm1d\) cannot be exported: without "
+                                   r"running statistics"),
+    "circular_pad": (lambda: nn.Sequential(nn.CircularPad1d(1)), (5, 3, 4), NotImplementedError,
+                     r"\(CircularPad1d\) cannot be exported: circular padding needs ONNX "
+                     r"opset 19"),
+    "negative_pad": (lambda: nn.Sequential(nn.ConstantPad1d((-1, 1), 0.0)), (5, 3, 4),
+                     NotImplementedError, r"negative padding \(-1, 1\)"),
+    "dtype_mismatch": (lambda: nn.Sequential(nn.Linear(6, 2).double(), nn.BatchNorm1d(2)),
+                       (5, 6), TypeError,
+                       r"1.weight is float32 but the input is float64; convert the model"),
+    "no_batch_dim": (lambda: nn.Sequential(nn.Linear(6, 2)), (6,), ValueError,
+                     r"dynamic_batch needs an input with a batch dim .* got shape \(6,\)"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_what_cannot_be_exported_is_refused_by_name(name):
+    _ort()
+    factory, shape, error, message = REFUSED[name]
+    dtype = np.float64 if name == "dtype_mismatch" else np.float32
+    with pytest.raises(error, match=message):
+        _export(factory(), mg.tensor(R.standard_normal(shape).astype(dtype)))
+
+
+def test_argument_errors():
+    _ort()
+    model = SPEC["mlp"][0]()
+    x = mg.randn(5, 6)
+    with pytest.raises(TypeError, match="expected a Module, got function"):
+        _export(lambda v: v, x)
+    with pytest.raises(NotImplementedError, match="models of one input only; got 2"):
+        _export(model, (x, x))
+    with pytest.raises(TypeError, match="example_input must be a Tensor, got ndarray"):
+        _export(model, x.numpy())
+    with pytest.raises(TypeError, match="example_input must be floating point, got int64"):
+        _export(model, mg.ones(5, 6, dtype=mg.int64))
+    with pytest.raises(ValueError, match="input_names must be a list of one name"):
+        _export(model, x, input_names="x")
+    with pytest.raises(ValueError, match="output_names must be a list of one name"):
+        _export(model, x, output_names=["a", "b"])
+    proto, _ = _export(model, (x,))  # torch's tuple of arguments
+    assert len(proto.graph.input) == 1
+
+
+def test_a_fixed_shape_export_of_a_1d_input():
+    ort = _ort()
+    model = nn.Sequential(nn.Linear(6, 2), nn.Softmax(dim=0))
+    x = mg.tensor(R.standard_normal(6).astype(np.float32))
+    _, data = _export(model, x, dynamic_batch=False)
+    got = ort.InferenceSession(data).run(None, {"input": x.numpy()})[0]
+    np.testing.assert_allclose(got, model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_without_onnx_the_error_names_the_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r'needs the onnx package.*pip install '
+                                          r'"micrograd-tensor\[onnx\]"'):
+        mg.onnx.export(SPEC["mlp"][0](), mg.randn(5, 6), io.BytesIO())
+
+
+def test_the_public_path_is_the_implementation():
+    import micrograd.tools.onnx_export as impl
+    assert mg.onnx is impl and mg.onnx.export is impl.export
