@@ -595,7 +595,7 @@ def char_model_losses(torch, kind: str, steps: int = 4) -> tuple:
     return ours, reference
 
 
-@pytest.mark.parametrize("kind", ["gru", "lstm"])
+@pytest.mark.parametrize("kind", ["gru", "lstm", "transformer"])
 def test_char_model_trains_as_in_torch(torch, wired, kind):
     ours, reference = char_model_losses(torch, kind)
     np.testing.assert_allclose(ours, reference, rtol=1e-4)
