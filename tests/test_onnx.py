@@ -61,6 +61,21 @@ def _trained_bn(*args, shape=(32, 6), **kwargs):
     return bn
 
 
+def _trained_bn2d(c):
+    bn = nn.BatchNorm2d(c)
+    bn.train()
+    bn(mg.tensor(R.standard_normal((8, c, 4, 4)).astype(np.float32) * 2 + 1))
+    return bn
+
+
+def _affine(layer):
+    """Non-trivial weight and bias (they start as ones and zeros)."""
+    with mg.no_grad():
+        layer.weight.copy_(mg.tensor(R.standard_normal(layer.weight.shape).astype(np.float32)))
+        layer.bias.copy_(mg.tensor(R.standard_normal(layer.bias.shape).astype(np.float32)))
+    return layer
+
+
 # name -> (model factory, example input shape); the batch is dim 0
 SPEC = {
     "mlp": (lambda: nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3)), (5, 6)),
@@ -110,6 +125,50 @@ SPEC = {
     "reflection_pad": (lambda: nn.Sequential(nn.ReflectionPad1d(2)), (5, 3, 4)),
     "replication_pad_2d": (lambda: nn.Sequential(nn.ReplicationPad2d((1, 0, 2, 1))),
                            (5, 2, 3, 4)),
+    "conv1d": (lambda: nn.Sequential(nn.Conv1d(3, 4, 3, stride=2, padding=1), nn.ReLU()),
+               (5, 3, 9)),
+    "conv1d_same_dilated": (lambda: nn.Sequential(nn.Conv1d(3, 4, 4, padding="same",
+                                                            dilation=2)), (5, 3, 9)),
+    "conv2d": (lambda: nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU()), (5, 2, 6, 7)),
+    "conv2d_groups_stride": (lambda: nn.Sequential(nn.Conv2d(4, 6, (3, 2), stride=(2, 1),
+                                                             padding=(1, 0), groups=2,
+                                                             bias=False)), (5, 4, 7, 6)),
+    "conv2d_reflect": (lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding=1,
+                                                       padding_mode="reflect")), (5, 2, 6, 6)),
+    "conv2d_replicate": (lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding=(2, 1),
+                                                         padding_mode="replicate")),
+                         (5, 2, 6, 6)),
+    "conv_transpose2d": (lambda: nn.Sequential(nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1,
+                                                                  output_padding=1)),
+                         (5, 3, 4, 5)),
+    "conv_transpose2d_groups": (lambda: nn.Sequential(nn.ConvTranspose2d(4, 6, 2, groups=2,
+                                                                         dilation=2)),
+                                (5, 4, 3, 3)),
+    "max_pool1d": (lambda: nn.Sequential(nn.MaxPool1d(3, 2, padding=1)), (5, 3, 9)),
+    "max_pool2d": (lambda: nn.Sequential(nn.MaxPool2d(2)), (5, 3, 6, 7)),
+    "max_pool2d_dilated": (lambda: nn.Sequential(nn.MaxPool2d(3, 1, dilation=2, padding=1)),
+                           (5, 2, 7, 7)),
+    "max_pool2d_ceil": (lambda: nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), (5, 3, 7, 7)),
+    "avg_pool1d": (lambda: nn.Sequential(nn.AvgPool1d(3, 2, padding=1)), (5, 3, 9)),
+    "avg_pool2d_exclude_pad": (lambda: nn.Sequential(nn.AvgPool2d(3, 2, padding=1,
+                                                                  count_include_pad=False)),
+                               (5, 2, 7, 6)),
+    "avg_pool2d_ceil_even": (lambda: nn.Sequential(nn.AvgPool2d(2, ceil_mode=True)),
+                             (5, 2, 6, 8)),
+    "adaptive_avg_pool_global": (lambda: nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+                                 (5, 3, 5, 7)),
+    "adaptive_avg_pool_divides": (lambda: nn.Sequential(nn.AdaptiveAvgPool2d((2, 3))),
+                                  (5, 3, 4, 9)),
+    "batchnorm2d": (lambda: nn.Sequential(_trained_bn2d(3)), (5, 3, 4, 4)),
+    "groupnorm": (lambda: nn.Sequential(_affine(nn.GroupNorm(2, 4))), (5, 4, 3, 3)),
+    "groupnorm_no_affine_1d": (lambda: nn.Sequential(nn.GroupNorm(3, 6, affine=False)),
+                               (5, 6, 4)),
+    "unflatten": (lambda: nn.Sequential(nn.Linear(6, 12), nn.Unflatten(1, (3, 4)),
+                                        nn.LayerNorm(4)), (5, 6)),
+    "dropout2d_eval": (lambda: nn.Sequential(nn.Dropout2d(0.5)), (5, 2, 3, 3)),
+    "small_cnn": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2),
+                                        nn.Dropout(0.25), nn.Flatten(), nn.Linear(36, 5),
+                                        nn.LogSoftmax(dim=1)), (5, 1, 8, 8)),
     "nested_sequential": (lambda: nn.Sequential(nn.Sequential(nn.Linear(6, 8), nn.ReLU()),
                                                 nn.Sequential(nn.Linear(8, 2))), (5, 6)),
     "module_forward": (SimpleNet, (5, 6)),
@@ -262,6 +321,22 @@ REFUSED = {  # name -> (model, input shape, exception, message)
     "circular_pad": (lambda: nn.Sequential(nn.CircularPad1d(1)), (5, 3, 4), NotImplementedError,
                      r"\(CircularPad1d\) cannot be exported: circular padding needs ONNX "
                      r"opset 19"),
+    "circular_conv": (lambda: nn.Sequential(nn.Conv1d(3, 2, 3, padding=1,
+                                                      padding_mode="circular")), (5, 3, 6),
+                      NotImplementedError, r"padding_mode='circular' needs ONNX opset 19"),
+    "unbatched_conv": (lambda: nn.Sequential(nn.Conv1d(3, 2, 3)), (3, 6), NotImplementedError,
+                       r"\(Conv1d\) cannot be exported: an unbatched input \(shape \(3, 6\)\)"),
+    "max_pool_indices": (lambda: nn.Sequential(nn.MaxPool2d(2, return_indices=True)),
+                         (5, 2, 4, 4), NotImplementedError,
+                         r"layer '0' \(MaxPool2d\) returned a tuple; only layers of one tensor"),
+    "avg_pool_ceil_overhang": (lambda: nn.Sequential(nn.AvgPool2d(2, ceil_mode=True)),
+                               (5, 2, 5, 5), NotImplementedError,
+                               "ceil_mode=True with a last window that hangs over"),
+    "avg_pool_divisor": (lambda: nn.Sequential(nn.AvgPool2d(2, divisor_override=3)),
+                         (5, 2, 4, 4), NotImplementedError, "divisor_override"),
+    "adaptive_uneven": (lambda: nn.Sequential(nn.AdaptiveAvgPool2d(3)), (5, 2, 5, 5),
+                        NotImplementedError, r"output size \(3, 3\) does not divide the "
+                                             r"input's \(5, 5\)"),
     "negative_pad": (lambda: nn.Sequential(nn.ConstantPad1d((-1, 1), 0.0)), (5, 3, 4),
                      NotImplementedError, r"negative padding \(-1, 1\)"),
     "dtype_mismatch": (lambda: nn.Sequential(nn.Linear(6, 2).double(), nn.BatchNorm1d(2)),

@@ -29,12 +29,15 @@ import numpy as np
 
 from ..core.autograd import no_grad
 from ..core.tensor import Tensor
+from .. import nn
 from ..nn import activation as A
+from ..nn import conv as C
 from ..nn import functional as F
 from ..nn import layers as L
+from ..nn import pooling as P
 from ..nn.module import Module
 
-__all__ = ["export", "CONVERTERS", "OPSET"]
+__all__ = ["export", "supported_layers", "CONVERTERS", "OPSET"]
 
 OPSET = 17  # LayerNormalization needs 17; onnxruntime has run it since 1.14
 IR_VERSION = 8  # the IR version that goes with opset 17 (newer IRs would lock out older runtimes)
@@ -64,6 +67,7 @@ class Graph:
         self.names: set[str] = set()
         self.params: dict[tuple, str] = {}  # a layer called twice stores its weights once
         self.path = ""  # the layer being converted, for names and messages
+        self.out_shape: tuple = ()  # that layer's output shape in the traced run
 
     def _unique(self, name: str) -> str:
         out, k = name, 1
@@ -136,7 +140,7 @@ def _linear(g: Graph, m: L.Linear, x: str, shape: tuple) -> str:
     return y if m.bias is None else g.node("Add", [y, g.param(m, "bias")])
 
 
-@converts(L.Identity, L.Dropout)
+@converts(L.Identity, L.Dropout, L.Dropout2d)
 def _identity(g: Graph, m: Module, x: str, shape: tuple) -> str:
     """Identity, and Dropout in eval mode (which the export always uses)."""
     return g.node("Identity", [x])
@@ -149,6 +153,15 @@ def _flatten(g: Graph, m: L.Flatten, x: str, shape: tuple) -> str:
     n = len(shape)
     start, end = m.start_dim % max(n, 1), m.end_dim % max(n, 1)
     target = [0] * start + [-1] + list(shape[end + 1:])
+    return g.node("Reshape", [x, g.const(target, np.int64)])
+
+
+@converts(L.Unflatten)
+def _unflatten(g: Graph, m: L.Unflatten, x: str, shape: tuple) -> str:
+    """Reshape: 0 keeps each dim before ``dim``, then the new sizes, then the example's dims
+    after it (0 would copy the dim at the same index, which has moved)."""
+    d = m.dim % len(shape)
+    target = [0] * d + list(m.unflattened_size) + list(shape[d + 1:])
     return g.node("Reshape", [x, g.const(target, np.int64)])
 
 
@@ -174,6 +187,127 @@ def _layer_norm(g: Graph, m: L.LayerNorm, x: str, shape: tuple) -> str:
     bias = g.param(m, "bias") if m.bias is not None else g.const(ones * 0)
     return g.node("LayerNormalization", [x, scale, bias], axis=-len(m.normalized_shape),
                   epsilon=float(m.eps))
+
+
+@converts(L.GroupNorm)
+def _group_norm(g: Graph, m: L.GroupNorm, x: str, shape: tuple) -> str:
+    """InstanceNormalization of (N, G, rest) normalises each sample's group, as GroupNorm does
+    (GroupNormalization arrives in opset 18); then the per-channel weight and bias."""
+    groups = m.num_groups
+    grouped = g.node("Reshape", [x, g.const([0, groups, -1], np.int64)])
+    normed = g.node("InstanceNormalization", [grouped, g.const(np.ones(groups)),
+                                              g.const(np.zeros(groups))], epsilon=float(m.eps))
+    out = g.node("Reshape", [normed, g.const([0] + list(shape[1:]), np.int64)])
+    per_channel = (m.num_channels,) + (1,) * (len(shape) - 2)
+    if m.weight is not None:
+        out = g.node("Mul", [out, g.param(m, "weight", per_channel)])
+    if m.bias is not None:
+        out = g.node("Add", [out, g.param(m, "bias", per_channel)])
+    return out
+
+
+# ---- convolution and pooling --------------------------------------------------------------------
+def _onnx_pads(torch_pairs: Sequence[int], n: int) -> list[int]:
+    """F.pad's (left, right) pairs, last dim first, as ONNX's begins then ends over the last
+    ``n`` dims."""
+    begins, ends = [0] * n, [0] * n
+    for j in range(len(torch_pairs) // 2):
+        begins[n - 1 - j], ends[n - 1 - j] = torch_pairs[2 * j], torch_pairs[2 * j + 1]
+    return begins + ends
+
+
+def _batched(g: Graph, m: Module, shape: tuple, spatial: int) -> None:
+    if len(shape) != spatial + 2:
+        raise _unsupported(g, m, f"an unbatched input (shape {shape}); export it with a batch "
+                           "dim")
+
+
+@converts(C.Conv1d, C.Conv2d)
+def _conv(g: Graph, m: C._ConvNd, x: str, shape: tuple) -> str:
+    """Conv; a padding_mode other than 'zeros' is a Pad first, as the layer does it."""
+    n = m._dims
+    _batched(g, m, shape, n)
+    pads = _onnx_pads(m._reversed_padding_repeated_twice, n)
+    if m.padding_mode != "zeros":
+        if m.padding_mode not in _PAD_MODES:
+            raise _unsupported(g, m, f"padding_mode={m.padding_mode!r} needs ONNX opset 19 "
+                               f"(this export writes opset {OPSET})")
+        full = [0, 0] + pads[:n] + [0, 0] + pads[n:]
+        x = g.node("Pad", [x, g.const(full, np.int64)], mode=_PAD_MODES[m.padding_mode])
+        pads = [0] * (2 * n)
+    inputs = [x, g.param(m, "weight")] + ([g.param(m, "bias")] if m.bias is not None else [])
+    return g.node("Conv", inputs, kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                  pads=pads, dilations=list(m.dilation), group=m.groups)
+
+
+@converts(C.ConvTranspose2d)
+def _conv_transpose(g: Graph, m: C.ConvTranspose2d, x: str, shape: tuple) -> str:
+    """ConvTranspose: the weight's (C_in, C_out / groups, kH, kW) is ONNX's layout too."""
+    _batched(g, m, shape, 2)
+    inputs = [x, g.param(m, "weight")] + ([g.param(m, "bias")] if m.bias is not None else [])
+    return g.node("ConvTranspose", inputs, kernel_shape=list(m.kernel_size),
+                  strides=list(m.stride), pads=list(m.padding) * 2, dilations=list(m.dilation),
+                  output_padding=list(m.output_padding), group=m.groups)
+
+
+def _ints(value: Any, n: int) -> list[int]:
+    return [int(v) for v in value] if isinstance(value, (tuple, list)) else [int(value)] * n
+
+
+def _pool_ceil(g: Graph, m: Module, shape: tuple, kernel: list, stride: list, pad: list,
+               dilation: list, allow_ceil: bool) -> int:
+    """ONNX's ceil_mode for the output size the layer gave: 0 when flooring gives it (whatever
+    the layer's ceil_mode), 1 when ONNX's ceiling does and ``allow_ceil``; else refused (torch
+    drops a last window that would start in the padding, and AvgPool divides a window that hangs
+    over the edge by its part inside)."""
+    n = len(kernel)
+    want = list(g.out_shape[-n:])
+    span = [shape[-n + i] + 2 * pad[i] - dilation[i] * (kernel[i] - 1) - 1 for i in range(n)]
+    if want == [s // st + 1 for s, st in zip(span, stride)]:
+        return 0
+    if allow_ceil and want == [-(-s // st) + 1 for s, st in zip(span, stride)]:
+        return 1
+    raise _unsupported(g, m, "ceil_mode=True with a last window that hangs over the input's "
+                       "edge")
+
+
+@converts(P.MaxPool1d, P.MaxPool2d)
+def _max_pool(g: Graph, m: P._MaxPoolNd, x: str, shape: tuple) -> str:
+    n = 1 if isinstance(m, P.MaxPool1d) else 2
+    _batched(g, m, shape, n)
+    kernel, stride = _ints(m.kernel_size, n), _ints(m.stride, n)
+    pad, dilation = _ints(m.padding, n), _ints(m.dilation, n)
+    ceil = _pool_ceil(g, m, shape, kernel, stride, pad, dilation, allow_ceil=True)
+    return g.node("MaxPool", [x], kernel_shape=kernel, strides=stride, pads=pad * 2,
+                  dilations=dilation, ceil_mode=ceil)
+
+
+@converts(P.AvgPool1d, P.AvgPool2d)
+def _avg_pool(g: Graph, m: Module, x: str, shape: tuple) -> str:
+    n = 1 if isinstance(m, P.AvgPool1d) else 2
+    _batched(g, m, shape, n)
+    if getattr(m, "divisor_override", None) is not None:
+        raise _unsupported(g, m, "divisor_override (ONNX divides by the window's size)")
+    kernel, stride, pad = _ints(m.kernel_size, n), _ints(m.stride, n), _ints(m.padding, n)
+    _pool_ceil(g, m, shape, kernel, stride, pad, [1] * n, allow_ceil=False)
+    return g.node("AveragePool", [x], kernel_shape=kernel, strides=stride, pads=pad * 2,
+                  count_include_pad=int(m.count_include_pad))
+
+
+@converts(P.AdaptiveAvgPool2d)
+def _adaptive_avg_pool(g: Graph, m: P.AdaptiveAvgPool2d, x: str, shape: tuple) -> str:
+    """GlobalAveragePool for a 1x1 output; an AveragePool when the output size divides the
+    input's (then every adaptive window is one fixed window); refused otherwise."""
+    _batched(g, m, shape, 2)
+    size = list(g.out_shape[-2:])
+    if size == [1, 1]:
+        return g.node("GlobalAveragePool", [x])
+    h, w = shape[-2:]
+    if h % size[0] or w % size[1]:
+        raise _unsupported(g, m, f"output size {tuple(size)} does not divide the input's "
+                           f"{(h, w)} (adaptive windows of different sizes)")
+    kernel = [h // size[0], w // size[1]]
+    return g.node("AveragePool", [x], kernel_shape=kernel, strides=kernel)
 
 
 # ---- activations --------------------------------------------------------------------------------
@@ -297,33 +431,36 @@ def _softmin(g: Graph, m: Module, x: str, shape: tuple) -> str:
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
 
 
-@converts(L._PadNd, L._ConstantPadNd, L._CircularPadNd)
+@converts(L._PadNd, L._ConstantPadNd)
 def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     """Pad: torch's (left, right) pairs from the last dim backwards become ONNX's begins and
-    ends for every dim. Circular padding ("wrap") needs opset 19."""
-    if m.mode not in _PAD_MODES:
-        raise _unsupported(g, m, f"{m.mode} padding needs ONNX opset 19 (this export writes "
-                           f"opset {OPSET})")
-    n, p = len(shape), m.padding
-    begins, ends = [0] * n, [0] * n
-    for j in range(len(p) // 2):
-        begins[n - 1 - j], ends[n - 1 - j] = p[2 * j], p[2 * j + 1]
-    if min(p) < 0:
-        raise _unsupported(g, m, f"negative padding {p} (cropping) is not exported")
-    inputs = [x, g.const(begins + ends, np.int64)]
+    ends for every dim."""
+    if min(m.padding) < 0:
+        raise _unsupported(g, m, f"negative padding {m.padding} (cropping) is not exported")
+    inputs = [x, g.const(_onnx_pads(m.padding, len(shape)), np.int64)]
     if m.mode == "constant":
         inputs.append(g.const(getattr(m, "value", 0.0)))
     return g.node("Pad", inputs, mode=_PAD_MODES[m.mode])
 
 
 # ---- tracing ------------------------------------------------------------------------------------
-def _converter(m: Module) -> Converter | None:
-    """The converter of the nearest class of ``m`` that has one, provided ``m`` runs that
-    class's ``forward`` (a subclass with its own forward computes something else)."""
-    for cls in type(m).__mro__:
+#: layers whose ONNX operator needs a newer opset than the one written, and why
+NEWER_OPSET: dict[type, str] = {L._CircularPadNd: "circular padding needs ONNX opset 19"}
+
+
+def _converter(layer: type) -> Converter | None:
+    """The converter of the nearest class of ``layer`` that has one, provided ``layer`` runs
+    that class's ``forward`` (a subclass with its own forward computes something else)."""
+    for cls in layer.__mro__:
         if cls in CONVERTERS:
-            return CONVERTERS[cls] if type(m).forward is cls.forward else None
+            return CONVERTERS[cls] if layer.forward is cls.forward else None
     return None
+
+
+def supported_layers() -> list[str]:
+    """The names of the ``micrograd.nn`` layers that export."""
+    return sorted(name for name, cls in vars(nn).items()
+                  if isinstance(cls, type) and issubclass(cls, Module) and _converter(cls))
 
 
 def _check_layers(model: Module) -> list[tuple[str, Module]]:
@@ -333,16 +470,18 @@ def _check_layers(model: Module) -> list[tuple[str, Module]]:
     for path, m in model.named_modules():
         has_children = any(True for _ in m.children())
         if not has_children:
-            if _converter(m) is None:
-                supported = sorted({c.__name__ for c in CONVERTERS if not c.__name__.startswith(
-                    "_")} | {"ConstantPad1d/2d/3d", "ZeroPad1d/2d/3d", "ReflectionPad1d/2d/3d",
-                             "ReplicationPad1d/2d/3d"})
+            newer = next((why for cls, why in NEWER_OPSET.items() if isinstance(m, cls)), None)
+            if newer:
+                raise NotImplementedError(
+                    f"micrograd.onnx.export: layer {path!r} ({type(m).__name__}) cannot be "
+                    f"exported: {newer} (this export writes opset {OPSET})")
+            if _converter(type(m)) is None:
                 raise NotImplementedError(
                     f"micrograd.onnx.export: layer {path or '<model>'!r} ({type(m).__name__}) "
                     f"is not supported (a subclass must keep its base class's forward); "
-                    f"supported layers: {', '.join(supported)}")
+                    f"supported layers: {', '.join(supported_layers())}")
             layers.append((path, m))
-        elif _converter(m) is None and (any(True for _ in m.parameters(recurse=False))
+        elif _converter(type(m)) is None and (any(True for _ in m.parameters(recurse=False))
                                         or any(True for _ in m.buffers(recurse=False))):
             raise NotImplementedError(
                 f"micrograd.onnx.export: {path or '<model>'!r} ({type(m).__name__}) has "
@@ -359,11 +498,16 @@ def _trace(model: Module, example: Tensor, layers: list) -> tuple[list, Any]:
 
     def hook_for(path: str) -> Callable:
         def hook(module: Module, args: tuple, output: Any) -> None:
-            if len(args) != 1 or not isinstance(args[0], Tensor) or not isinstance(output,
-                                                                                 Tensor):
-                raise NotImplementedError(f"micrograd.onnx.export: layer {path!r} was called "
-                                          "with other than one tensor; only one-input layers "
-                                          "are exported")
+            if len(args) != 1 or not isinstance(args[0], Tensor):
+                raise NotImplementedError(f"micrograd.onnx.export: layer {path!r} "
+                                          f"({type(module).__name__}) was called with "
+                                          f"{len(args)} arguments; only layers of one tensor "
+                                          "in and one out are exported")
+            if not isinstance(output, Tensor):
+                raise NotImplementedError(f"micrograd.onnx.export: layer {path!r} "
+                                          f"({type(module).__name__}) returned a "
+                                          f"{type(output).__name__}; only layers of one tensor "
+                                          "in and one out are exported")
             calls.append((path, module, args[0], output, tuple(args[0].shape)))
         return hook
 
@@ -437,8 +581,8 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
         if id(x) not in names:
             raise _outside(model, f"layer {where!r} ({type(module).__name__}) reads a tensor "
                                   "no layer made")
-        g.path = where
-        names[id(y)] = _converter(module)(g, module, names[id(x)], shape)
+        g.path, g.out_shape = where, tuple(y.shape)
+        names[id(y)] = _converter(type(module))(g, module, names[id(x)], shape)
     if id(output) not in names:
         raise _outside(model, "the output is not what a layer returned")
     g.path = ""
