@@ -58,6 +58,8 @@ SDPA = {
     "grouped_query_heads": lambda L, q, k, v, m: _sdpa(L)(q, k[:, :1], v[:, :1],
                                                           enable_gqa=True),
     "unbatched_2d": lambda L, q, k, v, m: _sdpa(L)(q[0, 0], k[0, 0], v[0, 0]),
+    "no_keys": lambda L, q, k, v, m: _sdpa(L)(q, k[..., :0, :], v[..., :0, :]),
+    "no_features_uniform_weights": lambda L, q, k, v, m: _sdpa(L)(q[..., :0], k[..., :0], v),
 }
 
 

@@ -123,7 +123,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         raise RuntimeError(f"scaled_dot_product_attention: the batch dims of query {q.shape}, "
                            f"key {k.shape} and value {v.shape} do not broadcast") from None
     length, source = q.shape[-2], k.shape[-2]
-    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    if scale is not None:
+        factor = float(scale)
+    else:  # with E = 0 every score is 0 whatever the scale (PyTorch: uniform weights)
+        factor = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
     if is_causal:
         attn_mask = wrap_array(np.tril(np.ones((length, source), bool)))
     add, dead = _additive_mask(attn_mask, q.dtype, batch + (length, source))
