@@ -64,6 +64,90 @@ def test_names_and_layouts_match_torch():
     assert "1.num_batches_tracked" in ours and ours["0.weight"] == (8, 5)
 
 
+@pytest.mark.xfail(strict=True, reason="Module.state_dict lists every parameter before every "
+                   "buffer; torch lists each module's parameters and buffers together (a change "
+                   "to nn/module.py)")
+def test_the_keys_come_in_torchs_order():
+    torch = _torch()
+    assert list(build(mg).state_dict()) == list(build(torch).state_dict())
+
+
+def _mg_layer(name):
+    """A micrograd layer class by torch's name (the sequence layers' modules included)."""
+    import importlib
+    for where in ("micrograd.nn", "micrograd.nn.conv", "micrograd.nn.sparse",
+                  "micrograd.nn.recurrent", "micrograd.nn.attention"):
+        try:
+            found = getattr(importlib.import_module(where), name, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    pytest.skip(f"micrograd has no nn.{name}")
+
+
+# name -> (layer name, arguments): torch's layers with parameters in their own layouts
+LAYERS = {
+    "conv1d": ("Conv1d", (3, 4, 3)),
+    "conv2d_no_bias": ("Conv2d", (3, 4, (3, 2)), {"bias": False}),
+    "conv_transpose2d": ("ConvTranspose2d", (3, 4, 3), {"groups": 1}),
+    "batchnorm2d": ("BatchNorm2d", (4,)),
+    "groupnorm": ("GroupNorm", (2, 4)),
+    "embedding": ("Embedding", (10, 3)),
+    "embedding_bag": ("EmbeddingBag", (10, 3)),
+    "rnn_2_layers_bidirectional": ("RNN", (3, 5), {"num_layers": 2, "bidirectional": True}),
+    "lstm_projected": ("LSTM", (3, 5), {"proj_size": 2}),
+    "gru": ("GRU", (3, 5), {"batch_first": True}),
+    "lstm_cell": ("LSTMCell", (3, 5)),
+    "multihead_attention_kdim": ("MultiheadAttention", (8, 2), {"kdim": 4, "vdim": 6}),
+    "transformer_encoder_layer": ("TransformerEncoderLayer", (8, 2, 16)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_every_layer_with_parameters_has_torchs_names_and_layouts(name):
+    torch = _torch()
+    layer, args, *kwargs = LAYERS[name]
+    kwargs = kwargs[0] if kwargs else {}
+    theirs = getattr(torch.nn, layer)(*args, **kwargs).state_dict()
+    ours = _mg_layer(layer)(*args, **kwargs)
+    assert list(ours.state_dict()) == list(theirs)
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
+        {k: tuple(v.shape) for k, v in theirs.items()}
+    load_torch_state_dict(ours, theirs)  # and they load
+    for k, v in ours.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), theirs[k].numpy(), err_msg=k)
+
+
+def test_a_torch_cnn_computes_the_same(backend):
+    torch = _torch()
+
+    def cnn(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), _bn2d(lib)(3), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 3)).double()
+
+    def _bn2d(lib):
+        return lib.nn.BatchNorm2d if lib is torch else _mg_layer("BatchNorm2d")
+
+    torch.manual_seed(1)
+    tm = cnn(torch)
+    tm.train()
+    tm(torch.randn(8, 1, 4, 4, dtype=torch.float64))
+    tm.eval()
+    mm = cnn(mg)
+    load_torch_state_dict(mm, tm.state_dict())
+    mm.eval()
+    x = R.standard_normal((6, 1, 4, 4))
+    out, gx, grads = _run(mg, mm, x)
+    t_out, t_gx, t_grads = _run(torch, tm, x)
+    np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gx, t_gx, rtol=1e-10, atol=1e-12)
+    for name in t_grads:
+        np.testing.assert_allclose(grads[name], t_grads[name], rtol=1e-10, atol=1e-12,
+                                   err_msg=name)
+
+
 def test_torch_weights_compute_the_same_values_and_gradients(backend):
     torch = _torch()
     tm = _trained_torch_model(torch)
