@@ -88,8 +88,11 @@ def test_micrograd_round_trip_and_a_legacy_capsule():
     t = mg.tensor(BASE)
     back = mg.from_dlpack(t)
     assert _shares(back.numpy(), t.numpy())
-    capsule = np.arange(3.0).__dlpack__()  # an unversioned capsule, as torch.to_dlpack gives
-    assert mg.from_dlpack(capsule).tolist() == [0.0, 1.0, 2.0]
+    a = np.arange(3.0)
+    shared = mg.from_dlpack(a.__dlpack__())  # an unversioned capsule, as torch.to_dlpack gives
+    copied = mg.from_dlpack(a.__dlpack__(), copy=True)
+    a[0] = 7.0
+    assert shared.tolist() == [7.0, 1.0, 2.0] and copied.tolist() == [0.0, 1.0, 2.0]
 
 
 def test_an_imported_tensor_is_an_ordinary_leaf(backend):

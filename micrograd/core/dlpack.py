@@ -75,13 +75,16 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None
     The result is a leaf that does not require grad. Memory that the producer marks read-only
     (a read-only NumPy array) stays read-only: in-place changes of the result raise."""
     as_device(device)  # "cuda" and friends: the CPU-only RuntimeError
-    if type(ext_tensor).__name__ == "PyCapsule":
+    legacy = type(ext_tensor).__name__ == "PyCapsule"
+    if legacy:
         ext_tensor = _Capsule(ext_tensor)
     elif not hasattr(ext_tensor, "__dlpack__"):
         raise TypeError(f"from_dlpack: expected an object with __dlpack__ (a tensor or array of "
                         f"another library) or a DLPack capsule, got {type(ext_tensor).__name__}")
     try:
-        array = np.from_dlpack(ext_tensor, copy=copy)
+        array = np.from_dlpack(ext_tensor, copy=None if legacy else copy)
+        if legacy and copy:  # a capsule is memory as it is: the copy is ours to make
+            array = array.copy()
     except RuntimeError as exc:  # NumPy's "Unsupported dtype in DLTensor." (bfloat16, ...)
         dtype = getattr(ext_tensor, "dtype", "its dtype")
         raise TypeError(f"from_dlpack: cannot import {dtype}, which NumPy and micrograd do not "
