@@ -17,7 +17,8 @@ circular padding), parameters whose dtype is not the input's.
 Each converter writes torch's math with ONNX operators, e.g. exact GELU as
 ``0.5 x (1 + erf(x / sqrt 2))`` (``Gelu`` arrives in opset 20) and softplus with its threshold
 (``Where``), so the file computes what the micrograd model computes. Converters for more layers
-are one function each: ``CONVERTERS[Layer] = fn(graph, module, x, shape) -> output name``.
+are one function each: ``CONVERTERS[Layer] = fn(graph, module, x, shape) -> output name``
+(``x`` the input's name, ``shape`` its traced shape; ``graph.out_shape`` the layer's output's).
 """
 from __future__ import annotations
 
