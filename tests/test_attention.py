@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import micrograd as mg
-from micrograd.nn import attention
-from micrograd.nn.attention import (MultiheadAttention, TransformerEncoder,
-                                    TransformerEncoderLayer, scaled_dot_product_attention)
+from micrograd.nn import transformer
+from micrograd.nn.attention import scaled_dot_product_attention
+from micrograd.nn.transformer import (MultiheadAttention, TransformerEncoder,
+                                      TransformerEncoderLayer)
 
 R = np.random.default_rng(21)
 Q, K, V = R.standard_normal((2, 3, 4, 5)), R.standard_normal((2, 3, 6, 5)), \
@@ -290,7 +291,7 @@ def test_multihead_attention_init_and_dropout(torch):
 ])
 def test_multihead_attention_errors_as_torch(call, exc, match):
     class Lib:
-        nn = attention
+        nn = transformer
         zeros, bool, int64 = mg.zeros, mg.bool, mg.int64
     q = np.zeros((LQ, N, E))
     with pytest.raises(exc, match=match):

@@ -14,7 +14,7 @@ import pytest
 
 import micrograd as mg
 from micrograd.nn import functional as F
-from micrograd.nn import recurrent, sparse
+from micrograd.nn import attention, recurrent, sparse, transformer
 from micrograd.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from micrograd.nn.sparse import Embedding, EmbeddingBag, embedding, embedding_bag
 from micrograd.nn.utils_rnn import pad_sequence
@@ -574,8 +574,7 @@ def load_char_model():
 @pytest.fixture
 def wired(monkeypatch):
     """micrograd.nn with the new layers under PyTorch's names (what nn/__init__ will export)."""
-    from micrograd.nn import attention
-    for module in (recurrent, sparse, attention):
+    for module in (recurrent, sparse, attention, transformer):
         for name in module.__all__:
             target = mg.nn if name[0].isupper() else F
             monkeypatch.setattr(target, name, getattr(module, name), raising=False)

@@ -1,38 +1,46 @@
-"""Attention: ``scaled_dot_product_attention``, ``MultiheadAttention``,
-``TransformerEncoderLayer`` and ``TransformerEncoder``, PyTorch's signatures, parameter names
-(so a PyTorch ``state_dict`` loads), masks and results. All composed from Tensor ops: the
-products are batched matmuls (the C GEMM), so there is no backward to write.
+"""Attention as functions: ``scaled_dot_product_attention`` and
+``multi_head_attention_forward`` (``nn.functional``'s), PyTorch's signatures, masks and results;
+the modules built on them are in ``nn/transformer.py``. Composed from Tensor ops: the products
+are batched matmuls (the C GEMM), so there is no backward to write. ``nn.functional`` exports
+these functions, so this module cannot import it: the two it would use, linear and dropout, are
+written here as Tensor ops (``_linear``, ``_dropout``).
 
-Masks, as PyTorch: for ``scaled_dot_product_attention`` a bool ``attn_mask`` is True where a
-query may attend; for ``MultiheadAttention`` and the encoder a bool mask is True where it may
-*not* (``key_padding_mask`` True marks padding). Float masks are added to the scores. A query
-row with every key masked gives zeros (and zero gradients) from the attention function, and NaN
-from ``MultiheadAttention(need_weights=True)``'s explicit softmax, as in PyTorch. In eval mode
-without gradients PyTorch runs ``MultiheadAttention`` and ``TransformerEncoderLayer`` through
-fused kernels (its "fast path") whose rows with every key masked are NaN; under the same
-conditions the modules here return NaN in those rows too (``_fast_path_rows``).
+Masks, as PyTorch's: for ``scaled_dot_product_attention`` a bool ``attn_mask`` is True where
+a query may attend; for ``multi_head_attention_forward`` (and the modules) a bool mask is True
+where it may *not* (``key_padding_mask`` True marks padding). Float masks are added to the
+scores. A query row with every key masked gives zeros (and zero gradients) from
+``scaled_dot_product_attention``, and NaN from the explicit softmax of
+``multi_head_attention_forward(need_weights=True)``, as in PyTorch.
 """
 from __future__ import annotations
 
-import copy
 import math
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..core.autograd import is_grad_enabled
-from ..core.creation import _float_dtype, cat, zeros
-from ..core.device import as_device
+from ..core.creation import cat, zeros
+from ..core.random import generator
 from ..core.tensor import Tensor, where, wrap_array
-from . import functional as F
-from . import init
-from .activation import GELU, ReLU
-from .layers import Dropout, LayerNorm, Linear, ModuleList
-from .module import Module, Parameter, has_forward_hooks
 
-__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward",
-           "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+
+def _linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """x W^T + b, as F.linear."""
+    out = x.matmul(weight.t())
+    return out if bias is None else out + bias
+
+
+def _dropout(x: Tensor, p: float) -> Tensor:
+    """F.dropout in training mode: each element zeroed with probability p, the rest scaled by
+    1 / (1 - p), the mask drawn from micrograd's generator."""
+    if p == 1.0:
+        return x * wrap_array(np.zeros(x.shape, x._array.dtype))
+    keep = generator().random(x.shape) >= p
+    return x * wrap_array((keep / (1.0 - p)).astype(x._array.dtype))
 
 
 # ---- scaled dot-product attention ---------------------------------------------------------------
@@ -49,7 +57,7 @@ def _check_qkv(query: Any, key: Any, value: Any) -> None:
         raise RuntimeError(f"scaled_dot_product_attention: query, key and value must be "
                            f"floating point, got {query.dtype.name}")
     if min(query.ndim, key.ndim, value.ndim) < 2:
-        raise RuntimeError(f"Expected query, key, and value to all be  at least 2 dimensional, "
+        raise RuntimeError(f"Expected query, key, and value to all be at least 2 dimensional, "
                            f"but got query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: "
                            f"{value.ndim} instead.")
     if key.shape[-1] != query.shape[-1]:
@@ -84,7 +92,7 @@ def _additive_mask(attn_mask: Any, dtype: Any, shape: tuple) -> tuple:
         add = attn_mask if attn_mask.dtype == dtype else attn_mask.to(dtype)
     else:
         raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query "
-                           f"dtype, but got attn_mask.dtype: {attn_mask.dtype.name} and  "
+                           f"dtype, but got attn_mask.dtype: {attn_mask.dtype.name} and "
                            f"query.dtype: {dtype.name} instead.")
     return add, (dead if dead.any() else None)
 
@@ -139,7 +147,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dead is not None:
         weights = where(wrap_array(dead), 0.0, weights)
     if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p, True)
+        weights = _dropout(weights, dropout_p)
     return weights.matmul(v)
 
 
@@ -202,7 +210,9 @@ def _shape_check(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Te
 
 def _pad_column(mask: Tensor | None) -> Tensor | None:
     """One more key, allowed: a zero column appended to a float mask."""
-    return None if mask is None else F.pad(mask, (0, 1))
+    if mask is None:
+        return None
+    return cat([mask, zeros(mask.shape[:-1] + (1,), dtype=mask.dtype)], -1)
 
 
 def _needs_grad(*tensors: Tensor | None) -> bool:
@@ -316,9 +326,9 @@ def multi_head_attention_forward(
             scores = scores + attn_mask
         weights = scores.softmax(-1)  # a row with no key is NaN here, as in PyTorch
         if dropout_p > 0.0:
-            weights = F.dropout(weights, dropout_p, True)
+            weights = _dropout(weights, dropout_p)
         out = weights.matmul(v).transpose(0, 1).reshape(length * bsz, embed_dim)
-        out = F.linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
+        out = _linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
         weights = weights.reshape(bsz, num_heads, length, source)
         if average_attn_weights:
             weights = weights.mean(1)
@@ -333,7 +343,7 @@ def multi_head_attention_forward(
                                        v.reshape(bsz, num_heads, source, head_dim),
                                        attn_mask, dropout_p, is_causal)
     out = out.permute(2, 0, 1, 3).reshape(bsz * length, embed_dim)
-    out = F.linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
+    out = _linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
     return (out if batched else out.squeeze(1)), None
 
 
@@ -350,310 +360,15 @@ def _in_projection(query: Tensor, key: Tensor, value: Tensor, embed_dim: int,
             if w is None:
                 raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight "
                                      "is None")
-        return (F.linear(query, q_proj_weight, b[0]), F.linear(key, k_proj_weight, b[1]),
-                F.linear(value, v_proj_weight, b[2]))
+        return (_linear(query, q_proj_weight, b[0]), _linear(key, k_proj_weight, b[1]),
+                _linear(value, v_proj_weight, b[2]))
     if in_proj_weight is None:
         raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
     if query is key and key is value:
-        return F.linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
+        return _linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
     w = in_proj_weight
     if key is value:
-        kv = F.linear(key, w[e:], None if in_proj_bias is None else in_proj_bias[e:])
-        return (F.linear(query, w[:e], b[0]), *kv.chunk(2, -1))
-    return (F.linear(query, w[:e], b[0]), F.linear(key, w[e:2 * e], b[1]),
-            F.linear(value, w[2 * e:], b[2]))
-
-
-def _new(shape: tuple, np_dtype: np.dtype) -> Parameter:
-    return Parameter(np.empty(shape, np_dtype))
-
-
-class MultiheadAttention(Module):
-    """Attention over ``num_heads`` heads of ``embed_dim // num_heads`` features each:
-    out = concat_h(attention(q W_q^h, k W_k^h, v W_v^h)) W_o^T + b_o.
-
-    Parameters as PyTorch's: ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,) (or
-    ``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight`` when ``kdim``/``vdim`` differ from
-    E), ``out_proj.weight``/``out_proj.bias``, ``bias_k``/``bias_v`` with ``add_bias_kv``;
-    initialised as PyTorch's (xavier-uniform projections, zero biases)."""
-
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 add_bias_kv: bool = False, add_zero_attn: bool = False,
-                 kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
-                 device: Any = None, dtype: Any = None) -> None:
-        if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim="
-                             f"{embed_dim} and num_heads={num_heads} instead")
-        super().__init__()
-        as_device(device)
-        np_dtype = _float_dtype(dtype)
-        self.embed_dim, self.num_heads = embed_dim, num_heads
-        self.kdim = kdim if kdim is not None else embed_dim
-        self.vdim = vdim if vdim is not None else embed_dim
-        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        self.dropout, self.batch_first = dropout, batch_first
-        self.head_dim = embed_dim // num_heads
-        if self.head_dim * num_heads != embed_dim:
-            raise AssertionError("embed_dim must be divisible by num_heads")
-        if self._qkv_same_embed_dim:
-            self.in_proj_weight = _new((3 * embed_dim, embed_dim), np_dtype)
-            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
-                self.register_parameter(name, None)
-        else:
-            self.q_proj_weight = _new((embed_dim, embed_dim), np_dtype)
-            self.k_proj_weight = _new((embed_dim, self.kdim), np_dtype)
-            self.v_proj_weight = _new((embed_dim, self.vdim), np_dtype)
-            self.register_parameter("in_proj_weight", None)
-        if bias:
-            self.in_proj_bias = _new((3 * embed_dim,), np_dtype)
-        else:
-            self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=np_dtype)
-        if add_bias_kv:
-            self.bias_k = _new((1, 1, embed_dim), np_dtype)
-            self.bias_v = _new((1, 1, embed_dim), np_dtype)
-        else:
-            self.bias_k = self.bias_v = None
-        self.add_zero_attn = add_zero_attn
-        self._reset_parameters()
-
-    def _reset_parameters(self) -> None:
-        if self._qkv_same_embed_dim:
-            init.xavier_uniform_(self.in_proj_weight)
-        else:
-            init.xavier_uniform_(self.q_proj_weight)
-            init.xavier_uniform_(self.k_proj_weight)
-            init.xavier_uniform_(self.v_proj_weight)
-        if self.in_proj_bias is not None:
-            init.constant_(self.in_proj_bias, 0.0)
-            init.constant_(self.out_proj.bias, 0.0)
-        if self.bias_k is not None:
-            init.xavier_normal_(self.bias_k)
-            init.xavier_normal_(self.bias_v)
-
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                key_padding_mask: Tensor | None = None, need_weights: bool = True,
-                attn_mask: Tensor | None = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple:
-        """(output, attention weights or None); (N, L, E) inputs with ``batch_first``."""
-        batched = query.ndim == 3
-        fast = self._fast_path(query, key, value, attn_mask, key_padding_mask)
-        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask,
-                                           "attn_mask", query.dtype)
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype)
-        if self.batch_first and batched:
-            if key is value:
-                if query is key:
-                    query = key = value = query.transpose(1, 0)
-                else:
-                    query, key = query.transpose(1, 0), key.transpose(1, 0)
-                    value = key
-            else:
-                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
-        separate = not self._qkv_same_embed_dim
-        out, weights = multi_head_attention_forward(
-            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
-            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
-            self.out_proj.weight, self.out_proj.bias, training=self.training,
-            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
-            use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
-            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal)
-        if self.batch_first and batched:
-            out = out.transpose(1, 0)
-        if fast:
-            out = _nan_dead_rows(out, attn_mask, key_padding_mask, self.num_heads)
-        return out, weights
-
-    def _fast_path(self, query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None,
-                   key_padding_mask: Tensor | None) -> bool:
-        """Whether PyTorch would run this call through its fused kernel (its conditions in
-        MultiheadAttention.forward): batch-first self-attention in eval mode with bool or no
-        masks, packed weights with biases, an even number of heads, no gradient to record."""
-        floats = any(m is not None and m.is_floating_point()
-                     for m in (attn_mask, key_padding_mask))
-        return (not floats and query.ndim == 3 and query is key and key is value
-                and self.batch_first and not self.training and self.num_heads % 2 == 0
-                and self.in_proj_weight is not None and self.in_proj_bias is not None
-                and query.dtype == self.in_proj_weight.dtype and self.bias_k is None
-                and not self.add_zero_attn
-                and not _needs_grad(query, self.in_proj_weight, self.in_proj_bias,
-                                    self.out_proj.weight, self.out_proj.bias))
-
-
-# ---- the Transformer encoder --------------------------------------------------------------------
-def _activation(activation: str | Callable) -> Callable:
-    if isinstance(activation, str):
-        if activation == "relu":
-            return F.relu
-        if activation == "gelu":
-            return F.gelu
-        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
-    return activation
-
-
-class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block (linear2(dropout(act(linear1(x))))), each
-    with a residual connection and LayerNorm: after each block (post-norm, the default) or
-    before it (``norm_first``). PyTorch's submodule names: ``self_attn``, ``linear1``,
-    ``dropout``, ``linear2``, ``norm1``, ``norm2``, ``dropout1``, ``dropout2``."""
-
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable = F.relu,
-                 layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        as_device(device)
-        np_dtype = _float_dtype(dtype)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=np_dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=np_dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=np_dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm1.to(np_dtype)
-        self.norm2.to(np_dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        activation = _activation(activation)
-        self.activation_relu_or_gelu = (1 if activation is F.relu or isinstance(activation, ReLU)
-                                        else 2 if activation is F.gelu
-                                        or isinstance(activation, GELU) else 0)
-        self.activation = activation
-
-    def forward(self, src: Tensor, src_mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
-        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                               src_mask, "src_mask", src.dtype)
-        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype)
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
-        if self._fast_path(src):
-            x = _nan_dead_rows(x, src_mask, src_key_padding_mask, self.self_attn.num_heads)
-        return x
-
-    def _fast_path(self, src: Tensor) -> bool:
-        """Whether PyTorch would run this layer as one fused kernel (its conditions in
-        TransformerEncoderLayer.forward): eval mode, batched batch-first input, packed
-        projections with biases, relu or gelu, equal norm eps, an even number of heads, no
-        hooks and no gradient to record."""
-        attn = self.self_attn
-        return (src.ndim == 3 and not self.training and attn.batch_first
-                and attn.in_proj_bias is not None and attn._qkv_same_embed_dim
-                and bool(self.activation_relu_or_gelu) and self.norm1.eps == self.norm2.eps
-                and attn.num_heads % 2 == 0
-                and not any(has_forward_hooks(m) for m in self.modules())
-                and not _needs_grad(src, attn.in_proj_weight, attn.in_proj_bias,
-                                    attn.out_proj.weight, attn.out_proj.bias,
-                                    self.norm1.weight, self.norm1.bias, self.norm2.weight,
-                                    self.norm2.bias, self.linear1.weight, self.linear1.bias,
-                                    self.linear2.weight, self.linear2.bias))
-
-    def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
-
-
-def _causal_mask(size: int, dtype: Any) -> np.ndarray:
-    """PyTorch's generate_square_subsequent_mask: -inf above the diagonal, 0 elsewhere."""
-    return np.triu(np.full((size, size), -np.inf), 1).astype(dtype.np)
-
-
-class TransformerEncoder(Module):
-    """``num_layers`` deep copies of ``encoder_layer`` (``layers.0``, ``layers.1``, ...), then
-    ``norm`` if given. ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)``.
-
-    In eval mode without gradients PyTorch may run padded batches as nested tensors (the
-    defaults allow it, with a batch-first post-norm layer and ``src_key_padding_mask``); its
-    output is then 0 at the padded positions before ``norm``. That result is reproduced here
-    under the same conditions."""
-
-    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
-                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
-        super().__init__()
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
-        self.num_layers, self.norm = num_layers, norm
-        self.enable_nested_tensor = self.use_nested_tensor = enable_nested_tensor
-        self.mask_check = mask_check
-        why_not = _why_not_nested(encoder_layer)
-        if enable_nested_tensor and why_not:
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
-                          f"because {why_not}", UserWarning, stacklevel=2)
-            self.use_nested_tensor = False
-
-    def forward(self, src: Tensor, mask: Tensor | None = None,
-                src_key_padding_mask: Tensor | None = None,
-                is_causal: bool | None = None) -> Tensor:
-        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                               mask, "mask", src.dtype)
-        mask = _canonical_mask(mask, "mask", None, "", src.dtype)
-        first = self.layers[0]
-        batch_first = first.self_attn.batch_first
-        if is_causal is None:  # PyTorch's _detect_is_causal_mask
-            is_causal = False
-            if mask is not None:
-                size = src.shape[1 if batch_first and src.ndim == 3 else 0]
-                causal = _causal_mask(size, mask.dtype)
-                is_causal = mask.shape == causal.shape and bool((mask._array == causal).all())
-        nested = self._nested(src, mask, src_key_padding_mask)
-        out = src
-        for layer in self.layers:
-            out = layer(out, src_mask=mask, is_causal=is_causal,
-                        src_key_padding_mask=src_key_padding_mask)
-        if nested:  # PyTorch's nested-tensor path leaves padded positions 0
-            out = where(wrap_array((src_key_padding_mask._array != 0)[..., None]), 0.0, out)
-        return out if self.norm is None else self.norm(out)
-
-    def _nested(self, src: Tensor, mask: Tensor | None, padding: Tensor | None) -> bool:
-        """Whether PyTorch would take its nested-tensor path (TransformerEncoder.forward's
-        conditions): eval mode, a batched left-aligned padding mask, no attention mask, and no
-        gradient to record through the first layer."""
-        if (not self.use_nested_tensor or self.layers[0].training or src.ndim != 3
-                or padding is None or mask is not None):
-            return False
-        pad = padding._array != 0  # PyTorch's padding: any non-zero entry of the float mask
-        if self.mask_check and np.any(pad[:, :-1] & ~pad[:, 1:]):
-            return False  # a padded position before a real one: not left-aligned
-        first = self.layers[0]
-        attn = first.self_attn
-        return not _needs_grad(src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
-                               attn.out_proj.bias, first.norm1.weight, first.norm1.bias,
-                               first.norm2.weight, first.norm2.bias, first.linear1.weight,
-                               first.linear1.bias, first.linear2.weight, first.linear2.bias)
-
-
-def _why_not_nested(layer: Module) -> str:
-    """PyTorch's reasons for not using nested tensors with this encoder layer ('' if none)."""
-    name = "encoder_layer"
-    if not isinstance(layer, TransformerEncoderLayer):
-        return f"{name} was not TransformerEncoderLayer"
-    if layer.norm_first:
-        return f"{name}.norm_first was True"
-    if not layer.self_attn.batch_first:
-        return (f"{name}.self_attn.batch_first was not True(use batch_first for better "
-                "inference performance)")
-    if not layer.self_attn._qkv_same_embed_dim:
-        return f"{name}.self_attn._qkv_same_embed_dim was not True"
-    if layer.self_attn.in_proj_bias is None:
-        return f"{name}.self_attn was passed bias=False"
-    if not layer.activation_relu_or_gelu:
-        return f"{name}.activation_relu_or_gelu was not True"
-    if layer.norm1.eps != layer.norm2.eps:
-        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
-    if layer.self_attn.num_heads % 2 == 1:
-        return f"{name}.self_attn.num_heads is odd"
-    return ""
+        kv = _linear(key, w[e:], None if in_proj_bias is None else in_proj_bias[e:])
+        return (_linear(query, w[:e], b[0]), *kv.chunk(2, -1))
+    return (_linear(query, w[:e], b[0]), _linear(key, w[e:2 * e], b[1]),
+            _linear(value, w[2 * e:], b[2]))
