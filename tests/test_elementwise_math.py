@@ -189,8 +189,9 @@ def test_special_value_pairs_match_torch(name):
 
 INT_OPS = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
            "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "erfinv", "floor", "ceil",
-           "round", "trunc", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "copysign", "fmod", "remainder", "div", "div_trunc",
-           "div_floor", "nan_to_num", "neg", "abs", "max_dim", "pow_scalar_base"]
+           "round", "trunc", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "copysign",
+           "fmod", "remainder", "div", "div_trunc", "div_floor", "nan_to_num", "neg", "abs",
+           "max_dim", "pow_scalar_base"]
 
 
 @pytest.mark.parametrize("name", INT_OPS)
@@ -243,8 +244,8 @@ def test_div_rejects_unknown_rounding_mode():
 
 
 INPLACE = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-           "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "erfinv", "floor", "ceil", "round",
-           "trunc", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "hypot",
+           "atanh", "exp2", "expm1", "log2", "log10", "erf", "erfc", "erfinv", "floor", "ceil",
+           "round", "trunc", "frac", "sign", "sgn", "reciprocal", "rsqrt", "square", "atan2", "hypot",
            "copysign", "fmod", "remainder", "lerp", "clamp_min", "clamp_max", "nan_to_num"]
 EXTRA_ARGS = {"clamp_min": (0.5,), "clamp_max": (0.5,)}
 

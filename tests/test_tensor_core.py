@@ -114,6 +114,9 @@ def test_int64_bounds_and_big_floats_still_convert():
     assert mg.tensor([2**64], dtype=mg.float64).item() == 2.0**64
     with pytest.raises(ValueError, match="Overflow when unpacking long"):
         mg.tensor([2**63], dtype=mg.int64)
+    for bad in (None, [1, None], [2**64, None]):  # not numbers: the dtype error, as before
+        with pytest.raises(TypeError, match="dtype object"):
+            mg.tensor(bad)
 
 
 # ---- integer sums, 0-d sorting -----------------------------------------------------------------

@@ -2053,7 +2053,7 @@ def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
 def _past_int64(arr: np.ndarray, data: Any) -> np.ndarray:
     """NumPy's array of Python ints past int64 (uint64, float64 or object). torch makes ints
     int64, so such an int overflows, unless a float among them makes the tensor floating."""
-    big, stack = None, [data]
+    big, floating, stack = None, False, [data]
     while stack:
         v = stack.pop()
         if isinstance(v, (list, tuple)):
@@ -2061,8 +2061,12 @@ def _past_int64(arr: np.ndarray, data: Any) -> np.ndarray:
         elif isinstance(v, int) and not isinstance(v, bool):
             if big is None and not -2**63 <= v < 2**63:
                 big = v
+        elif isinstance(v, (float, np.floating)):
+            floating = True
         elif not isinstance(v, (bool, np.bool_, np.integer)):
-            return np.array(data, np.float64) if arr.dtype == object else arr  # floating
+            return arr  # not numbers: the caller's dtype error
+    if floating:
+        return np.array(data, np.float64) if arr.dtype == object else arr
     if big is not None:
         raise ValueError(f"Overflow when unpacking long long: {big} does not fit in int64, "
                          "the dtype of Python ints in a tensor (as torch)")
