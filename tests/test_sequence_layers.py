@@ -79,6 +79,9 @@ EMBEDDING = {
         per_sample_weights=p[:7]),
     "bag_int32_offsets": lambda L, w, p: _F(L).embedding_bag(L.tensor(FLAT, dtype=L.int32), w,
                                                              L.tensor(OFF, dtype=L.int32)),
+    "bag_only_padding_max": lambda L, w, p: _F(L).embedding_bag(L.tensor([4, 4]), w,
+                                                                L.tensor([0, 1]), mode="max",
+                                                                padding_idx=4),
 }
 
 

@@ -67,7 +67,7 @@ class _Layer(Function):
                       first: int, bias: bool) -> list:
         """[dx, dw_ih, dw_hh, db_ih, db_hh] (the biases only with ``bias``) from dz_ih (L, N,
         G), the gradient of x_t W_ih^T + b_ih, and dz_hh, that of h_{t-1} W_hh^T + b_hh, with
-        h_in (L, N, H) the state entering each step. ``first`` is dx's input index; a gradient
+        h_in (L, N, H) the state entering each step. ``first`` is w_ih's input index; a gradient
         that is not needed is None."""
         be, need = self.be, self.needs_input_grad
         steps, n, gates = dz_ih.shape
@@ -390,7 +390,7 @@ class RNNBase(Module):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D "
                              + ("tensor instead" if name == "RNN" else "instead"))
         batched = input.ndim == 3
-        x = input if batched else input.unsqueeze(1 if not self.batch_first else 0)
+        x = input if batched else input.unsqueeze(0 if self.batch_first else 1)
         if self.batch_first:
             x = x.transpose(0, 1)
         return x, batched

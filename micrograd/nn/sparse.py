@@ -238,14 +238,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     keep = indices != pad
     bag, positions = bag[keep], np.flatnonzero(keep)
     out = zeros(count, weight.shape[1], dtype=weight.dtype)
-    if not positions.size:
-        return out
     looked_up = _lookup(weight, indices[keep], pad, False)
-    if mode == "max":
+    if mode == "max" and positions.size:
         return _bag_max(looked_up, bag, count)
     if psw is not None:
         looked_up = looked_up * psw[positions].unsqueeze(1)
-    out = out.index_add(0, wrap_array(bag), looked_up)
+    out = out.index_add(0, wrap_array(bag), looked_up)  # no entries at all: zeros, in the graph
     if mode == "mean":
         sizes = np.bincount(bag, minlength=count).astype(weight._array.dtype)
         out = out * wrap_array((1 / np.maximum(sizes, 1))[:, None])
