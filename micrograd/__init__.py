@@ -12,6 +12,7 @@ from .autograd import (enable_grad, gradcheck, inference_mode, is_grad_enabled, 
 from .core.creation import *  # noqa: F401,F403 - factories and torch-style functions (see __all__)
 from .core.creation import __all__ as _creation_all
 from .core import methods as _methods
+from .core.dlpack import *  # noqa: F401,F403
 from .core.movement import *  # noqa: F401,F403 - op families outside tensor.py (core/methods.py)
 from .core.products import *  # noqa: F401,F403
 from .core.reductions import *  # noqa: F401,F403
@@ -32,7 +33,7 @@ __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mod
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
            "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
-           *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
+           *_methods.dlpack.__all__, *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
            "explain", "nn", "optim", "data", "utils", "linalg", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
            "device", "get_default_device", "set_default_device", "cuda", "accelerator"]
 

@@ -206,7 +206,7 @@ def test_dot_text_of_a_tensor_graph():
     x = Tensor([1.0, -2.0], requires_grad=True)
     w = Tensor([3.0, 0.5], requires_grad=True)
     y = (x * w + x).sum()
-    y.backward()
+    y.backward(retain_graph=True)
     src = draw_dot(y, names={"x": x, "w": w, "y": y}).source
     # leaves keep .grad (dy/dx = w + 1, dy/dw = x); intermediate tensors do not, as in PyTorch
     assert boxes(src) == {

@@ -3,7 +3,7 @@
 
 tensor.py holds the Tensor and the ops its own code needs; larger families of torch ops
 (``reductions``: scans and statistics, ``movement``: flips, rolls, diagonals, ...,
-``products``: einsum, bmm, kron, ...) each live in their own module, written as plain
+``products``: einsum, bmm, kron, ..., ``dlpack``: the exchange protocol) each live in their own module, written as plain
 functions with torch's signature (``def cumsum(input, dim, *, dtype=None)``). Each module
 lists its public functions in ``__all__`` (they become ``micrograd.cumsum``, ...) and in
 ``TENSOR_METHODS`` the ones torch also has as Tensor methods (name -> function whose first
@@ -16,10 +16,10 @@ import inspect
 from types import ModuleType
 from typing import Any, Callable
 
-from . import movement, products, reductions
+from . import dlpack, movement, products, reductions
 from .tensor import Tensor
 
-FAMILIES: tuple[ModuleType, ...] = (reductions, movement, products)
+FAMILIES: tuple[ModuleType, ...] = (reductions, movement, products, dlpack)
 NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}  # torch's parser accepts both spellings
 
 
