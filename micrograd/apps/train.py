@@ -7,7 +7,9 @@ backend that ran. ``train`` is the PyTorch way with knobs: an ``nn.Sequential`` 
 a ``DataLoader``, on a generated or shipped data set. ``train --save`` writes one model file
 (``mg.save``: arrays and JSON, no pickled code) holding the architecture, the preprocessing fitted
 on the training data and the weights; ``predict`` serves it: rows in (CSV or .npy), predictions
-out.
+out. Started by an MPI launcher (``mpirun -n 4 python -m micrograd train ...``), ``train`` runs
+data-parallel: each process trains on its share of every batch (``--batch-size`` per process),
+the gradients are averaged (``DistributedDataParallel``) and rank 0 alone prints and saves.
 """
 from __future__ import annotations
 
@@ -468,6 +470,29 @@ def predict(argv: list[str]) -> int:
 
 
 # ---- train --------------------------------------------------------------------------------------
+def _join_mpi_job(parser: argparse.ArgumentParser) -> tuple[int, int]:
+    """(rank, world size). Started by an MPI launcher with several processes: join the job
+    (``micrograd.distributed``, mpi4py); otherwise (0, 1), and MPI is never imported."""
+    from .. import distributed
+    if not distributed.is_mpi_launched():
+        return 0, 1
+    try:
+        distributed.init_process_group("mpi")
+    except RuntimeError as exc:
+        parser.error(f"started by an MPI launcher with several processes, but {exc}")
+    return distributed.get_rank(), distributed.get_world_size()
+
+
+def _global_mean(value: float, count: int) -> tuple[float, int]:
+    """(the mean of the ranks' batch losses weighted by their sizes, the global batch size):
+    every rank gets the same numbers, so all stop together on a nan."""
+    from ..core.creation import from_numpy
+    from ..distributed import all_reduce
+    stats = np.array([value * count, count], dtype=np.float64)
+    all_reduce(from_numpy(stats))
+    return float(stats[0] / stats[1]), int(stats[1])
+
+
 def _options_that_do_not_apply(args) -> list[str]:
     """Warnings for options the run ignores (each names the option and why)."""
     notes = []
@@ -491,7 +516,10 @@ def train(argv: list[str]) -> int:
             check_save_path(args.save)
         except ValueError as exc:
             parser.error(str(exc))
-    for note in _options_that_do_not_apply(args):
+    rank, world = _join_mpi_job(parser)
+    if rank:  # rank 0 speaks for the job
+        args.quiet = args.no_progress = True
+    for note in _options_that_do_not_apply(args) if rank == 0 else ():
         print(f"micrograd train: warning: {note}", file=sys.stderr)
     # the defaults of the options above (None there: "not given", for the warnings)
     momentum = 0.9 if args.momentum is None else args.momentum
@@ -500,6 +528,8 @@ def train(argv: list[str]) -> int:
 
     from .. import nn
     from ..data import DataLoader, TensorDataset, train_test_split
+    from ..data.distributed import DistributedSampler
+    from ..nn.parallel import DistributedDataParallel
     from ..tools.progress import progress
     from ..core.random import manual_seed
 
@@ -517,6 +547,7 @@ def train(argv: list[str]) -> int:
                     "hidden": list(args.hidden), "n_out": n_out, "activation": activation,
                     "data": args.data}
     model = build_model(X.shape[1], args.hidden, n_out, activation)
+    net = DistributedDataParallel(model) if world > 1 else model  # what the steps call
     opt = make_optimizer(args.optimizer, model.parameters(), args.lr, momentum,
                          args.weight_decay)
     scheduler = None
@@ -527,8 +558,10 @@ def train(argv: list[str]) -> int:
         from ..optim.lr_scheduler import CosineAnnealingLR
         scheduler = CosineAnnealingLR(opt, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss() if task == "classification" else nn.MSELoss()
-    loader = DataLoader(TensorDataset(Xt_train, targets), batch_size=args.batch_size,
-                        shuffle=True, seed=args.seed)
+    dataset = TensorDataset(Xt_train, targets)
+    sampler = DistributedSampler(dataset, seed=args.seed) if world > 1 else None
+    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=sampler is None,
+                        sampler=sampler, seed=args.seed if sampler is None else None)
     metric = "accuracy" if task == "classification" else "R^2"
     if not args.quiet:
         n_params = sum(p.numel() for p in model.parameters())
@@ -537,32 +570,42 @@ def train(argv: list[str]) -> int:
         print(f"model ({n_params} parameters):\n{model}")
         print(f"optimizer {type(opt).__name__}, lr {opt.param_groups[0]['lr']}, "
               f"batch size {args.batch_size}, {args.epochs} epochs")
+        if world > 1:
+            print(f"data-parallel over {world} MPI processes: batch size {args.batch_size} "
+                  f"per process, {args.batch_size * world} per step")
     start = time.perf_counter()
     bar = progress(range(args.epochs), desc="training", unit="epoch",
                    disable=args.no_progress or args.quiet)
     for epoch in bar:
         total, count = 0.0, 0
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         for batch, (xb, yb) in enumerate(loader):
-            loss = loss_fn(model(xb), yb)
-            value = loss.item()
+            loss = loss_fn(net(xb), yb)
+            value, size = loss.item(), len(xb)
+            if world > 1:
+                value, size = _global_mean(value, size)
             if not math.isfinite(value):
                 bar.close()
-                print(f"micrograd train: error: the loss became {value} at epoch {epoch + 1}, "
-                      f"batch {batch + 1}: training diverged (learning rate "
-                      f"{opt.param_groups[0]['lr']:g} with {args.optimizer}); try a smaller "
-                      "--lr. Nothing was saved.", file=sys.stderr)
+                if rank == 0:
+                    print(f"micrograd train: error: the loss became {value} at epoch "
+                          f"{epoch + 1}, batch {batch + 1}: training diverged (learning rate "
+                          f"{opt.param_groups[0]['lr']:g} with {args.optimizer}); try a "
+                          "smaller --lr. Nothing was saved.", file=sys.stderr)
                 return 1
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += value * len(xb)
-            count += len(xb)
+            total += value * size
+            count += size
         if scheduler is not None:
             scheduler.step()
         bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
         if not args.quiet and args.no_progress:
             print(f"epoch {epoch + 1}/{args.epochs}: loss {total / count:.4f}")
     seconds = time.perf_counter() - start
+    if rank:  # the replicas hold rank 0's weights: it evaluates, prints and saves
+        return 0
     y_eval_train = y_train if task == "classification" else targets[:, 0]
     y_eval_test = y_test if task == "classification" \
         else transform_targets(prep, y_test, task)[:, 0]
