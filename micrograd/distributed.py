@@ -139,9 +139,10 @@ class _Group:
         return None
 
     def wait(self, request: Any, what: str) -> None:
-        """Wait for a non-blocking MPI request: spin for a millisecond, then nap up to a
-        millisecond between polls (MPI progresses inside the polls); a dead rank on this
-        machine or the timeout ends the wait with ``DistBackendError``."""
+        """Wait for a non-blocking MPI request, polling it (MPI progresses inside the polls):
+        busily for the first half second, as MPI's own blocking calls do, then with naps of a
+        millisecond; a dead rank on this machine or the timeout ends the wait with
+        ``DistBackendError``."""
         try:
             if request.Test():
                 return
@@ -149,14 +150,15 @@ class _Group:
             next_check = start + 0.05
             while not request.Test():
                 now = time.monotonic()
-                if now - start > 1e-3:
-                    time.sleep(min((now - start) / 16, 1e-3))
-                if now >= next_check:
-                    next_check = now + 0.1
-                    dead = self.dead_peer()
-                    if dead is not None:
-                        raise self.fail(what, f"rank {dead[0]} (process {dead[1]} on this "
-                                              "machine) has exited")
+                if now - start > 0.5:
+                    time.sleep(1e-3)
+                if now < next_check:
+                    continue
+                next_check = now + 0.1
+                dead = self.dead_peer()
+                if dead is not None:
+                    raise self.fail(what, f"rank {dead[0]} (process {dead[1]} on this "
+                                          "machine) has exited")
                 if now - start > self.timeout:
                     raise self.fail(what, f"timed out after {self.timeout:g} s waiting for "
                                           "the other ranks (one died on another machine, is "

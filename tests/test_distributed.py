@@ -362,6 +362,16 @@ def test_train_command_runs_data_parallel_and_prints_once(tmp_path):
     assert contents["architecture"]["n_in"] == 2
 
 
+@needs_mpi
+def test_the_example_trains_on_two_processes_and_prints_once(tmp_path):
+    status, out, err, _ = mpirun(2, [sys.executable, str(ROOT / "examples" / "ddp_train.py"),
+                                     "4"], tmp_path)
+    assert status == 0, err[-3000:]
+    assert out.startswith("2 process(es), 22 steps per epoch of 64 images"), out
+    assert out.count("test accuracy") == 1
+    assert float(out.split("test accuracy ")[1]) >= 0.9, out
+
+
 def test_is_mpi_launched_reads_the_launchers_environment(monkeypatch):
     """How train knows it runs under mpiexec with several processes, without starting MPI."""
     monkeypatch.delenv("PMI_SIZE", raising=False)

@@ -102,9 +102,16 @@ class _Reducer:
         """``p``'s gradient of this backward is ready: pack what ``.grad`` will hold, start the
         buckets that are full (in order), and finish after the last parameter."""
         bucket, i = self.where[id(p)]
+        slot = bucket.slot(i)
+        if p._array.dtype != slot.dtype or p._array.size != slot.size:
+            raise RuntimeError(
+                f"DistributedDataParallel: parameter {self.names[id(p)]} is "
+                f"{p._array.dtype.name} {tuple(p.shape)} now but was {slot.dtype.name} with "
+                f"{slot.size} elements when it was wrapped; wrap the model after .to(), "
+                "not before")
         g = grad._array.astype(p._array.dtype, copy=False)
         total = g if p.grad is None else p.grad._array + g
-        bucket.slot(i)[...] = total.reshape(-1)
+        slot[...] = total.reshape(-1)
         bucket.arrived[i] = True
         bucket.missing -= 1
         self.remaining -= 1
