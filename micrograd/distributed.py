@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core.tensor import Tensor
+from .core.tensor import Tensor, _check_writable, _own_scalar
 
 __all__ = ["init_process_group", "destroy_process_group", "is_initialized", "is_available",
            "is_mpi_available", "is_mpi_launched", "get_rank", "get_world_size", "get_backend",
@@ -320,6 +320,8 @@ class Work:
         return self._done
 
     def wait(self, timeout: timedelta | None = None) -> bool:
+        """Finish the collective (the group's timeout bounds the wait; ``timeout`` is
+        accepted for torch's signature)."""
         if not self._done:
             self._group.check(self._what)
             self._group.wait(self._request, self._what)
@@ -357,11 +359,10 @@ def _buffer(tensor: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"Invalid function argument. Expected parameter `tensor` of type "
                         f"micrograd.Tensor\n             but got {type(tensor)} instead.")
+    _own_scalar(tensor)  # a 0-d result held as a NumPy scalar gets a writable storage
     array = tensor._array
-    if not array.flags.writeable:
-        raise RuntimeError(f"{what}: the tensor's memory is read-only (shape "
-                           f"{tuple(array.shape)}); the result is written into it")
-    if array.flags.c_contiguous and array.dtype.isnative:
+    _check_writable(array, what)
+    if array.flags.c_contiguous:
         return array, array
     return array, np.ascontiguousarray(array)
 

@@ -152,6 +152,10 @@ def collectives(rank: int, size: int) -> dict:
         t = mg.tensor([True, rank == 0, False])
         dist.all_reduce(t, op=dist.ReduceOp[op])
         seen[f"{op}-bool"] = t.numpy().tolist()
+    scalar, empty = mg.tensor(2.0) * (rank + 1), mg.zeros(3, 0)  # 0-d: a NumPy scalar
+    dist.all_reduce(scalar)
+    dist.all_reduce(empty)
+    seen["0-d and empty"] = [scalar.item(), list(empty.shape)]
     t = mg.tensor([1.0, 2.0]) * (rank + 1)
     work = dist.all_reduce(t, op=dist.ReduceOp.AVG, async_op=True)
     seen["avg-async"] = [work.wait(), work.is_completed(), t.numpy().tolist()]
@@ -286,6 +290,7 @@ def test_collectives_values_and_errors_on_two_ranks(tmp_path):
     assert got["SUM-bool"] == [True, True, False]     # logical or, as torch sums bools
     assert got["MIN-bool"] == [True, False, False]
     assert got["BXOR-bool"] == [False, True, False]
+    assert got["0-d and empty"] == [6.0, [3, 0]]
     assert got["avg-async"] == [True, True, [1.5, 3.0]]
     assert got["broadcast"] == [[1.0, 1.0]] * 3
     assert got["all_gather_object"] == [{"rank": 0}, {"rank": 1}]

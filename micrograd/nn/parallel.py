@@ -145,6 +145,11 @@ class _Reducer:
         return result
 
 
+def _describe(entry: tuple | None) -> str:
+    """('parameter', '0.weight', (3, 2), 'float32') -> 'parameter 0.weight (3, 2) float32'."""
+    return "nothing more" if entry is None else " ".join(str(part) for part in entry)
+
+
 class DistributedDataParallel(Module):
     """Wrap ``module`` for data-parallel training: call it as the module; gradients are
     averaged over the ranks during ``backward``. Needs ``micrograd.distributed``'s process
@@ -207,14 +212,12 @@ class DistributedDataParallel(Module):
             if theirs != first:  # the same message on every rank: rank 0 against the first other
                 i = next(i for i, (a, b) in enumerate(zip(first + [None], theirs + [None]))
                          if a != b)
-                describe = lambda e: "nothing more" if e is None else \
-                    f"{e[0]} {e[1]} {e[2]} {e[3]}"  # noqa: E731
                 raise RuntimeError(
                     f"DistributedDataParallel expects the same model on all ranks, but rank 0 "
                     f"has {len(first)} parameters and buffers and rank {rank} has "
                     f"{len(theirs)}; the first difference: rank 0 has "
-                    f"{describe((first + [None])[i])} where rank {rank} has "
-                    f"{describe((theirs + [None])[i])}")
+                    f"{_describe((first + [None])[i])} where rank {rank} has "
+                    f"{_describe((theirs + [None])[i])}")
 
     @staticmethod
     def _broadcast(tensors: list[Tensor]) -> None:
