@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import micrograd as mg
-from micrograd.core.errors import OpError
+from micrograd.core.errors import DTypeError, OpError
 
 A = np.ones((2, 3))
 
@@ -69,6 +69,15 @@ CASES = [  # (id, call taking the framework module, words the message must conta
     ("item of many", lambda t: t.ones(2).item(), "2 elements"),
     ("int negative power", lambda t: t.ones(3, dtype=t.long) ** -1, "negative"),
     ("div rounding mode", lambda t: t.ones(2).div(2.0, rounding_mode="round"), "rounding_mode"),
+    # dtypes that do not fit: DTypeError, a RuntimeError as torch's and a TypeError as before
+    ("matmul dtypes", lambda t: t.ones(2, 2) @ t.ones(2, 2, dtype=t.float64), "dtypes differ"),
+    ("masked_select int mask", lambda t: t.ones(3).masked_select(t.tensor([1, 0, 1])), "bool"),
+    ("where int condition", lambda t: t.where(t.tensor([1, 0, 1]), t.ones(3), t.zeros(3)),
+     "bool"),
+    ("mean of ints", lambda t: t.tensor([1, 2]).mean(), "floating"),
+    ("scatter src dtype", lambda t: t.zeros(3).scatter(0, t.tensor([0]),
+                                                        t.tensor([1.0], dtype=t.float64)),
+     "dtype"),
 ]
 
 
@@ -76,7 +85,7 @@ CASES = [  # (id, call taking the framework module, words the message must conta
 def test_runtime_error_as_torch(call, words):
     with pytest.raises(RuntimeError, match=words) as info:
         call(mg)
-    assert isinstance(info.value, (OpError, ValueError))  # still a ValueError for old code
+    assert isinstance(info.value, (ValueError, TypeError))  # still what micrograd raised before
 
 
 @pytest.mark.parametrize("call", [c[1] for c in CASES], ids=[c[0] for c in CASES])
@@ -94,3 +103,7 @@ def test_cat_of_nothing_is_a_value_error_as_torch():
 def test_op_error_is_both():
     assert issubclass(OpError, RuntimeError) and issubclass(OpError, ValueError)
 
+
+
+def test_dtype_error_is_both():
+    assert issubclass(DTypeError, RuntimeError) and issubclass(DTypeError, TypeError)

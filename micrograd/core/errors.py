@@ -9,3 +9,8 @@ keeps working. The message names the op and the shapes or values at fault.
 
 class OpError(RuntimeError, ValueError):
     """An op's operands or arguments do not fit (a RuntimeError in PyTorch)."""
+
+
+class DTypeError(RuntimeError, TypeError):
+    """Operands whose dtypes do not fit the op (a RuntimeError in PyTorch; a TypeError, as
+    micrograd raised before, so both kinds of ``except`` catch it)."""

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import anomaly, dtypes, ops
 from .device import DEVICE_KINDS, as_device, device, get_default_device
-from .errors import OpError
+from .errors import DTypeError, OpError
 from .graph import toposort
 from .settings import settings as _settings
 from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
@@ -921,7 +921,7 @@ class Tensor:
         tensor; the gradient goes back to those entries."""
         m = mask._array if isinstance(mask, Tensor) else np.asarray(mask)
         if m.dtype != np.bool_:
-            raise TypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
+            raise DTypeError(f"masked_select: mask must be a bool tensor, got {m.dtype}")
         try:
             shape = np.broadcast_shapes(self.shape, m.shape)
         except ValueError:
@@ -943,7 +943,7 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind != "f":
-            raise TypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
+            raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
                             "use .float().mean() or pass dtype=")
         axes = reduce_axes(dim, x.ndim, "mean")
         n = count(x.shape, axes)
@@ -2206,7 +2206,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         b = lift_constant(b, a)
     sa, sb = a._array.shape, b._array.shape
     if a._array.dtype != b._array.dtype:
-        raise TypeError(f"matmul: dtypes differ: {a.dtype.name} @ {b.dtype.name}; "
+        raise DTypeError(f"matmul: dtypes differ: {a.dtype.name} @ {b.dtype.name}; "
                         "convert one with .to(dtype)")
     if len(sa) == 2 and len(sb) == 2:  # the common case
         if sa[1] != sb[0]:
@@ -2281,7 +2281,7 @@ def _scatter(cls: type, x: Tensor, dim: int, index: Any, src: Any, name: str,
     if isinstance(src, Tensor):
         d, idx = _scatter_index(x, dim, index, name, src)
         if src.dtype != x.dtype:
-            raise TypeError(f"{name}: src has dtype {src.dtype.name} but self has "
+            raise DTypeError(f"{name}: src has dtype {src.dtype.name} but self has "
                             f"{x.dtype.name}; they must match (as torch)")
         if src.ndim != x.ndim:
             raise ValueError(f"{name}: src has {src.ndim} dims but the input has {x.ndim}")
@@ -2371,7 +2371,7 @@ def where(condition: Any, input: Any = None, other: Any = None  # noqa: A002 - t
         return c.nonzero(as_tuple=True)
     cond = condition._array if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+        raise DTypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = wrap_array(np.asarray(input, _scalar_dtype(input, other)))
     a, b = _tensor_first(input, other)
