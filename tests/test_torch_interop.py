@@ -76,7 +76,7 @@ def _mg_layer(name):
     """A micrograd layer class by torch's name (the sequence layers' modules included)."""
     import importlib
     for where in ("micrograd.nn", "micrograd.nn.conv", "micrograd.nn.sparse",
-                  "micrograd.nn.recurrent", "micrograd.nn.attention"):
+                  "micrograd.nn.recurrent", "micrograd.nn.transformer"):
         try:
             found = getattr(importlib.import_module(where), name, None)
         except ImportError:
