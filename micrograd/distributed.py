@@ -87,6 +87,26 @@ def is_mpi_launched() -> bool:
     return False
 
 
+_HAVE_PROC = os.path.isdir("/proc/self")
+
+
+def _exited(pid: int) -> bool:
+    """Whether process ``pid`` has exited (a zombie has: exited, not yet reaped)."""
+    if _HAVE_PROC:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                return f.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
+        except FileNotFoundError:
+            return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but is not ours to signal
+        pass
+    return False
+
+
 class _Group:
     """The default process group: a private duplicate of MPI_COMM_WORLD, this process's rank
     and the world size, and where the other ranks run (to notice a dead one)."""
@@ -122,20 +142,8 @@ class _Group:
     def dead_peer(self) -> tuple[int, int] | None:
         """(rank, pid) of a rank on this machine whose process has exited, else None."""
         for rank, pid in self.peers:
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as f:
-                    state = f.read().rpartition(b")")[2].split()[0]
-                if state in (b"Z", b"X"):  # exited, not yet reaped
-                    return rank, pid
-            except FileNotFoundError:
+            if _exited(pid):
                 return rank, pid
-            except OSError:  # no /proc: ask the kernel
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    return rank, pid
-                except OSError:
-                    pass
         return None
 
     def wait(self, request: Any, what: str) -> None:

@@ -99,7 +99,7 @@ def main(scenario: str, out: Path) -> None:
         if os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK")) == "1":
             from mpi4py import MPI  # noqa: F401
             time.sleep(120)
-        dist.init_process_group(timeout=timedelta(seconds=2))
+        dist.init_process_group(timeout=timedelta(seconds=1))
         return
     dist.init_process_group(timeout=timedelta(seconds=60))
     rank = dist.get_rank()
@@ -347,7 +347,7 @@ def test_an_uncaught_exception_in_one_rank_aborts_the_job(tmp_path):
 def test_a_rank_that_never_joins_times_out_with_a_clear_error(tmp_path):
     status, out, err, seconds = run_scenario("hang", tmp_path, survivors_report=True)
     assert status != 0
-    assert "init_process_group on rank 0 of 2 failed: timed out after 2 s" in err, err[-3000:]
+    assert "init_process_group on rank 0 of 2 failed: timed out after 1 s" in err, err[-3000:]
     assert seconds < 60
 
 
@@ -375,6 +375,18 @@ def test_the_example_trains_on_two_processes_and_prints_once(tmp_path):
     assert out.startswith("2 process(es), 22 steps per epoch of 64 images"), out
     assert out.count("test accuracy") == 1
     assert float(out.split("test accuracy ")[1]) >= 0.9, out
+
+
+def test_train_under_a_launcher_without_mpi4py_says_what_to_install(monkeypatch, capsys):
+    from micrograd.apps.cli import main as cli
+    monkeypatch.setenv("PMI_SIZE", "2")
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # as if not installed: import fails
+    with pytest.raises(SystemExit) as exit_:
+        cli(["train", "--epochs", "1"])
+    assert exit_.value.code == 2
+    assert "started by an MPI launcher with several processes, but init_process_group: the " \
+           "MPI backend needs mpi4py and an MPI library" in capsys.readouterr().err
+    assert not dist.is_initialized()
 
 
 def test_is_mpi_launched_reads_the_launchers_environment(monkeypatch):
