@@ -19,6 +19,7 @@ PUBLIC = {  # public path: where the code is
     "micrograd.explain": "micrograd.tools.explain",
     "micrograd.viz": "micrograd.tools.viz",
     "micrograd.sklearn": "micrograd.apps.sklearn",
+    "micrograd.onnx": "micrograd.tools.onnx_export",
 }
 
 
@@ -31,6 +32,8 @@ def test_torch_style_attribute_paths():
     """What `import micrograd as torch` code reaches through attributes alone."""
     torch = micrograd
     assert torch.utils.data.DataLoader is micrograd.data.DataLoader
+    assert callable(torch.onnx.export) and callable(torch.linalg.vector_norm)
+    assert callable(micrograd.interop.load_torch_state_dict)
     assert torch.autograd.Function is importlib.import_module("micrograd.core.function").Function
     assert torch.autograd.function.Function is torch.autograd.Function
     assert torch.autograd.detect_anomaly is importlib.import_module(
