@@ -202,7 +202,8 @@ def test_multihead_attention_matches_torch(torch, backend, name):
         _close(w, tw, what="weights")
         wcot = rng.standard_normal(tuple(tw.shape))
         if np.isfinite(tw.detach().numpy()).all():
-            loss, tloss = loss + (w * mg.tensor(wcot)).sum(), tloss + (tw * torch.tensor(wcot)).sum()
+            loss = loss + (w * mg.tensor(wcot)).sum()
+            tloss = tloss + (tw * torch.tensor(wcot)).sum()
     if np.isfinite(tout.detach().numpy()).all():
         loss.backward()
         tloss.backward()

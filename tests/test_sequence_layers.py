@@ -15,7 +15,7 @@ import pytest
 import micrograd as mg
 from micrograd.nn import functional as F
 from micrograd.nn import attention, recurrent, sparse, transformer
-from micrograd.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from micrograd.nn.recurrent import GRU, LSTM, RNN, LSTMCell
 from micrograd.nn.sparse import Embedding, EmbeddingBag, embedding, embedding_bag
 from micrograd.nn.utils_rnn import pad_sequence
 
