@@ -107,3 +107,11 @@ def test_op_error_is_both():
 
 def test_dtype_error_is_both():
     assert issubclass(DTypeError, RuntimeError) and issubclass(DTypeError, TypeError)
+
+
+def test_strict_load_state_dict_key_mismatch_is_a_runtime_error_as_torch():
+    model = mg.nn.Linear(2, 3)
+    with pytest.raises(RuntimeError, match="Error.s. in loading state_dict for Linear: missing "
+                                           r"keys \['bias'\]") as info:
+        model.load_state_dict({"weight": model.weight.detach()})
+    assert isinstance(info.value, KeyError)  # what micrograd raised before

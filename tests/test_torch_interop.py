@@ -64,9 +64,6 @@ def test_names_and_layouts_match_torch():
     assert "1.num_batches_tracked" in ours and ours["0.weight"] == (8, 5)
 
 
-@pytest.mark.xfail(strict=True, reason="Module.state_dict lists every parameter before every "
-                   "buffer; torch lists each module's parameters and buffers together (a change "
-                   "to nn/module.py)")
 def test_the_keys_come_in_torchs_order():
     torch = _torch()
     assert list(build(mg).state_dict()) == list(build(torch).state_dict())

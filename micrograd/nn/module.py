@@ -46,6 +46,13 @@ def _registries(module: "Module") -> tuple[dict, dict, dict]:
     return d["_parameters"], d["_modules"], d["_buffers"]
 
 
+class StateDictKeyError(RuntimeError, KeyError):
+    """Missing or unexpected keys in a strict ``load_state_dict``: a RuntimeError as PyTorch
+    raises, and a KeyError as micrograd raised before."""
+
+    __str__ = BaseException.__str__  # the message as written, not KeyError's quoted repr
+
+
 class RemovableHandle:
     """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``remove()``
     unregisters the hook (also on leaving a ``with`` block)."""
@@ -302,13 +309,15 @@ class Module:
     # state -----------------------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
         """Parameters and persistent buffers by dotted name (``"0.weight"``), detached from
-        the graph; a tensor shared by several modules appears under each name (PyTorch)."""
-        state: OrderedDict[str, Tensor] = OrderedDict()
-        for name, p in self.named_parameters(prefix, remove_duplicate=False):
-            state[name] = p.detach()
-        for name, b in self._persistent_buffers(prefix):
-            state[name] = b.detach()
-        return state
+        the graph, in PyTorch's order (each module's parameters, then its buffers, then its
+        children); a tensor shared by several modules appears under each name (PyTorch)."""
+        entries = [*self.named_parameters(prefix, remove_duplicate=False),
+                   *self._persistent_buffers(prefix)]
+        order = {name: i for i, (name, _) in
+                 enumerate(self.named_modules(prefix=prefix, remove_duplicate=False))}
+        owner = [order.get(name.rpartition(".")[0], len(order)) for name, _ in entries]
+        ranked = sorted(range(len(entries)), key=owner.__getitem__)  # stable: params first
+        return OrderedDict((entries[i][0], entries[i][1].detach()) for i in ranked)
 
     def _persistent_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """Buffers that belong in ``state_dict``: not registered with ``persistent=False``."""
@@ -330,8 +339,9 @@ class Module:
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys {missing}, "
-                           f"unexpected keys {unexpected}")
+            raise StateDictKeyError(f"Error(s) in loading state_dict for "
+                                    f"{type(self).__name__}: missing keys {missing}, "
+                                    f"unexpected keys {unexpected}")
         for key, target in own.items():
             if key not in state_dict:
                 continue
