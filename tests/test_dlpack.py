@@ -147,8 +147,6 @@ def test_from_dlpack_errors_name_what_was_given():
         mg.from_dlpack(np.ones(2, np.complex128))
 
 
-@pytest.mark.xfail(strict=True, reason="needs Tensor.__array__ to refuse a tensor that requires "
-                                       "grad, as torch does (a change to core/tensor.py)")
 def test_numpy_gets_no_writable_view_of_a_parameter():
     p = mg.nn.Linear(2, 2).weight
     with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires grad"):
