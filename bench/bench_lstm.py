@@ -2,12 +2,13 @@
 (batch 32, sequence 64, input and hidden 256 by default), micrograd vs PyTorch eager.
 
 micrograd runs on each available backend, PyTorch (when installed) on one thread and on its
-default threads. Both start from the same weights and data, and the first losses are checked
+default threads; ``--threads N`` runs the C backend and PyTorch on N threads each. Both start from the same weights and data, and the first losses are checked
 to agree before anything is timed. Reports the median step time and, for micrograd, the
 forward / backward / optimizer split; ``--profile`` adds where micrograd's time goes (GEMM
 calls, the LSTM layer's own elementwise gate math, everything else).
 
-    python bench/bench_lstm.py [--steps 20] [--batch 32] [--seq 64] [--hidden 256] [--profile]
+    python bench/bench_lstm.py [--steps 20] [--batch 32] [--seq 64] [--hidden 256]
+                               [--threads N] [--profile]
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import time
 import numpy as np
 
 import micrograd as mg
+from micrograd import backends
 from micrograd.nn.recurrent import LSTM
 
 
@@ -120,9 +122,13 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--input", type=int, default=256)
     parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for the C backend and PyTorch (default: theirs)")
     parser.add_argument("--profile", action="store_true",
                         help="also show where micrograd's step time goes")
     args = parser.parse_args()
+    if args.threads and "c" in backends.REGISTRY:
+        backends.REGISTRY["c"].nthreads = args.threads
     X, Y = make_data(args.seq, args.batch, args.input, args.hidden)
     print(f"LSTM {args.input}->{args.hidden}, batch {args.batch}, sequence {args.seq}, float32; "
           f"median of {args.steps} steps")
@@ -135,7 +141,8 @@ def main() -> None:
         rows.append((f"micrograd/{backend}", total, phases))
         splits[backend] = split
     torch_rows = [r for r in (bench_torch(X, Y, args.hidden, args.steps, init, n)
-                              for n in (1, None)) if r is not None]
+                              for n in ((args.threads,) if args.threads else (1, None)))
+                  if r is not None]
     for first, _, threads in torch_rows:
         firsts[f"torch ({threads} thr)"] = first
     ref = next(iter(firsts.values()))
