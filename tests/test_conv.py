@@ -7,6 +7,8 @@ float32; torch's error types and messages. The C kernels' parity with the NumPy 
 test_backend_parity.py."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -250,6 +252,8 @@ def test_errors(i):
         call()
 
 
+@pytest.mark.skipif("asan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="torch's C++ exceptions abort under the AddressSanitizer preload")
 def test_errors_are_torch_types():
     """The same calls raise the same exception types in torch (where torch can run them)."""
     torch = pytest.importorskip("torch")
@@ -417,6 +421,8 @@ def test_cnn_digits_example_learns(tmp_path):
     import sys
     from pathlib import Path
     script = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
+    if not script.exists():  # scripts/sanitize.sh copies the package and tests only
+        pytest.skip("examples/ is not in this tree")
     out = subprocess.run([sys.executable, str(script), "5"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr

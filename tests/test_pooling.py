@@ -190,3 +190,21 @@ def test_errors(i):
     call, exc, match = ERRORS[i]
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_integer_max_pooling_and_convolution_match_torch(backend):
+    """Integer tensors max-pool and convolve as in torch (on the NumPy reference); torch has
+    no integer adaptive_max_pool2d, and neither has micrograd."""
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(3).integers(-50, 50, (2, 3, 7, 6))
+    out = F.max_pool2d(mg.tensor(a), 3, 2, 1, return_indices=True)
+    tout = torch.nn.functional.max_pool2d(torch.tensor(a), 3, 2, 1, return_indices=True)
+    for o, t in zip(out, tout):
+        assert o.dtype.name == "int64"
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+    with pytest.raises(NotImplementedError, match="adaptive_max_pool2d.*int64"):
+        F.adaptive_max_pool2d(mg.tensor(a), 2)
+    w = np.random.default_rng(4).integers(-3, 3, (4, 3, 2, 2))
+    np.testing.assert_array_equal(F.conv2d(mg.tensor(a), mg.tensor(w), padding=1).numpy(),
+                                  torch.nn.functional.conv2d(torch.tensor(a), torch.tensor(w),
+                                                             padding=1).numpy())

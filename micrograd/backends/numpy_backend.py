@@ -318,7 +318,9 @@ class NumpyBackend:
 
     # pooling over the (H, W) planes of NCHW arrays --------------------------------------------
     def max_pool2d(self, x, kernel, stride, padding, dilation, out_size):
-        win = _pool_windows(x, kernel, stride, padding, dilation, out_size, -np.inf)
+        lowest = -np.inf if x.dtype.kind in "fc" else (
+            np.iinfo(x.dtype).min if x.dtype.kind in "iu" else False)  # padding never wins
+        win = _pool_windows(x, kernel, stride, padding, dilation, out_size, lowest)
         flat = win.reshape(win.shape[:4] + (kernel[0] * kernel[1],))
         # torch's choice: the first max, but the LAST NaN (a NaN always replaces the running max)
         pick = np.argmax(flat, axis=-1)

@@ -520,6 +520,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any,  # noqa: A002
     adaptive_avg_pool2d); indices as max_pool2d's. One max_pool2d kernel call when the sizes
     divide evenly, else one per window, gathered into one MaxPool node."""
     x, unbatched = _adaptive_input("adaptive_max_pool2d", input)
+    if not x.is_floating_point():
+        raise NotImplementedError(f'"adaptive_max_pool2d" not implemented for '
+                                  f"'{x.dtype.name}' (as torch)")
     (n, c, h, w), (oh, ow) = x.shape, _adaptive_size("adaptive_max_pool2d", output_size,
                                                      x.shape)
     be, a = _settings.backend, x._array
