@@ -25,7 +25,7 @@ from .core.device import device, get_default_device, set_default_device
 from . import accelerator, cuda  # torch.cuda / torch.accelerator queries: CPU only
 from .backends import mps as _mps  # noqa: F401 - makes micrograd.backends.mps importable
 from .explain import explain  # the function; the module stays importable as micrograd.explain
-from . import data, interop, linalg, nn, onnx, optim, utils  # noqa: E402 - after Tensor: they build on it
+from . import data, distributed, interop, linalg, nn, onnx, optim, utils  # noqa: E402 - after Tensor: they build on it
 from .tools.serialization import load, save
 
 __version__ = "0.1.0"
@@ -34,7 +34,7 @@ __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mod
            "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
            *_methods.dlpack.__all__, *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
-           "explain", "nn", "optim", "data", "utils", "linalg", "interop", "onnx", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
+           "explain", "nn", "optim", "data", "utils", "linalg", "interop", "onnx", "distributed", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
            "device", "get_default_device", "set_default_device", "cuda", "accelerator"]
 
 _methods.install(globals(), __all__)  # family methods onto Tensor; axis=/keepdims= accepted

@@ -16,6 +16,7 @@ CASES = {
     "moons_tensor.py": ([], r"epoch 149 loss [\d.]+ accuracy (\d+)%", 97),
     "digits_sequential.py": (["8"], r"test accuracy (0\.\d+)", 0.9),
     "digits_sklearn.py": ([], r"test accuracy (0\.\d+)", 0.95),
+    "ddp_train.py": (["4"], r"test accuracy (0\.\d+)", 0.9),
 }
 
 

@@ -5,6 +5,7 @@ from .datasets import (Bunch, load_digits, make_blobs, make_circles, make_moons,
 from .loader import (ChainDataset, ConcatDataset, DataLoader, Dataset, IterableDataset, Subset,
                      TensorDataset, default_collate, default_convert, random_split,
                      train_test_split)
+from .distributed import DistributedSampler
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
 
@@ -13,4 +14,4 @@ __all__ = ["make_moons", "make_circles", "make_blobs", "make_spirals", "make_reg
            "ConcatDataset", "ChainDataset", "Subset", "DataLoader", "default_collate",
            "default_convert", "random_split", "train_test_split", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+           "WeightedRandomSampler", "BatchSampler", "DistributedSampler"]
