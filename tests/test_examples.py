@@ -17,6 +17,7 @@ CASES = {
     "digits_sequential.py": (["8"], r"test accuracy (0\.\d+)", 0.9),
     "digits_sklearn.py": ([], r"test accuracy (0\.\d+)", 0.95),
     "ddp_train.py": (["4"], r"test accuracy (0\.\d+)", 0.9),
+    "char_model.py": (["100"], r"transformer next-letter accuracy (0\.\d+)", 0.5),
 }
 
 

@@ -1,13 +1,18 @@
-"""Gradient utilities (``mg.nn.utils``): clipping and flattening, in place, vectorised."""
+"""Gradient utilities (``mg.nn.utils``): clipping and flattening, in place, vectorised;
+``mg.nn.utils.rnn`` is nn/utils_rnn.py (``pad_sequence``), at torch's path."""
 from __future__ import annotations
 
 import math
+import sys
 from typing import Iterable
 
 import numpy as np
 
 from ..core.errors import OpError
 from ..core.tensor import Tensor
+from . import utils_rnn as rnn
+
+sys.modules[__name__ + ".rnn"] = rnn  # `from micrograd.nn.utils.rnn import pad_sequence` works
 
 
 def _params(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
