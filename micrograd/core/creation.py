@@ -11,10 +11,12 @@ import numpy as np
 from . import dtypes, ops
 from .errors import OpError
 from .device import as_device
-from .random import generator
+from .dtypes import can_cast, promote_types
+from . import random as _random
+from .random import generator, initial_seed, seed
 from .shapes import dim_index, shape_args
-from .tensor import (Tensor, _tensor_first, apply_op, as_array, maximum, minimum, where,
-                     wrap_array, write_out)
+from .tensor import (Tensor, _sample_of, _tensor_first, apply_op, as_array, maximum, minimum,
+                     set_printoptions, where, wrap_array, write_out)
 from .tensor import matmul as _matmul
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
@@ -42,7 +44,23 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill", "take_along_dim",
            # sorting and selection
            "sort", "argsort", "msort", "topk", "kthvalue", "unique", "nonzero", "argwhere",
-           "masked_select", "searchsorted"]
+           "masked_select", "searchsorted",
+           # tensors as tensors: copies, views, broadcasting, dtypes
+           "clone", "detach", "t", "ravel", "select", "take", "split_with_sizes", "broadcast_to",
+           "broadcast_tensors", "broadcast_shapes", "clip", "is_floating_point", "is_nonzero",
+           "is_complex", "isreal", "result_type", "promote_types", "can_cast",
+           "set_printoptions",
+           # comparisons and logical ops
+           "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal",
+           "not_equal", "equal", "isin", "logical_and", "logical_or", "logical_not",
+           "logical_xor", "signbit",
+           # more elementwise math
+           "addcmul", "addcdiv", "heaviside", "xlogy", "float_power", "fmax", "fmin",
+           # index factories and bucketing
+           "tril_indices", "triu_indices", "bucketize",
+           # random sampling and the generator's state
+           "randperm", "randint_like", "normal", "bernoulli", "multinomial", "poisson", "seed",
+           "initial_seed", "get_rng_state", "set_rng_state"]
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None,
@@ -595,4 +613,300 @@ def searchsorted(sorted_sequence: Tensor, values: Any, *, out_int32: bool = Fals
     return wrap_array(np.asarray(rows, dtype).reshape(vals.shape))
 
 
-_ = (maximum, minimum, where)  # re-exported from tensor.py
+# ---- tensors as tensors: copies, views, broadcasting, dtypes ----------------------------------
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """A copy in the graph (``memory_format`` is accepted: copies are always C-ordered)."""
+    return _arg(input, "clone").clone()
+
+
+detach, t, ravel = _method("detach"), _method("t"), _method("ravel")
+select, take = _method("select"), _method("take")
+split_with_sizes = _method("split_with_sizes")
+broadcast_to, clip = _method("broadcast_to"), clamp
+is_floating_point = _method("is_floating_point")
+
+
+def is_complex(input: Tensor) -> bool:  # noqa: A002
+    """False: micrograd has no complex dtypes."""
+    return _arg(input, "is_complex").is_complex()
+
+
+def isreal(input: Tensor) -> Tensor:  # noqa: A002
+    """True everywhere: every micrograd dtype is real."""
+    return wrap_array(np.ones(_arg(input, "isreal").shape, np.bool_))
+
+
+def is_nonzero(input: Tensor) -> bool:  # noqa: A002
+    """The truth of a one-element tensor (more or fewer elements are ambiguous)."""
+    n = _arg(input, "is_nonzero").numel()
+    if n != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if n == 0 else 'more than one value'} "
+                           "is ambiguous")
+    return bool(input._array.reshape(-1)[0])
+
+
+def broadcast_shapes(*shapes: Any) -> tuple:
+    """The shape tensors of ``shapes`` broadcast to (each an int or a sequence of ints)."""
+    sizes = [shape_args((s,), "broadcast_shapes") for s in shapes]
+    try:
+        return tuple(np.broadcast_shapes(*sizes))
+    except ValueError:
+        raise OpError(f"broadcast_shapes: shape mismatch: objects of shapes "
+                      f"{', '.join(map(str, sizes))} cannot be broadcast to a single shape"
+                      ) from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """Each tensor expanded (a view) to the shape they broadcast to together."""
+    ts = [_arg(x, "broadcast_tensors") for x in tensors]
+    try:
+        shape = np.broadcast_shapes(*(x.shape for x in ts))
+    except ValueError:
+        raise OpError(f"broadcast_tensors: shapes {', '.join(str(x.shape) for x in ts)} "
+                      "cannot be broadcast together") from None
+    return tuple(x.expand(shape) for x in ts)
+
+
+def result_type(tensor1: Any, tensor2: Any) -> dtypes.DType:
+    """The dtype torch gives the result of an op on these two operands (tensors or numbers):
+    tensors with dims decide over 0-d tensors, and those over numbers, unless the lower
+    category holds a higher kind (bool < integer < floating)."""
+    categories: dict = {"dims": None, "zero_dim": None, "numbers": None}
+    for x in (tensor1, tensor2):
+        if isinstance(x, Tensor):
+            key, npd = ("dims" if x.ndim else "zero_dim"), x._array.dtype
+        elif isinstance(x, (bool, np.bool_)):
+            key, npd = "numbers", np.dtype(np.bool_)
+        elif isinstance(x, (int, np.integer)):
+            key, npd = "numbers", np.dtype(np.int64)
+        elif isinstance(x, (float, np.floating)):
+            key, npd = "numbers", dtypes.get_default_dtype().np
+        else:
+            raise TypeError(f"result_type(): arguments must be Tensors or numbers, got "
+                            f"{type(x).__name__}")
+        known = categories[key]
+        categories[key] = npd if known is None else dtypes.promote(known, npd)
+    return dtypes.BY_NUMPY[dtypes.result_dtype(**categories)]
+
+
+# ---- comparisons and logical ops (torch.eq(x, y) == x.eq(y)) -----------------------------------
+eq, ne, lt, le, gt, ge = (_method(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
+greater, less, not_equal = _method("greater"), _method("less"), _method("not_equal")
+greater_equal, less_equal = _method("greater_equal"), _method("less_equal")
+logical_and, logical_or = _method("logical_and"), _method("logical_or")
+logical_xor, logical_not = _method("logical_xor"), _method("logical_not")
+equal, signbit = _method("equal"), _method("signbit")
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements`` (either may be a
+    number, not both); ``invert`` negates."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin(): expected at least one Tensor among elements and "
+                        "test_elements")
+    def values(x: Any) -> np.ndarray:
+        return x._array if isinstance(x, Tensor) else np.asarray(x)
+    return wrap_array(np.asarray(np.isin(values(elements), values(test_elements),
+                                         invert=bool(invert))))
+
+
+# ---- more elementwise math ---------------------------------------------------------------------
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
+            value: Any = 1) -> Tensor:
+    return _arg(input, "addcmul").addcmul(tensor1, tensor2, value=value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
+            value: Any = 1) -> Tensor:
+    return _arg(input, "addcdiv").addcdiv(tensor1, tensor2, value=value)
+
+
+heaviside, fmax, fmin = _method("heaviside"), _method("fmax"), _method("fmin")
+
+
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input * log(other), 0 where input == 0; either may be a number (not both)."""
+    a, b = _tensor_first(input, other)
+    return a.xlogy(b)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002
+    """input ** exponent in float64; input may be a number when exponent is a Tensor."""
+    if isinstance(input, Tensor):
+        return input.float_power(exponent)
+    if isinstance(input, bool) or not isinstance(input, (int, float, np.integer, np.floating)):
+        raise TypeError(f"float_power(): argument 'input' must be Tensor or Number, not "
+                        f"{type(input).__name__}")
+    return wrap_array(np.array(input, np.float64)) ** _arg(exponent, "float_power").double()
+
+
+# ---- index factories and bucketing -------------------------------------------------------------
+def _triangle_indices(row: int, col: int, offset: int, dtype: Any, device: Any,
+                      name: str) -> Tensor:
+    as_device(device)
+    for arg, n in (("row", row), ("col", col)):
+        if shape_args((n,), name)[0] < 0:
+            raise OpError(f"{name}: {arg} must be non-negative, got {n}")
+    npd = dtypes.as_dtype(dtype).np
+    if npd.kind not in "iu":
+        raise NotImplementedError(f"{name}: not implemented for {dtypes.as_dtype(dtype).name} "
+                                  "(the indices are integers)")
+    rows, cols = (np.tril_indices if name == "tril_indices" else np.triu_indices)(row, offset, col)
+    return wrap_array(np.stack([rows, cols]).astype(npd).reshape(2, -1))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = dtypes.int64,
+                 device: Any = None, layout: Any = None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix (on and
+    below diagonal ``offset``), row by row."""
+    return _triangle_indices(row, col, offset, dtype, device, "tril_indices")
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = dtypes.int64,
+                 device: Any = None, layout: Any = None) -> Tensor:
+    """The (2, N) indices of the upper triangle (on and above diagonal ``offset``)."""
+    return _triangle_indices(row, col, offset, dtype, device, "triu_indices")
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,  # noqa: A002
+              right: bool = False) -> Tensor:
+    """The bucket of each value: i with boundaries[i-1] < x <= boundaries[i] (``right``:
+    boundaries[i-1] <= x < boundaries[i]); ``boundaries`` is 1-D and sorted."""
+    b = _arg(boundaries, "bucketize")
+    if b.ndim != 1:
+        raise OpError(f"bucketize: boundaries tensor must be 1 dimension, but got "
+                      f"dim({b.ndim})")
+    vals = input._array if isinstance(input, Tensor) else np.asarray(input)
+    found = np.searchsorted(b._array, vals, side="right" if right else "left")
+    return wrap_array(np.asarray(found, np.int32 if out_int32 else np.int64))
+
+
+# ---- random sampling (draws from core/random.py's generator: mg.manual_seed repeats them) ----
+def randperm(n: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """0 .. n-1 in a random order."""
+    n = shape_args((n,), "randperm")[0]
+    if n < 0:
+        raise OpError(f"randperm: n must be non-negative, got {n}")
+    npd = np.dtype(np.int64) if dtype is None else dtypes.as_dtype(dtype).np
+    if npd.kind == "b":
+        raise NotImplementedError("randperm: not implemented for bool")
+    return _make(generator().permutation(n).astype(npd), requires_grad, device)
+
+
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *,  # noqa: A002
+                 dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) in input's shape and dtype; ``randint_like(x, high)``
+    draws from [0, high)."""
+    if high is None:
+        low, high = 0, low
+    out = empty_like(_arg(input, "randint_like"), dtype, device).random_(low, high)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal draws: elementwise for tensor ``mean`` and/or ``std`` (broadcast together; the
+    result is in the graph with zero gradients, as torch), or of ``size`` for two numbers."""
+    if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        if size is None:
+            raise TypeError("normal(): with a number mean and std, size is required: "
+                            "normal(mean, std, size)")
+        if not std >= 0:
+            raise OpError(f"normal expects std >= 0.0, but found std {std}")
+        array = generator().normal(mean, std, _size(tuple(size) if isinstance(
+            size, (tuple, list)) else (size,), "normal"))
+        return _make(array.astype(_float_dtype(dtype), copy=False), requires_grad, device)
+    if size is not None:
+        raise TypeError("normal(): size is taken only with a number mean and std")
+    as_device(device)
+    params = [x for x in (mean, std) if isinstance(x, Tensor)]
+    for x in params:
+        if x._array.dtype.kind != "f":
+            raise NotImplementedError(f"normal: not implemented for {x.dtype.name} (mean and "
+                                      "std must be floating point)")
+    npd = params[0]._array.dtype if len(params) == 1 else dtypes.promote(
+        mean._array.dtype, std._array.dtype)
+    m = mean._array if isinstance(mean, Tensor) else np.asarray(mean, npd)
+    s = std._array if isinstance(std, Tensor) else np.asarray(std, npd)
+    if np.any(s < 0):
+        raise OpError("normal expects all elements of std >= 0.0")
+    try:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+    except ValueError:
+        raise OpError(f"normal: mean of shape {np.shape(m)} and std of shape {np.shape(s)} "
+                      "cannot be broadcast together") from None
+    drawn = m + s * generator().standard_normal(shape)
+    return _sample_of(wrap_array(np.asarray(drawn, npd)), mean, std)
+
+
+def bernoulli(input: Tensor, p: Any = None) -> Tensor:  # noqa: A002
+    """0 or 1 with probability ``input`` elementwise (or ``p`` for every element)."""
+    return _arg(input, "bernoulli").bernoulli(p)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> Tensor:  # noqa: A002
+    """Category indices drawn from the rows of ``input`` (non-negative weights, 1-D or 2-D):
+    with replacement independently; without, each category at most once (torch's method:
+    the largest weight / Exp(1) keys, so zero weights come last)."""
+    x = _arg(input, "multinomial")
+    if x.ndim not in (1, 2):
+        raise OpError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {x.shape}")
+    if x._array.dtype.kind != "f":
+        raise OpError(f"multinomial only supports floating-point dtypes for input, got: "
+                      f"{x.dtype.name}")
+    k, n = shape_args((num_samples,), "multinomial")[0], x.shape[-1]
+    if k <= 0:
+        raise OpError(f"multinomial: cannot sample n_sample <= 0 samples (got {k})")
+    if not replacement and k > n:
+        raise OpError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
+                      f"without replacement ({k} > {n})")
+    p = x._array.astype(np.float64).reshape(-1, n)
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise OpError("multinomial: probability tensor contains either `inf`, `nan` or "
+                      "element < 0")
+    if np.any(p.sum(axis=1) <= 0):
+        raise OpError("multinomial: invalid multinomial distribution (sum of probabilities "
+                      "<= 0)")
+    g = generator()
+    if replacement:
+        cdf = np.cumsum(p, axis=1)
+        u = g.random((p.shape[0], k)) * cdf[:, -1:]
+        picked = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+    else:
+        keys = p / g.exponential(size=p.shape)
+        picked = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+    return wrap_array(picked.astype(np.int64).reshape(x.shape[:-1] + (k,)))
+
+
+def poisson(input: Tensor) -> Tensor:  # noqa: A002
+    """Poisson draws with the rates ``input`` (in its dtype; a zero gradient, as torch)."""
+    x = _arg(input, "poisson")
+    if x._array.dtype.kind != "f":
+        raise NotImplementedError(f"poisson: not implemented for {x.dtype.name} (rates must "
+                                  "be floating point)")
+    if np.any(x._array < 0):
+        raise OpError("poisson: invalid Poisson rate, expected rate to be non-negative")
+    drawn = generator().poisson(x._array.astype(np.float64)).astype(x._array.dtype)
+    return _sample_of(wrap_array(np.asarray(drawn)), x)
+
+
+def get_rng_state() -> Tensor:
+    """The random generator's state as a uint8 tensor (for ``set_rng_state``)."""
+    return wrap_array(np.frombuffer(_random.get_state(), np.uint8).copy())
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    """Restore a state ``get_rng_state`` returned: the draws that followed it repeat."""
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"set_rng_state: expected a uint8 Tensor, but got "
+                        f"{type(new_state).__name__}")
+    if new_state._array.dtype != np.uint8:
+        raise TypeError(f"set_rng_state: RNG state must be a uint8 Tensor, got "
+                        f"{new_state.dtype.name}")
+    _random.set_state(new_state._array.tobytes())
+
+
+_ = (maximum, minimum, where, can_cast, promote_types, set_printoptions, seed,
+     initial_seed)  # re-exported from tensor.py, dtypes.py and random.py

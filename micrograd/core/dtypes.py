@@ -108,3 +108,48 @@ def promote(a: np.dtype, b: np.dtype) -> np.dtype:
     if fa != fb:
         return a if fa else b
     return np.promote_types(a, b)
+
+
+def promote_operands(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The dtype of a binary op's result on two tensors' arrays, as torch decides it: a 0-d
+    operand (a Python number is lifted to one) meeting one with dims lifts its kind (int ->
+    float) but never widens it (float32 * a 0-d float64 stays float32)."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    if (a.ndim == 0) == (b.ndim == 0):
+        return promote(da, db)
+    return _combine(da, db) if b.ndim == 0 else _combine(db, da)
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """torch's combine_categories: the dtype of a higher-priority category (tensors with dims
+    over 0-d tensors over Python numbers) wins unless the lower one is of a higher kind."""
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return promote(higher, lower)
+    return higher
+
+
+def result_dtype(dims: np.dtype | None, zero_dim: np.dtype | None,
+                 numbers: np.dtype | None) -> np.dtype | None:
+    """torch.result_type from the promoted dtype of each operand category (None: no operand
+    of that category)."""
+    return _combine(dims, _combine(zero_dim, numbers))
+
+
+def promote_types(type1: object, type2: object) -> DType:
+    """torch.promote_types: the smallest dtype both ``type1`` and ``type2`` convert to."""
+    return BY_NUMPY[promote(as_dtype(type1).np, as_dtype(type2).np)]
+
+
+def can_cast(from_: object, to: object) -> builtins.bool:
+    """torch.can_cast: whether torch's casting rules allow ``from_`` -> ``to`` (the rule of
+    in-place ops and ``out=``): never floating -> integer, nor anything but bool -> bool."""
+    src, dst = as_dtype(from_), as_dtype(to)
+    if src.np.kind == "f" and dst.np.kind in "iu":
+        return False
+    return not (src is not bool and dst is bool)

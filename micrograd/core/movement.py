@@ -11,22 +11,25 @@ views of the input, as torch's: writes through them reach the input) and ``DiagE
 """
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .creation import cat
+from . import dtypes
+from .creation import cat, stack
 from .ops import Function
 from .shapes import _int, dim_index, shape_args
-from .tensor import Tensor, _inplace, apply_op, where
+from .tensor import Tensor, _inplace, apply_op, where, wrap_array
 
 __all__ = ["flip", "fliplr", "flipud", "roll", "tile", "repeat_interleave", "tril", "triu",
            "diagonal", "diag", "diag_embed", "unflatten", "movedim", "moveaxis", "swapaxes",
            "swapdims", "narrow", "narrow_copy", "tensor_split", "hsplit", "vsplit", "dsplit",
            "meshgrid", "rot90", "atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack",
-           "row_stack", "dstack", "column_stack"]
+           "row_stack", "dstack", "column_stack", "cartesian_prod", "combinations",
+           "block_diag"]
 
 
 # ---- primitives ------------------------------------------------------------------------------
@@ -675,6 +678,62 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """0-D and 1-D tensors as columns (n, 1), joined with the others along dim 1."""
     ts = _stack_list(tensors, "column_stack")
     return cat([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in ts], 1)
+
+
+# ---- products of index sets and block matrices -------------------------------------------
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-D tensor, as rows (N, k) in row-major
+    order; one tensor is returned as it is."""
+    ts = _tensor_list(tensors, "cartesian_prod")
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: Expect a 1D vector, but got shape "
+                               f"{list(t.shape)}")
+    if len(ts) == 1:
+        return ts[0]
+    return stack([g.reshape(-1) for g in meshgrid(*ts, indexing="ij")], 1)
+
+
+def combinations(input: Tensor, r: int = 2,  # noqa: A002
+                 with_replacement: bool = False) -> Tensor:
+    """The length-``r`` combinations of a 1-D tensor's elements as rows, in lexicographic
+    order of positions (itertools.combinations[_with_replacement]); gradients add up where an
+    element is used more than once."""
+    x = _tensor(input, "combinations")
+    if x.ndim != 1:
+        raise RuntimeError(f"combinations: Expect a 1D vector, but got shape {list(x.shape)}")
+    r = _int(r, "r", "combinations")
+    if r < 0:
+        raise RuntimeError(f"combinations: Expect a non-negative number, but got {r}")
+    if r == 0:
+        return x[np.zeros(0, np.int64)]
+    pick = itertools.combinations_with_replacement if with_replacement else \
+        itertools.combinations
+    idx = np.array(list(pick(range(x.shape[0]), r)), np.int64).reshape(-1, r)
+    return x[idx]
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors (0-D, 1-D as one row, 2-D) on the diagonal of one matrix, zeros elsewhere;
+    dtypes promote."""
+    ts = _tensor_list(tensors, "block_diag")
+    if not ts:
+        return wrap_array(np.zeros((1, 0), dtypes.get_default_dtype().np))
+    mats, npd = [], ts[0]._array.dtype
+    for i, t in enumerate(ts):
+        if t.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t.ndim} dimensions")
+        mats.append(t.reshape(1, -1) if t.ndim < 2 else t)
+        npd = dtypes.promote(npd, t._array.dtype)
+    width, left, rows = sum(m.shape[1] for m in mats), 0, []
+    for m in mats:
+        h, w = m.shape
+        pieces = [wrap_array(np.zeros((h, left), npd)), m.to(npd),
+                  wrap_array(np.zeros((h, width - left - w), npd))]
+        rows.append(cat(pieces, 1))
+        left += w
+    return cat(rows, 0)
 
 
 TENSOR_METHODS: dict[str, Callable] = {

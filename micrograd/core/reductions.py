@@ -19,15 +19,18 @@ from typing import Any, Callable
 import numpy as np
 
 from . import dtypes
+from .autograd import no_grad
+from .creation import cat
 from .errors import OpError
 from .ops import Function
-from .shapes import count, dim_index, drop_axes, reduce_axes
-from .tensor import (SortResult, Tensor, _inplace, _sort_indices, apply_op, where, wrap_array,
-                     write_out)
+from .shapes import count, dim_index, drop_axes, reduce_axes, shape_args
+from .tensor import (SortResult, Tensor, _inplace, _not_differentiable, _sort_indices, apply_op,
+                     where, wrap_array, write_out)
 
 __all__: list[str] = ["prod", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "var",
                       "std", "var_mean", "std_mean", "norm", "median", "nanmedian", "aminmax",
-                      "count_nonzero", "all", "any"]
+                      "count_nonzero", "all", "any", "nansum", "nanmean", "diff", "histc",
+                      "bincount", "dist", "cosine_similarity", "pairwise_distance"]
 
 AminmaxResult = namedtuple("AminmaxResult", ["min", "max"])  # torch.return_types.aminmax
 
@@ -659,10 +662,157 @@ def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noq
     return _logical(input, dim, keepdim, "any")
 
 
+# ---- NaN-skipping reductions, differences, counting ---------------------------------------
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+           dtype: Any = None) -> Tensor:
+    """sum with NaNs counted as zero (their gradient is zero)."""
+    x = _tensor(input, "nansum")
+    if x._array.dtype.kind == "f":
+        x = where(x.isnan(), 0.0, x)
+    return x.sum(dim, keepdim, dtype=dtype)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """mean of the elements that are not NaN (NaN where there are none)."""
+    x = _tensor(input, "nanmean")
+    if (x._array.dtype if dtype is None else dtypes.as_dtype(dtype).np).kind != "f":
+        raise OpError(f"nanmean(): expected input to have floating point dtype but got "
+                      f"{x.dtype.name if dtype is None else dtypes.as_dtype(dtype).name}")
+    kept = x.isnan().logical_not().sum(dim, keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0: NaN, silently as torch
+        return nansum(x, dim, keepdim, dtype=dtype) / kept
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,  # noqa: A002
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference along ``dim`` (out[i] = x[i+1] - x[i], repeated), after
+    joining ``prepend`` and ``append``; bools give x[i+1] != x[i]."""
+    x = _tensor(input, "diff")
+    if x.ndim == 0:
+        raise OpError("diff expects input to be at least one-dimensional")
+    n = shape_args((n,), "diff")[0]
+    if n < 0:
+        raise OpError(f"diff: order must be non-negative but got {n}")
+    d = dim_index(dim, x.ndim, "diff")
+    ends = []
+    for name, extra in (("prepend", prepend), ("append", append)):
+        if extra is not None:
+            _tensor(extra, f"diff {name}")
+            if extra.ndim != x.ndim:
+                raise OpError(f"diff expects prepend or append to be the same dimension as "
+                              f"input ({name} has {extra.ndim} dims, input {x.ndim})")
+        ends.append(extra)
+    if ends[0] is not None or ends[1] is not None:
+        x = cat([t for t in (ends[0], x, ends[1]) if t is not None], d)
+    lead = (slice(None),) * d
+    for _ in range(n):
+        hi, lo = x[lead + (slice(1, None),)], x[lead + (slice(None, -1),)]
+        x = hi.logical_xor(lo) if x._array.dtype == np.bool_ else hi - lo
+    return x
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0  # noqa: A001,A002
+          ) -> Tensor:
+    """Counts of the elements in ``bins`` equal-width bins over [min, max] (the data's range
+    when min == max; elements outside are skipped), in the input's floating dtype; computed
+    as torch does, in that dtype, so elements on a bin edge fall where torch puts them."""
+    x = _tensor(input, "histc")
+    npd = x._array.dtype
+    if npd.kind != "f":
+        raise NotImplementedError(f"histc: not implemented for {x.dtype.name} (floating point "
+                                  "input only, as torch)")
+    bins = shape_args((bins,), "histc")[0]
+    if bins <= 0:
+        raise OpError(f"histc: bins must be > 0, but got {bins}")
+    a = x._array.reshape(-1)
+    lo, hi = npd.type(min), npd.type(max)
+    if lo > hi:
+        raise OpError(f"histc: max must be larger than min (got min={min}, max={max})")
+    if lo == hi and a.size:
+        lo, hi = a.min(), a.max()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise OpError(f"histc: range of [{lo}, {hi}] is not finite")
+    inside = a[(a >= lo) & (a <= hi)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        pos = ((inside - lo) * npd.type(bins) / (hi - lo)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    return wrap_array(np.bincount(pos, minlength=bins).astype(npd))
+
+
+def bincount(input: Tensor, weights: Tensor | None = None,  # noqa: A002
+             minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in the 1-D non-negative integer ``input`` (at
+    least ``minlength`` counts); with ``weights``, their sums instead (floating weights keep
+    their dtype, others give float64). torch defines no derivative for the weights."""
+    x = _tensor(input, "bincount")
+    if x._array.dtype.kind not in "iub":
+        raise NotImplementedError(f"bincount: not implemented for {x.dtype.name} (integer "
+                                  "input only)")
+    minlength = shape_args((minlength,), "bincount")[0]
+    if minlength < 0:
+        raise OpError(f"bincount: minlength should be >= 0, got {minlength}")
+    a = x._array.astype(np.int64)
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise OpError(f"bincount only supports 1-d non-negative integral inputs (got shape "
+                      f"{x.shape}{'' if a.ndim != 1 else ', min ' + str(a.min())})")
+    if weights is None:
+        return wrap_array(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = _tensor(weights, "bincount")
+    if w.shape != x.shape:
+        raise OpError(f"bincount: weights should be 1-d and have the same length as input "
+                      f"(weights {w.shape}, input {x.shape})")
+    npd = w._array.dtype if w._array.dtype.kind == "f" else np.dtype(np.float64)
+    counts = np.bincount(a, weights=w._array.astype(np.float64), minlength=minlength)
+    return _not_differentiable(counts.astype(npd), (w,), "bincount")
+
+
+# ---- distances ---------------------------------------------------------------------------
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
+    """The ``p``-norm of input - other (broadcast), over all elements."""
+    a, b = _tensor(input, "dist"), _tensor(other, "dist")
+    return vector_norm(a - b, p)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 (broadcast) along ``dim``: each divided by
+    its 2-norm clamped to ``eps`` first, as torch (the clamp passes gradients through)."""
+    a, b = _tensor(x1, "cosine_similarity"), _tensor(x2, "cosine_similarity")
+    common = dtypes.promote_operands(a._array, b._array)
+    if common.kind != "f":
+        raise OpError(f"cosine_similarity: expected common dtype to be floating point, yet "
+                      f"common dtype is {dtypes.BY_NUMPY[common].name}")
+    a, b = (t if t._array.dtype.kind == "f" else t.to(common) for t in (a, b))
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise OpError(f"cosine_similarity: shapes {a.shape} and {b.shape} cannot be broadcast "
+                      "together") from None
+    a, b = a.expand(shape), b.expand(shape)
+    d = dim_index(dim, len(shape), "cosine_similarity")
+    n1 = vector_norm(a, 2, d, keepdim=True).clone()
+    n2 = vector_norm(b, 2, d, keepdim=True).clone()
+    with no_grad():  # the clamp changes the values only, as torch's in-place clamp_min_
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((a / n1) * (b / n2)).sum(d)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """The ``p``-norm of x1 - x2 + eps along the last dim (of the broadcast shape)."""
+    a, b = _tensor(x1, "pairwise_distance"), _tensor(x2, "pairwise_distance")
+    last = max(a.ndim, b.ndim) - 1
+    return vector_norm(a - b + eps, p, last if last >= 0 else None, keepdim)
+
+
 TENSOR_METHODS: dict[str, Callable] = {
     "prod": prod, "cumsum": cumsum, "cumprod": cumprod, "cummax": cummax, "cummin": cummin,
     "logcumsumexp": logcumsumexp, "cumsum_": _scan_("cumsum_", cumsum),
     "cumprod_": _scan_("cumprod_", cumprod), "var": var, "std": std, "norm": _norm_method,
     "median": median, "nanmedian": nanmedian, "aminmax": aminmax,
-    "count_nonzero": count_nonzero, "all": all, "any": any,
+    "count_nonzero": count_nonzero, "all": all, "any": any, "nansum": nansum,
+    "nanmean": nanmean, "diff": diff, "histc": histc, "bincount": bincount, "dist": dist,
 }

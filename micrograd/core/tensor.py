@@ -33,6 +33,7 @@ from . import anomaly, dtypes, ops
 from .device import DEVICE_KINDS, as_device, device, get_default_device
 from .errors import DTypeError, OpError
 from .graph import toposort
+from .random import generator
 from .settings import settings as _settings
 from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
                      shape_args)
@@ -170,6 +171,46 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
+    def is_complex(self) -> bool:
+        """False: micrograd has no complex dtypes."""
+        return False
+
+    # ---- memory layout (in elements, as torch counts; NumPy's strides are in bytes) ----------
+    def element_size(self) -> int:
+        return self._array.dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        return self._array.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of this tensor's elements (of a view: its own elements only)."""
+        return self._array.size * self._array.dtype.itemsize
+
+    def stride(self, dim: int | None = None) -> tuple | int:
+        """Steps in elements between neighbours along each dim (0 along expanded dims)."""
+        strides = tuple(s // self._array.dtype.itemsize for s in np.asarray(self._array).strides)
+        return strides if dim is None else strides[dim_index(dim, self.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        """Where this tensor's first element sits in the memory it shares, in elements."""
+        _own_scalar(self)
+        root = self._array
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        return (_address(self._array) - _address(root)) // self._array.dtype.itemsize
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements lie in memory in C order without gaps (dims of size 1 and
+        empty tensors don't count, as torch)."""
+        return bool(np.asarray(self._array).flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        """The address of the first element (0 for an empty tensor, as torch)."""
+        _own_scalar(self)
+        return _address(self._array) if self._array.size else 0
+
     def retain_grad(self) -> None:
         """Keep .grad on this non-leaf tensor during backward."""
         if not self.requires_grad:
@@ -287,6 +328,34 @@ class Tensor:
 
     type = to
 
+    def type_as(self, other: Tensor) -> Tensor:
+        """self converted to ``other``'s dtype."""
+        return self.to(_operands("type_as", other=other)[0].dtype)
+
+    # new tensors with self's dtype (unless dtype= says otherwise), outside any graph
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` (a tensor's data too, detached) of self's dtype by default."""
+        as_device(device)
+        return Tensor(data, dtype=self.dtype if dtype is None else dtype,
+                      requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _new_filled(self, size, fill_value, dtype, device, requires_grad, "new_full")
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return _new_filled(self, size, 0, dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return _new_filled(self, size, 1, dtype, device, requires_grad, "new_ones")
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return _new_filled(self, size, None, dtype, device, requires_grad, "new_empty")
+
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
 
@@ -384,16 +453,7 @@ class Tensor:
         return format(repr(self), spec)
 
     def __repr__(self) -> str:
-        body = _format(self._array)
-        extra = [] if self._array.size or self._array.ndim == 1 else [f"size={self.shape}"]
-        npd = self._array.dtype
-        if npd != dtypes.get_default_dtype().np and npd.name not in ("int64", "bool"):
-            extra.append(f"dtype={self.dtype!r}")
-        if self._ctx is not None:
-            extra.append(f"grad_fn={self._ctx!r}")
-        elif self.requires_grad:
-            extra.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extra) + ")"
+        return _repr(self)
 
     # ---- arithmetic (Python numbers on either side; broadcasting) ---------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -540,6 +600,29 @@ class Tensor:
         return _compare(self, other, "ge")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+    def equal(self, other: Tensor) -> bool:
+        """True when ``other`` has self's shape and the same values (compared after type
+        promotion; NaN equals nothing)."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f"equal(): argument 'other' must be Tensor, not "
+                            f"{type(other).__name__}")
+        return self.shape == other.shape and bool(np.all(_compare(self, other, "eq")._array))
+
+    # logical ops: any dtype in (nonzero is True), bool out; no gradient
+    def logical_not(self) -> Tensor:
+        return wrap_array(np.logical_not(self._array))
+
+    def logical_and(self, other: Tensor) -> Tensor:
+        return _logical(np.logical_and, self, other, "logical_and")
+
+    def logical_or(self, other: Tensor) -> Tensor:
+        return _logical(np.logical_or, self, other, "logical_or")
+
+    def logical_xor(self, other: Tensor) -> Tensor:
+        return _logical(np.logical_xor, self, other, "logical_xor")
+
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """self + alpha * other."""
         return self + (other if alpha == 1 else other * alpha)
@@ -547,6 +630,23 @@ class Tensor:
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
         """self - alpha * other."""
         return self - (other if alpha == 1 else other * alpha)
+
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """self + value * tensor1 * tensor2 (broadcast, dtypes promoted)."""
+        t1, t2 = _operands("addcmul", tensor1=tensor1, tensor2=tensor2)
+        return self + _scaled(t1, value, self, t2) * t2
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        """self + value * tensor1 / tensor2; two integer tensors are an error, as torch
+        (its old integer division is gone)."""
+        t1, t2 = _operands("addcdiv", tensor1=tensor1, tensor2=tensor2)
+        if t1._array.dtype.kind in "biu" and t2._array.dtype.kind in "biu":
+            raise RuntimeError(
+                f"addcdiv: integer division with addcdiv is no longer supported (tensor1 is "
+                f"{t1.dtype.name}, tensor2 {t2.dtype.name}); write (input + value * "
+                "torch.trunc(tensor1 / tensor2)).to(input.dtype) for the old behaviour, or "
+                "input + value * tensor1 / tensor2 for a true division")
+        return self + _scaled(t1, value, self, t2) / t2
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """True division, or rounded toward 0 ("trunc") or down ("floor"): then integers stay
@@ -558,7 +658,7 @@ class Tensor:
                              f"'floor' but found {rounding_mode!r}")
         a, b = _no_int_zero(self, other, "div")
         if a._array.dtype != b._array.dtype:
-            target = dtypes.promote(a._array.dtype, b._array.dtype)
+            target = dtypes.promote_operands(a._array, b._array)
             a, b = a.to(target), b.to(target)
         if a.shape != b.shape:
             try:
@@ -773,6 +873,58 @@ class Tensor:
     def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - torch's name
         return self.clamp(max=max)
 
+    def heaviside(self, values: Tensor) -> Tensor:
+        """0 where self < 0, 1 where self > 0, ``values`` (broadcast) where self == 0; torch
+        defines no derivative (backward raises)."""
+        (values,) = _operands("heaviside", values=values)
+        if values._array.dtype != self._array.dtype:
+            raise DTypeError(f"heaviside is not yet implemented for tensors with different "
+                             f"dtypes ({self.dtype.name} and {values.dtype.name})")
+        x, v = self._array, values._array
+        try:
+            out = np.where(x == 0, v, x > 0).astype(x.dtype)
+        except ValueError:
+            raise OpError(f"heaviside: shapes {self.shape} and {values.shape} cannot be "
+                          "broadcast together") from None
+        return _not_differentiable(out, (self, values), "heaviside")
+
+    def xlogy(self, other: Any) -> Tensor:
+        """self * log(other), 0 where self == 0 (unless other is NaN); integers compute in
+        the default float dtype. Gradients are torch's (``XLogY``)."""
+        a, b = _float_pair(self, other)
+        return _binary(XLogY, a, b)
+
+    def float_power(self, exponent: Any) -> Tensor:
+        """self ** exponent computed in float64 (the result is float64 whatever the inputs)."""
+        e = exponent.double() if isinstance(exponent, Tensor) else exponent
+        if not isinstance(e, (Tensor, *_SCALARS)):
+            raise TypeError(f"float_power(): argument 'exponent' must be Tensor or Number, "
+                            f"not {type(exponent).__name__}")
+        return self.double() ** (float(e) if isinstance(e, (bool, np.bool_)) else e)
+
+    def float_power_(self, exponent: Any) -> Tensor:
+        if self._array.dtype != np.float64:
+            raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name} but "
+                               "the operation's result requires dtype float64")
+        return _inplace(self, "float_power_", Tensor.float_power, exponent)
+
+    def fmax(self, other: Tensor) -> Tensor:
+        """Elementwise max that ignores NaN (NaN only where both are); ties send the
+        gradient to self, as torch."""
+        a, b = _promoted(self, *_operands("fmax", other=other))
+        return where((a >= b) | b.isnan(), a, b)
+
+    def fmin(self, other: Tensor) -> Tensor:
+        """Elementwise min that ignores NaN; ties send the gradient to self."""
+        a, b = _promoted(self, *_operands("fmin", other=other))
+        return where((a <= b) | b.isnan(), a, b)
+
+    def signbit(self) -> Tensor:
+        """True where the sign bit is set (negative numbers, -0.0, NaNs with a sign)."""
+        if self._array.dtype.kind == "b":
+            return wrap_array(np.zeros(self.shape, np.bool_))
+        return wrap_array(np.asarray(np.signbit(self._array)))
+
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
                    neginf: float | None = None) -> Tensor:
         """nan, +inf, -inf replaced (by default with 0 and the dtype's largest and lowest
@@ -943,6 +1095,18 @@ class Tensor:
             out = wrap_array(np.asarray(out._array).astype(x._array.dtype))
         return out
 
+    def sum_to_size(self, *size: Any) -> Tensor:
+        """Summed down to ``size``, a shape self broadcasts from (the gradient of an
+        expand)."""
+        shape = shape_args(size, "sum_to_size")
+        lead = self.ndim - len(shape)
+        if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, self.shape[lead:])):
+            raise OpError(f"sum_to_size: size {{{list(shape)}}} is not expandable to size "
+                          f"{{{list(self.shape)}}}.")
+        dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                          if n == 1 and self.shape[lead + i] != 1)
+        return self.sum(dims, keepdim=True).reshape(shape) if dims else self
+
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind != "f":
@@ -1041,6 +1205,10 @@ class Tensor:
         shp = self.shape
         return self.reshape(shp[:s] + (count(shp, tuple(range(s, e + 1))),) + shp[e + 1:])
 
+    def ravel(self) -> Tensor:
+        """The elements as a 1-D tensor, in C order."""
+        return self.reshape(-1)
+
     def squeeze(self, dim: Any = None) -> Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
@@ -1134,6 +1302,20 @@ class Tensor:
             lo += s
         return _multiple_views(out, "Split")
 
+    def split_with_sizes(self, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+        """Pieces of the given sizes along dim; they must add up to the dim's size."""
+        if isinstance(split_sizes, (int, np.integer)) or not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                for n in split_sizes):
+            raise TypeError(f"split_with_sizes(): argument 'split_sizes' must be a sequence of "
+                            f"ints, got {split_sizes!r}")
+        n = self.shape[dim_index(dim, self.ndim, "split_with_sizes")]
+        if sum(split_sizes) != n or any(s < 0 for s in split_sizes):
+            raise OpError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
+                          f"tensor's size at dimension {dim}), but got split_sizes="
+                          f"{list(split_sizes)}")
+        return self.split(list(split_sizes), dim)
+
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
         if chunks <= 0:
             raise OpError(f"chunk: chunks must be positive, got {chunks}")
@@ -1163,6 +1345,18 @@ class Tensor:
         if not isinstance(idx, np.ndarray) or idx.ndim != 1 or idx.dtype.kind not in "iu":
             raise TypeError("index_select: index must be a 1-D integer tensor")
         return self[(slice(None),) * d + (idx,)]
+
+    def select(self, dim: int, index: int) -> Tensor:
+        """The slice at ``index`` along ``dim`` (a view without that dim); negative index
+        counts from the end."""
+        if self.ndim == 0:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        d = dim_index(dim, self.ndim, "select")
+        i, n = shape_args((index,), "select")[0], self.shape[d]
+        if not -n <= i < n:
+            raise IndexError(f"select(): index {i} out of range for tensor of size "
+                             f"{list(self.shape)} at dimension {d}")
+        return self[(slice(None),) * d + (i,)]
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """torch.gather: out[i][j] = self[i][index[i][j]] for dim=1; out has index's shape."""
@@ -1269,6 +1463,89 @@ class Tensor:
 
     def index_copy_(self, dim: int, index: Any, source: Any) -> Tensor:
         return _inplace(self, "index_copy_", lambda t, s: t.index_copy(dim, index, s), source)
+
+    def take(self, index: Tensor) -> Tensor:
+        """The elements of self read as 1-D at ``index`` (int64; negative counts from the
+        end), in index's shape; the gradient adds up at repeated indices."""
+        idx = _flat_index(self, index, "take")
+        return self.reshape(-1)[wrap_array(idx.reshape(-1))].reshape(idx.shape)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """A copy of self, read as 1-D, with ``source``'s elements written at ``index``
+        (added, repeated indices adding up, with ``accumulate``)."""
+        idx = _flat_index(self, index, "put")
+        (source,) = _operands("put", source=source)
+        if source._array.dtype != self._array.dtype:
+            raise DTypeError(f"put: self and source expected to have the same dtype, but got "
+                             f"self.dtype = {self.dtype.name} and source.dtype = "
+                             f"{source.dtype.name}")
+        if source.numel() != idx.size:
+            raise IndexError(f"put: Expected source and index to have the same number of "
+                             f"elements, but got source.numel() = {source.numel()}, "
+                             f"index.numel() = {idx.size}")
+        return _put_flat(self, idx.reshape(-1), source.reshape(-1), accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        return _inplace(self, "put_", lambda t, s: t.put(index, s, accumulate), source)
+
+    def index_put(self, indices: Sequence[Tensor], values: Tensor,
+                  accumulate: bool = False) -> Tensor:
+        """A copy of self with ``values`` (broadcast) written at ``self[indices]`` (a tuple
+        of index tensors or bool masks), or added there with ``accumulate`` (repeated indices
+        adding up)."""
+        if not isinstance(indices, (tuple, list)):
+            raise TypeError(f"index_put(): argument 'indices' must be a tuple of Tensors, not "
+                            f"{type(indices).__name__}")
+        for i, t in enumerate(indices):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"index_put(): expected Tensor as element {i} in argument 0, "
+                                f"but got {type(t).__name__}")
+        (values,) = _operands("index_put", values=values)
+        if values._array.dtype != self._array.dtype:
+            raise DTypeError(f"Index put requires the source and destination dtypes match, got "
+                             f"{self.dtype.name} for the destination and {values.dtype.name} "
+                             "for the source.")
+        basic, advanced = _index_plan(self.shape, tuple(indices))
+        places = np.arange(self.numel(), dtype=np.int64).reshape(self.shape)[basic]
+        if advanced is not None:
+            places = places[advanced]
+        return _put_flat(self, places.reshape(-1),
+                         _fit_value(values, places.shape).reshape(-1), accumulate)
+
+    def index_put_(self, indices: Sequence[Tensor], values: Tensor,
+                   accumulate: bool = False) -> Tensor:
+        return _inplace(self, "index_put_",
+                        lambda t, v: t.index_put(indices, v, accumulate), values)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """self (broadcast with ``mask``) with its places where mask is True filled, in
+        order, by source's first elements."""
+        mask, source = _operands("masked_scatter", mask=mask, source=source)
+        if mask._array.dtype != np.bool_:
+            raise DTypeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                             f"dtype {mask.dtype.name}")
+        if source._array.dtype != self._array.dtype:
+            raise DTypeError(f"masked_scatter: expected self and source to have same dtypes but "
+                             f"got {self.dtype.name} and {source.dtype.name}")
+        try:
+            shape = np.broadcast_shapes(self.shape, mask.shape)
+        except ValueError:
+            raise OpError(f"masked_scatter: shapes {self.shape} and {mask.shape} cannot be "
+                          "broadcast together") from None
+        m = np.broadcast_to(mask._array, shape).reshape(-1)
+        k = int(np.count_nonzero(m))
+        if source.numel() < k:
+            raise OpError(f"masked_scatter: Number of elements of source ({source.numel()}) < "
+                          f"number of ones in mask ({k})")
+        x = self.expand(shape)
+        if not k:
+            return x.clone()
+        order = np.where(m, np.cumsum(m) - 1, 0)  # source's element for each place
+        picked = source.reshape(-1)[wrap_array(order)].reshape(shape)
+        return where(wrap_array(m.reshape(shape)), picked, x)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        return _inplace(self, "masked_scatter_", lambda t, s: t.masked_scatter(mask, s), source)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value`` in place, indexed as ``t[index]`` reads (``_index_plan``);
@@ -1382,15 +1659,125 @@ class Tensor:
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
         return _inplace(self, "index_fill_", lambda t, v: t.index_fill(dim, index, v), value)
 
+    # in-place random fillers: drawn from core/random.py's generator (mg.manual_seed repeats
+    # them); the result needs no gradient, as in torch
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        from .random import generator
-        return _inplace(self, "uniform_", lambda t: wrap_array(
-            generator().uniform(a, b, t.shape).astype(t._array.dtype)))
+        _continuous(self, "uniform_", NotImplementedError)
+        return _fill_random(self, "uniform_", lambda g, n: g.uniform(a, b, n))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        from .random import generator
-        return _inplace(self, "normal_", lambda t: wrap_array(
-            generator().normal(mean, std, t.shape).astype(t._array.dtype)))
+        _continuous(self, "normal_", NotImplementedError)
+        return _fill_random(self, "normal_", lambda g, n: g.normal(mean, std, n))
+
+    def bernoulli(self, p: Any = None) -> Tensor:
+        """0 or 1 (self's dtype), 1 with probability self (or ``p``, a number); the
+        gradient to self is zero, as torch."""
+        if p is not None:  # self gives only the shape and dtype
+            return wrap_array(np.empty_like(self._array)).bernoulli_(p)
+        if self._array.dtype.kind != "f":
+            raise NotImplementedError(f"bernoulli: not implemented for {self.dtype.name} "
+                                      "(probabilities must be floating point)")
+        probs = self._array
+        if probs.size and not np.all((probs >= 0) & (probs <= 1)):
+            raise RuntimeError("bernoulli: expected all probabilities p_in to be in [0, 1]")
+        drawn = wrap_array((generator().random(self.shape) < probs).astype(probs.dtype))
+        return _sample_of(drawn, self)
+
+    def bernoulli_(self, p: Any = 0.5) -> Tensor:
+        """Each element 1 with probability ``p`` (a number, or a tensor broadcast to self),
+        else 0."""
+        probs = np.asarray(p._array if isinstance(p, Tensor) else p, np.float64)
+        if not isinstance(p, Tensor) and not 0 <= float(probs) <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        if probs.size and not np.all((probs >= 0) & (probs <= 1)):
+            raise RuntimeError("bernoulli_: expected all probabilities p to be in [0, 1]")
+        try:
+            probs = np.broadcast_to(probs, self.shape)
+        except ValueError:
+            raise OpError(f"bernoulli_: p of shape {probs.shape} cannot be broadcast to self's "
+                          f"shape {self.shape}") from None
+        return _fill_random(self, "bernoulli_", lambda g, n: g.random(n) < probs)
+
+    def random_(self, from_: int | None = None, to: int | None = None,
+                **kwargs: Any) -> Tensor:
+        """Integers uniform on [from, to - 1]; ``random_(to)`` draws from [0, to - 1] and
+        ``random_()`` from [0, the largest integer the dtype holds exactly]."""
+        if "from" in kwargs:  # torch's keyword, a Python keyword here
+            from_ = kwargs.pop("from")
+        elif from_ is not None and to is None:
+            from_, to = 0, from_  # random_(to)
+        if kwargs:
+            raise TypeError(f"random_() got an unexpected keyword argument "
+                            f"{next(iter(kwargs))!r}")
+        from_ = 0 if from_ is None else from_
+        lo, hi = _random_bounds(self._array.dtype)
+        if to is None:
+            to = hi + 1
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                               f"from={from_} >= to={to}")
+        if from_ < lo or to - 1 > hi:
+            raise RuntimeError(f"random_: [{from_}, {to - 1}] is out of bounds for "
+                               f"{self.dtype.name}")
+        return _fill_random(self, "random_", lambda g, n: g.integers(from_, to, n))
+
+    def exponential_(self, lambd: float = 1.0) -> Tensor:
+        """Exponential with rate ``lambd``: density lambd exp(-lambd x)."""
+        _continuous(self, "exponential_", RuntimeError)
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return _fill_random(self, "exponential_", lambda g, n: g.exponential(1.0 / lambd, n))
+
+    def geometric_(self, p: float) -> Tensor:
+        """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+        if not 0 < p < 1:
+            raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+        return _fill_random(self, "geometric_", lambda g, n: g.geometric(p, n))
+
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0) -> Tensor:
+        """exp of a normal(mean, std) draw."""
+        _continuous(self, "log_normal_", NotImplementedError)
+        if not std > 0:
+            raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+        return _fill_random(self, "log_normal_", lambda g, n: g.lognormal(mean, std, n))
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0) -> Tensor:
+        """Cauchy with location ``median`` and scale ``sigma``."""
+        _continuous(self, "cauchy_", RuntimeError)
+        if not sigma > 0:
+            raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        return _fill_random(self, "cauchy_",
+                            lambda g, n: median + sigma * g.standard_cauchy(n))
+
+    def apply_(self, callable: Callable) -> Tensor:  # noqa: A002 - torch's name
+        """Each element replaced by ``callable(element)`` (a Python loop: slow, as in
+        torch); not on tensors that require grad."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                               "var.detach().apply_() instead.")
+        values = [callable(v) for v in self._array.reshape(-1).tolist()]
+        return _inplace(self, "apply_", lambda t: wrap_array(
+            np.array(values, dtype=object).astype(t._array.dtype).reshape(t.shape)))
+
+    def map_(self, tensor: Tensor, callable: Callable) -> Tensor:  # noqa: A002
+        """Each element replaced by ``callable(element, other's element)``, ``tensor``
+        broadcast to self (of self's dtype); not on tensors that require grad."""
+        (other,) = _operands("map_", tensor=tensor)
+        if self.requires_grad or other.requires_grad:
+            raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                               "var.detach().map_() instead.")
+        if other._array.dtype != self._array.dtype:
+            raise TypeError(f"map_: expected {self.dtype.name} for 'tensor' (got "
+                            f"{other.dtype.name})")
+        try:
+            pairs = zip(self._array.reshape(-1).tolist(),
+                        np.broadcast_to(other._array, self.shape).reshape(-1).tolist())
+        except ValueError:
+            raise OpError(f"map_: tensor of shape {other.shape} cannot be broadcast to self's "
+                          f"shape {self.shape}") from None
+        values = [callable(a, b) for a, b in pairs]
+        return _inplace(self, "map_", lambda t: wrap_array(
+            np.array(values, dtype=object).astype(t._array.dtype).reshape(t.shape)))
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set requires_grad in place (floating dtypes only, and only on leaves: a non-leaf's
@@ -1426,7 +1813,9 @@ for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asin
               "arctan2", "hypot", "copysign", "fmod", "remainder", "lerp", "clamp_min",
               "clamp_max", "nan_to_num", "divide", "multiply", "subtract", "true_divide",
               "negative", "floor_divide", "eq", "ne", "lt", "le", "gt", "ge",
-              "bitwise_left_shift", "bitwise_right_shift"):
+              "bitwise_left_shift", "bitwise_right_shift", "greater", "less", "greater_equal",
+              "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor",
+              "logical_not", "addcmul", "addcdiv", "heaviside", "xlogy"):
     setattr(Tensor, _name + "_", _inplace_method(_name))
 del _name
 
@@ -1927,6 +2316,58 @@ def _write(self: Tensor, out: Any, name: str) -> None:
     _bump(self)
 
 
+def _fill_random(t: Tensor, name: str, draw: Callable) -> Tensor:
+    """The in-place random filler ``name``: ``draw(generator, shape)`` cast into t."""
+    return _inplace(t, name, lambda s: wrap_array(
+        np.asarray(draw(generator(), s.shape)).astype(s._array.dtype)))
+
+
+def _sample_of(drawn: Tensor, *params: Tensor) -> Tensor:
+    """A random draw that depends on tensor parameters (bernoulli's probabilities, normal's
+    mean and std, poisson's rates): in the graph with a zero gradient to each of them, as torch
+    (``where`` sends nothing to the branch it never picks)."""
+    out, picked = drawn, wrap_array(np.ones(drawn.shape, np.bool_))
+    for p in params:
+        if isinstance(p, Tensor) and p.requires_grad and _settings.grad_enabled:
+            out = where(picked, out, p.to(drawn._array.dtype).expand(drawn.shape))
+    return out
+
+
+def _random_bounds(npd: np.dtype) -> tuple:
+    """The integers random_() may draw for a dtype: [0, 1] for bool, the dtype's range for
+    integers, [-2**digits, 2**digits] for floats (every integer there is exact)."""
+    if npd.kind == "b":
+        return 0, 1
+    if npd.kind in "iu":
+        info = np.iinfo(npd)
+        return int(info.min), int(info.max)
+    digits = np.finfo(npd).nmant + 1
+    return -2 ** digits, 2 ** digits
+
+
+def _continuous(t: Tensor, name: str, error: type) -> None:
+    if t._array.dtype.kind != "f":
+        raise error(f"{name}: a continuous distribution: the dtype must be floating point, "
+                    f"got {t.dtype.name}")
+
+
+def _address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def _new_filled(t: Tensor, size: Any, fill: Any, dtype: Any, device: Any, requires_grad: bool,
+                name: str) -> Tensor:
+    """Tensor.new_*: ``size`` filled with ``fill`` (None: uninitialised), t's dtype unless
+    ``dtype`` is given."""
+    as_device(device)
+    shape = shape_args(size if isinstance(size, tuple) else (size,), name)
+    if any(n < 0 for n in shape):
+        raise OpError(f"{name}: sizes must be non-negative, got {shape}")
+    npd = t._array.dtype if dtype is None else dtypes.as_dtype(dtype).np
+    out = wrap_array(np.empty(shape, npd) if fill is None else np.full(shape, fill, npd))
+    return out.requires_grad_(True) if requires_grad else out
+
+
 def _rebuild_tensor(cls: type, array: Any, requires_grad: bool, state: dict | None) -> Tensor:
     """A leaf of class ``cls`` around ``array`` (unpickling, deepcopy)."""
     t = wrap_array(np.asarray(array))
@@ -2100,7 +2541,7 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
         b = lift_constant(b, a)
     ad, bd = a._array, b._array
     if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
-        target = dtypes.promote(ad.dtype, bd.dtype)
+        target = dtypes.promote_operands(ad, bd)
         a, b = a.to(target), b.to(target)
     if ad.shape != bd.shape:
         if not bd.shape:            # a 0-d operand (often a Python scalar) takes a's shape
@@ -2174,7 +2615,7 @@ def _compare(a: Tensor, b: Any, op: str) -> Tensor:
     ad, bd = a._array, b._array
     be = _settings.backend
     if ad.dtype != bd.dtype:
-        target = dtypes.promote(ad.dtype, bd.dtype)
+        target = dtypes.promote_operands(ad, bd)
         ad = ad if ad.dtype == target else be.cast(ad, target)
         bd = bd if bd.dtype == target else be.cast(bd, target)
     try:
@@ -2318,6 +2759,29 @@ def _index_slices(x: Tensor, dim: int, index: Any, source: Any, name: str) -> tu
     return d, wrap_array(np.broadcast_to(spread, source.shape or (1,)))
 
 
+def _flat_index(x: Tensor, index: Any, name: str) -> np.ndarray:
+    """take/put's index into x read as 1-D: an int64 tensor, entries in [-n, n), negative
+    ones counted from the end."""
+    (index,) = _operands(name, index=index)
+    idx = np.asarray(index._array)
+    if idx.dtype != np.int64:
+        raise DTypeError(f"{name}(): Expected a long tensor for index, but got "
+                         f"{index.dtype.name}")
+    n = x.numel()
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < -n else idx.max())
+        raise IndexError(f"{name}: out of range: tried to access index {bad} on a tensor of "
+                         f"{n} elements.")
+    return np.where(idx < 0, idx + n, idx)
+
+
+def _put_flat(x: Tensor, places: np.ndarray, src: Tensor, accumulate: bool) -> Tensor:
+    """x with the 1-D ``src`` written (added with ``accumulate``) at the flat ``places``."""
+    flat, where_ = x.reshape(-1), wrap_array(places)
+    out = flat.scatter_add(0, where_, src) if accumulate else flat.scatter(0, where_, src)
+    return out.reshape(x.shape)
+
+
 def _sort_indices(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """int64 indices that sort ``a`` along axis, stably (ties in their order), NaN as the
     largest; descending by a stable sort of the reversed array, so ties keep their order."""
@@ -2347,13 +2811,96 @@ def _bitwise(fn: Callable, a: Tensor, b: Any, name: str) -> Tensor:
     b = b if isinstance(b, Tensor) else lift_constant(b, a)
     for t in (a, b):
         _check_bitwise(t._array.dtype, name)
-    target = dtypes.promote(a._array.dtype, b._array.dtype)
+    target = dtypes.promote_operands(a._array, b._array)
     try:
         out = fn(a._array.astype(target, copy=False), b._array.astype(target, copy=False))
     except ValueError:
         raise OpError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
                          "together") from None
     return wrap_array(np.asarray(out, dtype=target))
+
+
+def _operands(name: str, **named: Any) -> tuple:
+    """The named Tensor arguments of op ``name``, in order; anything else is torch's
+    TypeError (these ops take no numbers or lists there)."""
+    for arg, t in named.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not "
+                            f"{type(t).__name__}")
+    return tuple(named.values())
+
+
+def _promoted(a: Tensor, b: Tensor) -> tuple:
+    """a and b cast to their result dtype (torch's promotion, ``dtypes.promote_operands``)."""
+    target = dtypes.promote_operands(a._array, b._array)
+    return a.to(target), b.to(target)
+
+
+def _scaled(t: Tensor, value: Any, *others: Tensor) -> Tensor:
+    """value * t for addcmul/addcdiv; a float value is truncated when every operand holds
+    integers (the result is an integer tensor), as torch does."""
+    if isinstance(value, Tensor) or isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"value must be a number, got {type(value).__name__}")
+    if value == 1:
+        return t
+    if isinstance(value, (float, np.floating)) and all(
+            o._array.dtype.kind in "biu" for o in (t, *others)):
+        value = int(value)
+    return t * value
+
+
+def _logical(fn: Callable, a: Tensor, b: Any, name: str) -> Tensor:
+    (b,) = _operands(name, other=b)
+    try:
+        return wrap_array(np.asarray(fn(a._array, b._array)))
+    except ValueError:
+        raise OpError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                      "together") from None
+
+
+class NotDifferentiable(ops.Function):
+    """out = value, computed by the caller    backward raises: torch defines no derivative
+    (its grad_fn is NotImplemented), so neither does micrograd"""
+    saves_inputs = ()
+
+    def forward(self, *arrays: np.ndarray, value: np.ndarray, op: str) -> np.ndarray:
+        self.op = op
+        return value
+
+    def backward(self, g: np.ndarray) -> tuple:
+        raise RuntimeError(f"derivative for {self.op} is not implemented")
+
+
+def _not_differentiable(out: np.ndarray, inputs: tuple, name: str) -> Tensor:
+    """``out`` as the result of op ``name`` of ``inputs``: a node whose backward raises
+    torch's "derivative not implemented" when an input requires grad, else a constant."""
+    if _settings.grad_enabled and any(t.requires_grad for t in inputs):
+        return apply_op(NotDifferentiable, *inputs, value=out, op=name)
+    return wrap_array(out)
+
+
+def _xlogy(x: np.ndarray, y: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.asarray(np.where((x == 0) & ~np.isnan(y), 0, x * np.log(y)), dtype)
+
+
+class XLogY(ops.Function):
+    """out = x log(y), 0 where x == 0 and y is not NaN
+    dx = xlogy(g, y), 0 where x == 0 and y <= 0    dy = g x / y    (torch's formulas)"""
+
+    def forward(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        self.x, self.y = x, y
+        return _xlogy(x, y, np.result_type(x, y))
+
+    def backward(self, g: np.ndarray) -> tuple:
+        x, y = self.x, self.y
+        dx = dy = None
+        if self.needs_input_grad[0]:
+            dx = np.where((x == 0) & (y <= 0), g.dtype.type(0), _xlogy(g, y, g.dtype))
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                dy = np.asarray(g * x / y, g.dtype)
+        return dx, dy
 
 
 def _tensor_first(a: Any, b: Any) -> tuple:
@@ -2380,7 +2927,7 @@ def where(condition: Any, input: Any = None, other: Any = None  # noqa: A002 - t
     a, b = _tensor_first(input, other)
     b = lift_constant(b, a)
     if a._array.dtype != b._array.dtype:
-        target = dtypes.promote(a._array.dtype, b._array.dtype)
+        target = dtypes.promote_operands(a._array, b._array)
         a, b = a.to(target), b.to(target)
     try:
         shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
@@ -2615,23 +3162,158 @@ def _value_shape_error(value: Tensor, shape: tuple) -> RuntimeError:
                         f"broadcast to indexing result of shape {list(shape)}")
 
 
-def _format(data: np.ndarray) -> str:
-    """Values as torch prints them: 4 decimals, '1.' for whole floats, scientific when the
-    magnitudes span too much, every entry padded to one width."""
-    opts: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
-    if data.dtype.kind == "f" and data.size:
-        finite = np.abs(data[np.isfinite(data)]).astype(np.float64)
-        nz = finite[finite > 0]
-        if finite.size and np.all(finite == np.round(finite)) and finite.max() < 1e8:
-            spec = "{:.0f}."
-        elif nz.size and (nz.max() >= 1e8 or nz.min() < 1e-4 or nz.max() / nz.min() > 1e3):
-            spec = "{:.4e}"
-        else:
-            spec = "{:.4f}"
+# ---- printing: torch's layout (torch/_tensor_str.py), on the NumPy array -----------------------
+class _PrintOptions:
+    """What ``set_printoptions`` sets; torch's defaults."""
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
 
-        def fmt(v: float) -> str:
-            return spec.format(v) if np.isfinite(v) else str(v)
-        shown = data if data.size <= 1000 else data.reshape(-1)[:1000]
-        width = max(len(fmt(v)) for v in shown.reshape(-1).tolist())
-        opts["formatter"] = {"float_kind": lambda v: fmt(v).rjust(width)}
-    return np.array2string(data, **opts)
+
+_PRINT = _PrintOptions()
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, float("inf"), 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """How tensors print, as torch.set_printoptions: ``precision`` digits after the point,
+    summarised ("...") beyond ``threshold`` elements keeping ``edgeitems`` at each end of each
+    dim, lines broken at ``linewidth`` characters, ``sci_mode`` forcing (True) or forbidding
+    (False) scientific notation (None: chosen from the values); ``profile`` "default",
+    "short" or "full" resets the first four."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, "
+                             f"got {profile!r}")
+        (_PRINT.precision, _PRINT.threshold, _PRINT.edgeitems,
+         _PRINT.linewidth) = _PROFILES[profile]
+    for name, value, least in (("precision", precision, 0), ("edgeitems", edgeitems, 0),
+                               ("linewidth", linewidth, 1), ("threshold", threshold, 0)):
+        if value is None:
+            continue
+        number = (int, float) if name == "threshold" else int
+        if isinstance(value, bool) or not isinstance(value, number) or value < least:
+            raise ValueError(f"set_printoptions: {name} must be {'a number' if name == 'threshold' else 'an int'} "
+                             f">= {least}, got {value!r}")
+        setattr(_PRINT, name, value)
+    if sci_mode is not None and not isinstance(sci_mode, bool):
+        raise ValueError(f"set_printoptions: sci_mode must be True, False or None, got "
+                         f"{sci_mode!r}")
+    _PRINT.sci_mode = sci_mode
+
+
+class _Formatter:
+    """One width and notation for every element of a tensor, chosen from its (summarised)
+    values: integers as they are; floats fixed, whole ('1.') or scientific."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        if not self.floating:
+            self.max_width = max([len(str(v)) for v in values.tolist()] + [1])
+            return
+        shown = values[np.isfinite(values) & (values != 0)]
+        if not shown.size:
+            return
+        mags = np.abs(shown).astype(np.float64)
+        lo, hi = mags.min(), mags.max()
+        self.int_mode = bool(np.all(shown == np.ceil(shown)))
+        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+                         if _PRINT.sci_mode is None else _PRINT.sci_mode)
+        p = _PRINT.precision
+        if self.sci_mode:
+            spec, extra = f"{{:.{p}e}}", 0
+        elif self.int_mode:
+            spec, extra = "{:.0f}", 1
+        else:
+            spec, extra = f"{{:.{p}f}}", 0
+        self.max_width = max(len(spec.format(v)) + extra for v in shown.tolist())
+
+    def format(self, value: Any) -> str:
+        if not self.floating:
+            text = str(value)
+        elif self.sci_mode:
+            text = f"{value:{self.max_width}.{_PRINT.precision}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if np.isinf(value) or np.isnan(value) else ".")
+        else:
+            text = f"{value:.{_PRINT.precision}f}"
+        return text.rjust(self.max_width)
+
+
+def _summarized(a: np.ndarray) -> np.ndarray:
+    """The elements a summarised print shows (``edgeitems`` at each end of each dim)."""
+    e = _PRINT.edgeitems
+    if a.ndim == 0:
+        return a
+    if a.ndim == 1:
+        return np.concatenate((a[:e], a[-e:])) if a.shape[0] > 2 * e else a
+    if not e:
+        return np.empty((0,) * a.ndim, a.dtype)
+    n = a.shape[0]
+    rows = [*range(e), *range(n - e, n)] if n > 2 * e else range(n)
+    return np.stack([_summarized(a[i]) for i in rows])
+
+
+def _body(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    e = _PRINT.edgeitems
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    if a.ndim == 1:
+        if summarize and not e:
+            data = ["..."]
+        elif summarize and a.shape[0] > 2 * e:
+            data = ([fmt.format(v) for v in a[:e].tolist()] + [" ..."]
+                    + [fmt.format(v) for v in a[-e:].tolist()])
+        else:
+            data = [fmt.format(v) for v in a.tolist()]
+        per_line = max(1, (_PRINT.linewidth - indent) // (fmt.max_width + 2))
+        lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    n = a.shape[0]
+    if summarize and n > 2 * e:
+        rows = ([_body(a[i], indent + 1, summarize, fmt) for i in range(e)] + ["..."]
+                + [_body(a[i], indent + 1, summarize, fmt) for i in range(n - e, n)])
+    else:
+        rows = [_body(a[i], indent + 1, summarize, fmt) for i in range(n)]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def _repr(t: Tensor) -> str:
+    """torch's ``repr`` of a tensor: the values, then size/dtype/grad_fn where torch shows
+    them, wrapped at ``linewidth``."""
+    a, prefix = np.asarray(t._array), "tensor("
+    indent, suffixes = len(prefix), []
+    default = dtypes.get_default_dtype().np
+    if not a.size:
+        body = "[]"
+        if a.ndim != 1:
+            suffixes.append(f"size={a.shape}")
+        if a.dtype != default:
+            suffixes.append(f"dtype={t.dtype!r}")
+    else:
+        if not _PRINT.edgeitems:
+            suffixes.append(f"size={a.shape}")
+        if a.dtype != default and a.dtype.name not in ("int64", "bool"):
+            suffixes.append(f"dtype={t.dtype!r}")
+        summarize = a.size > _PRINT.threshold
+        fmt = _Formatter((_summarized(a) if summarize else a).reshape(-1))
+        body = _body(a, indent, summarize, fmt)
+    if t._ctx is not None:
+        suffixes.append(f"grad_fn={t._ctx!r}")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    out = prefix + body
+    last = len(out) - out.rfind("\n") + 1
+    for suffix in suffixes:
+        if last + len(suffix) + 2 > _PRINT.linewidth:
+            out += ",\n" + " " * indent + suffix
+            last = indent + len(suffix)
+        else:
+            out += ", " + suffix
+            last += len(suffix) + 2
+    return out + ")"
