@@ -3,10 +3,10 @@ CNN training step, micrograd's C backend side by side with PyTorch eager (when i
 
 conv2d rows: one forward and the backward to input, weight and bias, float32, on one and on two
 threads; GFLOP/s counts 3 x 2 N O oh ow (C / groups) kh kw (forward, input and weight
-gradients) and is set against the FMA peak (one core's, measured, times the threads). The LeNet step is
-PyTorch's MNIST example network without its dropout (conv 1->32, conv 32->64, max pool,
-linear 9216->128->10) at batch 64 on 28x28 inputs: forward, cross-entropy, backward and an SGD
-step. Both libraries start from the same weights and data, and the first results are checked
+gradients) and is set against the FMA peak (one core's, measured, times the threads). The
+LeNet step is PyTorch's MNIST example network without its dropout (conv 1->32, conv 32->64,
+max pool, linear 9216->128->10) at batch 64 on 28x28 inputs: forward, cross-entropy, backward
+and an SGD step. Both libraries start from the same weights and data, and the first results are checked
 to agree before anything is timed. Every number is the median of ``--repeat`` runs.
 
     python bench/bench_conv.py [--repeat 20] [--threads 1,2] [--quick]

@@ -300,7 +300,8 @@ def _conv_geom(x_shape: tuple, w_shape: tuple, g_shape: tuple | None, stride: tu
                padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
     """micrograd.h's conv geometry (16 int64) after checking everything the kernel trusts:
     4-D shapes, groups dividing both channel counts, positive stride and dilation, top and
-    left padding >= 0 (bottom and right may crop), a kernel that fits the padded input, and g (when given) of the output's shape."""
+    left padding >= 0 (bottom and right may crop), a kernel that fits the padded input, and
+    g (when given) of the output's shape."""
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
     if len(x_shape) != 4 or len(w_shape) != 4:
         raise ValueError(f"conv2d: expected 4-D x and w, got {tuple(x_shape)} and "

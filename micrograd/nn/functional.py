@@ -385,7 +385,8 @@ def _max_pool(x: Tensor, kernel: tuple, stride: tuple, padding: tuple,
               dilation: tuple, out_size: tuple) -> tuple:
     """(values, indices) of max pooling a 4-D x: the backend finds the maxima, MaxPool records
     them (indices are flat positions h * W + w in each plane, as torch)."""
-    values, idx = _settings.backend.max_pool2d(x._array, kernel, stride, padding, dilation, out_size)
+    values, idx = _settings.backend.max_pool2d(x._array, kernel, stride, padding, dilation,
+                                               out_size)
     return apply_op(MaxPool, x, idx=idx, values=values), wrap_array(idx)
 
 

@@ -201,8 +201,8 @@ class BatchNorm1d(Module):
         if use_batch:
             count = x.numel() // self.num_features
             if count <= 1:
-                raise ValueError(f"{type(self).__name__}: expected more than 1 value per channel when "
-                                 f"training, got input shape {tuple(x.shape)}")
+                raise ValueError(f"{type(self).__name__}: expected more than 1 value per "
+                                 f"channel when training, got input shape {tuple(x.shape)}")
             mean = x.mean(dim=dims, keepdim=True)
             var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
             if self.training and self.track_running_stats:
