@@ -46,7 +46,8 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "sort", "argsort", "msort", "topk", "kthvalue", "unique", "nonzero", "argwhere",
            "masked_select", "searchsorted",
            # tensors as tensors: copies, views, broadcasting, dtypes
-           "clone", "detach", "t", "ravel", "select", "take", "split_with_sizes", "broadcast_to",
+           "clone", "detach", "t", "ravel", "select", "take", "put", "split_with_sizes",
+           "broadcast_to", "absolute", "positive", "isposinf", "isneginf",
            "broadcast_tensors", "broadcast_shapes", "clip", "is_floating_point", "is_nonzero",
            "is_complex", "isreal", "result_type", "promote_types", "can_cast",
            "set_printoptions",
@@ -620,29 +621,15 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
 
 
 detach, t, ravel = _method("detach"), _method("t"), _method("ravel")
-select, take = _method("select"), _method("take")
+select, take, put = _method("select"), _method("take"), _method("put")
 split_with_sizes = _method("split_with_sizes")
 broadcast_to, clip = _method("broadcast_to"), clamp
 is_floating_point = _method("is_floating_point")
 
 
-def is_complex(input: Tensor) -> bool:  # noqa: A002
-    """False: micrograd has no complex dtypes."""
-    return _arg(input, "is_complex").is_complex()
-
-
-def isreal(input: Tensor) -> Tensor:  # noqa: A002
-    """True everywhere: every micrograd dtype is real."""
-    return wrap_array(np.ones(_arg(input, "isreal").shape, np.bool_))
-
-
-def is_nonzero(input: Tensor) -> bool:  # noqa: A002
-    """The truth of a one-element tensor (more or fewer elements are ambiguous)."""
-    n = _arg(input, "is_nonzero").numel()
-    if n != 1:
-        raise RuntimeError(f"Boolean value of Tensor with {'no values' if n == 0 else 'more than one value'} "
-                           "is ambiguous")
-    return bool(input._array.reshape(-1)[0])
+is_complex, isreal, is_nonzero = _method("is_complex"), _method("isreal"), _method("is_nonzero")
+absolute, positive = _method("absolute"), _method("positive")
+isposinf, isneginf = _method("isposinf"), _method("isneginf")
 
 
 def broadcast_shapes(*shapes: Any) -> tuple:
@@ -846,38 +833,7 @@ def bernoulli(input: Tensor, p: Any = None) -> Tensor:  # noqa: A002
     return _arg(input, "bernoulli").bernoulli(p)
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False) -> Tensor:  # noqa: A002
-    """Category indices drawn from the rows of ``input`` (non-negative weights, 1-D or 2-D):
-    with replacement independently; without, each category at most once (torch's method:
-    the largest weight / Exp(1) keys, so zero weights come last)."""
-    x = _arg(input, "multinomial")
-    if x.ndim not in (1, 2):
-        raise OpError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {x.shape}")
-    if x._array.dtype.kind != "f":
-        raise OpError(f"multinomial only supports floating-point dtypes for input, got: "
-                      f"{x.dtype.name}")
-    k, n = shape_args((num_samples,), "multinomial")[0], x.shape[-1]
-    if k <= 0:
-        raise OpError(f"multinomial: cannot sample n_sample <= 0 samples (got {k})")
-    if not replacement and k > n:
-        raise OpError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
-                      f"without replacement ({k} > {n})")
-    p = x._array.astype(np.float64).reshape(-1, n)
-    if not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise OpError("multinomial: probability tensor contains either `inf`, `nan` or "
-                      "element < 0")
-    if np.any(p.sum(axis=1) <= 0):
-        raise OpError("multinomial: invalid multinomial distribution (sum of probabilities "
-                      "<= 0)")
-    g = generator()
-    if replacement:
-        cdf = np.cumsum(p, axis=1)
-        u = g.random((p.shape[0], k)) * cdf[:, -1:]
-        picked = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
-    else:
-        keys = p / g.exponential(size=p.shape)
-        picked = np.argsort(-keys, axis=1, kind="stable")[:, :k]
-    return wrap_array(picked.astype(np.int64).reshape(x.shape[:-1] + (k,)))
+multinomial = _method("multinomial")
 
 
 def poisson(input: Tensor) -> Tensor:  # noqa: A002

@@ -175,6 +175,44 @@ class Tensor:
         """False: micrograd has no complex dtypes."""
         return False
 
+    def is_signed(self) -> bool:
+        return self._array.dtype.kind in "fi"
+
+    def isreal(self) -> Tensor:
+        """True everywhere: every micrograd dtype is real."""
+        return wrap_array(np.ones(self.shape, np.bool_))
+
+    def is_nonzero(self) -> bool:
+        """The truth of a one-element tensor (more or fewer elements are ambiguous)."""
+        n = self._array.size
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with "
+                               f"{'no values' if n == 0 else 'more than one value'} is ambiguous")
+        return bool(self._array.reshape(-1)[0])
+
+    def is_same_size(self, other: Tensor) -> bool:
+        return self.shape == _operands("is_same_size", other=other)[0].shape
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: this build computes on the CPU only."""
+        return False
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether this non-leaf keeps its .grad (``retain_grad()`` was called)."""
+        return self._retain
+
+    def nelement(self) -> int:
+        return self._array.size
+
+    def ndimension(self) -> int:
+        return self._array.ndim
+
     # ---- memory layout (in elements, as torch counts; NumPy's strides are in bytes) ----------
     def element_size(self) -> int:
         return self._array.dtype.itemsize
@@ -189,9 +227,15 @@ class Tensor:
         return self._array.size * self._array.dtype.itemsize
 
     def stride(self, dim: int | None = None) -> tuple | int:
-        """Steps in elements between neighbours along each dim (0 along expanded dims)."""
-        strides = tuple(s // self._array.dtype.itemsize for s in np.asarray(self._array).strides)
-        return strides if dim is None else strides[dim_index(dim, self.ndim, "stride")]
+        """Steps in elements between neighbours along each dim (0 along expanded dims). Where
+        the step means nothing (a dim of size 1, an empty tensor) it is torch's convention:
+        the next dim's size times its step."""
+        a, shape = np.asarray(self._array), self.shape
+        strides = [s // a.dtype.itemsize for s in a.strides]
+        for d in reversed(range(a.ndim)):
+            if not a.size or (shape[d] == 1 and strides[d] == 0):
+                strides[d] = strides[d + 1] * max(shape[d + 1], 1) if d + 1 < a.ndim else 1
+        return tuple(strides) if dim is None else strides[dim_index(dim, self.ndim, "stride")]
 
     def storage_offset(self) -> int:
         """Where this tensor's first element sits in the memory it shares, in elements."""
@@ -374,6 +418,15 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(dtypes.bool)
 
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
     def cpu(self) -> Tensor:
         return self
 
@@ -383,15 +436,14 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        """self when its memory is in C order, else a copy (in the graph), as torch: so an
-        in-place change of the result never reaches a transposed original."""
-        return self if self._array.flags.c_contiguous else self.clone()
+        """self when its memory is in C order, else a C-ordered copy (in the graph), as
+        torch: so an in-place change of the result never reaches a transposed original."""
+        return self if self._array.flags.c_contiguous else _copy(self, "C")
 
     def clone(self) -> Tensor:
-        """A copy that stays in the graph (gradient passes through)."""
-        if _settings.grad_enabled and self.requires_grad:
-            return apply_op(ops.Cast, self, dtype=self._array.dtype)
-        return wrap_array(self._array.copy())
+        """A copy that stays in the graph (gradient passes through), laid out in memory as
+        self is (torch's preserve_format: a transposed tensor's clone is transposed too)."""
+        return _copy(self, "K")
 
     # ---- pickling and copying ----------------------------------------------------------------
     def __reduce_ex__(self, protocol: Any) -> tuple:
@@ -699,6 +751,14 @@ class Tensor:
     def abs(self) -> Tensor:
         return _unary(ops.Abs, self)
 
+    absolute = abs
+
+    def positive(self) -> Tensor:
+        """self itself (torch.positive); an error for bool tensors, as torch."""
+        if self._array.dtype.kind == "b":
+            raise DTypeError("positive: the `+` operator, on a bool tensor is not supported")
+        return self
+
     def square(self) -> Tensor:
         return self ** 2
 
@@ -918,6 +978,14 @@ class Tensor:
         """Elementwise min that ignores NaN; ties send the gradient to self."""
         a, b = _promoted(self, *_operands("fmin", other=other))
         return where((a <= b) | b.isnan(), a, b)
+
+    def isposinf(self) -> Tensor:
+        return wrap_array(np.asarray(np.isposinf(self._array)) if self._array.dtype.kind == "f"
+                          else np.zeros(self.shape, np.bool_))
+
+    def isneginf(self) -> Tensor:
+        return wrap_array(np.asarray(np.isneginf(self._array)) if self._array.dtype.kind == "f"
+                          else np.zeros(self.shape, np.bool_))
 
     def signbit(self) -> Tensor:
         """True where the sign bit is set (negative numbers, -0.0, NaNs with a sign)."""
@@ -1683,6 +1751,38 @@ class Tensor:
         drawn = wrap_array((generator().random(self.shape) < probs).astype(probs.dtype))
         return _sample_of(drawn, self)
 
+    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
+        """Category indices drawn from the rows of self (non-negative weights, 1-D or 2-D):
+        with replacement independently; without, each category at most once, by torch's
+        method (the largest weight / Exp(1) keys, so zero weights come last)."""
+        if self.ndim not in (1, 2):
+            raise OpError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {self.shape}")
+        if self._array.dtype.kind != "f":
+            raise OpError(f"multinomial only supports floating-point dtypes for input, got: "
+                          f"{self.dtype.name}")
+        k, n = shape_args((num_samples,), "multinomial")[0], self.shape[-1]
+        if k <= 0:
+            raise OpError(f"multinomial: cannot sample n_sample <= 0 samples (got {k})")
+        if not replacement and k > n:
+            raise OpError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
+                          f"without replacement ({k} > {n})")
+        p = self._array.astype(np.float64).reshape(-1, n)
+        if not np.all(np.isfinite(p)) or np.any(p < 0):
+            raise OpError("multinomial: probability tensor contains either `inf`, `nan` or "
+                          "element < 0")
+        if np.any(p.sum(axis=1) <= 0):
+            raise OpError("multinomial: invalid multinomial distribution (sum of "
+                          "probabilities <= 0)")
+        g = generator()
+        if replacement:
+            cdf = np.cumsum(p, axis=1)
+            u = g.random((p.shape[0], k)) * cdf[:, -1:]
+            picked = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+        else:
+            keys = p / g.exponential(size=p.shape)
+            picked = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+        return wrap_array(picked.astype(np.int64).reshape(self.shape[:-1] + (k,)))
+
     def bernoulli_(self, p: Any = 0.5) -> Tensor:
         """Each element 1 with probability ``p`` (a number, or a tensor broadcast to self),
         else 0."""
@@ -1815,7 +1915,7 @@ for _name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asin
               "negative", "floor_divide", "eq", "ne", "lt", "le", "gt", "ge",
               "bitwise_left_shift", "bitwise_right_shift", "greater", "less", "greater_equal",
               "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor",
-              "logical_not", "addcmul", "addcdiv", "heaviside", "xlogy"):
+              "logical_not", "addcmul", "addcdiv", "heaviside", "xlogy", "absolute"):
     setattr(Tensor, _name + "_", _inplace_method(_name))
 del _name
 
@@ -2349,6 +2449,16 @@ def _continuous(t: Tensor, name: str, error: type) -> None:
     if t._array.dtype.kind != "f":
         raise error(f"{name}: a continuous distribution: the dtype must be floating point, "
                     f"got {t.dtype.name}")
+
+
+def _copy(t: Tensor, order: str) -> Tensor:
+    """A copy of t in the graph, in C order ("C") or laid out as t is ("K")."""
+    if _settings.grad_enabled and t.requires_grad:
+        out = apply_op(ops.Cast, t, dtype=t._array.dtype)  # a copy in t's layout
+        if order == "C" and not out._array.flags.c_contiguous:
+            out._array = np.ascontiguousarray(out._array)  # a fresh array nothing else sees
+        return out
+    return wrap_array(np.array(t._array, order=order, copy=True))
 
 
 def _address(a: np.ndarray) -> int:
