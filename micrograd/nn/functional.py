@@ -28,6 +28,9 @@ from ..core.random import generator
 from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
 from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
+# torch.nn.functional's names for the sequence layers' functions (they live beside their modules)
+from .attention import multi_head_attention_forward, scaled_dot_product_attention
+from .sparse import embedding, embedding_bag
 
 __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "tanh", "elu",
            "elu_", "selu", "selu_", "celu", "celu_", "hardtanh", "hardtanh_", "relu6",
@@ -37,7 +40,9 @@ __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "t
            "smooth_l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d", "max_pool1d",
            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-           "max_unpool2d", "group_norm", "dropout2d", "interpolate", "unfold", "fold"]
+           "max_unpool2d", "group_norm", "dropout2d", "interpolate", "unfold", "fold",
+           "embedding", "embedding_bag", "scaled_dot_product_attention",
+           "multi_head_attention_forward"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
