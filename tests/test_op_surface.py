@@ -59,7 +59,12 @@ NAMES = {  # namespace (attribute path from the package) -> names micrograd prom
         bincount bucketize cartesian_prod combinations block_diag tril_indices triu_indices
         randperm randint_like normal bernoulli multinomial poisson seed initial_seed
         get_rng_state set_rng_state dist cosine_similarity pairwise_distance absolute positive
-        isposinf isneginf"""),
+        isposinf isneginf index_put index_put_ masked_scatter prelu is_same_size is_signed
+        abs_ acos_ acosh_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ asin_ asinh_ atan_
+        atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ detach_ erf_ erfc_ exp2_
+        exp_ expm1_ fill_ fix_ floor_ frac_ log10_ log1p_ log2_ log_ nan_to_num_ neg_ negative_
+        reciprocal_ relu_ round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_ square_ tan_ tanh_ trunc_
+        xlogy_ zero_"""),
     "Tensor": _names("""
         sin cos tan asin acos atan atan2 sinh cosh asinh acosh atanh floor ceil round trunc frac
         sign sgn erf erfc erfinv exp2 expm1 log2 log10 log1p logaddexp logaddexp2 hypot copysign
@@ -364,6 +369,11 @@ EXACT = {
                                           L.tensor([-1, 2]).char().long(),
                                           L.tensor([1, 2]).byte().long()]),
     "absolute_": lambda L: L.tensor(INTS).absolute_(),
+    "module_in_place_forms": lambda L: [
+        L.relu_(L.tensor([-1.0, 2.0])), L.abs_(L.tensor(INTS)), L.zero_(L.tensor(B)),
+        L.clamp_(L.tensor(X), -0.1, 0.2), L.xlogy_(L.tensor([0.0, 2.0]), L.tensor([0.0, 3.0])),
+        L.index_put_(L.zeros(2, 2), (L.tensor([1]),), L.tensor(5.0)),
+        L.masked_scatter(L.tensor(1.0), L.tensor(True), L.tensor([5.0]))],
     "positive": lambda L: L.positive(L.tensor(INTS)),
     "broadcast_tensors": lambda L: L.broadcast_tensors(L.tensor(INTS[0]), L.tensor([[1], [2]]))[0],
     "clip_int": lambda L: L.clip(L.tensor(INTS), -1, 2),
@@ -512,9 +522,14 @@ ERRORS = [
      .sum().backward(), RuntimeError, "derivative for heaviside is not implemented"),
     (lambda: mg.bincount(mg.tensor([1]), mg.tensor([1.0], requires_grad=True)).sum().backward(),
      RuntimeError, "derivative for bincount is not implemented"),
+    (lambda: mg.bernoulli(mg.ones(2, requires_grad=True), 0.5).sum().backward(), RuntimeError,
+     "derivative for bernoulli is not implemented"),
     (lambda: mg.tensor([1.0, 2.0]).float_power_(2), RuntimeError, "float32 .* float64"),
     (lambda: mg.fmax(mg.tensor([1.0]), 1.5), TypeError, "other"),
     (lambda: mg.nanmean(mg.tensor([1, 2])), RuntimeError, "floating point .* int64"),
+    (lambda: mg.nanmean(mg.tensor([1, 2]), dtype=mg.float64), RuntimeError, "int64"),
+    (lambda: mg.bincount(mg.tensor([True])), NotImplementedError, "bool"),
+    (lambda: mg.addcmul(*[mg.tensor([True])] * 3), NotImplementedError, "bool"),
     (lambda: mg.diff(mg.tensor(1.0)), RuntimeError, "at least one-dimensional"),
     (lambda: mg.diff(mg.tensor([1.0]), n=-1), RuntimeError, "non-negative but got -1"),
     (lambda: mg.diff(mg.tensor([1.0]), prepend=mg.tensor(0.0)), RuntimeError,

@@ -47,7 +47,8 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "masked_select", "searchsorted",
            # tensors as tensors: copies, views, broadcasting, dtypes
            "clone", "detach", "t", "ravel", "select", "take", "put", "split_with_sizes",
-           "broadcast_to", "absolute", "positive", "isposinf", "isneginf",
+           "broadcast_to", "absolute", "positive", "isposinf", "isneginf", "index_put",
+           "index_put_", "masked_scatter", "prelu", "is_same_size", "is_signed",
            "broadcast_tensors", "broadcast_shapes", "clip", "is_floating_point", "is_nonzero",
            "is_complex", "isreal", "result_type", "promote_types", "can_cast",
            "set_printoptions",
@@ -622,6 +623,9 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
 
 detach, t, ravel = _method("detach"), _method("t"), _method("ravel")
 select, take, put = _method("select"), _method("take"), _method("put")
+index_put, index_put_ = _method("index_put"), _method("index_put_")
+masked_scatter, prelu = _method("masked_scatter"), _method("prelu")
+is_same_size, is_signed = _method("is_same_size"), _method("is_signed")
 split_with_sizes = _method("split_with_sizes")
 broadcast_to, clip = _method("broadcast_to"), clamp
 is_floating_point = _method("is_floating_point")
@@ -674,6 +678,18 @@ def result_type(tensor1: Any, tensor2: Any) -> dtypes.DType:
         known = categories[key]
         categories[key] = npd if known is None else dtypes.promote(known, npd)
     return dtypes.BY_NUMPY[dtypes.result_dtype(**categories)]
+
+
+# torch's module-level in-place forms (torch.relu_(x) is x.relu_())
+INPLACE_FUNCTIONS = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
+                     "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_",
+                     "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "detach_",
+                     "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_",
+                     "frac_", "log10_", "log1p_", "log2_", "log_", "nan_to_num_", "neg_",
+                     "negative_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
+                     "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
+globals().update({name: _method(name) for name in INPLACE_FUNCTIONS})
+__all__ += INPLACE_FUNCTIONS
 
 
 # ---- comparisons and logical ops (torch.eq(x, y) == x.eq(y)) -----------------------------------

@@ -676,9 +676,9 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A
             dtype: Any = None) -> Tensor:
     """mean of the elements that are not NaN (NaN where there are none)."""
     x = _tensor(input, "nanmean")
-    if (x._array.dtype if dtype is None else dtypes.as_dtype(dtype).np).kind != "f":
+    if x._array.dtype.kind != "f":
         raise OpError(f"nanmean(): expected input to have floating point dtype but got "
-                      f"{x.dtype.name if dtype is None else dtypes.as_dtype(dtype).name}")
+                      f"{x.dtype.name}")
     kept = x.isnan().logical_not().sum(dim, keepdim)
     with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0: NaN, silently as torch
         return nansum(x, dim, keepdim, dtype=dtype) / kept
@@ -748,7 +748,7 @@ def bincount(input: Tensor, weights: Tensor | None = None,  # noqa: A002
     least ``minlength`` counts); with ``weights``, their sums instead (floating weights keep
     their dtype, others give float64). torch defines no derivative for the weights."""
     x = _tensor(input, "bincount")
-    if x._array.dtype.kind not in "iub":
+    if x._array.dtype.kind not in "iu":
         raise NotImplementedError(f"bincount: not implemented for {x.dtype.name} (integer "
                                   "input only)")
     minlength = shape_args((minlength,), "bincount")[0]

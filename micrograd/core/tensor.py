@@ -686,12 +686,14 @@ class Tensor:
     def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """self + value * tensor1 * tensor2 (broadcast, dtypes promoted)."""
         t1, t2 = _operands("addcmul", tensor1=tensor1, tensor2=tensor2)
+        _no_bools("addcmul", self, t1, t2)
         return self + _scaled(t1, value, self, t2) * t2
 
     def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
         """self + value * tensor1 / tensor2; two integer tensors are an error, as torch
         (its old integer division is gone)."""
         t1, t2 = _operands("addcdiv", tensor1=tensor1, tensor2=tensor2)
+        _no_bools("addcdiv", self, t1, t2)
         if t1._array.dtype.kind in "biu" and t2._array.dtype.kind in "biu":
             raise RuntimeError(
                 f"addcdiv: integer division with addcdiv is no longer supported (tensor1 is "
@@ -1738,10 +1740,11 @@ class Tensor:
         return _fill_random(self, "normal_", lambda g, n: g.normal(mean, std, n))
 
     def bernoulli(self, p: Any = None) -> Tensor:
-        """0 or 1 (self's dtype), 1 with probability self (or ``p``, a number); the
-        gradient to self is zero, as torch."""
+        """0 or 1 (self's dtype), 1 with probability self (the gradient to self is zero,
+        as torch), or with probability ``p`` (a number; as torch, no derivative then)."""
         if p is not None:  # self gives only the shape and dtype
-            return wrap_array(np.empty_like(self._array)).bernoulli_(p)
+            drawn = wrap_array(np.empty_like(self._array)).bernoulli_(p)
+            return _not_differentiable(drawn._array, (self,), "bernoulli")
         if self._array.dtype.kind != "f":
             raise NotImplementedError(f"bernoulli: not implemented for {self.dtype.name} "
                                       "(probabilities must be floating point)")
@@ -2959,6 +2962,12 @@ def _scaled(t: Tensor, value: Any, *others: Tensor) -> Tensor:
     return t * value
 
 
+def _no_bools(name: str, *operands: Tensor) -> None:
+    """torch has no bool kernel for addcmul/addcdiv: three bool operands are its error."""
+    if all(t._array.dtype == np.bool_ for t in operands):
+        raise NotImplementedError(f"{name}: not implemented for bool tensors (as torch)")
+
+
 def _logical(fn: Callable, a: Tensor, b: Any, name: str) -> Tensor:
     (b,) = _operands(name, other=b)
     try:
@@ -3305,10 +3314,10 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
                                ("linewidth", linewidth, 1), ("threshold", threshold, 0)):
         if value is None:
             continue
-        number = (int, float) if name == "threshold" else int
-        if isinstance(value, bool) or not isinstance(value, number) or value < least:
-            raise ValueError(f"set_printoptions: {name} must be {'a number' if name == 'threshold' else 'an int'} "
-                             f">= {least}, got {value!r}")
+        kind, what = ((int, float), "a number") if name == "threshold" else (int, "an int")
+        if isinstance(value, bool) or not isinstance(value, kind) or value < least:
+            raise ValueError(f"set_printoptions: {name} must be {what} >= {least}, got "
+                             f"{value!r}")
         setattr(_PRINT, name, value)
     if sci_mode is not None and not isinstance(sci_mode, bool):
         raise ValueError(f"set_printoptions: sci_mode must be True, False or None, got "
