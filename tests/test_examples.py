@@ -18,6 +18,7 @@ CASES = {
     "digits_sklearn.py": ([], r"test accuracy (0\.\d+)", 0.95),
     "ddp_train.py": (["4"], r"test accuracy (0\.\d+)", 0.9),
     "char_model.py": (["100"], r"transformer next-letter accuracy (0\.\d+)", 0.5),
+    "cnn_digits.py": (["5"], r"test accuracy (0\.\d+)", 0.95),
 }
 
 

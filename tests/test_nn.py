@@ -628,3 +628,8 @@ def test_sequential_item_assignment_and_deletion_as_torch():
         ours[5] = nn.ReLU()
     with pytest.raises(TypeError):
         ours["0"] = nn.ReLU()
+
+
+def test_batchnorm_repr_says_bias_false_without_affine_as_torch():
+    assert "affine=False, bias=False" in repr(mg.nn.BatchNorm1d(3, affine=False))
+    assert "affine=True, bias=True" in repr(mg.nn.BatchNorm2d(3))
