@@ -438,12 +438,12 @@ class Tensor:
     def contiguous(self) -> Tensor:
         """self when its memory is in C order, else a C-ordered copy (in the graph), as
         torch: so an in-place change of the result never reaches a transposed original."""
-        return self if self._array.flags.c_contiguous else _copy(self, "C")
+        return self if self._array.flags.c_contiguous else _copied(self, "C")
 
     def clone(self) -> Tensor:
         """A copy that stays in the graph (gradient passes through), laid out in memory as
         self is (torch's preserve_format: a transposed tensor's clone is transposed too)."""
-        return _copy(self, "K")
+        return _copied(self, "K")
 
     # ---- pickling and copying ----------------------------------------------------------------
     def __reduce_ex__(self, protocol: Any) -> tuple:
@@ -2454,7 +2454,7 @@ def _continuous(t: Tensor, name: str, error: type) -> None:
                     f"got {t.dtype.name}")
 
 
-def _copy(t: Tensor, order: str) -> Tensor:
+def _copied(t: Tensor, order: str) -> Tensor:
     """A copy of t in the graph, in C order ("C") or laid out as t is ("K")."""
     if _settings.grad_enabled and t.requires_grad:
         out = apply_op(ops.Cast, t, dtype=t._array.dtype)  # a copy in t's layout
