@@ -11,6 +11,7 @@ as a uint8 tensor (``_STATE_BYTES`` bytes, not torch's 5056: the generators diff
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,19 @@ def initial_seed() -> int:
 def generator() -> np.random.Generator:
     """The current global generator: draw from this in every random factory/initializer."""
     return _generator
+
+
+def keep_mask(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
+    """Dropout's scaled keep-mask: each entry 1 / (1 - p) with probability 1 - p, else 0, as
+    an array of ``dtype``; multiply the input by it (broadcasting, for a mask per channel).
+
+    The one place every dropout draws its mask (F.dropout, F.dropout2d, attention's), so a
+    seed gives the same masks in all of them. ``p = 1`` zeros everything and draws nothing, as
+    PyTorch (so the stream is not advanced); ``0 <= p <= 1`` is the caller's check."""
+    if p == 1.0:
+        return np.zeros(shape, dtype)
+    keep = generator().random(shape) >= p
+    return (keep / (1.0 - p)).astype(dtype)
 
 
 def get_state() -> bytes:

@@ -1,9 +1,10 @@
 """Attention as functions: ``scaled_dot_product_attention`` and
 ``multi_head_attention_forward`` (``nn.functional``'s), PyTorch's signatures, masks and results;
 the modules built on them are in ``nn/transformer.py``. Composed from Tensor ops: the products
-are batched matmuls (the C GEMM), so there is no backward to write. ``nn.functional`` exports
-these functions, so this module cannot import it: the two it would use, linear and dropout, are
-written here as Tensor ops (``_linear``, ``_dropout``).
+are batched matmuls (the C GEMM) and the projections ``F.linear`` (the fused linear kernel),
+so there is no backward to write; dropout is ``F.dropout``. ``nn.functional`` cannot import
+this module (that would be an import circle), so this module adds its two functions to
+``nn.functional`` at the end, under torch's names.
 
 Masks, as PyTorch's: for ``scaled_dot_product_attention`` a bool ``attn_mask`` is True where
 a query may attend; for ``multi_head_attention_forward`` (and the modules) a bool mask is True
@@ -22,25 +23,10 @@ import numpy as np
 
 from ..core.autograd import is_grad_enabled
 from ..core.creation import cat, zeros
-from ..core.random import generator
 from ..core.tensor import Tensor, where, wrap_array
+from . import functional as F
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
-
-
-def _linear(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """x W^T + b, as F.linear."""
-    out = x.matmul(weight.t())
-    return out if bias is None else out + bias
-
-
-def _dropout(x: Tensor, p: float) -> Tensor:
-    """F.dropout in training mode: each element zeroed with probability p, the rest scaled by
-    1 / (1 - p), the mask drawn from micrograd's generator."""
-    if p == 1.0:
-        return x * wrap_array(np.zeros(x.shape, x._array.dtype))
-    keep = generator().random(x.shape) >= p
-    return x * wrap_array((keep / (1.0 - p)).astype(x._array.dtype))
 
 
 # ---- scaled dot-product attention ---------------------------------------------------------------
@@ -147,7 +133,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dead is not None:
         weights = where(wrap_array(dead), 0.0, weights)
     if dropout_p > 0.0:
-        weights = _dropout(weights, dropout_p)
+        weights = F.dropout(weights, dropout_p)
     return weights.matmul(v)
 
 
@@ -326,9 +312,9 @@ def multi_head_attention_forward(
             scores = scores + attn_mask
         weights = scores.softmax(-1)  # a row with no key is NaN here, as in PyTorch
         if dropout_p > 0.0:
-            weights = _dropout(weights, dropout_p)
+            weights = F.dropout(weights, dropout_p)
         out = weights.matmul(v).transpose(0, 1).reshape(length * bsz, embed_dim)
-        out = _linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
+        out = F.linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
         weights = weights.reshape(bsz, num_heads, length, source)
         if average_attn_weights:
             weights = weights.mean(1)
@@ -343,7 +329,7 @@ def multi_head_attention_forward(
                                        v.reshape(bsz, num_heads, source, head_dim),
                                        attn_mask, dropout_p, is_causal)
     out = out.permute(2, 0, 1, 3).reshape(bsz * length, embed_dim)
-    out = _linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
+    out = F.linear(out, out_proj_weight, out_proj_bias).reshape(length, bsz, embed_dim)
     return (out if batched else out.squeeze(1)), None
 
 
@@ -360,15 +346,21 @@ def _in_projection(query: Tensor, key: Tensor, value: Tensor, embed_dim: int,
             if w is None:
                 raise AssertionError(f"use_separate_proj_weight is True but {name}_proj_weight "
                                      "is None")
-        return (_linear(query, q_proj_weight, b[0]), _linear(key, k_proj_weight, b[1]),
-                _linear(value, v_proj_weight, b[2]))
+        return (F.linear(query, q_proj_weight, b[0]), F.linear(key, k_proj_weight, b[1]),
+                F.linear(value, v_proj_weight, b[2]))
     if in_proj_weight is None:
         raise AssertionError("use_separate_proj_weight is False but in_proj_weight is None")
     if query is key and key is value:
-        return _linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
+        return F.linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
     w = in_proj_weight
     if key is value:
-        kv = _linear(key, w[e:], None if in_proj_bias is None else in_proj_bias[e:])
-        return (_linear(query, w[:e], b[0]), *kv.chunk(2, -1))
-    return (_linear(query, w[:e], b[0]), _linear(key, w[e:2 * e], b[1]),
-            _linear(value, w[2 * e:], b[2]))
+        kv = F.linear(key, w[e:], None if in_proj_bias is None else in_proj_bias[e:])
+        return (F.linear(query, w[:e], b[0]), *kv.chunk(2, -1))
+    return (F.linear(query, w[:e], b[0]), F.linear(key, w[e:2 * e], b[1]),
+            F.linear(value, w[2 * e:], b[2]))
+
+
+# torch.nn.functional's names (``F.scaled_dot_product_attention``, ...): set here because F
+# cannot import this module; micrograd.nn imports it, so F has them once micrograd.nn is loaded
+F.scaled_dot_product_attention = scaled_dot_product_attention
+F.multi_head_attention_forward = multi_head_attention_forward

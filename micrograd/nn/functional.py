@@ -24,12 +24,13 @@ from ..core import ops
 from ..backends.base import check_linear_activation
 from ..core.autograd import is_grad_enabled
 from ..core.creation import cat, full
-from ..core.random import generator
+from ..core.random import keep_mask
 from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
 from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
-# torch.nn.functional's names for the sequence layers' functions (they live beside their modules)
-from .attention import multi_head_attention_forward, scaled_dot_product_attention
+# torch.nn.functional's names for the sequence layers' functions (they live beside their
+# modules). nn/attention.py adds scaled_dot_product_attention and multi_head_attention_forward
+# to this module itself: it uses linear and dropout from here, so this module cannot import it.
 from .sparse import embedding, embedding_bag
 
 __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "tanh", "elu",
@@ -627,11 +628,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A00
                            f"{list(x.shape)}")
     if not training or p == 0.0:
         return x
-    mask_shape = x.shape[:-2] + (1, 1)
-    dt = x._array.dtype
-    keep = generator().random(mask_shape) >= p
-    scale = np.zeros(mask_shape, dt) if p == 1.0 else (keep / (1.0 - p)).astype(dt)
-    return _inplace(x, x * wrap_array(scale), "dropout2d", inplace)
+    mask = keep_mask(x.shape[:-2] + (1, 1), p, x._array.dtype)  # one draw per channel
+    return _inplace(x, x * wrap_array(mask), "dropout2d", inplace)
 
 
 _INTERPOLATE_MODES = ("nearest", "bilinear")
@@ -1088,18 +1086,14 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
             inplace: bool = False) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
-    The mask is drawn from ``micrograd.core.random.generator()`` (reproducible with manual_seed)."""
+    The mask is ``core.random.keep_mask``'s, drawn from micrograd's generator (reproducible
+    with manual_seed)."""
     _input(input, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
-    dt = input._array.dtype
-    if p == 1.0:
-        out = input * wrap_array(np.zeros(input.shape, dt))
-    else:
-        keep = generator().random(input.shape) >= p
-        out = input * wrap_array((keep / (1.0 - p)).astype(dt))
+    out = input * wrap_array(keep_mask(input.shape, p, input._array.dtype))
     return _inplace(input, out, "dropout", inplace)
 
 
