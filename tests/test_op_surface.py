@@ -237,7 +237,7 @@ NONSMOOTH = {"fmax_ties", "fmin_ties", "cosine_similarity_zero_row", "clip", "di
 
 
 @pytest.mark.parametrize("name", list(SPEC))
-def test_values_and_gradients_match_torch(name):
+def test_values_and_gradients_match_torch(backend, name):
     torch = _torch()
     fn = SPEC[name]
     x, y = mg.tensor(X, requires_grad=True), mg.tensor(Y, requires_grad=True)
