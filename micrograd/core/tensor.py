@@ -2568,8 +2568,14 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     if cls.view and (cls is not ops.Reshape or np.may_share_memory(out, inputs[0]._array)):
         # a view (a reshape that had to copy is not); the broadcasts of binary ops are only
         # consumed by their op, so they are not tracked as views (Tensor.expand's are)
-        return _share_version(inputs[0], result, register=cls is not ops.Expand)
+        result = _share_version(inputs[0], result, register=cls is not ops.Expand)
+    if _recorder is not None:  # micrograd.compile is recording a step (micrograd/compile.py)
+        _recorder(fn, inputs, result)
     return result
+
+
+#: set by micrograd.compile while it records a step: called with (op, inputs, output) per op
+_recorder: Callable | None = None
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:
