@@ -2525,8 +2525,12 @@ def _unary(cls: type, x: Tensor) -> Tensor:
         fn.needs_input_grad = (True,)
         if x._vc is not None:
             fn.versions = (x._vc.n,)
-        return wrap_array(out, (x,), fn)
-    return wrap_array(out)
+        result = wrap_array(out, (x,), fn)
+    else:
+        result = wrap_array(out)
+    if _recorder is not None:  # micrograd.compile is recording a step
+        _recorder(fn, (x,), result)
+    return result
 
 
 def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
@@ -2543,8 +2547,12 @@ def _binary_same(cls: type, a: Tensor, b: Tensor) -> Tensor:
         va, vb = a._vc, b._vc
         if va is not None or vb is not None:
             fn.versions = (0 if va is None else va.n, 0 if vb is None else vb.n)
-        return wrap_array(out, (a, b), fn)
-    return wrap_array(out)
+        result = wrap_array(out, (a, b), fn)
+    else:
+        result = wrap_array(out)
+    if _recorder is not None:  # micrograd.compile is recording a step
+        _recorder(fn, (a, b), result)
+    return result
 
 
 def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:

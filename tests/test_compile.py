@@ -1,0 +1,215 @@
+"""micrograd.compile: a recorded training step replays bitwise equal to eager (losses, weights,
+gradients, optimizer state) over 100 steps on every backend, and every step it cannot replay
+(random draws, values read mid-step, unknown ops and optimizers, in-place changes, a graph that
+escapes the step) runs eagerly with one warning naming the reason, still equal to eager."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import micrograd as mg
+from micrograd import nn, optim
+from micrograd.compile import CompiledStep, _Plan, compile as mg_compile
+from micrograd.nn import functional as F
+
+RNG = np.random.default_rng(7)
+BATCHES = [(RNG.standard_normal((24, 6)).astype(np.float32), RNG.integers(0, 4, 24))
+           for _ in range(100)]
+
+OPTIMIZERS = {
+    "sgd_momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "sgd_nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "adam": lambda ps: optim.Adam(ps, lr=1e-2),
+    "adamw_amsgrad": lambda ps: optim.AdamW(ps, lr=1e-2, amsgrad=True),
+}
+
+
+def make_step(opt_name: str = "sgd_momentum", dropout: float = 0.0, *, ret: str = "tensor",
+              body=None):
+    """A fresh 6-16-16-4 ReLU MLP (same weights every time), its optimizer, and its step."""
+    mg.manual_seed(0)
+    layers = [nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    model = nn.Sequential(*layers, nn.Linear(16, 4))
+    opt = (OPTIMIZERS[opt_name] if isinstance(opt_name, str) else opt_name)(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        if body is not None:
+            loss = body(loss)
+        loss.backward()
+        opt.step()
+        return loss.item() if ret == "item" else loss
+    return model, opt, step
+
+
+def tensors(x, y):
+    return mg.from_numpy(x.copy()), mg.from_numpy(y.copy())
+
+
+def state_bytes(model, opt) -> list:
+    out = []
+    for p in model.parameters():
+        out += [p._array.tobytes(), None if p.grad is None else p.grad._array.tobytes()]
+        out += [(k, v.tobytes() if isinstance(v, np.ndarray) else v)
+                for k, v in sorted(opt.state.get(p, {}).items())]
+    return out
+
+
+def run_both(steps: int = 100, batches=BATCHES, **kwargs):
+    """Eager and compiled copies side by side; asserts bitwise equality after every step."""
+    m1, o1, eager = make_step(**kwargs)
+    m2, o2, step = make_step(**kwargs)
+    compiled = mg_compile(step)
+    for x, y in batches[:steps]:
+        rng = mg.get_rng_state()  # both copies draw the same numbers (dropout)
+        a = eager(*tensors(x, y))
+        mg.set_rng_state(rng)
+        b = compiled(*tensors(x, y))
+        if isinstance(a, float):
+            assert isinstance(b, float) and a == b
+        else:
+            assert isinstance(b, mg.Tensor) and a._array.tobytes() == b._array.tobytes()
+            assert b.shape == a.shape and b.dtype == a.dtype
+        assert state_bytes(m1, o1) == state_bytes(m2, o2)
+    return compiled
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+def test_replay_bitwise_equal_to_eager(backend, opt_name):
+    compiled = run_both(opt_name=opt_name)
+    (plan,) = compiled.plans.values()
+    assert isinstance(plan, _Plan), plan  # replayed, not a silent fallback
+
+
+def test_replay_returns_a_float_read_at_the_end(backend):
+    compiled = run_both(steps=10, ret="item")
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
+def test_source_is_straight_line_kernel_calls(backend):
+    compiled = run_both(steps=3)
+    source = next(iter(compiled.plans.values())).source
+    assert "be_linear(" in source and "be_cross_entropy_backward(" in source
+    assert "._update(" in source and "return wrap(" in source
+
+
+def test_new_shape_gets_its_own_plan(backend):
+    short = [(x[:10], y[:10]) for x, y in BATCHES[40:50]]
+    compiled = run_both(steps=60, batches=BATCHES[:20] + short + BATCHES[20:50])
+    assert len(compiled.plans) == 2 and all(isinstance(p, _Plan) for p in compiled.plans.values())
+
+
+def test_lr_schedule_and_replaced_state_follow_eager(backend):
+    m1, o1, eager = make_step("adam")
+    m2, o2, step = make_step("adam")
+    compiled = mg_compile(step)
+    s1, s2 = optim.lr_scheduler.StepLR(o1, 3, 0.5), optim.lr_scheduler.StepLR(o2, 3, 0.5)
+    for i, (x, y) in enumerate(BATCHES[:20]):
+        if i == 12:  # a restored optimizer has new state dicts: the plan is recorded again
+            for o in (o1, o2):
+                o.load_state_dict(o.state_dict())
+        eager(*tensors(x, y))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled(*tensors(x, y))
+        s1.step(), s2.step()
+        assert state_bytes(m1, o1) == state_bytes(m2, o2)
+
+
+def test_dropout_falls_back_to_eager(backend):
+    with pytest.warns(RuntimeWarning, match="draws random numbers"):
+        compiled = run_both(steps=8, dropout=0.3)
+    assert "random" in next(iter(compiled.plans.values()))
+
+
+@pytest.mark.parametrize("body, match", [
+    (lambda loss: loss * 2 if loss.item() > 0 else loss, "reads a tensor's value"),
+    (lambda loss: (loss + mg.from_numpy(np.asarray(loss._array).reshape(1) * 0.5)).sum(),
+     "values change from call to call"),
+    (lambda loss: loss + mg.erfinv(loss.tanh() * 0.5),
+     "op Erfinv is not recorded"),
+], ids=["item_mid_step", "tensor_from_data", "unknown_op"])
+def test_uncapturable_steps_fall_back(backend, body, match):
+    with pytest.warns(RuntimeWarning, match=match):
+        compiled = run_both(steps=6, body=body)
+    assert isinstance(next(iter(compiled.plans.values())), str)
+
+
+def test_optimizer_with_numpy_updates_falls_back(backend):
+    with pytest.warns(RuntimeWarning, match="in place"):
+        run_both(steps=5, opt_name=lambda ps: optim.RMSprop(ps, lr=1e-3))
+
+
+def test_warning_is_given_once(backend):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_both(steps=6, dropout=0.5)
+    assert len([w for w in caught if "micrograd.compile" in str(w.message)]) == 1
+
+
+def test_fullgraph_raises_instead(backend):
+    _, _, step = make_step(dropout=0.5)
+    compiled = mg_compile(step, fullgraph=True)
+    x, y = tensors(*BATCHES[0])
+    with pytest.raises(RuntimeError, match="fullgraph=True.*random"):
+        compiled(x, y)
+
+
+def test_graph_escaping_the_step_falls_back(backend):
+    mg.manual_seed(0)
+    model = nn.Linear(6, 4)
+    compiled = mg_compile(model)
+    x = mg.from_numpy(BATCHES[0][0])
+    with pytest.warns(RuntimeWarning, match="graph is still needed"):
+        out = compiled(x)
+    out.sum().backward()  # eager: the graph is there
+    assert model.weight.grad is not None
+
+
+def test_inference_under_no_grad_replays(backend):
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
+    compiled = mg_compile(model)
+    with mg.no_grad():
+        for x, _ in BATCHES[:5]:
+            x = mg.from_numpy(x)
+            assert compiled(x)._array.tobytes() == model(x)._array.tobytes()
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
+def test_decorator_forms_and_errors():
+    @mg_compile
+    def f(x):
+        return x
+    assert isinstance(f, CompiledStep) and f.__name__ == "f"
+    assert isinstance(mg_compile(fullgraph=True)(lambda x: x), CompiledStep)
+    g = lambda x: x  # noqa: E731
+    assert mg_compile(g, disable=True) is g
+    with pytest.raises(TypeError, match="expected a callable"):
+        mg_compile(3)
+
+
+def test_matches_torch_sgd_momentum():
+    torch = pytest.importorskip("torch")
+    m, o, step = make_step("sgd_momentum")
+    compiled = mg_compile(step)
+    tm = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
+                             torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    with torch.no_grad():
+        for p, q in zip(tm.parameters(), m.parameters(), strict=True):
+            p.copy_(torch.from_numpy(q._array.copy()))
+    to = torch.optim.SGD(tm.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+    for x, y in BATCHES[:6]:
+        loss = compiled(*tensors(x, y))
+        to.zero_grad()
+        ref = torch.nn.functional.cross_entropy(tm(torch.from_numpy(x)), torch.from_numpy(y))
+        ref.backward()
+        to.step()
+        np.testing.assert_allclose(float(loss.item()), ref.item(), rtol=1e-5)
+    for p, q in zip(tm.parameters(), m.parameters(), strict=True):
+        np.testing.assert_allclose(q._array, p.detach().numpy(), rtol=1e-4, atol=1e-6)
