@@ -1,0 +1,180 @@
+"""The captured training step (micrograd.compile) against eager micrograd, a hand-written NumPy
+step and JAX ``jit`` (when installed), on one thread, medians side by side.
+
+Steps: the two-moons MLP 2-16-16-1 (ReLU), 100 points, SVM max-margin loss + 1e-4 L2, SGD
+(the classic demo's step, as ``micrograd bench`` runs it); the seed MLP 784-100-50-10 (ReLU),
+batch 128, cross-entropy, SGD. Each implementation starts from the same weights; the losses of
+their first steps are printed so a reader can see they compute the same thing.
+
+    MICROGRAD_NUM_THREADS=1 OMP_NUM_THREADS=1 python bench/bench_compile.py [--repeat 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import timeit
+import warnings
+
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                      "intra_op_parallelism_threads=1")
+import numpy as np  # noqa: E402
+
+import micrograd as mg  # noqa: E402
+from micrograd import nn, optim  # noqa: E402
+from micrograd.apps.classic_demo import moons_data  # noqa: E402
+from micrograd.compile import compile as mg_compile  # noqa: E402
+from micrograd.nn import functional as F  # noqa: E402
+
+LR = 0.01
+
+
+def median_us(fn, number: int, repeat: int) -> float:
+    fn()
+    return statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def init(sizes: tuple, seed: int = 12) -> list:
+    rng = np.random.default_rng(seed)
+    return [(rng.uniform(-0.5, 0.5, (o, i)).astype(np.float32) / np.sqrt(i / 2),
+             rng.uniform(-0.5, 0.5, o).astype(np.float32) * 0.1)
+            for i, o in zip(sizes, sizes[1:])]
+
+
+def micrograd_step(sizes, weights, loss_kind, x, y):
+    layers = []
+    for w, b in weights:
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        lin.weight.data[...] = w
+        lin.bias.data[...] = b
+        layers += [lin, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    opt = optim.SGD(model.parameters(), lr=LR)
+    xt, yt = mg.from_numpy(x), mg.from_numpy(y)
+
+    def step(xt, yt):
+        opt.zero_grad()
+        if loss_kind == "svm":
+            scores = model(xt).reshape(-1)
+            loss = (1 - yt * scores).relu().mean()
+            loss = loss + 1e-4 * sum((p * p).sum() for p in model.parameters())
+        else:
+            loss = F.cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+    return (lambda: step(xt, yt)), step, (xt, yt)
+
+
+def numpy_step(weights, loss_kind, x, y):
+    """Forward, backward and SGD by hand on float32 arrays (what a careful NumPy user writes)."""
+    params = [(w.copy(), b.copy()) for w, b in weights]
+    n = len(x)
+
+    def step():
+        acts, h = [x], x
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        if loss_kind == "svm":
+            s = h[:, 0]
+            margin = 1 - y * s
+            loss = np.maximum(margin, 0).mean() + 1e-4 * sum((w * w).sum() + (b * b).sum()
+                                                             for w, b in params)
+            g = (np.where(margin > 0, -y, 0) / n).astype(np.float32)[:, None]
+        else:
+            z = h - h.max(1, keepdims=True)
+            e = np.exp(z)
+            p = e / e.sum(1, keepdims=True)
+            loss = -np.log(p[np.arange(n), y]).mean()
+            g = p
+            g[np.arange(n), y] -= 1
+            g /= n
+        for i in range(len(params) - 1, -1, -1):
+            w, b = params[i]
+            dw, db = g.T @ acts[i], g.sum(0)
+            if loss_kind == "svm":
+                dw += 2e-4 * w
+                db += 2e-4 * b
+            if i:
+                g = (g @ w) * (acts[i] > 0)
+            w -= LR * dw
+            b -= LR * db
+        return loss
+    return step
+
+
+def jax_step(weights, loss_kind, x, y):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in weights]
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+    def loss_fn(params, x, y):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        if loss_kind == "svm":
+            loss = jax.nn.relu(1 - y * h[:, 0]).mean()
+            return loss + 1e-4 * sum((w * w).sum() + (b * b).sum() for w, b in params)
+        logp = jax.nn.log_softmax(h)
+        return -jnp.take_along_axis(logp, y[:, None], 1).mean()
+
+    @jax.jit
+    def update(params, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        return loss, jax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads)
+
+    state = [params]
+
+    def step():
+        loss, state[0] = update(state[0], xj, yj)
+        return loss.block_until_ready()
+    return step
+
+
+def cases():
+    X, y = (np.asarray(v, np.float32) for v in moons_data())
+    yield "moons 2-16-16-1, batch 100", (2, 16, 16, 1), "svm", X, y
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((128, 784)).astype(np.float32)
+    yield "seed 784-100-50-10, batch 128", (784, 100, 50, 10), "ce", X, rng.integers(0, 10, 128)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--backend", default="c")
+    args = parser.parse_args()
+    mg.set_backend(args.backend)
+    print(f"backend {args.backend}; median us per step over {args.repeat} repeats")
+    print(f"{'case':32s} {'eager':>9s} {'compiled':>9s} {'numpy':>9s} {'jax jit':>9s}"
+          "   first losses (eager, compiled, numpy, jax)")
+    for name, sizes, kind, X, Y in cases():
+        w = init(sizes)
+        number = 200 if sizes[0] == 2 else 20
+        eager, _, _ = micrograd_step(sizes, w, kind, X, Y)
+        _, step, inputs = micrograd_step(sizes, w, kind, X, Y)
+        compiled = mg_compile(step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a fallback would make the column meaningless
+            first = [float(eager()), float(compiled(*inputs))]
+            compiled(*inputs), compiled(*inputs)
+        fns = {"eager": eager, "compiled": lambda: compiled(*inputs),
+               "numpy": numpy_step(w, kind, X, Y), "jax": jax_step(w, kind, X, Y)}
+        first += [float(fns["numpy"]())] + ([float(fns["jax"]())] if fns["jax"] else [])
+        times = {k: (median_us(f, number, args.repeat) if f else float("nan"))
+                 for k, f in fns.items()}
+        print(f"{name:32s} " + " ".join(f"{times[k]:9.1f}" for k in fns)
+              + "   " + ", ".join(f"{v:.5f}" for v in first))
+
+
+if __name__ == "__main__":
+    main()
