@@ -1,6 +1,7 @@
 """`python -m micrograd demo|train` and the progress bar."""
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -49,8 +50,8 @@ def _options(parser_help: str) -> set[str]:
 
 
 @pytest.mark.parametrize("command, expected", [
-    ("demo", {"--max-iter", "--seed", "--backend", "--no-progress", "--compare"}),
-    ("train", {"--data", "--samples", "--test-size", "--hidden", "--activation", "--epochs",
+    ("demo", {"--model", "--max-iter", "--seed", "--backend", "--no-progress", "--compare"}),
+    ("train", {"--model", "--data", "--samples", "--test-size", "--hidden", "--activation", "--epochs",
                "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay",
                "--scheduler", "--seed", "--backend", "--save", "--no-progress", "--quiet"}),
     ("predict", {"--out", "--backend"}),
@@ -360,3 +361,116 @@ def test_top_level_help_usage_and_version():
     assert out.returncode == 2 and "usage: python -m micrograd" in out.stderr
     assert "error: unknown command 'frobnicate'" in out.stderr
     assert top.main([]) == 2
+
+
+# ---- the CNN: demo --model cnn, train --model cnn, and its identity with the example's Net ------
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
+
+
+def test_demo_cnn_trains_the_example_network(capsys):
+    assert cli.demo(["--model", "cnn", "--max-iter", "3", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "PyTorch's MNIST example network" in out and "151306 parameters" in out
+    assert "Adadelta lr 1.0, StepLR gamma 0.7, batch 64" in out
+    assert re.search(r"after 3 epochs, final training loss [\d.]+", out)
+    assert float(re.search(r"test accuracy (\d\.\d+)", out).group(1)) > 0.93
+    assert re.search(r"[\d.]+ ms per epoch on the '(c|numpy)' backend", out)
+
+
+def test_demo_cnn_refuses_compare(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.demo(["--model", "cnn", "--compare"])
+    assert exc.value.code == 2
+    assert "--compare fits scikit-learn's MLPClassifier, which has no convolutional network" \
+        in capsys.readouterr().err
+
+
+def test_train_cnn_save_and_predict(tmp_path, capsys):
+    path = tmp_path / "cnn.npz"
+    assert cli.train(["--model", "cnn", "--epochs", "2", "--seed", "3", "--save", str(path),
+                      "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "data digits:" in out and "8x8 images, standardised as a whole" in out
+    assert "(1): Conv2d(1, 32, kernel_size=(3, 3)" in out and "(12): LogSoftmax(dim=1)" in out
+    assert float(re.search(r"test accuracy (\d\.\d+)", out).group(1)) > 0.85
+    contents = mg.load(path, weights_only=True)
+    assert contents["architecture"] == {"kind": "cnn", "task": "classification", "n_in": 64,
+                                        "side": 8, "padding": 1, "n_out": 10,
+                                        "data": "digits"}
+    assert list(contents["state_dict"]) == ["1.weight", "1.bias", "3.weight", "3.bias",
+                                            "8.weight", "8.bias", "11.weight", "11.bias"]
+    prep = contents["preprocessing"]  # one mean and one scale for every pixel
+    assert np.ptp(prep["x_mean"]) == 0 and np.ptp(prep["x_scale"]) == 0
+    X, y = mg.data.load_digits(return_X_y=True)
+    model, _ = cli.load_model(str(path))
+    expected = cli.forward_rows(model, cli.transform_inputs(prep, X[:50])).argmax(axis=1)
+    assert (expected == y[:50]).mean() > 0.8
+    np.save(tmp_path / "rows.npy", X[:50])
+    assert cli.predict([str(path), str(tmp_path / "rows.npy")]) == 0
+    np.testing.assert_array_equal(np.array(capsys.readouterr().out.split(), dtype=np.int64),
+                                  expected)
+
+
+def test_train_cnn_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.train(["--model", "cnn", "--data", "moons"])
+    assert exc.value.code == 2
+    assert "--model cnn trains on images: use --data digits" in capsys.readouterr().err
+    assert cli.train(["--model", "cnn", "--hidden", "10", "--activation", "tanh", "--epochs",
+                      "1", "--batch-size", "256", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --hidden applies to --model mlp; the CNN's layers are fixed" in err
+    assert "warning: --activation applies to --model mlp" in err
+
+
+def _example_net():
+    if not EXAMPLE.exists():
+        pytest.skip("examples/ is not beside the tests (an installed copy)")
+    spec = importlib.util.spec_from_file_location("cnn_digits_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Net
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_the_cli_cnn_is_the_example_network(training):
+    """Same seed, same weights (in the same order) and the same outputs, dropout included:
+    the CLI's Sequential and examples/cnn_digits.py's Net are one network."""
+    Net = _example_net()
+    mg.manual_seed(5)
+    net = Net(8, padding=1)
+    mg.manual_seed(5)
+    seq = cli.build_cnn(8, 10)
+    theirs, ours = net.state_dict(), seq.state_dict()
+    assert [tuple(v.shape) for v in theirs.values()] == [tuple(v.shape) for v in ours.values()]
+    for a, b in zip(theirs.values(), ours.values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    net.train(training)
+    seq.train(training)
+    x = np.random.default_rng(0).standard_normal((5, 64)).astype(np.float32)
+    mg.manual_seed(9)
+    want = net(mg.tensor(x.reshape(5, 1, 8, 8))).detach().numpy()
+    mg.manual_seed(9)
+    np.testing.assert_allclose(seq(mg.tensor(x)).detach().numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_cnn_layers_build_the_same_network_in_torch(backend):
+    torch = pytest.importorskip("torch")
+    mg.manual_seed(0)
+    ours = mg.nn.Sequential(*cli.cnn_layers(mg.nn, 8, dropout=False)).to(mg.float64)
+    theirs = torch.nn.Sequential(*cli.cnn_layers(torch.nn, 8, dropout=False)).double()
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    r = np.random.default_rng(1)
+    x, g = r.standard_normal((3, 1, 8, 8)), r.standard_normal((3, 10))
+    mx, tx = mg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    my, ty = ours(mx), theirs(tx)
+    my.backward(mg.tensor(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(my.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+    assert len(cli.cnn_layers(mg.nn, 28, padding=0)) == 12  # the example's 28x28 network
+    with pytest.raises(ValueError, match=r"cnn_layers: 4x4 images with padding 0 leave nothing"):
+        cli.cnn_layers(mg.nn, 4, padding=0)

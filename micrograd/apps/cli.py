@@ -11,8 +11,9 @@ import sys
 
 COMMANDS = {
     # name: (module, function, one-line help)
-    "demo": ("micrograd.apps.train", "demo", "train the seed network on shipped digit images"),
-    "train": ("micrograd.apps.train", "train", "train a network with your own settings "
+    "demo": ("micrograd.apps.train", "demo", "train the seed network on shipped digit images "
+             "(--model cnn: a CNN)"),
+    "train": ("micrograd.apps.train", "train", "train an MLP or a CNN with your own settings "
               "(--save MODEL keeps it)"),
     "predict": ("micrograd.apps.train", "predict", "predict with a saved model: predict MODEL "
                 "INPUT (CSV or .npy rows)"),
