@@ -17,8 +17,8 @@ from .core.movement import *  # noqa: F401,F403 - op families outside tensor.py 
 from .core.products import *  # noqa: F401,F403
 from .core.reductions import *  # noqa: F401,F403
 from .dtypes import (bool, double, float, float16, float32, float64,  # noqa: A004
-                     get_default_dtype, half, int8, int16, int32, int64, long,
-                     set_default_dtype, uint8)
+                     get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     set_default_dtype, short, uint8)
 from .core.random import manual_seed
 from .core.tensor import Tensor
 from .core.device import device, get_default_device, set_default_device
@@ -31,7 +31,7 @@ from .tools.serialization import load, save
 __version__ = "0.1.0"
 __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mode",
            "set_grad_enabled", "is_grad_enabled", "gradcheck", "manual_seed", "float16", "float32", "float64",
-           "int8", "int16", "int32", "int64", "uint8", "bool", "half", "float", "double",
+           "int8", "int16", "int32", "int64", "uint8", "int", "short", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
            *_methods.dlpack.__all__, *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
            "explain", "nn", "optim", "data", "utils", "linalg", "interop", "onnx", "distributed", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",

@@ -137,8 +137,6 @@ def test_every_promised_name_is_torchs(where):
     assert [n for n in NAMES[where] if not hasattr(space, n)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="micrograd/__init__.py does not yet import int and short "
-                                       "from core.dtypes (torch.int is int32, torch.short int16)")
 def test_torch_integer_dtype_aliases():
     assert mg.int is mg.int32 and mg.short is mg.int16
 
