@@ -51,8 +51,8 @@ def _options(parser_help: str) -> set[str]:
 
 @pytest.mark.parametrize("command, expected", [
     ("demo", {"--model", "--max-iter", "--seed", "--backend", "--no-progress", "--compare"}),
-    ("train", {"--model", "--data", "--samples", "--test-size", "--hidden", "--activation", "--epochs",
-               "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay",
+    ("train", {"--model", "--data", "--samples", "--test-size", "--hidden", "--activation",
+               "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay",
                "--scheduler", "--seed", "--backend", "--save", "--no-progress", "--quiet"}),
     ("predict", {"--out", "--backend"}),
 ])

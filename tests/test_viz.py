@@ -8,10 +8,14 @@ import shutil
 import numpy as np
 import pytest
 
-from micrograd import Tensor
+import micrograd as mg
+import micrograd.nn.functional as F
+from micrograd import Tensor, nn
+from micrograd.nn.module import has_forward_hooks
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.viz import Dot, draw_dot, plot_decision_boundary, plot_loss
+from micrograd.viz import (Dot, draw_dot, feature_maps, plot_conv_filters,
+                           plot_decision_boundary, plot_feature_maps, plot_loss)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -254,6 +258,8 @@ def test_missing_extras_give_an_install_hint(monkeypatch):
     assert dot._repr_svg_() is None and "digraph" in str(dot)     # DOT text still works
     with pytest.raises(ImportError, match=r"matplotlib: pip install 'micrograd-tensor\[viz\]'"):
         plot_loss([1.0, 0.5], None)
+    with pytest.raises(ImportError, match=r"matplotlib: pip install 'micrograd-tensor\[viz\]'"):
+        plot_conv_filters(np.zeros((2, 1, 3, 3)), None)
 
 
 def test_missing_dot_program_is_a_clear_error(monkeypatch):
@@ -262,3 +268,117 @@ def test_missing_dot_program_is_a_clear_error(monkeypatch):
     with pytest.raises(RuntimeError, match="Graphviz's 'dot' program"):
         draw_dot(Value(1.0)).pipe("svg")
     assert graphviz is not None
+
+
+# ---- convolutional networks: filters and feature maps --------------------------------------------
+def _images(fig):
+    """(the axes that show an image, their arrays) in grid order."""
+    shown = [ax for ax in fig.axes if ax.images]
+    return shown, [np.asarray(ax.images[0].get_array()) for ax in shown]
+
+
+def test_plot_conv_filters_draws_every_kernel_on_one_scale(tmp_path):
+    pytest.importorskip("matplotlib")
+    mg.manual_seed(0)
+    conv = nn.Conv2d(2, 3, 3)
+    fig = plot_conv_filters(conv, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes().startswith(PNG_MAGIC)
+    w = conv.weight.detach().numpy().astype(np.float64)
+    axes, arrays = _images(fig)
+    assert len(arrays) == 6
+    for i, a in enumerate(arrays):
+        np.testing.assert_array_equal(a, w[i // 2, i % 2])
+    assert [ax.get_title() for ax in axes] == ["0, 0", "0, 1", "1, 0", "1, 1", "2, 0", "2, 1"]
+    limit = np.abs(w).max()
+    assert all(ax.images[0].get_clim() == (-limit, limit) for ax in axes)
+    assert fig._suptitle.get_text() == "3x2 convolution kernels of 3x3: output, input channel"
+    assert any(ax.get_ylabel() == "weight" for ax in fig.axes)   # the colour bar
+    # a weight array, one input channel, a cap on the number shown
+    fig = plot_conv_filters(np.arange(5 * 9.0).reshape(5, 1, 3, 3), None, max_filters=4)
+    axes, arrays = _images(fig)
+    assert [ax.get_title() for ax in axes] == ["out 0", "out 1", "out 2", "out 3"]
+    np.testing.assert_array_equal(arrays[3], np.arange(27.0, 36.0).reshape(3, 3))
+    assert "(the first 4 of 5)" in fig._suptitle.get_text()
+
+
+def _small_cnn():
+    mg.manual_seed(1)
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 3, 3),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(12, 4))
+
+
+def test_feature_maps_are_each_layers_output_for_one_sample(backend):
+    model = _small_cnn()
+    model.train()
+    x = np.random.default_rng(2).standard_normal((1, 6, 6)).astype(np.float32)
+    maps = feature_maps(model, x)
+    assert list(maps) == ["input", "0", "2"]
+    np.testing.assert_array_equal(maps["input"], x)
+    first = F.conv2d(mg.tensor(x[None]), model[0].weight, model[0].bias, padding=1)
+    second = F.conv2d(first.relu(), model[2].weight, model[2].bias)
+    np.testing.assert_allclose(maps["0"], first.detach().numpy()[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(maps["2"], second.detach().numpy()[0], rtol=1e-6, atol=1e-6)
+    assert model.training                                    # the mode is restored
+    assert not any(has_forward_hooks(m) for m in model.modules())   # and the hooks removed
+    chosen = feature_maps(model, x, layers=["1", "3"])
+    assert list(chosen) == ["input", "1", "3"]
+    np.testing.assert_array_equal(chosen["input"], maps["0"])     # what layer 1 received
+    np.testing.assert_allclose(chosen["3"], maps["2"].reshape(3, 2, 2, 2, 2).max((2, 4)))
+
+
+def test_plot_feature_maps_rows_of_layers(tmp_path):
+    pytest.importorskip("matplotlib")
+    model = _small_cnn()
+    x = np.random.default_rng(3).standard_normal((1, 6, 6)).astype(np.float32)
+    maps = feature_maps(model, x)
+    fig = plot_feature_maps(model, x, tmp_path / "m.png", max_maps=2)
+    assert (tmp_path / "m.png").read_bytes().startswith(PNG_MAGIC)
+    axes, arrays = _images(fig)
+    expected = [maps["input"][0], maps["0"][0], maps["0"][1], maps["2"][0], maps["2"][1]]
+    assert len(arrays) == len(expected)
+    for got, want in zip(arrays, expected):
+        np.testing.assert_array_equal(got, want)
+    labels = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert labels == ["input to layer 0\n1 x 6x6", "layer 0: Conv2d\n2 x 6x6",
+                      "layer 2: Conv2d\n3 x 4x4"]
+    assert [ax.get_title() for ax in axes] == ["ch 0", "ch 0", "ch 1", "ch 0", "ch 1"]
+    assert fig._suptitle.get_text() == "Feature maps"
+
+
+def test_a_trained_cli_cnn_filters_and_feature_maps(tmp_path):
+    """The user's path: train the CNN from the command line, load it, draw it."""
+    pytest.importorskip("matplotlib")
+    from micrograd.apps import train as cli
+    path = tmp_path / "cnn.npz"
+    assert cli.train(["--model", "cnn", "--epochs", "1", "--quiet", "--save", str(path)]) == 0
+    model, contents = cli.load_model(str(path))
+    X, _ = mg.data.load_digits(return_X_y=True)
+    row = cli.transform_inputs(contents["preprocessing"], X[:1])[0]    # 64 pixels
+    fig = plot_feature_maps(model, row, tmp_path / "maps.png")
+    axes, arrays = _images(fig)
+    assert len(arrays) == 1 + 16 + 16 and arrays[0].shape == (8, 8)
+    np.testing.assert_allclose(arrays[0], row.reshape(8, 8))
+    fig = plot_conv_filters(model[1], tmp_path / "filters.png")
+    assert len(_images(fig)[1]) == 32
+    assert (tmp_path / "filters.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_conv_plots_validate_their_arguments():
+    model = _small_cnn()
+    x = np.zeros((1, 6, 6), np.float32)
+    with pytest.raises(ValueError, match=r"expected an nn.Conv2d or a weight of shape "
+                                         r"\(out, in, kh, kw\), got shape \(2, 3\)"):
+        plot_conv_filters(np.zeros((2, 3)), None)
+    with pytest.raises(ValueError, match="max_filters must be an int >= 1, got 0"):
+        plot_conv_filters(model[0], None, max_filters=0)
+    with pytest.raises(ValueError, match="max_maps must be an int >= 1, got 0"):
+        plot_feature_maps(model, x, None, max_maps=0)
+    with pytest.raises(ValueError, match=r"no layer named 'conv9'; the model's layers are "
+                                         r"\['0', '1', '2', '3', '4', '5'\]"):
+        feature_maps(model, x, layers=["conv9"])
+    with pytest.raises(ValueError, match=r"layer '5' \(Linear\) gave shape \(1, 4\), not an "
+                                         r"image batch"):
+        feature_maps(model, x, layers=["5"])
+    with pytest.raises(ValueError, match="Sequential has no nn.Conv2d; name the layers"):
+        feature_maps(nn.Sequential(nn.Linear(2, 2)), np.zeros(2, np.float32))
+    assert not any(has_forward_hooks(m) for m in model.modules())

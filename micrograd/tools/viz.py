@@ -1,10 +1,12 @@
-"""See the graph and the training: computation graphs as DOT/SVG/PNG, loss curves, decision maps.
+"""See the graph and the training: computation graphs as DOT/SVG/PNG, loss curves, decision maps,
+a convolutional network's filters and feature maps.
 
 ``draw_dot(root)`` needs nothing installed: it returns a ``Dot`` whose ``source`` (and ``str()``)
 is Graphviz DOT text. Rendering it to SVG or PNG, or inline in Jupyter, uses the optional
-``graphviz`` package and Graphviz's ``dot`` program. ``plot_loss`` and ``plot_decision_boundary``
-use the optional matplotlib (its Agg canvas: no display needed, and pyplot's global state is
-left alone). Install the extras with ``pip install "micrograd-tensor[viz]"`` (the distribution's
+``graphviz`` package and Graphviz's ``dot`` program. ``feature_maps(model, x)`` returns each
+convolution's output for one input as arrays. ``plot_loss``, ``plot_decision_boundary``,
+``plot_conv_filters`` and ``plot_feature_maps`` use the optional matplotlib (its Agg canvas:
+no display needed, and pyplot's global state is left alone). Install the extras with ``pip install "micrograd-tensor[viz]"`` (the distribution's
 name; the package imports as ``micrograd``), plus ``apt-get install graphviz`` or ``brew install
 graphviz`` for ``dot``.
 """
@@ -265,3 +267,154 @@ def _predictor(model: Any) -> Callable[[Any], Any]:
                 return to_labels(model(mg.Tensor(grid.astype(params[0]._array.dtype))))
         return tensor
     return lambda grid: to_labels(model(grid))
+
+
+# ---- convolutional networks: filters and feature maps (matplotlib, optional) -----------------
+def _grid_shape(count: int) -> tuple[int, int]:
+    """(rows, columns) of a near-square grid holding ``count`` images."""
+    import math
+    cols = max(1, math.ceil(math.sqrt(count)))
+    return max(1, math.ceil(count / cols)), cols
+
+
+def _bare(ax: Any) -> None:
+    """An image's axes without ticks (pixels have no useful scale), its frame kept."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_conv_filters(conv: Any, path: str | Path | None = "filters.png", *,
+                      max_filters: int = 64, title: str | None = None) -> Any:
+    """Draw a convolution's kernels as a grid of small images, one colour scale for all.
+
+    ``conv`` is an ``nn.Conv2d`` or its weight, a tensor or array of shape (out, in, kh, kw).
+    Each kernel ``weight[o, c]`` is one image (titled ``out o`` for one input channel, else
+    ``o, c``), blue negative and red positive around a white zero, so the filters can be
+    compared with each other; the first ``max_filters`` kernels in (out, in) order are shown,
+    and the title says how many there are. Saves a PNG at ``path`` unless it is None; returns
+    the matplotlib Figure.
+    """
+    import numpy as np
+    weight = getattr(conv, "weight", conv)
+    w = np.asarray(getattr(weight, "_array", weight), dtype=np.float64)
+    if w.ndim != 4:
+        raise ValueError(f"plot_conv_filters: expected an nn.Conv2d or a weight of shape "
+                         f"(out, in, kh, kw), got shape {w.shape}")
+    if not isinstance(max_filters, int) or max_filters < 1:
+        raise ValueError(f"plot_conv_filters: max_filters must be an int >= 1, "
+                         f"got {max_filters!r}")
+    n_out, n_in = w.shape[:2]
+    total = n_out * n_in
+    shown = min(total, max_filters)
+    if shown == 0:
+        raise ValueError(f"plot_conv_filters: the weight of shape {w.shape} has no kernels")
+    kernels = w.reshape(total, *w.shape[2:])[:shown]
+    rows, cols = _grid_shape(shown)
+    fig = _figure((1.2 * cols + 1.2, 1.2 * rows + 0.8))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    limit = float(np.abs(kernels).max()) or 1.0
+    image = None
+    for i, ax in enumerate(axes.flat):
+        if i >= shown:
+            ax.set_axis_off()
+            continue
+        o, c = divmod(i, n_in)
+        image = ax.imshow(kernels[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"out {o}" if n_in == 1 else f"{o}, {c}", fontsize=8)
+        _bare(ax)
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    kh, kw = w.shape[2:]
+    what = "" if shown == total else f" (the first {shown} of {total})"
+    fig.suptitle(title or f"{n_out}x{n_in} convolution kernels of {kh}x{kw}{what}"
+                 + ("" if n_in == 1 else ": output, input channel"))
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
+
+
+def feature_maps(model: Any, x: Any, layers: Sequence[str] | None = None) -> dict[str, Any]:
+    """{layer name: its output for the one sample ``x``, a NumPy array (channels, H, W)}, in
+    the order of ``layers``, after ``"input"``: what the first layer to run received, when that
+    is an image batch (for a network that takes rows of pixels, the image it makes of them).
+    ``x`` is one sample without the batch dimension (what ``dataset[i]`` gives); it runs as a
+    batch of one, in eval mode, without a graph (the model's mode is restored).
+    ``layers`` are names from ``model.named_modules()`` whose output is an image batch
+    (N, C, H, W); by default every ``nn.Conv2d``."""
+    import numpy as np
+    from ..core.autograd import no_grad
+    from ..core.tensor import Tensor
+    from ..nn.conv import Conv2d
+    modules = dict(model.named_modules())
+    if layers is None:
+        layers = [name for name, m in modules.items() if isinstance(m, Conv2d)]
+        if not layers:
+            raise ValueError(f"feature_maps: {type(model).__name__} has no nn.Conv2d; name "
+                             "the layers to show with layers=[...]")
+    unknown = [name for name in layers if name not in modules or name == ""]
+    if unknown:
+        raise ValueError(f"feature_maps: no layer named {unknown[0]!r}; the model's layers "
+                         f"are {[name for name in modules if name]}")
+    params = list(model.parameters())
+    dtype = params[0]._array.dtype if params else np.float32
+    sample = np.asarray(getattr(x, "_array", x), dtype=dtype)
+    batch = Tensor(sample[None])
+    seen: dict[str, Any] = {}
+
+    def keep(name: str) -> Callable:
+        def hook(module: Any, args: tuple, output: Any) -> None:
+            inputs = args[0]._array if args and isinstance(args[0], Tensor) else None
+            if not seen and inputs is not None and inputs.ndim == 4:
+                seen["input"] = inputs[0]
+            out = getattr(output, "_array", None)
+            if out is None or out.ndim != 4:
+                raise ValueError(f"feature_maps: layer {name!r} ({type(module).__name__}) "
+                                 f"gave {'no tensor' if out is None else f'shape {out.shape}'}"
+                                 ", not an image batch (N, C, H, W)")
+            seen[name] = out[0]
+        return hook
+    handles = [modules[name].register_forward_hook(keep(name)) for name in layers]
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            model(batch)
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return {name: np.array(seen[name]) for name in ("input", *layers) if name in seen}
+
+
+def plot_feature_maps(model: Any, x: Any, path: str | Path | None = "feature_maps.png", *,
+                      layers: Sequence[str] | None = None, max_maps: int = 16,
+                      title: str = "Feature maps") -> Any:
+    """Draw what each convolution of ``model`` makes of one input: a row per layer (the input
+    image first), the first ``max_maps`` channels of its output across, each map on its own
+    colour scale (viridis: dark low, yellow high). ``x`` is one sample without the batch
+    dimension; ``layers`` as ``feature_maps`` (default: every ``nn.Conv2d``). Row labels
+    name the layer, its type and its output's shape. Saves a PNG at ``path`` unless it is
+    None; returns the matplotlib Figure.
+    """
+    if not isinstance(max_maps, int) or max_maps < 1:
+        raise ValueError(f"plot_feature_maps: max_maps must be an int >= 1, got {max_maps!r}")
+    maps = feature_maps(model, x, layers)
+    modules = dict(model.named_modules())
+    cols = min(max_maps, max(m.shape[0] for m in maps.values()))
+    fig = _figure((1.3 * cols + 1.5, 1.4 * len(maps) + 0.8))
+    axes = fig.subplots(len(maps), cols, squeeze=False)
+    for row, (name, fmap) in zip(axes, maps.items()):
+        kind = (f"input to layer {list(maps)[1]}" if name == "input"
+                else f"layer {name}: {type(modules[name]).__name__}")
+        row[0].set_ylabel(f"{kind}\n{fmap.shape[0]} x {fmap.shape[1]}x{fmap.shape[2]}",
+                          fontsize=8)
+        for c, ax in enumerate(row):
+            if c >= fmap.shape[0]:
+                ax.set_axis_off()
+                continue
+            ax.imshow(fmap[c], cmap="viridis")
+            ax.set_title(f"ch {c}", fontsize=7)
+            _bare(ax)
+    fig.suptitle(title)
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
