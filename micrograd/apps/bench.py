@@ -6,8 +6,11 @@ then the median of many calls (``time.perf_counter``). The table shows the media
 percent of the FMA peak (one core's, measured here with a loop of independent FMAs in
 csrc/info.c, times the thread count) for GEMM,
 and the ratio of each backend's time to the C backend's (``numpy/c`` = NumPy time / C time,
-so above 1 means C is faster). ``--quick`` runs small shapes and only checks agreement: it is the
-CI smoke test and makes no timing claim.
+so above 1 means C is faster). Besides kernels, whole training steps run through micrograd's
+Tensor/nn/optim and through PyTorch eager from the same weights: the seed MLP, the moons demo,
+a LeNet-sized CNN (batch 64, 28x28) and an LSTM (batch 32, sequence 64, hidden 256).
+``--quick`` runs small shapes and only checks agreement: it is the CI smoke test and makes no
+timing claim.
 
 NumPy's own threads are set with OpenBLAS's ``*_set_num_threads`` and PyTorch's with
 ``torch.set_num_threads``, so all backends use the same thread count in each row.
@@ -331,6 +334,72 @@ def moons_step_case(torch):
     yield "train step moons", "2-16-16-1, 100 points", 0.0, fns
 
 
+def _training_steps(torch, build, data, loss) -> dict:
+    """{backend: step, "torch": step or None}: one training step (forward, ``loss(lib, output,
+    target)``, backward, SGD) of the network ``build(lib)`` makes from ``lib.nn``, micrograd's
+    or torch's, on the ``data`` arrays (input, target). Every copy loads one initialisation
+    (the parameter names are the same in both libraries). The learning rate is 0 so every
+    call redoes the same step and the backends can be compared at any time; a step returns
+    its loss and the first parameter's gradient."""
+    import micrograd as mg
+    mg.manual_seed(0)
+    weights = {k: v.numpy() for k, v in build(mg).state_dict().items()}
+
+    def make(lib, tensor):
+        model = build(lib)
+        model.load_state_dict({k: tensor(v.copy()) for k, v in weights.items()})
+        opt = lib.optim.SGD(model.parameters(), lr=0.0)
+        first = next(iter(model.parameters()))
+        x, y = (tensor(a) for a in data)
+
+        def step():
+            opt.zero_grad()
+            value = loss(lib, model(x), y)
+            value.backward()
+            opt.step()
+            return value.detach(), first.grad
+        return step
+
+    fns = {b: _on(b, make(mg, mg.tensor)) for b in backends.REGISTRY}
+    fns["torch"] = None if torch is None else make(torch, torch.from_numpy)
+    return fns
+
+
+def cnn_step_case(torch, quick: bool):
+    """A LeNet-sized CNN training step: PyTorch's MNIST example network without its dropout
+    (conv 1->32, conv 32->64, 2x2 max pool, linear 9216->128->10, log_softmax + nll_loss;
+    ``train.cnn_layers``, the network of ``demo --model cnn``, at the example's 28x28) at
+    batch 64. Yields nothing if the tensor stack is not importable."""
+    try:
+        from .train import cnn_layers
+    except ImportError as exc:
+        print(f"bench: CNN step skipped ({exc})", file=sys.stderr)
+        return
+    rng = np.random.default_rng(13)
+    batch = 2 if quick else 64
+    data = (rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch))
+    fns = _training_steps(
+        torch, lambda lib: lib.nn.Sequential(*cnn_layers(lib.nn, 28, padding=0, dropout=False)),
+        data, lambda lib, out, y: lib.nn.functional.nll_loss(out, y))
+    yield "train step CNN", f"LeNet 28x28 batch {batch}", 0.0, fns
+
+
+def lstm_step_case(torch, quick: bool):
+    """An LSTM training step: one layer, input and hidden 256, sequence 64, batch 32
+    (float32), MSE loss of its outputs against a random target, as bench/bench_lstm.py."""
+    try:
+        import micrograd  # noqa: F401  the tensor layer is optional for the kernel benchmarks
+    except ImportError:
+        return
+    seq, batch, width = (4, 2, 8) if quick else (64, 32, 256)
+    rng = np.random.default_rng(14)
+    data = tuple(rng.standard_normal((seq, batch, width)).astype(np.float32) for _ in "xy")
+    fns = _training_steps(
+        torch, lambda lib: lib.nn.LSTM(width, width), data,
+        lambda lib, out, y: lib.nn.functional.mse_loss(out[0], y))
+    yield "train step LSTM", f"{width}->{width} seq {seq} batch {batch}", 0.0, fns
+
+
 def tiny_autograd_cases(torch):
     """Tiny ops with autograd recording: y = op(a, b) on tensors that require grad."""
     try:
@@ -466,6 +535,8 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
     cases += list(optimizer_cases(torch))
     cases += list(train_step_case(torch, quick))
     cases += list(moons_step_case(torch))
+    cases += list(cnn_step_case(torch, quick))
+    cases += list(lstm_step_case(torch, quick))
     cases = [c for c in cases if only in f"{c[0]} {c[1]}"]
     peaks = {}
     core_peak = 0.0 if quick else fma_peak(1)
