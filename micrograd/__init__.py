@@ -25,6 +25,7 @@ from .core.device import device, get_default_device, set_default_device
 from . import accelerator, cuda  # torch.cuda / torch.accelerator queries: CPU only
 from .backends import mps as _mps  # noqa: F401 - makes micrograd.backends.mps importable
 from .explain import explain  # the function; the module stays importable as micrograd.explain
+from .compile import compile  # noqa: A004 - torch.compile's name; the module stays importable
 from . import data, distributed, interop, linalg, nn, onnx, optim, utils  # noqa: E402 - after Tensor: they build on it
 from .tools.serialization import load, save
 
@@ -34,7 +35,7 @@ __all__ = ["Value", "Tensor", "dtypes", "no_grad", "enable_grad", "inference_mod
            "int8", "int16", "int32", "int64", "uint8", "int", "short", "bool", "half", "float", "double",
            "long", "get_default_dtype", "set_default_dtype", *_creation_all,
            *_methods.dlpack.__all__, *_methods.movement.__all__, *_methods.products.__all__, *_methods.reductions.__all__,
-           "explain", "nn", "optim", "data", "utils", "linalg", "interop", "onnx", "distributed", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
+           "explain", "nn", "optim", "data", "utils", "linalg", "interop", "onnx", "distributed", "compile", "save", "load", "get_backend", "set_backend", "use_backend", "available_backends",
            "device", "get_default_device", "set_default_device", "cuda", "accelerator"]
 
 _methods.install(globals(), __all__)  # family methods onto Tensor; axis=/keepdims= accepted
