@@ -135,6 +135,7 @@ class _Recorder:
         self.tensors: dict[int, tuple] = {}  # id -> (Tensor, its version when first seen)
         self.leaves: dict[int, tuple] = {}   # id -> (leaf requiring grad, its .grad then)
         self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p
+        self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
         self.active = False
 
@@ -220,6 +221,17 @@ class _Recorder:
         self.tensors.setdefault(id(p), (p, 0 if p._vc is None else p._vc.n))
         self.calls.append(("opt", (opt, p, state, group), self.enc(p.grad._array)))
 
+    def on_guard(self, a: np.ndarray, summarize: Callable) -> None:
+        """tensor._value_guard: library code decided something from ``a``'s values."""
+        if not (self.active and threading.get_ident() == self.thread):
+            return
+        name = self.names.get(id(a))
+        if name is None or name[0] != "in":
+            self.fail("library code decides from the values of an array that is not an "
+                      "argument of the step (e.g. labels made inside it): pass it as an argument")
+        else:
+            self.guards.append((name[1], summarize, summarize(a)))
+
     def on_read(self, name: str, t: Tensor, value: Any) -> None:
         if self.active and threading.get_ident() == self.thread:
             self.reads.append((len(self.calls), name, self.ref(t._array), value))
@@ -229,8 +241,8 @@ class _Recorder:
         with _LOCK:
             gen = generator()
             state = gen.bit_generator.state
-            saved = _tensor._recorder
-            _tensor._recorder = self.on_op
+            saved = _tensor._recorder, _tensor._value_guard
+            _tensor._recorder, _tensor._value_guard = self.on_op, self.on_guard
             for name in _VALUE_READS:
                 setattr(Tensor, name, _guarded(name))
             _ACTIVE.append(self)
@@ -241,7 +253,7 @@ class _Recorder:
             finally:
                 self.active = False
                 _ACTIVE.pop()
-                _tensor._recorder = saved
+                _tensor._recorder, _tensor._value_guard = saved
                 if not _ACTIVE:
                     for name, method in _ORIGINAL_READS.items():
                         setattr(Tensor, name, method)
@@ -325,6 +337,10 @@ class _Plan:
                 or [(p, k, a) for p, k, a in r1.grads] != [(p, k, a) for p, k, a in r2.grads]:
             raise NotCapturable("the two recorded calls ran different kernels: Python control "
                                 "flow in the step depends on values")
+        if [(k, v) for k, _, v in r1.guards] != [(k, v) for k, _, v in r2.guards]:
+            raise NotCapturable("library code decided differently from the two recorded calls' "
+                                "values (e.g. which labels a loss ignores)")
+        self.guards = [(k, summarize, v) for k, summarize, v in r2.guards]
         scope: dict[str, Any] = {"wrap": wrap_array, "bump": _bump, "full": np.full,
                                  "keep_grad": _keep_grad, **{f"R_{n}": m for n, m in
                                                              _ORIGINAL_READS.items()}}
@@ -411,6 +427,11 @@ class _Plan:
         exec(self.source, scope)  # noqa: S102 - our own generated code
         self.run = scope["replay"]
 
+    def holds_for(self, arrays: list) -> bool:
+        """What library code decided from the recorded arguments' values (``depends_on_values``)
+        it would decide the same from these."""
+        return all(summarize(arrays[k]) == v for k, summarize, v in self.guards)
+
     def valid(self) -> bool:
         """Parameters still hold the arrays recorded, optimizers the same params and state."""
         for t, a in self.checks:
@@ -463,7 +484,12 @@ class CompiledStep:
         entry = key if isinstance(key, str) else self.plans.get(key)
         if isinstance(entry, _Plan):
             if entry.valid():
-                return entry.run(*arrays)
+                if entry.holds_for(arrays):
+                    return entry.run(*arrays)
+                return self._eager("these arguments' values make library code decide otherwise "
+                                   "than when the step was recorded (e.g. labels a loss "
+                                   "ignores, or out of range): this call runs eagerly",
+                                   args, kwargs)
             self._eager("the parameters, the optimizer or its state changed since the step "
                         "was recorded: recording it again")
             entry = self.plans[key] = []

@@ -213,3 +213,22 @@ def test_matches_torch_sgd_momentum():
         np.testing.assert_allclose(float(loss.item()), ref.item(), rtol=1e-5)
     for p, q in zip(tm.parameters(), m.parameters(), strict=True):
         np.testing.assert_allclose(q._array, p.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_labels_a_loss_ignores_or_refuses_are_guarded(backend):
+    """F.cross_entropy decides from the labels' values (ignore_index, range): a replayed step
+    must never reuse a decision made from other labels. Recorded on labels that all count, a
+    batch with an ignored label or an out-of-range one runs eagerly (equal to eager; the
+    out-of-range label is eager's IndexError), and replay resumes after."""
+    plain = BATCHES[:3]
+    x, y = BATCHES[3]
+    ignored = y.copy()
+    ignored[:5] = -100
+    batches = [*plain, (x, ignored), *BATCHES[4:8]]
+    with pytest.warns(RuntimeWarning, match="decide otherwise"):
+        compiled = run_both(steps=len(batches), batches=batches)
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+    bad = y.copy()
+    bad[0] = 4
+    with pytest.raises(IndexError, match="target label 4 is out of range"):
+        compiled(*tensors(x, bad))

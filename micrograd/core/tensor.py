@@ -2584,6 +2584,17 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
 
 #: set by micrograd.compile while it records a step: called with (op, inputs, output) per op
 _recorder: Callable | None = None
+#: set by micrograd.compile while it records a step: called by ``depends_on_values``
+_value_guard: Callable | None = None
+
+
+def depends_on_values(array: np.ndarray, summarize: Callable[[np.ndarray], Any]) -> None:
+    """Library code whose work depends on an array's values, not only its shape (which labels
+    a loss ignores, whether they are in range), says so here, with ``summarize(array)``: a
+    hashable value holding everything it decided from them. ``micrograd.compile`` records it
+    and replays a step only while the summary of the new arguments is the same."""
+    if _value_guard is not None:
+        _value_guard(array, summarize)
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:

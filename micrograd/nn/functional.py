@@ -27,7 +27,8 @@ from ..core.creation import cat, full
 from ..core.random import keep_mask
 from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
-from ..core.tensor import Tensor, apply_op, lift_constant, to_floating, where, wrap_array
+from ..core.tensor import (Tensor, apply_op, depends_on_values, lift_constant, to_floating,
+                           where, wrap_array)
 # torch.nn.functional's names for the sequence layers' functions (they live beside their
 # modules). nn/attention.py adds scaled_dot_product_attention and multi_head_attention_forward
 # to this module itself: it uses linear and dropout from here, so this module cannot import it.
@@ -1374,15 +1375,29 @@ def _as_rows(input: Tensor, t: np.ndarray, name: str) -> tuple:
     return rows.reshape(-1, c), t.reshape(-1), expected
 
 
+def _all_count(t: np.ndarray, c: int, ignore_index: int) -> bool:
+    """Every label is in [0, c) and none is ignore_index, in one pass: seen as unsigned, a
+    negative label is >= 2^63, so the largest is < c exactly when every label is in [0, c);
+    and then none is ignore_index unless ignore_index is itself in [0, c)."""
+    return t.size == 0 or (int(t.view(np.uint64).max()) < c and not 0 <= ignore_index < c)
+
+
+def _counted(t: np.ndarray, c: int, ignore_index: int) -> Any:
+    """What the class losses decide from the labels' values: None (every label counts), the
+    mask of counted labels, or "out of range" (an error)."""
+    if _all_count(t, c, ignore_index):
+        return None
+    valid = t != ignore_index
+    if ((t < 0) | (t >= c))[valid].any():
+        return "out of range"
+    return valid.tobytes()
+
+
 def _check_labels(t: np.ndarray, c: int, ignore_index: int, name: str) -> np.ndarray | None:
     """Raise IndexError for a label outside [0, c) that is not ignore_index; return the mask
     of counted labels, or None when every label counts."""
-    if t.size == 0:
-        return None
-    # the common case in one pass: seen as unsigned, a negative label is >= 2^63, so the
-    # largest is < c exactly when every label is in [0, c); and then none is ignore_index
-    # unless ignore_index is itself in [0, c)
-    if int(t.view(np.uint64).max()) < c and not 0 <= ignore_index < c:
+    depends_on_values(t, lambda a: _counted(a, c, ignore_index))  # for micrograd.compile
+    if _all_count(t, c, ignore_index):
         return None
     valid = t != ignore_index
     bad = t[valid & ((t < 0) | (t >= c))]
