@@ -42,10 +42,11 @@ requires_grad, other arguments, backend, grad mode) is recorded anew, up to ``MA
 a plan whose parameters, optimizer or state were replaced since is dropped and re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
-counters) run on the recorded calls only; library code that inspects values with NumPy is not
-seen (``F.cross_entropy`` with ``ignore_index``: record with batches that hold ignored labels,
-or none will ever be replayed with them); a tensor made inside the step from data that happened
-to be equal on calls 1 and 2 is taken for a constant: pass data as arguments.
+counters) run on the recorded calls only; library code that decides from values says so
+(``tensor.depends_on_values``: the class losses' labels, ignored or out of range), and a call
+whose arguments would make it decide otherwise runs eagerly; a tensor made inside the step from
+data that happened to be equal on calls 1 and 2 is taken for a constant: pass data as
+arguments.
 """
 from __future__ import annotations
 
