@@ -633,3 +633,14 @@ def test_sequential_item_assignment_and_deletion_as_torch():
 def test_batchnorm_repr_says_bias_false_without_affine_as_torch():
     assert "affine=False, bias=False" in repr(mg.nn.BatchNorm1d(3, affine=False))
     assert "affine=True, bias=True" in repr(mg.nn.BatchNorm2d(3))
+
+
+@pytest.mark.parametrize("name,args,kwargs", [("CosineSimilarity", (), {"dim": 1}),
+                                              ("PairwiseDistance", (), {"p": 3.0, "keepdim": True})])
+def test_distance_modules_match_torch(name, args, kwargs):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    ours = getattr(mg.nn, name)(*args, **kwargs)(mg.tensor(a), mg.tensor(b))
+    theirs = getattr(torch.nn, name)(*args, **kwargs)(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -11,11 +11,11 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Har
                          SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .layers import (BatchNorm1d, BatchNorm2d, CircularPad1d, CircularPad2d, CircularPad3d,
-                     ConstantPad1d, ConstantPad2d, ConstantPad3d, Dropout, Dropout2d, Flatten,
-                     GroupNorm, Identity, LayerNorm, Linear, ModuleList, ReflectionPad1d,
-                     ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
-                     ReplicationPad3d, Sequential, Unflatten, Upsample, ZeroPad1d, ZeroPad2d,
-                     ZeroPad3d)
+                     ConstantPad1d, ConstantPad2d, ConstantPad3d, CosineSimilarity, Dropout,
+                     Dropout2d, Flatten, GroupNorm, Identity, LayerNorm, Linear, ModuleList,
+                     PairwiseDistance, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                     ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, Sequential,
+                     Unflatten, Upsample, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
                    NLLLoss)
 from .module import Module, Parameter
@@ -30,7 +30,7 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identit
            "LeakyReLU", "Sigmoid", "Tanh", "GELU", "Softmax", "LogSoftmax", "ELU", "SELU", "CELU",
            "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "Softsign", "LogSigmoid",
            "Softplus", "SiLU", "GLU", "PReLU", "Threshold", "Softmin", "Dropout",
-           "BatchNorm1d", "LayerNorm", "Flatten", "Conv1d", "Conv2d", "ConvTranspose2d",
+           "BatchNorm1d", "LayerNorm", "Flatten", "CosineSimilarity", "PairwiseDistance", "Conv1d", "Conv2d", "ConvTranspose2d",
            "BatchNorm2d", "GroupNorm", "Dropout2d", "Unflatten", "Upsample",
            "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
            "AdaptiveMaxPool2d", "MaxUnpool2d", "Embedding", "EmbeddingBag", "RNNBase", "RNN",

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..core.dtypes import get_default_dtype
+from ..core.reductions import cosine_similarity, pairwise_distance
 from ..core.tensor import Tensor
 from . import functional as F
 from . import init
@@ -102,6 +103,28 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+class CosineSimilarity(Module):
+    """Cosine similarity of two inputs along ``dim`` (torch.nn.CosineSimilarity)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """p-norm distance between the rows of two inputs (torch.nn.PairwiseDistance)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
 
 class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale the rest by 1/(1-p);
