@@ -69,6 +69,30 @@ CASES = [  # (id, call taking the framework module, words the message must conta
     ("item of many", lambda t: t.ones(2).item(), "2 elements"),
     ("int negative power", lambda t: t.ones(3, dtype=t.long) ** -1, "negative"),
     ("div rounding mode", lambda t: t.ones(2).div(2.0, rounding_mode="round"), "rounding_mode"),
+    # nn.functional and the layers, where torch raises RuntimeError
+    ("F.linear inner dims", lambda t: t.nn.functional.linear(t.ones(2, 3), t.ones(4, 5)),
+     "inner dims"),
+    ("F.linear bias", lambda t: t.nn.functional.linear(t.ones(2, 3), t.ones(4, 3), t.ones(5)),
+     "bias"),
+    ("Linear input", lambda t: t.nn.Linear(3, 4)(t.ones(2, 5)), "inner dims"),
+    ("F.layer_norm", lambda t: t.nn.functional.layer_norm(t.ones(2, 3), (4,)),
+     "normalized_shape"),
+    ("F.glu odd", lambda t: t.nn.functional.glu(t.ones(3)), "even"),
+    ("F.prelu weights", lambda t: t.nn.functional.prelu(t.ones(2, 3), t.ones(4)), "prelu"),
+    ("F.celu alpha 0", lambda t: t.nn.functional.celu(t.ones(2), alpha=0.0), "alpha"),
+    ("F.huber delta", lambda t: t.nn.functional.huber_loss(t.ones(2), t.ones(2), delta=-1.0),
+     "delta"),
+    ("F.bce range", lambda t: t.nn.functional.binary_cross_entropy(t.ones(2) * 2, t.ones(2)),
+     "between 0 and 1|in \\[0, 1\\]"),
+    ("F.mse broadcast", lambda t: t.nn.functional.mse_loss(t.ones(2, 3), t.ones(4, 3)),
+     "broadcast"),
+    ("F.cross_entropy target shape", lambda t: t.nn.functional.cross_entropy(
+        t.ones(2, 3, 4), t.zeros(2, 5, dtype=t.long)), "target shape"),
+    ("F.cross_entropy weight", lambda t: t.nn.functional.cross_entropy(
+        t.ones(2, 3), t.zeros(2, dtype=t.long), weight=t.ones(4)), "weight"),
+    ("F.cross_entropy smoothing", lambda t: t.nn.functional.cross_entropy(
+        t.ones(2, 3), t.zeros(2, dtype=t.long), label_smoothing=2.0), "label_smoothing"),
+    ("BatchNorm1d features", lambda t: t.nn.BatchNorm1d(3)(t.ones(2, 4)), "BatchNorm1d"),
     # dtypes that do not fit: DTypeError, a RuntimeError as torch's and a TypeError as before
     ("matmul dtypes", lambda t: t.ones(2, 2) @ t.ones(2, 2, dtype=t.float64), "dtypes differ"),
     ("masked_select int mask", lambda t: t.ones(3).masked_select(t.tensor([1, 0, 1])), "bool"),

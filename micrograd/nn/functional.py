@@ -24,6 +24,7 @@ from ..core import ops
 from ..backends.base import check_linear_activation
 from ..core.autograd import is_grad_enabled
 from ..core.creation import cat, full
+from ..core.errors import OpError
 from ..core.random import keep_mask
 from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
@@ -73,14 +74,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     if bias is not None:
         _input(bias, "linear", "bias")
     if len(xs) < 1 or len(ws) != 2:
-        raise ValueError(f"linear: expected input (..., K) and weight (M, K), got shapes "
-                         f"{xs} and {ws}")
+        raise OpError(f"linear: expected input (..., K) and weight (M, K), got shapes "
+                      f"{xs} and {ws}")
     k = xs[-1]
     if ws[1] != k:
-        raise ValueError(f"linear: input {xs} @ weight.T {ws[::-1]}: inner dims "
-                         f"{k} != {ws[1]}")
+        raise OpError(f"linear: input {xs} @ weight.T {ws[::-1]}: inner dims "
+                      f"{k} != {ws[1]}")
     if bias is not None and bias._array.shape != (ws[0],):
-        raise ValueError(f"linear: bias has shape {bias.shape}, expected ({ws[0]},)")
+        raise OpError(f"linear: bias has shape {bias.shape}, expected ({ws[0]},)")
     dt = x._array.dtype
     if w._array.dtype != dt or (bias is not None and bias._array.dtype != dt):
         names = [x.dtype.name, w.dtype.name] + ([bias.dtype.name] if bias is not None else [])
@@ -896,7 +897,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     """x if x > 0 else alpha (e^(x/alpha) - 1): continuously differentiable for every alpha."""
     x = _floating(input, "celu")
     if alpha == 0:
-        raise ValueError("celu: alpha cannot be 0 (the result divides x by alpha)")
+        raise OpError("celu: alpha cannot be 0 (the result divides x by alpha)")
     return _inplace(x, _elu(x, alpha, 1.0, 1.0 / alpha), "celu", inplace)
 
 
@@ -949,7 +950,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
         return apply_op(ops.GELU, x)
     if approximate == "tanh":
         return 0.5 * x * (1 + (math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)).tanh())
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise OpError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
@@ -994,13 +995,13 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
     x = _floating(input, "glu")
     if x.ndim == 0:
-        raise ValueError("glu: does not support scalars (0-d tensors): the input is split in "
-                         "two halves along dim")
+        raise OpError("glu: does not support scalars (0-d tensors): the input is split in "
+                      "two halves along dim")
     d = dim_index(dim, x.ndim, "glu")
     n = x.shape[d]
     if n % 2:
-        raise ValueError(f"glu: halving dimension must be even, but dim {d} of input shape "
-                         f"{x.shape} has size {n}")
+        raise OpError(f"glu: halving dimension must be even, but dim {d} of input shape "
+                      f"{x.shape} has size {n}")
     a, b = x.split(n // 2, d)
     return a * b.sigmoid()
 
@@ -1011,14 +1012,14 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     x = _floating(input, "prelu")
     w = _input(weight, "prelu", "weight")
     if w.ndim > 1:
-        raise ValueError(f"prelu: weight must be a scalar or 1-D tensor, got shape {w.shape}")
+        raise OpError(f"prelu: weight must be a scalar or 1-D tensor, got shape {w.shape}")
     if w.dtype != x.dtype:
         raise TypeError(f"prelu: input and weight must share a dtype, got {x.dtype.name} and "
                         f"{w.dtype.name}")
     channels = x.shape[1] if x.ndim >= 2 else 1
     if w.numel() != 1 and w.numel() != channels:
-        raise ValueError(f"prelu: weight has {w.numel()} parameters but the input (shape "
-                         f"{x.shape}) has {channels} channels (dim 1); use 1 or {channels}")
+        raise OpError(f"prelu: weight has {w.numel()} parameters but the input (shape "
+                      f"{x.shape}) has {channels} channels (dim 1); use 1 or {channels}")
     if w.numel() != 1:  # one per channel: broadcast along dim 1
         w = w.reshape((channels,) + (1,) * (x.ndim - 2))
     elif w.ndim:
@@ -1113,8 +1114,8 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     _input(input, "layer_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if input.shape[input.ndim - len(shape):] != shape:
-        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the end of "
-                         f"input shape {input.shape}")
+        raise OpError(f"layer_norm: normalized_shape {shape} does not match the end of "
+                      f"input shape {input.shape}")
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     mu = input.mean(dims, keepdim=True)
     d = input - mu
@@ -1276,7 +1277,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
                delta: float = 1.0) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise OpError(f"huber_loss: delta must be positive, got {delta}")
     x, y = _pair(input, target, "huber_loss")
     d = x - y
     a = d.abs()
@@ -1291,7 +1292,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa:
                    beta: float = 1.0) -> Tensor:
     """huber_loss / beta (torch's smooth L1); beta=0 is the L1 loss."""
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise OpError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
     return huber_loss(input, target, reduction, beta) * (1.0 / beta)
@@ -1302,9 +1303,9 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
     """-(y log p + (1 - y) log(1 - p)), the logs clamped at -100 (torch). p must be in [0, 1]."""
     p, y = _pair(input, target, "binary_cross_entropy")
     if p._array.size and (p._array.min() < 0 or p._array.max() > 1):
-        raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1] "
-                         f"(got min {p._array.min():.4g}, max {p._array.max():.4g}); for logits "
-                         "use binary_cross_entropy_with_logits")
+        raise OpError("binary_cross_entropy: input must hold probabilities in [0, 1] "
+                      f"(got min {p._array.min():.4g}, max {p._array.max():.4g}); for logits "
+                      "use binary_cross_entropy_with_logits")
     p, y = _broadcast_pair(p, y, "binary_cross_entropy")
     loss = apply_op(ops.BCE, p, y)
     if weight is not None:
@@ -1324,8 +1325,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
         try:
             np.broadcast_shapes(pw.shape, x.shape)
         except ValueError:
-            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight shape {pw.shape} "
-                             f"does not broadcast to input shape {x.shape}") from None
+            raise OpError(f"binary_cross_entropy_with_logits: pos_weight shape {pw.shape} "
+                          f"does not broadcast to input shape {x.shape}") from None
     loss = apply_op(ops.BCEWithLogits, x, y, pos_weight=pw)
     if weight is not None:
         loss = loss * lift_constant(weight, loss)
@@ -1338,8 +1339,8 @@ def _broadcast_pair(a: Tensor, b: Tensor, name: str) -> tuple:
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"{name}: input shape {a.shape} and target shape {b.shape} cannot "
-                         "be broadcast together") from None
+        raise OpError(f"{name}: input shape {a.shape} and target shape {b.shape} cannot "
+                      "be broadcast together") from None
     return a.expand(shape), b.expand(shape)
 
 
@@ -1363,12 +1364,12 @@ def _as_rows(input: Tensor, t: np.ndarray, name: str) -> tuple:
                              f"target, got shape {t.shape}")
         return input.reshape(1, -1), t.reshape(1), ()
     if not shape:
-        raise ValueError(f"{name}: input must have a class dim, got a 0-d tensor")
+        raise OpError(f"{name}: input must have a class dim, got a 0-d tensor")
     n, c = shape[0], shape[1]
     expected = (n,) + shape[2:]
     if t.shape != expected:
-        raise ValueError(f"{name}: input shape {shape} needs target shape {expected}, "
-                         f"got {t.shape}")
+        raise OpError(f"{name}: input shape {shape} needs target shape {expected}, "
+                      f"got {t.shape}")
     if len(shape) == 2:
         return input, t, (n,)
     rows = input.permute((0,) + tuple(range(2, input.ndim)) + (1,))  # classes last
@@ -1412,7 +1413,7 @@ def _class_weight(weight: Any, c: int, dt: np.dtype, name: str) -> np.ndarray | 
         return None
     w = weight._array if isinstance(weight, Tensor) else np.asarray(weight)
     if w.shape != (c,):
-        raise ValueError(f"{name}: weight must have shape ({c},) (one per class), got {w.shape}")
+        raise OpError(f"{name}: weight must have shape ({c},) (one per class), got {w.shape}")
     return w.astype(dt, copy=False)
 
 
@@ -1501,8 +1502,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, "
                          f"got {reduction!r}")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
-                         f"{label_smoothing}")
+        raise OpError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                      f"{label_smoothing}")
     x = _input(input, "cross_entropy")
     if x._array.dtype.kind != "f":
         raise TypeError(f"cross_entropy: input must be floating point logits, got "
@@ -1517,8 +1518,8 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Any, reduction: str,
                         label_smoothing: float) -> Tensor:
     """Cross-entropy against class probabilities (target has the input's shape)."""
     if target.shape != x.shape:
-        raise ValueError(f"cross_entropy: probability targets must have the input's shape "
-                         f"{x.shape}, got {target.shape}")
+        raise OpError(f"cross_entropy: probability targets must have the input's shape "
+                      f"{x.shape}, got {target.shape}")
     dim = 0 if x.ndim == 1 else 1
     c = x.shape[dim]
     y = target.to(x._array.dtype)

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..core.dtypes import get_default_dtype
+from ..core.errors import OpError
 from ..core.reductions import cosine_similarity, pairwise_distance
 from ..core.tensor import Tensor
 from . import functional as F
@@ -212,9 +213,9 @@ class BatchNorm1d(Module):
     def _layout(self, x: Tensor) -> tuple:
         """(the dims statistics run over, the shape of a per-channel tensor) for input x."""
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input (N, "
-                             f"{self.num_features}) or (N, {self.num_features}, L), got shape "
-                             f"{tuple(x.shape)}")
+            raise OpError(f"BatchNorm1d({self.num_features}): expected input (N, "
+                          f"{self.num_features}) or (N, {self.num_features}, L), got shape "
+                          f"{tuple(x.shape)}")
         dims = (0,) if x.ndim == 2 else (0, 2)
         return dims, (1, self.num_features) + (1,) * (x.ndim - 2)
 
@@ -267,8 +268,8 @@ class BatchNorm2d(BatchNorm1d):
         if x.ndim != 4:
             raise ValueError(f"expected 4D input (got {x.ndim}D input)")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d({self.num_features}): expected input (N, "
-                             f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
+            raise OpError(f"BatchNorm2d({self.num_features}): expected input (N, "
+                          f"{self.num_features}, H, W), got shape {tuple(x.shape)}")
         return (0, 2, 3), (1, self.num_features, 1, 1)
 
 
