@@ -26,6 +26,7 @@ from ..core.autograd import is_grad_enabled
 from ..core.creation import cat, full
 from ..core.errors import OpError
 from ..core.random import keep_mask
+from ..core.reductions import cosine_similarity, pairwise_distance  # noqa: F401 - F's names
 from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
 from ..core.tensor import (Tensor, apply_op, depends_on_values, lift_constant, to_floating,
@@ -45,7 +46,7 @@ __all__ = ["linear", "relu", "relu_", "leaky_relu", "leaky_relu_", "sigmoid", "t
            "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
            "max_unpool2d", "group_norm", "dropout2d", "interpolate", "unfold", "fold",
            "embedding", "embedding_bag", "scaled_dot_product_attention",
-           "multi_head_attention_forward"]
+           "multi_head_attention_forward", "cosine_similarity", "pairwise_distance"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
