@@ -72,6 +72,7 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection (``detect_anomaly``) is on in the calling thread."""
     return settings.anomaly
 
 

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 import numpy as np
@@ -107,16 +108,22 @@ def _size(size: tuple, name: str) -> tuple:
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` (ints or one sequence) filled with 0, of the default float dtype
+    unless ``dtype`` is given."""
     return _make(np.zeros(_size(size, "zeros"), _float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` (ints or one sequence) filled with 1, of the default float dtype
+    unless ``dtype`` is given."""
     return _make(np.ones(_size(size, "ones"), _float_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of ``size`` (ints or one sequence), of the default float dtype
+    unless ``dtype`` is given."""
     return _make(np.empty(_size(size, "empty"), _float_dtype(dtype)), requires_grad, device)
 
 
@@ -145,21 +152,25 @@ def _like(t: Tensor, dtype: Any) -> tuple:
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Zeros in ``t``'s shape and dtype (``dtype`` overrides the dtype)."""
     return _make(np.zeros(*_like(t, dtype)), requires_grad, device)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Ones in ``t``'s shape and dtype (``dtype`` overrides the dtype)."""
     return _make(np.ones(*_like(t, dtype)), requires_grad, device)
 
 
 def empty_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor in ``t``'s shape and dtype (``dtype`` overrides the dtype)."""
     return _make(np.empty(*_like(t, dtype)), requires_grad, device)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in ``t``'s shape and dtype (``dtype`` overrides the dtype)."""
     shape, npd = _like(t, dtype)
     return _make(np.full(shape, fill_value, npd), requires_grad, device)
 
@@ -180,12 +191,14 @@ def randn(*size: Any, dtype: Any = None, device: Any = None,
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Uniform draws on [0, 1) in ``t``'s shape and dtype (``dtype`` overrides the dtype)."""
     return rand(_arg(t, "rand_like").shape, dtype=t.dtype if dtype is None else dtype,
                 device=device, requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Standard normal draws in ``t``'s shape and dtype (``dtype`` overrides the dtype)."""
     return randn(_arg(t, "randn_like").shape, dtype=t.dtype if dtype is None else dtype,
                  device=device, requires_grad=requires_grad)
 
@@ -224,6 +237,8 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, of the default
+    float dtype unless ``dtype`` is given."""
     if steps < 0:
         raise OpError(f"linspace: steps must be non-negative, got {steps}")
     array = np.linspace(start, end, steps).astype(_float_dtype(dtype))
@@ -232,6 +247,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None,
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix (m = n by default): ones on the diagonal, zeros elsewhere."""
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
@@ -274,114 +290,151 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 # ---- the Tensor methods as functions (torch.exp(x) == x.exp()) ---------------------------------
 def exp(x: Tensor) -> Tensor:
+    """e ** x elementwise (``input.exp()``); integers compute in the default float dtype."""
     return _arg(x, "exp").exp()
 
 
 def log(x: Tensor) -> Tensor:
+    """The natural logarithm elementwise (``input.log()``); integers compute in the default
+    float dtype."""
     return _arg(x, "log").log()
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """The square root elementwise (``input.sqrt()``); integers compute in the default float
+    dtype."""
     return _arg(x, "sqrt").sqrt()
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    """The absolute value elementwise (``input.abs()``)."""
     return _arg(x, "abs").abs()
 
 
 def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise (``input.relu()``)."""
     return _arg(x, "relu").relu()
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)) elementwise (``input.sigmoid()``)."""
     return _arg(x, "sigmoid").sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent elementwise (``input.tanh()``)."""
     return _arg(x, "tanh").tanh()
 
 
 def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) over ``dim``, computed stably (``input.softmax(dim)``); ``dtype``
+    casts the input first."""
     return _arg(x, "softmax").softmax(dim, dtype)
 
 
 def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) over ``dim``, computed stably (``input.log_softmax(dim)``); ``dtype``
+    casts the input first."""
     return _arg(x, "log_softmax").log_softmax(dim, dtype)
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001 - torch's name
+    """The sum over ``dim`` (all dims when None; ``keepdim`` keeps them as size 1); bools and
+    integers sum in int64, as torch."""
     return _arg(x, "sum").sum(dim, keepdim)
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The average over ``dim`` (all dims when None; ``keepdim`` keeps them as size 1); floating
+    point only, as torch."""
     return _arg(x, "mean").mean(dim, keepdim)
 
 
 def amax(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The maximum over ``dim`` (all dims when () or None); ties share the gradient, as torch."""
     return _arg(x, "amax").amax(dim, keepdim)
 
 
 def amin(x: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    """The minimum over ``dim`` (all dims when () or None); ties share the gradient, as torch."""
     return _arg(x, "amin").amin(dim, keepdim)
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element: of the flattened tensor, or along ``dim`` (int64)."""
     return _arg(x, "argmax").argmax(dim, keepdim)
 
 
 def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element: of the flattened tensor, or along ``dim`` (int64)."""
     return _arg(x, "argmin").argmin(dim, keepdim)
 
 
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed stably (the max subtracted first)."""
     return _arg(x, "logsumexp").logsumexp(dim, keepdim)
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's name
+    """Each element limited to [min, max] (either bound may be None or a Tensor); ``clip`` too."""
     return _arg(x, "clamp").clamp(min, max)
 
 
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """The same elements in ``shape`` (one entry may be -1), as ``input.reshape(shape)``."""
     return _arg(x, "reshape").reshape(shape)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims ``start_dim`` to ``end_dim`` merged into one (all by default: a 1-D tensor)."""
     return _arg(x, "flatten").flatten(start_dim, end_dim)
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Dims of size 1 removed: all of them, or only those in ``dim``."""
     return _arg(x, "squeeze").squeeze(dim)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """A dim of size 1 inserted at position ``dim``."""
     return _arg(x, "unsqueeze").unsqueeze(dim)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Dims ``dim0`` and ``dim1`` swapped."""
     return _arg(x, "transpose").transpose(dim0, dim1)
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """The dims reordered: result dim i is input's dim ``dims[i]``."""
     return _arg(x, "permute").permute(dims)
 
 
 def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the sizes in a
+    list; views."""
     return _arg(x, "split").split(split_size, dim)
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """``chunks`` pieces along ``dim``, each ceil(n / chunks) long (the last may be shorter);
+    views."""
     return _arg(x, "chunk").chunk(chunks, dim)
 
 
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """Values picked along ``dim`` by ``index``: out[i][j] = input[i][index[i][j]] for dim=1;
+    out has index's shape."""
     return _arg(x, "gather").gather(dim, index)
 
 
 def numel(x: Tensor) -> int:
+    """The number of elements of ``x``."""
     return _arg(x, "numel").numel()
 
 
 def is_tensor(obj: Any) -> bool:
+    """True when ``obj`` is a micrograd Tensor (a Parameter too)."""
     return isinstance(obj, Tensor)
 
 
@@ -389,21 +442,28 @@ def is_tensor(obj: Any) -> bool:
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5,  # noqa: A002 - torch's names
              atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """True when every element of ``input`` is close to ``other``'s: |input - other| <= atol +
+    rtol * |other|."""
     return _arg(input, "allclose").allclose(other, rtol, atol, equal_nan)
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5,  # noqa: A002 - torch's names
             atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    """Elementwise |input - other| <= atol + rtol * |other| (a bool tensor); nan is close to nan
+    only with ``equal_nan``."""
     return _arg(input, "isclose").isclose(other, rtol, atol, equal_nan)
 
 
 # ---- elementwise math (torch.sin(x) == x.sin()) ------------------------------------------------
 def _method(name: str) -> Any:
-    """``micrograd.<name>(input, *args, **kwargs)``: the Tensor method ``input.<name>(...)``."""
+    """``micrograd.<name>(input, *args, **kwargs)``: the Tensor method ``input.<name>(...)``,
+    documented by that method's docstring."""
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
         return getattr(_arg(input, name), name)(*args, **kwargs)
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"``input.{name}(...)`` (torch.{name})."
+    function.__doc__ = (f"{inspect.getdoc(getattr(Tensor, name)) or ''}\n\n"
+                        f"``micrograd.{name}(input, ...)`` is ``input.{name}(...)`` "
+                        f"(torch.{name}); ``self`` above is ``input``.")
     return function
 
 
@@ -453,6 +513,8 @@ def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: 
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+    """``min(x)`` the smallest element; ``min(x, dim)`` (values, indices) along dim; ``min(x,
+    other)`` the elementwise minimum."""
     return _arg(input, "min").min(dim, keepdim)
 
 
@@ -470,6 +532,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
 
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input * other elementwise (broadcast; either may be a number); ``out=`` writes the result
+    into a tensor."""
     a, b = _tensor_first(input, other)
     return _result(a * b, out, (a, b), "mul")
 
@@ -494,98 +558,130 @@ def _result(result: Tensor, out: Tensor | None, inputs: tuple, name: str) -> Ten
 
 
 def bitwise_and(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Bitwise AND (``&``) of integer or bool operands (broadcast; either may be a number)."""
     return Tensor.__and__(*_tensor_first(input, other))
 
 
 def bitwise_or(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Bitwise OR (``|``) of integer or bool operands (broadcast; either may be a number)."""
     return Tensor.__or__(*_tensor_first(input, other))
 
 
 def bitwise_xor(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """Bitwise XOR (``^``) of integer or bool operands (broadcast; either may be a number)."""
     return Tensor.__xor__(*_tensor_first(input, other))
 
 
 def bitwise_left_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input shifted left by ``other`` bits (``<<``), integer operands."""
     return Tensor.__lshift__(*_tensor_first(input, other))
 
 
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """input shifted right by ``other`` bits (``>>``), integer operands."""
     return Tensor.__rshift__(*_tensor_first(input, other))
 
 
 def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
+    """Bitwise NOT (``~``) of an integer tensor; logical not for bool."""
     return _arg(input, "bitwise_not").bitwise_not()
 
 
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *,  # noqa: A002
             value: Any = None, reduce: str | None = None) -> Tensor:
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``:
+    out[i][index[i][j]] = src[i][j] for dim=1."""
     return _arg(input, "scatter").scatter(dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Any) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim``; repeated indices add
+    up."""
     return _arg(input, "scatter_add").scatter_add(dim, index, src)
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Any, src: Any, reduce: str, *,  # noqa: A002
                    include_self: bool = True) -> Tensor:
+    """``src`` reduced into a copy of ``input`` at ``index`` along ``dim`` by "sum", "mean",
+    "prod", "amax" or "amin" (input's values taking part unless ``include_self=False``)."""
     return _arg(input, "scatter_reduce").scatter_reduce(dim, index, src, reduce,
                                                         include_self=include_self)
 
 
 def index_add(input: Tensor, dim: int, index: Any, source: Any, *,  # noqa: A002
               alpha: Any = 1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source``'s slices added at the slices ``index`` (1-D)
+    along ``dim``."""
     return _arg(input, "index_add").index_add(dim, index, source, alpha=alpha)
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Any) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``source``'s slices put at the slices ``index`` (1-D) along
+    ``dim``."""
     return _arg(input, "index_copy").index_copy(dim, index, source)
 
 
 def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``value`` in the slices ``index`` (1-D) along ``dim``."""
     return _arg(input, "index_fill").index_fill(dim, index, value)
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:  # noqa: A002
+    """``gather`` after broadcasting input and ``indices`` in every dim but ``dim`` (None: the
+    flattened input)."""
     return _arg(input, "take_along_dim").take_along_dim(indices, dim)
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *,  # noqa: A002
          stable: bool = False) -> Any:
+    """(values, indices) of input sorted along ``dim``, ascending unless ``descending``; NaN
+    sorts as the largest."""
     return _arg(input, "sort").sort(dim, descending, stable=stable)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,  # noqa: A002
             stable: bool = False) -> Tensor:
+    """The indices that sort input along ``dim`` (ascending unless ``descending``)."""
     return _arg(input, "argsort").argsort(dim, descending, stable=stable)
 
 
 def msort(input: Tensor) -> Tensor:  # noqa: A002
+    """input sorted along dim 0, ascending."""
     return _arg(input, "msort").msort()
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,  # noqa: A002
          sorted: bool = True) -> Any:  # noqa: A002
+    """(values, indices) of the ``k`` largest elements along ``dim`` (smallest unless
+    ``largest``)."""
     return _arg(input, "topk").topk(k, dim, largest, sorted)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    """(values, indices) of the ``k``-th smallest element along ``dim`` (k counts from 1)."""
     return _arg(input, "kthvalue").kthvalue(k, dim, keepdim)
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values, sorted; optionally with the inverse map and the counts (``dim`` for
+    unique slices)."""
     return _arg(input, "unique").unique(sorted, return_inverse, return_counts, dim)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim
+    with ``as_tuple``."""
     return _arg(input, "nonzero").nonzero(as_tuple=as_tuple)
 
 
 def argwhere(input: Tensor) -> Tensor:  # noqa: A002
+    """The indices of the nonzero elements, one row per element (``nonzero(input)``)."""
     return _arg(input, "argwhere").nonzero()
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:  # noqa: A002
+    """The elements where the bool ``mask`` (broadcast) is True, as a 1-D tensor."""
     return _arg(input, "masked_select").masked_select(mask)
 
 
@@ -717,11 +813,14 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
 # ---- more elementwise math ---------------------------------------------------------------------
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
+    """input + value * tensor1 * tensor2 elementwise (broadcast, dtypes promoted)."""
     return _arg(input, "addcmul").addcmul(tensor1, tensor2, value=value)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *,  # noqa: A002
             value: Any = 1) -> Tensor:
+    """input + value * tensor1 / tensor2 elementwise; two integer tensors are an error, as
+    torch."""
     return _arg(input, "addcdiv").addcdiv(tensor1, tensor2, value=value)
 
 

@@ -52,10 +52,12 @@ class device(str):  # noqa: N801 - torch's name
 
     @property
     def type(self) -> str:
+        """The device kind: always "cpu" (the only device of this build)."""
         return "cpu"
 
     @property
     def index(self) -> int | None:
+        """The device number given, e.g. 0 for "cpu:0"; None when none was given."""
         return self._index
 
     def __repr__(self) -> str:
@@ -84,6 +86,7 @@ def set_default_device(dev: Any) -> None:
 
 
 def get_default_device() -> device:
+    """The device factories use when given none: ``device('cpu')``, the only one of this build."""
     return _CPU
 
 

@@ -77,23 +77,28 @@ class Value:
                      (_power_grad(self.data, exponent),))
 
     def exp(self) -> Value:
+        """e ** self, with local derivative e ** self."""
         e = _exp(self.data)
         return Value(e, (self,), "exp", (e,))                  # d(e^a)/da = e^a
 
     def log(self) -> Value:
+        """The natural logarithm of self; self must be > 0 (a ValueError otherwise)."""
         if self.data <= 0:
             raise ValueError(f"Value.log: input must be > 0, got {self.data}")
         return Value(math.log(self.data), (self,), "log", (1 / self.data,))  # d(ln a)/da = 1/a
 
     def relu(self) -> Value:
+        """max(self, 0), with local derivative 1 above 0 and 0 otherwise."""
         positive = self.data > 0
         return Value(self.data if positive else 0, (self,), "ReLU", (1 if positive else 0,))
 
     def tanh(self) -> Value:
+        """The hyperbolic tangent of self, with local derivative 1 - tanh(self) ** 2."""
         t = math.tanh(self.data)
         return Value(t, (self,), "tanh", (1 - t * t,))          # d(tanh a)/da = 1 - tanh(a)^2
 
     def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self), computed without overflow; local derivative s * (1 - s)."""
         x = self.data
         s = 1 / (1 + _exp(-x)) if x >= 0 else _exp(x) / (1 + _exp(x))
         return Value(s, (self,), "sigmoid", (s * (1 - s),))     # d(s)/da = s * (1 - s)

@@ -70,6 +70,8 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors: Tensor) -> None:
+        """Not supported: a custom Function that modifies its inputs in place raises
+        NotImplementedError; return a new Tensor instead."""
         raise NotImplementedError("mark_dirty: custom Functions that modify their inputs in "
                                   "place are not supported; return a new Tensor instead "
                                   "(docs/pytorch-differences.md)")
@@ -85,15 +87,21 @@ class Function:
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        """Override: compute the outputs from the inputs (``forward(ctx, *args)``, or
+        ``forward(*args)`` with ``setup_context``); runs without recording a graph."""
         raise NotImplementedError("a custom Function must define a static forward(ctx, *args)")
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Tensor) -> Any:
+        """Override: given one gradient per output, return one gradient (or None) per
+        ``forward`` argument."""
         raise NotImplementedError("a custom Function must define a static backward(ctx, "
                                   "*grad_outputs) to be differentiated")
 
     @staticmethod
     def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        """Override (optional): save what backward needs on ``ctx`` when ``forward`` does not
+        take ``ctx`` (PyTorch 2's style)."""
         raise NotImplementedError  # only called when a subclass defines it
 
     def __call__(self, *args: Any) -> Any:

@@ -189,7 +189,8 @@ def flip(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002 - torch's 
 
 
 def _flip_method(self: Tensor, *dims_: Any, dims: Sequence[int] | None = None) -> Tensor:
-    """``x.flip(0, 1)``, ``x.flip((0, 1))`` or ``x.flip(dims=(0, 1))``."""
+    """self reversed along each of the dims (a copy): ``x.flip(0, 1)``, ``x.flip((0, 1))``
+    or ``x.flip(dims=(0, 1))``."""
     return flip(self, shape_args(dims_, "flip") if dims is None else dims)
 
 
@@ -272,7 +273,8 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:  # noqa: A002
 
 
 def _tile_method(self: Tensor, *dims_: Any, dims: Sequence[int] | None = None) -> Tensor:
-    """``x.tile(2, 3)``, ``x.tile((2, 3))`` or ``x.tile(dims=(2, 3))``."""
+    """self repeated ``dims[i]`` times along dim i (fewer sizes than dims are padded with
+    leading 1s): ``x.tile(2, 3)``, ``x.tile((2, 3))`` or ``x.tile(dims=(2, 3))``."""
     return tile(self, shape_args(dims_, "tile") if dims is None else dims)
 
 
@@ -357,10 +359,12 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 
 
 def _tril_(self: Tensor, diagonal: int = 0) -> Tensor:
+    """In-place ``tril`` (torch.Tensor.tril_): zeros above diagonal ``diagonal``."""
     return _inplace(self, "tril_", lambda t: tril(t, diagonal))
 
 
 def _triu_(self: Tensor, diagonal: int = 0) -> Tensor:
+    """In-place ``triu`` (torch.Tensor.triu_): zeros below diagonal ``diagonal``."""
     return _inplace(self, "triu_", lambda t: triu(t, diagonal))
 
 
@@ -506,7 +510,8 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa:
 
 
 def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:  # noqa: A002
-    """``narrow`` as a copy."""
+    """``length`` elements of ``dim`` from ``start``, as ``narrow`` picks them, but copied
+    into a new tensor instead of a view."""
     return narrow(input, dim, start, length).clone()
 
 

@@ -282,28 +282,35 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1,  # noqa: A
 # its shape; recorded for autograd by tensor._inplace
 def addmm_(self: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
+    """In-place ``addmm`` (torch.Tensor.addmm_): self = beta * self + alpha * (mat1 @ mat2)."""
     return _inplace(self, "addmm_", lambda t, a, b: addmm(t, a, b, beta=beta, alpha=alpha),
                     mat1, mat2)
 
 
 def addmv_(self: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """In-place ``addmv`` (torch.Tensor.addmv_): self = beta * self + alpha * (mat @ vec)."""
     return _inplace(self, "addmv_", lambda t, a, b: addmv(t, a, b, beta=beta, alpha=alpha),
                     mat, vec)
 
 
 def addbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
+    """In-place ``addbmm`` (torch.Tensor.addbmm_): self = beta * self + alpha * sum_b
+    batch1[b] @ batch2[b]."""
     return _inplace(self, "addbmm_", lambda t, a, b: addbmm(t, a, b, beta=beta, alpha=alpha),
                     batch1, batch2)
 
 
 def baddbmm_(self: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
              alpha: Any = 1) -> Tensor:
+    """In-place ``baddbmm`` (torch.Tensor.baddbmm_): self = beta * self + alpha *
+    bmm(batch1, batch2)."""
     return _inplace(self, "baddbmm_", lambda t, a, b: baddbmm(t, a, b, beta=beta, alpha=alpha),
                     batch1, batch2)
 
 
 def addr_(self: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """In-place ``addr`` (torch.Tensor.addr_): self = beta * self + alpha * outer(vec1, vec2)."""
     return _inplace(self, "addr_", lambda t, a, b: addr(t, a, b, beta=beta, alpha=alpha),
                     vec1, vec2)
 

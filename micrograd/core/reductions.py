@@ -242,7 +242,8 @@ def _scan_(name: str, fn: Callable) -> Callable:
         dim_index(dim, self.ndim, name)
         return _inplace(self, name, lambda t: fn(t, dim))
     scan_.__name__ = scan_.__qualname__ = name
-    scan_.__doc__ = f"In-place ``{name[:-1]}`` (torch's ``Tensor.{name}``)."
+    scan_.__doc__ = (f"``x.{name}(dim)``: in-place ``x.{name[:-1]}(dim)`` (torch.Tensor.{name}), "
+                     f"written into x's storage, whose dtype it keeps.")
     return scan_
 
 
@@ -543,7 +544,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, 
 
 def _norm_method(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
                  dtype: Any = None) -> Tensor:
-    """``Tensor.norm``: torch.norm without ``out``, so ``dtype`` is the fourth argument."""
+    """The ``p``-norm of self over ``dim`` (all dims when None; 'fro' by default, 'nuc' a
+    matrix norm), as torch.Tensor.norm: torch.norm without ``out``, so ``dtype`` is the
+    fourth argument."""
     return norm(self, p, dim, keepdim, dtype=dtype)
 
 

@@ -20,6 +20,7 @@ backend (``settings.backend``).
 from __future__ import annotations
 
 import copy as _copy
+import inspect
 import operator
 import threading
 import warnings
@@ -49,6 +50,8 @@ _GRAD_LOCK = threading.Lock()
 MaxResult = namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 # torch.return_types.sort / topk / kthvalue: one type here, the same two fields
 SortResult = namedtuple("SortResult", ["values", "indices"])
+MaxResult.__doc__ = "(values, indices) of ``max``/``min`` along a dim, as torch.return_types.max."
+SortResult.__doc__ = "(values, indices) of ``sort``, ``topk`` and ``kthvalue``, as torch's."
 
 
 class Tensor:
@@ -59,8 +62,12 @@ class Tensor:
     ``int64``, bools ``bool``.
     """
 
-    __slots__ = ("_array", "_grad", "requires_grad", "_prev", "_ctx", "_retain", "_vc", "_hooks",
-                 "_base", "_view_meta", "__weakref__")
+    # a dict, so the one public field has documentation help() shows
+    __slots__ = {"_array": None, "_grad": None, "_prev": None, "_ctx": None, "_retain": None,
+                 "_vc": None, "_hooks": None, "_base": None, "_view_meta": None,
+                 "requires_grad": "Whether ops on this tensor are recorded for backward (set "
+                                  "it with ``requires_grad_()``; floating point only).",
+                 "__weakref__": None}
     __array_priority__ = 1000  # ndarray * Tensor defers to Tensor.__rmul__ (gives a Tensor)
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -126,14 +133,17 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
+        """The size of each dim, a tuple of ints (torch's ``torch.Size`` is a tuple too)."""
         return self._array.shape
 
     @property
     def dtype(self) -> dtypes.DType:
+        """The element type, a ``micrograd.dtype`` (``micrograd.float32``, ``int64``, ...)."""
         return _BY_NUMPY[self._array.dtype]
 
     @property
     def ndim(self) -> int:
+        """The number of dims (0 for a scalar tensor); ``dim()`` as a property."""
         return self._array.ndim
 
     @property
@@ -153,22 +163,29 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
+        """All dims reversed (``permute(n-1, ..., 0)``); the transpose of a matrix."""
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
     def mT(self) -> Tensor:
+        """The last two dims swapped (a batch of matrices transposed); needs 2 or more dims."""
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None) -> tuple | int:
+        """The shape (a tuple), or with ``dim`` the size of that dim (negative counts from the
+        end)."""
         return self._array.shape if dim is None else self._array.shape[dim_index(dim, self.ndim, "size")]
 
     def numel(self) -> int:
+        """The number of elements (the product of the shape; 1 for a scalar)."""
         return self._array.size
 
     def dim(self) -> int:
+        """The number of dims (0 for a scalar tensor)."""
         return self._array.ndim
 
     def is_floating_point(self) -> bool:
+        """True when the dtype is float16, float32 or float64."""
         return self._array.dtype.kind == "f"
 
     def is_complex(self) -> bool:
@@ -176,6 +193,8 @@ class Tensor:
         return False
 
     def is_signed(self) -> bool:
+        """True for dtypes that hold negative numbers (floating point and signed integers; not bool
+        or uint8)."""
         return self._array.dtype.kind in "fi"
 
     def isreal(self) -> Tensor:
@@ -191,10 +210,12 @@ class Tensor:
         return bool(self._array.reshape(-1)[0])
 
     def is_same_size(self, other: Tensor) -> bool:
+        """True when ``other`` (a Tensor) has self's shape."""
         return self.shape == _operands("is_same_size", other=other)[0].shape
 
     @property
     def is_cpu(self) -> bool:
+        """True: this build computes on the CPU only."""
         return True
 
     @property
@@ -208,17 +229,21 @@ class Tensor:
         return self._retain
 
     def nelement(self) -> int:
+        """The number of elements; ``numel()`` by torch's older name."""
         return self._array.size
 
     def ndimension(self) -> int:
+        """The number of dims; ``dim()`` by torch's older name."""
         return self._array.ndim
 
     # ---- memory layout (in elements, as torch counts; NumPy's strides are in bytes) ----------
     def element_size(self) -> int:
+        """The bytes one element takes (4 for float32)."""
         return self._array.dtype.itemsize
 
     @property
     def itemsize(self) -> int:
+        """The bytes one element takes (4 for float32); ``element_size()`` as a property."""
         return self._array.dtype.itemsize
 
     @property
@@ -328,6 +353,8 @@ class Tensor:
 
     # ---- conversion --------------------------------------------------------------------------
     def item(self) -> int | float | bool:
+        """The value of a one-element tensor as a Python number or bool; any other size is an
+        error."""
         if self._array.size != 1:
             raise OpError(f"item: a Tensor with {self._array.size} elements cannot be "
                              "converted to a Python scalar")
@@ -341,6 +368,7 @@ class Tensor:
         return self._array
 
     def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives a number."""
         return self._array.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -386,48 +414,64 @@ class Tensor:
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """A new tensor of ``size`` filled with ``fill_value``, of self's dtype unless ``dtype`` is
+        given (outside any graph)."""
         return _new_filled(self, size, fill_value, dtype, device, requires_grad, "new_full")
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+        """A new tensor of ``size`` filled with zeros, of self's dtype unless ``dtype`` is
+        given."""
         return _new_filled(self, size, 0, dtype, device, requires_grad, "new_zeros")
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
+        """A new tensor of ``size`` filled with ones, of self's dtype unless ``dtype`` is given."""
         return _new_filled(self, size, 1, dtype, device, requires_grad, "new_ones")
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+        """A new uninitialised tensor of ``size``, of self's dtype unless ``dtype`` is given."""
         return _new_filled(self, size, None, dtype, device, requires_grad, "new_empty")
 
     def float(self) -> Tensor:
+        """self converted to float32 (self itself if it already is); differentiable."""
         return self.to(dtypes.float32)
 
     def double(self) -> Tensor:
+        """self converted to float64 (self itself if it already is); differentiable."""
         return self.to(dtypes.float64)
 
     def half(self) -> Tensor:
+        """self converted to float16 (self itself if it already is)."""
         return self.to(dtypes.float16)
 
     def long(self) -> Tensor:
+        """self converted to int64 (no gradient flows through an integer result)."""
         return self.to(dtypes.int64)
 
     def int(self) -> Tensor:
+        """self converted to int32 (no gradient flows through an integer result)."""
         return self.to(dtypes.int32)
 
     def bool(self) -> Tensor:
+        """self converted to bool: True where an element is nonzero."""
         return self.to(dtypes.bool)
 
     def short(self) -> Tensor:
+        """self converted to int16."""
         return self.to(dtypes.int16)
 
     def char(self) -> Tensor:
+        """self converted to int8."""
         return self.to(dtypes.int8)
 
     def byte(self) -> Tensor:
+        """self converted to uint8."""
         return self.to(dtypes.uint8)
 
     def cpu(self) -> Tensor:
+        """self: the data already lives on the CPU (the only device of this build)."""
         return self
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
@@ -509,24 +553,32 @@ class Tensor:
 
     # ---- arithmetic (Python numbers on either side; broadcasting) ---------------------------
     def __add__(self, other: Any) -> Tensor:
+        """self + other elementwise (broadcast; numbers on either side; dtypes promoted as
+        torch)."""
         return _binary(ops.Add, self, other)
 
     def __radd__(self, other: Any) -> Tensor:
         return _binary(ops.Add, lift_constant(other, self), self)
 
     def __sub__(self, other: Any) -> Tensor:
+        """self - other elementwise (broadcast; numbers on either side; dtypes promoted as
+        torch)."""
         return _binary(ops.Sub, self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return _binary(ops.Sub, lift_constant(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
+        """self * other elementwise (broadcast; numbers on either side; dtypes promoted as torch);
+        ``mul`` and ``multiply`` too."""
         return _binary(ops.Mul, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
         return _binary(ops.Mul, lift_constant(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        """self / other elementwise, true division (``true_divide``): integers divide as the
+        default float dtype, as torch."""
         a, b = _float_pair(self, other)
         return _binary(ops.Div, a, b)
 
@@ -535,6 +587,8 @@ class Tensor:
         return _binary(ops.Div, a, b)
 
     def __pow__(self, exponent: Any) -> Tensor:
+        """self ** exponent elementwise (a number or a broadcast Tensor; ``pow``); an integer
+        tensor to a negative integer power is an error, as torch."""
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             x = self
             if isinstance(exponent, float) and x._array.dtype.kind != "f":
@@ -551,14 +605,19 @@ class Tensor:
         return _binary(ops.Pow, lift_constant(base, self), self)
 
     def __neg__(self) -> Tensor:
+        """-self elementwise (``neg``, ``negative``); a bool tensor is an error (use ``~``), as
+        torch."""
         if self._array.dtype.kind == "b":
             raise TypeError("negation of a bool tensor: use ~ (logical not) instead")
         return _unary(ops.Neg, self)
 
     def __abs__(self) -> Tensor:
+        """abs(self): the absolute value elementwise."""
         return self.abs()
 
     def __matmul__(self, other: Any) -> Tensor:
+        """self @ other (``matmul``): torch's rules for 1-D operands and broadcast batch dims; both
+        operands must have one dtype."""
         return matmul(self, other if isinstance(other, Tensor) else lift_constant(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
@@ -569,22 +628,33 @@ class Tensor:
         return self.bitwise_not()
 
     def bitwise_not(self) -> Tensor:
+        """Bitwise NOT of an integer tensor (``~x``); logical not for bool; a TypeError for
+        floating point, as torch."""
         _check_bitwise(self._array.dtype, "bitwise_not")
         return wrap_array(np.invert(self._array))
 
     def bitwise_and(self, other: Any) -> Tensor:
+        """Bitwise AND (``x & y``) of integer or bool operands (broadcast, dtypes promoted); no
+        gradient."""
         return _bitwise(np.bitwise_and, self, other, "bitwise_and")
 
     def bitwise_or(self, other: Any) -> Tensor:
+        """Bitwise OR (``x | y``) of integer or bool operands (broadcast, dtypes promoted); no
+        gradient."""
         return _bitwise(np.bitwise_or, self, other, "bitwise_or")
 
     def bitwise_xor(self, other: Any) -> Tensor:
+        """Bitwise XOR (``x ^ y``) of integer or bool operands (broadcast, dtypes promoted); no
+        gradient."""
         return _bitwise(np.bitwise_xor, self, other, "bitwise_xor")
 
     def bitwise_left_shift(self, other: Any) -> Tensor:
+        """self shifted left by ``other`` bits (``x << y``), integer operands only."""
         return _bitwise(np.left_shift, self, other, "bitwise_left_shift")
 
     def bitwise_right_shift(self, other: Any) -> Tensor:
+        """self shifted right by ``other`` bits (``x >> y``, arithmetic for signed integers),
+        integer operands only."""
         return _bitwise(np.right_shift, self, other, "bitwise_right_shift")
 
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
@@ -606,15 +676,23 @@ class Tensor:
         return _bitwise(np.right_shift, lift_constant(other, self), self, "bitwise_right_shift")
 
     def bitwise_and_(self, other: Any) -> Tensor:
+        """In-place ``bitwise_and`` (torch.Tensor.bitwise_and_): the result is written into self,
+        which is returned."""
         return _inplace(self, "bitwise_and_", Tensor.bitwise_and, other)
 
     def bitwise_or_(self, other: Any) -> Tensor:
+        """In-place ``bitwise_or`` (torch.Tensor.bitwise_or_): the result is written into self,
+        which is returned."""
         return _inplace(self, "bitwise_or_", Tensor.bitwise_or, other)
 
     def bitwise_xor_(self, other: Any) -> Tensor:
+        """In-place ``bitwise_xor`` (torch.Tensor.bitwise_xor_): the result is written into self,
+        which is returned."""
         return _inplace(self, "bitwise_xor_", Tensor.bitwise_xor, other)
 
     def bitwise_not_(self) -> Tensor:
+        """In-place ``bitwise_not`` (torch.Tensor.bitwise_not_): the result is written into self,
+        which is returned."""
         return _inplace(self, "bitwise_not_", Tensor.bitwise_not)
 
     __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
@@ -627,11 +705,14 @@ class Tensor:
 
     # comparisons: non-differentiable bool masks
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """self == other elementwise (broadcast, dtypes promoted): a bool tensor, no gradient
+        (``eq``)."""
         if other is None:
             return False  # type: ignore[return-value] - as torch: `t == None` is False
         return _compare(self, other, "eq")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """self != other elementwise: a bool tensor, no gradient (``ne``, ``not_equal``)."""
         if other is None:
             return True  # type: ignore[return-value]
         return _compare(self, other, "ne")
@@ -640,15 +721,19 @@ class Tensor:
         return bool((self == value).any())
 
     def __lt__(self, other: Any) -> Tensor:
+        """self < other elementwise: a bool tensor, no gradient (``lt``, ``less``)."""
         return _compare(self, other, "lt")
 
     def __le__(self, other: Any) -> Tensor:
+        """self <= other elementwise: a bool tensor, no gradient (``le``, ``less_equal``)."""
         return _compare(self, other, "le")
 
     def __gt__(self, other: Any) -> Tensor:
+        """self > other elementwise: a bool tensor, no gradient (``gt``, ``greater``)."""
         return _compare(self, other, "gt")
 
     def __ge__(self, other: Any) -> Tensor:
+        """self >= other elementwise: a bool tensor, no gradient (``ge``, ``greater_equal``)."""
         return _compare(self, other, "ge")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
@@ -664,15 +749,19 @@ class Tensor:
 
     # logical ops: any dtype in (nonzero is True), bool out; no gradient
     def logical_not(self) -> Tensor:
+        """True where self is zero (any dtype; a bool result, no gradient)."""
         return wrap_array(np.logical_not(self._array))
 
     def logical_and(self, other: Tensor) -> Tensor:
+        """True where both self and ``other`` (a Tensor, broadcast) are nonzero; a bool result."""
         return _logical(np.logical_and, self, other, "logical_and")
 
     def logical_or(self, other: Tensor) -> Tensor:
+        """True where self or ``other`` (a Tensor, broadcast) is nonzero; a bool result."""
         return _logical(np.logical_or, self, other, "logical_or")
 
     def logical_xor(self, other: Tensor) -> Tensor:
+        """True where exactly one of self and ``other`` (a Tensor, broadcast) is nonzero."""
         return _logical(np.logical_xor, self, other, "logical_xor")
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -724,6 +813,8 @@ class Tensor:
         return apply_op(ops.DivRounding, a, b, mode=rounding_mode)
 
     def floor_divide(self, other: Any) -> Tensor:
+        """self / other rounded down (``//``, ``div(rounding_mode='floor')``): integers stay
+        integers, the gradient is zero."""
         return self.div(other, rounding_mode="floor")
 
     __floordiv__ = floor_divide
@@ -736,21 +827,30 @@ class Tensor:
 
     # ---- elementwise functions ---------------------------------------------------------------
     def exp(self) -> Tensor:
+        """e ** x elementwise; integers compute in the default float dtype, as torch."""
         return _unary(ops.Exp, to_floating(self, "exp"))
 
     def log(self) -> Tensor:
+        """The natural logarithm elementwise (nan below 0, -inf at 0); integers compute in the
+        default float dtype."""
         return _unary(ops.Log, to_floating(self, "log"))
 
     def log1p(self) -> Tensor:
+        """log(1 + x) elementwise, accurate for small x; integers compute in the default float
+        dtype."""
         return _unary(ops.Log1p, to_floating(self, "log1p"))
 
     def sqrt(self) -> Tensor:
+        """The square root elementwise (nan below 0); integers compute in the default float
+        dtype."""
         return _unary(ops.Sqrt, to_floating(self, "sqrt"))
 
     def rsqrt(self) -> Tensor:
+        """1 / sqrt(x) elementwise (inf at 0, nan below 0)."""
         return 1.0 / self.sqrt()
 
     def abs(self) -> Tensor:
+        """The absolute value elementwise (``absolute``); the gradient at 0 is 0, as torch."""
         return _unary(ops.Abs, self)
 
     absolute = abs
@@ -762,9 +862,11 @@ class Tensor:
         return self
 
     def square(self) -> Tensor:
+        """x ** 2 elementwise."""
         return self ** 2
 
     def reciprocal(self) -> Tensor:
+        """1 / x elementwise; integers give the default float dtype."""
         return 1.0 / self
 
     def sign(self) -> Tensor:
@@ -776,56 +878,74 @@ class Tensor:
     sgn = sign  # torch.sgn is sign for real tensors (it differs only for complex ones)
 
     def sin(self) -> Tensor:
+        """The sine elementwise (radians); integers compute in the default float dtype."""
         return _unary(ops.Sin, to_floating(self, "sin"))
 
     def cos(self) -> Tensor:
+        """The cosine elementwise (radians); integers compute in the default float dtype."""
         return _unary(ops.Cos, to_floating(self, "cos"))
 
     def tan(self) -> Tensor:
+        """The tangent elementwise (radians); integers compute in the default float dtype."""
         return _unary(ops.Tan, to_floating(self, "tan"))
 
     def asin(self) -> Tensor:
+        """The inverse sine elementwise (nan outside [-1, 1]); ``arcsin`` too."""
         return _unary(ops.Asin, to_floating(self, "asin"))
 
     def acos(self) -> Tensor:
+        """The inverse cosine elementwise (nan outside [-1, 1]); ``arccos`` too."""
         return _unary(ops.Acos, to_floating(self, "acos"))
 
     def atan(self) -> Tensor:
+        """The inverse tangent elementwise, in (-pi/2, pi/2); ``arctan`` too."""
         return _unary(ops.Atan, to_floating(self, "atan"))
 
     def sinh(self) -> Tensor:
+        """The hyperbolic sine elementwise."""
         return _unary(ops.Sinh, to_floating(self, "sinh"))
 
     def cosh(self) -> Tensor:
+        """The hyperbolic cosine elementwise."""
         return _unary(ops.Cosh, to_floating(self, "cosh"))
 
     def asinh(self) -> Tensor:
+        """The inverse hyperbolic sine elementwise; ``arcsinh`` too."""
         return _unary(ops.Asinh, to_floating(self, "asinh"))
 
     def acosh(self) -> Tensor:
+        """The inverse hyperbolic cosine elementwise (nan below 1); ``arccosh`` too."""
         return _unary(ops.Acosh, to_floating(self, "acosh"))
 
     def atanh(self) -> Tensor:
+        """The inverse hyperbolic tangent elementwise (nan outside [-1, 1], +-inf at +-1);
+        ``arctanh`` too."""
         return _unary(ops.Atanh, to_floating(self, "atanh"))
 
     arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
     def exp2(self) -> Tensor:
+        """2 ** x elementwise; integers compute in the default float dtype."""
         return _unary(ops.Exp2, to_floating(self, "exp2"))
 
     def expm1(self) -> Tensor:
+        """exp(x) - 1 elementwise, accurate for small x."""
         return _unary(ops.Expm1, to_floating(self, "expm1"))
 
     def log2(self) -> Tensor:
+        """The base-2 logarithm elementwise."""
         return _unary(ops.Log2, to_floating(self, "log2"))
 
     def log10(self) -> Tensor:
+        """The base-10 logarithm elementwise."""
         return _unary(ops.Log10, to_floating(self, "log10"))
 
     def erf(self) -> Tensor:
+        """The Gauss error function elementwise."""
         return _unary(ops.Erf, to_floating(self, "erf"))
 
     def erfc(self) -> Tensor:
+        """The complementary error function 1 - erf(x) elementwise, accurate for large x."""
         return _unary(ops.Erfc, to_floating(self, "erfc"))
 
     def erfinv(self) -> Tensor:
@@ -833,19 +953,25 @@ class Tensor:
         return _unary(ops.Erfinv, to_floating(self, "erfinv"))
 
     def floor(self) -> Tensor:
-        """Integers stay integers (a copy), as torch; the gradient is zero."""
+        """Rounded down to an integer value elementwise; integers stay integers (a copy), as
+        torch; the gradient is zero."""
         return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Floor, self)
 
     def ceil(self) -> Tensor:
+        """Rounded up to an integer value elementwise; integers stay integers (a copy); the
+        gradient is zero."""
         return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Ceil, self)
 
     def trunc(self) -> Tensor:
+        """Rounded toward zero elementwise (``fix``); integers stay integers (a copy); the gradient
+        is zero."""
         return self.clone() if self._array.dtype.kind != "f" else _unary(ops.Trunc, self)
 
     fix = trunc
 
     def round(self, decimals: int = 0) -> Tensor:
-        """Half to even, at ``decimals`` decimal digits (torch.round)."""
+        """Rounded to the nearest integer, or to ``decimals`` decimal digits; halves go to
+        the even neighbour, as torch.round. The gradient is zero."""
         if self._array.dtype.kind != "f":
             if decimals:
                 raise RuntimeError(f"round: decimals={decimals} is not supported for integer "
@@ -860,20 +986,26 @@ class Tensor:
         return self - self.trunc()
 
     def relu(self) -> Tensor:
+        """max(x, 0) elementwise; the gradient at 0 is 0, as torch."""
         return _unary(ops.ReLU, self)
 
     def sigmoid(self) -> Tensor:
+        """1 / (1 + exp(-x)) elementwise; integers compute in the default float dtype."""
         return _unary(ops.Sigmoid, to_floating(self, "sigmoid"))
 
     def tanh(self) -> Tensor:
+        """The hyperbolic tangent elementwise; integers compute in the default float dtype."""
         return _unary(ops.Tanh, to_floating(self, "tanh"))
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        """Over ``dim``; ``dtype`` casts the input first (torch's argument)."""
+        """exp(x) / sum(exp(x)) over ``dim`` (computed stably), so each slice sums to 1;
+        ``dtype`` casts the input first (torch's argument)."""
         x = to_floating(self if dtype is None else self.to(dtype), "softmax")
         return apply_op(ops.Softmax, x, axis=dim_index(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        """log(softmax(x)) over ``dim``, computed stably (x - logsumexp(x)); ``dtype`` casts the
+        input first."""
         x = to_floating(self if dtype is None else self.to(dtype), "log_softmax")
         return apply_op(ops.LogSoftmax, x, axis=dim_index(dim, self.ndim, "log_softmax"))
 
@@ -890,20 +1022,30 @@ class Tensor:
 
     # two-operand math: integers promote to float where torch's result is float
     def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self), atan(self / other) in the right quadrant, in (-pi,
+        pi]; ``arctan2`` too."""
         return _binary(ops.Atan2, *_float_pair(self, other))
 
     arctan2 = atan2
 
     def hypot(self, other: Any) -> Tensor:
+        """sqrt(self ** 2 + other ** 2) elementwise without overflow; two integer operands are an
+        error, as torch."""
         return _binary(ops.Hypot, *_floats_only(self, other, "hypot"))
 
     def logaddexp(self, other: Any) -> Tensor:
+        """log(exp(self) + exp(other)) elementwise, computed stably; floating point only, as
+        torch."""
         return _binary(ops.LogAddExp, *_floats_only(self, other, "logaddexp"))
 
     def logaddexp2(self, other: Any) -> Tensor:
+        """log2(2 ** self + 2 ** other) elementwise, computed stably; floating point only, as
+        torch."""
         return _binary(ops.LogAddExp2, *_floats_only(self, other, "logaddexp2"))
 
     def copysign(self, other: Any) -> Tensor:
+        """The magnitude of self with the sign of ``other`` elementwise; integers give the default
+        float dtype."""
         return _binary(ops.CopySign, *_float_pair(self, other))
 
     def fmod(self, other: Any) -> Tensor:
@@ -930,9 +1072,11 @@ class Tensor:
         return where(weight < 0.5, self + weight * diff, end - diff * (1 - weight))
 
     def clamp_min(self, min: Any) -> Tensor:  # noqa: A002 - torch's name
+        """max(self, min) elementwise: ``clamp(min=min)``."""
         return self.clamp(min=min)
 
     def clamp_max(self, max: Any) -> Tensor:  # noqa: A002 - torch's name
+        """min(self, max) elementwise: ``clamp(max=max)``."""
         return self.clamp(max=max)
 
     def heaviside(self, values: Tensor) -> Tensor:
@@ -965,6 +1109,8 @@ class Tensor:
         return self.double() ** (float(e) if isinstance(e, (bool, np.bool_)) else e)
 
     def float_power_(self, exponent: Any) -> Tensor:
+        """In-place ``float_power``: self must already be float64 (the result's dtype), as
+        torch."""
         if self._array.dtype != np.float64:
             raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name} but "
                                "the operation's result requires dtype float64")
@@ -982,10 +1128,12 @@ class Tensor:
         return where((a <= b) | b.isnan(), a, b)
 
     def isposinf(self) -> Tensor:
+        """True where an element is +inf (never for integer tensors)."""
         return wrap_array(np.asarray(np.isposinf(self._array)) if self._array.dtype.kind == "f"
                           else np.zeros(self.shape, np.bool_))
 
     def isneginf(self) -> Tensor:
+        """True where an element is -inf (never for integer tensors)."""
         return wrap_array(np.asarray(np.isneginf(self._array)) if self._array.dtype.kind == "f"
                           else np.zeros(self.shape, np.bool_))
 
@@ -1010,14 +1158,17 @@ class Tensor:
         return where(self.isfinite(), self, fill)
 
     def isnan(self) -> Tensor:
+        """True where an element is NaN (a bool tensor, no gradient)."""
         return self != self
 
     def isinf(self) -> Tensor:
+        """True where an element is +inf or -inf (never for integer tensors)."""
         if self._array.dtype.kind != "f":
             return wrap_array(np.zeros(self.shape, np.bool_))
         return _compare(self.detach().abs(), float("inf"), "eq")
 
     def isfinite(self) -> Tensor:
+        """True where an element is neither infinite nor NaN (always for integer tensors)."""
         if self._array.dtype.kind != "f":
             return wrap_array(np.ones(self.shape, np.bool_))
         return _compare(self.detach().abs(), float("inf"), "lt")
@@ -1041,6 +1192,8 @@ class Tensor:
 
     def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
                  equal_nan: bool = False) -> bool:
+        """True when every element is close to ``other``'s: ``isclose(other, rtol, atol,
+        equal_nan).all()``."""
         return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch names
@@ -1059,12 +1212,18 @@ class Tensor:
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
+        """The elementwise maximum with ``other`` (broadcast); ties share the gradient, as
+        torch."""
         return maximum(self, other)
 
     def minimum(self, other: Any) -> Tensor:
+        """The elementwise minimum with ``other`` (broadcast); ties share the gradient, as
+        torch."""
         return minimum(self, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
+        """self where ``condition`` is True, else ``other`` (broadcast):
+        ``micrograd.where(condition, self, other)``."""
         return where(condition, self, other)
 
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
@@ -1084,9 +1243,12 @@ class Tensor:
 
     def argsort(self, dim: int = -1, descending: bool = False, *,
                 stable: bool = False) -> Tensor:
+        """The indices that sort self along ``dim`` (ascending, or descending);
+        ``sort(...).indices``."""
         return self.sort(dim, descending, stable=stable).indices
 
     def msort(self) -> Tensor:
+        """Sorted along dim 0 (ascending): ``sort(0).values``."""
         return self.sort(0).values
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
@@ -1139,6 +1301,7 @@ class Tensor:
         return wrap_array(np.stack(found, axis=1).astype(np.int64).reshape(-1, self.ndim))
 
     def argwhere(self) -> Tensor:
+        """The indices of the nonzero elements, one row per element: ``nonzero()``."""
         return self.nonzero()
 
     def masked_select(self, mask: Any) -> Tensor:
@@ -1156,7 +1319,9 @@ class Tensor:
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        """Bools and integers sum in int64 unless ``dtype`` says otherwise, as torch."""
+        """The sum over ``dim`` (an int or a tuple; all dims when None), ``keepdim`` keeping
+        the summed dims as size 1. Bools and integers sum in int64 unless ``dtype`` says
+        otherwise, as torch."""
         x = self if dtype is None else self.to(dtype)
         if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
             x = x.to(dtypes.int64)
@@ -1178,6 +1343,8 @@ class Tensor:
         return self.sum(dims, keepdim=True).reshape(shape) if dims else self
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        """The average over ``dim`` (all dims by default; ``keepdim`` keeps them as size 1).
+        Floating point only (pass ``dtype`` for integers), as torch; an empty reduction is nan."""
         x = self if dtype is None else self.to(dtype)
         if x._array.dtype.kind != "f":
             raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
@@ -1193,6 +1360,8 @@ class Tensor:
         return apply_op(ops.Max, self, axes=axes, keepdims=keepdim)
 
     def amin(self, dim: Any = (), keepdim: bool = False) -> Tensor:
+        """The minimum over dims (all when ``dim`` is () or None); the gradient is shared by ties,
+        as torch."""
         axes = reduce_axes(None if dim == () else dim, self.ndim, "amin")
         check_nonempty(self.shape, axes, "amin")
         return apply_op(ops.Min, self, axes=axes, keepdims=keepdim)
@@ -1207,6 +1376,8 @@ class Tensor:
         return self._select(dim, keepdim, "argmax")
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Tensor | MaxResult:
+        """``x.min()`` the smallest element; ``x.min(dim)`` (values, indices) along dim;
+        ``x.min(other_tensor)`` the elementwise minimum (as torch)."""
         if isinstance(dim, Tensor):
             return minimum(self, dim)
         if dim is None:
@@ -1226,9 +1397,13 @@ class Tensor:
         return MaxResult(values, wrap_array(idx))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the largest element: of the flattened tensor, or along ``dim`` (int64; the
+        first one on ties)."""
         return self._arg("argmax", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """The index of the smallest element: of the flattened tensor, or along ``dim`` (int64; the
+        first one on ties)."""
         return self._arg("argmin", dim, keepdim)
 
     def _arg(self, name: str, dim: int | None, keepdim: bool) -> Tensor:
@@ -1256,17 +1431,22 @@ class Tensor:
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape (ints or one sequence; one entry may be -1). ``view``
+        is this same function: micrograd never refuses a view because of memory layout, where
+        torch's ``view`` raises for non-contiguous input."""
         new = reshape_target(self.shape, shape_args(shape, "reshape"), "reshape")
         return apply_op(ops.Reshape, self, shape=new)
 
     view = reshape
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """self reshaped to ``other``'s shape (``view_as`` too)."""
         return self.reshape(other.shape)
 
     view_as = reshape_as
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Dims ``start_dim`` to ``end_dim`` merged into one (all by default: a 1-D tensor)."""
         if self.ndim == 0:
             return self.reshape(1)
         s, e = dim_index(start_dim, self.ndim, "flatten"), dim_index(end_dim, self.ndim, "flatten")
@@ -1280,6 +1460,7 @@ class Tensor:
         return self.reshape(-1)
 
     def squeeze(self, dim: Any = None) -> Tensor:
+        """Dims of size 1 removed: all of them, or only those in ``dim`` (an int or a tuple)."""
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         axes = reduce_axes(dim, self.ndim, "squeeze")
@@ -1287,10 +1468,13 @@ class Tensor:
                                   if not (i in axes and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
+        """A dim of size 1 inserted at position ``dim`` (negative counts from the end of the
+        result)."""
         d = dim_index(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def permute(self, *dims: Any) -> Tensor:
+        """The dims reordered: result dim i is self's dim ``dims[i]`` (ints or one sequence)."""
         dims = shape_args(dims, "permute")
         axes = tuple(dim_index(d, self.ndim, "permute") for d in dims)
         if sorted(axes) != list(range(self.ndim)):
@@ -1299,33 +1483,42 @@ class Tensor:
         return apply_op(ops.Permute, self, axes=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Dims ``dim0`` and ``dim1`` swapped (``swapaxes``/``swapdims``)."""
         axes = list(range(self.ndim))
         a, b = dim_index(dim0, self.ndim, "transpose"), dim_index(dim1, self.ndim, "transpose")
         axes[a], axes[b] = axes[b], axes[a]
         return apply_op(ops.Permute, self, axes=tuple(axes))
 
     def t(self) -> Tensor:
+        """The transpose of a matrix (a 0-d or 1-D tensor is returned as is); more than 2 dims is
+        an error, as torch."""
         if self.ndim > 2:
             raise OpError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
 
     # in-place view ops: self takes the view's shape (``_inplace_view``)
     def squeeze_(self, dim: Any = None) -> Tensor:
+        """In-place ``squeeze``: self takes the new shape over the same storage."""
         return _inplace_view(self, "squeeze_", lambda t: t.squeeze(dim))
 
     def unsqueeze_(self, dim: int) -> Tensor:
+        """In-place ``unsqueeze``: self takes the new shape over the same storage."""
         return _inplace_view(self, "unsqueeze_", lambda t: t.unsqueeze(dim))
 
     def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        """In-place ``transpose``: self takes the new shape over the same storage."""
         return _inplace_view(self, "transpose_", lambda t: t.transpose(dim0, dim1))
 
     def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        """In-place ``swapaxes`` (``transpose_`` with NumPy's argument names)."""
         return _inplace_view(self, "swapaxes_", lambda t: t.transpose(axis0, axis1))
 
     def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        """In-place ``swapdims`` (``transpose_``)."""
         return _inplace_view(self, "swapdims_", lambda t: t.transpose(dim0, dim1))
 
     def t_(self) -> Tensor:
+        """In-place ``t``: a matrix becomes its transpose over the same storage."""
         if self.ndim > 2:
             raise OpError(f"t_() expects a tensor with <= 2 dimensions, but self is "
                           f"{self.ndim}D (shape {self.shape})")
@@ -1352,6 +1545,7 @@ class Tensor:
     broadcast_to = expand
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """self broadcast (a view) to ``other``'s shape: ``expand(other.shape)``."""
         return self.expand(other.shape)
 
     def split(self, split_size: int | Sequence[int], dim: int = 0) -> tuple:
@@ -1387,12 +1581,15 @@ class Tensor:
         return self.split(list(split_sizes), dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """Split into ``chunks`` pieces along ``dim``, each ceil(n / chunks) long (the last may be
+        shorter, and fewer pieces may result), as torch."""
         if chunks <= 0:
             raise OpError(f"chunk: chunks must be positive, got {chunks}")
         n = self.shape[dim_index(dim, self.ndim, "chunk")]
         return self.split(max(1, -(-n // chunks)), dim)
 
     def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim``, as a tuple of views without that dim."""
         d = dim_index(dim, self.ndim, "unbind")
         return _multiple_views([self[(slice(None),) * d + (i,)] for i in range(self.shape[d])],
                                "Unbind")
@@ -1506,15 +1703,21 @@ class Tensor:
 
     def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *,
                         include_self: bool = True) -> Tensor:
+        """In-place ``scatter_reduce`` (torch.Tensor.scatter_reduce_): the result is written into
+        self, which is returned."""
         return _inplace(self, "scatter_reduce_", lambda t, s: t.scatter_reduce(
             dim, index, s, reduce, include_self=include_self), src)
 
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
                  reduce: str | None = None) -> Tensor:
+        """In-place ``scatter`` (torch.Tensor.scatter_): the result is written into self, which is
+        returned."""
         return _inplace(self, "scatter_", lambda t, s: t.scatter(dim, index, s, value=value,
                                                                  reduce=reduce), src)
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        """In-place ``scatter_add`` (torch.Tensor.scatter_add_): the result is written into self,
+        which is returned."""
         return _inplace(self, "scatter_add_", lambda t, s: t.scatter_add(dim, index, s), src)
 
     def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
@@ -1528,10 +1731,14 @@ class Tensor:
         return self.scatter(d, full, source)
 
     def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+        """In-place ``index_add`` (torch.Tensor.index_add_): the result is written into self, which
+        is returned."""
         return _inplace(self, "index_add_",
                         lambda t, s: t.index_add(dim, index, s, alpha=alpha), source)
 
     def index_copy_(self, dim: int, index: Any, source: Any) -> Tensor:
+        """In-place ``index_copy`` (torch.Tensor.index_copy_): the result is written into self,
+        which is returned."""
         return _inplace(self, "index_copy_", lambda t, s: t.index_copy(dim, index, s), source)
 
     def take(self, index: Tensor) -> Tensor:
@@ -1556,6 +1763,8 @@ class Tensor:
         return _put_flat(self, idx.reshape(-1), source.reshape(-1), accumulate)
 
     def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """In-place ``put`` (torch.Tensor.put_): the result is written into self, which is
+        returned."""
         return _inplace(self, "put_", lambda t, s: t.put(index, s, accumulate), source)
 
     def index_put(self, indices: Sequence[Tensor], values: Tensor,
@@ -1584,6 +1793,8 @@ class Tensor:
 
     def index_put_(self, indices: Sequence[Tensor], values: Tensor,
                    accumulate: bool = False) -> Tensor:
+        """In-place ``index_put`` (torch.Tensor.index_put_): the result is written into self, which
+        is returned."""
         return _inplace(self, "index_put_",
                         lambda t, v: t.index_put(indices, v, accumulate), values)
 
@@ -1615,6 +1826,8 @@ class Tensor:
         return where(wrap_array(m.reshape(shape)), picked, x)
 
     def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """In-place ``masked_scatter`` (torch.Tensor.masked_scatter_): the result is written into
+        self, which is returned."""
         return _inplace(self, "masked_scatter_", lambda t, s: t.masked_scatter(mask, s), source)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -1654,53 +1867,77 @@ class Tensor:
 
     # ---- in-place ops (torch's rules: see _inplace) ------------------------------------------
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In-place self += alpha * other (torch.Tensor.add_); returns self."""
         return _inplace(self, "add_", lambda t, o: t + (o if alpha == 1 else o * alpha), other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """In-place self -= alpha * other (torch.Tensor.sub_); returns self."""
         return _inplace(self, "sub_", lambda t, o: t - (o if alpha == 1 else o * alpha), other)
 
     def mul_(self, other: Any) -> Tensor:
+        """In-place self *= other (torch.Tensor.mul_); returns self."""
         return _inplace(self, "mul_", Tensor.__mul__, other)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In-place self /= other, or rounded with ``rounding_mode`` (torch.Tensor.div_); an
+        integer tensor cannot take a float quotient, as torch."""
         return _inplace(self, "div_", lambda t, o: t.div(o, rounding_mode=rounding_mode), other)
 
     def pow_(self, exponent: Any) -> Tensor:
+        """In-place self **= exponent (torch.Tensor.pow_); returns self."""
         return _inplace(self, "pow_", Tensor.__pow__, exponent)
 
     __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
 
     def neg_(self) -> Tensor:
+        """In-place ``neg`` (torch.Tensor.neg_): the result is written into self, which is
+        returned."""
         return _inplace(self, "neg_", Tensor.__neg__)
 
     def exp_(self) -> Tensor:
+        """In-place ``exp`` (torch.Tensor.exp_): the result is written into self, which is
+        returned."""
         return _inplace(self, "exp_", Tensor.exp)
 
     def log_(self) -> Tensor:
+        """In-place ``log`` (torch.Tensor.log_): the result is written into self, which is
+        returned."""
         return _inplace(self, "log_", Tensor.log)
 
     def sqrt_(self) -> Tensor:
+        """In-place ``sqrt`` (torch.Tensor.sqrt_): the result is written into self, which is
+        returned."""
         return _inplace(self, "sqrt_", Tensor.sqrt)
 
     def abs_(self) -> Tensor:
+        """In-place ``abs`` (torch.Tensor.abs_): the result is written into self, which is
+        returned."""
         return _inplace(self, "abs_", Tensor.abs)
 
     def relu_(self) -> Tensor:
+        """In-place ``relu`` (torch.Tensor.relu_): the result is written into self, which is
+        returned."""
         return _inplace(self, "relu_", Tensor.relu)
 
     def sigmoid_(self) -> Tensor:
+        """In-place ``sigmoid`` (torch.Tensor.sigmoid_): the result is written into self, which is
+        returned."""
         return _inplace(self, "sigmoid_", Tensor.sigmoid)
 
     def tanh_(self) -> Tensor:
+        """In-place ``tanh`` (torch.Tensor.tanh_): the result is written into self, which is
+        returned."""
         return _inplace(self, "tanh_", Tensor.tanh)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """In-place ``clamp`` into [min, max] (``clip_``); returns self."""
         _check_bounds(min, max, "clamp_")
         return _inplace(self, "clamp_", lambda t: t.clamp(min, max))
 
     clip_ = clamp_
 
     def zero_(self) -> Tensor:
+        """Every element set to 0, in place; returns self."""
         return _inplace(self, "zero_", lambda t: wrap_array(np.zeros_like(t._array)))
 
     def fill_(self, value: Any) -> Tensor:
@@ -1717,6 +1954,8 @@ class Tensor:
         return _inplace(self, "copy_", copy, src)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """In-place ``masked_fill`` (torch.Tensor.masked_fill_): the result is written into self,
+        which is returned."""
         return _inplace(self, "masked_fill_", lambda t, v: t.masked_fill(mask, v), value)
 
     def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
@@ -1727,15 +1966,21 @@ class Tensor:
         return self.masked_fill(mask, value)
 
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
+        """In-place ``index_fill`` (torch.Tensor.index_fill_): the result is written into self,
+        which is returned."""
         return _inplace(self, "index_fill_", lambda t, v: t.index_fill(dim, index, v), value)
 
     # in-place random fillers: drawn from core/random.py's generator (mg.manual_seed repeats
     # them); the result needs no gradient, as in torch
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        """Filled in place with draws uniform on [a, b) (floating point only); seeded by
+        ``micrograd.manual_seed``."""
         _continuous(self, "uniform_", NotImplementedError)
         return _fill_random(self, "uniform_", lambda g, n: g.uniform(a, b, n))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        """Filled in place with normal draws of mean ``mean`` and standard deviation ``std``
+        (floating point only)."""
         _continuous(self, "normal_", NotImplementedError)
         return _fill_random(self, "normal_", lambda g, n: g.normal(mean, std, n))
 
@@ -1905,7 +2150,9 @@ def _inplace_method(name: str) -> Callable:
     def inplace(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return _inplace(self, name + "_", lambda t, *a: method(t, *a, **kwargs), *args)
     inplace.__name__ = inplace.__qualname__ = name + "_"
-    inplace.__doc__ = f"In-place ``{name}`` (torch's ``Tensor.{name}_``)."
+    inplace.__doc__ = (f"``x.{name}_(...)``: in-place ``x.{name}(...)`` (torch.Tensor.{name}_), "
+                       f"written into x's storage; returns x.\n\n"
+                       f"{name}: {inspect.cleandoc(method.__doc__ or '')}")
     return inplace
 
 
@@ -2113,6 +2360,7 @@ class RemovableHandle:
         self.hooks, self.hook = hooks, hook
 
     def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
 
@@ -2486,7 +2734,9 @@ def _rebuild_tensor(cls: type, array: Any, requires_grad: bool, state: dict | No
     t = wrap_array(np.asarray(array))
     if cls is not Tensor:
         new = _new(cls)
-        for name in Tensor.__slots__[:-1]:  # every field but __weakref__
+        for name in Tensor.__slots__:
+            if name == "__weakref__":
+                continue
             setattr(new, name, getattr(t, name))
         t = new
     t.requires_grad = bool(requires_grad)
@@ -2825,6 +3075,7 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min; the gradient goes to the smaller, half each on ties (torch)."""
     return _binary(ops.Minimum, *_tensor_first(a, b))
 
 
