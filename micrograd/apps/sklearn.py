@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import textwrap
 import warnings
 from typing import Any
 
@@ -84,7 +85,7 @@ except ImportError:  # stand-ins with the same behaviour for what micrograd need
     class ClassifierMixin:
         _estimator_type = "classifier"
 
-        def score(self, X, y, sample_weight=None) -> float:
+        def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
             """Mean accuracy (exact match of all labels for multi-label targets)."""
             pred, y = self.predict(X), np.asarray(y)
             hit = np.all(pred == y, axis=1) if y.ndim == 2 else pred == y
@@ -93,7 +94,7 @@ except ImportError:  # stand-ins with the same behaviour for what micrograd need
     class RegressorMixin:
         _estimator_type = "regressor"
 
-        def score(self, X, y, sample_weight=None) -> float:
+        def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
             """The coefficient of determination R^2 (averaged over outputs)."""
             return _r2(np.asarray(y, dtype=np.float64), self.predict(X), sample_weight)
 
@@ -293,17 +294,104 @@ def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
     return sw
 
 
+# numpydoc entries of the constructor parameters: name -> (type and default, description)
+_PARAMETERS = {
+    "loss": ("{'squared_error'}, default='squared_error'",
+             "The loss: half the mean squared error, the one scikit-learn's MLPRegressor has."),
+    "hidden_layer_sizes": ("array-like of shape (n_layers - 2,), default=(100,)",
+                           "The number of neurons of each hidden layer, in order (an int for "
+                           "one hidden layer)."),
+    "activation": ("{'identity', 'logistic', 'tanh', 'relu'}, default='relu'",
+                   "The activation of the hidden layers: f(x) = x, 1 / (1 + exp(-x)), "
+                   "tanh(x) or max(0, x)."),
+    "solver": ("{'adam', 'sgd'}, default='adam'",
+               "The weight optimiser. scikit-learn's 'lbfgs' is not implemented: it is a "
+               "ValueError at fit."),
+    "alpha": ("float, default=0.0001",
+              "Strength of the L2 penalty on the weights (not the biases), divided by the "
+              "batch's sample count (its total weight with sample_weight), as scikit-learn."),
+    "batch_size": ("int or 'auto', default='auto'",
+                   "Size of the mini-batches; 'auto' is min(200, n_samples). A size above "
+                   "the sample count is clipped to it, with scikit-learn's warning."),
+    "learning_rate": ("{'constant', 'invscaling', 'adaptive'}, default='constant'",
+                      "The step-size schedule of solver='sgd' (adam ignores it): 'invscaling' "
+                      "sets learning_rate_init / (t + 1) ** power_t after each epoch, t the "
+                      "samples seen; 'adaptive' divides the rate by 5 whenever "
+                      "n_iter_no_change epochs bring no improvement of tol, and stops once "
+                      "it is below 1e-6."),
+    "learning_rate_init": ("float, default=0.001", "The initial step size of adam or sgd."),
+    "power_t": ("float, default=0.5",
+                "The exponent of the 'invscaling' schedule (solver='sgd' only)."),
+    "max_iter": ("int, default=200",
+                 "The most epochs ``fit`` trains (each sample is seen once per epoch); "
+                 "stopping there warns with ConvergenceWarning."),
+    "shuffle": ("bool, default=True", "Whether to shuffle the samples at each epoch."),
+    "random_state": ("int, RandomState, Generator or None, default=None",
+                     "Seeds the weight initialisation, the shuffling and the early-stopping "
+                     "split: an int gives the same model on every run (not scikit-learn's "
+                     "numbers: the random streams differ). None draws from micrograd's "
+                     "generator, so ``micrograd.manual_seed`` fixes it."),
+    "tol": ("float, default=1e-4",
+            "An epoch that improves the training loss (with early_stopping, the validation "
+            "score) by less than tol counts as no improvement."),
+    "verbose": ("bool, default=False", "Print the loss after each epoch."),
+    "warm_start": ("bool, default=False",
+                   "When True, ``fit`` continues from the previous fit's weights instead of "
+                   "starting anew."),
+    "momentum": ("float, default=0.9", "Momentum of solver='sgd', in [0, 1]."),
+    "nesterovs_momentum": ("bool, default=True",
+                           "Use Nesterov's momentum (solver='sgd' with momentum > 0)."),
+    "early_stopping": ("bool, default=False",
+                       "Hold out validation_fraction of the training data (stratified for a "
+                       "classifier), stop when its score has not improved by tol for "
+                       "n_iter_no_change epochs, and keep the best weights. Not with "
+                       "``partial_fit``."),
+    "validation_fraction": ("float, default=0.1",
+                            "The share of the training data held out for early_stopping, in "
+                            "(0, 1)."),
+    "beta_1": ("float, default=0.9",
+               "Adam's decay rate of the first-moment estimate, in [0, 1)."),
+    "beta_2": ("float, default=0.999",
+               "Adam's decay rate of the second-moment estimate, in [0, 1)."),
+    "epsilon": ("float, default=1e-8", "Adam's term that keeps the division stable."),
+    "n_iter_no_change": ("int, default=10",
+                         "How many epochs in a row without an improvement of tol end the "
+                         "training (or, for the 'adaptive' schedule, cut the rate)."),
+    "max_fun": ("int, default=15000",
+                "Accepted for compatibility and ignored: it bounds the loss evaluations of "
+                "the 'lbfgs' solver, which micrograd does not implement."),
+}
+
+
+def _with_parameters(cls: type) -> type:
+    """``cls`` with a numpydoc "Parameters" section appended to its docstring, one entry per
+    ``__init__`` parameter in order, as scikit-learn documents its estimators."""
+    entries = []
+    for name in inspect.signature(cls.__init__).parameters:
+        if name in _PARAMETERS:
+            kind, text = _PARAMETERS[name]
+            entries.append(f"{name} : {kind}\n" + textwrap.indent(textwrap.fill(text, 88),
+                                                                   "    "))
+    cls.__doc__ = (f"{inspect.cleandoc(cls.__doc__ or '')}\n\nParameters\n----------\n"
+                   + "\n\n".join(entries) + "\n")
+    return cls
+
+
 class _BaseMLP(BaseEstimator):
     """The shared machinery; subclasses define the targets, output layer and loss."""
 
     _is_classifier = False
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+    def __init__(self, hidden_layer_sizes: Any = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+                 learning_rate: str = "constant", learning_rate_init: float = 0.001,
+                 power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+                 random_state: Any = None, tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 max_fun: int = 15000) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -483,7 +571,7 @@ class _BaseMLP(BaseEstimator):
         return x._array
 
     # ---- training ----------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_BaseMLP":
         """Train on (X, y) for up to ``max_iter`` epochs; returns self."""
         return self._fit(X, y, sample_weight, incremental=False)
 
@@ -633,7 +721,7 @@ class _BaseMLP(BaseEstimator):
             if last < self.best_loss_:
                 self.best_loss_ = last
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_BaseMLP":
         """One epoch over (X, y), keeping the network and optimizer state between calls."""
         return self._fit(X, y, sample_weight, incremental=True)
 
@@ -643,6 +731,7 @@ class _BaseMLP(BaseEstimator):
         return state
 
 
+@_with_parameters
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier (scikit-learn's API, micrograd's engine).
 
@@ -714,11 +803,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return z.argmax(1)
         return (z > 0).astype(np.int64)[:, 0] if not self._multilabel else (z > 0).astype(int)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_BaseMLP":
         """Train on (X, y) for up to ``max_iter`` epochs; returns self."""
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
+                    classes: Any = None) -> "MLPClassifier":
         """One epoch over (X, y). The first call needs ``classes`` (every label that will ever
         appear), as in scikit-learn."""
         if not hasattr(self, "classes_") and classes is None and np.ndim(y) == 1:
@@ -729,13 +819,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                              f"partial_fit, was: {list(self.classes_)}")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (an indicator matrix for multi-label targets)."""
         self._check_is_fitted()
         idx = self._predict_index(self._check_X(X, reset=False))
         return idx if self._multilabel else self.classes_[idx]
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (N, n_classes); for multi-label, each label's probability."""
         self._check_is_fitted()
         z = self._forward(self._check_X(X, reset=False))
@@ -746,8 +836,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                      np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))))
         return p if self._multilabel else np.hstack([1 - p, p])
 
-    def predict_log_proba(self, X) -> np.ndarray:
-        """log of ``predict_proba``."""
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """The natural logarithm of ``predict_proba(X)`` (-inf where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -760,16 +850,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return {"multilabel": True}
 
 
+@_with_parameters
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor: identity output, loss = mean squared error / 2 (as
     scikit-learn); one or several targets."""
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+    def __init__(self, loss: str = "squared_error", hidden_layer_sizes: Any = (100,),
+                 activation: str = "relu", *, solver: str = "adam", alpha: float = 0.0001,
+                 batch_size: int | str = "auto", learning_rate: str = "constant",
+                 learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200,
+                 shuffle: bool = True, random_state: Any = None, tol: float = 1e-4,
+                 verbose: bool = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 max_fun: int = 15000) -> None:
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation,
                          solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -806,7 +901,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _validation_score(self, X, T) -> float:
         return _r2(T.astype(np.float64), self._forward(X))
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, (N,) for one target else (N, n_outputs)."""
         self._check_is_fitted()
         out = self._forward(self._check_X(X, reset=False))

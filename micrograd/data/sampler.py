@@ -91,6 +91,8 @@ class RandomSampler(_ArraySampler):
 
     @property
     def num_samples(self) -> int:
+        """How many indices one epoch yields: ``num_samples`` if given, else the dataset's
+        length."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __len__(self) -> int:

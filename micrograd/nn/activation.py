@@ -42,7 +42,7 @@ class _InplaceOnly(Module):
 
 
 class ReLU(_InplaceOnly):
-    """max(x, 0)."""
+    """max(x, 0) elementwise (``F.relu``); ``inplace=True`` writes into the input."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x, inplace=self.inplace)
@@ -70,7 +70,7 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
-    """tanh(x)."""
+    """The hyperbolic tangent elementwise, (e^x - e^-x) / (e^x + e^-x) (``F.tanh``)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
@@ -258,6 +258,7 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Set every slope back to ``init``."""
         init.constant_(self.weight, self.init)
 
     def forward(self, x: Tensor) -> Tensor:

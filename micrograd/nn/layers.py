@@ -64,6 +64,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw the weight and bias again with PyTorch's default init (see the class docstring)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
@@ -411,6 +412,7 @@ class Sequential(Module):
         return names[index]
 
     def append(self, module: Module) -> "Sequential":
+        """Add ``module`` at the end (named by its position); returns self."""
         self.add_module(str(len(self)), module)
         return self
 
@@ -424,6 +426,8 @@ class ModuleList(Module):
             self.append(module)
 
     def append(self, module: Module) -> "ModuleList":
+        """Add ``module`` at the end (named by its position) and register its parameters;
+        returns self."""
         self.add_module(str(len(self._modules)), module)
         return self
 
@@ -487,60 +491,86 @@ class _CircularPadNd(_PadNd):
 
 
 class ConstantPad1d(_ConstantPadNd):
+    """Pads the last dim with ``value``: ``padding`` is an int (both sides) or (left, right)."""
     dims = 1
 
 
 class ConstantPad2d(_ConstantPadNd):
+    """Pads the last two dims with ``value``: ``padding`` is an int (every side) or (left,
+    right, top, bottom)."""
     dims = 2
 
 
 class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with ``value``: ``padding`` is an int or six sizes, last dim
+    first."""
     dims = 3
 
 
 class ZeroPad1d(_ZeroPadNd):
+    """Pads the last dim with zeros: ``padding`` is an int (both sides) or (left, right)."""
     dims = 1
 
 
 class ZeroPad2d(_ZeroPadNd):
+    """Pads the last two dims with zeros: ``padding`` is an int (every side) or (left, right,
+    top, bottom)."""
     dims = 2
 
 
 class ZeroPad3d(_ZeroPadNd):
+    """Pads the last three dims with zeros: ``padding`` is an int or six sizes, last dim first."""
     dims = 3
 
 
 class ReflectionPad1d(_PadNd):
+    """Pads the last dim with its reflection (the edge not repeated): ``padding`` an int or
+    (left, right)."""
     mode, dims = "reflect", 1
 
 
 class ReflectionPad2d(_PadNd):
+    """Pads the last two dims with their reflection: ``padding`` an int or (left, right, top,
+    bottom)."""
     mode, dims = "reflect", 2
 
 
 class ReflectionPad3d(_PadNd):
+    """Pads the last three dims with their reflection: ``padding`` an int or six sizes, last dim
+    first."""
     mode, dims = "reflect", 3
 
 
 class ReplicationPad1d(_PadNd):
+    """Pads the last dim by repeating its edge values: ``padding`` an int or (left, right)."""
     mode, dims = "replicate", 1
 
 
 class ReplicationPad2d(_PadNd):
+    """Pads the last two dims by repeating their edge values: ``padding`` an int or (left,
+    right, top, bottom)."""
     mode, dims = "replicate", 2
 
 
 class ReplicationPad3d(_PadNd):
+    """Pads the last three dims by repeating their edge values: ``padding`` an int or six sizes,
+    last dim first."""
     mode, dims = "replicate", 3
 
 
 class CircularPad1d(_CircularPadNd):
+    """Pads the last dim by wrapping around (the other end's values): ``padding`` an int or
+    (left, right)."""
     dims = 1
 
 
 class CircularPad2d(_CircularPadNd):
+    """Pads the last two dims by wrapping around: ``padding`` an int or (left, right, top,
+    bottom)."""
     dims = 2
 
 
 class CircularPad3d(_CircularPadNd):
+    """Pads the last three dims by wrapping around: ``padding`` an int or six sizes, last dim
+    first."""
     dims = 3

@@ -26,14 +26,16 @@ class _Loss(Module):
 
 
 class MSELoss(_Loss):
-    """(input - target)^2."""
+    """The squared error (input - target)^2 per element, reduced as ``reduction`` says
+    ('mean' by default, 'sum' or 'none')."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    """|input - target|."""
+    """The absolute error |input - target| per element, reduced as ``reduction`` says
+    ('mean' by default, 'sum' or 'none')."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)

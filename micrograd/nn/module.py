@@ -167,6 +167,8 @@ class Module:
         object.__setattr__(self, name, tensor)
 
     def add_module(self, name: str, module: "Module | None") -> None:
+        """Register ``module`` (or None) as the submodule ``name``, as assigning ``self.name =
+        module`` does."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         _, modules, _ = _registries(self)
@@ -175,6 +177,8 @@ class Module:
 
     # running ---------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; each layer defines it. Call the module (``m(x)``) rather
+        than ``m.forward(x)``, so its hooks run."""
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -223,6 +227,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
+        """The direct submodules, in registration order."""
         for _, module in self.named_children():
             yield module
 
@@ -245,6 +250,7 @@ class Module:
             stack.extend(reversed(kids))
 
     def modules(self) -> Iterator["Module"]:
+        """Self and every submodule, depth-first in registration order (each once)."""
         for _, module in self.named_modules():
             yield module
 
@@ -264,17 +270,25 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) for self's parameters and, with ``recurse``, its submodules'
+        (a shared one once unless ``remove_duplicate=False``)."""
         return self._named_members(0, prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Self's learnable Parameters and, with ``recurse``, its submodules' (what an optimizer
+        takes)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for self's buffers and, with ``recurse``, its submodules'
+        (running statistics and the like)."""
         return self._named_members(2, prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Self's buffers and, with ``recurse``, its submodules' (non-learnable state such as
+        BatchNorm's running mean)."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -292,6 +306,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` on every parameter (False freezes the module); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -373,12 +388,15 @@ class Module:
         return self
 
     def cpu(self) -> "Module":
+        """self: everything already lives on the CPU (the only device of this build)."""
         return self
 
     def float(self) -> "Module":
+        """Cast floating-point parameters and buffers to float32 in place; returns self."""
         return self.to("float32")
 
     def double(self) -> "Module":
+        """Cast floating-point parameters and buffers to float64 in place; returns self."""
         return self.to("float64")
 
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":

@@ -26,6 +26,7 @@ class Neuron(Module):
         return act.relu() if self.nonlin else act
 
     def parameters(self) -> list:
+        """The weights, then the bias: a list of ``Value``s."""
         return self.w + [self.b]
 
     def __repr__(self) -> str:
@@ -43,6 +44,7 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list:
+        """Every neuron's parameters, in order: a list of ``Value``s."""
         return [p for n in self.neurons for p in n.parameters()]
 
     def __repr__(self) -> str:
@@ -63,6 +65,7 @@ class MLP(Module):
         return x
 
     def parameters(self) -> list:
+        """Every layer's parameters, in order: a list of ``Value``s."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:

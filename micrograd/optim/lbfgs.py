@@ -147,6 +147,8 @@ class LBFGS(Optimizer):
                              f"{group['line_search_fn']!r}")
 
     def add_param_group(self, group: dict) -> None:
+        """The one param group, at construction; a second one is a ValueError, as PyTorch's
+        LBFGS."""
         if self.param_groups:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         super().add_param_group(group)

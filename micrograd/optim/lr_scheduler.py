@@ -13,7 +13,7 @@ from typing import Any
 class LRScheduler:
     """Base class: subclasses give ``get_lr_at(base_lr, epoch)`` in closed form."""
 
-    def __init__(self, optimizer, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
         if not hasattr(optimizer, "param_groups"):
             raise TypeError(f"{type(self).__name__}: expected an optimizer with param_groups, "
                             f"got {type(optimizer).__name__}")
@@ -31,9 +31,11 @@ class LRScheduler:
         self.step()
 
     def get_lr_at(self, base_lr: float, epoch: int) -> float:
+        """Override: the learning rate at ``epoch`` for a group that started at ``base_lr``."""
         raise NotImplementedError
 
     def get_lr(self) -> list[float]:
+        """The rates for the current ``last_epoch``, one per param group."""
         return [self.get_lr_at(base, self.last_epoch) for base in self.base_lrs]
 
     def get_last_lr(self) -> list[float]:
@@ -41,6 +43,8 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or jump to ``epoch``) and write the new rates into the optimizer's
+        param groups."""
         self.last_epoch = self.last_epoch + 1 if epoch is None else int(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
@@ -51,6 +55,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned (the optimizer is restored separately)."""
         self.__dict__.update(state_dict)
 
     def __repr__(self) -> str:
@@ -60,7 +65,7 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size)."""
 
-    def __init__(self, optimizer, step_size: int, gamma: float = 0.1,
+    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
@@ -68,17 +73,19 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr_at(self, base_lr: float, epoch: int) -> float:
+        """base_lr * gamma ** (epoch // step_size)."""
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
 class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch."""
 
-    def __init__(self, optimizer, gamma: float, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Any, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr_at(self, base_lr: float, epoch: int) -> float:
+        """base_lr * gamma ** epoch."""
         return base_lr * self.gamma ** epoch
 
 
@@ -86,7 +93,7 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2 (SGDR without
     restarts)."""
 
-    def __init__(self, optimizer, T_max: int, eta_min: float = 0.0,
+    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         if T_max <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be > 0, got {T_max!r}")
@@ -94,6 +101,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr_at(self, base_lr: float, epoch: int) -> float:
+        """eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
         cosine = 1 + math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (base_lr - self.eta_min) * cosine / 2
 
@@ -107,7 +115,7 @@ class ReduceLROnPlateau:
     are skipped.
     """
 
-    def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
                  min_lr: float | list[float] = 0.0, eps: float = 1e-8) -> None:
         if factor >= 1.0:
@@ -133,6 +141,7 @@ class ReduceLROnPlateau:
         self._last_lr = [group["lr"] for group in groups]
 
     def is_better(self, current: float, best: float) -> bool:
+        """Whether ``current`` beats ``best`` by the threshold, in the direction ``mode`` says."""
         if self.mode == "min":
             bound = best * (1 - self.threshold) if self.threshold_mode == "rel" \
                 else best - self.threshold
@@ -141,7 +150,9 @@ class ReduceLROnPlateau:
             else best + self.threshold
         return current > bound
 
-    def step(self, metrics) -> None:
+    def step(self, metrics: Any) -> None:
+        """Record this epoch's ``metrics`` (the watched value) and cut the rates if it has not
+        improved for more than ``patience`` epochs."""
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):
@@ -160,10 +171,13 @@ class ReduceLROnPlateau:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
+        """The rates after the latest ``step()``, one per param group."""
         return list(self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
+        """Everything but the optimizer (save that one separately), as in PyTorch."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned (the optimizer is restored separately)."""
         self.__dict__.update(state_dict)

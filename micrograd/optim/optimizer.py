@@ -64,6 +64,8 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a param group (a dict with a ``"params"`` list and optional per-group options,
+        the others taken from the defaults); a parameter may belong to one group only."""
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"{type(self).__name__}: a param group is a dict with a 'params' key")
         params = group["params"]
