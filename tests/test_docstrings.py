@@ -45,6 +45,11 @@ MISSING_ELSEWHERE: dict[str, str] = {
     "micrograd.nn.RNNBase.all_weights": OWNED_ELSEWHERE,
     "micrograd.nn.RNNBase.reset_parameters": OWNED_ELSEWHERE,
     "micrograd.nn.RNNCellBase.reset_parameters": OWNED_ELSEWHERE,
+    # cuda.py, accelerator.py, distributed.py
+    "micrograd.cuda.device_count": OWNED_ELSEWHERE,
+    "micrograd.accelerator.device_count": OWNED_ELSEWHERE,
+    "micrograd.distributed.is_initialized": OWNED_ELSEWHERE,
+    "micrograd.distributed.get_backend": OWNED_ELSEWHERE,
 }
 
 # the public namespaces: import path -> the module
@@ -61,6 +66,9 @@ NAMESPACES: dict[str, types.ModuleType] = {
     "micrograd.data": mg.data,
     "micrograd.linalg": mg.linalg,
     "micrograd.autograd": mg.autograd,
+    "micrograd.cuda": mg.cuda,
+    "micrograd.accelerator": mg.accelerator,
+    "micrograd.distributed": mg.distributed,
 }
 
 try:  # the estimators need scikit-learn

@@ -36,9 +36,13 @@ class Function:
     out_version = 0                # the output's version when recorded
 
     def forward(self, *arrays, **params):
+        """Compute the output array from the input arrays (and keyword parameters), saving on
+        self what backward needs."""
         raise NotImplementedError
 
     def backward(self, g):
+        """Given ``g`` = d(loss)/d(out), return one gradient array per input, in input order
+        (None where ``needs_input_grad`` is False)."""
         raise NotImplementedError
 
     def name(self) -> str:
@@ -392,9 +396,11 @@ class Softmax(_RowWise):
     """out = e^x / sum(e^x) over axis    dx = out * (g - sum(g * out))"""
 
     def kernel(self, x):
+        """The backend's softmax of each row of a 2-D (N, C) array."""
         return self.be.softmax(x)
 
     def kernel_backward(self, y, g):
+        """dx of each row from the output rows ``y`` and their gradient ``g``."""
         return self.be.softmax_backward(y, g)
 
 
@@ -402,9 +408,11 @@ class LogSoftmax(_RowWise):
     """out = x - logsumexp(x) over axis    dx = g - softmax(x) * sum(g)"""
 
     def kernel(self, x):
+        """The backend's log_softmax of each row of a 2-D (N, C) array."""
         return self.be.log_softmax(x)
 
     def kernel_backward(self, y, g):
+        """dx of each row from the output rows ``y`` and their gradient ``g``."""
         return self.be.log_softmax_backward(y, g)
 
 

@@ -33,6 +33,7 @@ __all__: list[str] = ["prod", "cumsum", "cumprod", "cummax", "cummin", "logcumsu
                       "bincount", "dist", "cosine_similarity", "pairwise_distance"]
 
 AminmaxResult = namedtuple("AminmaxResult", ["min", "max"])  # torch.return_types.aminmax
+AminmaxResult.__doc__ = "(min, max) of ``aminmax``, as torch.return_types.aminmax."
 
 
 # ---- argument handling -----------------------------------------------------------------------

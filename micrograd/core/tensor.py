@@ -2379,6 +2379,8 @@ class Version:
         self.views: list | None = None
 
     def add_view(self, view: Tensor) -> None:
+        """Remember ``view`` (weakly) as sharing this counter's storage, so an in-place change
+        can rebase it."""
         views = self.views
         if views is None:
             self.views = views = []

@@ -9,6 +9,7 @@ reproducible through ``random_state`` (an int, None, or a ``np.random.Generator`
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def _finish(X, y, shuffle: bool, noise: float, rng: np.random.Generator):
 
 
 def make_moons(n_samples: int = 100, noise: float | None = None, shuffle: bool = True,
-               random_state=None) -> tuple[np.ndarray, np.ndarray]:
+               random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles in 2-D: the classic non-linearly-separable toy problem."""
     n = _check_int("n_samples", n_samples, 2)
     noise, rng = _check_noise(noise), _rng(random_state)
@@ -63,7 +64,7 @@ def make_moons(n_samples: int = 100, noise: float | None = None, shuffle: bool =
 
 
 def make_circles(n_samples: int = 100, shuffle: bool = True, noise: float | None = None,
-                 random_state=None, factor: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+                 random_state: Any = None, factor: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
     """A large circle (label 0) around a smaller one of radius ``factor`` (label 1)."""
     n = _check_int("n_samples", n_samples, 2)
     if not 0 <= factor < 1:
@@ -78,9 +79,9 @@ def make_circles(n_samples: int = 100, shuffle: bool = True, noise: float | None
     return _finish(X, y, shuffle, noise, rng)
 
 
-def make_blobs(n_samples: int = 100, n_features: int = 2, centers=None,
+def make_blobs(n_samples: int = 100, n_features: int = 2, centers: Any = None,
                cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
-               shuffle: bool = True, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+               shuffle: bool = True, random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Isotropic Gaussian blobs. ``centers``: a count (default 3) or an array of (K, D) centres."""
     n = _check_int("n_samples", n_samples, 1)
     rng = _rng(random_state)
@@ -105,7 +106,7 @@ def make_blobs(n_samples: int = 100, n_features: int = 2, centers=None,
 
 
 def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
-                 random_state=None) -> tuple[np.ndarray, np.ndarray]:
+                 random_state: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """``n_classes`` interleaved spiral arms in 2-D (the CS231n toy set; noise perturbs angle)."""
     n = _check_int("n_samples", n_samples, 1)
     k = _check_int("n_classes", n_classes, 2)
@@ -122,7 +123,8 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
 
 def make_regression(n_samples: int = 100, n_features: int = 100, n_informative: int = 10,
                     n_targets: int = 1, bias: float = 0.0, noise: float = 0.0,
-                    shuffle: bool = True, coef: bool = False, random_state=None):
+                    shuffle: bool = True, coef: bool = False,
+                    random_state: Any = None) -> tuple[np.ndarray, ...]:
     """A random linear regression problem: ``y = X @ w + bias + noise``, only ``n_informative``
     of the ``w`` rows nonzero. ``y`` is (N,) for one target, else (N, n_targets); with
     ``coef=True`` the true (D,) or (D, n_targets) coefficients come back as a third value."""
@@ -156,7 +158,7 @@ class Bunch(dict):
             raise AttributeError(key) from None
 
 
-def load_digits(return_X_y: bool = False, n_class: int = 10):
+def load_digits(return_X_y: bool = False, n_class: int = 10) -> Any:
     """The 1797 UCI handwritten digits, 8x8 images with pixels 0..16, as shipped in the package.
 
     Returns a ``Bunch`` with ``data`` float64 (N, 64), ``target`` int64 (N,), ``images`` float64

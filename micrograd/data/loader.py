@@ -331,7 +331,8 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
 
 
 def train_test_split(*arrays: np.ndarray, test_size: float = 0.25, shuffle: bool = True,
-                     stratify: np.ndarray | None = None, random_state=None) -> list[np.ndarray]:
+                     stratify: np.ndarray | None = None,
+                     random_state: Any = None) -> list[np.ndarray]:
     """Split arrays into train and test rows (scikit-learn's signature, NumPy only).
 
     Returns ``[a_train, a_test, b_train, b_test, ...]``. ``test_size`` is a fraction in (0, 1)

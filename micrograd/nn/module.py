@@ -64,6 +64,7 @@ class RemovableHandle:
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
         self.hooks.pop(self.id, None)
 
     def __enter__(self) -> "RemovableHandle":
@@ -342,7 +343,7 @@ class Module:
                 if b is not None and name not in transient:
                     yield (f"{mod_name}.{name}" if mod_name else name), b
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True):
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> tuple[list, list]:
         """Copy values from ``state_dict`` into the parameters and buffers, in place.
 
         Shapes must match. With ``strict`` (the default) missing or unexpected keys are an

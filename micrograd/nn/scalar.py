@@ -7,7 +7,7 @@ list of numbers or Values, ``parameters()`` and ``zero_grad()``. Weights are dra
 from __future__ import annotations
 
 import random
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..core.engine import Value
 from .module import Module  # the one Module: zero_grad sets a Value's grad to 0
@@ -36,7 +36,7 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons that all see the same inputs."""
 
-    def __init__(self, nin: int, nout: int, **kwargs) -> None:
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence):

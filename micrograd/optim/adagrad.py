@@ -1,6 +1,8 @@
 """Adagrad (Duchi et al. 2011) and Adadelta (Zeiler 2012), PyTorch's formulas."""
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 from .optimizer import Optimizer, check_not_differentiable
@@ -14,7 +16,7 @@ class Adagrad(Optimizer):
         p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
+    def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
@@ -56,7 +58,7 @@ class Adadelta(Optimizer):
         p -= lr * delta
     """
 
-    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+    def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:

@@ -9,7 +9,7 @@ loss, calls ``backward`` and returns the loss). Steps have length ``lr`` (the fi
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
@@ -124,9 +124,10 @@ class LBFGS(Optimizer):
     state_shaped_like_params = False  # the history holds flat vectors over all parameters
     counters = ("func_evals", "n_iter")
 
-    def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
-                 tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
-                 history_size: int = 100, line_search_fn: str | None = None) -> None:
+    def __init__(self, params: Iterable, lr: float = 1, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7,
+                 tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None) -> None:
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval,
@@ -176,7 +177,7 @@ class LBFGS(Optimizer):
             _bump(p)
         return loss, flat_grad
 
-    def step(self, closure: Callable):  # noqa: C901 - PyTorch's algorithm, kept in one piece
+    def step(self, closure: Callable[[], Any]) -> Any:  # noqa: C901 - PyTorch's algorithm
         """Run up to ``max_iter`` iterations; returns the loss ``closure`` gave at the start."""
         if closure is None:
             raise RuntimeError("LBFGS.step needs a closure that re-evaluates the model and "

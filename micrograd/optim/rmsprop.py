@@ -1,6 +1,8 @@
 """RMSprop (Hinton's lecture 6e; Graves 2013 for the centered form), PyTorch's formulas."""
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
 from .optimizer import Optimizer
@@ -17,7 +19,7 @@ class RMSprop(Optimizer):
         p -= lr * g / avg                                  (otherwise)
     """
 
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
                  maximize: bool = False, *, foreach: bool | None = None,
                  fused: bool | None = None) -> None:
