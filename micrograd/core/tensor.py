@@ -1431,9 +1431,9 @@ class Tensor:
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        """The same elements in a new shape (ints or one sequence; one entry may be -1). ``view``
-        is this same function: micrograd never refuses a view because of memory layout, where
-        torch's ``view`` raises for non-contiguous input."""
+        """The same elements in a new shape (ints or one sequence; one entry may be -1): a view
+        when the memory layout allows, else a copy. ``view`` is this same function, so where
+        torch's ``view`` raises for a non-contiguous input, micrograd returns a copy."""
         new = reshape_target(self.shape, shape_args(shape, "reshape"), "reshape")
         return apply_op(ops.Reshape, self, shape=new)
 
