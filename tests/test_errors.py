@@ -69,6 +69,8 @@ CASES = [  # (id, call taking the framework module, words the message must conta
     ("item of many", lambda t: t.ones(2).item(), "2 elements"),
     ("int negative power", lambda t: t.ones(3, dtype=t.long) ** -1, "negative"),
     ("div rounding mode", lambda t: t.ones(2).div(2.0, rounding_mode="round"), "rounding_mode"),
+    ("view of a transposed tensor", lambda t: t.arange(6.0).reshape(2, 3).t().view(6),
+     "Use .reshape"),
     # nn.functional and the layers, where torch raises RuntimeError
     ("F.linear inner dims", lambda t: t.nn.functional.linear(t.ones(2, 3), t.ones(4, 5)),
      "inner dims"),
@@ -139,3 +141,14 @@ def test_strict_load_state_dict_key_mismatch_is_a_runtime_error_as_torch():
                                            r"keys \['bias'\]") as info:
         model.load_state_dict({"weight": model.weight.detach()})
     assert isinstance(info.value, KeyError)  # what micrograd raised before
+
+
+def test_view_shares_storage_and_reshape_copies_where_it_must():
+    x = mg.arange(6.0).reshape(2, 3)
+    x.view(3, 2)[0, 0] = 100.0
+    assert x[0, 0].item() == 100.0
+    flat = x.t().reshape(6)  # no view exists: a copy, as torch's reshape
+    flat[0] = -1.0
+    assert x[0, 0].item() == 100.0
+    with pytest.raises(NotImplementedError, match="to.dtype. converts"):
+        x.view(mg.int64)

@@ -1432,12 +1432,25 @@ class Tensor:
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new shape (ints or one sequence; one entry may be -1): a view
-        when the memory layout allows, else a copy. ``view`` is this same function, so where
-        torch's ``view`` raises for a non-contiguous input, micrograd returns a copy."""
+        when the memory layout allows, else a copy (torch.Tensor.reshape)."""
         new = reshape_target(self.shape, shape_args(shape, "reshape"), "reshape")
         return apply_op(ops.Reshape, self, shape=new)
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape, always sharing this tensor's storage
+        (torch.Tensor.view); where the memory layout allows no such view (e.g. ``x.t()``
+        flattened), a RuntimeError as torch's: use ``reshape``, which copies there."""
+        if len(shape) == 1 and isinstance(shape[0], (dtypes.DType, np.dtype, type)):
+            raise NotImplementedError(f"view({shape[0]}): reinterpreting the bytes as another "
+                                      f"dtype is not supported; .to(dtype) converts the values")
+        new = reshape_target(self.shape, shape_args(shape, "view"), "view")
+        out = apply_op(ops.Reshape, self, shape=new)
+        if out._array.size and not np.may_share_memory(out._array, self._array):
+            raise OpError(f"view size is not compatible with input tensor's size and stride: "
+                          f"shape {self.shape} with strides {self.stride()} cannot be viewed as "
+                          f"{new} (at least one dimension spans across two contiguous "
+                          f"subspaces). Use .reshape(...) instead.")
+        return out
 
     def reshape_as(self, other: Tensor) -> Tensor:
         """self reshaped to ``other``'s shape (``view_as`` too)."""
