@@ -22,6 +22,7 @@ import numpy as np
 import micrograd as mg
 from micrograd import backends, optim
 from micrograd.apps.bench import fma_peak
+from micrograd.apps.train import cnn_layers
 from micrograd.nn import functional as F
 
 try:
@@ -87,11 +88,9 @@ def conv_case(shape, rng):
 
 
 def lenet(lib):
-    """PyTorch's MNIST example network without dropout, in ``lib`` (micrograd or torch)."""
-    return lib.nn.Sequential(
-        lib.nn.Conv2d(1, 32, 3, 1), lib.nn.ReLU(), lib.nn.Conv2d(32, 64, 3, 1), lib.nn.ReLU(),
-        lib.nn.MaxPool2d(2), lib.nn.Flatten(), lib.nn.Linear(9216, 128), lib.nn.ReLU(),
-        lib.nn.Linear(128, 10))
+    """PyTorch's MNIST example network without dropout, in ``lib`` (micrograd or torch): the
+    CLI's layer list (``apps.train.cnn_layers``), so the benchmark times the demo's network."""
+    return lib.nn.Sequential(*cnn_layers(lib.nn, 28, padding=0, dropout=False))
 
 
 def lenet_case(rng):

@@ -5,7 +5,7 @@ One ``Module`` base class serves both engines: the classic scalar ``Neuron``, ``
 so ``from micrograd.nn import MLP`` runs classic programs unchanged, while ``nn.Linear``,
 ``nn.Sequential`` and friends are PyTorch's tensor layers.
 """
-from . import functional, init, utils
+from . import attention, functional, init, utils  # attention adds its F functions
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh,
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid,
                          SiLU, Softmax, Softmin, Softplus, Softsign, Tanh, Threshold)
