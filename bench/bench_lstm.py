@@ -1,14 +1,16 @@
 """LSTM training-step benchmark: forward, MSE loss, backward and an SGD step of a one-layer LSTM
-(batch 32, sequence 64, input and hidden 256 by default), micrograd vs PyTorch eager.
+(batch 32, sequence 64, input and hidden 256 by default; ``--model gru`` for a GRU), micrograd
+vs PyTorch eager.
 
 micrograd runs on each available backend, PyTorch (when installed) on one thread and on its
-default threads; ``--threads N`` runs the C backend and PyTorch on N threads each. Both start from the same weights and data, and the first losses are checked
-to agree before anything is timed. Reports the median step time and, for micrograd, the
+default threads; ``--threads N`` runs the C backend and PyTorch on N threads each. Both start
+from the same weights and data, and the first losses are checked to agree before anything is
+timed. Reports the median step time and, for micrograd, the
 forward / backward / optimizer split; ``--profile`` adds where micrograd's time goes (GEMM
-calls, the LSTM layer's own elementwise gate math, everything else).
+calls, the layer's gate math: its own loop code and the gate kernels, everything else).
 
     python bench/bench_lstm.py [--steps 20] [--batch 32] [--seq 64] [--hidden 256]
-                               [--threads N] [--profile]
+                               [--threads N] [--model lstm|gru] [--profile]
 """
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ import numpy as np
 
 import micrograd as mg
 from micrograd import backends
-from micrograd.nn.recurrent import LSTM
+from micrograd.nn.recurrent import GRU, LSTM
+
+MODELS = {"lstm": LSTM, "gru": GRU}
 
 
 def make_data(seq: int, batch: int, n_in: int, hidden: int, seed: int = 0):
@@ -45,10 +49,11 @@ def micrograd_step(model, opt, x, target):
     return loss.item(), (t1 - t0, t2 - t1, t3 - t2)
 
 
-def bench_micrograd(backend: str, X, Y, hidden: int, steps: int, profile: bool):
+def bench_micrograd(backend: str, X, Y, hidden: int, steps: int, profile: bool,
+                    model_name: str = "lstm"):
     with mg.use_backend(backend):
         mg.manual_seed(0)
-        model = LSTM(X.shape[2], hidden)
+        model = MODELS[model_name](X.shape[2], hidden)
         init = {k: v.numpy().copy() for k, v in model.state_dict().items()}
         opt = mg.optim.SGD(model.parameters(), lr=0.1)
         x, y = mg.from_numpy(X), mg.from_numpy(Y)
@@ -63,8 +68,9 @@ def bench_micrograd(backend: str, X, Y, hidden: int, steps: int, profile: bool):
 
 
 def where_time_goes(model, opt, x, y, steps: int = 3) -> dict:
-    """Seconds per step in the C GEMM / fused linear calls, in the LSTM layer's own code (its
-    elementwise gate math and loop, without the GEMMs it calls) and in everything else."""
+    """Seconds per step in the C GEMM / fused linear calls, in the layer's gate math (its own
+    loop code and the gate kernels: lstm_gates, gru_gates and their backwards, NumPy or C) and
+    in everything else."""
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(steps):
@@ -74,13 +80,14 @@ def where_time_goes(model, opt, x, y, steps: int = 3) -> dict:
     total = sum(v[2] for v in stats.values())
     gemm = sum(v[2] for k, v in stats.items() if "gemm" in k[2] or "mg_linear" in k[2]
                or (k[2] in ("matmul", "linear") and "numpy_backend" in k[0]))
-    layer = sum(v[2] for k, v in stats.items() if k[0].endswith("recurrent.py")
-                and k[2] in ("forward", "backward"))
+    layer = sum(v[2] for k, v in stats.items() if (k[0].endswith("recurrent.py")
+                and k[2] in ("forward", "backward")) or "_gates" in k[2])
     return {"gemm": gemm / steps, "gate math": layer / steps,
             "rest": (total - gemm - layer) / steps}
 
 
-def bench_torch(X, Y, hidden: int, steps: int, init: dict, threads: int | None):
+def bench_torch(X, Y, hidden: int, steps: int, init: dict, threads: int | None,
+                model_name: str = "lstm"):
     try:
         import torch
     except ImportError:
@@ -89,7 +96,7 @@ def bench_torch(X, Y, hidden: int, steps: int, init: dict, threads: int | None):
     if threads:
         torch.set_num_threads(threads)
     try:
-        model = torch.nn.LSTM(X.shape[2], hidden)
+        model = getattr(torch.nn, model_name.upper())(X.shape[2], hidden)
         model.load_state_dict({k: torch.from_numpy(v) for k, v in init.items()})
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         x, y = torch.from_numpy(X), torch.from_numpy(Y)
@@ -124,23 +131,24 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for the C backend and PyTorch (default: theirs)")
+    parser.add_argument("--model", choices=sorted(MODELS), default="lstm")
     parser.add_argument("--profile", action="store_true",
                         help="also show where micrograd's step time goes")
     args = parser.parse_args()
     if args.threads and "c" in backends.REGISTRY:
         backends.REGISTRY["c"].nthreads = args.threads
     X, Y = make_data(args.seq, args.batch, args.input, args.hidden)
-    print(f"LSTM {args.input}->{args.hidden}, batch {args.batch}, sequence {args.seq}, float32; "
-          f"median of {args.steps} steps")
+    print(f"{args.model.upper()} {args.input}->{args.hidden}, batch {args.batch}, sequence "
+          f"{args.seq}, float32; median of {args.steps} steps")
     print(f"{'engine':<20}{'step ms':>9}{'fwd':>8}{'bwd':>8}{'optim':>8}  {'vs torch':>8}")
     rows, firsts, init, splits = [], {}, None, {}
     for backend in mg.available_backends():
         first, total, phases, init, split = bench_micrograd(backend, X, Y, args.hidden,
-                                                            args.steps, args.profile)
+                                                            args.steps, args.profile, args.model)
         firsts[f"micrograd/{backend}"] = first
         rows.append((f"micrograd/{backend}", total, phases))
         splits[backend] = split
-    torch_rows = [r for r in (bench_torch(X, Y, args.hidden, args.steps, init, n)
+    torch_rows = [r for r in (bench_torch(X, Y, args.hidden, args.steps, init, n, args.model)
                               for n in ((args.threads,) if args.threads else (1, None)))
                   if r is not None]
     for first, _, threads in torch_rows:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import micrograd as mg
+from micrograd import backends
 from micrograd.nn import functional as F
 from micrograd.nn import attention, recurrent, sparse, transformer
 from micrograd.nn.recurrent import GRU, LSTM, RNN, LSTMCell
@@ -524,6 +525,133 @@ def test_cell_gradcheck_on_every_backend(backend, cls):
         out = m(x, (h, c) if cls == "LSTMCell" else h)
         return out if cls == "LSTMCell" else (out,)
     assert mg.gradcheck(run, (x, h, c, *m.parameters()))
+
+
+# ---- the gate kernels of one LSTM / GRU step (lstm_gates, gru_gates and their backwards) ------
+def _lstm_step(L, pre, c_prev):
+    """(acts, c, tanh(c), h) of one LSTM step from pre = [z_i, z_f, z_g, z_o], in torch ops."""
+    i, f, g, o = pre.chunk(4, 1)
+    acts = L.cat([i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()], 1)
+    c = f.sigmoid() * c_prev + i.sigmoid() * g.tanh()
+    return acts, c, c.tanh(), o.sigmoid() * c.tanh()
+
+
+def _gru_step(L, gi, gh, h_prev):
+    """(r, z, n, h) of one GRU step, in torch ops."""
+    (a_r, a_z, a_n), (b_r, b_z, b_n) = gi.chunk(3, 1), gh.chunk(3, 1)
+    r, z = (a_r + b_r).sigmoid(), (a_z + b_z).sigmoid()
+    n = (a_n + r * b_n).tanh()
+    return r, z, n, (h_prev - n) * z + n
+
+
+# name -> (kind, batch, hidden, scale of the pre-activations: 30 saturates the gates)
+GATE_STEPS = {"lstm": ("lstm", 4, 5, 2.0), "lstm_saturated": ("lstm", 3, 4, 30.0),
+              "lstm_one_unit": ("lstm", 2, 1, 2.0), "lstm_empty_batch": ("lstm", 0, 3, 2.0),
+              "gru": ("gru", 4, 5, 2.0), "gru_saturated": ("gru", 3, 4, 30.0),
+              "gru_one_unit": ("gru", 2, 1, 2.0), "gru_empty_batch": ("gru", 0, 3, 2.0)}
+
+
+def _gate_inputs(kind: str, b: int, h: int, scale: float, dtype=np.float64) -> list:
+    rng = np.random.default_rng(7)
+    gates = [(b, 4 * h)] if kind == "lstm" else [(b, 3 * h), (b, 3 * h)]
+    return ([(rng.standard_normal(s) * scale).astype(dtype) for s in gates]
+            + [rng.standard_normal((b, h)).astype(dtype)])
+
+
+@pytest.mark.parametrize("name", list(GATE_STEPS))
+def test_gate_kernels_match_torch(torch, backend, name):
+    """Each kernel's outputs, and its backward against torch's autograd of the same step with
+    random cotangents, in float64 (the kernel's backward takes the cotangents of h, and of c
+    for the LSTM, and gives those of every input)."""
+    kind, b, h, scale = GATE_STEPS[name]
+    be = backends.REGISTRY[backend]
+    ins = _gate_inputs(kind, b, h, scale)
+    tins = [torch.tensor(a, requires_grad=True) for a in ins]
+    rng = np.random.default_rng(8)
+    dh, dc = rng.standard_normal((b, h)), rng.standard_normal((b, h))
+    if kind == "lstm":
+        mine = be.lstm_gates(*ins)
+        theirs = _lstm_step(torch, *tins)
+        (theirs[1] * torch.tensor(dc) + theirs[3] * torch.tensor(dh)).sum().backward()
+        grads = be.lstm_gates_backward(mine[0], mine[2], ins[1], dh, dc)
+    else:
+        mine = be.gru_gates(*ins)
+        theirs = _gru_step(torch, *tins)
+        (theirs[3] * torch.tensor(dh)).sum().backward()
+        grads = be.gru_gates_backward(*mine[:3], ins[1], ins[2], dh)
+    for i, (a, t) in enumerate(zip(mine, theirs)):
+        assert a.shape == tuple(t.shape) and a.dtype == np.float64, i
+        np.testing.assert_allclose(a, t.detach().numpy(), rtol=1e-12, atol=1e-14,
+                                   err_msg=f"output {i}")
+    for i, (a, t) in enumerate(zip(grads, tins)):
+        np.testing.assert_allclose(a, t.grad.numpy(), rtol=1e-10, atol=1e-13,
+                                   err_msg=f"gradient of input {i}")
+
+
+class _GateStep(mg.autograd.Function):
+    """One step through a backend's gate kernels, as an autograd function (for gradcheck):
+    (c, h) of an LSTM step, or h of a GRU step."""
+
+    @staticmethod
+    def forward(ctx, be, kind, *ins):
+        arrays = [t.detach().numpy() for t in ins]
+        ctx.be, ctx.kind, ctx.ins = be, kind, arrays
+        if kind == "lstm":
+            ctx.out = be.lstm_gates(*arrays)
+            return mg.tensor(ctx.out[1]), mg.tensor(ctx.out[3])
+        ctx.out = be.gru_gates(*arrays)
+        return mg.tensor(ctx.out[3])
+
+    @staticmethod
+    def backward(ctx, *cots):
+        g = [c.numpy() for c in cots]
+        if ctx.kind == "lstm":
+            dpre, dc_prev = ctx.be.lstm_gates_backward(ctx.out[0], ctx.out[2], ctx.ins[1], g[1],
+                                                       g[0])
+            return None, None, mg.tensor(dpre), mg.tensor(dc_prev)
+        dgi, dgh, dh_z = ctx.be.gru_gates_backward(*ctx.out[:3], ctx.ins[1], ctx.ins[2], g[0])
+        return None, None, mg.tensor(dgi), mg.tensor(dgh), mg.tensor(dh_z)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_gate_kernels_gradcheck(backend, kind):
+    be = backends.REGISTRY[backend]
+    ins = [mg.tensor(a, requires_grad=True) for a in _gate_inputs(kind, 3, 4, 2.0)]
+    assert mg.gradcheck(lambda *xs: _GateStep.apply(be, kind, *xs), ins)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_gate_kernels_are_the_former_per_step_formulas(dtype):
+    """The reference kernels compute what the layers used to compute inline, operation for
+    operation, so the NumPy backend's results did not change (bitwise)."""
+    np_be = backends.REGISTRY["numpy"]
+    pre, c_prev = _gate_inputs("lstm", 4, 5, 3.0, dtype)
+    dh, dc = _gate_inputs("lstm", 4, 5, 1.0, dtype)[1], c_prev[::-1].copy()
+    hid = 5
+    a = np_be.sigmoid(pre)
+    a[:, 2 * hid:3 * hid] = np.tanh(pre[:, 2 * hid:3 * hid])
+    i, f, gg, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
+    c = f * c_prev + i * gg
+    tc = np.tanh(c)
+    want = [a, c, tc, o * tc]
+    d = dc + dh * o * (1 - tc * tc)
+    dz = np.concatenate([d * gg * i * (1 - i), d * c_prev * f * (1 - f), d * i * (1 - gg * gg),
+                         dh * tc * o * (1 - o)], axis=1)
+    got = [*np_be.lstm_gates(pre, c_prev), *np_be.lstm_gates_backward(a, tc, c_prev, dh, dc)]
+    for x, y in zip(got, want + [dz, d * f]):
+        assert x.dtype == dtype and np.array_equal(x, y)
+    gi, gh, h_prev = _gate_inputs("gru", 4, 5, 3.0, dtype)
+    s = np_be.sigmoid(gi[:, :2 * hid] + gh[:, :2 * hid])
+    r, z = s[:, :hid], s[:, hid:]
+    n = np.tanh(gi[:, 2 * hid:] + r * gh[:, 2 * hid:])
+    dn = dh * (1 - z) * (1 - n * n)
+    dr = dn * gh[:, 2 * hid:] * r * (1 - r)
+    dzz = dh * (h_prev - n) * z * (1 - z)
+    want = [r, z, n, (h_prev - n) * z + n, np.concatenate([dr, dzz, dn], axis=1),
+            np.concatenate([dr, dzz, dn * r], axis=1), dh * z]
+    got = [*np_be.gru_gates(gi, gh, h_prev), *np_be.gru_gates_backward(r, z, n, gh, h_prev, dh)]
+    for x, y in zip(got, want):
+        assert x.dtype == dtype and np.array_equal(x, y)
 
 
 # ---- pad_sequence -------------------------------------------------------------------------------

@@ -39,6 +39,18 @@ def check_linear_activation(activation: str | None) -> None:
                          f"got {activation!r}")
 
 
+def check_gates(op: str, blocks: int, gates: tuple, states: tuple) -> tuple[int, int]:
+    """(B, H) of a recurrent gate kernel's arguments: every array in ``states`` (B, H), every
+    array in ``gates`` (B, blocks * H); ValueError naming the shapes otherwise."""
+    shape = states[0].shape
+    if (len(shape) == 2 and all(s.shape == shape for s in states)
+            and all(g.shape == (shape[0], blocks * shape[1]) for g in gates)):
+        return shape
+    raise ValueError(f"{op}: expected gates (B, {blocks}H) and states (B, H), got gates "
+                     f"{', '.join(str(g.shape) for g in gates)} and states "
+                     f"{', '.join(str(s.shape) for s in states)}")
+
+
 class Backend(Protocol):
     """What every backend provides. Shapes are written (m, k) etc.; ``g`` is the upstream grad."""
 
@@ -229,6 +241,30 @@ class Backend(Protocol):
                             padding: tuple, count_include_pad: bool = True,
                             divisor_override: int | None = None) -> np.ndarray:
         """dx (x_shape): each output's g / divisor added over its window."""
+
+    # recurrent layers: one time step's elementwise gate math (the step's matrix products are
+    # the caller's); B rows, hidden size H, gate blocks in PyTorch's order. Shapes are checked
+    # (``check_gates``) ------------------------------------------------------------------------
+    def lstm_gates(self, pre: np.ndarray, c_prev: np.ndarray) -> tuple:
+        """pre (B, 4H) = x W_ih^T + h W_hh^T + b = [z_i, z_f, z_g, z_o], c_prev (B, H) ->
+        (acts (B, 4H) = [i, f, g, o] = [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)],
+        c = f c_prev + i g, tanh_c = tanh(c), h = o tanh_c), the last three (B, H)."""
+    def lstm_gates_backward(self, acts: np.ndarray, tanh_c: np.ndarray, c_prev: np.ndarray,
+                            dh: np.ndarray, dc: np.ndarray) -> tuple:
+        """The gradients of ``lstm_gates`` given dh and dc (B, H), those of its h and c:
+        with dc' = dc + dh o (1 - tanh_c^2), (dpre (B, 4H) = [dc' g i(1-i), dc' c_prev f(1-f),
+        dc' i (1-g^2), dh tanh_c o(1-o)], dc_prev (B, H) = dc' f)."""
+    def gru_gates(self, gi: np.ndarray, gh: np.ndarray, h_prev: np.ndarray) -> tuple:
+        """gi (B, 3H) = x W_ih^T + b_ih = [a_r, a_z, a_n], gh (B, 3H) = h_prev W_hh^T + b_hh =
+        [b_r, b_z, b_n], h_prev (B, H) -> (r, z, n, h), each (B, H): r = sigmoid(a_r + b_r),
+        z = sigmoid(a_z + b_z), n = tanh(a_n + r b_n), h = (h_prev - n) z + n."""
+    def gru_gates_backward(self, r: np.ndarray, z: np.ndarray, n: np.ndarray, gh: np.ndarray,
+                           h_prev: np.ndarray, dh: np.ndarray) -> tuple:
+        """The gradients of ``gru_gates`` given dh (B, H), that of its h: with
+        dn = dh (1-z)(1-n^2), dr = dn b_n r(1-r) and dz = dh (h_prev - n) z(1-z),
+        (dgi = [dr, dz, dn], dgh = [dr, dz, dn r], both (B, 3H), dh_z = dh z (B, H): dh_prev
+        but for the path through W_hh, dgh @ W_hh, which the caller adds). Of gh only its n
+        block b_n is read."""
 
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"); PyTorch's formulas, in the order of micrograd/optim -----------------------------

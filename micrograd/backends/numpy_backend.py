@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .base import check_linear_activation
+from .base import check_gates, check_linear_activation
 
 _SQRT1_2 = math.sqrt(0.5)  # correctly rounded (1 / math.sqrt(2.0) is an ulp low)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -361,6 +361,42 @@ class NumpyBackend:
             for q in range(kw):  # every tap of every window gets its output's share
                 dx[:, :, p:p + (oh - 1) * sh + 1:sh, q:q + (ow - 1) * sw + 1:sw] += share
         return dx[:, :, ph:ph + h, pw:pw + w].astype(g.dtype, copy=False)
+
+    # recurrent layers: one time step's gate math, blocks in PyTorch's order --------------------
+    def lstm_gates(self, pre, c_prev):
+        hid = check_gates("lstm_gates", 4, (pre,), (c_prev,))[1]
+        acts = self.sigmoid(pre)
+        acts[:, 2 * hid:3 * hid] = self.tanh(pre[:, 2 * hid:3 * hid])
+        i, f, g, o = (acts[:, k * hid:(k + 1) * hid] for k in range(4))
+        c = f * c_prev + i * g
+        tanh_c = self.tanh(c)
+        return acts, c, tanh_c, o * tanh_c
+
+    def lstm_gates_backward(self, acts, tanh_c, c_prev, dh, dc):
+        hid = check_gates("lstm_gates_backward", 4, (acts,), (tanh_c, c_prev, dh, dc))[1]
+        i, f, g, o = (acts[:, k * hid:(k + 1) * hid] for k in range(4))
+        dc = dc + dh * o * (1 - tanh_c * tanh_c)
+        dpre = np.empty(acts.shape, acts.dtype)
+        dpre[:, :hid] = dc * g * i * (1 - i)
+        dpre[:, hid:2 * hid] = dc * c_prev * f * (1 - f)
+        dpre[:, 2 * hid:3 * hid] = dc * i * (1 - g * g)
+        dpre[:, 3 * hid:] = dh * tanh_c * o * (1 - o)
+        return dpre, dc * f
+
+    def gru_gates(self, gi, gh, h_prev):
+        hid = check_gates("gru_gates", 3, (gi, gh), (h_prev,))[1]
+        rz = self.sigmoid(gi[:, :2 * hid] + gh[:, :2 * hid])
+        r, z = rz[:, :hid], rz[:, hid:]
+        n = self.tanh(gi[:, 2 * hid:] + r * gh[:, 2 * hid:])
+        return r, z, n, (h_prev - n) * z + n
+
+    def gru_gates_backward(self, r, z, n, gh, h_prev, dh):
+        hid = check_gates("gru_gates_backward", 3, (gh,), (r, z, n, h_prev, dh))[1]
+        dn = dh * (1 - z) * (1 - n * n)
+        dr = dn * gh[:, 2 * hid:] * r * (1 - r)
+        dz = dh * (h_prev - n) * z * (1 - z)
+        return (np.concatenate([dr, dz, dn], axis=1), np.concatenate([dr, dz, dn * r], axis=1),
+                dh * z)
 
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"), PyTorch's formulas, in the same order as micrograd/optim -------------------------

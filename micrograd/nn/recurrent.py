@@ -8,8 +8,10 @@ from Tensor ops, a layer would record ~15 graph nodes a step, and taking step t 
 sequence (``x[t]``) has a gradient the size of the whole sequence, so backward would cost
 O(L^2) in the sequence length L. The primitive instead projects the inputs of all steps in one
 GEMM, loops over the steps for the recurrence only (one ``h @ W_hh^T`` each way per step), and
-forms the weight gradients after the loop as single GEMMs over all steps. The cells, which have
-no sequence, are compositions of Tensor ops.
+forms the weight gradients after the loop as single GEMMs over all steps. The elementwise gate
+math of an LSTM or GRU step is one backend kernel each way (``lstm_gates``, ``gru_gates`` and
+their backwards: one C call per step on the C backend). The cells, which have no sequence, are
+compositions of Tensor ops.
 
 Shapes, as PyTorch: input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched: (L, H_in)),
 states (D * num_layers, N, H_out), output (L, N, D * H_out), D = 2 if ``bidirectional``.
@@ -38,9 +40,12 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ---- the per-layer primitives -------------------------------------------------------------------
-def _entering(first: np.ndarray, seq: np.ndarray, reverse: bool) -> np.ndarray:
+def _entering(first: np.ndarray, seq: np.ndarray | list, reverse: bool) -> np.ndarray | list:
     """The state each step starts from, in time order: (first, s_0, ..., s_{L-2}), or for the
-    reverse direction, which runs from t = L-1 down to 0, (s_1, ..., s_{L-1}, first)."""
+    reverse direction, which runs from t = L-1 down to 0, (s_1, ..., s_{L-1}, first). ``seq``
+    is an (L, N, H) array (the result is one too) or a list of L (N, H) arrays (a list)."""
+    if isinstance(seq, list):
+        return seq[1:] + [first] if reverse else [first] + seq[:-1]
     if reverse:
         return np.concatenate([seq[1:], first[None]])
     return np.concatenate([first[None], seq[:-1]])
@@ -140,22 +145,16 @@ class _LSTMLayer(_Layer):
         if b_hh is not None:
             z += b_hh
         steps, n, _ = z.shape
-        hid = c0.shape[1]
-        acts = np.empty(z.shape, z.dtype)          # i, f, g, o after their activations
-        cs = np.empty((steps, n, hid), z.dtype)    # c_t
-        tcs = np.empty_like(cs)                    # tanh(c_t)
-        ms = np.empty_like(cs) if proj else None   # m_t, the state before its projection
+        # per step t, as the gate kernel returns them (no copies): i, f, g, o after their
+        # activations, c_t and tanh(c_t)
+        acts, cs, tcs = [None] * steps, [None] * steps, [None] * steps
+        ms = np.empty((steps, n, c0.shape[1]), z.dtype) if proj else None  # m_t before W_hr
         hs = np.empty((steps, n, h0.shape[1]), z.dtype)
         h, c = h0, c0
         for t in self.steps:
             pre = z[t] + be.matmul(h, w_hh, trans_b=True)
-            a = be.sigmoid(pre)
-            a[:, 2 * hid:3 * hid] = be.tanh(pre[:, 2 * hid:3 * hid])
-            acts[t] = a
-            i, f, gg, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
-            c = cs[t] = f * c + i * gg
-            tc = tcs[t] = be.tanh(c)
-            m = o * tc
+            acts[t], c, tcs[t], m = be.lstm_gates(pre, c)
+            cs[t] = c
             if proj:
                 ms[t] = m
                 h = hs[t] = be.matmul(m, w_hr, trans_b=True)
@@ -165,30 +164,22 @@ class _LSTMLayer(_Layer):
         return np.concatenate([hs.reshape(-1), c.reshape(-1)])
 
     def backward(self, g):
-        be, acts, cs, tcs, hs = self.be, self.acts, self.cs, self.tcs, self.hs
+        be, hs = self.be, self.hs
         steps, n, p = hs.shape
-        hid = cs.shape[2]
+        hid = self.c0.shape[1]
         g_out = g[:steps * n * p].reshape(hs.shape)
-        dc = g[steps * n * p:].reshape(n, hid).copy()  # the gradient of the last c
+        dc = g[steps * n * p:].reshape(n, hid)  # the gradient of the last c
         dh = np.zeros_like(self.h0)
-        c_in = _entering(self.c0, cs, self.reverse)
-        dz = np.empty_like(acts)
+        c_in = _entering(self.c0, self.cs, self.reverse)
+        dz = np.empty((steps, n, 4 * hid), hs.dtype)
         dhs = np.empty_like(hs) if self.w_hr is not None else None
         for t in reversed(self.steps):
             d = g_out[t] + dh
             if dhs is not None:
                 dhs[t] = d
                 d = be.matmul(d, self.w_hr)
-            a, tc = acts[t], tcs[t]
-            i, f, gg, o = a[:, :hid], a[:, hid:2 * hid], a[:, 2 * hid:3 * hid], a[:, 3 * hid:]
-            dc = dc + d * o * (1 - tc * tc)
-            dzt = dz[t]
-            dzt[:, :hid] = dc * gg * i * (1 - i)
-            dzt[:, hid:2 * hid] = dc * c_in[t] * f * (1 - f)
-            dzt[:, 2 * hid:3 * hid] = dc * i * (1 - gg * gg)
-            dzt[:, 3 * hid:] = d * tc * o * (1 - o)
-            dc = dc * f
-            dh = be.matmul(dzt, self.w_hh)
+            dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t], d, dc)
+            dh = be.matmul(dz[t], self.w_hh)
         need = self.needs_input_grad
         bias = len(need) - (dhs is not None) > 5
         grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 3, bias)
@@ -212,19 +203,16 @@ class _GRULayer(_Layer):
         be = self.be
         self.x_shape, self.h0, self.w_hh = x.shape, h0, w_hh
         a = self._project(x, w_ih, b_ih, reverse)
-        hid = h0.shape[1]
-        rz = np.empty(a.shape[:2] + (2 * hid,), a.dtype)
-        ns = np.empty(a.shape[:2] + (hid,), a.dtype)
-        bns = np.empty_like(ns)  # b_n = (h_{t-1} W_hh^T + b_hh)'s n block
-        hs = np.empty_like(ns)
+        steps = a.shape[0]
+        # per step t, as the gate kernel returns them: r, z, n, and b = h_{t-1} W_hh^T + b_hh
+        rs, zs, ns, bs = [None] * steps, [None] * steps, [None] * steps, [None] * steps
+        hs = np.empty(a.shape[:2] + h0.shape[1:], a.dtype)
         h = h0
         for t in self.steps:
-            b = be.linear(h, w_hh, b_hh)
-            s = rz[t] = be.sigmoid(a[t, :, :2 * hid] + b[:, :2 * hid])
-            bns[t] = b[:, 2 * hid:]
-            nt = ns[t] = be.tanh(a[t, :, 2 * hid:] + s[:, :hid] * bns[t])
-            h = hs[t] = (h - nt) * s[:, hid:] + nt
-        self.rz, self.ns, self.bns, self.hs = rz, ns, bns, hs
+            b = bs[t] = be.linear(h, w_hh, b_hh)
+            rs[t], zs[t], ns[t], h = be.gru_gates(a[t], b, h)
+            hs[t] = h
+        self.rs, self.zs, self.ns, self.bs, self.hs = rs, zs, ns, bs, hs
         return hs.copy()
 
     def backward(self, g):
@@ -235,14 +223,9 @@ class _GRULayer(_Layer):
         db = np.empty_like(da)
         dh = np.zeros_like(self.h0)
         for t in reversed(self.steps):
-            d = g[t] + dh
-            r, z, nt = self.rz[t, :, :hid], self.rz[t, :, hid:], self.ns[t]
-            dn = d * (1 - z) * (1 - nt * nt)
-            da[t, :, 2 * hid:] = dn
-            db[t, :, 2 * hid:] = dn * r
-            da[t, :, :hid] = db[t, :, :hid] = dn * self.bns[t] * r * (1 - r)
-            da[t, :, hid:2 * hid] = db[t, :, hid:2 * hid] = d * (h_in[t] - nt) * z * (1 - z)
-            dh = d * z + be.matmul(db[t], self.w_hh)
+            da[t], db[t], dh_z = be.gru_gates_backward(self.rs[t], self.zs[t], self.ns[t],
+                                                       self.bs[t], h_in[t], g[t] + dh)
+            dh = dh_z + be.matmul(db[t], self.w_hh)
         grads = self._weight_grads(da, db, h_in, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
