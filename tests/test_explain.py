@@ -363,3 +363,25 @@ def test_explain_through_a_freed_graph_is_backwards_error():
     y.backward()
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         explain(y, file=io.StringIO())
+
+
+@pytest.mark.parametrize("act, fused", [("ReLU", "Linear+ReLU"), ("Sigmoid", "Linear+Sigmoid"),
+                                        ("Tanh", "Linear+Tanh")])
+def test_explain_names_the_steps_a_sequential_fused(act, fused):
+    """Sequential runs Linear then an activation as one op: the trace names both."""
+    from micrograd import nn
+    import micrograd as mg
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), getattr(nn, act)(), nn.Linear(4, 1))
+    h = model[1](model[0](Tensor([[1.0, -2.0, 0.5]])))   # the unfused modules, for the values
+    loss = model(Tensor([[1.0, -2.0, 0.5]])).sum()
+    out = io.StringIO()
+    explain(loss, file=out)
+    steps = [line for line in out.getvalue().splitlines() if line.startswith("[")]
+    assert [s.split(" = ")[1].split("(")[0] for s in steps] == ["Sum", "Linear", fused]
+    assert f"v3 = {fused}(v0, v1, v2) = {num_list(h)}" in steps[2]
+
+
+def num_list(t) -> str:
+    """A (1, n) tensor as explain prints it."""
+    return "[[" + ", ".join(num(float(v)) for v in t.tolist()[0]) + "]]"

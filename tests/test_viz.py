@@ -382,3 +382,13 @@ def test_conv_plots_validate_their_arguments():
     with pytest.raises(ValueError, match="Sequential has no nn.Conv2d; name the layers"):
         feature_maps(nn.Sequential(nn.Linear(2, 2)), np.zeros(2, np.float32))
     assert not any(has_forward_hooks(m) for m in model.modules())
+
+
+def test_draw_dot_shows_the_activation_sequential_fused_into_linear():
+    """Sequential(Linear, ReLU, Linear) runs as Linear+ReLU then Linear: the ReLU is drawn."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    loss = model(mg.randn(2, 3)).sum()
+    ops = re.findall(r'n\d+_op \[label="([^"]*)"', draw_dot(loss).source)
+    assert ops == ["Linear+ReLU", "Linear", "Sum"]
+    plain = nn.Sequential(nn.Linear(3, 1))(mg.randn(2, 3)).sum()   # no activation: no "+"
+    assert re.findall(r'n\d+_op \[label="([^"]*)"', draw_dot(plain).source) == ["Linear", "Sum"]

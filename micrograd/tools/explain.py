@@ -171,6 +171,21 @@ def array_text(a: Any, limit: int = 16) -> str:
     return nested(a)
 
 
+#: how a fused epilogue reads after its op's name ("Linear+ReLU"), as the nn modules are named
+_EPILOGUE_NAMES = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+
+
+def op_label(ctx: Any) -> str:
+    """A tensor op's name as graphs and traces show it: the Function's class name, plus the
+    activation a fused op applies (``Sequential`` runs Linear followed by ReLU as one
+    ``Linear`` op with ``activation="relu"``: it reads "Linear+ReLU", so the ReLU is seen)."""
+    label = type(ctx).__name__
+    activation = getattr(ctx, "activation", None)
+    if isinstance(activation, str):
+        label += "+" + _EPILOGUE_NAMES.get(activation, activation)
+    return label
+
+
 def _tensor_formulas(ctx: Any, n_inputs: int) -> tuple[str, list[str | None]]:
     """The op's math (first docstring line) and, when it lists one per input, each d(input)."""
     doc = (type(ctx).__doc__ or "").strip().splitlines()
@@ -216,7 +231,7 @@ def _explain_tensor(root: Any, names: Mapping[str, Any] | None, retain_graph: bo
         local = [d.split("=")[0].strip()[1:] for d in derivs if d]   # "db = g * a" -> "b"
         binding = ", ".join(f"{v} = {i}" for v, i in zip(local, inputs) if v != i)
         where = f" ({binding})" if binding and len(local) == len(inputs) else ""
-        emit(f"[{steps}] {n} = {type(ctx).__name__}({', '.join(inputs)}) = "
+        emit(f"[{steps}] {n} = {op_label(ctx)}({', '.join(inputs)}) = "
              f"{array_text(node._array)} | {math}{where} | upstream g = {n}.grad = "
              f"{array_text(g)}")
         flows = [pg is not None and parent.requires_grad for parent, pg in zip(prev, in_grads)]

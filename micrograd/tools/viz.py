@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .explain import array_text, node_names, num
+from .explain import array_text, node_names, num, op_label
 from ..core.graph import toposort
 
 _RENDER_HINT = ("rendering DOT needs the optional 'graphviz' package and Graphviz's 'dot' program "
@@ -118,7 +118,7 @@ def _op_name(node: Any) -> str:
     if hasattr(node, "_op"):
         return node._op or "?"
     ctx = getattr(node, "_ctx", None)
-    return type(ctx).__name__ if ctx is not None else "?"
+    return op_label(ctx) if ctx is not None else "?"
 
 
 def _describe(node: Any) -> list[str]:
