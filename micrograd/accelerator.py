@@ -20,4 +20,5 @@ def current_accelerator(check_available: bool = False) -> None:
 
 
 def device_count() -> int:
+    """0: the number of accelerators (GPUs and the like) this build can use."""
     return 0

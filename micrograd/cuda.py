@@ -14,6 +14,7 @@ def is_available() -> bool:
 
 
 def device_count() -> int:
+    """0: the number of CUDA GPUs this CPU-only build can use."""
     return 0
 
 

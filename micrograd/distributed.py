@@ -277,6 +277,8 @@ def destroy_process_group(group: Any = None) -> None:
 
 
 def is_initialized() -> bool:
+    """Whether ``init_process_group`` has set up the default process group (and it
+    has not been destroyed since)."""
     return _group is not None
 
 
@@ -297,6 +299,8 @@ def get_world_size(group: Any = None) -> int:
 
 
 def get_backend(group: Any = None) -> str:
+    """The default group's backend name: "mpi", the only one micrograd runs on;
+    ValueError before ``init_process_group``."""
     _check_group_argument(group, "get_backend")
     if _group is None:
         raise ValueError(_NOT_INITIALIZED)

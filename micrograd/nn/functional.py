@@ -842,30 +842,37 @@ def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0) elementwise; ``inplace=True`` overwrites ``input`` (as ``relu_``)."""
     x = _input(input, "relu")
     return _inplace(x, x.relu(), "relu", inplace)
 
 
 def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """In-place ``relu``: sets the negative entries of ``input`` to 0 and returns it."""
     return relu(input, inplace=True)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x; ``inplace=True`` overwrites ``input``."""
     x = _floating(input, "leaky_relu")
     return _inplace(x, apply_op(ops.LeakyReLU, x, slope=float(negative_slope)), "leaky_relu",
                     inplace)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """In-place ``leaky_relu``: scales the negative entries of ``input`` by
+    ``negative_slope`` and returns it."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / (1 + e^-x) elementwise, the logistic function mapping reals into (0, 1)."""
     return _input(input, "sigmoid").sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """tanh(x) = (e^x - e^-x) / (e^x + e^-x) elementwise, into (-1, 1)."""
     return _input(input, "tanh").tanh()
 
 
@@ -876,6 +883,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """In-place ``elu``: x if x > 0 else alpha (e^x - 1), written into ``input``."""
     return elu(input, alpha, inplace=True)
 
 
@@ -891,6 +899,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """In-place ``selu``: the self-normalising activation, written into ``input``."""
     return selu(input, inplace=True)
 
 
@@ -903,6 +912,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """In-place ``celu``: x if x > 0 else alpha (e^(x/alpha) - 1), written into
+    ``input``."""
     return celu(input, alpha, inplace=True)
 
 
@@ -919,6 +930,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
 
 def hardtanh_(input: Tensor, min_val: float = -1.0,  # noqa: A002
               max_val: float = 1.0) -> Tensor:
+    """In-place ``hardtanh``: clamps ``input`` to [min_val, max_val] and returns it."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
@@ -1041,6 +1053,8 @@ _threshold = threshold  # the function, for threshold_ (whose argument has its n
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    """In-place ``threshold``: entries of ``input`` not above ``threshold`` become
+    ``value``."""
     return _threshold(input, threshold, value, inplace=True)
 
 
@@ -1264,12 +1278,16 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error: the (input - target)^2 terms, averaged (``reduction="mean"``),
+    summed ("sum") or kept elementwise ("none")."""
     x, y = _pair(input, target, "mse_loss")
     d = x - y
     return _reduce(d * d, reduction, "mse_loss")
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean absolute error: the |input - target| terms, averaged (``reduction="mean"``),
+    summed ("sum") or kept elementwise ("none")."""
     x, y = _pair(input, target, "l1_loss")
     return _reduce((x - y).abs(), reduction, "l1_loss")
 
