@@ -392,3 +392,36 @@ def test_draw_dot_shows_the_activation_sequential_fused_into_linear():
     assert ops == ["Linear+ReLU", "Linear", "Sum"]
     plain = nn.Sequential(nn.Linear(3, 1))(mg.randn(2, 3)).sum()   # no activation: no "+"
     assert re.findall(r'n\d+_op \[label="([^"]*)"', draw_dot(plain).source) == ["Linear", "Sum"]
+
+
+def test_every_plot_labels_its_axes_and_has_a_legend_or_colour_key():
+    """Each figure says what its axes are; line and scatter plots name their series."""
+    needs_matplotlib()
+    fig = plot_loss([1.0, 0.5, 0.3], None)
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "loss",
+                                                                  "Loss per epoch")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss"]
+
+    class Fitted:
+        loss_curve_ = [0.9, 0.4]
+    ax = plot_loss(Fitted(), None).axes[0]
+    assert ax.get_title() == "Training loss per epoch"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["training loss"]
+    ax = plot_loss({"train": [3, 2], "validation": [3, 2.5]}, None, xlabel="step",
+                   logy=True).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "step", "loss (log scale)", "train and validation loss per step")
+    assert plot_loss([1.0], None, title="mine").axes[0].get_title() == "mine"
+
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
+    y = np.array([0, 1, 2, 1, 0])
+    ax = plot_decision_boundary(lambda g: (g[:, 0] > 1).astype(int), X, y, None,
+                                resolution=5).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("feature 0", "feature 1")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
+
+    fig = plot_conv_filters(np.ones((2, 1, 3, 3)), None)
+    assert fig.get_supxlabel() == "kernel column" and fig.get_supylabel() == "kernel row"
+    fig = plot_feature_maps(_small_cnn(), np.zeros((1, 6, 6), np.float32), None)
+    assert fig.get_supxlabel().startswith("output channel")

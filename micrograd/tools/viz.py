@@ -163,19 +163,31 @@ def _figure(size: tuple[float, float]) -> Any:
     return fig
 
 
-def plot_loss(history: Any, path: str | Path | None = "loss.png", *, title: str = "Training loss",
+def plot_loss(history: Any, path: str | Path | None = "loss.png", *, title: str | None = None,
               xlabel: str = "epoch", logy: bool = False) -> Any:
     """Plot a loss curve and save it as a PNG at ``path`` (unless ``path`` is None).
 
     ``history`` is a sequence of numbers, a dict of name -> sequence (one line each, e.g.
     ``{"train": [...], "validation": [...]}``), or a fitted estimator with ``loss_curve_``.
+    The default title says what is drawn: "Training loss per epoch" for an estimator's
+    ``loss_curve_``, "Loss per epoch" for a plain sequence, "train and validation loss per
+    epoch" for a dict (``xlabel`` names the step). Every curve is in the legend.
     Returns the matplotlib Figure.
     """
-    if hasattr(history, "loss_curve_"):
+    fitted = hasattr(history, "loss_curve_")
+    if fitted:
         history = history.loss_curve_
-    curves = dict(history) if isinstance(history, Mapping) else {"loss": history}
+    curves = dict(history) if isinstance(history, Mapping) else {
+        "training loss" if fitted else "loss": history}
     if not curves:
         raise ValueError("plot_loss: history is empty")
+    if title is None:
+        if isinstance(history, Mapping):
+            names = [str(name) for name in curves]
+            title = (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1
+                     else names[0]) + f" loss per {xlabel}"
+        else:
+            title = f"{'Training loss' if fitted else 'Loss'} per {xlabel}"
     fig = _figure((6, 4))
     ax = fig.add_subplot()
     for label, values in curves.items():
@@ -183,11 +195,10 @@ def plot_loss(history: Any, path: str | Path | None = "loss.png", *, title: str 
         if not ys:
             raise ValueError(f"plot_loss: history {label!r} has no values")
         ax.plot(range(1, len(ys) + 1), ys, label=str(label), marker="." if len(ys) < 40 else None)
-    ax.set(title=title, xlabel=xlabel, ylabel="loss")
+    ax.set(title=title, xlabel=xlabel, ylabel="loss (log scale)" if logy else "loss")
     if logy:
         ax.set_yscale("log")
-    if len(curves) > 1:
-        ax.legend()
+    ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
     if path is not None:
@@ -196,8 +207,12 @@ def plot_loss(history: Any, path: str | Path | None = "loss.png", *, title: str 
 
 
 def plot_decision_boundary(model: Any, X: Any, y: Any, path: str | Path | None = "boundary.png",
-                           *, resolution: int = 150, title: str = "Decision boundary") -> Any:
+                           *, resolution: int = 150, title: str = "Decision boundary",
+                           xlabel: str = "feature 0", ylabel: str = "feature 1") -> Any:
     """Colour the plane by the class ``model`` predicts, with the points ``X`` (N, 2) on top.
+
+    The axes are ``X``'s two columns (``xlabel``, ``ylabel``); the legend names each true
+    class's marker colour, and the shading behind the points is the predicted class.
 
     ``model`` may be a scikit-learn style estimator (``predict``), a tensor ``nn.Module`` or a
     scalar ``micrograd.nn.MLP`` (one output: class = output > 0; several: argmax), or any
@@ -228,9 +243,12 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: str | Path | None =
     fig = _figure((5, 4.5))
     ax = fig.add_subplot()
     ax.contourf(xx, yy, codes, levels=np.arange(len(classes) + 1) - 0.5, cmap="coolwarm", alpha=0.3)
-    ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), cmap="coolwarm",
-               vmin=0, vmax=max(len(classes) - 1, 1), edgecolors="k", s=20)
-    ax.set(title=title, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    points = ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), cmap="coolwarm",
+                        vmin=0, vmax=max(len(classes) - 1, 1), edgecolors="k", s=20)
+    handles, _ = points.legend_elements(num=None)   # a marker per class present in y, in order
+    ax.legend(handles, [f"class {c}" for c in np.unique(y)], title="true class (shading: "
+              "predicted)", fontsize=8, title_fontsize=8)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
@@ -323,6 +341,8 @@ def plot_conv_filters(conv: Any, path: str | Path | None = "filters.png", *,
         ax.set_title(f"out {o}" if n_in == 1 else f"{o}, {c}", fontsize=8)
         _bare(ax)
     fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    fig.supxlabel("kernel column", fontsize=9)
+    fig.supylabel("kernel row", fontsize=9)
     kh, kw = w.shape[2:]
     what = "" if shown == total else f" (the first {shown} of {total})"
     fig.suptitle(title or f"{n_out}x{n_in} convolution kernels of {kh}x{kw}{what}"
@@ -414,6 +434,7 @@ def plot_feature_maps(model: Any, x: Any, path: str | Path | None = "feature_map
             ax.imshow(fmap[c], cmap="viridis")
             ax.set_title(f"ch {c}", fontsize=7)
             _bare(ax)
+    fig.supxlabel("output channel (each map: pixel column across, row down)", fontsize=9)
     fig.suptitle(title)
     if path is not None:
         fig.savefig(path, dpi=100)
