@@ -2,29 +2,39 @@
  *
  * The structure is the one BLIS and OpenBLAS use (Goto's algorithm):
  *
- *   for jc in n, step NC:                 a (kc, nc) panel of op(b) ...
- *     for pc in k, step KC:               ... is packed once into NR-wide slivers (fits L3/L2)
- *       for ic in m, step MC (threads):   a (mc, kc) block of op(a) is packed into MR-tall slivers
- *         for jr in nc, step NR:          (each thread packs its own block; it stays in L2)
- *           for ir in mc, step MR:        micro-kernel: an MR x NR tile of c kept in registers,
- *                                         rank-1 updates over kc (the B sliver stays in L1)
+ *   for jc in n, step NC (jc_ways groups): a (kc, nc) panel of op(b) ...
+ *     for pc in k, step KC:                ... is packed once into NR-wide slivers (in L3),
+ *                                           shared by the group's threads
+ *       for ic in m, step MC (ic_ways):    a (mc, kc) block of op(a) is packed into MR-tall
+ *                                           slivers (each thread its own; it stays in L2)
+ *         for jr in nc, step NR:           micro-kernel: an MR x NR tile of c kept in registers,
+ *           for ir in mc, step MR:         rank-1 updates over kc (the B sliver stays in L1)
+ *
+ * MC, KC and NC are not constants: they come from the caches this CPU reports, through BLIS's
+ * analytical model (mg_gemm_blocking_for, at the end of this file), computed once when the
+ * module is loaded (the configuration, mg_gemm_get_config). Threads split both the jc and the
+ * ic loop, as BLIS does (split_ways): a group's threads pack its B panel together and meet at a
+ * barrier, then each packs and multiplies its own rows.
  *
  * Packing turns any transpose / leading dimension into the same contiguous layout, so one
  * micro-kernel serves the four transpose cases. But packing costs a pass over the data, which
  * for the small and medium products of an MLP (128 x 784 and the like) is 10% of the time, so
  * an operand whose rows or columns are contiguous and whose block is small enough is read in
- * place instead (the kernel takes strides; see `a_in_place` / `b_in_place` in mg_gemm).
+ * place instead (the kernel takes strides; see `a_in_place` / `b_in_place` in setup()).
  * Edges cost no padded work: a bottom-edge tile runs a kernel copy compiled for its exact row
  * count, a right-edge tile stores through lane masks (AVX-512) or a small buffer, and when n
  * is ragged but m fills the vector lanes, c^T = op(b)^T op(a)^T is computed instead.
- * Micro-kernels exist for AVX-512F, AVX2+FMA and portable C; the best one the CPU supports is
- * picked at run time (GCC target attributes + __builtin_cpu_supports), so the binary is portable
- * without -march=native. Packing buffers are allocated once per call, never in the loops.
+ * Micro-kernels exist for AVX-512F, AVX2+FMA and SSE2 (portable C off x86); the best one the
+ * CPU supports is picked at run time (GCC target attributes + __builtin_cpu_supports), so the
+ * binary is portable without -march=native. Packing buffers are allocated once per call,
+ * never in the loops.
  *
  * Layout of the code: this file holds what is shared (helpers, the AVX-512 packing and
  * transposing-store routines for float, the SIMD micro-kernels, each one gemm_ukr_impl.h
  * included with its ISA's intrinsics), then includes gemm_impl.h, the typed half (packing,
- * macro-kernel, plan, entry points), once for float and once for double. */
+ * macro-kernel, plan, entry points), once for float and once for double, and ends with the
+ * blocking model and the configuration. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "micrograd.h"
@@ -48,6 +58,7 @@
 #define SMALL_WORK (16 * 16 * 32) /* products up to this many multiply-adds: a direct loop */
 #define GEN_MR 4                  /* the portable kernel's tile */
 #define GEN_NR 8
+#define MG_MAYBE_UNUSED __attribute__((unused))
 
 /* ---- kernel choice ------------------------------------------------------------------------- */
 int mg_gemm_isa(void)
@@ -62,6 +73,7 @@ int mg_gemm_isa(void)
 
 static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+static int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
 
 /* Height of row tile t of an mc-row block: MR each and the rest last (packed A comes in
  * MR-tall slivers), or, balanced, the fewest tiles of equal height (50 rows: 5 x 10, not
@@ -85,7 +97,7 @@ static void *alloc_aligned(size_t bytes)
  * GEMMs were threaded. An explicit nthreads (MICROGRAD_NUM_THREADS) says the cores are free:
  * then products from 128^3 on are threaded too. Each thread gets at least 128^3 of work.
  * A child process made by fork() gets one thread, always: OpenMP's threads did not come along
- * (fork.c), and one thread never enters a parallel region (see the end of mg_gemm_isa). */
+ * (fork.c), and one thread never enters a parallel region (see the end of mg_gemm_blocked). */
 static int thread_count(int nthreads, int64_t m, int64_t n, int64_t k)
 {
 #ifdef _OPENMP
@@ -119,6 +131,44 @@ static int thread_id(void)
 #endif
 }
 
+static int team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* How nt threads share an m x n product, as BLIS splits its loops: ic_ways threads along the
+ * rows (they share one packed B panel and each packs its own A block) times jc_ways groups
+ * along the columns (each group its own B panel: no sharing, no barrier). The pair makes the
+ * threads' blocks of c as square as it can (m / ic_ways close to n / jc_ways, BLIS's
+ * bli_thread_partition_2x2), given at least two MR tiles of rows per thread and one NR sliver
+ * of columns per group. A tie goes to the row split: sharing B packs it once and keeps one
+ * copy in L3 (square products on two cores: 0-4% faster than two column groups). */
+static void split_ways(int nt, int64_t m, int64_t n, int64_t mr, int64_t nr, int *ic_ways,
+                       int *jc_ways)
+{
+    double best = -1;
+    *ic_ways = 1;
+    *jc_ways = nt;
+    for (int ic = 1; ic <= nt; ic++) {
+        const int jc = nt / ic;
+        if (ic * jc != nt || (ic > 1 && m < 2 * ic * mr) || (jc > 1 && n < jc * nr)) continue;
+        const double cost = fabs((double)ic * (double)n - (double)jc * (double)m);
+        if (best < 0 || cost <= best) {
+            best = cost;
+            *ic_ways = ic;
+            *jc_ways = jc;
+        }
+    }
+    if (best < 0 && m > n) { /* too small to split either way well: split the longer side */
+        *ic_ways = nt;
+        *jc_ways = 1;
+    }
+}
+
 /* ---- micro-kernels -------------------------------------------------------------------------
  * ukr(kc, h, a, rsa, csa, b, ldb, c, ldc, alpha, beta, mask): c[h x NR] = alpha * A @ B + beta * c
  * with A(i, p) = a[i * rsa + p * csa] (i < h <= MR) and B(p, j) = b[p * ldb + j] (j < NR).
@@ -131,8 +181,10 @@ static int thread_id(void)
  * body compiled for exactly h rows (the body is inlined with h a constant, so each copy is
  * fully unrolled), so a tile at the bottom edge of c does only its real rows; and on AVX-512,
  * `mask` says which lanes of each row's last vector reach c (masked loads/stores), so a tile
- * at the right edge is written in place. Kernels without masks (AVX2, portable) get full-width
- * tiles only: the macro-kernel sends narrower ones through a buffer. */
+ * at the right edge is written in place. Kernels without masks (AVX2, SSE2, portable) get
+ * full-width tiles only: the macro-kernel sends narrower ones through a buffer. Each kernel
+ * prefetches its tile of c before the k loop: c's rows are far apart (with KC = 256, a 2048^3
+ * product waited on them: 213 -> 231 GFLOP/s on Zen 5). */
 #define MAX_TILE 512 /* >= MR * NR of every kernel, in elements */
 #define FULL_MASK 0xffffu
 
@@ -388,17 +440,93 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #undef ZERO
 #undef TARGET_ISA
 #undef MR
+
+/* SSE2, the x86-64 baseline: 6 rows; no FMA instruction (a multiply and an add), no masks */
+#ifdef __SSE2__
+#define TARGET_ISA
+#define MR 6
+
+#define T float
+#define V __m128
+#define W 4
+#define LOADU _mm_loadu_ps
+#define STOREU _mm_storeu_ps
+#define LOADM(p, m) _mm_loadu_ps(p)
+#define STOREM(p, m, v) _mm_storeu_ps(p, v)
+#define SET1 _mm_set1_ps
+#define FMA(x, y, acc) _mm_add_ps(_mm_mul_ps(x, y), acc)
+#define MUL _mm_mul_ps
+#define ZERO _mm_setzero_ps
+#define UKR ukr_f32_sse2
+#define NV 2
+#include "gemm_ukr_impl.h"
+#undef UKR
+#undef NV
+#define UKR ukr_f32_sse2_half
+#define NV 1
+#include "gemm_ukr_impl.h"
+#undef UKR
+#undef NV
+#undef T
+#undef V
+#undef W
+#undef LOADU
+#undef STOREU
+#undef LOADM
+#undef STOREM
+#undef SET1
+#undef FMA
+#undef MUL
+#undef ZERO
+
+#define T double
+#define V __m128d
+#define W 2
+#define LOADU _mm_loadu_pd
+#define STOREU _mm_storeu_pd
+#define LOADM(p, m) _mm_loadu_pd(p)
+#define STOREM(p, m, v) _mm_storeu_pd(p, v)
+#define SET1 _mm_set1_pd
+#define FMA(x, y, acc) _mm_add_pd(_mm_mul_pd(x, y), acc)
+#define MUL _mm_mul_pd
+#define ZERO _mm_setzero_pd
+#define UKR ukr_f64_sse2
+#define NV 2
+#include "gemm_ukr_impl.h"
+#undef UKR
+#undef NV
+#define UKR ukr_f64_sse2_half
+#define NV 1
+#include "gemm_ukr_impl.h"
+#undef UKR
+#undef NV
+#undef T
+#undef V
+#undef W
+#undef LOADU
+#undef STOREU
+#undef LOADM
+#undef STOREM
+#undef SET1
+#undef FMA
+#undef MUL
+#undef ZERO
+#undef TARGET_ISA
+#undef MR
+#endif /* __SSE2__ */
 #endif /* MG_X86 */
 
 /* ---- the typed half, once per element type -------------------------------------------------
- * Kernel table entries: {kernel, half kernel, MR, NR, lanes, MC, KC, NC, transposed store}. KC
- * is the deepest k panel (k is cut into equal panels): 800 for f32 AVX-512 (k = 784 in one
- * panel: 84 -> 82 us, 1024 and 2048 unchanged within noise), 512 measured best for f64. */
+ * Kernel table entries: {kernel, half kernel, MR, NR, lanes, transposed store}. The cache
+ * blocks are not here: mg_gemm_blocking_for derives them from the caches (below). */
 #define T float
 #define SUFFIX(name) name##_f32
-#define KERNEL_AVX512 {ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 16, 96, 800, 4096, \
-                       store_t_f32_avx512}
-#define KERNEL_AVX2 {ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 0, 144, 384, 4096, NULL}
+#define CONFIG_BLOCKING(cfg) ((cfg)->f32)
+#define KERNEL_AVX512 {ukr_f32_avx512, ukr_f32_avx512_half, 12, 32, 16, store_t_f32_avx512}
+#define KERNEL_AVX2 {ukr_f32_avx2, ukr_f32_avx2_half, 6, 16, 0, NULL}
+#ifdef __SSE2__
+#define KERNEL_SSE2 {ukr_f32_sse2, ukr_f32_sse2_half, 6, 8, 0, NULL}
+#endif
 #ifdef MG_X86
 #define PACK_SLIVER_T pack_sliver_t_f32_avx512
 #define PACK_SLIVER_N pack_sliver_n_f32_avx512
@@ -406,17 +534,104 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #include "gemm_impl.h"
 #undef T
 #undef SUFFIX
+#undef CONFIG_BLOCKING
 #undef KERNEL_AVX512
 #undef KERNEL_AVX2
+#undef KERNEL_SSE2
 #undef PACK_SLIVER_T
 #undef PACK_SLIVER_N
 
 #define T double
 #define SUFFIX(name) name##_f64
-#define KERNEL_AVX512 {ukr_f64_avx512, ukr_f64_avx512_half, 12, 16, 8, 96, 512, 4096, NULL}
-#define KERNEL_AVX2 {ukr_f64_avx2, ukr_f64_avx2_half, 6, 8, 0, 96, 384, 4096, NULL}
+#define CONFIG_BLOCKING(cfg) ((cfg)->f64)
+#define KERNEL_AVX512 {ukr_f64_avx512, ukr_f64_avx512_half, 12, 16, 8, NULL}
+#define KERNEL_AVX2 {ukr_f64_avx2, ukr_f64_avx2_half, 6, 8, 0, NULL}
+#ifdef __SSE2__
+#define KERNEL_SSE2 {ukr_f64_sse2, ukr_f64_sse2_half, 6, 4, 0, NULL}
+#endif
 #include "gemm_impl.h"
 #undef T
 #undef SUFFIX
+#undef CONFIG_BLOCKING
 #undef KERNEL_AVX512
 #undef KERNEL_AVX2
+#undef KERNEL_SSE2
+
+/* ---- the blocking: BLIS's analytical model (Low, Igual, Smith, Quintana-Orti, "Analytical
+ * Modeling Is Enough for High-Performance BLIS", ACM TOMS 2016) --------------------------------
+ * The loops keep one KC x NR sliver of packed B in L1 while the MR x KC slivers of the packed A
+ * block stream through it from L2, and the A block stays in L2 while the B panel streams from
+ * L3. With an L1 of W1 ways of N1 sets of C1-byte lines, and S-byte elements:
+ *   KC: an A sliver takes C_A = floor((W1 - 1) / (1 + NR / MR)) whole ways, KC = C_A N1 C1 /
+ *       (MR S); the B sliver then takes ceil(NR / MR * C_A) ways, and with C_A they leave at
+ *       least one way free for c's lines: C_A + C_B <= W1 - 1, so LRU evicts A, never B.
+ *   MC: the MC x KC A block fills at most half of L2, MC a multiple of MR (the paper gives it
+ *       all but two ways; half, as Goto's rule, leaves room for the B slivers and c passing
+ *       through, and for a second hyperthread on the core).
+ *   NC: the KC x NC B panel fills at most half of L3 (which other cores share), NC a multiple
+ *       of NR; 4096 when the L3 is unknown.
+ * Unknown cache fields take the defaults below (an L1 of 32 KiB, 8 ways, 64-byte lines; an L2
+ * of 256 KiB: what any x86-64 of the last fifteen years has at least). op(a) is read in place
+ * while a block spans at most the L2, op(b) while its KC rows span at most half of it (see
+ * setup() in gemm_impl.h). */
+#define DEFAULT_L1 (32 * 1024)
+#define DEFAULT_L1_WAYS 8
+#define DEFAULT_LINE 64
+#define DEFAULT_L2 (256 * 1024)
+#define DEFAULT_NC 4096
+
+int mg_gemm_blocking_for(mg_gemm_blocking *out, const mg_caches *caches, int isa, int elem_size)
+{
+    if (out == NULL || caches == NULL || isa < 0 || isa > 2 || (elem_size != 4 && elem_size != 8))
+        return -1;
+    const int64_t mr = elem_size == 4 ? pick_f32(isa).mr : pick_f64(isa).mr;
+    const int64_t nr = elem_size == 4 ? pick_f32(isa).nr : pick_f64(isa).nr;
+    const int64_t l1 = caches->l1d.size > 0 ? caches->l1d.size : DEFAULT_L1;
+    const int64_t line = caches->l1d.line > 0 ? caches->l1d.line : DEFAULT_LINE;
+    int64_t ways = caches->l1d.ways > 0 ? caches->l1d.ways : DEFAULT_L1_WAYS;
+    if (ways > l1 / line) ways = l1 / line; /* fully associative: one set */
+    const int64_t way_bytes = l1 / ways;     /* N1 * C1 */
+    int64_t c_a = (ways - 1) * mr / (mr + nr); /* floor((W1 - 1) / (1 + NR / MR)), exactly */
+    if (c_a < 1) c_a = 1; /* too few ways for the model: one way for A, B does not stay */
+    const int64_t kc = max64(8, c_a * way_bytes / (mr * elem_size));
+    const int64_t l2 = caches->l2.size > 0 ? caches->l2.size : DEFAULT_L2;
+    const int64_t mc = max64(mr, l2 / 2 / (kc * elem_size) / mr * mr);
+    int64_t nc = DEFAULT_NC / nr * nr;
+    if (caches->l3.size > 0) nc = max64(nr, caches->l3.size / 2 / (kc * elem_size) / nr * nr);
+    *out = (mg_gemm_blocking){.mr = mr, .nr = nr, .kc = kc, .mc = mc, .nc = nc,
+                              .a_span = l2, .b_span = l2 / 2};
+    return 0;
+}
+
+/* ---- the configuration: the caches this CPU reports and the blocking derived from them -------
+ * The C core's one mutable global besides fork.c's flag, and it is written once: when the
+ * module is loaded (a constructor, before any kernel can be called and while the loading
+ * thread is the only one that can see it), and only read afterwards. */
+static mg_gemm_config config;
+
+const mg_gemm_config *mg_gemm_get_config(void) { return &config; }
+
+__attribute__((constructor)) static void init_config(void)
+{
+    mg_cpu_name(config.cpu, (int64_t)sizeof(config.cpu));
+    mg_detect_caches(&config.caches);
+    config.isa = mg_gemm_isa();
+    for (int isa = 0; isa <= 2; isa++) {
+        mg_gemm_blocking_for(&config.f32[isa], &config.caches, isa, 4);
+        mg_gemm_blocking_for(&config.f64[isa], &config.caches, isa, 8);
+    }
+}
+
+const char *mg_gemm_isa_name(int isa)
+{
+    switch (isa) {
+    case 2: return "avx512f";
+    case 1: return "avx2+fma";
+#if defined(MG_X86) && defined(__SSE2__)
+    case 0: return "sse2";
+#else
+    case 0: return "portable";
+#endif
+    default: return "";
+    }
+}

@@ -1,6 +1,7 @@
 /* gemm_impl.h: the typed half of gemm.c, included once per element type. The includer
- * defines T, SUFFIX(name), and the tuned kernel table entries KERNEL_AVX512 and KERNEL_AVX2
- * (x86 only) and, when it has AVX-512 packing routines for T, PACK_SLIVER_T / PACK_SLIVER_N.
+ * defines T, SUFFIX(name), the kernel table entries KERNEL_AVX512, KERNEL_AVX2 and
+ * KERNEL_SSE2 (x86 only) and, when it has AVX-512 packing routines for T, PACK_SLIVER_T /
+ * PACK_SLIVER_N.
  * Shared helpers (tile_height, thread_count, the micro-kernels, ...) come from gemm.c. */
 
 /* ---- the reference: textbook triple loop ---------------------------------------------------- */
@@ -17,8 +18,10 @@ void SUFFIX(mg_gemm_naive)(T *c, const T *a, const T *b, int64_t m, int64_t n, i
     }
 }
 
-/* ---- portable micro-kernel: plain C the compiler vectorises with the baseline ISA ----------- */
-static void SUFFIX(ukr_generic)(int64_t kc, int h, const T *restrict a, int64_t rsa,
+/* ---- portable micro-kernel: plain C the compiler vectorises with the baseline ISA -----------
+ * The baseline kernel where there is no SSE2 kernel (not x86); compiled everywhere, so it
+ * keeps compiling. */
+static MG_MAYBE_UNUSED void SUFFIX(ukr_generic)(int64_t kc, int h, const T *restrict a, int64_t rsa,
                               int64_t csa, const T *restrict b, int64_t ldb, T *restrict c,
                               int64_t ldc,
                               T alpha, T beta, unsigned mask)
@@ -35,27 +38,28 @@ static void SUFFIX(ukr_generic)(int64_t kc, int h, const T *restrict a, int64_t 
 
 /* ---- kernel choice -------------------------------------------------------------------------
  * A micro-kernel, its half-width twin (MR x NR/2, for the last sliver of a narrow n, or NULL),
- * its vector width when it takes lane masks (0: it does not), the cache block sizes that suit
- * them (MC % MR == 0, NC % NR == 0), and its transposing store (or NULL). */
+ * its tile MR x NR, its vector width when it takes lane masks (0: it does not), and its
+ * transposing store (or NULL). The cache blocks come from the caches (mg_gemm_blocking_for). */
 typedef void (*SUFFIX(ukr_fn))(int64_t, int, const T *, int64_t, int64_t, const T *, int64_t,
                              T *, int64_t, T, T, unsigned);
 typedef void (*SUFFIX(store_t_fn))(T *, int64_t, const T *, int64_t, int, int64_t, T, T);
 typedef struct {
     SUFFIX(ukr_fn) ukr, half;
-    int64_t mr, nr, lanes, mc, kc, nc;
+    int64_t mr, nr, lanes;
     SUFFIX(store_t_fn) store_t;
 } SUFFIX(kernel);
+/* isa 2 AVX-512F, 1 AVX2+FMA, 0 the baseline: SSE2 on x86-64, portable C elsewhere. */
 static SUFFIX(kernel) SUFFIX(pick)(int isa)
 {
-    SUFFIX(kernel) kern = {SUFFIX(ukr_generic), NULL, GEN_MR, GEN_NR, 0, 128, 256, 2048, NULL};
-    (void)isa;
 #ifdef MG_X86
-    if (isa >= 2)
-        kern = (SUFFIX(kernel))KERNEL_AVX512;
-    else if (isa == 1)
-        kern = (SUFFIX(kernel))KERNEL_AVX2;
+    if (isa >= 2) return (SUFFIX(kernel))KERNEL_AVX512;
+    if (isa == 1) return (SUFFIX(kernel))KERNEL_AVX2;
+#ifdef KERNEL_SSE2
+    return (SUFFIX(kernel))KERNEL_SSE2;
 #endif
-    return kern;
+#endif
+    (void)isa;
+    return (SUFFIX(kernel)){SUFFIX(ukr_generic), NULL, GEN_MR, GEN_NR, 0, NULL};
 }
 
 /* ---- packing -------------------------------------------------------------------------------
@@ -168,65 +172,77 @@ MG_VECTOR_CLONES static void SUFFIX(small)(T *c, const T *a, const T *b, int64_t
     }
 }
 
-/* Everything one GEMM call needs to know, shared read-only by its threads. */
+/* Everything one GEMM call needs to know, shared read-only by its threads. The team is
+ * jc_ways groups (each its own columns of c and its own packed B) of ic_ways threads (each its
+ * own rows of the group's columns and its own packed A). */
 typedef struct {
     SUFFIX(kernel) kn;
-    T *c, *bbuf[2], *abuf; /* two B panel buffers (the same one when there is one panel) */
+    T *c, *bbuf, *abuf; /* B panel buffers (nbuf per group), A block buffers (one per thread) */
     const T *a, *b;
-    int64_t m, n, k, rsa, csa, rsb, csb, rsc, csc, mc, kcmax, nblk, nsplit, rows, bpr;
+    int64_t m, n, k, rsa, csa, rsb, csb, rsc, csc;
+    int64_t mc, kcmax, nc, nchunks; /* A block rows, k panel depth, B panel columns, panels */
+    int64_t bsize;                  /* elements of one B panel buffer */
+    int jc_ways, ic_ways, nbuf;
     T alpha, beta;
     int isa, a_in_place, b_in_place; /* read op(a) / op(b) where they are, unpacked */
 } SUFFIX(plan);
-/* The blocked loops, run by every thread of the team (or alone): B panels are packed by all
- * threads together, then each takes whole (ic block, B-sliver range) work items. B panels
- * alternate between two buffers, so one barrier per panel suffices (after its packing): a
- * thread packs panel i+2 into panel i's buffer only after that barrier of panel i+1, which
- * every thread reaches after finishing its work on panel i. The static schedule gives each
- * thread the same items (the same blocks of c) for every panel, so c needs no barrier. */
+
+/* The blocked loops for thread tid of the team (or alone). Thread tid is thread ic_id of group
+ * jc_id; its group owns the B slivers [s0, s1) of c's columns, cut into nc-wide chunks, and
+ * it owns rows [m0, m1) of them. For each (chunk, k panel) the group's threads pack the panel
+ * together, wait at a barrier, then each packs its own A blocks and runs the macro-kernel.
+ * Panels alternate between two buffers, so one barrier per panel suffices: a thread packs
+ * panel i+2 into panel i's buffer only after the barrier of panel i+1, which every thread
+ * reaches after its work on panel i. A group of one thread (ic_ways == 1) needs no barrier
+ * and one buffer. The barrier is the team's: every thread runs the same number of chunks
+ * (a group with fewer runs empty ones), so all of them meet it equally often. */
 static void SUFFIX(run_plan)(const SUFFIX(plan) *pl, int tid)
 {
     const SUFFIX(kernel) *kn = &pl->kn;
+    const int jc_id = tid / pl->ic_ways, ic_id = tid % pl->ic_ways;
+    const int64_t nsl_all = (pl->n + kn->nr - 1) / kn->nr;
+    const int64_t s0 = nsl_all * jc_id / pl->jc_ways, s1 = nsl_all * (jc_id + 1) / pl->jc_ways;
+    const int64_t n0 = s0 * kn->nr, n1 = min64(pl->n, s1 * kn->nr);
+    const int64_t m0 = pl->m * ic_id / pl->ic_ways, m1 = pl->m * (ic_id + 1) / pl->ic_ways;
     T *ap = pl->abuf + (size_t)tid * (size_t)(pl->mc * pl->kcmax);
+    T *bgroup = pl->bbuf + (size_t)jc_id * (size_t)(pl->nbuf * pl->bsize);
     int64_t panel = 0;
-    for (int64_t jc = 0; jc < pl->n; jc += kn->nc) {
-        const int64_t nc = min64(kn->nc, pl->n - jc), nsl = (nc + kn->nr - 1) / kn->nr;
+    for (int64_t chunk = 0; chunk < pl->nchunks; chunk++) {
+        const int64_t jc = n0 + chunk * pl->nc, nc = min64(pl->nc, n1 - jc);
+        const int64_t nsl = nc > 0 ? (nc + kn->nr - 1) / kn->nr : 0;
         for (int64_t pc = 0; pc < pl->k; pc += pl->kcmax, panel++) {
             const int64_t kc = min64(pl->kcmax, pl->k - pc);
             const T beta = pc == 0 ? pl->beta : (T)1;
-            T *bbuf = pl->bbuf[panel % 2];
+            T *bbuf = bgroup + (size_t)(panel % pl->nbuf) * (size_t)pl->bsize;
             const T *b = bbuf; /* the packed panel, or op(b) itself (ldb = its row stride) */
             int64_t ldb = 0;
             if (pl->b_in_place) {
                 b = pl->b + pc * pl->rsb + jc;
                 ldb = pl->rsb;
             } else {
-                OMP("omp for schedule(static)")
-                for (int64_t s = 0; s < nsl; s++) {
+                for (int64_t s = nsl * ic_id / pl->ic_ways; s < nsl * (ic_id + 1) / pl->ic_ways;
+                     s++) {
                     const int64_t w = min64(kn->nr, nc - s * kn->nr);
                     SUFFIX(pack)(bbuf + s * kn->nr * kc,
                              pl->b + pc * pl->rsb + (jc + s * kn->nr) * pl->csb,
                              w, kc, pl->csb, pl->rsb, SUFFIX(sliver_width)(kn, w), pl->isa);
                 }
+                if (pl->ic_ways > 1) {
+                    OMP("omp barrier")
+                }
             }
-            OMP("omp for schedule(static) nowait")
-            for (int64_t item = 0; item < pl->nblk * pl->nsplit; item++) {
-                /* block blk is block (blk % bpr) of row range (blk / bpr), ranges `rows` long */
-                const int64_t blk = item / pl->nsplit, part = item % pl->nsplit;
-                const int64_t ic = (blk / pl->bpr) * pl->rows + (blk % pl->bpr) * pl->mc;
-                const int64_t end = min64(pl->m, (blk / pl->bpr + 1) * pl->rows);
-                const int64_t h = min64(pl->mc, end - ic);
-                const int64_t j0 = nsl * part / pl->nsplit * kn->nr;
-                const int64_t j1 = min64(nc, nsl * (part + 1) / pl->nsplit * kn->nr);
-                if (h <= 0 || j0 >= j1) continue;
+            if (nc <= 0) continue;
+            for (int64_t ic = m0; ic < m1; ic += pl->mc) {
+                const int64_t h = min64(pl->mc, m1 - ic);
                 const T *a = pl->a + ic * pl->rsa + pc * pl->csa;
                 T *c = pl->c + ic * pl->rsc + jc * pl->csc;
                 if (pl->a_in_place) {
-                    SUFFIX(macro)(kn, h, kc, nc, j0, j1, a, pl->rsa, pl->rsa, pl->csa, b, ldb,
+                    SUFFIX(macro)(kn, h, kc, nc, 0, nc, a, pl->rsa, pl->rsa, pl->csa, b, ldb,
                               c, pl->rsc, pl->csc, pl->alpha, beta);
                     continue;
                 }
                 SUFFIX(pack)(ap, a, h, kc, pl->rsa, pl->csa, kn->mr, pl->isa);
-                SUFFIX(macro)(kn, h, kc, nc, j0, j1, ap, 0, 1, kn->mr, b, ldb,
+                SUFFIX(macro)(kn, h, kc, nc, 0, nc, ap, 0, 1, kn->mr, b, ldb,
                           c, pl->rsc, pl->csc, pl->alpha, beta);
             }
         }
@@ -234,17 +250,66 @@ static void SUFFIX(run_plan)(const SUFFIX(plan) *pl, int tid)
 }
 
 /* ---- the entry points ------------------------------------------------------------------------ */
-void SUFFIX(mg_gemm_isa)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
-                     int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,
-                     int64_t ldc, int nthreads, int isa)
+/* The rest of the plan, for a team of `team` threads: the split of the work, the block sizes
+ * this product gets, and the buffers. Run by one thread; returns 0 when out of memory. */
+static int SUFFIX(setup)(SUFFIX(plan) *pl, const mg_gemm_blocking *blk, int team)
+{
+    const int64_t mr = pl->kn.mr, nr = pl->kn.nr;
+    split_ways(team, pl->m, pl->n, mr, nr, &pl->ic_ways, &pl->jc_ways);
+    /* rows: each thread gets m / ic_ways of them (not rounded to MR: an edge tile does only
+     * its real rows, and m = 100 splits 50/50 rather than 60/40: the MLP's first layer on two
+     * threads, 53 -> 47 us), cut into the fewest blocks of at most MC rows, of equal height
+     * rounded up to MR */
+    const int64_t rows = (pl->m + pl->ic_ways - 1) / pl->ic_ways;
+    const int64_t bpr = (rows + max64(blk->mc, mr) - 1) / max64(blk->mc, mr);
+    pl->mc = round_up((rows + bpr - 1) / bpr, mr);
+    /* k is cut into equal panels of at most KC: 784 with KC = 512 runs as two panels of 392,
+     * not 512 + 272 (an unbalanced last panel costs a whole pass over c for little work) */
+    const int64_t npanels = (pl->k + max64(blk->kc, 1) - 1) / max64(blk->kc, 1);
+    pl->kcmax = (pl->k + npanels - 1) / npanels;
+    /* columns: each group gets its share of the NR-wide slivers, in chunks of NC columns */
+    const int64_t nsl_all = (pl->n + nr - 1) / nr;
+    const int64_t group = min64(pl->n, (nsl_all + pl->jc_ways - 1) / pl->jc_ways * nr);
+    pl->nc = max64(nr, blk->nc / nr * nr);
+    pl->nchunks = (group + pl->nc - 1) / pl->nc;
+    /* op(a) is read in place, unpacked, when its rows or its columns are contiguous and a
+     * block spans at most a_span bytes across them: the kernel streams h rows (or one column
+     * at a time) of a straight from memory as fast as from a packed sliver, and the pack (a
+     * transposing copy for row-major a: 5 us of the MLP's 90 us first layer) goes. Past that
+     * span a packed block is kinder to the TLB and L2 (transposed a, n = 1024). */
+    const double span = pl->rsa == 1 ? (double)pl->kcmax * pl->csa : (double)pl->mc * pl->rsa;
+    pl->a_in_place = (pl->rsa == 1 || pl->csa == 1) && span * sizeof(T) <= (double)blk->a_span;
+    /* op(b) with contiguous rows is read in place too while its kc rows span <= b_span bytes
+     * (the MLP's first-layer dW, 128 x 784: no 5 us pack), when every sliver is full width
+     * (a narrow last one would read past the end of its rows). */
+    const int64_t last = pl->n % nr;
+    pl->b_in_place = pl->csb == 1
+                     && (double)pl->kcmax * pl->rsb * sizeof(T) <= (double)blk->b_span
+                     && (last == 0 || (pl->kn.half && last == nr / 2));
+    /* B buffers: one per group, two when its threads share it over several panels */
+    pl->nbuf = pl->ic_ways > 1 && pl->nchunks * npanels > 1 ? 2 : 1;
+    pl->bsize = round_up(pl->kcmax * min64(pl->nc, round_up(group, nr)), 64 / sizeof(T));
+    const int64_t belems = pl->b_in_place ? 1 : pl->jc_ways * pl->nbuf * pl->bsize;
+    const int64_t aelems = pl->a_in_place ? 1 : (int64_t)team * pl->mc * pl->kcmax;
+    pl->bbuf = alloc_aligned(sizeof(T) * (size_t)belems);
+    pl->abuf = alloc_aligned(sizeof(T) * (size_t)aelems);
+    return pl->bbuf != NULL && pl->abuf != NULL;
+}
+
+/* The GEMM with the blocking given (NULL: the configuration's for this isa and type). */
+void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,
+                         int64_t ldc, int nthreads, int isa, const mg_gemm_blocking *blocking)
 {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) { SUFFIX(scale)(c, m, n, ldc, beta); return; }
-    if (isa < 0 && (double)m * (double)n * (double)k <= SMALL_WORK) {
+    if (isa < 0 && blocking == NULL && (double)m * (double)n * (double)k <= SMALL_WORK) {
         SUFFIX(small)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
         return;
     }
-    if (isa < 0 || isa > mg_gemm_isa()) isa = mg_gemm_isa();
+    const mg_gemm_config *cfg = mg_gemm_get_config();
+    if (isa < 0 || isa > cfg->isa) isa = cfg->isa;
+    const mg_gemm_blocking *blk = blocking ? blocking : &CONFIG_BLOCKING(cfg)[isa];
     SUFFIX(plan) pl = {.kn = SUFFIX(pick)(isa), .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,
                    .rsa = trans_a ? 1 : lda, .csa = trans_a ? lda : 1,
                    .rsb = trans_b ? 1 : ldb, .csb = trans_b ? ldb : 1, .rsc = ldc, .csc = 1,
@@ -261,64 +326,41 @@ void SUFFIX(mg_gemm_isa)(T *c, const T *a, const T *b, int64_t m, int64_t n, int
         pl.rsb = trans_a ? lda : 1; pl.csb = trans_a ? 1 : lda;
         pl.rsc = 1; pl.csc = ldc;
     }
+    /* The plan is finished for the team OpenMP really gives (it may give fewer threads than
+     * asked), by one of its threads; the single's barrier publishes it to the others. The
+     * barriers in run_plan bind to this team: called from inside a caller's parallel region,
+     * a team of our own (of one thread, if nesting is off) keeps them from waiting for the
+     * caller's threads. On one thread, outside any team, no region is entered and OpenMP's
+     * thread pool is never touched (what a forked child needs: see fork.c). */
     const int nt = thread_count(nthreads, m, n, k);
-    /* work split: with enough rows, each thread gets one contiguous range of ~m/nt rows
-     * cut into bpr equal blocks of at most MC rows, so the static schedule balances them;
-     * with few rows, one range, and the threads split the B slivers instead. The ranges
-     * are not rounded to MR: an edge tile does only its real rows, and m = 100 splits
-     * 50/50 rather than 60/40 (the MLP's first layer on two threads: 53 -> 47 us) */
-    const int rows_split = nt > 1 && pl.m >= 2 * nt * pl.kn.mr;
-    pl.rows = rows_split ? (pl.m + nt - 1) / nt : pl.m;
-    pl.bpr = (pl.rows + pl.kn.mc - 1) / pl.kn.mc;
-    pl.mc = round_up((pl.rows + pl.bpr - 1) / pl.bpr, pl.kn.mr);
-    pl.nblk = (rows_split ? nt : 1) * pl.bpr;
-    pl.nsplit = rows_split ? 1 : nt;
-    /* k is cut into equal panels of at most KC: 784 runs as one panel, not 512 + 272 (a
-     * second pass over c, with its loads and stores, costs more than a deeper B sliver) */
-    const int64_t npanels = (k + pl.kn.kc - 1) / pl.kn.kc;
-    pl.kcmax = (k + npanels - 1) / npanels;
-    /* op(a) is read in place, unpacked, when its rows or its columns are contiguous and a
-     * block spans at most 1 MB (half of L2) across them: the kernel streams h rows (or one
-     * column at a time) of a straight from memory as fast as from a packed sliver, and the
-     * pack (a transposing copy for row-major a: 5 us of the MLP's 90 us first layer) goes.
-     * Past that span a packed block is kinder to the TLB and L2 (transposed a, n = 1024). */
-    const double span = pl.rsa == 1 ? (double)pl.kcmax * pl.csa : (double)pl.mc * pl.rsa;
-    pl.a_in_place = (pl.rsa == 1 || pl.csa == 1) && span * sizeof(T) <= (1 << 20);
-    /* op(b) with contiguous rows is read in place too while its kc rows span <= 512 KB
-     * (the MLP's first-layer dW, 128 x 784: no 5 us pack), when every sliver is full width
-     * (a narrow last one would read past the end of its rows). */
-    const int64_t last = pl.n % pl.kn.nr;
-    pl.b_in_place = pl.csb == 1 && (double)pl.kcmax * pl.rsb * sizeof(T) <= (1 << 19)
-                    && (last == 0 || (pl.kn.half && last == pl.kn.nr / 2));
-    const int64_t ncmax = min64(pl.kn.nc, round_up(pl.n, pl.kn.nr));
-    const int panels2 = nt > 1 && (k > pl.kcmax || pl.n > pl.kn.nc); /* double-buffer B? */
-    const size_t bsize = (sizeof(T) * (size_t)(pl.kcmax * ncmax) + 63) / 64 * 64; /* aligned */
-    pl.bbuf[0] = alloc_aligned(pl.b_in_place ? 64 : bsize * (panels2 ? 2 : 1));
-    pl.bbuf[1] = pl.bbuf[0] == NULL ? NULL : pl.bbuf[0] + (panels2 ? bsize / sizeof(T) : 0);
-    pl.abuf = alloc_aligned(sizeof(T) * (size_t)(pl.a_in_place ? 1 : nt * pl.mc * pl.kcmax));
-    if (!pl.bbuf[0] || !pl.abuf) { /* out of memory: the slow path still gives the answer */
-        free(pl.bbuf[0]); free(pl.abuf);
-        SUFFIX(mg_gemm_naive)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
-        return;
-    }
-    /* run_plan's worksharing loops bind to the innermost enclosing team: called from inside
-     * a caller's parallel region, a team of our own (of one thread, if nesting is off) keeps
-     * them from being split across the caller's threads. On one thread, outside any team,
-     * they are orphaned: each is the whole loop on this thread, and OpenMP's thread pool is
-     * never touched (what a forked child needs: see fork.c). */
+    int ok = 0;
     if (nt > 1 || in_parallel()) {
         OMP("omp parallel num_threads(nt)")
-        SUFFIX(run_plan)(&pl, thread_id());
+        {
+            OMP("omp single")
+            ok = SUFFIX(setup)(&pl, blk, team_size());
+            if (ok) SUFFIX(run_plan)(&pl, thread_id());
+        }
     } else {
-        SUFFIX(run_plan)(&pl, 0);
+        ok = SUFFIX(setup)(&pl, blk, 1);
+        if (ok) SUFFIX(run_plan)(&pl, 0);
     }
-    free(pl.bbuf[0]);
+    free(pl.bbuf);
     free(pl.abuf);
+    if (!ok) /* out of memory: the slow path still gives the answer */
+        SUFFIX(mg_gemm_naive)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
+}
+void SUFFIX(mg_gemm_isa)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+                     int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,
+                     int64_t ldc, int nthreads, int isa)
+{
+    SUFFIX(mg_gemm_blocked)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc,
+                        nthreads, isa, NULL);
 }
 void SUFFIX(mg_gemm)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, T alpha, T beta,
                  int64_t lda, int64_t ldb, int64_t ldc, int nthreads)
 {
-    SUFFIX(mg_gemm_isa)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc,
-                    nthreads, -1);
+    SUFFIX(mg_gemm_blocked)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc,
+                        nthreads, -1, NULL);
 }

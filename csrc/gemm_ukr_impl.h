@@ -21,6 +21,10 @@ UKR_ROWS(const int h, int64_t kc, const T *restrict a, int64_t rsa, int64_t csa,
     V acc[MR][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < h; i++) {
+        /* c's rows are far apart: ask for them now, so they arrive during the k loop (a
+         * prefetch never faults; both lines of the row's NV * W elements) */
+        __builtin_prefetch(c + i * ldc, 1, 3);
+        __builtin_prefetch(c + i * ldc + NV * W - 1, 1, 3);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[i][v] = ZERO();
     }

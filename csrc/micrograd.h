@@ -5,8 +5,9 @@
  *   - outputs first, then const inputs, then sizes, then flags/strides;
  *   - sizes and leading dimensions are int64_t and count ELEMENTS, not bytes; matrix products
  *     name their dimensions in BLAS order: op(a) is (m,k), op(b) is (k,n), the result (m,n);
- *   - kernels are pure: no globals (but fork.c's flag, which they read), no printing; they
- *     trust the Python side, which has validated every shape, dtype and stride before the call;
+ *   - kernels are pure: no globals (but fork.c's flag and gemm.c's configuration, written once
+ *     at load, which they read), no printing; they trust the Python side, which has validated
+ *     every shape, dtype and stride before the call;
  *   - backward kernels WRITE their result (=); gradients are accumulated once, in Python.
  * Lines starting with '#' are dropped before the text reaches cffi's cdef.
  * Kernel bodies are written once per family in a *_impl.h file that the family's .c file
@@ -23,7 +24,8 @@
  * garbage or NaN). nthreads <= 0 means "use the OpenMP default" and keeps products under
  * 256^3 multiply-adds on one thread; an explicit nthreads > 0 threads products from 128^3 on.
  * In a child process made by fork() every product runs on the calling thread (fork.c).
- * Packing buffers are malloc'ed once per call. */
+ * The cache blocks come from the configuration (mg_gemm_get_config). Packing buffers are
+ * malloc'ed once per call. */
 void mg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, float alpha, float beta,
                  int64_t lda, int64_t ldb, int64_t ldc, int nthreads);
@@ -31,17 +33,20 @@ void mg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t
                  int trans_a, int trans_b, double alpha, double beta,
                  int64_t lda, int64_t ldb, int64_t ldc, int nthreads);
 /* Same contract, with the micro-kernel chosen by hand: isa 2 = AVX-512F, 1 = AVX2+FMA,
- * 0 = portable C (always packed and blocked); -1 = automatic, as mg_gemm_*: the best kernel
- * this CPU has, and a direct unpacked loop for products of at most 16*16*32 multiply-adds.
- * An isa the CPU lacks falls back to the best it has. */
+ * 0 = the baseline kernel (SSE2 on x86-64, portable C elsewhere; always packed and blocked);
+ * -1 = automatic, as mg_gemm_*: the best kernel this CPU has, and a direct unpacked loop for
+ * products of at most 16*16*32 multiply-adds. An isa the CPU lacks falls back to the best it
+ * has. */
 void mg_gemm_isa_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                      int trans_a, int trans_b, float alpha, float beta,
                      int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa);
 void mg_gemm_isa_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
                      int64_t k, int trans_a, int trans_b, double alpha, double beta,
                      int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa);
-/* The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2+FMA, 0 = portable C. */
+/* The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2+FMA, 0 = the baseline. */
 int mg_gemm_isa(void);
+/* A micro-kernel's name: "avx512f", "avx2+fma", "sse2" (or "portable" off x86); "" if none. */
+const char *mg_gemm_isa_name(int isa);
 /* The textbook triple loop, same contract; kept as the readable reference and for benchmarks. */
 void mg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                        int trans_a, int trans_b, float alpha, float beta,
@@ -49,6 +54,51 @@ void mg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int6
 void mg_gemm_naive_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
                        int64_t k, int trans_a, int trans_b, double alpha, double beta,
                        int64_t lda, int64_t ldb, int64_t ldc);
+
+/* One level of the data cache as the CPU reports it, for one instance (per core for L1d and
+ * L2 on today's x86, per group of cores for L3). 0 = unknown. */
+typedef struct {
+    int64_t size;      /* bytes */
+    int64_t ways;      /* associativity (size / line when fully associative) */
+    int64_t line;      /* line size, bytes */
+    int64_t shared_by; /* logical CPUs sharing the instance */
+} mg_cache_level;
+enum { MG_CACHES_DEFAULT = 0, MG_CACHES_CPUID = 1, MG_CACHES_SYSCONF = 2 };
+typedef struct {
+    mg_cache_level l1d, l2, l3;
+    int source; /* where the numbers came from: MG_CACHES_CPUID, _SYSCONF, or none (_DEFAULT) */
+} mg_caches;
+/* A GEMM's blocking: the micro-kernel's tile of c (mr x nr), the k panel depth kc, the rows of
+ * a packed A block mc, the columns of a packed B panel nc; op(a) is read in place (unpacked)
+ * while a block spans at most a_span bytes, op(b) while its kc rows span at most b_span. */
+typedef struct {
+    int64_t mr, nr, kc, mc, nc, a_span, b_span;
+} mg_gemm_blocking;
+/* The analytical model (gemm.c explains it): the blocking of micro-kernel isa (0..2) for
+ * elements of elem_size bytes (4 or 8) on a CPU with these caches; unknown fields (0) take
+ * defaults. A pure function of its arguments; returns 0, or -1 for a bad isa or size. */
+int mg_gemm_blocking_for(mg_gemm_blocking *out, const mg_caches *caches, int isa,
+                         int elem_size);
+/* What the GEMM runs with, computed once when the module is loaded and read-only after: the
+ * CPU's name, its caches, the best micro-kernel, and the model's blocking for each isa. */
+typedef struct {
+    char cpu[64];
+    mg_caches caches;
+    int isa;
+    mg_gemm_blocking f32[3], f64[3]; /* indexed by isa */
+} mg_gemm_config;
+const mg_gemm_config *mg_gemm_get_config(void);
+/* mg_gemm_isa_* with the blocking given (NULL: the configuration's): mc, kc, nc and the
+ * in-place limits are taken from it (mc rounded up to the tile, nc down to it; mr and nr are
+ * the kernel's), so tests can cross every block edge with small blocks. */
+void mg_gemm_blocked_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
+                         int64_t k, int trans_a, int trans_b, float alpha, float beta,
+                         int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa,
+                         const mg_gemm_blocking *blocking);
+void mg_gemm_blocked_f64(double *c, const double *a, const double *b, int64_t m, int64_t n,
+                         int64_t k, int trans_a, int trans_b, double alpha, double beta,
+                         int64_t lda, int64_t ldb, int64_t ldc, int nthreads, int isa,
+                         const mg_gemm_blocking *blocking);
 
 /* ---- linear.c: the fully connected layer (PyTorch layout), dimensions in BLAS order ------
  * forward:  y = act(x @ w^T + b); x is (m,k), w is (n,k), b is (n,) or NULL, y is (m,n).
@@ -215,12 +265,18 @@ void mg_adam_step_f64(double *p, double *m, double *v, double *vmax, const doubl
  * loaded, at any depth), 0 otherwise. */
 int mg_forked_child(void);
 
-/* ---- info.c: what this build can do (for the benchmark table and the warning text) --------- */
+/* ---- info.c: what this build and this CPU are (benchmark tables, `micrograd info`) -------- */
 int mg_has_openmp(void);
 int mg_max_threads(void); /* the threads a kernel may use: 1 in a forked child */
 /* Runs iters rounds of independent FMA chains on each of nthreads threads at the widest vector
  * width (AVX-512 or AVX2); returns the flops done (0 without FMA). Time it to get the peak.
  * In a forked child it runs one thread, and counts the flops of one. */
 double mg_fma_peak_f32(int64_t iters, int nthreads);
+/* The data caches as the CPU reports them: CPUID's deterministic cache leaves on x86 (leaf 4,
+ * or 0x8000001D on AMD), else sysconf; fields nobody reports stay 0. Asks the CPU each call
+ * (the GEMM asks once, at load: mg_gemm_get_config). */
+void mg_detect_caches(mg_caches *out);
+/* The CPU's brand string (CPUID on x86), NUL-terminated in size bytes; "" when unknown. */
+void mg_cpu_name(char *out, int64_t size);
 
 #endif /* MICROGRAD_H */

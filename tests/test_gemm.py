@@ -1,6 +1,12 @@
 """The C GEMM against NumPy: every micro-kernel path, transpose combination, alpha/beta, thread
-count, and awkward shape (0, 1, odd, tall/skinny, edges of every block size)."""
+count, and awkward shape (0, 1, odd, tall/skinny, edges of every block size); the blocking the
+analytical model derives from the caches (real and made-up CPUs); what `micrograd info` says."""
 from __future__ import annotations
+
+import math
+import os
+import platform
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,8 +82,8 @@ def test_alpha_beta(isa, alpha, beta, rng):
 @pytest.mark.parametrize("nthreads", [1, 2, 3, 0])
 def test_threads_give_the_same_answer(nthreads, rng):
     # large enough to be split across threads (>= 256^3 multiply-adds), with edges in every
-    # blocked dimension; a short m makes the threads split the B slivers instead of rows
-    # (40, 4200, 1100) has 2 x 3 B panels, so the double-buffered panels are each reused
+    # blocked dimension; a short m makes the threads split the columns instead of the rows;
+    # k = 1100 and 800 make several k panels (double-buffered when the threads share them)
     for m, n, k in [(301, 257, 530), (6, 4000, 800), (4000, 6, 800), (5, 700, 300),
                     (40, 4200, 1100)]:
         check(m, n, k, np.float32, 0, 0, 1.0, 0.0, nthreads, -1, rng)
@@ -187,3 +193,222 @@ def test_bad_thread_count_is_a_clear_error(value):
     out = _python("import micrograd", MICROGRAD_NUM_THREADS=value)
     assert out.returncode != 0
     assert f"MICROGRAD_NUM_THREADS must be a positive integer, got {value!r}" in out.stderr
+
+
+# ---- the blocking: BLIS's analytical model on the caches a CPU reports ----------------------
+KIB, MIB = 1024, 1024 * 1024
+#: made-up CPUs: (L1d size, ways), (L2 size, ways), L3 size (0 = unknown); 64-byte lines
+CPUS = {
+    "intel-xeon": ((48 * KIB, 12), (2 * MIB, 16), 105 * MIB),   # Sapphire Rapids
+    "amd-zen5": ((48 * KIB, 12), (1 * MIB, 16), 32 * MIB),
+    "old-core": ((32 * KIB, 8), (256 * KIB, 8), 0),             # Haswell-era, no L3 reported
+    "few-ways": ((16 * KIB, 2), (512 * KIB, 4), 4 * MIB),       # too few ways for the model
+    "unknown": None,
+}
+DEFAULTS = ((32 * KIB, 8), (256 * KIB, 8), 0)  # gemm.c's, for caches nobody reports
+X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+#: (isa, itemsize) -> the micro-kernel's tile mr x nr (x86; elsewhere every isa is 4 x 8)
+TILES = {(2, 4): (12, 32), (2, 8): (12, 16), (1, 4): (6, 16), (1, 8): (6, 8),
+         (0, 4): (6, 8), (0, 8): (6, 4)}
+
+
+def caches_of(cpu):
+    if cpu is None:
+        return {}
+    (l1, w1), (l2, w2), l3 = cpu
+    return {"l1d": {"size": l1, "ways": w1, "line": 64}, "l2": {"size": l2, "ways": w2, "line": 64},
+            "l3": {"size": l3, "ways": 16 if l3 else 0, "line": 64}}
+
+
+def blocking(cpu, isa, itemsize):
+    from micrograd.backends.c_backend import gemm_blocking
+    return gemm_blocking(caches_of(cpu), isa, itemsize)
+
+
+@pytest.mark.parametrize("name", list(CPUS))
+@pytest.mark.parametrize("isa", [0, 1, 2])
+@pytest.mark.parametrize("itemsize", [4, 8])
+def test_blocking_satisfies_the_model(name, isa, itemsize):
+    """KC: an MR x KC sliver of A and a KC x NR sliver of B fit L1 in whole ways with one way
+    to spare (so LRU evicts A's old lines, never B's), A's ways as full as they can be; MC: the
+    A block fills at most half of L2; NC: the B panel at most half of L3."""
+    b = blocking(CPUS[name], isa, itemsize)
+    (l1, w1), (l2, _), l3 = CPUS[name] or DEFAULTS
+    mr, nr, kc, mc, nc = b["mr"], b["nr"], b["kc"], b["mc"], b["nc"]
+    if X86:
+        assert (mr, nr) == TILES[(isa, itemsize)]
+    way = l1 // w1  # bytes in one way: sets x line
+    ways_a = (w1 - 1) * mr // (mr + nr)  # floor((W1 - 1) / (1 + NR / MR))
+    if ways_a >= 1:
+        a_ways, b_ways = math.ceil(mr * kc * itemsize / way), math.ceil(kc * nr * itemsize / way)
+        assert a_ways <= ways_a and a_ways + b_ways <= w1 - 1
+        assert (kc + 1) * mr * itemsize > ways_a * way  # the deepest KC that does
+    else:  # two ways: A gets one, B cannot stay in L1
+        assert kc == max(8, way // (mr * itemsize))
+    assert mc % mr == 0 and mc * kc * itemsize <= l2 // 2 < (mc + mr) * kc * itemsize
+    assert nc % nr == 0
+    if l3:
+        assert kc * nc * itemsize <= l3 // 2 < kc * (nc + nr) * itemsize
+    else:
+        assert nc == 4096 // nr * nr
+    assert (b["a_span"], b["b_span"]) == (l2, l2 // 2)
+
+
+@pytest.mark.skipif(not X86, reason="x86's micro-kernel tiles")
+def test_blocking_reproduces_known_values():
+    """The model gives BLIS's hand-picked KC = 256 for its Haswell 6 x 8 DGEMM kernel on a
+    32 KiB 8-way L1, and on the machines the issue names: Zen 5 and a Sapphire Rapids Xeon get
+    the same KC (same L1), but MC follows their L2 (1 MiB and 2 MiB)."""
+    assert blocking(CPUS["old-core"], 1, 8)["kc"] == 256
+    zen5, xeon = blocking(CPUS["amd-zen5"], 2, 4), blocking(CPUS["intel-xeon"], 2, 4)
+    assert (zen5["kc"], zen5["mc"]) == (256, 504)
+    assert (xeon["kc"], xeon["mc"]) == (256, 1020)
+
+
+def test_unknown_caches_take_the_defaults():
+    for isa in (0, 1, 2):
+        for itemsize in (4, 8):
+            assert blocking(None, isa, itemsize) == blocking(DEFAULTS, isa, itemsize)
+    # a cache that reports its size but not its ways or line is completed the same way
+    partial = {"l1d": {"size": 32 * KIB}, "l2": {"size": 256 * KIB}}
+    from micrograd.backends.c_backend import gemm_blocking
+    assert gemm_blocking(partial, 2, 4) == blocking(DEFAULTS, 2, 4)
+
+
+def test_blocking_rejects_bad_arguments():
+    from micrograd.backends.c_backend import gemm_blocking
+    for isa, itemsize in [(3, 4), (-1, 4), (2, 2), (0, 16)]:
+        with pytest.raises(ValueError, match=f"isa={isa}, itemsize={itemsize}"):
+            gemm_blocking({}, isa, itemsize)
+
+
+def test_configuration_is_the_model_on_the_detected_caches():
+    from micrograd import backends
+    from micrograd.backends.c_backend import gemm_blocking
+    core = backends.info()
+    cfg = lib.mg_gemm_get_config()
+    assert cfg.isa == lib.mg_gemm_isa()
+    assert core["gemm_isa"] == ffi.string(lib.mg_gemm_isa_name(cfg.isa)).decode()
+    caches = {k: v for k, v in core["caches"].items() if k != "source"}
+    for isa in range(3):
+        for itemsize, table in ((4, cfg.f32), (8, cfg.f64)):
+            want = gemm_blocking(caches, isa, itemsize)
+            assert {f: getattr(table[isa], f) for f in want} == want
+    assert core["gemm_blocking"]["float32"] == gemm_blocking(caches, cfg.isa, 4)
+
+
+def _sys_caches():
+    """cpu0's data caches as Linux lists them: {level: (size, ways)}."""
+    out = {}
+    for d in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level, kind = int((d / "level").read_text()), (d / "type").read_text().strip()
+            size = (d / "size").read_text().strip()
+            ways = int((d / "ways_of_associativity").read_text())
+        except (OSError, ValueError):
+            continue
+        if kind in ("Data", "Unified") and size.endswith("K"):
+            out[level] = (int(size[:-1]) * KIB, ways)
+    return out
+
+
+@pytest.mark.skipif(not X86, reason="CPUID is x86's")
+def test_detected_caches_agree_with_linux():
+    """CPUID's deterministic cache leaves, read by mg_detect_caches, are what Linux builds
+    /sys/devices/system/cpu/cpu0/cache from: the two agree where both exist."""
+    if "vgpreload" in os.environ.get("LD_PRELOAD", ""):
+        pytest.skip("valgrind emulates CPUID")
+    listed = _sys_caches()
+    if not listed:
+        pytest.skip("no /sys cache listing here")
+    found = ffi.new("mg_caches *")
+    lib.mg_detect_caches(found)
+    assert found.source == lib.MG_CACHES_CPUID
+    for level, name in ((1, "l1d"), (2, "l2"), (3, "l3")):
+        if level in listed:
+            lv = getattr(found, name)
+            assert (lv.size, lv.ways) == listed[level], name
+    assert lib.mg_gemm_get_config().caches.l1d.size == found.l1d.size
+
+
+def test_cpu_name_is_bounded_text():
+    buf = ffi.new("char[8]")
+    lib.mg_cpu_name(buf, 8)
+    assert len(ffi.string(buf)) <= 7
+    name = ffi.string(lib.mg_gemm_get_config().cpu).decode("ascii", "replace")
+    assert name == name.strip() and len(name) < 64
+    under_valgrind = "vgpreload" in os.environ.get("LD_PRELOAD", "")
+    if X86 and Path("/proc/cpuinfo").is_file() and not under_valgrind:
+        listed = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text()
+                  .splitlines() if ln.startswith("model name")]
+        if listed:
+            assert name == listed[0]
+
+
+# ---- every block edge and thread split, with small blocks ----------------------------------
+def gemm_blocked(a, b, c, trans_a, trans_b, alpha, beta, nthreads, isa, blk):
+    sfx = "f32" if a.dtype == np.float32 else "f64"
+    m, n = c.shape
+    k = a.shape[0] if trans_a else a.shape[1]
+    ptr = DTYPES[a.dtype.type][0]
+    getattr(lib, f"mg_gemm_blocked_{sfx}")(
+        ffi.cast(ptr, c.ctypes.data), ffi.cast(ptr, a.ctypes.data), ffi.cast(ptr, b.ctypes.data),
+        m, n, k, int(trans_a), int(trans_b), alpha, beta, a.shape[1], b.shape[1], n, nthreads,
+        isa, blk)
+    return c
+
+
+@pytest.mark.parametrize("isa", ISAS[1:])
+@pytest.mark.parametrize("nthreads", [1, 2, 4])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_small_blocks_cross_every_edge(isa, nthreads, in_place, rng):
+    """Blocks of a couple of tiles (MC = 2 MR, KC = 16, NC = 2 NR) put several k panels, A
+    blocks and B chunks in every product, and 2 or 4 threads split them: 4 threads on a
+    square c are 2 column groups of 2 row threads, whose groups get 2 and 3 B chunks (the
+    team's barriers still pair up). Operands packed, or read in place where they can be."""
+    ref = lib.mg_gemm_get_config()
+    for dtype, table in ((np.float32, ref.f32), (np.float64, ref.f64)):
+        mr, nr = table[isa].mr, table[isa].nr
+        blk = ffi.new("mg_gemm_blocking *", {"mr": mr, "nr": nr, "kc": 16, "mc": 2 * mr,
+                                             "nc": 2 * nr, "a_span": 1 << 40 if in_place else 0,
+                                             "b_span": 1 << 40 if in_place else 0})
+        n_odd = 4 * nr + 5  # 5 slivers: column groups of 2 and 3
+        for m, n, k in [(n_odd, n_odd, 50), (7, 9 * nr + 3, 33), (70, 10, 17), (2 * mr, nr, 16)]:
+            for trans_a, trans_b in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+                a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+                b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+                c0 = rng.standard_normal((m, n)).astype(dtype)
+                want = reference(a, b, c0, trans_a, trans_b, 1.5, -0.5)
+                got = gemm_blocked(a, b, c0.copy(), trans_a, trans_b, 1.5, -0.5, nthreads, isa,
+                                   blk)
+                tol = DTYPES[dtype][1] * 4 * k ** 0.5 * max(np.abs(want).max(), 1.0)
+                np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+
+
+def test_fewer_threads_than_asked_still_do_all_the_work():
+    """OpenMP may give a team fewer threads than asked (OMP_THREAD_LIMIT here): the work is
+    split for the team it really got."""
+    if not lib.mg_has_openmp():
+        pytest.skip("no OpenMP")
+    code = ("import numpy as np; from micrograd.backends.c_backend import gemm; "
+            "r = np.random.default_rng(1); a = r.standard_normal((300, 200)).astype('f4'); "
+            "b = r.standard_normal((200, 310)).astype('f4'); "
+            "print(abs(gemm(a, b, False, False, 4) - a.astype('f8') @ b).max())")
+    out = _python(code, OMP_THREAD_LIMIT="1")
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) < 1e-3
+
+
+def test_info_command_prints_the_caches_and_blocking(capsys):
+    from micrograd import backends
+    from micrograd.apps.cli import main
+    assert main(["info", "--no-peak"]) == 0
+    text = capsys.readouterr().out
+    core = backends.info()
+    b = core["gemm_blocking"]["float32"]
+    assert f"GEMM kernel {core['gemm_isa']}" in text
+    assert f"GEMM blocking float32: micro-kernel {b['mr']}x{b['nr']}, KC {b['kc']}, MC " \
+           f"{b['mc']}, NC {b['nc']}" in text
+    assert "caches (" in text and f"CPU: {core['cpu'] or 'unknown'}" in text
+    if core["caches"]["l1d"]["size"]:
+        assert f"L1d {core['caches']['l1d']['size'] // 1024} KiB" in text

@@ -19,7 +19,8 @@ COMMANDS = {
                 "INPUT (CSV or .npy rows)"),
     "bench": ("micrograd.apps.bench", "main", "benchmarks: C vs NumPy (vs PyTorch when installed)"),
     "moons": ("micrograd.apps.cli", "moons", "classic scalar-engine two-moons demo"),
-    "info": ("micrograd.apps.cli", "info", "version, active backend and build facts"),
+    "info": ("micrograd.apps.cli", "info", "version, active backend, build facts, the CPU's "
+             "caches and the GEMM's blocking"),
 }
 
 
@@ -35,18 +36,60 @@ def moons(argv: list[str]) -> int:
     return 0
 
 
+def _size(nbytes: int) -> str:
+    if nbytes >= 1 << 20 and nbytes % (1 << 20) == 0:
+        return f"{nbytes >> 20} MiB"
+    return f"{nbytes >> 10} KiB" if nbytes % 1024 == 0 else f"{nbytes} B"
+
+
+def core_lines(core: dict) -> list[str]:
+    """The C core's facts as text (``backends.info()``): build, CPU, the caches it detected and
+    the GEMM blocking derived from them. Shared by ``info`` and the benchmarks' headers, so a
+    reader can tell which machine a table belongs to."""
+    if not core["built"]:
+        return [f"C core: not available ({core['error']})"]
+    lines = [f"C core: built, GEMM kernel {core['gemm_isa']}, OpenMP "
+             f"{'on' if core['openmp'] else 'off'}, max threads {core['max_threads']}",
+             f"CPU: {core['cpu'] or 'unknown'}"]
+    caches = core["caches"]
+    parts = []
+    for name, label in (("l1d", "L1d"), ("l2", "L2"), ("l3", "L3")):
+        lv = caches[name]
+        if not lv["size"]:
+            parts.append(f"{label} unknown")
+            continue
+        text = f"{label} {_size(lv['size'])}"
+        if lv["ways"]:
+            text += f" {lv['ways']}-way"
+        if lv["shared_by"] > 1:
+            text += f" (shared by {lv['shared_by']} logical CPUs)"
+        parts.append(text)
+    source = {"cpuid": "from CPUID", "sysconf": "from sysconf",
+              "unknown": "not reported: the GEMM uses defaults"}[caches["source"]]
+    lines.append(f"caches ({source}): " + ", ".join(parts))
+    for dtype, b in core["gemm_blocking"].items():
+        lines.append(f"GEMM blocking {dtype}: micro-kernel {b['mr']}x{b['nr']}, KC {b['kc']}, "
+                     f"MC {b['mc']}, NC {b['nc']} (BLIS's analytical model on these caches)")
+    return lines
+
+
 def info(argv: list[str]) -> int:
-    argparse.ArgumentParser(prog="micrograd info", description=COMMANDS["info"][2]).parse_args(argv)
+    parser = argparse.ArgumentParser(prog="micrograd info", description=COMMANDS["info"][2])
+    parser.add_argument("--no-peak", action="store_true",
+                        help="skip measuring the FMA peak (about 0.2 s)")
+    args = parser.parse_args(argv)
     import micrograd
     from micrograd import backends
     print(f"micrograd {micrograd.__version__}")
     print(f"active backend: {micrograd.get_backend()} (available: {micrograd.available_backends()})")
     core = backends.info()
-    if core["built"]:
-        print(f"C core: built, GEMM kernel {core['gemm_isa']}, OpenMP "
-              f"{'on' if core['openmp'] else 'off'}, max threads {core['max_threads']}")
-    else:
-        print(f"C core: not available ({core['error']})")
+    for line in core_lines(core):
+        print(line)
+    if core["built"] and not args.no_peak:
+        from .bench import fma_peak
+        peak = fma_peak(1)
+        print(f"FMA peak, measured: {peak:.0f} GFLOP/s per core" if peak else
+              "FMA peak: not measured (no FMA unit)")
     return 0
 
 

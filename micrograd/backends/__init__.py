@@ -95,9 +95,13 @@ def available_backends() -> list[str]:
 
 
 def info() -> dict:
-    """What this install's C core is, for ``python -m micrograd info`` and the benchmark tables:
-    ``{"built": bool, "error": str | None, "gemm_isa": str, "openmp": bool, "max_threads": int}``
-    (the last three only when built)."""
+    """What this install's C core is and what it found on this CPU, for ``python -m micrograd
+    info`` and the benchmark tables: ``{"built": bool, "error": str | None}``, and when built
+    also "gemm_isa" (the GEMM micro-kernel: "avx512f", "avx2+fma", "sse2" or "portable"),
+    "openmp", "max_threads", "cpu" (the CPU's name), "caches" (``{"l1d"|"l2"|"l3": {"size",
+    "ways", "line", "shared_by"}, "source": "cpuid"|"sysconf"|"unknown"}``, bytes, 0 where
+    unknown) and "gemm_blocking" (``{"float32"|"float64": {"mr", "nr", "kc", "mc", "nc",
+    "a_span", "b_span"}}``: the blocking the GEMM derived from those caches)."""
     if "c" not in REGISTRY:
         return {"built": False, "error": str(C_IMPORT_ERROR)}
     from .c_backend import build_info

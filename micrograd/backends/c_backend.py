@@ -335,14 +335,48 @@ def avg_pool2d_backward(g: np.ndarray, x_shape: tuple, geom: np.ndarray,
 
 
 # ---- build facts (micrograd.backends.info / fma_peak_flops) ---------------------------------
-#: mg_gemm_isa()'s answer, by name
-GEMM_ISA_NAMES = {2: "avx512f", 1: "avx2+fma", 0: "portable"}
+#: where mg_detect_caches found the cache sizes
+CACHE_SOURCES = {lib.MG_CACHES_CPUID: "cpuid", lib.MG_CACHES_SYSCONF: "sysconf",
+                 lib.MG_CACHES_DEFAULT: "unknown"}
+_LEVELS = ("l1d", "l2", "l3")
+_BLOCKING = ("mr", "nr", "kc", "mc", "nc", "a_span", "b_span")
+
+
+def _caches_dict(caches) -> dict:
+    out = {name: {f: int(getattr(getattr(caches, name), f))
+                  for f in ("size", "ways", "line", "shared_by")} for name in _LEVELS}
+    out["source"] = CACHE_SOURCES.get(caches.source, "unknown")
+    return out
+
+
+def gemm_blocking(caches: dict, isa: int, itemsize: int) -> dict:
+    """mg_gemm_blocking_for, the GEMM's analytical blocking model, for the micro-kernel ``isa``
+    (0..2) and ``itemsize``-byte elements on a CPU with ``caches`` ({"l1d": {"size", "ways",
+    "line", "shared_by"}, "l2": ..., "l3": ...}; missing or 0 fields are unknown). Returns
+    {"mr", "nr", "kc", "mc", "nc", "a_span", "b_span"}; ValueError for a bad isa or itemsize."""
+    c = ffi.new("mg_caches *")
+    for name in _LEVELS:
+        for field, value in caches.get(name, {}).items():
+            setattr(getattr(c, name), field, int(value))
+    out = ffi.new("mg_gemm_blocking *")
+    if lib.mg_gemm_blocking_for(out, c, isa, itemsize) != 0:
+        raise ValueError(f"gemm_blocking: isa must be 0, 1 or 2 and itemsize 4 or 8, got isa="
+                         f"{isa}, itemsize={itemsize}")
+    return {f: int(getattr(out, f)) for f in _BLOCKING}
 
 
 def build_info() -> dict:
-    """{"gemm_isa": the GEMM micro-kernel this CPU runs, "openmp": bool, "max_threads": int}."""
-    return {"gemm_isa": GEMM_ISA_NAMES[lib.mg_gemm_isa()], "openmp": bool(lib.mg_has_openmp()),
-            "max_threads": int(lib.mg_max_threads())}
+    """{"gemm_isa": the GEMM micro-kernel this CPU runs, "openmp": bool, "max_threads": int,
+    "cpu": the CPU's name, "caches": the detected caches (see gemm_blocking) and their
+    "source", "gemm_blocking": {"float32": ..., "float64": ...} the blocking derived from
+    them for that kernel}."""
+    cfg = lib.mg_gemm_get_config()
+    return {"gemm_isa": ffi.string(lib.mg_gemm_isa_name(cfg.isa)).decode(),
+            "openmp": bool(lib.mg_has_openmp()), "max_threads": int(lib.mg_max_threads()),
+            "cpu": ffi.string(cfg.cpu).decode("ascii", "replace"),
+            "caches": _caches_dict(cfg.caches),
+            "gemm_blocking": {dtype: {f: int(getattr(blk[cfg.isa], f)) for f in _BLOCKING}
+                              for dtype, blk in (("float32", cfg.f32), ("float64", cfg.f64))}}
 
 
 def fma_peak_flops(iters: int, nthreads: int) -> float:
