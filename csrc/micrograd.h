@@ -279,4 +279,44 @@ void mg_detect_caches(mg_caches *out);
 /* The CPU's brand string (CPUID on x86), NUL-terminated in size bytes; "" when unknown. */
 void mg_cpu_name(char *out, int64_t size);
 
+/* ---- rnn.c: one LSTM / GRU time step's elementwise gate math, row by row ------------------
+ * Every array contiguous; batch rows, hid the hidden size; gate arrays are (batch, 4 * hid)
+ * (LSTM: i, f, g, o) or (batch, 3 * hid) (GRU: r, z, n), state arrays (batch, hid). The step's
+ * matrix products are the caller's. nthreads as mg_gemm's; rows are split over threads from
+ * 16K gate elements (batch * 4 or 3 * hid) when nthreads > 0, from 4M with the default.
+ * Backward kernels write their outputs (=).
+ * lstm:  acts = [sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)] of pre = [z_i .. z_o],
+ *        c = f c_prev + i g, tanh_c = tanh(c), h = o tanh_c.
+ *        backward, given dh and dc (the gradients of h and c): dc' = dc + dh o (1 - tanh_c^2),
+ *        dpre = [dc' g i(1-i), dc' c_prev f(1-f), dc' i (1-g^2), dh tanh_c o(1-o)],
+ *        dc_prev = dc' f.
+ * gru:   gi = [a_r, a_z, a_n], gh = [b_r, b_z, b_n]: r = sigmoid(a_r + b_r),
+ *        z = sigmoid(a_z + b_z), n = tanh(a_n + r b_n), h = (h_prev - n) z + n.
+ *        backward, given dh: dn = dh (1 - z)(1 - n^2), dgi = [dr, dz, dn], dgh = [dr, dz, dn r]
+ *        with dr = dn b_n r(1-r), dz = dh (h_prev - n) z(1-z); dh_z = dh z (dh_prev is
+ *        dh_z + dgh @ W_hh, the caller's product). Only gh's n block (b_n) is read. */
+void mg_lstm_gates_f32(float *acts, float *c, float *tanh_c, float *h, const float *pre,
+                       const float *c_prev, int64_t batch, int64_t hid, int nthreads);
+void mg_lstm_gates_f64(double *acts, double *c, double *tanh_c, double *h, const double *pre,
+                       const double *c_prev, int64_t batch, int64_t hid, int nthreads);
+void mg_lstm_gates_backward_f32(float *dpre, float *dc_prev, const float *acts,
+                                const float *tanh_c, const float *c_prev, const float *dh,
+                                const float *dc, int64_t batch, int64_t hid, int nthreads);
+void mg_lstm_gates_backward_f64(double *dpre, double *dc_prev, const double *acts,
+                                const double *tanh_c, const double *c_prev, const double *dh,
+                                const double *dc, int64_t batch, int64_t hid, int nthreads);
+void mg_gru_gates_f32(float *r, float *z, float *n, float *h, const float *gi, const float *gh,
+                      const float *h_prev, int64_t batch, int64_t hid, int nthreads);
+void mg_gru_gates_f64(double *r, double *z, double *n, double *h, const double *gi,
+                      const double *gh, const double *h_prev, int64_t batch, int64_t hid,
+                      int nthreads);
+void mg_gru_gates_backward_f32(float *dgi, float *dgh, float *dh_z, const float *r,
+                               const float *z, const float *n, const float *gh,
+                               const float *h_prev, const float *dh, int64_t batch, int64_t hid,
+                               int nthreads);
+void mg_gru_gates_backward_f64(double *dgi, double *dgh, double *dh_z, const double *r,
+                               const double *z, const double *n, const double *gh,
+                               const double *h_prev, const double *dh, int64_t batch,
+                               int64_t hid, int nthreads);
+
 #endif /* MICROGRAD_H */

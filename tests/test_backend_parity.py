@@ -224,6 +224,32 @@ def avg_pool2d_backward(rng, dims, dtype, strided):
             [None, int(rng.integers(1, 7))][int(rng.integers(2))]), {}
 
 
+def lstm_gates(rng, dims, dtype, strided):
+    """pre (B, 4H) and c_prev (B, H), B and H from dims (0 included)."""
+    b, h = (dims + (3, 3))[:2]
+    return (_arr(rng, (b, 4 * h), dtype, -6, 6, strided), _arr(rng, (b, h), dtype)), {}
+
+
+def lstm_gates_backward(rng, dims, dtype, strided):
+    (pre, c_prev), _ = lstm_gates(rng, dims, dtype, False)
+    acts, _, tanh_c, _ = NP.lstm_gates(pre, c_prev)
+    dh, dc = _arr(rng, c_prev.shape, dtype, strided=strided), _arr(rng, c_prev.shape, dtype)
+    return (acts, tanh_c, c_prev, dh, dc), {}
+
+
+def gru_gates(rng, dims, dtype, strided):
+    """gi, gh (B, 3H) and h_prev (B, H)."""
+    b, h = (dims + (3, 3))[:2]
+    return (_arr(rng, (b, 3 * h), dtype, -6, 6, strided), _arr(rng, (b, 3 * h), dtype, -6, 6),
+            _arr(rng, (b, h), dtype)), {}
+
+
+def gru_gates_backward(rng, dims, dtype, strided):
+    (gi, gh, h_prev), _ = gru_gates(rng, dims, dtype, False)
+    r, z, n, _ = NP.gru_gates(gi, gh, h_prev)  # r and z are strided views of one array
+    return (r, z, n, gh, h_prev, _arr(rng, h_prev.shape, dtype, strided=strided)), {}
+
+
 RECIPES = {
     "matmul": matmul, "linear": linear, "linear_backward": linear_backward,
     "relu": unary(), "sigmoid": unary(-30, 30), "tanh": unary(-8, 8), "gelu": unary(-6, 6),
@@ -238,6 +264,8 @@ RECIPES = {
     "conv2d_weight_grad": conv2d_weight_grad, "max_pool2d": max_pool2d,
     "max_pool2d_backward": max_pool2d_backward, "avg_pool2d": avg_pool2d,
     "avg_pool2d_backward": avg_pool2d_backward,
+    "lstm_gates": lstm_gates, "lstm_gates_backward": lstm_gates_backward,
+    "gru_gates": gru_gates, "gru_gates_backward": gru_gates_backward,
 }
 
 
@@ -360,6 +388,34 @@ def test_matmul_batched(dtype):
     assert_close(C.matmul(e, _arr(rng, (0, 7, 2), dtype)), np.zeros((0, 5, 2), dtype), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_rnn_gates_large_and_threaded(dtype, nthreads, monkeypatch):
+    """Steps large enough that the gate kernels split their rows over threads (and an odd
+    batch, so the split is uneven): the four kernels against the reference."""
+    monkeypatch.setattr(C, "nthreads", nthreads)
+    rng = np.random.default_rng(4)
+    for b, h in [(67, 200), (3, 3000)]:
+        for name in ("lstm_gates", "lstm_gates_backward", "gru_gates", "gru_gates_backward"):
+            args, _ = RECIPES[name](rng, (b, h), dtype, False)
+            assert_close(getattr(C, name)(*args), getattr(NP, name)(*args), dtype)
+
+
+@pytest.mark.parametrize("be", [NP, C], ids=["numpy", "c"])
+def test_rnn_gates_shape_errors_name_the_shapes(be):
+    f = np.zeros
+    with pytest.raises(ValueError, match=r"lstm_gates: expected gates \(B, 4H\) and states "
+                                         r"\(B, H\), got gates \(2, 12\) and states \(2, 4\)"):
+        be.lstm_gates(f((2, 12)), f((2, 4)))
+    with pytest.raises(ValueError, match=r"lstm_gates_backward: .*states \(2, 3\), \(2, 3\), "
+                                         r"\(3, 3\), \(2, 3\)"):
+        be.lstm_gates_backward(f((2, 12)), f((2, 3)), f((2, 3)), f((3, 3)), f((2, 3)))
+    with pytest.raises(ValueError, match=r"gru_gates: .*got gates \(2, 9\), \(2, 6\)"):
+        be.gru_gates(f((2, 9)), f((2, 6)), f((2, 3)))
+    with pytest.raises(ValueError, match=r"gru_gates_backward: .*states \(2,\)"):
+        be.gru_gates_backward(f(2), f(2), f(2), f((2, 6)), f(2), f(2))
+
+
 def test_matmul_mismatch_is_a_clear_error():
     a, b = np.ones((30, 40), np.float32), np.ones((50, 60), np.float32)
     with pytest.raises(ValueError, match=r"inner dimensions differ.*\(30, 40\).*\(50, 60\)"):
@@ -418,7 +474,8 @@ def _misaligned(a: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "softmax", "matmul", "linear",
-                                  "relu_backward", "cross_entropy", "adam_step"])
+                                  "relu_backward", "cross_entropy", "adam_step", "lstm_gates",
+                                  "gru_gates_backward"])
 def test_misaligned_inputs_are_copied_not_read_misaligned(name):
     """A float32 view at an odd byte offset is C-contiguous but misaligned: the wrappers copy
     it (reading it through a float pointer is undefined behaviour; UBSan flags it)."""

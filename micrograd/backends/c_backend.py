@@ -382,3 +382,45 @@ def build_info() -> dict:
 def fma_peak_flops(iters: int, nthreads: int) -> float:
     """mg_fma_peak_f32: the flops of ``iters`` rounds of FMA chains on ``nthreads`` threads."""
     return float(lib.mg_fma_peak_f32(iters, nthreads))
+
+
+# ---- rnn.c: one LSTM / GRU time step's gate math (routing.py has checked the shapes) -------
+_LSTM_GATES = bind("lstm_gates", writes=4)                         # acts, c, tanh_c, h
+_LSTM_GATES_BACKWARD = bind("lstm_gates_backward", writes=2)       # dpre, dc_prev
+_GRU_GATES = bind("gru_gates", writes=4)                           # r, z, n, h
+_GRU_GATES_BACKWARD = bind("gru_gates_backward", writes=3)         # dgi, dgh, dh_z
+
+
+def lstm_gates(pre: np.ndarray, c_prev: np.ndarray, nthreads: int) -> tuple:
+    """(acts (b, 4h), c, tanh_c, h (b, h) each) of mg_lstm_gates."""
+    (batch, hid), dt = c_prev.shape, pre.dtype
+    acts = np.empty(pre.shape, dt)
+    c, tanh_c, h = (np.empty(c_prev.shape, dt) for _ in range(3))
+    _LSTM_GATES[dt](acts, c, tanh_c, h, pre, c_prev, batch, hid, nthreads)
+    return acts, c, tanh_c, h
+
+
+def lstm_gates_backward(acts: np.ndarray, tanh_c: np.ndarray, c_prev: np.ndarray,
+                        dh: np.ndarray, dc: np.ndarray, nthreads: int) -> tuple:
+    """(dpre (b, 4h), dc_prev (b, h)) of mg_lstm_gates_backward."""
+    (batch, hid), dt = c_prev.shape, acts.dtype
+    dpre, dc_prev = np.empty(acts.shape, dt), np.empty(c_prev.shape, dt)
+    _LSTM_GATES_BACKWARD[dt](dpre, dc_prev, acts, tanh_c, c_prev, dh, dc, batch, hid, nthreads)
+    return dpre, dc_prev
+
+
+def gru_gates(gi: np.ndarray, gh: np.ndarray, h_prev: np.ndarray, nthreads: int) -> tuple:
+    """(r, z, n, h), (b, h) each, of mg_gru_gates."""
+    (batch, hid), dt = h_prev.shape, gi.dtype
+    r, z, n, h = (np.empty(h_prev.shape, dt) for _ in range(4))
+    _GRU_GATES[dt](r, z, n, h, gi, gh, h_prev, batch, hid, nthreads)
+    return r, z, n, h
+
+
+def gru_gates_backward(r: np.ndarray, z: np.ndarray, n: np.ndarray, gh: np.ndarray,
+                       h_prev: np.ndarray, dh: np.ndarray, nthreads: int) -> tuple:
+    """(dgi, dgh (b, 3h) each, dh_z (b, h)) of mg_gru_gates_backward."""
+    (batch, hid), dt = h_prev.shape, gh.dtype
+    dgi, dgh, dh_z = np.empty(gh.shape, dt), np.empty(gh.shape, dt), np.empty(h_prev.shape, dt)
+    _GRU_GATES_BACKWARD[dt](dgi, dgh, dh_z, r, z, n, gh, h_prev, dh, batch, hid, nthreads)
+    return dgi, dgh, dh_z

@@ -20,6 +20,8 @@ on which path ran. The rules:
   geometry is checked here (``_conv_geom``) before the call, since the kernel trusts it.
 - pooling: float32/float64 max and average pooling of 4-D arrays go to C, the geometry checked
   by ``_pool_geom``.
+- recurrent gates: one LSTM / GRU step's gate math goes to C whenever its arrays share a C
+  dtype, whatever the size (one call replaces ~15 NumPy passes); shapes are checked first.
 
 ``force.force_c()`` (or ``MICROGRAD_FORCE_C=1`` at import) turns the size rule off, so tests
 that run on the C backend run its kernels on small inputs too. It does not touch the dtype and
@@ -33,6 +35,7 @@ import numpy as np
 
 from . import c_backend as C
 from . import force
+from .base import check_gates
 from .numpy_backend import NumpyBackend
 
 #: 2-D matmuls of at most this many multiply-adds go to NumPy (see the module docstring)
@@ -67,7 +70,8 @@ class CBackend(NumpyBackend):
               "gelu_backward", "softmax", "softmax_backward", "log_softmax",
               "log_softmax_backward", "cross_entropy", "cross_entropy_backward", "sgd_step",
               "adam_step", "conv2d", "conv2d_input_grad", "conv2d_weight_grad",
-              "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward")
+              "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+              "lstm_gates", "lstm_gates_backward", "gru_gates", "gru_gates_backward")
 
     def __init__(self) -> None:
         self.nthreads = C.thread_count()  # 0: the OpenMP default
@@ -284,6 +288,37 @@ class CBackend(NumpyBackend):
         geom = _pool_geom(x_shape, g.shape[2:], kernel, stride, padding, (1, 1),
                           count_include_pad, divisor_override)
         return C.avg_pool2d_backward(g, tuple(x_shape), geom, self.nthreads)
+
+    # recurrent gates: one time step; every array of one C dtype -------------------------------
+    def lstm_gates(self, pre, c_prev):
+        if not _one_c_dtype(pre, c_prev):
+            return NumpyBackend.lstm_gates(self, pre, c_prev)
+        check_gates("lstm_gates", 4, (pre,), (c_prev,))
+        return C.lstm_gates(pre, c_prev, self.nthreads)
+
+    def lstm_gates_backward(self, acts, tanh_c, c_prev, dh, dc):
+        if not _one_c_dtype(acts, tanh_c, c_prev, dh, dc):
+            return NumpyBackend.lstm_gates_backward(self, acts, tanh_c, c_prev, dh, dc)
+        check_gates("lstm_gates_backward", 4, (acts,), (tanh_c, c_prev, dh, dc))
+        return C.lstm_gates_backward(acts, tanh_c, c_prev, dh, dc, self.nthreads)
+
+    def gru_gates(self, gi, gh, h_prev):
+        if not _one_c_dtype(gi, gh, h_prev):
+            return NumpyBackend.gru_gates(self, gi, gh, h_prev)
+        check_gates("gru_gates", 3, (gi, gh), (h_prev,))
+        return C.gru_gates(gi, gh, h_prev, self.nthreads)
+
+    def gru_gates_backward(self, r, z, n, gh, h_prev, dh):
+        if not _one_c_dtype(r, z, n, gh, h_prev, dh):
+            return NumpyBackend.gru_gates_backward(self, r, z, n, gh, h_prev, dh)
+        check_gates("gru_gates_backward", 3, (gh,), (r, z, n, h_prev, dh))
+        return C.gru_gates_backward(r, z, n, gh, h_prev, dh, self.nthreads)
+
+
+def _one_c_dtype(first: np.ndarray, *rest: np.ndarray) -> bool:
+    """All arrays share one dtype the C core has kernels for."""
+    return first.dtype in C.DTYPES and all(a.dtype == first.dtype for a in rest)
+
 
 def _targets(target: np.ndarray, n: int) -> np.ndarray:
     """Class indices as an int64 (n,) array (the C kernels bounds-check the values)."""
