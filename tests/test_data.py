@@ -224,7 +224,8 @@ def test_train_test_split_sizes_stratify_and_errors():
 
 def test_shipped_files_are_declared_package_data():
     import fnmatch
-    import tomllib
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from "
+                                  "Python 3.11")
     from pathlib import Path
     root = Path(data.datasets.DATA_DIR).parent.parent
     pyproject = root / "pyproject.toml"

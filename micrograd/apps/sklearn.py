@@ -64,9 +64,11 @@ except ImportError:  # stand-ins with the same behaviour for what micrograd need
                           if p.name != "self" and p.kind != p.VAR_KEYWORD)
 
         def get_params(self, deep: bool = True) -> dict[str, Any]:
+            """The constructor's parameters and their values (scikit-learn's get_params)."""
             return {name: getattr(self, name) for name in self._get_param_names()}
 
         def set_params(self, **params: Any) -> "BaseEstimator":
+            """Set constructor parameters by name; unknown names are a ValueError."""
             valid = self._get_param_names()
             for key, value in params.items():
                 if key not in valid:

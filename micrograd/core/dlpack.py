@@ -40,11 +40,12 @@ def __dlpack__(self: Tensor, *, stream: Any = None, max_version: tuple[int, int]
     if stream is not None and stream != -1:  # torch's answer on its CPU tensors
         raise AssertionError(f"stream should be None on cpu (got stream={stream}); micrograd "
                              "tensors live on the CPU")
-    kwargs: dict[str, Any] = {"copy": copy}
+    if dl_device is not None and tuple(dl_device) != (1, 0):  # kDLCPU, device 0
+        raise BufferError(f"unsupported device requested: {tuple(dl_device)} (micrograd "
+                          "tensors live on the CPU, (1, 0))")
+    kwargs: dict[str, Any] = {} if copy is None else {"copy": copy}  # older NumPy lacks these
     if max_version is not None:
         kwargs["max_version"] = tuple(max_version)
-    if dl_device is not None:
-        kwargs["dl_device"] = tuple(dl_device)
     return self._array.__dlpack__(**kwargs)
 
 
