@@ -26,7 +26,11 @@ import sysconfig
 from pathlib import Path
 
 from setuptools import setup
-from setuptools.command.build import build
+
+try:
+    from setuptools.command.build import build
+except ImportError:  # setuptools < 62.4 (the floor is 61)
+    from distutils.command.build import build
 from setuptools.command.build_ext import build_ext
 
 NO_EXT = os.environ.get("MICROGRAD_NO_EXT", "") not in ("", "0")
@@ -57,7 +61,7 @@ class CoreBuildExt(build_ext):
     """``build_ext`` for the C core: release flags, no stale in-place module, clear failure."""
 
     def run(self) -> None:
-        if self.inplace or self.editable_mode:  # pip install -e . / build_ext --inplace
+        if self.inplace or getattr(self, "editable_mode", False):  # pip install -e . / build_ext --inplace
             self._remove_other_modules_in_source()
         try:
             super().run()

@@ -68,6 +68,16 @@ def test_the_install_hint_pattern_itself(line, bad):
     assert bool(WRONG_HINT.search(line)) is bad
 
 
+def test_pyproject_reads_with_every_setuptools_it_allows():
+    """A fresh clone must build with the oldest setuptools the build-system allows as well as the
+    newest: no PEP 639 ``license`` string (setuptools < 77 refuses it: "project.license must be
+    valid exactly by one definition") and no table form either (the newest refuse that)."""
+    project = PYPROJECT["project"]
+    assert "license" not in project and "license-files" not in project
+    assert "setuptools>=61" in PYPROJECT["build-system"]["requires"]
+    assert "License ::" not in " ".join(project.get("classifiers", []))
+
+
 def test_version_has_one_source():
     assert "version" not in PYPROJECT["project"]
     assert PYPROJECT["project"]["dynamic"] == ["version"]
@@ -101,8 +111,6 @@ def test_sdist_holds_what_the_build_needs_and_nothing_built(tmp_path):
     pytest.importorskip("build", reason="needs the 'build' package (pip install build)")
     setuptools = pytest.importorskip("setuptools", reason="building without isolation needs "
                                      "the build requirements installed")
-    if int(setuptools.__version__.split(".")[0]) < 77:  # pyproject.toml's build-system floor
-        pytest.skip(f"setuptools {setuptools.__version__} is older than the build requires")
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
