@@ -20,9 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "micrograd.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "threads.h"
 
 /* The geometry array of micrograd.h, unpacked. */
 typedef struct {
@@ -54,30 +52,12 @@ static void valid_range(int64_t off, int64_t s, int64_t w, int64_t ow, int64_t *
     *j1 = hi;
 }
 
-/* Threads for a batch split: 1 in a forked child, without OpenMP, for one image, or when the
- * whole call is less work than the GEMM threads (gemm.c's thread_count rule). */
+/* Threads for a batch split: with enough work (the GEMM's threshold) and more than one image
+ * (threads.h). */
 static int batch_threads(int nthreads, int64_t images, double work)
 {
-#ifdef _OPENMP
-    if (mg_forked_child() || images < 2) return 1;
     const double chunk = 128.0 * 128.0 * 128.0;
-    if (work < (nthreads > 0 ? chunk : 8 * chunk)) return 1;
-    int64_t nt = nthreads > 0 ? nthreads : omp_get_max_threads();
-    if (nt > images) nt = images;
-    return nt < 1 ? 1 : (int)nt;
-#else
-    (void)nthreads; (void)images; (void)work;
-    return 1;
-#endif
-}
-
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
+    return mg_split_threads(nthreads, images, work, chunk, 8 * chunk);
 }
 
 #define T float

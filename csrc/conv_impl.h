@@ -95,7 +95,7 @@ int SUFFIX(mg_conv2d)(T *y, const T *x, const T *wt, const T *b, const int64_t *
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
         for (int64_t ni = 0; ni < q.n; ni++)
-            SUFFIX(forward_image)(y, x, wt, b, ws == NULL ? NULL : ws + thread_id() * kcol * plane,
+            SUFFIX(forward_image)(y, x, wt, b, ws == NULL ? NULL : ws + mg_thread_id() * kcol * plane,
                                   &q, ni, 1);
     }
     free(ws);
@@ -144,7 +144,7 @@ int SUFFIX(mg_conv2d_input_grad)(T *dx, const T *gy, const T *wt, const int64_t 
 #endif
         for (int64_t ni = 0; ni < q.n; ni++)
             SUFFIX(input_grad_image)(dx, gy, wt,
-                                     ws == NULL ? NULL : ws + thread_id() * kcol * plane,
+                                     ws == NULL ? NULL : ws + mg_thread_id() * kcol * plane,
                                      &q, ni, 1);
     }
     free(ws);
@@ -200,7 +200,7 @@ int SUFFIX(mg_conv2d_weight_grad)(T *dw, const T *x, const T *gy, const int64_t 
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (int64_t ni = 0; ni < q.n; ni++) {
-        T *mine = ws + thread_id() * per;
+        T *mine = ws + mg_thread_id() * per;
         SUFFIX(weight_grad_image)(mine + cols, x, gy, cols > 0 ? mine : NULL, &q, ni, 1);
     }
     for (int t = 0; t < nt; t++)

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "micrograd.h"
+#include "threads.h"
 #include "vmath.h" /* MG_VECTOR_CLONES */
 #ifdef _OPENMP
 #include <omp.h>
@@ -117,15 +118,6 @@ static int in_parallel(void)
 {
 #ifdef _OPENMP
     return omp_in_parallel();
-#else
-    return 0;
-#endif
-}
-
-static int thread_id(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
 #else
     return 0;
 #endif
@@ -312,27 +304,8 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #define FMA _mm512_fmadd_ps
 #define MUL _mm512_mul_ps
 #define ZERO _mm512_setzero_ps
-#define UKR ukr_f32_avx512
-#define NV 2
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#define UKR ukr_f32_avx512_half
-#define NV 1
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#undef T
-#undef V
-#undef W
-#undef LOADU
-#undef STOREU
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef MUL
-#undef ZERO
+#define UKR_NAME ukr_f32_avx512
+#include "gemm_ukr_pair.h"
 
 #define T double
 #define V __m512d
@@ -345,27 +318,8 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #define FMA _mm512_fmadd_pd
 #define MUL _mm512_mul_pd
 #define ZERO _mm512_setzero_pd
-#define UKR ukr_f64_avx512
-#define NV 2
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#define UKR ukr_f64_avx512_half
-#define NV 1
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#undef T
-#undef V
-#undef W
-#undef LOADU
-#undef STOREU
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef MUL
-#undef ZERO
+#define UKR_NAME ukr_f64_avx512
+#include "gemm_ukr_pair.h"
 #undef TARGET_ISA
 #undef MR
 
@@ -384,27 +338,8 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #define FMA _mm256_fmadd_ps
 #define MUL _mm256_mul_ps
 #define ZERO _mm256_setzero_ps
-#define UKR ukr_f32_avx2
-#define NV 2
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#define UKR ukr_f32_avx2_half
-#define NV 1
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#undef T
-#undef V
-#undef W
-#undef LOADU
-#undef STOREU
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef MUL
-#undef ZERO
+#define UKR_NAME ukr_f32_avx2
+#include "gemm_ukr_pair.h"
 
 #define T double
 #define V __m256d
@@ -417,27 +352,8 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #define FMA _mm256_fmadd_pd
 #define MUL _mm256_mul_pd
 #define ZERO _mm256_setzero_pd
-#define UKR ukr_f64_avx2
-#define NV 2
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#define UKR ukr_f64_avx2_half
-#define NV 1
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#undef T
-#undef V
-#undef W
-#undef LOADU
-#undef STOREU
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef MUL
-#undef ZERO
+#define UKR_NAME ukr_f64_avx2
+#include "gemm_ukr_pair.h"
 #undef TARGET_ISA
 #undef MR
 
@@ -457,27 +373,8 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #define FMA(x, y, acc) _mm_add_ps(_mm_mul_ps(x, y), acc)
 #define MUL _mm_mul_ps
 #define ZERO _mm_setzero_ps
-#define UKR ukr_f32_sse2
-#define NV 2
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#define UKR ukr_f32_sse2_half
-#define NV 1
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#undef T
-#undef V
-#undef W
-#undef LOADU
-#undef STOREU
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef MUL
-#undef ZERO
+#define UKR_NAME ukr_f32_sse2
+#include "gemm_ukr_pair.h"
 
 #define T double
 #define V __m128d
@@ -490,27 +387,8 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
 #define FMA(x, y, acc) _mm_add_pd(_mm_mul_pd(x, y), acc)
 #define MUL _mm_mul_pd
 #define ZERO _mm_setzero_pd
-#define UKR ukr_f64_sse2
-#define NV 2
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#define UKR ukr_f64_sse2_half
-#define NV 1
-#include "gemm_ukr_impl.h"
-#undef UKR
-#undef NV
-#undef T
-#undef V
-#undef W
-#undef LOADU
-#undef STOREU
-#undef LOADM
-#undef STOREM
-#undef SET1
-#undef FMA
-#undef MUL
-#undef ZERO
+#define UKR_NAME ukr_f64_sse2
+#include "gemm_ukr_pair.h"
 #undef TARGET_ISA
 #undef MR
 #endif /* __SSE2__ */

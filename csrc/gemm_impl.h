@@ -339,7 +339,7 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
         {
             OMP("omp single")
             ok = SUFFIX(setup)(&pl, blk, team_size());
-            if (ok) SUFFIX(run_plan)(&pl, thread_id());
+            if (ok) SUFFIX(run_plan)(&pl, mg_thread_id());
         }
     } else {
         ok = SUFFIX(setup)(&pl, blk, 1);

@@ -11,9 +11,7 @@
  * window. The bodies are pool_impl.h, compiled once for float and once for double. */
 #include <math.h>
 #include "micrograd.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "threads.h"
 
 /* The geometry array of micrograd.h, unpacked. */
 typedef struct {
@@ -27,22 +25,11 @@ static pool_geom unpack_pool(const int64_t *g)
     return q;
 }
 
-/* Threads for a split over planes: one in a forked child, without OpenMP, or for a call that
- * reads fewer elements than a parallel region is worth (more with the default thread count,
- * as the GEMM's rule: on a busy machine a barrier can cost a whole time slice). */
+/* Threads for a split over planes, when the call reads enough elements (threads.h). */
 static int plane_threads(int nthreads, const pool_geom *q)
 {
-#ifdef _OPENMP
     const double reads = (double)q->planes * (double)(q->oh * q->ow) * (double)(q->kh * q->kw);
-    if (mg_forked_child() || q->planes < 2) return 1;
-    if (reads < (nthreads > 0 ? 262144.0 : 4194304.0)) return 1;
-    int64_t nt = nthreads > 0 ? nthreads : omp_get_max_threads();
-    if (nt > q->planes) nt = q->planes;
-    return nt < 1 ? 1 : (int)nt;
-#else
-    (void)nthreads; (void)q;
-    return 1;
-#endif
+    return mg_split_threads(nthreads, q->planes, reads, 262144.0, 4194304.0);
 }
 
 /* First tap t >= 0 of a window starting at input row `start` (step d) that lands at or after

@@ -15,28 +15,16 @@
  * (numpy_backend.py). Rows are split over OpenMP threads (see row_threads). The bodies are
  * rnn_impl.h, compiled once for float and once for double. */
 #include "micrograd.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "threads.h"
 
-/* Threads for a split over the batch rows: 1 in a forked child, without OpenMP, or when the
- * call has fewer gate elements (rows * elements per row) than a parallel region is worth. With
- * threads asked for (nthreads > 0) the bar is low: the step's GEMMs have just woken them, and
- * on two free cores a split already halves a 16K-element LSTM step (9 -> 5 us forward, float32;
- * the benchmark's 32K-element step 17 -> 9 us). With the default it is high, as pool.c's:
- * with the other core busy a split measured 1.5-4.7x slower (large steps, float32 and 64). */
+/* Threads for a split over the batch rows (threads.h), by gate elements (rows * elements per
+ * row). With threads asked for (nthreads > 0) the bar is low: the step's GEMMs have just woken
+ * them, and on two free cores a split already halves a 16K-element LSTM step (9 -> 5 us
+ * forward, float32; the benchmark's 32K-element step 17 -> 9 us). With the default it is high,
+ * as pool.c's: with the other core busy a split measured 1.5-4.7x slower (large steps). */
 static int row_threads(int nthreads, int64_t rows, int64_t elements)
 {
-#ifdef _OPENMP
-    if (mg_forked_child() || rows < 2) return 1;
-    if ((double)rows * (double)elements < (nthreads > 0 ? 16384.0 : 4194304.0)) return 1;
-    int64_t nt = nthreads > 0 ? nthreads : omp_get_max_threads();
-    if (nt > rows) nt = rows;
-    return nt < 1 ? 1 : (int)nt;
-#else
-    (void)nthreads; (void)rows; (void)elements;
-    return 1;
-#endif
+    return mg_split_threads(nthreads, rows, (double)rows * (double)elements, 16384.0, 4194304.0);
 }
 
 #define T float
