@@ -88,20 +88,6 @@ def c_gemm(mod, dtype: str):
     return call
 
 
-def median_of_calls(fn, budget: float) -> float:
-    fn()  # warm-up
-    t = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - t, 1e-9)
-    reps = int(min(200, max(3, budget / once)))
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
@@ -120,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
 
     from micrograd import backends
-    from micrograd.apps.bench import Threads, fma_peak
+    from micrograd.apps.bench import Threads, fma_peak, median_seconds
     from micrograd.apps.cli import core_lines
 
     if "c" not in backends.REGISTRY:
@@ -184,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, m, n, k, ta, tb in todo:
                 for lib, fn in fns(name, ta, tb, nt).items():
                     time.sleep(0.05 if lib != "numpy" else 0.2)  # let other pools go idle
-                    results.setdefault((name, nt, lib), []).append(median_of_calls(fn,
-                                                                                  args.budget))
+                    results.setdefault((name, nt, lib), []).append(
+                        median_seconds(fn, args.budget, min_reps=3, max_reps=200))
     ctl.restore()
     print(f"load average at end: {load_text()}")
 
