@@ -15,7 +15,7 @@ from .device import as_device
 from .dtypes import can_cast, promote_types
 from . import random as _random
 from .random import generator, initial_seed, seed
-from .shapes import dim_index, shape_args
+from .shapes import broadcast, dim_index, shape_args
 from .tensor import (Tensor, _sample_of, _tensor_first, apply_op, as_array, maximum, minimum,
                      set_printoptions, where, wrap_array, write_out)
 from .tensor import matmul as _matmul
@@ -748,7 +748,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
     ts = [_arg(x, "broadcast_tensors") for x in tensors]
     try:
         shape = np.broadcast_shapes(*(x.shape for x in ts))
-    except ValueError:
+    except ValueError:  # torch's list of every shape, comma-separated
         raise OpError(f"broadcast_tensors: shapes {', '.join(str(x.shape) for x in ts)} "
                       "cannot be broadcast together") from None
     return tuple(x.expand(shape) for x in ts)
@@ -934,11 +934,7 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
     s = std._array if isinstance(std, Tensor) else np.asarray(std, npd)
     if np.any(s < 0):
         raise OpError("normal expects all elements of std >= 0.0")
-    try:
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-    except ValueError:
-        raise OpError(f"normal: mean of shape {np.shape(m)} and std of shape {np.shape(s)} "
-                      "cannot be broadcast together") from None
+    shape = broadcast("normal: mean and std", np.shape(m), np.shape(s))
     drawn = m + s * generator().standard_normal(shape)
     return _sample_of(wrap_array(np.asarray(drawn, npd)), mean, std)
 

@@ -651,7 +651,7 @@ def _cross(name: str, a: Tensor, b: Tensor, dim: int) -> Tensor:
     d = dim_index(dim, a.ndim, name)
     try:
         np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
+    except ValueError:  # torch names the shapes as lists here
         raise OpError(f"{name}: shapes {list(a.shape)} and {list(b.shape)} cannot be broadcast "
                       "together") from None
     if a.shape[d] != 3 or b.shape[d] != 3:

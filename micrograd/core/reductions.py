@@ -23,7 +23,7 @@ from .autograd import no_grad
 from .creation import cat
 from .errors import OpError
 from .ops import Function
-from .shapes import count, dim_index, drop_axes, reduce_axes, shape_args
+from .shapes import broadcast, count, dim_index, drop_axes, reduce_axes, shape_args
 from .tensor import (SortResult, Tensor, _inplace, _not_differentiable, _sort_indices, apply_op,
                      where, wrap_array, write_out)
 
@@ -789,11 +789,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         raise OpError(f"cosine_similarity: expected common dtype to be floating point, yet "
                       f"common dtype is {dtypes.BY_NUMPY[common].name}")
     a, b = (t if t._array.dtype.kind == "f" else t.to(common) for t in (a, b))
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise OpError(f"cosine_similarity: shapes {a.shape} and {b.shape} cannot be broadcast "
-                      "together") from None
+    shape = broadcast("cosine_similarity", a.shape, b.shape)
     a, b = a.expand(shape), b.expand(shape)
     d = dim_index(dim, len(shape), "cosine_similarity")
     n1 = vector_norm(a, 2, d, keepdim=True).clone()

@@ -94,3 +94,17 @@ def reshape_target(old: tuple, new: tuple, name: str) -> tuple:
         raise OpError(f"{name}: cannot reshape a tensor of shape {old} ({total} elements) "
                          f"into {new}")
     return new
+
+
+def broadcast(name: str, *shapes: tuple) -> tuple:
+    """The shape ``shapes`` broadcast to (dims aligned from the right; a size-1 dim stretches),
+    or an ``OpError`` naming op ``name`` and the shapes that do not fit."""
+    out: list[int] = []
+    for i in range(1, max((len(s) for s in shapes), default=0) + 1):
+        sizes = {s[-i] for s in shapes if len(s) >= i} - {1}
+        if len(sizes) > 1:
+            listed = [str(tuple(s)) for s in shapes]
+            raise OpError(f"{name}: shapes {', '.join(listed[:-1])} and {listed[-1]} cannot be "
+                          "broadcast together")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(reversed(out))

@@ -36,8 +36,8 @@ from .errors import DTypeError, OpError
 from .graph import toposort
 from .random import generator
 from .settings import settings as _settings
-from .shapes import (check_nonempty, count, dim_index, drop_axes, reduce_axes, reshape_target,
-                     shape_args)
+from .shapes import (broadcast, check_nonempty, count, dim_index, drop_axes, reduce_axes,
+                     reshape_target, shape_args)
 
 _new = object.__new__
 _BY_NUMPY = dtypes.BY_NUMPY
@@ -804,11 +804,7 @@ class Tensor:
             target = dtypes.promote_operands(a._array, b._array)
             a, b = a.to(target), b.to(target)
         if a.shape != b.shape:
-            try:
-                shape = np.broadcast_shapes(a.shape, b.shape)
-            except ValueError:
-                raise OpError(f"div: shapes {a.shape} and {b.shape} cannot be broadcast "
-                                 "together") from None
+            shape = broadcast("div", a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
         return apply_op(ops.DivRounding, a, b, mode=rounding_mode)
 
@@ -2952,11 +2948,7 @@ def _binary(cls: type, a: Tensor, b: Any) -> Tensor:
         elif not ad.shape:
             shape = bd.shape
         else:
-            try:
-                shape = np.broadcast_shapes(ad.shape, bd.shape)
-            except ValueError:
-                raise OpError(f"{cls.__name__.lower()}: shapes {ad.shape} and {bd.shape} "
-                                 "cannot be broadcast together") from None
+            shape = broadcast(cls.__name__.lower(), ad.shape, bd.shape)
         if _settings.grad_enabled:
             if a.requires_grad and ad.shape != shape:
                 a = apply_op(ops.Expand, a, shape=shape)
@@ -3021,11 +3013,7 @@ def _compare(a: Tensor, b: Any, op: str) -> Tensor:
         target = dtypes.promote_operands(ad, bd)
         ad = ad if ad.dtype == target else be.cast(ad, target)
         bd = bd if bd.dtype == target else be.cast(bd, target)
-    try:
-        np.broadcast_shapes(ad.shape, bd.shape)
-    except ValueError:
-        raise OpError(f"{op}: shapes {ad.shape} and {bd.shape} cannot be broadcast "
-                         "together") from None
+    broadcast(op, ad.shape, bd.shape)
     return wrap_array(be.compare(ad, bd, op))
 
 
