@@ -28,12 +28,16 @@ def _blobs(n=200, centers=3, seed=0):
 
 
 def test_parameters_and_defaults_match_scikit_learn():
+    """scikit-learn's parameters and defaults, plus micrograd's one: compile=True."""
     params = MLPClassifier().get_params()
-    assert sorted(params) == sorted(SKLEARN_PARAMS)
-    assert sorted(MLPRegressor().get_params()) == sorted(SKLEARN_PARAMS + ["loss"])
+    assert sorted(params) == sorted(SKLEARN_PARAMS + ["compile"]) and params["compile"] is True
+    assert sorted(MLPRegressor().get_params()) == sorted(SKLEARN_PARAMS + ["loss", "compile"])
     sk = pytest.importorskip("sklearn.neural_network", reason="scikit-learn not installed")
-    assert MLPClassifier().get_params() == sk.MLPClassifier().get_params()
-    assert MLPRegressor().get_params() == sk.MLPRegressor().get_params()
+    for ours, theirs in ((MLPClassifier(), sk.MLPClassifier()),
+                         (MLPRegressor(), sk.MLPRegressor())):
+        params = ours.get_params()
+        del params["compile"]
+        assert params == theirs.get_params()
 
 
 def test_fitted_attributes_multiclass():
@@ -401,27 +405,16 @@ def test_digits_accuracy_within_a_point_of_scikit_learn():
     assert ours > 0.95
 
 
-def _expected_failed_checks(estimator):
-    return {
-        "check_sample_weight_equivalence_on_dense_data":
-            "micrograd trains in float32: a weighted fit and a fit on repeated rows can "
-            "differ by float32 rounding (~1e-7 relative), the check demands rtol=1e-7 "
-            "(passes on some backends/seeds, hence not strict)",
-    }
-
-
 def _sklearn_checks():
+    """scikit-learn's estimator checks, every one expected to pass (float64 input trains in
+    float64, so the sample-weight equivalence check's rtol=1e-7 holds)."""
     try:
         from sklearn.utils.estimator_checks import parametrize_with_checks
     except ImportError:
         return pytest.mark.skip(reason="scikit-learn not installed")
-    import inspect
-    if "expected_failed_checks" not in inspect.signature(parametrize_with_checks).parameters:
-        return pytest.mark.skip(reason="scikit-learn < 1.6: no expected_failed_checks")
     return parametrize_with_checks(
         [MLPClassifier(max_iter=100, random_state=0), MLPRegressor(max_iter=200, random_state=0),
-         MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100, random_state=0)],
-        expected_failed_checks=_expected_failed_checks)
+         MLPClassifier(solver="sgd", learning_rate="adaptive", max_iter=100, random_state=0)])
 
 
 @_sklearn_checks()

@@ -1,6 +1,6 @@
 """micrograd.sklearn's estimators validate input as scikit-learn's MLPClassifier/MLPRegressor:
-NaN/inf/complex in X, y and sample_weight, values that overflow float32 (micrograd's training
-precision), a diverged fit, and DataFrame column names and pd.NA. Each case runs through
+NaN/inf/complex in X, y and sample_weight, values beyond float32 (refused only by a model that
+trains in float32), a diverged fit, and DataFrame column names and pd.NA. Each case runs through
 micrograd and, when scikit-learn is installed, through scikit-learn: the same exception class,
 and scikit-learn's message starting with ours (it sometimes adds a longer hint)."""
 from __future__ import annotations
@@ -58,12 +58,7 @@ def _no_sklearn(X, y, sw):
     return None
 
 
-def _as_float32(X, y, sw):
-    """scikit-learn trains float64 input in float64; given the data in float32 (micrograd's
-    training precision) it raises the error micrograd raises for such values."""
-    with np.errstate(over="ignore"):
-        return (X.astype(np.float32), y if y.dtype.kind != "f" else y.astype(np.float32),
-                None if sw is None else np.asarray(sw).astype(np.float32))
+X32 = X.astype(np.float32)  # a float32 model, as scikit-learn trains float32 X
 
 
 ONES = np.ones(40)
@@ -91,22 +86,21 @@ FIT_ERRORS = {
     "sample_weight_negative": ("clf", lambda: (X, Y_CLF, _put(ONES, 1, -1.0)), ValueError,
                                r"Negative values in data passed to `sample_weight`",
                                _no_sklearn),  # scikit-learn's MLP accepts negative weights
-    "X_overflows_float32": ("clf", lambda: (_put(X, 5, 1e39), Y_CLF, None), ValueError,
-                            r"^Input X contains infinity or a value too large for "
-                            r"dtype\('float32'\)\.$", _as_float32),
-    "X_overflows_float32_negative": ("reg", lambda: (_put(X, 7, -4e38), Y_REG, None),
-                                     ValueError, r"^Input X contains infinity or a value too "
-                                     r"large for dtype\('float32'\)\.$", _as_float32),
-    "y_overflows_float32": ("reg", lambda: (X, _put(Y_REG, 2, 1e39), None), ValueError,
-                            r"^Input y contains infinity or a value too large for "
-                            r"dtype\('float32'\)\.$", _as_float32),
-    "sample_weight_overflows_float32": ("clf", lambda: (X, Y_CLF, _put(ONES, 4, 1e39)),
-                                        ValueError, r"^Input sample_weight contains infinity "
-                                        r"or a value too large for dtype\('float32'\)\.$",
-                                        _as_float32),
-    "sample_weight_sum_overflows_float32": ("reg", lambda: (X, Y_REG, np.full(40, 1e37)),
-                                            ValueError, r"sample_weight sums to 4e\+38, more "
-                                            r"than float32", _no_sklearn),
+    "X_inf_float32": ("clf", lambda: (_put(X, 5, np.inf).astype(np.float32), Y_CLF, None), ValueError,
+                      r"^Input X contains infinity or a value too large for "
+                      r"dtype\('float32'\)\.$", None),
+    # a float32 model refuses y and weights beyond float32 (scikit-learn keeps them float64)
+    "y_overflows_float32_model": ("reg", lambda: (X32, _put(Y_REG, 2, 1e39), None), ValueError,
+                                  r"^Input y contains infinity or a value too large for "
+                                  r"dtype\('float32'\)\.$", _no_sklearn),
+    "sample_weight_overflows_float32_model": ("clf", lambda: (X32, Y_CLF, _put(ONES, 4, 1e39)),
+                                              ValueError, r"^Input sample_weight contains "
+                                              r"infinity or a value too large for "
+                                              r"dtype\('float32'\)\.$", _no_sklearn),
+    "sample_weight_sum_overflows_float32_model": ("reg", lambda: (X32, Y_REG,
+                                                                  np.full(40, 1e37)),
+                                                  ValueError, r"sample_weight sums to 4e\+38, "
+                                                  r"more than float32", _no_sklearn),
     "y_complex_classifier": ("clf", lambda: (X, Y_CLF + 1j, None), ValueError,
                              r"^Complex data not supported\n", None),
     "y_complex_regressor": ("reg", lambda: (X, Y_REG + 0j, None), ValueError,
@@ -145,14 +139,15 @@ def test_fit_rejects_input_as_scikit_learn(case, backend):
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 def test_partial_fit_checks_each_batch(kind, backend):
-    """A later partial_fit call is validated too: its overflowing batch is refused before it
-    reaches the float32 network, which stays as it was."""
+    """A later partial_fit call is validated too: a batch that overflows the float32 network
+    (trained so by the first, float32 call) is refused before it reaches it, and the network
+    stays as it was."""
     est = _make(mg_sklearn, kind)
     y = Y_CLF if kind == "clf" else Y_REG
     extra = dict(classes=[0, 1]) if kind == "clf" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est.partial_fit(X, y, **extra)
+        est.partial_fit(X32, y, **extra)
     before = [c.copy() for c in est.coefs_]
     with pytest.raises(ValueError, match=r"Input X contains infinity .*float32"):
         est.partial_fit(_put(X, 0, 1e39), y)
@@ -163,10 +158,10 @@ def test_partial_fit_checks_each_batch(kind, backend):
 
 
 def test_diverged_fit_raises_instead_of_a_nan_model(backend):
-    """X finite in float32 whose products overflow it: the weights become NaN; scikit-learn's
+    """float32 X, finite, whose products overflow float32: the weights become NaN; scikit-learn's
     own check after the solver turns that into a ValueError (the same message as scikit-learn
     for data that overflows its float64 training)."""
-    big = np.where(X > 1.5, 1e30, X)
+    big = np.where(X > 1.5, 1e30, X).astype(np.float32)
     message = ("Solver produced non-finite parameter weights. The input data may contain "
                "large values and need to be preprocessed.")
     with warnings.catch_warnings():
@@ -176,14 +171,15 @@ def test_diverged_fit_raises_instead_of_a_nan_model(backend):
     _same_as_sklearn(ours, lambda: _make(sk_nn, "reg").fit(np.where(X > 1.5, 1e300, X), Y_REG))
 
 
-def test_predict_on_values_beyond_float32_is_finite(backend):
-    """Prediction runs in float64 (as scikit-learn's for float64 X), so only training needs its
-    input to fit float32."""
+@pytest.mark.parametrize("Xfit", [X, X32], ids=["float64_model", "float32_model"])
+def test_predict_on_values_beyond_float32_is_finite(Xfit, backend):
+    """float64 X predicts in float64 (NumPy's promotion of X @ coefs_, as scikit-learn), even
+    with a float32 model."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = _make(mg_sklearn, "clf").fit(X, Y_CLF)
+        clf = _make(mg_sklearn, "clf").fit(Xfit, Y_CLF)
     proba = clf.predict_proba(_put(X, 0, 1e39))
-    assert np.isfinite(proba).all()
+    assert proba.dtype == np.float64 and np.isfinite(proba).all()
 
 
 def test_scalar_sample_weight_is_every_samples_weight(backend):

@@ -5,14 +5,18 @@ parameter names and defaults, the same fitted attributes (``coefs_``, ``loss_cur
 same training algorithm (Glorot-uniform init, mini-batches, L2 penalty ``alpha``, adam or sgd with
 sklearn's learning-rate schedules, stopping on ``tol`` / ``n_iter_no_change``, early stopping on a
 validation split). The network is an ``mg.nn.Sequential`` trained with ``mg.optim``, so the C
-kernels do the work; it runs in float32.
+kernels do the work. Its precision is scikit-learn's: float32 X trains in float32 and keeps
+float32 ``coefs_``/``intercepts_``; any other X (float64, ints, bools, lists, float16) trains in
+float64. A later ``partial_fit`` or warm-started ``fit`` keeps the first fit's precision. The
+training step is recorded once and replayed by ``micrograd.compile`` (``compile=False``: every
+step eager); both give bitwise-equal models.
 
 Input is checked as scikit-learn checks it, with its messages: NaN/inf/complex in X, y or
 sample_weight, pandas' pd.NA read as NaN, DataFrame column names recorded at fit and compared
-at predict. One difference follows from float32 training: values finite in float64 but beyond
-float32's range are refused at fit (scikit-learn's message for such float32 input) where
-scikit-learn would train in float64; a fit whose weights still become non-finite raises
-scikit-learn's "Solver produced non-finite parameter weights" instead of returning a NaN model.
+at predict. A fit whose weights become non-finite raises scikit-learn's "Solver produced
+non-finite parameter weights" instead of returning a NaN model. One difference: a model that
+trains in float32 refuses y and sample_weight values beyond float32's range, and weights that
+sum beyond it (scikit-learn keeps such y and weights in float64 next to float32 weights).
 
 scikit-learn is optional. When it is installed the estimators derive from its ``BaseEstimator``
 and mixins, so ``clone``, ``Pipeline``, ``GridSearchCV``, ``cross_val_score`` and its estimator
@@ -32,7 +36,9 @@ import numpy as np
 
 from .. import nn, optim
 from ..core import random as mg_random
+from ..compile import compile as mg_compile
 from ..core.autograd import no_grad
+from ..core.settings import settings
 from ..core.creation import from_numpy
 from ..data.loader import train_test_split
 from ..nn import functional as F
@@ -180,9 +186,8 @@ def _check_finite(array: np.ndarray, name: str, estimator: str | None = None) ->
 
 
 def _check_fits_float32(array: np.ndarray, name: str) -> None:
-    """Training runs in float32, where values past ~3.4e38 become inf and the model NaN. Refuse
-    them with the message scikit-learn gives for such float32 input (it trains float64 input in
-    float64; micrograd does not switch precision on the data's magnitude). The cast is
+    """For a model that trains in float32, where values past ~3.4e38 become inf and the model
+    NaN: refuse them with the message scikit-learn gives for such float32 input. The cast is
     monotonic, so casting the extremes tells whether any value overflows."""
     if array.dtype.kind != "f" or array.dtype.itemsize <= 4 or array.size == 0:
         return
@@ -191,6 +196,11 @@ def _check_fits_float32(array: np.ndarray, name: str) -> None:
     if not np.isfinite(extremes).all():
         raise ValueError(f"Input {name} contains infinity or a value too large for "
                          f"{np.dtype(np.float32)!r}.")
+
+
+def _training_dtype(X: np.ndarray) -> np.dtype:
+    """scikit-learn's ``dtype=(np.float64, np.float32)``: float32 stays, the rest is float64."""
+    return np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
 
 
 def _feature_names(X: Any) -> np.ndarray | None:
@@ -267,10 +277,10 @@ def _as_2d_float(X: Any, name: str, estimator: str) -> np.ndarray:
     return array
 
 
-def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
+def _check_sample_weight(sample_weight: Any, n: int, dtype: np.dtype) -> np.ndarray:
     """scikit-learn's checks (a number is that weight for every sample; finite, 1-D, one per
-    sample, not all zero) plus micrograd's: no negative weight, and values and their sum
-    within float32, where training runs."""
+    sample, not all zero) plus micrograd's: no negative weight, and for a float32 model the
+    values and their sum within float32. Returned in the model's ``dtype``."""
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(n, sample_weight)
     sw = _as_array(sample_weight)
@@ -282,18 +292,20 @@ def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
     if sw.shape != (n,):
         raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n,)}!")
     _check_finite(sw, "sample_weight")
-    _check_fits_float32(sw, "sample_weight")
     if (sw < 0).any():
         raise ValueError("Negative values in data passed to `sample_weight`")
     if not sw.any():
         raise ValueError("Sample weights must contain at least one non-zero number.")
-    total = sw.sum()
-    with np.errstate(over="ignore"):
-        if not np.isfinite(np.float32(total)):
-            raise ValueError(f"sample_weight sums to {total:g}, more than float32 (in which "
-                             "micrograd trains) can hold: divide the weights and alpha by the "
-                             "same number, which leaves the trained model the same.")
-    return sw
+    if dtype == np.float32:
+        _check_fits_float32(sw, "sample_weight")
+        total = sw.sum()
+        with np.errstate(over="ignore"):
+            if not np.isfinite(np.float32(total)):
+                raise ValueError(f"sample_weight sums to {total:g}, more than float32 (in "
+                                 "which this model trains) can hold: divide the weights and "
+                                 "alpha by the same number, which leaves the trained model "
+                                 "the same.")
+    return sw.astype(dtype)
 
 
 # numpydoc entries of the constructor parameters: name -> (type and default, description)
@@ -362,6 +374,10 @@ _PARAMETERS = {
     "max_fun": ("int, default=15000",
                 "Accepted for compatibility and ignored: it bounds the loss evaluations of "
                 "the 'lbfgs' solver, which micrograd does not implement."),
+    "compile": ("bool, default=True",
+                "micrograd's own parameter (scikit-learn has none such): train with the step "
+                "recorded once and replayed by ``micrograd.compile``, which skips building "
+                "the graph and gives a bitwise-equal model; False runs every step eagerly."),
 }
 
 
@@ -393,7 +409,7 @@ class _BaseMLP(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10,
-                 max_fun: int = 15000) -> None:
+                 max_fun: int = 15000, compile: bool = True) -> None:  # noqa: A002
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -417,6 +433,7 @@ class _BaseMLP(BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.compile = compile
 
     # ---- validation ------------------------------------------------------------------------
     def _validate_params(self) -> tuple[int, ...]:
@@ -446,7 +463,7 @@ class _BaseMLP(BaseEstimator):
         _check_number("epsilon", self.epsilon, 0.0, low_open=True)
         _check_number("n_iter_no_change", self.n_iter_no_change, 1, integer=True)
         _check_number("max_fun", self.max_fun, 1, integer=True)
-        for flag in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+        for flag in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping", "compile"):
             if not isinstance(getattr(self, flag), (bool, np.bool_)):
                 raise ValueError(f"The '{flag}' parameter must be a bool, "
                                  f"got {getattr(self, flag)!r}.")
@@ -510,13 +527,14 @@ class _BaseMLP(BaseEstimator):
                              f"Generator, got {rs!r}.")
         return np.random.default_rng(int(rs))
 
-    def _build(self, sizes: list[int], rng: np.random.Generator) -> None:
+    def _build(self, sizes: list[int], rng: np.random.Generator, dtype: np.dtype) -> None:
         """Glorot-uniform layers, as scikit-learn: bound sqrt(f / (fan_in + fan_out)), f = 6
-        (2 for logistic), for weights and biases alike."""
+        (2 for logistic), for weights and biases alike, drawn in float64 and stored in the
+        training ``dtype``."""
         factor = 2.0 if self.activation == "logistic" else 6.0
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            linear = nn.Linear(fan_in, fan_out)
+            linear = nn.Linear(fan_in, fan_out, dtype=dtype)
             bound = np.sqrt(factor / (fan_in + fan_out))
             linear.weight._array[...] = rng.uniform(-bound, bound, (fan_in, fan_out)).T
             linear.bias._array[...] = rng.uniform(-bound, bound, fan_out)
@@ -536,7 +554,7 @@ class _BaseMLP(BaseEstimator):
         else:
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = np.inf
-        self._optimizer, self._best_state = None, None
+        self._optimizer, self._best_state, self._step = None, None, None
         self._expose()
 
     def _expose(self) -> None:
@@ -557,17 +575,16 @@ class _BaseMLP(BaseEstimator):
                                         momentum=self.momentum, nesterov=nesterov)
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Network output before the output activation, without a graph, in float64.
-
-        Training runs in float32; predicting in float64 (as scikit-learn does for float64 X)
-        makes a row's output independent of the other rows in the batch, to ~1e-15 instead
-        of float32's ~1e-7 (BLAS blocks a matmul differently for different batch sizes)."""
-        x = from_numpy(np.ascontiguousarray(X, dtype=np.float64))
+        """Network output before the output activation, without a graph, in scikit-learn's
+        precision: X's dtype and the weights' promoted as NumPy promotes ``X @ coefs_`` (a
+        float32 model predicts float64 X in float64, its float32 X in float32)."""
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        x = from_numpy(np.ascontiguousarray(X, dtype=dtype))
         with no_grad():
             for layer in self._model:
                 if isinstance(layer, nn.Linear):
-                    x = F.linear(x, from_numpy(layer.weight._array.astype(np.float64)),
-                                 from_numpy(layer.bias._array.astype(np.float64)))
+                    x = F.linear(x, from_numpy(layer.weight._array.astype(dtype, copy=False)),
+                                 from_numpy(layer.bias._array.astype(dtype, copy=False)))
                 else:
                     x = layer(x)
         return x._array
@@ -583,20 +600,29 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         first = not (hasattr(self, "_model") and (self.warm_start or incremental))
         X = self._check_X(X, reset=first)
-        _check_fits_float32(X, "X")
+        # scikit-learn's precision: X's for a new model, else the model's (which it keeps)
+        dtype = _training_dtype(X) if first else self.coefs_[0].dtype
+        if dtype == np.float32:
+            _check_fits_float32(X, "X")
+        X = np.ascontiguousarray(X, dtype=dtype)
         y = self._check_y_common(y, len(X))
         T, n_outputs = self._encode_targets(y, first, classes)
+        if T.dtype.kind == "f":
+            if dtype == np.float32:
+                _check_fits_float32(T, "y")
+            T = T.astype(dtype)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, len(X))
+            sample_weight = _check_sample_weight(sample_weight, len(X), dtype)
         rng = self._rng() if first or not hasattr(self, "_fit_rng") else self._fit_rng
         if first:
-            self._build([X.shape[1], *hidden, n_outputs], rng)
+            self._build([X.shape[1], *hidden, n_outputs], rng, dtype)
         elif self.n_outputs_ != n_outputs:
             raise ValueError(f"warm_start/partial_fit: the network has {self.n_outputs_} "
                              f"outputs but y needs {n_outputs}; refit from scratch")
         self._fit_rng = rng
         if self._optimizer is None or not incremental:
             self._make_optimizer()
+            self._step = None  # a recorded step belongs to one optimizer
         self._train(X, T, sample_weight, rng, incremental)
         self._expose()
         if not all(np.isfinite(p._array).all() for p in self._model.parameters()):
@@ -625,21 +651,19 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
                               "going to be clipped", stacklevel=3)
             bs = int(np.clip(self.batch_size, 1, n))
-        X32 = np.ascontiguousarray(X, dtype=np.float32)
-        T32 = np.ascontiguousarray(T)
-        sw32 = None if sw is None else sw.astype(np.float32)
-        opt, model, weights = self._optimizer, self._model, [m.weight for m in self._linears]
-        params = list(model.parameters())
+        X, T = np.ascontiguousarray(X), np.ascontiguousarray(T)
+        sw = None if sw is None else sw[:, None]  # (n, 1): scales a row's loss
+        opt, weights = self._optimizer, [m.weight for m in self._linears]
         wgroup, alpha = opt.param_groups[0], float(self.alpha)
-        lossfn = self._batch_loss
+        step = self._training_step()
         self.n_iter_ = 0  # epochs of this call, as scikit-learn counts them (t_ accumulates)
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
                 order = rng.permutation(n)
-                Xe, Te = X32[order], T32[order]
-                swe = None if sw32 is None else sw32[order]
+                Xe, Te = X[order], T[order]
+                swe = None if sw is None else sw[order]
             else:
-                Xe, Te, swe = X32, T32, sw32
+                Xe, Te, swe = X, T, sw
             total = 0.0
             for s in range(0, n, bs):
                 xb, tb = Xe[s:s + bs], Te[s:s + bs]
@@ -647,16 +671,16 @@ class _BaseMLP(BaseEstimator):
                 m = len(xb)
                 # the weighted mean's denominator (an all-zero-weight batch adds nothing)
                 denom = F.total_weight(wb, m) or 1.0
-                loss = lossfn(model(from_numpy(xb)), tb, wb, denom)
                 penalty = 0.0
                 if alpha:
                     penalty = 0.5 * alpha * sum(float(np.dot(w._array.ravel(), w._array.ravel()))
                                                 for w in weights) / denom
                 wgroup["weight_decay"] = alpha / denom  # d(penalty)/dW = alpha * W / denom
-                for p in params:
-                    p.grad = None
-                loss.backward()
-                opt.step()
+                if wb is None:
+                    loss = step(from_numpy(xb), from_numpy(tb))
+                else:  # the denominator as an argument: a number would key a plan per value
+                    loss = step(from_numpy(xb), from_numpy(tb), from_numpy(wb),
+                                from_numpy(np.array(denom, dtype=wb.dtype)))
                 total += (float(loss._array) + penalty) * m
             self.n_iter_ += 1
             self.t_ += n
@@ -683,8 +707,36 @@ class _BaseMLP(BaseEstimator):
                               "reached and the optimization hasn't converged yet.",
                               ConvergenceWarning, stacklevel=3)
         if self.early_stopping and self._best_state is not None:
-            for p, best in zip(model.parameters(), self._best_state):
+            for p, best in zip(self._model.parameters(), self._best_state):
                 p._array[...] = best
+
+    def _step_eager(self, x: Tensor, target: Tensor, weight: Tensor | None = None,
+                    denom: Tensor | None = None) -> Tensor:
+        """One optimisation step on a batch: the loss, its gradients, the update. Everything
+        that changes from batch to batch is an argument, so ``micrograd.compile`` can replay
+        it (the L2 penalty enters through the optimizer's weight_decay, read at each update)."""
+        for p in self._model.parameters():
+            p.grad = None
+        loss = self._batch_loss(self._model(x), target, weight, denom)
+        loss.backward()
+        self._optimizer.step()
+        return loss
+
+    def _training_step(self):
+        """The step, compiled unless ``compile=False``, kept across partial_fit calls (a new
+        optimizer or network gets a new one). Every configuration of these estimators
+        (Linear layers, the four activations, the three losses, adam or sgd, no dropout) is
+        one micrograd.compile replays, so it never falls back to eager with its warning; in
+        anomaly mode, which it does not record, the step runs eagerly without asking it."""
+        if not self.compile:
+            return self._step_eager
+        if getattr(self, "_step", None) is None:
+            self._step = mg_compile(self._step_eager)
+        compiled = self._step
+
+        def step(*args: Tensor) -> Tensor:
+            return self._step_eager(*args) if settings.anomaly else compiled(*args)
+        return step
 
     def _stop_or_decay(self, msg: str) -> bool:
         """sklearn's trigger_stopping: adaptive sgd divides lr by 5 until it is below 1e-6."""
@@ -730,6 +782,7 @@ class _BaseMLP(BaseEstimator):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state.pop("_fit_rng", None)  # re-seeded on the next warm/partial fit
+        state.pop("_step", None)  # generated code: recorded again after loading
         return state
 
 
@@ -753,7 +806,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 self.out_activation_, self._multilabel = "logistic", True
             elif not self._multilabel or y.shape[1] != len(self.classes_):
                 raise ValueError("y has a different label layout than in the first fit")
-            return y.astype(np.float32), y.shape[1]
+            return y.astype(np.float64), y.shape[1]
         if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
             raise ValueError("Unknown label type: continuous. Maybe you are trying to fit a "
                              "classifier, which expects discrete classes on a regression "
@@ -777,22 +830,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                              f"classes: {unknown.tolist()}")
         index = np.searchsorted(self.classes_, y)
         if len(self.classes_) == 2:  # one logistic unit: P(classes_[1])
-            return index.astype(np.float32), 1
+            return index.astype(np.float64), 1
         return index.astype(np.int64), len(self.classes_)
 
-    def _batch_loss(self, out, target: np.ndarray, weight, denom: float):
-        """Cross-entropy, summed over labels and averaged over the (weighted) samples."""
+    def _batch_loss(self, out: Tensor, target: Tensor, weight: Tensor | None,
+                    denom: Tensor | None) -> Tensor:
+        """Cross-entropy, summed over labels and averaged over the samples, or their weights
+        (``weight`` (B, 1), ``denom`` their sum)."""
         if self.out_activation_ == "softmax":  # target: (B,) class indices
             if weight is None:
-                return F.cross_entropy(out, from_numpy(target))
-            per = F.cross_entropy(out, from_numpy(target), reduction="none")
-            return (per * from_numpy(weight)).sum() / denom
+                return F.cross_entropy(out, target)
+            per = F.cross_entropy(out, target, reduction="none")
+            return (per * weight.reshape(-1)).sum() / denom
         if target.ndim == 1:  # binary: (B,) in {0, 1} for the single logistic unit
-            target = target[:, None]
-        per = F.binary_cross_entropy_with_logits(out, from_numpy(target), reduction="none")
-        if weight is not None:
-            per = per * from_numpy(weight[:, None])
-        return per.sum() / denom
+            target = target.reshape(-1, 1)
+        per = F.binary_cross_entropy_with_logits(out, target, reduction="none")
+        if weight is None:
+            return per.sum() / len(target)
+        return (per * weight).sum() / denom
 
     def _validation_score(self, X, T) -> float:
         pred = self._predict_index(X)
@@ -866,7 +921,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  nesterovs_momentum: bool = True, early_stopping: bool = False,
                  validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-8, n_iter_no_change: int = 10,
-                 max_fun: int = 15000) -> None:
+                 max_fun: int = 15000, compile: bool = True) -> None:  # noqa: A002
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, activation=activation,
                          solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init,
@@ -875,7 +930,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                          warm_start=warm_start, momentum=momentum,
                          nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun)
+                         epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+                         compile=compile)
         self.loss = loss
 
     def _validate_params(self) -> tuple[int, ...]:
@@ -886,19 +942,19 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if y.dtype.kind not in "fiub":
             y = y.astype(np.float64)
             _check_finite(y, "y")  # None in an object array reads as NaN
-        _check_fits_float32(y, "y")
         if first:
             self.out_activation_ = "identity"
             self._single_output = y.ndim == 1
-        return (y[:, None] if y.ndim == 1 else y).astype(np.float32), (y.shape[1:] or (1,))[0]
+        return (y[:, None] if y.ndim == 1 else y).astype(np.float64), (y.shape[1:] or (1,))[0]
 
-    def _batch_loss(self, out, target: np.ndarray, weight, denom: float):
-        """Squared error / 2, averaged over samples and outputs (scikit-learn's loss)."""
+    def _batch_loss(self, out: Tensor, target: Tensor, weight: Tensor | None,
+                    denom: Tensor | None) -> Tensor:
+        """Squared error / 2, averaged over outputs and over the samples, or their weights
+        (``weight`` (B, 1), ``denom`` their sum): scikit-learn's loss."""
         if weight is None:
-            return F.mse_loss(out, from_numpy(target)) * 0.5
-        per = (out - from_numpy(target)) ** 2
-        per = per * from_numpy(weight[:, None])
-        return per.sum() * (0.5 / (denom * target.shape[1]))
+            return F.mse_loss(out, target) * 0.5
+        per = (out - target) ** 2 * weight
+        return per.sum() / (denom * (2.0 * target.shape[1]))
 
     def _validation_score(self, X, T) -> float:
         return _r2(T.astype(np.float64), self._forward(X))
