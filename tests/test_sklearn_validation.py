@@ -86,8 +86,8 @@ FIT_ERRORS = {
     "sample_weight_negative": ("clf", lambda: (X, Y_CLF, _put(ONES, 1, -1.0)), ValueError,
                                r"Negative values in data passed to `sample_weight`",
                                _no_sklearn),  # scikit-learn's MLP accepts negative weights
-    "X_inf_float32": ("clf", lambda: (_put(X, 5, np.inf).astype(np.float32), Y_CLF, None), ValueError,
-                      r"^Input X contains infinity or a value too large for "
+    "X_inf_float32": ("clf", lambda: (_put(X, 5, np.inf).astype(np.float32), Y_CLF, None),
+                      ValueError, r"^Input X contains infinity or a value too large for "
                       r"dtype\('float32'\)\.$", None),
     # a float32 model refuses y and weights beyond float32 (scikit-learn keeps them float64)
     "y_overflows_float32_model": ("reg", lambda: (X32, _put(Y_REG, 2, 1e39), None), ValueError,
