@@ -1,6 +1,7 @@
 """`python -m micrograd demo|train` and the progress bar."""
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import os
@@ -8,6 +9,7 @@ import re
 import stat
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +55,8 @@ def _options(parser_help: str) -> set[str]:
     ("demo", {"--model", "--max-iter", "--seed", "--backend", "--no-progress", "--compare"}),
     ("train", {"--model", "--data", "--samples", "--test-size", "--hidden", "--activation",
                "--epochs", "--batch-size", "--lr", "--optimizer", "--momentum", "--weight-decay",
-               "--scheduler", "--seed", "--backend", "--save", "--no-progress", "--quiet"}),
+               "--scheduler", "--seed", "--backend", "--save", "--no-compile", "--no-progress",
+               "--quiet"}),
     ("predict", {"--out", "--backend"}),
 ])
 def test_help_documents_every_option(command, expected, capsys):
@@ -277,6 +280,52 @@ def test_train_runs_every_data_set_and_optimizer(args, capsys):
     out = capsys.readouterr().out
     score = float(re.search(r"test (?:accuracy|R\^2) (-?\d\.\d+)", out).group(1))
     assert score > 0.8, out
+
+
+def _trained_weights(args: list[str], path) -> tuple[dict, str]:
+    """(the saved state_dict as arrays, the result line without its timing) of a train run in
+    which micrograd.compile must not fall back to eager with its warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert cli.train(args + ["--save", str(path), "--no-progress", "--quiet"]) == 0
+    state = mg.load(path, weights_only=True)["state_dict"]
+    return ({k: np.asarray(v._array if hasattr(v, "_array") else v) for k, v in state.items()},
+            out.getvalue().split(";")[0])
+
+
+@pytest.mark.parametrize("data", ["moons", "regression"])
+@pytest.mark.parametrize("optimizer", cli.OPTIMIZERS)
+@pytest.mark.parametrize("activation", cli.ACTIVATIONS)
+def test_compiled_training_step_gives_the_eager_weights(activation, optimizer, data,
+                                                        tmp_path, backend):
+    """The step runs through micrograd.compile by default (sgd/adam/adamw) without a
+    warning, and --no-compile's eager steps train bitwise the same weights and scores."""
+    args = ["--data", data, "--samples", "300", "--hidden", "16,8", "--activation", activation,
+            "--optimizer", optimizer, "--epochs", "3", "--batch-size", "64", "--weight-decay",
+            "0.01", "--scheduler", "cosine", "--seed", "3"]
+    on, on_line = _trained_weights(args, tmp_path / "on.npz")
+    off, off_line = _trained_weights(args + ["--no-compile"], tmp_path / "off.npz")
+    assert on_line == off_line and sorted(on) == sorted(off)
+    for name in on:
+        np.testing.assert_array_equal(on[name], off[name])
+
+
+@pytest.mark.parametrize("args, compiled", [
+    ([], True), (["--optimizer", "sgd"], True), (["--optimizer", "adamw"], True),
+    (["--no-compile"], False), (["--optimizer", "rmsprop"], False),
+    (["--model", "cnn", "--data", "digits"], False),
+])
+def test_compile_is_used_where_its_replay_applies(args, compiled, monkeypatch, capsys):
+    """An MLP with sgd, adam or adamw in one process; the CNN draws dropout masks and RMSprop
+    updates in NumPy, which the replay would not repeat, so they train eagerly."""
+    seen = []
+    real = cli.training_step
+    monkeypatch.setattr(cli, "training_step",
+                        lambda *a: seen.append(a[-1]) or real(*a))
+    assert cli.train(args + ["--epochs", "1", "--samples", "100", "--quiet"]) == 0
+    assert seen == [compiled]
 
 
 @pytest.mark.parametrize("args", [

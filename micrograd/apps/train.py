@@ -12,6 +12,9 @@ on the training data and the weights; ``predict`` serves it: rows in (CSV or .np
 out. Started by an MPI launcher (``mpirun -n 4 python -m micrograd train ...``), ``train`` runs
 data-parallel: each process trains on its share of every batch (``--batch-size`` per process),
 the gradients are averaged (``DistributedDataParallel``) and rank 0 alone prints and saves.
+``train``'s step (gradients reset, loss, backward, update) runs through ``micrograd.compile``
+where its replay applies (an MLP with sgd/adam/adamw in one process; ``--no-compile`` turns it
+off), with bitwise the same weights as eager.
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ DIGITS_SIDE = 8  # the shipped digits are 8x8 images, one channel
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "identity")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 MOMENTUM_OPTIMIZERS = ("sgd", "rmsprop")
+#: the optimizers whose update micrograd.compile records (RMSprop's is NumPy code it does not see)
+COMPILED_OPTIMIZERS = ("sgd", "adam", "adamw")
 MODEL_FORMAT = "micrograd.model"  # the "format" entry of a file written by train --save
 MODEL_VERSION = 1
 
@@ -352,6 +357,11 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="save the trained model to PATH: one file (mg.save's .npz format) with "
                         "the architecture, the input scaling and the weights, for `python -m "
                         "micrograd predict PATH INPUT`; PATH is checked before training")
+    p.add_argument("--no-compile", action="store_true",
+                   help="run every training step eagerly. By default an MLP trained with sgd, "
+                        "adam or adamw in one process replays its step recorded by "
+                        "micrograd.compile (bitwise the same result, less Python per step); "
+                        "the CNN (dropout), rmsprop and MPI runs always train eagerly")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--quiet", action="store_true", help="print only the final result")
     return p
@@ -419,6 +429,26 @@ def make_optimizer(name: str, params, lr: float | None, momentum: float, weight_
     if name == "adamw":
         return optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     return optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+def training_step(net, loss_fn, opt, compiled: bool) -> Callable:
+    """``step(x, y) -> loss``: gradients reset, loss, backward, optimizer update. With
+    ``compiled`` it is ``micrograd.compile``'s replay of it. The caller passes ``compiled`` only
+    for what the replay covers (an MLP of Linear layers and activations, a loss of its
+    outputs, an SGD/Adam/AdamW update, one process), so the step never falls back to eager
+    with compile's warning: the CNN draws dropout masks, RMSprop updates in NumPy, and
+    DistributedDataParallel averages gradients between processes, none of which it records.
+    Either way the weights are bitwise the same."""
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    if not compiled:
+        return step
+    from ..compile import compile as mg_compile
+    return mg_compile(step)
 
 
 def forward_rows(model, X: np.ndarray) -> np.ndarray:
@@ -696,6 +726,9 @@ def train(argv: list[str]) -> int:
     sampler = DistributedSampler(dataset, seed=args.seed) if world > 1 else None
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=sampler is None,
                         sampler=sampler, seed=args.seed if sampler is None else None)
+    compiled = (not args.no_compile and args.model == "mlp" and world == 1
+                and args.optimizer in COMPILED_OPTIMIZERS)
+    step = training_step(net, loss_fn, opt, compiled)
     metric = "accuracy" if task == "classification" else "R^2"
     if not args.quiet:
         n_params = sum(p.numel() for p in model.parameters())
@@ -717,8 +750,7 @@ def train(argv: list[str]) -> int:
         if sampler is not None:
             sampler.set_epoch(epoch)
         for batch, (xb, yb) in enumerate(loader):
-            loss = loss_fn(net(xb), yb)
-            value, size = loss.item(), len(xb)
+            value, size = step(xb, yb).item(), len(xb)
             if world > 1:
                 value, size = _global_mean(value, size)
             if not math.isfinite(value):
@@ -729,9 +761,6 @@ def train(argv: list[str]) -> int:
                           f"{opt.param_groups[0]['lr']:g} with {args.optimizer}); try a "
                           "smaller --lr. Nothing was saved.", file=sys.stderr)
                 return 1
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
             total += value * size
             count += size
         if scheduler is not None:
