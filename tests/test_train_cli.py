@@ -297,7 +297,7 @@ def _trained_weights(args: list[str], path) -> tuple[dict, str]:
 
 @pytest.mark.parametrize("data", ["moons", "regression"])
 @pytest.mark.parametrize("activation, optimizer",  # every activation, every optimizer
-                         zip(cli.ACTIVATIONS, cli.OPTIMIZERS * 2))
+                         list(zip(cli.ACTIVATIONS, cli.OPTIMIZERS * 2)))
 def test_compiled_training_step_gives_the_eager_weights(activation, optimizer, data,
                                                         tmp_path, backend):
     """The step runs through micrograd.compile by default (sgd/adam/adamw) without a
