@@ -246,6 +246,20 @@ def test_compile_partial_fit_pickle_and_continue(solver, backend):
     np.testing.assert_array_equal(on.predict_proba(X), off.predict_proba(X))
 
 
+def test_partial_fit_on_chunks_of_many_sizes_stays_silent_and_equal(backend):
+    """Streaming chunks of ever new sizes (more than compile keeps plans for): each size is
+    recorded or runs as recorded, never compile's fallback warning, and the eager result."""
+    on = _make(mg.sklearn, "reg", batch_size=16)
+    off = _make(mg.sklearn, "reg", batch_size=16, compile=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for est in (on, off):
+            for size in [*range(20, 36), 20, 21, 20, 21, 20, 21]:
+                est.partial_fit(X[:size], Y["reg"][:size])
+    assert len(on._steps) <= 4
+    _assert_same(_coefs(on), _coefs(off))
+
+
 def test_compile_is_a_parameter_scikit_learn_tools_keep():
     clf = MLPClassifier(compile=False)
     assert clf.get_params()["compile"] is False and "compile=False" in repr(clf)

@@ -124,6 +124,9 @@ def _r2(y: np.ndarray, pred: np.ndarray, sample_weight=None) -> float:
     return float(scores.mean())
 
 
+#: how many compiled training steps (one per batch row count) an estimator keeps
+_KEPT_STEPS = 4
+
 _ACTIVATIONS = {"identity": nn.Identity, "logistic": nn.Sigmoid, "tanh": nn.Tanh,
                 "relu": nn.ReLU}
 
@@ -554,7 +557,7 @@ class _BaseMLP(BaseEstimator):
         else:
             self.validation_scores_ = self.best_validation_score_ = None
             self.best_loss_ = np.inf
-        self._optimizer, self._best_state, self._step = None, None, None
+        self._optimizer, self._best_state, self._steps = None, None, {}
         self._expose()
 
     def _expose(self) -> None:
@@ -622,7 +625,7 @@ class _BaseMLP(BaseEstimator):
         self._fit_rng = rng
         if self._optimizer is None or not incremental:
             self._make_optimizer()
-            self._step = None  # a recorded step belongs to one optimizer
+            self._steps = {}  # a recorded step belongs to one optimizer
         self._train(X, T, sample_weight, rng, incremental)
         self._expose()
         if not all(np.isfinite(p._array).all() for p in self._model.parameters()):
@@ -723,19 +726,31 @@ class _BaseMLP(BaseEstimator):
         return loss
 
     def _training_step(self):
-        """The step, compiled unless ``compile=False``, kept across partial_fit calls (a new
-        optimizer or network gets a new one). Every configuration of these estimators
-        (Linear layers, the four activations, the three losses, adam or sgd, no dropout) is
-        one micrograd.compile replays, so it never falls back to eager with its warning; in
-        anomaly mode, which it does not record, the step runs eagerly without asking it."""
+        """The step, compiled unless ``compile=False``. Every configuration of these
+        estimators (Linear layers, the four activations, the three losses, adam or sgd, no
+        dropout) is one micrograd.compile replays, and the step is kept so that the caller
+        never sees compile's warning of a fallback to eager:
+
+        - one compiled step per batch row count, the last few kept across partial_fit calls
+          (a fit has two: full batches and the remainder), so a compiled step never meets
+          more argument shapes than compile keeps plans for, however partial_fit's data
+          sizes vary (a size not seen lately is recorded anew);
+        - a new optimizer or network starts afresh (``_steps`` emptied);
+        - in anomaly mode, which compile does not record, the step runs eagerly."""
         if not self.compile:
             return self._step_eager
-        if getattr(self, "_step", None) is None:
-            self._step = mg_compile(self._step_eager)
-        compiled = self._step
+        steps = self.__dict__.setdefault("_steps", {})  # (absent in older pickles)
 
-        def step(*args: Tensor) -> Tensor:
-            return self._step_eager(*args) if settings.anomaly else compiled(*args)
+        def step(x: Tensor, *rest: Tensor) -> Tensor:
+            if settings.anomaly:
+                return self._step_eager(x, *rest)
+            rows = x.shape[0]
+            compiled = steps.get(rows)
+            if compiled is None:
+                if len(steps) >= _KEPT_STEPS:
+                    del steps[next(iter(steps))]  # the oldest
+                compiled = steps[rows] = mg_compile(self._step_eager)
+            return compiled(x, *rest)
         return step
 
     def _stop_or_decay(self, msg: str) -> bool:
@@ -782,7 +797,7 @@ class _BaseMLP(BaseEstimator):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state.pop("_fit_rng", None)  # re-seeded on the next warm/partial fit
-        state.pop("_step", None)  # generated code: recorded again after loading
+        state["_steps"] = {}  # generated code: recorded again after loading
         return state
 
 
