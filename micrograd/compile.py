@@ -58,7 +58,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .backends import REGISTRY
+from .backends import REGISTRY, force
 from .core import ops
 from .core import tensor as _tensor
 from .core.random import generator
@@ -412,6 +412,7 @@ class _Plan:
             if not low.lowered:
                 low = None
         self.lowering = low
+        self.lock = None if low is None else threading.Lock()  # one replay at a time: buffers
         self.hyper = [] if low is None else low.hyper
         self.source = self._generate(r2, backend, scope, low)
         exec(self.source, scope)  # noqa: S102 - our own generated code
@@ -451,8 +452,9 @@ class _Plan:
         if low is not None:
             lowered_names = low.names(scope)
             for role in _escaping(r2):
-                if role in lowered_names:
-                    escapes[role] = low.escape(role)
+                expr = low.escape(role) if role in lowered_names else None
+                if expr is not None:
+                    escapes[role] = expr
             lowered_names = low.names(scope)  # again: fresh buffers have new names
             lines += low.prologue(scope)
         segment = [0]  # the first step not yet run
@@ -499,7 +501,13 @@ class _Plan:
             lines += low.epilogue()
 
         def value(x: tuple) -> str:
-            return escapes.get(x) or src(x)
+            """A role handed to the user: never a view of a buffer a later replay rewrites."""
+            if x in escapes:
+                return escapes[x]
+            recorded = None if low is None else low.by_role.get(x)
+            if x[0] == "t" and isinstance(recorded, np.ndarray) and recorded.base is not None:
+                return f"{src(x)}.copy()"
+            return src(x)
 
         for n, (p, keep, array) in enumerate(r2.grads):
             scope[f"L{n}"] = p
@@ -1035,7 +1043,10 @@ class CompiledStep:
         if isinstance(entry, _Plan):
             if entry.valid():
                 if entry.holds_for(arrays):
-                    return entry.run(*arrays)
+                    if entry.lock is None:
+                        return entry.run(*arrays)
+                    with entry.lock:
+                        return entry.run(*arrays)
                 return self._eager("these arguments' values make library code decide otherwise "
                                    "than when the step was recorded (e.g. labels a loss "
                                    "ignores, or out of range): this call runs eagerly",
@@ -1081,7 +1092,7 @@ def _name(fn: Any) -> str:
 
 def _key(args: tuple, kwargs: dict) -> tuple:
     """(the plan key or the reason there is none, the tensor arguments' arrays)."""
-    arrays, key = [], [settings.backend, settings.grad_enabled]
+    arrays, key = [], [settings.backend, settings.grad_enabled, force.enabled]
     for v in (*args, *(x for item in sorted(kwargs.items()) for x in item)):
         if isinstance(v, Tensor):
             arrays.append(v._array)
