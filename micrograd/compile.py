@@ -30,6 +30,19 @@ then each ``.grad`` is set as eager left it and the outputs are returned as the 
 them (a Tensor outside any graph; a float). Same kernels, same order, same inputs: parameters,
 gradients, optimizer state and losses are bitwise equal to eager.
 
+**The C path.** On the C backend the recordings also note which C kernels each backend call
+ran (``c_backend.trace_kernels``), and the plan lowers every call it can (``_Lowering``) to
+steps of one ``mg_exec`` call (csrc/executor.c): the kernels the call ran, with their arguments,
+on buffers allocated once per plan; NumPy's arithmetic between them (add, sub, mul, div of equal
+shapes or with a one-element operand, neg), full sums, fills and aliasing reshapes are repeated
+by the executor's own kernels, bit for bit as NumPy computes them; an SGD/Adam update is its
+kernel, its learning rate (and Adam's step count) refreshed from the param group before each
+run. What cannot be lowered stays a backend call between C segments. A step's arguments are
+handed to the kernels where they are (no copy). ``.grad`` arrays and returned Tensors behave as
+eager's: each replay writes them into new arrays (a 0-d loss is copied out), so a gradient or a
+loss kept from one call never changes in the next; the other buffers are the plan's and never
+leave it. One replay of a plan runs at a time (a lock), as the buffers are shared.
+
 **Fallback.** A call runs eagerly, with a one-time ``RuntimeWarning`` naming the reason
 (``fullgraph=True`` raises it instead), when its step cannot be replayed: an op the recorder does
 not know (only the primitives of core/ops.py whose math is all backend calls), an optimizer
@@ -38,8 +51,9 @@ value read (``item``, ``bool``, ``float``, ``tolist``, ``numpy``) before the ste
 random numbers drawn (dropout: the generator's draws are NumPy code, so the step stays eager),
 an in-place change other than the optimizer's, tensor hooks, anomaly mode, a graph that leaves
 the step without backward, or recordings that disagree. A new key (argument shapes, dtypes,
-requires_grad, other arguments, backend, grad mode) is recorded anew, up to ``MAX_PLANS`` keys;
-a plan whose parameters, optimizer or state were replaced since is dropped and re-recorded.
+requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded anew, up to
+``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since (or, for a
+lowered update, an option other than the learning rate changed) is dropped and re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
 counters) run on the recorded calls only; library code that decides from values says so
