@@ -464,12 +464,11 @@ class _Plan:
         lowered_names: dict[tuple, str] = {}
         escapes: dict[tuple, str] = {}  # a lowered role handed to the user -> its expression
         if low is not None:
-            lowered_names = low.names(scope)
             for role in _escaping(r2):
-                expr = low.escape(role) if role in lowered_names else None
+                expr = low.escape(role) if role in low.role_idx else None
                 if expr is not None:
                     escapes[role] = expr
-            lowered_names = low.names(scope)  # again: fresh buffers have new names
+            lowered_names = low.names(scope)
             lines += low.prologue(scope)
         segment = [0]  # the first step not yet run
 
@@ -621,14 +620,13 @@ class _Lowering:
             self.start[j] = len(self.steps_list)
             saved = (len(self.table), dict(self.ids), dict(self.addrs), dict(self.role_idx),
                      len(self.state_arrays))
-            specs = self._lower(j, kind, what, encoded)
-            if specs is None:
+            lowered = self._lower(j, kind, what, encoded)
+            if lowered is None:  # forget what the attempt added
                 self.table = self.table[:saved[0]]
                 self.ids, self.addrs, self.role_idx = saved[1], saved[2], saved[3]
                 del self.state_arrays[saved[4]:]
                 continue
-            info = specs.pop() if specs and isinstance(specs[-1], dict) else {}
-            self.lowered[j] = info
+            specs, self.lowered[j] = lowered
             self.steps_list += [(j, *spec) for spec in specs]
         self.python_uses = self._python_uses()
 
@@ -722,8 +720,9 @@ class _Lowering:
         idx = self._role(x)
         return None if idx is None else (a, idx)
 
-    def _lower(self, j: int, kind: str, what: Any, encoded: Any) -> list | None:
-        """The steps of call j (kernel name, dtype, pointers, ints, doubles), or None."""
+    def _lower(self, j: int, kind: str, what: Any, encoded: Any) -> tuple | None:
+        """(the steps of call j: (kernel name, dtype, pointers, ints, doubles), what the code
+        generation needs to know of it), or None when it stays a Python call."""
         trace = self.r.traces.get(j, [])
         if kind == "opt":
             return self._lower_update(j, what, trace)
@@ -735,7 +734,7 @@ class _Lowering:
             value = out and self._operand(g, out[0].dtype)
             if not value or value[0].size != 1:
                 return None
-            return [("exec_fill", out[0].dtype, [out[1], value[1]], [out[0].size], [])]
+            return [("exec_fill", out[0].dtype, [out[1], value[1]], [out[0].size], [])], {}
         if what not in self.NUMPY_OPS:
             return None
         args = list(encoded[0][2]) + [v for _, v in encoded[1][1]]
@@ -754,13 +753,14 @@ class _Lowering:
         if out is None:
             return None
         if what == "neg":
-            return [("exec_neg", o.dtype, [out[1], operands[0][1]], [o.size], [])]
+            return [("exec_neg", o.dtype, [out[1], operands[0][1]], [o.size], [])], {}
         (a, ia), (b, ib) = operands
         strides = [int(a.size == o.size), int(b.size == o.size)]
-        return [("exec_binary", o.dtype, [out[1], ia, ib], [o.size, *strides,
-                                                           _C.EXEC_OPS[what]], [])]
+        return [("exec_binary", o.dtype, [out[1], ia, ib],
+                 [o.size, *strides, _C.EXEC_OPS[what]], [])], {}
 
-    def _lower_reshape(self, j: int, args: list) -> list | None:
+    def _lower_reshape(self, j: int, args: list) -> tuple | None:
+        """A reshape whose result starts where its input does: no step, the same entry."""
         o, x = self.by_role.get(("t", j, ())), args[0] if args else None
         if o is None or x is None or x[0] not in ("in", "t", "ext") or len(args) != 2:
             return None
@@ -773,9 +773,9 @@ class _Lowering:
         if idx is None:
             return None
         self.role_idx[("t", j, ())] = idx
-        return [{"alias": (x, o.shape)}]
+        return [], {"alias": (x, o.shape)}
 
-    def _lower_sum(self, j: int, args: list, names: list) -> list | None:
+    def _lower_sum(self, j: int, args: list, names: list) -> tuple | None:
         if names or not args or not 1 <= len(args) <= 3:
             return None
         o = self.by_role.get(("t", j, ()))
@@ -793,9 +793,9 @@ class _Lowering:
         out = self._out(j, o.dtype)
         if operand is None or out is None:
             return None
-        return [("exec_sum", o.dtype, [out[1], operand[1]], [np.size(x)], [])]
+        return [("exec_sum", o.dtype, [out[1], operand[1]], [np.size(x)], [])], {}
 
-    def _lower_kernels(self, j: int, trace: list) -> list | None:
+    def _lower_kernels(self, j: int, trace: list) -> tuple | None:
         """A backend call that ran C kernels only: those kernels, if every array they touch
         is known and every output of the call is one they wrote."""
         local: dict[int, int] = {}
@@ -808,7 +808,7 @@ class _Lowering:
             if idx is None:
                 return None
             self.role_idx[role] = idx
-        return specs
+        return specs, {}
 
     def _kernel_specs(self, j: int, trace: list, local: dict, state: dict) -> list | None:
         specs = []
@@ -836,7 +836,7 @@ class _Lowering:
             specs.append((name, dtype, pointers, ints, doubles))
         return specs
 
-    def _lower_update(self, j: int, what: tuple, trace: list) -> list | None:
+    def _lower_update(self, j: int, what: tuple, trace: list) -> tuple | None:
         """An SGD/Adam update: its one kernel call, on the parameter and its state in place."""
         opt, p, state, group = what
         if len(trace) != 1:
@@ -858,53 +858,45 @@ class _Lowering:
         self.state_arrays += [(state, k, v) for k, v in state.items()
                               if isinstance(v, np.ndarray)]
         self.updates.append((j, len(self.steps_list), name))
-        return specs + [{"update": (opt, p, state, group)}]
+        return specs, {"update": (opt, p, state, group)}
 
     def _python_uses(self) -> set:
-        """The lowered calls' roles that generated Python code reads."""
+        """The output roles generated Python code reads: arguments of the calls left in
+        Python, aliases' bases, and the grads and results handed to the user."""
         uses: set = set()
 
-        def walk(x: Any) -> None:
-            if isinstance(x, tuple) and x and x[0] == "t":
+        def walk(x: tuple) -> None:
+            tag = x[0]
+            if tag == "t":
                 uses.add(x)
-            elif isinstance(x, tuple) and x and x[0] in ("seq", "dict"):
-                for i in (x[2] if x[0] == "seq" else [v for _, v in x[1]]):
+            elif tag == "seq":
+                for i in x[2]:
                     walk(i)
+            elif tag == "dict":
+                for _, v in x[1]:
+                    walk(v)
+            elif tag == "tensor":
+                walk(x[1])
+            elif tag == "read":
+                walk(x[2])
         for j, (kind, _, encoded) in enumerate(self.r.calls):
             if j not in self.lowered:
-                walk(encoded[0]) if kind == "k" else walk(encoded)
-                if kind == "k":
-                    walk(encoded[1])
+                for x in (encoded if kind == "k" else (encoded,)):
+                    walk(x)
             elif "alias" in self.lowered[j]:
                 walk(self.lowered[j]["alias"][0])
         for _, keep, array in self.r.grads:
             if keep is not None:
                 walk(array)
-        for x in [self.r.result, *(a for _, _, a, _ in self.r.reads)]:
-            stack = [x]
-            while stack:
-                y = stack.pop()
-                if y[0] in ("tensor",):
-                    walk(y[1])
-                elif y[0] == "read":
-                    walk(y[2])
-                elif y[0] == "seq":
-                    stack += list(y[2])
-                else:
-                    walk(y)
+        walk(self.r.result)
         return uses
 
     # pass 2: the generated code's parts ----------------------------------------------------
-    def _base(self, role: tuple) -> tuple:
-        while role[0] == "t" and "alias" in self.lowered.get(role[1], {}):
-            role = self.lowered[role[1]]["alias"][0]
-        return role
-
     def escape(self, role: tuple) -> str | None:
         """A lowered role handed to the user: a 0-d result is copied out as a NumPy scalar (as
         eager's full sums are); an array's buffer becomes one allocated at each replay."""
-        idx = self.role_idx[self._base(role)] if self._base(role) in self.role_idx else None
-        if idx is None or self.table[idx][0] != "static":
+        idx = self.role_idx[role]  # an alias has its base's entry
+        if self.table[idx][0] != "static":
             return None
         recorded = self.by_role[role]
         if isinstance(recorded, np.generic):
