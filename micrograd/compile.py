@@ -823,8 +823,12 @@ class _Lowering:
             pointers, ints, doubles, written = [], [], [], 0
             for a, c in zip(args, classes):
                 if c == "p":
-                    idx = -1 if a is None else (
-                        self._write(a, local, state, j) if written < writes else self._read(a, local))
+                    if a is None:
+                        idx = -1
+                    elif written < writes:
+                        idx = self._write(a, local, state, j)
+                    else:
+                        idx = self._read(a, local)
                     written += 1
                     if idx is None:
                         return None
