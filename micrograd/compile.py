@@ -429,6 +429,8 @@ class _Plan:
         self.lock = None if low is None else threading.Lock()  # one replay at a time: buffers
         self.hyper = [] if low is None else low.hyper
         self.source = self._generate(r2, backend, scope, low)
+        if low is not None:
+            low.release()
         exec(self.source, scope)  # noqa: S102 - our own generated code
         self.run = scope["replay"]
 
@@ -604,8 +606,12 @@ class _Lowering:
              "adam_step": ("betas", "eps", "weight_decay", "amsgrad", "maximize")}
 
     def __init__(self, r: _Recorder, scope: dict) -> None:
-        self.r, self.scope = r, scope
+        self.r, self.scope, self.calls = r, scope, len(r.calls)
         self.by_role = {r.names[id(a)]: a for a in r.pinned}
+        self.outputs: dict[int, list] = {}  # call j -> the roles of what it returned
+        for role in self.by_role:
+            if role[0] == "t":
+                self.outputs.setdefault(role[1], []).append(role)
         self.table: list[list] = []      # [how, payload]: static array / in k / py (j, path)
         self.ids: dict[int, int] = {}    # id(recorded array or buffer) -> table index
         self.addrs: dict[int, tuple] = {}  # data address -> (array, table index)
@@ -802,8 +808,7 @@ class _Lowering:
         specs = self._kernel_specs(j, trace, local, {})
         if specs is None:
             return None
-        roles = [role for role in self.by_role if role[0] == "t" and role[1] == j]
-        for role in roles:
+        for role in self.outputs.get(j, ()):
             idx = local.get(id(self.by_role[role]))
             if idx is None:
                 return None
@@ -980,8 +985,12 @@ class _Lowering:
 
     def count(self) -> dict:
         """How many recorded calls run as C steps, and how many stay Python calls."""
-        return {"lowered_calls": len(self.lowered), "calls": len(self.r.calls),
+        return {"lowered_calls": len(self.lowered), "calls": self.calls,
                 "steps": len(self.steps_list)}
+
+    def release(self) -> None:
+        """Drop the recording (its arrays and tensors): the plan keeps only its buffers."""
+        self.r = self.by_role = self.outputs = self.ids = self.addrs = None
 
 
 def _c_ready(a: Any) -> bool:

@@ -200,6 +200,7 @@ def test_moons_step_runs_as_one_c_segment(backend, dtype, opt):
     assert count["lowered_calls"] == count["calls"] and count["steps"] >= 60
     assert plan.source.count("run(") == 1 and "be_" not in plan.source
     assert runs[0] == [count["steps"]] * 10  # calls 3..12: one C segment each
+    assert plan.lowering.r is None  # the recordings' arrays and tensors are not kept
 
 
 def test_cross_entropy_step_is_lowered_whole(backend):
