@@ -323,26 +323,40 @@ def test_the_backend_fixture_forces_c_and_the_key_sees_it(backend):
     assert len(compiled.plans) == 2
 
 
-def test_calls_whose_outputs_no_kernel_wrote_stay_python_calls(backend):
+def matmul_step():
+    mg.manual_seed(0)
+    w = nn.Parameter(mg.randn(6, 4))
+    opt = optim.SGD([w], lr=0.05, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((x @ w).relu() * y).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    return SimpleNamespace(parameters=lambda: [w]), opt, step
+
+
+MATMUL_BATCHES = [(RNG.standard_normal((5, 6)).astype(np.float32),
+                   RNG.standard_normal((5, 4)).astype(np.float32)) for _ in range(6)]
+
+
+def test_gemm_on_transposed_views_is_lowered(backend):
+    """matmul's backward multiplies by transposed views (w.T, x.T): the GEMM reads them as
+    their C-ordered storage with the transpose flag, and the executor finds that storage."""
+    plan = only_plan(side_by_side(matmul_step, MATMUL_BATCHES))
+    if backend == "c":
+        count = plan.lowering.count()
+        assert count["lowered_calls"] == count["calls"]
+        assert [s[1] for s in plan.lowering.steps_list].count("gemm") == 2  # forward, dw
+
+
+def test_calls_routed_to_numpy_stay_python_calls(backend):
     """A small matmul runs on NumPy (routing.py's size rule, with the force-C switch off): no C
     kernel and no executor twin, so the call stays a backend call; the calls around it are
     lowered and the replay is bitwise eager."""
-    def make():
-        mg.manual_seed(0)
-        w = nn.Parameter(mg.randn(6, 4))
-        opt = optim.SGD([w], lr=0.05, momentum=0.9)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = ((x @ w).relu() * y).mean()
-            loss.backward()
-            opt.step()
-            return loss
-        return SimpleNamespace(parameters=lambda: [w]), opt, step
-    batches = [(RNG.standard_normal((5, 6)).astype(np.float32),
-                RNG.standard_normal((5, 4)).astype(np.float32)) for _ in range(6)]
     with backends.force_c(False):
-        plan = only_plan(side_by_side(make, batches))
+        plan = only_plan(side_by_side(matmul_step, MATMUL_BATCHES))
     if backend == "c":
         assert "be_matmul(" in plan.source and "run(" in plan.source
         assert 0 < plan.lowering.count()["lowered_calls"] < plan.lowering.count()["calls"]
