@@ -947,13 +947,18 @@ class _Lowering:
             elif how == "fresh":
                 scope[f"SH{idx}"], scope[f"DT{idx}"] = payload.shape, payload.dtype
                 lines.append(f"F{idx} = empty(SH{idx}, DT{idx}); PT[{idx}] = ptr(F{idx})")
+        groups: dict[int, str] = {}  # id(param group) -> the local holding its lr
         for j, k, name in self.updates:
             opt, p, state, group = self.lowered[j]["update"]
-            scope.update({f"ST{k}": self.steps[k], f"S{j}": state, f"G{j}": group})
-            if name == "adam_step":
-                lines.append(f"n{j} = S{j}['step'] + 1; S{j}['step'] = n{j}; "
-                             f"ST{k}.i[1] = n{j}")
-            lines.append(f"ST{k}.d[0] = G{j}['lr']")
+            # the step's int and double fields: a kernel's scalars in C order (micrograd.h)
+            scope.update({f"SI{k}": self.steps[k].i, f"SD{k}": self.steps[k].d,
+                          f"S{j}": state, f"G{j}": group})
+            if id(group) not in groups:
+                groups[id(group)] = f"lr{j}"
+                lines.append(f"lr{j} = G{j}['lr']")
+            if name == "adam_step":  # its step count, as Adam._update counts it
+                lines.append(f"n{j} = S{j}['step'] + 1; S{j}['step'] = n{j}; SI{k}[1] = n{j}")
+            lines.append(f"SD{k}[0] = {groups[id(group)]}")
         return lines
 
     def after_python_call(self, j: int) -> list[str]:
