@@ -41,7 +41,8 @@ run. What cannot be lowered stays a backend call between C segments. A step's ar
 handed to the kernels where they are (no copy). ``.grad`` arrays and returned Tensors behave as
 eager's: each replay writes them into new arrays (a 0-d loss is copied out), so a gradient or a
 loss kept from one call never changes in the next; the other buffers are the plan's and never
-leave it. One replay of a plan runs at a time (a lock), as the buffers are shared.
+leave it. One replay of a plan runs at a time (a lock): the buffers are shared, and an update
+is never interleaved with another replay's.
 
 **Fallback.** A call runs eagerly, with a one-time ``RuntimeWarning`` naming the reason
 (``fullgraph=True`` raises it instead), when its step cannot be replayed: an op the recorder does
@@ -426,7 +427,7 @@ class _Plan:
             if not low.lowered:
                 low = None
         self.lowering = low
-        self.lock = None if low is None else threading.Lock()  # one replay at a time: buffers
+        self.lock = threading.Lock()  # one replay at a time: the buffers, the updates
         self.hyper = [] if low is None else low.hyper
         self.source = self._generate(r2, backend, scope, low)
         if low is not None:
@@ -1067,8 +1068,6 @@ class CompiledStep:
         if isinstance(entry, _Plan):
             if entry.valid():
                 if entry.holds_for(arrays):
-                    if entry.lock is None:
-                        return entry.run(*arrays)
                     with entry.lock:
                         return entry.run(*arrays)
                 return self._eager("these arguments' values make library code decide otherwise "

@@ -7,6 +7,7 @@ segments; ``.grad`` arrays and returned Tensors are new arrays at every replay, 
 the learning rate follows a scheduler and other option changes re-record."""
 from __future__ import annotations
 
+import threading
 import warnings
 from types import SimpleNamespace
 
@@ -360,3 +361,27 @@ def test_calls_routed_to_numpy_stay_python_calls(backend):
     if backend == "c":
         assert "be_matmul(" in plan.source and "run(" in plan.source
         assert 0 < plan.lowering.count()["lowered_calls"] < plan.lowering.count()["calls"]
+
+
+def test_replays_from_two_threads_take_turns(backend):
+    """A plan's buffers are shared, so its replays run one at a time: two threads replaying
+    the same batch 10 times each end where 23 eager steps on it end (every order is the same
+    here), bitwise. (The backend is a per-thread setting: the threads choose the test's.)"""
+    x, y = (mg.from_numpy(a) for a in moons_batches(1)[0])
+    m1, o1, eager = moons_step()
+    m2, o2, step = moons_step()
+    compiled = mg_compile(step)
+    for _ in range(3):
+        eager(x, y), compiled(x, y)
+    def replays():
+        with mg.use_backend(backend):
+            for _ in range(10):
+                compiled(x, y)
+    threads = [threading.Thread(target=replays) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for _ in range(20):
+        eager(x, y)
+    assert state(m1, o1) == state(m2, o2)
