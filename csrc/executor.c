@@ -8,6 +8,7 @@
  * executor_impl.h, and compiled for float and for double. */
 #include <stddef.h>
 #include "micrograd.h"
+#include "vmath.h" /* MG_VECTOR_CLONES */
 
 /* A step's k-th pointer argument: its entry in the plan's pointer table, or NULL. */
 static void *step_arg(const mg_exec_step *s, void *const *ptrs, int k)

@@ -32,31 +32,41 @@ void SUFFIX(mg_exec_sum)(T *out, const T *x, int64_t n)
     out[0] = zero + SUFFIX(pairwise_sum)(x, n);
 }
 
-void SUFFIX(mg_exec_binary)(T *out, const T *a, const T *b, int64_t n, int64_t sa, int64_t sb,
-                            int op)
+static inline T SUFFIX(binary_op)(T x, T y, int op)
 {
     switch (op) {
-    case MG_EXEC_ADD:
-        for (int64_t i = 0; i < n; i++) out[i] = a[i * sa] + b[i * sb];
-        break;
-    case MG_EXEC_SUB:
-        for (int64_t i = 0; i < n; i++) out[i] = a[i * sa] - b[i * sb];
-        break;
-    case MG_EXEC_MUL:
-        for (int64_t i = 0; i < n; i++) out[i] = a[i * sa] * b[i * sb];
-        break;
-    default:
-        for (int64_t i = 0; i < n; i++) out[i] = a[i * sa] / b[i * sb];
-        break;
+    case MG_EXEC_ADD: return x + y;
+    case MG_EXEC_SUB: return x - y;
+    case MG_EXEC_MUL: return x * y;
+    default: return x / y;
     }
 }
 
-void SUFFIX(mg_exec_neg)(T *out, const T *x, int64_t n)
+/* One loop per operand layout, the operation's switch hoisted out of it by the compiler (loop
+ * unswitching at -O3), so each loop vectorises; a broadcast operand is read once. */
+MG_VECTOR_CLONES void SUFFIX(mg_exec_binary)(T *out, const T *a, const T *b, int64_t n,
+                                             int64_t sa, int64_t sb, int op)
+{
+    if (sa && sb) {
+        for (int64_t i = 0; i < n; i++) out[i] = SUFFIX(binary_op)(a[i], b[i], op);
+    } else if (sa) {
+        T y = b[0];
+        for (int64_t i = 0; i < n; i++) out[i] = SUFFIX(binary_op)(a[i], y, op);
+    } else if (sb) {
+        T x = a[0];
+        for (int64_t i = 0; i < n; i++) out[i] = SUFFIX(binary_op)(x, b[i], op);
+    } else {
+        T v = SUFFIX(binary_op)(a[0], b[0], op);
+        for (int64_t i = 0; i < n; i++) out[i] = v;
+    }
+}
+
+MG_VECTOR_CLONES void SUFFIX(mg_exec_neg)(T *out, const T *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) out[i] = -x[i];
 }
 
-void SUFFIX(mg_exec_fill)(T *out, const T *value, int64_t n)
+MG_VECTOR_CLONES void SUFFIX(mg_exec_fill)(T *out, const T *value, int64_t n)
 {
     T v = value[0];
     for (int64_t i = 0; i < n; i++) out[i] = v;
