@@ -45,11 +45,12 @@ def test_exec_sum_is_numpys_pairwise_sum(dtype):
         out = np.empty((), dtype)
         run_one("exec_sum", dtype, [out, x], [n])
         assert out.tobytes() == np.asarray(np.add.reduce(x), dtype).tobytes(), n
-    for shape in [(16, 2), (16, 16), (3, 5, 7), (100,), ()]:  # full sums of C-ordered arrays
-        x = RNG.standard_normal(shape).astype(dtype)
+    for shape in [(16, 2), (16, 16), (3, 5, 7), (100,), (), (300, 300), (2, 3, 40000)]:
+        x = RNG.standard_normal(shape).astype(dtype)  # full sums of C-ordered arrays
         out = np.empty((), dtype)
         run_one("exec_sum", dtype, [out, x], [x.size])
-        assert out.tobytes() == np.asarray(np.add.reduce(x, axis=None), dtype).tobytes()
+        for axes in (None, tuple(range(x.ndim))):
+            assert out.tobytes() == np.asarray(np.add.reduce(x, axis=axes), dtype).tobytes()
     zeros = np.full(20, -0.0, dtype)  # np.add.reduce starts from +0.0
     out = np.empty((), dtype)
     run_one("exec_sum", dtype, [out, zeros], [20])
