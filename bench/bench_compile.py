@@ -4,7 +4,10 @@ step and JAX ``jit`` (when installed), on one thread, medians side by side.
 Steps: the two-moons MLP 2-16-16-1 (ReLU), 100 points, SVM max-margin loss + 1e-4 L2, SGD
 (the classic demo's step, as ``micrograd bench`` runs it); the seed MLP 784-100-50-10 (ReLU),
 batch 128, cross-entropy, SGD. Each implementation starts from the same weights; the losses of
-their first steps are printed so a reader can see they compute the same thing.
+their first steps are printed so a reader can see they compute the same thing. The columns are
+timed side by side: each round times every implementation once, in turn, and the medians over
+the rounds are printed (the machine's load then weighs on all columns alike). The last column
+says how many of the compiled step's recorded calls run as C steps (csrc/executor.c).
 
     MICROGRAD_NUM_THREADS=1 OMP_NUM_THREADS=1 python bench/bench_compile.py [--repeat 15]
 """
@@ -29,9 +32,16 @@ from micrograd.nn import functional as F  # noqa: E402
 LR = 0.01
 
 
-def median_us(fn, number: int, repeat: int) -> float:
-    fn()
-    return statistics.median(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+def side_by_side_us(fns: dict, number: int, repeat: int) -> dict:
+    """{name: median us per call}, each round timing every function once, in turn."""
+    rounds: dict = {k: [] for k, f in fns.items() if f}
+    for f in fns.values():
+        if f:
+            f()
+    for _ in range(repeat):
+        for k in rounds:
+            rounds[k].append(timeit.timeit(fns[k], number=number) / number * 1e6)
+    return {k: statistics.median(rounds[k]) if k in rounds else float("nan") for k in fns}
 
 
 def init(sizes: tuple, seed: int = 12) -> list:
@@ -156,7 +166,7 @@ def main() -> None:
     mg.set_backend(args.backend)
     print(f"backend {args.backend}; median us per step over {args.repeat} repeats")
     print(f"{'case':32s} {'eager':>9s} {'compiled':>9s} {'numpy':>9s} {'jax jit':>9s}"
-          "   first losses (eager, compiled, numpy, jax)")
+          "   first losses (eager, compiled, numpy, jax); C steps")
     for name, sizes, kind, X, Y in cases():
         w = init(sizes)
         number = 200 if sizes[0] == 2 else 20
@@ -170,10 +180,13 @@ def main() -> None:
         fns = {"eager": eager, "compiled": lambda: compiled(*inputs),
                "numpy": numpy_step(w, kind, X, Y), "jax": jax_step(w, kind, X, Y)}
         first += [float(fns["numpy"]())] + ([float(fns["jax"]())] if fns["jax"] else [])
-        times = {k: (median_us(f, number, args.repeat) if f else float("nan"))
-                 for k, f in fns.items()}
+        times = side_by_side_us(fns, number, args.repeat)
+        (plan,) = compiled.plans.values()
+        lowering = getattr(plan, "lowering", None)
+        steps = "none" if lowering is None else \
+            "{lowered_calls} of {calls} calls, {steps} steps".format(**lowering.count())
         print(f"{name:32s} " + " ".join(f"{times[k]:9.1f}" for k in fns)
-              + "   " + ", ".join(f"{v:.5f}" for v in first))
+              + "   " + ", ".join(f"{v:.5f}" for v in first) + f"; {steps}")
 
 
 if __name__ == "__main__":

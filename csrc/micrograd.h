@@ -319,4 +319,45 @@ void mg_gru_gates_backward_f64(double *dgi, double *dgh, double *dh_z, const dou
                                const double *h_prev, const double *dh, int64_t batch,
                                int64_t hid, int nthreads);
 
+/* ---- executor.c: a recorded training step replayed in one call (micrograd.compile) -------
+ * A plan is an array of steps, each one kernel call: the kernel (fn, cast back to its real
+ * type by the case of its kind), its pointer arguments as indices into the plan's pointer
+ * table (-1: NULL), its integer and floating-point arguments, all in C order. mg_exec runs
+ * steps[0..n) in order and returns -1, or the index of the first step whose kernel reported
+ * a failure (a cross-entropy target or pool index out of range, a workspace not allocated);
+ * the steps after it are not run. The Python side builds every step from shapes it has
+ * checked, as for a direct call: C trusts them. kind is one of MG_EXEC_*, one per kernel
+ * signature; dtype is 4 (float) or 8 (double).
+ * The executor's own kernels run what NumPy does between the C kernels, bitwise as NumPy:
+ *   binary: out[i] = a[i * sa] op b[i * sb] (sa, sb 0 or 1: a scalar broadcast), op one of
+ *           MG_EXEC_ADD, _SUB, _MUL, _DIV;
+ *   neg:    out = -x;  fill: out[0..n) = *value;
+ *   sum:    out[0] = 0 + NumPy's pairwise sum of x[0..n) (np.add.reduce's order: blocks of
+ *           at most 128 split in halves that are multiples of 8, 8 running sums per block). */
+enum { MG_EXEC_UNARY = 1, MG_EXEC_BINARY = 2, MG_EXEC_BROADCAST = 3, MG_EXEC_LEAKY = 4,
+       MG_EXEC_LEAKY_BACKWARD = 5, MG_EXEC_ROWS = 6, MG_EXEC_ROWS_BACKWARD = 7,
+       MG_EXEC_CROSS_ENTROPY = 8, MG_EXEC_CROSS_ENTROPY_BACKWARD = 9, MG_EXEC_GEMM = 10,
+       MG_EXEC_LINEAR = 11, MG_EXEC_LINEAR_BACKWARD = 12, MG_EXEC_SGD = 13,
+       MG_EXEC_ADAM = 14 };
+enum { MG_EXEC_ADD = 0, MG_EXEC_SUB = 1, MG_EXEC_MUL = 2, MG_EXEC_DIV = 3 };
+typedef struct {
+    int32_t kind;
+    int32_t dtype;
+    void (*fn)(void);
+    int32_t p[8];
+    int64_t i[10];
+    double d[6];
+} mg_exec_step;
+int64_t mg_exec(const mg_exec_step *steps, int64_t n, void *const *ptrs);
+void mg_exec_binary_f32(float *out, const float *a, const float *b, int64_t n, int64_t sa,
+                        int64_t sb, int op);
+void mg_exec_binary_f64(double *out, const double *a, const double *b, int64_t n, int64_t sa,
+                        int64_t sb, int op);
+void mg_exec_neg_f32(float *out, const float *x, int64_t n);
+void mg_exec_neg_f64(double *out, const double *x, int64_t n);
+void mg_exec_fill_f32(float *out, const float *value, int64_t n);
+void mg_exec_fill_f64(double *out, const double *value, int64_t n);
+void mg_exec_sum_f32(float *out, const float *x, int64_t n);
+void mg_exec_sum_f64(double *out, const double *x, int64_t n);
+
 #endif /* MICROGRAD_H */

@@ -30,6 +30,20 @@ then each ``.grad`` is set as eager left it and the outputs are returned as the 
 them (a Tensor outside any graph; a float). Same kernels, same order, same inputs: parameters,
 gradients, optimizer state and losses are bitwise equal to eager.
 
+**The C path.** On the C backend the recordings also note which C kernels each backend call
+ran (``c_backend.trace_kernels``), and the plan lowers every call it can (``_Lowering``) to
+steps of one ``mg_exec`` call (csrc/executor.c): the kernels the call ran, with their arguments,
+on buffers allocated once per plan; NumPy's arithmetic between them (add, sub, mul, div of equal
+shapes or with a one-element operand, neg), full sums, fills and aliasing reshapes are repeated
+by the executor's own kernels, bit for bit as NumPy computes them; an SGD/Adam update is its
+kernel, its learning rate (and Adam's step count) refreshed from the param group before each
+run. What cannot be lowered stays a backend call between C segments. A step's arguments are
+handed to the kernels where they are (no copy). ``.grad`` arrays and returned Tensors behave as
+eager's: each replay writes them into new arrays (a 0-d loss is copied out), so a gradient or a
+loss kept from one call never changes in the next; the other buffers are the plan's and never
+leave it. One replay of a plan runs at a time (a lock): the buffers are shared, and an update
+is never interleaved with another replay's.
+
 **Fallback.** A call runs eagerly, with a one-time ``RuntimeWarning`` naming the reason
 (``fullgraph=True`` raises it instead), when its step cannot be replayed: an op the recorder does
 not know (only the primitives of core/ops.py whose math is all backend calls), an optimizer
@@ -38,8 +52,9 @@ value read (``item``, ``bool``, ``float``, ``tolist``, ``numpy``) before the ste
 random numbers drawn (dropout: the generator's draws are NumPy code, so the step stays eager),
 an in-place change other than the optimizer's, tensor hooks, anomaly mode, a graph that leaves
 the step without backward, or recordings that disagree. A new key (argument shapes, dtypes,
-requires_grad, other arguments, backend, grad mode) is recorded anew, up to ``MAX_PLANS`` keys;
-a plan whose parameters, optimizer or state were replaced since is dropped and re-recorded.
+requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded anew, up to
+``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since (or, for a
+lowered update, an option other than the learning rate changed) is dropped and re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
 counters) run on the recorded calls only; library code that decides from values says so
@@ -58,6 +73,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .backends import REGISTRY, force
 from .core import ops
 from .core import tensor as _tensor
 from .core.random import generator
@@ -66,6 +82,11 @@ from .core.tensor import Tensor, _bump, wrap_array
 from .optim.adam import Adam
 from .optim.optimizer import Optimizer
 from .optim.sgd import SGD
+
+try:  # the C glue: the replay's C path (absent in a NumPy-only install)
+    from .backends import c_backend as _C
+except ImportError:
+    _C = None
 
 __all__ = ["compile"]
 
@@ -106,13 +127,18 @@ class _Proxy:
         rec = self._rec
         if name in ("sgd_step", "adam_step"):
             def call(*args, **kwargs):
+                rec.trace_begin()
                 rec.optimizer_update()
-                return attr(*args, **kwargs)
+                out = attr(*args, **kwargs)
+                rec.trace_end()
+                return out
         else:
             def call(*args, **kwargs):
+                rec.trace_begin()
                 encoded = rec.enc(args), rec.enc(kwargs)  # before the call: what it reads
                 out = attr(*args, **kwargs)
                 rec.add("k", name, encoded, out)
+                rec.trace_end()
                 return out
         self.__dict__[name] = call
         return call
@@ -139,6 +165,22 @@ class _Recorder:
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
         self.active = False
+        # the C kernels each call ran (C backend only): call j -> [(kernel, args, result)]
+        self.trace: list | None = None
+        self.traces: dict[int, list] = {}
+        self.untraced = False  # a kernel ran outside every recorded call: nothing is lowered
+        self._mark = 0
+
+    def trace_begin(self) -> None:
+        if self.trace is not None and len(self.trace) != self._mark:
+            self.untraced = True
+            self._mark = len(self.trace)
+
+    def trace_end(self) -> None:
+        """The kernels since trace_begin belong to the last recorded call."""
+        if self.trace is not None:
+            self.traces[len(self.calls) - 1] = self.trace[self._mark:]
+            self._mark = len(self.trace)
 
     def fail(self, reason: str) -> None:
         if self.problem is None:
@@ -248,10 +290,17 @@ class _Recorder:
                 setattr(Tensor, name, _guarded(name))
             _ACTIVE.append(self)
             self.active = True
+            tracing = (_C.trace_kernels() if _lowers(settings.backend) and len(_ACTIVE) == 1
+                       else None)
             try:
+                if tracing is not None:
+                    self.trace = tracing.__enter__()
                 with thread_value("backend", _Proxy(settings.backend, self)):
                     result = fn(*args, **kwargs)
+                self.trace_begin()  # kernels after the last call
             finally:
+                if tracing is not None:
+                    tracing.__exit__(None, None, None)
                 self.active = False
                 _ACTIVE.pop()
                 _tensor._recorder, _tensor._value_guard = saved
@@ -304,6 +353,11 @@ class _Recorder:
 _ACTIVE: list[_Recorder] = []
 
 
+def _lowers(backend: Any) -> bool:
+    """The replay runs C segments for this backend: the C glue's own (not a subclass)."""
+    return _C is not None and backend is REGISTRY.get("c")
+
+
 def _guarded(name: str) -> Callable:
     method = _ORIGINAL_READS[name]
 
@@ -328,7 +382,12 @@ def _arrays(out: Any, path: tuple = ()) -> list:
 # ---- the plan: two recordings compared, turned into straight-line code -----------------------
 class _Plan:
     """A replayable step: ``run(arrays)`` does what the eager step did, given its arguments'
-    arrays; ``valid()`` checks that what the plan reads in place is still the step's state."""
+    arrays; ``valid()`` checks that what the plan reads in place is still the step's state.
+
+    On the C backend the recorded calls that ran only C kernels (and the NumPy arithmetic,
+    fills, full sums and reshapes between them, which the executor's kernels repeat bit for
+    bit) are lowered to ``mg_exec`` steps on buffers allocated once (``_Lowering``); the rest
+    stay backend calls in the generated code, between the C segments."""
 
     def __init__(self, r1: _Recorder, r2: _Recorder, backend: Any) -> None:
         for r in (r1, r2):
@@ -345,6 +404,7 @@ class _Plan:
         scope: dict[str, Any] = {"wrap": wrap_array, "bump": _bump, "full": np.full,
                                  "keep_grad": _keep_grad, **{f"R_{n}": m for n, m in
                                                              _ORIGINAL_READS.items()}}
+        self.scope = scope
         self.checks: list[tuple] = []  # (tensor, array it must hold)
         for e, ((a1, s1), (a2, s2)) in enumerate(zip(r1.ext, r2.ext)):
             if a1 is a2:  # state: read where it lives
@@ -361,8 +421,26 @@ class _Plan:
                     "and whose values change from call to call (a tensor made from data or "
                     "random numbers inside the step): pass it as an argument")
         self.optimizers: dict[int, tuple] = {}
+        low = None
+        if r2.trace is not None and not r2.untraced:
+            low = _Lowering(r2, scope)
+            if not low.lowered:
+                low = None
+        self.lowering = low
+        self.lock = threading.Lock()  # one replay at a time: the buffers, the updates
+        self.hyper = [] if low is None else low.hyper
+        self.source = self._generate(r2, backend, scope, low)
+        if low is not None:
+            low.release()
+        exec(self.source, scope)  # noqa: S102 - our own generated code
+        self.run = scope["replay"]
+
+    def _generate(self, r2: _Recorder, backend: Any, scope: dict, low: _Lowering | None) -> str:
+        """The replay as straight-line code: C segments (``run``) and backend calls in the
+        recorded order, then the optimizer's bookkeeping, the grads and the outputs."""
         names = iter(range(10**9))
-        lines = []
+        lines: list[str] = []
+        lowered = {} if low is None else low.lowered
 
         def const(v: Any) -> str:
             n = f"c{next(names)}"
@@ -371,6 +449,8 @@ class _Plan:
 
         def src(x: Any) -> str:
             tag = x[0]
+            if tag == "t" and x in lowered_names:
+                return lowered_names[x]
             if tag == "in":
                 return f"i{x[1]}"
             if tag == "t":
@@ -384,7 +464,32 @@ class _Plan:
                 return "{" + ", ".join(f"{k!r}: {src(v)}" for k, v in x[1]) + "}"
             return const(x[1])
 
+        lowered_names: dict[tuple, str] = {}
+        escapes: dict[tuple, str] = {}  # a lowered role handed to the user -> its expression
+        if low is not None:
+            for role in _escaping(r2):
+                expr = low.escape(role) if role in low.role_idx else None
+                if expr is not None:
+                    escapes[role] = expr
+            lowered_names = low.names(scope)
+            lines += low.prologue(scope)
+        segment = [0]  # the first step not yet run
+
+        def flush(upto: int) -> None:
+            if upto > segment[0]:
+                seg = const(_C.exec_segment(low.steps, segment[0]))
+                lines.append(f"st = run({seg}, {upto - segment[0]}, PT)")
+                lines.append(f"if st >= 0: failed({segment[0]} + st)")
+                segment[0] = upto
+
         for j, (kind, what, encoded) in enumerate(r2.calls):
+            if j in lowered:
+                alias = lowered[j].get("alias")
+                if alias is not None and ("t", j, ()) in low.python_uses:
+                    lines.append(f"t{j} = {src(alias[0])}.reshape({const(alias[1])})")
+                continue
+            if low is not None:
+                flush(low.start[j])
             if kind == "k":
                 args, kwargs = encoded
                 scope[f"be_{what}"] = getattr(backend, what)
@@ -398,22 +503,40 @@ class _Plan:
                 opt, p, state, group = what
                 scope.update({f"O{j}": opt, f"P{j}": p, f"S{j}": state, f"G{j}": group,
                               f"A{j}": p._array})
+                lines.append(f"O{j}._update(A{j}, {src(encoded)}, S{j}, G{j}); bump(P{j})")
+            if low is not None:
+                lines += low.after_python_call(j)
+        for j, (kind, what, encoded) in enumerate(r2.calls):
+            if kind == "opt":
+                opt, p, state, group = what
                 self.checks.append((p, p._array))
                 self.optimizers[id(opt)] = (opt, _param_list(opt))
                 self.checks.append((_StateOf(opt, p), state))
-                lines.append(f"O{j}._update(A{j}, {src(encoded)}, S{j}, G{j}); bump(P{j})")
+        if low is not None:
+            flush(len(low.steps_list))
+            lines += low.epilogue()
+
+        def value(x: tuple) -> str:
+            """A role handed to the user: never a view of a buffer a later replay rewrites."""
+            if x in escapes:
+                return escapes[x]
+            recorded = None if low is None else low.by_role.get(x)
+            if x[0] == "t" and isinstance(recorded, np.ndarray) and recorded.base is not None:
+                return f"{src(x)}.copy()"
+            return src(x)
+
         for n, (p, keep, array) in enumerate(r2.grads):
             scope[f"L{n}"] = p
             if keep is None:
                 lines.append(f"L{n}._grad = None")
             elif keep:
-                lines.append(f"keep_grad(L{n}, {src(array)})")
+                lines.append(f"keep_grad(L{n}, {value(array)})")
             else:
-                lines.append(f"L{n}._grad = wrap({src(array)})")
+                lines.append(f"L{n}._grad = wrap({value(array)})")
 
         def out(x: tuple) -> str:
             if x[0] == "tensor":
-                return f"wrap({src(x[1])})"
+                return f"wrap({value(x[1])})"
             if x[0] == "read":
                 return f"R_{x[1]}(wrap({src(x[2])}))"
             if x[0] == "seq":
@@ -424,9 +547,7 @@ class _Plan:
         lines.append(f"return {out(r2.result)}")
         params = ", ".join(f"i{k}" for k in range(sum(1 for n in r2.names.values()
                                                          if n[0] == "in")))
-        self.source = f"def replay({params}):\n" + "".join(f"    {x}\n" for x in lines)
-        exec(self.source, scope)  # noqa: S102 - our own generated code
-        self.run = scope["replay"]
+        return f"def replay({params}):\n" + "".join(f"    {x}\n" for x in lines)
 
     def holds_for(self, arrays: list) -> bool:
         """What library code decided from the recorded arguments' values (``depends_on_values``)
@@ -434,11 +555,472 @@ class _Plan:
         return all(summarize(arrays[k]) == v for k, summarize, v in self.guards)
 
     def valid(self) -> bool:
-        """Parameters still hold the arrays recorded, optimizers the same params and state."""
+        """Parameters still hold the arrays recorded, optimizers the same params and state;
+        a lowered update's options (all but the learning rate, read at each replay) and state
+        arrays are the recorded ones."""
         for t, a in self.checks:
             if (t.state() if isinstance(t, _StateOf) else t._array) is not a:
                 return False
+        for group, keys, values in self.hyper:
+            if tuple(group[k] for k in keys) != values:
+                return False
+        if self.lowering is not None and not self.lowering.state_holds():
+            return False
         return all(_param_list(opt) == params for opt, params in self.optimizers.values())
+
+
+def _escaping(r: _Recorder) -> list:
+    """The roles of the arrays the step hands to the user: its ``.grad`` arrays and the
+    Tensors it returns."""
+    roles = [array for _, keep, array in r.grads if keep is not None]
+
+    def walk(x: tuple) -> None:
+        if x[0] == "tensor":
+            roles.append(x[1])
+        elif x[0] == "seq":
+            for i in x[2]:
+                walk(i)
+    walk(r.result)
+    return roles
+
+
+class _Lowering:
+    """The C segments of a plan (C backend): which recorded calls become ``mg_exec`` steps,
+    on which buffers.
+
+    A call is lowered when everything it computes is C kernels on arrays the plan knows: the
+    kernels it ran while recorded (``c_backend.trace_kernels``), or the executor's twins of
+    NumPy's arithmetic (add, sub, mul, div of equal shapes or with a one-element operand, neg),
+    full ``sum``, ``fill`` and an aliasing ``reshape``. Every array a step touches is an entry
+    of the plan's pointer table: static (a buffer allocated here for a lowered call's outputs
+    and scratch, a constant, state such as parameters and optimizer buffers), or set at each
+    replay (the step's arguments; a Python call's outputs; a buffer handed to the user, which
+    is allocated afresh each replay so that ``.grad`` and the returned Tensors are new arrays
+    as in eager, never overwritten by a later call). An optimizer update is lowered with its
+    learning rate (and Adam's step count) refreshed from the param group before each run;
+    its other options and state arrays are checked by ``_Plan.valid``."""
+
+    #: NumPy-path backend calls the executor repeats bitwise
+    NUMPY_OPS = ("add", "sub", "mul", "div", "neg", "sum", "reshape")
+    #: the options of a lowered update that must not change (the learning rate may)
+    FIXED = {"sgd_step": ("momentum", "dampening", "weight_decay", "nesterov", "maximize"),
+             "adam_step": ("betas", "eps", "weight_decay", "amsgrad", "maximize")}
+
+    def __init__(self, r: _Recorder, scope: dict) -> None:
+        self.r, self.scope, self.calls = r, scope, len(r.calls)
+        self.by_role = {r.names[id(a)]: a for a in r.pinned}
+        self.outputs: dict[int, list] = {}  # call j -> the roles of what it returned
+        for role in self.by_role:
+            if role[0] == "t":
+                self.outputs.setdefault(role[1], []).append(role)
+        self.table: list[list] = []      # [how, payload]: static array / in k / py (j, path)
+        self.ids: dict[int, int] = {}    # id(recorded array or buffer) -> table index
+        self.addrs: dict[int, tuple] = {}  # data address -> (array, table index)
+        self.role_idx: dict[tuple, int] = {}  # a lowered call's output role -> table index
+        self.steps_list: list[tuple] = []  # (call j, kernel name, dtype, pointers, ints, dbls)
+        self.start: dict[int, int] = {}    # call j -> its first step
+        self.lowered: dict[int, dict] = {}
+        self.updates: list[tuple] = []     # (call j, step index, kernel name)
+        self.hyper: list[tuple] = []       # (group, FIXED keys, their values)
+        self.state_arrays: list[tuple] = []  # (state dict, key, array)
+        for j, (kind, what, encoded) in enumerate(r.calls):
+            self.start[j] = len(self.steps_list)
+            saved = (len(self.table), dict(self.ids), dict(self.addrs), dict(self.role_idx),
+                     len(self.state_arrays))
+            lowered = self._lower(j, kind, what, encoded)
+            if lowered is None:  # forget what the attempt added
+                self.table = self.table[:saved[0]]
+                self.ids, self.addrs, self.role_idx = saved[1], saved[2], saved[3]
+                del self.state_arrays[saved[4]:]
+                continue
+            specs, self.lowered[j] = lowered
+            self.steps_list += [(j, *spec) for spec in specs]
+        self.python_uses = self._python_uses()
+
+    # pass 1: what can be lowered -----------------------------------------------------------
+    def _entry(self, how: str, payload: Any, array: Any) -> int:
+        idx = len(self.table)
+        self.table.append([how, payload])
+        self._register(array, idx)
+        return idx
+
+    def _register(self, a: Any, idx: int) -> None:
+        self.ids[id(a)] = idx
+        if isinstance(a, np.ndarray):
+            self.addrs.setdefault(a.__array_interface__["data"][0], (a, idx))
+
+    def _role(self, role: tuple) -> int | None:
+        """The table index of a recorded role's array (made on first use)."""
+        if role in self.role_idx:
+            return self.role_idx[role]
+        a = self.by_role.get(role)
+        if a is None or not _c_ready(a):
+            return None
+        if id(a) in self.ids:
+            return self.ids[id(a)]
+        if role[0] == "in":
+            return self._entry("in", role[1], a)
+        if role[0] == "ext":
+            return self._entry("static", self.scope[f"e{role[1]}"], a)
+        if role[0] == "t" and role[1] not in self.lowered:
+            return self._entry("py", (role[1], role[2]), a)
+        return None
+
+    def _read(self, a: Any, local: dict) -> int | None:
+        """The table index of an array a kernel reads: one this call wrote, a recorded role, or
+        a C-ordered view starting where one of those starts (gemm's transposes)."""
+        if not _c_ready(a):
+            return None
+        if id(a) in local:
+            return local[id(a)]
+        role = self.r.names.get(id(a))
+        if role is not None:
+            return self._role(role)
+        if id(a) in self.ids:
+            return self.ids[id(a)]
+        if isinstance(a, np.ndarray):
+            known = self.addrs.get(a.__array_interface__["data"][0])
+            if known is not None and known[0].dtype == a.dtype and a.nbytes <= known[0].nbytes:
+                return known[1]
+        return None
+
+    def _write(self, a: Any, local: dict, state: dict, j: int) -> int | None:
+        """The table index of an array a kernel of call j writes: a fresh array of this call
+        (a new buffer), or optimizer state updated in place (``state``: id -> array)."""
+        if not (isinstance(a, np.ndarray) and _c_ready(a) and a.flags.writeable):
+            return None
+        if id(a) in local:
+            return local[id(a)]
+        if id(a) in state:
+            idx = self.ids.get(id(a))
+            if idx is None:
+                idx = self._entry("static", a, a)
+            local[id(a)] = idx
+            return idx
+        role = self.r.names.get(id(a))
+        if (role is not None and role[:2] != ("t", j)) or id(a) in self.ids \
+                or a.__array_interface__["data"][0] in self.addrs:
+            return None  # it writes an array that something else reads
+        idx = local[id(a)] = self._entry("static", np.empty(a.shape, a.dtype), a)
+        return idx
+
+    def _out(self, j: int, dtype: np.dtype) -> tuple[Any, int] | None:
+        """A NumPy-path call's one output: (recorded array, a new buffer's index)."""
+        o = self.by_role.get(("t", j, ()))
+        if o is None or o.dtype != dtype or o.dtype not in _C.DTYPES:
+            return None
+        idx = self._entry("static", np.empty(o.shape, o.dtype), o)
+        self.role_idx[("t", j, ())] = idx
+        return o, idx
+
+    def _operand(self, x: tuple, dtype: np.dtype) -> tuple[Any, int] | None:
+        """(array, table index) of a NumPy operand: a recorded array, or a Python number
+        (NumPy casts it to the array's dtype: so does the constant made here)."""
+        if x[0] == "v":
+            if type(x[1]) not in (int, float) or (type(x[1]) is int and abs(x[1]) >= 2 ** 24):
+                return None
+            a = np.asarray(x[1], dtype)
+            return a, self._entry("static", a, a)
+        a = self.by_role.get(x) if x[0] in ("in", "t", "ext") else None
+        if a is None or a.dtype != dtype:
+            return None
+        idx = self._role(x)
+        return None if idx is None else (a, idx)
+
+    def _lower(self, j: int, kind: str, what: Any, encoded: Any) -> tuple | None:
+        """(the steps of call j: (kernel name, dtype, pointers, ints, doubles), what the code
+        generation needs to know of it), or None when it stays a Python call."""
+        trace = self.r.traces.get(j, [])
+        if kind == "opt":
+            return self._lower_update(j, what, trace)
+        if trace:
+            return self._lower_kernels(j, trace)
+        if kind == "fill":
+            g, dtype = encoded[2]
+            out = self._out(j, np.dtype(dtype[1])) if dtype[0] == "v" else None
+            value = out and self._operand(g, out[0].dtype)
+            if not value or value[0].size != 1:
+                return None
+            return [("exec_fill", out[0].dtype, [out[1], value[1]], [out[0].size], [])], {}
+        if what not in self.NUMPY_OPS:
+            return None
+        args = list(encoded[0][2]) + [v for _, v in encoded[1][1]]
+        names = [k for k, _ in encoded[1][1]]
+        if what == "reshape":
+            return self._lower_reshape(j, args)
+        if what == "sum":
+            return self._lower_sum(j, args, names)
+        o = self.by_role.get(("t", j, ()))
+        if o is None or len(args) != (1 if what == "neg" else 2) or names:
+            return None
+        operands = [self._operand(x, o.dtype) for x in args]
+        if not all(operands) or any(a.size not in (1, o.size) for a, _ in operands):
+            return None
+        out = self._out(j, o.dtype)
+        if out is None:
+            return None
+        if what == "neg":
+            return [("exec_neg", o.dtype, [out[1], operands[0][1]], [o.size], [])], {}
+        (a, ia), (b, ib) = operands
+        strides = [int(a.size == o.size), int(b.size == o.size)]
+        return [("exec_binary", o.dtype, [out[1], ia, ib],
+                 [o.size, *strides, _C.EXEC_OPS[what]], [])], {}
+
+    def _lower_reshape(self, j: int, args: list) -> tuple | None:
+        """A reshape whose result starts where its input does: no step, the same entry."""
+        o, x = self.by_role.get(("t", j, ())), args[0] if args else None
+        if o is None or x is None or x[0] not in ("in", "t", "ext") or len(args) != 2:
+            return None
+        a = self.by_role.get(x)
+        if not (isinstance(a, np.ndarray) and isinstance(o, np.ndarray) and _c_ready(o)
+                and o.__array_interface__["data"][0] == a.__array_interface__["data"][0]
+                and o.dtype == a.dtype and o.size == a.size):
+            return None
+        idx = self._role(x)
+        if idx is None:
+            return None
+        self.role_idx[("t", j, ())] = idx
+        return [], {"alias": (x, o.shape)}
+
+    def _lower_sum(self, j: int, args: list, names: list) -> tuple | None:
+        if names or not args or not 1 <= len(args) <= 3:
+            return None
+        o = self.by_role.get(("t", j, ()))
+        x = self.by_role.get(args[0]) if args[0][0] in ("in", "t", "ext") else None
+        axes = _plain(args[1]) if len(args) > 1 else None
+        if x is None or o is None or o.size != 1 or not _c_ready(x):
+            return None
+        ndim = np.ndim(x)
+        if axes is not None:  # only a full reduction: NumPy's order over the flat array
+            axes = (axes,) if isinstance(axes, int) else axes
+            if not isinstance(axes, tuple) or sorted(a % max(ndim, 1) for a in axes) \
+                    != list(range(ndim)):
+                return None
+        operand = self._operand(args[0], o.dtype)
+        out = self._out(j, o.dtype)
+        if operand is None or out is None:
+            return None
+        return [("exec_sum", o.dtype, [out[1], operand[1]], [np.size(x)], [])], {}
+
+    def _lower_kernels(self, j: int, trace: list) -> tuple | None:
+        """A backend call that ran C kernels only: those kernels, if every array they touch
+        is known and every output of the call is one they wrote."""
+        local: dict[int, int] = {}
+        specs = self._kernel_specs(j, trace, local, {})
+        if specs is None:
+            return None
+        for role in self.outputs.get(j, ()):
+            idx = local.get(id(self.by_role[role]))
+            if idx is None:
+                return None
+            self.role_idx[role] = idx
+        return specs, {}
+
+    def _kernel_specs(self, j: int, trace: list, local: dict, state: dict) -> list | None:
+        specs = []
+        for cname, args, _ in trace:
+            parsed = _C.split_kernel_name(cname)
+            if parsed is None or parsed[0] not in _C.EXEC_KINDS:
+                return None
+            name, dtype = parsed
+            _, writes, classes = _C.kernel_signature(name, dtype)
+            if len(args) != len(classes) or classes.count("p") > _C.EXEC_MAX_POINTERS:
+                return None
+            pointers, ints, doubles, written = [], [], [], 0
+            for a, c in zip(args, classes):
+                if c == "p":
+                    if a is None:
+                        idx = -1
+                    elif written < writes:
+                        idx = self._write(a, local, state, j)
+                    else:
+                        idx = self._read(a, local)
+                    written += 1
+                    if idx is None:
+                        return None
+                    pointers.append(idx)
+                elif c == "i":
+                    ints.append(int(a))
+                else:
+                    doubles.append(float(a))
+            specs.append((name, dtype, pointers, ints, doubles))
+        return specs
+
+    def _lower_update(self, j: int, what: tuple, trace: list) -> tuple | None:
+        """An SGD/Adam update: its one kernel call, on the parameter and its state in place."""
+        opt, p, state, group = what
+        if len(trace) != 1:
+            return None
+        parsed = _C.split_kernel_name(trace[0][0])
+        if parsed is None or parsed[0] not in self.FIXED:
+            return None
+        arrays = {id(p._array): p._array,
+                  **{id(v): v for v in state.values() if isinstance(v, np.ndarray)}}
+        specs = self._kernel_specs(j, trace, {}, arrays)
+        if specs is None:
+            return None
+        name, _, _, ints, _ = specs[0]
+        if name == "sgd_step" and ints[-1]:  # a first momentum step: never replayed
+            return None
+        keys = self.FIXED[name]
+        if not any(g is group for g, _, _ in self.hyper):
+            self.hyper.append((group, keys, tuple(group[k] for k in keys)))
+        self.state_arrays += [(state, k, v) for k, v in state.items()
+                              if isinstance(v, np.ndarray)]
+        self.updates.append((j, len(self.steps_list), name))
+        return specs, {"update": (opt, p, state, group)}
+
+    def _python_uses(self) -> set:
+        """The output roles generated Python code reads: arguments of the calls left in
+        Python, aliases' bases, and the grads and results handed to the user."""
+        uses: set = set()
+
+        def walk(x: tuple) -> None:
+            tag = x[0]
+            if tag == "t":
+                uses.add(x)
+            elif tag == "seq":
+                for i in x[2]:
+                    walk(i)
+            elif tag == "dict":
+                for _, v in x[1]:
+                    walk(v)
+            elif tag == "tensor":
+                walk(x[1])
+            elif tag == "read":
+                walk(x[2])
+        for j, (kind, _, encoded) in enumerate(self.r.calls):
+            if j not in self.lowered:
+                for x in (encoded if kind == "k" else (encoded,)):
+                    walk(x)
+            elif "alias" in self.lowered[j]:
+                walk(self.lowered[j]["alias"][0])
+        for _, keep, array in self.r.grads:
+            if keep is not None:
+                walk(array)
+        walk(self.r.result)
+        return uses
+
+    # pass 2: the generated code's parts ----------------------------------------------------
+    def escape(self, role: tuple) -> str | None:
+        """A lowered role handed to the user: a 0-d result is copied out as a NumPy scalar (as
+        eager's full sums are); an array's buffer becomes one allocated at each replay."""
+        idx = self.role_idx[role]  # an alias has its base's entry
+        if self.table[idx][0] != "static":
+            return None
+        recorded = self.by_role[role]
+        if isinstance(recorded, np.generic):
+            return f"B{idx}[()]"
+        self.table[idx] = ["fresh", self.table[idx][1]]
+        return None
+
+    def names(self, scope: dict) -> dict:
+        """Lowered role -> the expression generated code reads it by."""
+        out = {}
+        for role, idx in self.role_idx.items():
+            if "alias" in self.lowered.get(role[1], {}):
+                out[role] = f"t{role[1]}"
+                continue
+            how, payload = self.table[idx]
+            if how == "static":
+                scope[f"B{idx}"] = payload
+                out[role] = f"B{idx}"
+            elif how == "fresh":
+                out[role] = f"F{idx}"
+        return out
+
+    def prologue(self, scope: dict) -> list[str]:
+        """The program (built once) and the replay's first lines: the pointer table's entries
+        set per call, and the updates' learning rates and step counts."""
+        self.steps, self.pointers = _C.exec_program(len(self.steps_list), len(self.table))
+        for k, (_, name, dtype, pointers, ints, doubles) in enumerate(self.steps_list):
+            _C.exec_step(self.steps[k], name, dtype, pointers, ints, doubles)
+        self.keep = []
+        lines = []
+        scope.update(PT=self.pointers, run=_C.run_steps, ptr=_C.pointer, ok=_c_array,
+                     empty=np.empty, failed=self.failed)
+        for idx, (how, payload) in enumerate(self.table):
+            if how == "static":
+                self.pointers[idx] = _C.pointer(payload)
+                self.keep.append(payload)
+            elif how == "in":
+                lines.append(f"q{idx} = ok(i{payload}); PT[{idx}] = ptr(q{idx})")
+            elif how == "fresh":
+                scope[f"SH{idx}"], scope[f"DT{idx}"] = payload.shape, payload.dtype
+                lines.append(f"F{idx} = empty(SH{idx}, DT{idx}); PT[{idx}] = ptr(F{idx})")
+        groups: dict[int, str] = {}  # id(param group) -> the local holding its lr
+        for j, k, name in self.updates:
+            opt, p, state, group = self.lowered[j]["update"]
+            # the step's int and double fields: a kernel's scalars in C order (micrograd.h)
+            scope.update({f"SI{k}": self.steps[k].i, f"SD{k}": self.steps[k].d,
+                          f"S{j}": state, f"G{j}": group})
+            if id(group) not in groups:
+                groups[id(group)] = f"lr{j}"
+                lines.append(f"lr{j} = G{j}['lr']")
+            if name == "adam_step":  # its step count, as Adam._update counts it
+                lines.append(f"n{j} = S{j}['step'] + 1; S{j}['step'] = n{j}; SI{k}[1] = n{j}")
+            lines.append(f"SD{k}[0] = {groups[id(group)]}")
+        return lines
+
+    def after_python_call(self, j: int) -> list[str]:
+        """After Python call j: the pointer-table entries of its outputs that steps read."""
+        lines = []
+        for idx, (how, payload) in enumerate(self.table):
+            if how == "py" and payload[0] == j:
+                path = "".join(f"[{i}]" for i in payload[1])
+                lines.append(f"q{idx} = ok(t{j}{path}); PT[{idx}] = ptr(q{idx})")
+        return lines
+
+    def epilogue(self) -> list[str]:
+        """Each lowered update bumps its parameter's version, as ``Optimizer.step`` does."""
+        lines = []
+        for j, _, _ in self.updates:
+            p = self.lowered[j]["update"][1]
+            self.scope[f"P{j}"] = p
+            lines.append(f"bump(P{j})")
+        return lines
+
+    def state_holds(self) -> bool:
+        return all(state.get(k) is a for state, k, a in self.state_arrays)
+
+    def failed(self, k: int) -> None:
+        name, dtype = self.steps_list[k][1:3]
+        raise RuntimeError(f"micrograd.compile: kernel mg_{name}_{_C.DTYPES[dtype]} reported a "
+                           "failure while replaying the step (an index out of range, or no "
+                           "memory for its workspace); eager would have raised here too")
+
+    def count(self) -> dict:
+        """How many recorded calls run as C steps, and how many stay Python calls."""
+        return {"lowered_calls": len(self.lowered), "calls": self.calls,
+                "steps": len(self.steps_list)}
+
+    def release(self) -> None:
+        """Drop the recording (its arrays and tensors): the plan keeps only its buffers."""
+        self.r = self.by_role = self.outputs = self.ids = self.addrs = None
+
+
+def _c_ready(a: Any) -> bool:
+    """An array a kernel can take where it is (C-ordered, aligned), or a NumPy scalar."""
+    if isinstance(a, np.generic):
+        return True
+    if not isinstance(a, np.ndarray):
+        return False
+    f = a.flags
+    return f.c_contiguous and f.aligned
+
+
+def _c_array(a: Any) -> Any:
+    """a, or a C-ordered aligned copy of it (the replay keeps it alive while steps read it)."""
+    return a if _c_ready(a) else np.require(a, requirements="CA")
+
+
+def _plain(x: tuple) -> Any:
+    """The Python value of an encoded argument holding no array (None when it holds one)."""
+    if x[0] == "v":
+        return x[1]
+    if x[0] == "seq":
+        return x[1](_plain(i) for i in x[2])
+    return None
 
 
 class _StateOf:
@@ -486,7 +1068,8 @@ class CompiledStep:
         if isinstance(entry, _Plan):
             if entry.valid():
                 if entry.holds_for(arrays):
-                    return entry.run(*arrays)
+                    with entry.lock:
+                        return entry.run(*arrays)
                 return self._eager("these arguments' values make library code decide otherwise "
                                    "than when the step was recorded (e.g. labels a loss "
                                    "ignores, or out of range): this call runs eagerly",
@@ -532,7 +1115,7 @@ def _name(fn: Any) -> str:
 
 def _key(args: tuple, kwargs: dict) -> tuple:
     """(the plan key or the reason there is none, the tensor arguments' arrays)."""
-    arrays, key = [], [settings.backend, settings.grad_enabled]
+    arrays, key = [], [settings.backend, settings.grad_enabled, force.enabled]
     for v in (*args, *(x for item in sorted(kwargs.items()) for x in item)):
         if isinstance(v, Tensor):
             arrays.append(v._array)

@@ -94,8 +94,12 @@ def test_replay_returns_a_float_read_at_the_end(backend):
 def test_source_is_straight_line_kernel_calls(backend):
     compiled = run_both(steps=3)
     source = next(iter(compiled.plans.values())).source
-    assert "be_linear(" in source and "be_cross_entropy_backward(" in source
-    assert "._update(" in source and "return wrap(" in source
+    if backend == "c":  # every call lowered: one C segment (tests/test_executor.py)
+        assert source.count("run(") == 1 and "be_" not in source and "._update(" not in source
+    else:
+        assert "be_linear(" in source and "be_cross_entropy_backward(" in source
+        assert "._update(" in source
+    assert "return wrap(" in source
 
 
 def test_new_shape_gets_its_own_plan(backend):

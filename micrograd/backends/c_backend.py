@@ -424,3 +424,138 @@ def gru_gates_backward(r: np.ndarray, z: np.ndarray, n: np.ndarray, gh: np.ndarr
     dgi, dgh, dh_z = np.empty(gh.shape, dt), np.empty(gh.shape, dt), np.empty(h_prev.shape, dt)
     _GRU_GATES_BACKWARD[dt](dgi, dgh, dh_z, r, z, n, gh, h_prev, dh, batch, hid, nthreads)
     return dgi, dgh, dh_z
+
+
+# ---- executor.c: a recorded step replayed in one C call (micrograd.compile) -----------------
+# compile.py traces which kernels a recorded backend call runs (``trace_kernels``), lowers each
+# to an ``mg_exec_step`` (``exec_step``) on buffers it allocates once, and replays them with
+# ``mg_exec``. Only the kernels named in EXEC_KINDS are lowered; the others stay Python calls.
+import threading  # noqa: E402 - this section's own import, kept with it
+
+#: kernel name (mg_<name>_<dtype>) -> (its MG_EXEC_* signature kind, how many of its leading
+#: pointers it writes)
+EXEC_KINDS = {
+    **{name: (lib.MG_EXEC_UNARY, 1) for name in
+       ("relu", "sigmoid", "tanh", "gelu", "exp", "log", "exec_neg", "exec_fill", "exec_sum")},
+    **{name: (lib.MG_EXEC_BINARY, 1) for name in
+       ("relu_backward", "sigmoid_backward", "tanh_backward", "gelu_backward", "add", "sub",
+        "mul", "div")},
+    "exec_binary": (lib.MG_EXEC_BROADCAST, 1),
+    "leaky_relu": (lib.MG_EXEC_LEAKY, 1),
+    "leaky_relu_backward": (lib.MG_EXEC_LEAKY_BACKWARD, 1),
+    "softmax": (lib.MG_EXEC_ROWS, 1), "log_softmax": (lib.MG_EXEC_ROWS, 1),
+    "softmax_backward": (lib.MG_EXEC_ROWS_BACKWARD, 1),
+    "log_softmax_backward": (lib.MG_EXEC_ROWS_BACKWARD, 1),
+    "cross_entropy": (lib.MG_EXEC_CROSS_ENTROPY, 2),
+    "cross_entropy_backward": (lib.MG_EXEC_CROSS_ENTROPY_BACKWARD, 1),
+    "gemm": (lib.MG_EXEC_GEMM, 1),
+    "linear": (lib.MG_EXEC_LINEAR, 1),
+    "linear_backward": (lib.MG_EXEC_LINEAR_BACKWARD, 4),
+    "sgd_step": (lib.MG_EXEC_SGD, 2),
+    "adam_step": (lib.MG_EXEC_ADAM, 4),
+}
+#: the executor's binary operations (MG_EXEC_ADD ...) by backend method name
+EXEC_OPS = {"add": lib.MG_EXEC_ADD, "sub": lib.MG_EXEC_SUB, "mul": lib.MG_EXEC_MUL,
+            "div": lib.MG_EXEC_DIV}
+_SUFFIXES = {sfx: dt for dt, sfx in DTYPES.items()}
+#: the pointer arguments of a step: micrograd.h's mg_exec_step.p
+EXEC_MAX_POINTERS = 8
+
+
+def kernel_signature(name: str, dtype: np.dtype) -> tuple[int, int, list[str]]:
+    """(MG_EXEC_* kind, pointers written, each parameter's class "p", "i" or "d" in C order)
+    of mg_<name>_<dtype>; KeyError when the executor has no case for it."""
+    kind, writes = EXEC_KINDS[name]
+    params = ffi.typeof(getattr(lib, f"mg_{name}_{DTYPES[dtype]}")).args
+    classes = ["p" if t.kind == "pointer" else "d" if t.cname in ("float", "double") else "i"
+               for t in params]
+    return kind, writes, classes
+
+
+def split_kernel_name(cname: str) -> tuple[str, np.dtype] | None:
+    """("linear", float32) for "mg_linear_f32"; None for a name of another form."""
+    base, _, sfx = cname.rpartition("_")
+    if not base.startswith("mg_") or sfx not in _SUFFIXES:
+        return None
+    return base[3:], _SUFFIXES[sfx]
+
+
+def _bound_callers() -> list[dict]:
+    """Every {dtype: caller} dict ``bind`` made: this module's globals and the wrappers'
+    closures (relu, softmax, ...)."""
+    found: dict[int, dict] = {}
+    for value in list(globals().values()):
+        cells = [c.cell_contents for c in (getattr(value, "__closure__", None) or ())]
+        for d in [value, *cells]:
+            if (isinstance(d, dict) and d and set(d) <= set(DTYPES)
+                    and all(callable(f) and getattr(f, "__name__", "").startswith("mg_")
+                            for f in d.values())):
+                found[id(d)] = d
+    return list(found.values())
+
+
+class trace_kernels:
+    """``with trace_kernels() as log:`` every kernel call made through ``bind``'s callers on
+    this thread is appended to ``log`` as (kernel name, its arguments, its result), the
+    ndarrays as they were handed over. Other threads' calls pass through untraced."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple] = []
+        self._saved: list[tuple] = []
+
+    def __enter__(self) -> list:
+        log, thread = self.log, threading.get_ident()
+        for callers in _bound_callers():
+            for dt, call in list(callers.items()):
+                self._saved.append((callers, dt, call))
+                callers[dt] = _traced(call, log, thread)
+        return log
+
+    def __exit__(self, *exc) -> None:
+        for callers, dt, call in reversed(self._saved):
+            callers[dt] = call
+        self._saved.clear()
+
+
+def _traced(call: Callable, log: list, thread: int) -> Callable:
+    def traced(*args):
+        out = call(*args)
+        if threading.get_ident() == thread:
+            log.append((call.__name__, args, out))
+        return out
+    traced.__name__ = call.__name__
+    return traced
+
+
+def exec_program(nsteps: int, npointers: int) -> tuple:
+    """(steps, pointer table): a zeroed ``mg_exec_step[nsteps]`` and ``void *[npointers]``."""
+    return ffi.new("mg_exec_step[]", max(nsteps, 1)), ffi.new("void *[]", max(npointers, 1))
+
+
+def exec_step(step, name: str, dtype: np.dtype, pointers: list[int], ints: list[int],
+              doubles: list[float]) -> None:
+    """Fill ``step`` (an mg_exec_step) for mg_<name>_<dtype>: its pointer arguments as indices
+    into the pointer table (-1: NULL), its integer and floating-point arguments, C order."""
+    kind, _, classes = kernel_signature(name, dtype)
+    if (len(pointers), len(ints), len(doubles)) != tuple(classes.count(c) for c in "pid") \
+            or len(pointers) > EXEC_MAX_POINTERS:
+        raise ValueError(f"exec_step: mg_{name}: {classes} does not take {len(pointers)} "
+                         f"pointers, {len(ints)} integers and {len(doubles)} doubles")
+    step.kind, step.dtype = kind, dtype.itemsize
+    step.fn = ffi.cast("void (*)(void)", ffi.addressof(lib, f"mg_{name}_{DTYPES[dtype]}"))
+    for k in range(EXEC_MAX_POINTERS):
+        step.p[k] = pointers[k] if k < len(pointers) else -1
+    for k, v in enumerate(ints):
+        step.i[k] = int(v)
+    for k, v in enumerate(doubles):
+        step.d[k] = float(v)
+
+
+def exec_segment(steps, start: int):
+    """A pointer to steps[start] (a segment of a plan starts there)."""
+    return steps + start
+
+
+#: the replay's hot path: set a pointer-table entry (table[k] = pointer(array)), run steps
+pointer = ffi.from_buffer
+run_steps = lib.mg_exec
