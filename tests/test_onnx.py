@@ -328,7 +328,7 @@ REFUSED = {  # name -> (model, input shape, exception, message)
                        r"\(Conv1d\) cannot be exported: an unbatched input \(shape \(3, 6\)\)"),
     "max_pool_indices": (lambda: nn.Sequential(nn.MaxPool2d(2, return_indices=True)),
                          (5, 2, 4, 4), NotImplementedError,
-                         r"layer '0' \(MaxPool2d\) returned a tuple; only layers of one tensor"),
+                         r"layer '0' \(MaxPool2d\) returned a tuple; only one tensor in and one out"),
     "avg_pool_ceil_overhang": (lambda: nn.Sequential(nn.AvgPool2d(2, ceil_mode=True)),
                                (5, 2, 5, 5), NotImplementedError,
                                "ceil_mode=True with a last window that hangs over"),

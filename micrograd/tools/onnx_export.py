@@ -22,9 +22,11 @@ are one function each: ``CONVERTERS[Layer] = fn(graph, module, x, shape) -> outp
 """
 from __future__ import annotations
 
+import contextlib
+import inspect
 import math
 import os
-from typing import Any, BinaryIO, Callable, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -36,6 +38,9 @@ from ..nn import conv as C
 from ..nn import functional as F
 from ..nn import layers as L
 from ..nn import pooling as P
+from ..nn import recurrent as R
+from ..nn import sparse as S
+from ..nn import transformer as T
 from ..nn.module import Module
 
 __all__ = ["export", "supported_layers", "CONVERTERS", "OPSET"]
@@ -69,6 +74,8 @@ class Graph:
         self.params: dict[tuple, str] = {}  # a layer called twice stores its weights once
         self.path = ""  # the layer being converted, for names and messages
         self.out_shape: tuple = ()  # that layer's output shape in the traced run
+        self.shapes: dict[str, tuple] = {}  # each traced value's shape, by its name
+        self.args: dict[str, Any] = {}  # the call's arguments, tensors as names (reads_call)
 
     def _unique(self, name: str) -> str:
         out, k = name, 1
@@ -104,6 +111,32 @@ class Graph:
         self.params[key] = self._initializer(name, array)
         return self.params[key]
 
+    def derived(self, module: Module, name: str, make: Callable[[], np.ndarray]) -> str:
+        """An initializer computed from ``module``'s tensors by ``make`` (e.g. an RNN's gates
+        reordered), named ``<path>.<name>``, made once per module; its dtype must be the
+        graph's."""
+        key = (id(module), name)
+        if key not in self.params:
+            array = make()
+            if array.dtype != self.dtype:
+                raise TypeError(f"micrograd.onnx.export: {self.path or '<model>'} "
+                                f"({type(module).__name__}) has {array.dtype} weights but the "
+                                f"model computes in {self.dtype}; convert the model "
+                                "(model.float() or model.double()) or the input so they match")
+            self.params[key] = self._initializer(f"{self.path}.{name}" if self.path else name,
+                                                 array)
+        return self.params[key]
+
+    @contextlib.contextmanager
+    def inside(self, child: str) -> Iterator[None]:
+        """Convert a submodule of the current layer: names and messages carry its path."""
+        outer = self.path
+        self.path = f"{outer}.{child}" if outer else child
+        try:
+            yield
+        finally:
+            self.path = outer
+
     def const(self, value: Any, dtype: Any = None) -> str:
         """A constant (a number, or an array such as a shape) as an initializer."""
         array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
@@ -116,14 +149,23 @@ class Graph:
         return name
 
 
-Converter = Callable[[Graph, Module, str, tuple], str]
+Converter = Callable[[Graph, Module, str, tuple], Any]
 CONVERTERS: dict[type, Converter] = {}
+#: converters that read the whole call (``graph.args``) and may return a tuple, as their layer
+READS_CALL: set[Converter] = set()
 
 
-def converts(*classes: type) -> Callable[[Converter], Converter]:
+def converts(*classes: type, reads_call: bool = False) -> Callable[[Converter], Converter]:
+    """Register a converter for ``classes``. With ``reads_call`` it gets the layer's first
+    tensor argument as ``x`` and all its arguments, bound to its ``forward``'s parameters, as
+    ``graph.args`` (tensors as value names, ``None`` as ``None``), and returns the names in the
+    structure the layer returns (a tuple with ``None`` where the layer returns ``None``);
+    otherwise the layer must take one tensor and return one."""
     def register(fn: Converter) -> Converter:
         for cls in classes:
             CONVERTERS[cls] = fn
+        if reads_call:
+            READS_CALL.add(fn)
         return fn
     return register
 
@@ -444,6 +486,282 @@ def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     return g.node("Pad", inputs, mode=_PAD_MODES[m.mode])
 
 
+# ---- embeddings ---------------------------------------------------------------------------------
+@converts(S.Embedding)
+def _embedding(g: Graph, m: S.Embedding, x: str, shape: tuple) -> str:
+    """Gather of the weight's rows at the indices (any shape)."""
+    if m.max_norm is not None:
+        raise _unsupported(g, m, "max_norm renormalises the looked-up rows of the weight in "
+                           "place at every call, which an ONNX graph cannot do")
+    return g.node("Gather", [g.param(m, "weight"), x], axis=0)
+
+
+@converts(S.EmbeddingBag, reads_call=True)
+def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
+    """2-D input (B, n): Gather, then the bags' sum, mean or max over dim 1. Entries equal to
+    ``padding_idx`` are left out (a mean divides by the entries left, an empty bag is 0)."""
+    if g.args["offsets"] is not None or len(shape) != 2:
+        raise _unsupported(g, m, "a 1-D input with offsets (bags of different lengths); "
+                           "export 2-D input (bags of equal length)")
+    if m.max_norm is not None:
+        raise _unsupported(g, m, "max_norm renormalises the looked-up rows of the weight in "
+                           "place at every call, which an ONNX graph cannot do")
+    rows = g.node("Gather", [g.param(m, "weight"), x], axis=0)  # (B, n, D)
+    weights = g.args["per_sample_weights"]
+    if weights is not None:
+        rows = g.node("Mul", [rows, g.node("Unsqueeze", [weights, g.const([2], np.int64)])])
+    if m.padding_idx is None:
+        reduce = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[m.mode]
+        if reduce == "ReduceSum":  # its axes are an input from opset 13, the others' from 18
+            return g.node(reduce, [rows, g.const([1], np.int64)], keepdims=0)
+        return g.node(reduce, [rows], axes=[1], keepdims=0)
+    pad = g.node("Unsqueeze", [g.node("Equal", [x, g.const(m.padding_idx, np.int64)]),
+                               g.const([2], np.int64)])  # (B, n, 1)
+    if m.mode == "max":
+        top = g.node("ReduceMax", [g.node("Where", [pad, g.const(-np.inf), rows])], axes=[1],
+                     keepdims=0)
+        return g.node("Where", [g.node("IsInf", [top], detect_positive=0), g.const(0.0), top])
+    total = g.node("ReduceSum", [g.node("Where", [pad, g.const(0.0), rows]),
+                                 g.const([1], np.int64)], keepdims=0)
+    if m.mode == "sum":
+        return total
+    kept = g.node("ReduceSum", [g.node("Cast", [g.node("Not", [pad])],
+                                       to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype)),
+                                g.const([1], np.int64)], keepdims=0)  # (B, 1)
+    return g.node("Div", [total, g.node("Max", [kept, g.const(1.0)])])
+
+
+# ---- recurrent layers ---------------------------------------------------------------------------
+#: ONNX's gate order as indices into PyTorch's: LSTM i, o, f, c from i, f, g, o; GRU z, r, h
+#: from r, z, n; RNN one gate
+_ONNX_GATES = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN_TANH": [0], "RNN_RELU": [0]}
+_ONNX_RNN = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}
+
+
+def _slice0(g: Graph, x: str, start: int, stop: int) -> str:
+    """x[start:stop] along dim 0."""
+    return g.node("Slice", [x, g.const([start], np.int64), g.const([stop], np.int64),
+                            g.const([0], np.int64)])
+
+
+@converts(R.RNN, R.LSTM, R.GRU, reads_call=True)
+def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
+    """One ONNX RNN / LSTM / GRU node per layer (both directions in it), on time-major input;
+    PyTorch's stacked weights with the gates reordered for ONNX (GRU with
+    ``linear_before_reset=1``: PyTorch applies the reset gate to h W_hn^T + b_hn). Between
+    layers ONNX's (L, D, N, H) output becomes the next input (L, N, D * H). Returns (output,
+    h_n) or, for an LSTM, (output, (h_n, c_n)), as the layer does."""
+    if m.proj_size:
+        raise _unsupported(g, m, "proj_size (ONNX's LSTM has no projection)")
+    if len(shape) != 3:
+        raise _unsupported(g, m, f"an unbatched input (shape {shape}); export it with a batch "
+                           "dim")
+    lstm = m.mode == "LSTM"
+    hx = g.args["hx"]
+    h0, c0 = (hx if hx is not None else (None, None)) if lstm else (hx, None)
+    if h0 is not None and len(g.shapes[h0]) != 3:
+        raise _unsupported(g, m, "unbatched initial states")
+    directions = 2 if m.bidirectional else 1
+    gates, hid = _ONNX_GATES[m.mode], m.hidden_size
+    attrs: dict[str, Any] = {"hidden_size": hid,
+                             "direction": "bidirectional" if m.bidirectional else "forward"}
+    if m.mode.startswith("RNN"):
+        attrs["activations"] = ["Tanh" if m.mode == "RNN_TANH" else "Relu"] * directions
+    if m.mode == "GRU":
+        attrs["linear_before_reset"] = 1
+
+    def reorder(a: np.ndarray) -> np.ndarray:
+        return a.reshape((len(gates), hid) + a.shape[1:])[gates].reshape(a.shape)
+
+    def stacked(layer: int, index: int) -> np.ndarray:
+        """Parameter ``index`` (0 w_ih, 1 w_hh, 2 b_ih, 3 b_hh) of each direction, reordered,
+        stacked as ONNX's leading num_directions dim."""
+        return np.stack([reorder(getattr(m, m._all_weights[layer * directions + d][index])._array)
+                         for d in range(directions)])
+
+    y = g.node("Transpose", [x], perm=[1, 0, 2]) if m.batch_first else x
+    h_n, c_n = [], []
+    for layer in range(m.num_layers):
+        inputs = [y, g.derived(m, f"W_l{layer}", lambda: stacked(layer, 0)),
+                  g.derived(m, f"R_l{layer}", lambda: stacked(layer, 1))]
+        inputs.append(g.derived(m, f"B_l{layer}",
+                                lambda: np.concatenate([stacked(layer, 2), stacked(layer, 3)],
+                                                       1)) if m.bias else "")
+        inputs.append("")  # sequence_lens: every sequence is the whole length
+        span = (layer * directions, (layer + 1) * directions)
+        inputs.append(_slice0(g, h0, *span) if h0 is not None else "")
+        if lstm:
+            inputs.append(_slice0(g, c0, *span) if c0 is not None else "")
+        while inputs[-1] == "":
+            inputs.pop()
+        outs = g.node(_ONNX_RNN[m.mode], inputs, outputs=3 if lstm else 2, **attrs)
+        h_n.append(outs[1])
+        if lstm:
+            c_n.append(outs[2])
+        y = g.node("Reshape", [g.node("Transpose", [outs[0]], perm=[0, 2, 1, 3]),
+                               g.const([0, 0, -1], np.int64)])  # (L, N, D * H)
+    out = g.node("Transpose", [y], perm=[1, 0, 2]) if m.batch_first else y
+    h = h_n[0] if len(h_n) == 1 else g.node("Concat", h_n, axis=0)
+    if not lstm:
+        return out, h
+    c = c_n[0] if len(c_n) == 1 else g.node("Concat", c_n, axis=0)
+    return out, (h, c)
+
+
+# ---- attention and the Transformer encoder ------------------------------------------------------
+def _no_masks(g: Graph, m: Module, **masks: Any) -> None:
+    given = [name for name, value in masks.items() if value not in (None, False)]
+    if given:
+        raise _unsupported(g, m, f"{', '.join(given)} given; attention masks are not exported "
+                           "(export the model without them)")
+
+
+def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_weights: bool,
+               average: bool) -> tuple:
+    """(output, weights or None) of batch-first (N, L, E) inputs: per-head projections,
+    softmax(q k^T / sqrt(d)) v, the heads joined and the output projection, as MatMul, Add,
+    Reshape, Transpose and Softmax nodes; the weights (N, L, S) averaged over the heads, or
+    (N, heads, L, S)."""
+    if m.bias_k is not None or m.add_zero_attn:
+        raise _unsupported(g, m, "add_bias_kv / add_zero_attn (extra key and value rows) are "
+                           "not exported")
+    e, heads, hd = m.embed_dim, m.num_heads, m.head_dim
+    packed = m._qkv_same_embed_dim
+
+    def project(x: str, i: int, which: str) -> str:
+        """x W_i^T + b_i, split into heads: (N, heads, L, hd)."""
+        if packed:
+            w = g.derived(m, f"in_proj_weight_{which}_t",
+                          lambda: m.in_proj_weight._array[i * e:(i + 1) * e].T)
+        else:
+            w = g.param(m, f"{which}_proj_weight", transpose=True)
+        y = g.node("MatMul", [x, w])
+        if m.in_proj_bias is not None:
+            y = g.node("Add", [y, g.derived(m, f"in_proj_bias_{which}",
+                                            lambda: m.in_proj_bias._array[i * e:(i + 1) * e])])
+        return g.node("Transpose", [g.node("Reshape", [y, g.const([0, 0, heads, hd], np.int64)])],
+                      perm=[0, 2, 1, 3])
+
+    qh, kh, vh = project(q, 0, "q"), project(k, 1, "k"), project(v, 2, "v")
+    scaled = g.node("Mul", [qh, g.const(math.sqrt(1.0 / hd))])
+    scores = g.node("MatMul", [scaled, g.node("Transpose", [kh], perm=[0, 1, 3, 2])])
+    weights = g.node("Softmax", [scores], axis=-1)  # (N, heads, L, S)
+    joined = g.node("Reshape", [g.node("Transpose", [g.node("MatMul", [weights, vh])],
+                                       perm=[0, 2, 1, 3]), g.const([0, 0, e], np.int64)])
+    with g.inside("out_proj"):
+        out = _linear(g, m.out_proj, joined, ())
+    if not need_weights:
+        return out, None
+    if average:
+        weights = g.node("ReduceMean", [weights], axes=[1], keepdims=0)
+    return out, weights
+
+
+def _batch_first(g: Graph, x: str, batch_first: bool) -> str:
+    return x if batch_first else g.node("Transpose", [x], perm=[1, 0, 2])
+
+
+@converts(T.MultiheadAttention, reads_call=True)
+def _multihead_attention(g: Graph, m: T.MultiheadAttention, x: str, shape: tuple) -> tuple:
+    """(output, weights or None), as the layer returns them; sequence-first inputs are
+    transposed to batch-first and the output back."""
+    a = g.args
+    _no_masks(g, m, key_padding_mask=a["key_padding_mask"], attn_mask=a["attn_mask"],
+              is_causal=a["is_causal"])
+    if len(shape) != 3:
+        raise _unsupported(g, m, f"an unbatched query (shape {shape}); export it with a batch "
+                           "dim")
+    seen: dict[str, str] = {}  # self-attention: the one input transposed once
+
+    def batch_first(name: str) -> str:
+        if name not in seen:
+            seen[name] = _batch_first(g, name, m.batch_first)
+        return seen[name]
+
+    out, weights = _attention(g, m, batch_first(a["query"]), batch_first(a["key"]),
+                              batch_first(a["value"]), bool(a["need_weights"]),
+                              bool(a["average_attn_weights"]))
+    return _batch_first(g, out, m.batch_first), weights
+
+
+def _activation(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple) -> str:
+    act = m.activation
+    if act is F.relu:
+        return g.node("Relu", [x])
+    if act is F.gelu:
+        return _gelu(g, A.GELU(), x, shape)
+    if isinstance(act, Module) and _converter(type(act)) is not None:
+        with g.inside("activation"):
+            return _converter(type(act))(g, act, x, shape)
+    raise _unsupported(g, m, f"activation {act!r} (relu, gelu or an exported activation "
+                       "layer are)")
+
+
+def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple) -> str:
+    """Self-attention and the feed-forward block, each with its residual and LayerNorm, after
+    (post-norm) or before (``norm_first``) the block; dropout is the identity (eval mode)."""
+    if type(m).forward is not T.TransformerEncoderLayer.forward:
+        raise _unsupported(g, m, "a subclass with its own forward")
+    batch_first = m.self_attn.batch_first
+    if len(shape) != 3:
+        raise _unsupported(g, m, f"an unbatched input (shape {shape}); export it with a batch "
+                           "dim")
+
+    def norm(name: str, y: str) -> str:
+        with g.inside(name):
+            return _layer_norm(g, getattr(m, name), y, shape)
+
+    def attention(y: str) -> str:
+        with g.inside("self_attn"):
+            return _attention(g, m.self_attn, y, y, y, False, False)[0]
+
+    def feed_forward(y: str) -> str:
+        with g.inside("linear1"):
+            y = _linear(g, m.linear1, y, shape)
+        y = _activation(g, m, y, shape)
+        with g.inside("linear2"):
+            return _linear(g, m.linear2, y, shape)
+
+    y = _batch_first(g, x, batch_first)
+    if m.norm_first:
+        y = g.node("Add", [y, attention(norm("norm1", y))])
+        y = g.node("Add", [y, feed_forward(norm("norm2", y))])
+    else:
+        y = norm("norm1", g.node("Add", [y, attention(y)]))
+        y = norm("norm2", g.node("Add", [y, feed_forward(y)]))
+    return _batch_first(g, y, batch_first)
+
+
+@converts(T.TransformerEncoderLayer, reads_call=True)
+def _transformer_encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str,
+                               shape: tuple) -> str:
+    a = g.args
+    _no_masks(g, m, src_mask=a["src_mask"], src_key_padding_mask=a["src_key_padding_mask"],
+              is_causal=a["is_causal"])
+    return _encoder_layer(g, m, x, shape)
+
+
+@converts(T.TransformerEncoder, reads_call=True)
+def _transformer_encoder(g: Graph, m: T.TransformerEncoder, x: str, shape: tuple) -> str:
+    """The layers in turn, then ``norm`` (any layer that exports)."""
+    a = g.args
+    _no_masks(g, m, mask=a["mask"], src_key_padding_mask=a["src_key_padding_mask"],
+              is_causal=a["is_causal"])
+    for i, layer in enumerate(m.layers):
+        if not isinstance(layer, T.TransformerEncoderLayer):
+            raise _unsupported(g, m, f"layers.{i} is a {type(layer).__name__}, not a "
+                               "TransformerEncoderLayer")
+        with g.inside(f"layers.{i}"):
+            x = _encoder_layer(g, layer, x, shape)
+    if m.norm is None:
+        return x
+    convert = _converter(type(m.norm))
+    if convert is None or convert in READS_CALL:
+        raise _unsupported(g, m, f"its norm, a {type(m.norm).__name__}, does not export")
+    with g.inside("norm"):
+        return convert(g, m.norm, x, shape)
+
+
 # ---- tracing ------------------------------------------------------------------------------------
 #: layers whose ONNX operator needs a newer opset than the one written, and why
 NEWER_OPSET: dict[type, str] = {L._CircularPadNd: "circular padding needs ONNX opset 19"}
@@ -465,58 +783,84 @@ def supported_layers() -> list[str]:
 
 
 def _check_layers(model: Module) -> list[tuple[str, Module]]:
-    """The model's layers (modules without children); every one must have a converter, and a
-    container may not hold parameters of its own (its forward would use them outside layers)."""
-    layers = []
-    for path, m in model.named_modules():
-        has_children = any(True for _ in m.children())
-        if not has_children:
-            newer = next((why for cls, why in NEWER_OPSET.items() if isinstance(m, cls)), None)
-            if newer:
-                raise NotImplementedError(
-                    f"micrograd.onnx.export: layer {path!r} ({type(m).__name__}) cannot be "
-                    f"exported: {newer} (this export writes opset {OPSET})")
-            if _converter(type(m)) is None:
-                raise NotImplementedError(
-                    f"micrograd.onnx.export: layer {path or '<model>'!r} ({type(m).__name__}) "
-                    f"is not supported (a subclass must keep its base class's forward); "
-                    f"supported layers: {', '.join(supported_layers())}")
+    """The model's layers: the modules with a converter (their submodules are part of them)
+    and the modules without children, each of which must have one; a container without a
+    converter may not hold parameters of its own (its forward would use them outside layers)."""
+    layers: list = []
+    seen: set[int] = set()
+
+    def visit(path: str, m: Module) -> None:
+        if id(m) in seen:
+            return
+        seen.add(id(m))
+        newer = next((why for cls, why in NEWER_OPSET.items() if isinstance(m, cls)), None)
+        if newer:
+            raise NotImplementedError(
+                f"micrograd.onnx.export: layer {path!r} ({type(m).__name__}) cannot be "
+                f"exported: {newer} (this export writes opset {OPSET})")
+        children = list(m.named_children())
+        if _converter(type(m)) is not None:
             layers.append((path, m))
-        elif _converter(type(m)) is None and (any(True for _ in m.parameters(recurse=False))
-                                        or any(True for _ in m.buffers(recurse=False))):
+            return
+        if not children:
+            raise NotImplementedError(
+                f"micrograd.onnx.export: layer {path or '<model>'!r} ({type(m).__name__}) "
+                f"is not supported (a subclass must keep its base class's forward); "
+                f"supported layers: {', '.join(supported_layers())}")
+        if (any(True for _ in m.parameters(recurse=False))
+                or any(True for _ in m.buffers(recurse=False))):
             raise NotImplementedError(
                 f"micrograd.onnx.export: {path or '<model>'!r} ({type(m).__name__}) has "
                 "parameters or buffers of its own, which its forward uses outside its layers; "
                 "only forwards that chain layers can be exported")
+        for name, child in children:
+            visit(f"{path}.{name}" if path else name, child)
+
+    visit("", model)
     return layers
 
 
-def _trace(model: Module, example: Tensor, layers: list) -> tuple[list, Any]:
-    """Run ``model`` once in eval mode with a hook on every layer: [(path, module, input,
-    output)] in call order, and the model's output. The modules' modes are restored."""
+def _leaves(value: Any) -> list:
+    """The leaves of nested tuples and lists (a layer's arguments or results), in order."""
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def _map(fn: Callable, value: Any) -> Any:
+    """``value`` (nested tuples and lists) with ``fn`` applied to each leaf."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map(fn, v) for v in value)
+    return fn(value)
+
+
+def _trace(model: Module, examples: tuple, layers: list) -> tuple[list, Any]:
+    """Run ``model`` once in eval mode with a hook on every layer: [(path, module, args,
+    kwargs, output)] in call order, and the model's output. The modules' modes are restored."""
     calls: list = []
     modes = [(m, m.training) for m in model.modules()]
 
     def hook_for(path: str) -> Callable:
-        def hook(module: Module, args: tuple, output: Any) -> None:
-            if len(args) != 1 or not isinstance(args[0], Tensor):
-                raise NotImplementedError(f"micrograd.onnx.export: layer {path!r} "
-                                          f"({type(module).__name__}) was called with "
-                                          f"{len(args)} arguments; only layers of one tensor "
-                                          "in and one out are exported")
-            if not isinstance(output, Tensor):
-                raise NotImplementedError(f"micrograd.onnx.export: layer {path!r} "
-                                          f"({type(module).__name__}) returned a "
-                                          f"{type(output).__name__}; only layers of one tensor "
-                                          "in and one out are exported")
-            calls.append((path, module, args[0], output, tuple(args[0].shape)))
+        def hook(module: Module, args: tuple, kwargs: dict, output: Any) -> None:
+            if _converter(type(module)) not in READS_CALL:
+                if len(args) != 1 or kwargs or not isinstance(args[0], Tensor):
+                    raise NotImplementedError(
+                        f"micrograd.onnx.export: layer {path!r} ({type(module).__name__}) was "
+                        f"called with {len(args) + len(kwargs)} arguments; only one tensor in "
+                        "and one out are exported for this layer")
+                if not isinstance(output, Tensor):
+                    raise NotImplementedError(
+                        f"micrograd.onnx.export: layer {path!r} ({type(module).__name__}) "
+                        f"returned a {type(output).__name__}; only one tensor in and one out "
+                        "are exported for this layer")
+            calls.append((path, module, args, kwargs, output))
         return hook
 
-    handles = [m.register_forward_hook(hook_for(path)) for path, m in layers]
+    handles = [m.register_forward_hook(hook_for(path), with_kwargs=True) for path, m in layers]
     try:
         model.eval()
         with no_grad():
-            output = model(example)
+            output = model(*examples)
     finally:
         for h in handles:
             h.remove()
@@ -533,78 +877,175 @@ def _outside(model: Module, what: str) -> NotImplementedError:
         "for F.relu, nn.Flatten() for x.flatten(1))")
 
 
+def _convert_call(g: Graph, model: Module, names: dict, call: tuple) -> None:
+    """One traced layer call as ONNX nodes; its output tensors' names into ``names``."""
+    where, module, args, kwargs, output = call
+
+    def named(value: Any) -> Any:
+        """``value`` with every tensor replaced by its value name."""
+        if isinstance(value, Tensor):
+            if id(value) not in names:
+                raise _outside(model, f"layer {where!r} ({type(module).__name__}) reads a "
+                                      "tensor no layer made")
+            return names[id(value)]
+        return value
+
+    convert = _converter(type(module))
+    if convert in READS_CALL:
+        bound = inspect.signature(module.forward).bind(*args, **kwargs)
+        bound.apply_defaults()
+        g.args = {k: _map(named, v) for k, v in bound.arguments.items()}
+        first = next(leaf for leaf in _leaves(args) if isinstance(leaf, Tensor))
+    else:
+        first = args[0]
+    x = named(first)
+    out_leaves = _leaves(output)
+    g.path = where
+    g.out_shape = next((tuple(t.shape) for t in out_leaves if isinstance(t, Tensor)), ())
+    result = convert(g, module, x, tuple(first.shape))
+    got = _leaves(result)
+    assert len(got) == len(out_leaves), (where, result, output)  # a converter's own bug
+    for tensor, name in zip(out_leaves, got):
+        if isinstance(tensor, Tensor):
+            names[id(tensor)] = name
+            g.shapes[name] = tuple(tensor.shape)
+
+
+def _float_dtype_of(model: Module, examples: tuple) -> np.dtype:
+    """The dtype the model computes in: its first floating input's, else its first floating
+    parameter's (a model of indices, e.g. an Embedding first), else float32."""
+    for t in list(examples) + list(model.parameters()):
+        if t._array.dtype.kind == "f":
+            return t._array.dtype
+    return np.dtype(np.float32)
+
+
+def _names(given: Sequence[str] | None, count: int, default: str, arg: str) -> list[str]:
+    """``given``, or ``default`` (one value) / ``default_0``, ``default_1``, ... (several)."""
+    if given is None:
+        return [default] if count == 1 else [f"{default}_{i}" for i in range(count)]
+    if (isinstance(given, str) or len(given) != count
+            or not all(isinstance(n, str) for n in given)):
+        what = "input" if arg == "input_names" else "output"
+        raise ValueError(f"micrograd.onnx.export: {arg} must be a list of {count} name(s) (one "
+                         f"per {what}), got {given!r}")
+    if len(set(given)) != count:
+        raise ValueError(f"micrograd.onnx.export: {arg} must be different names, got {given!r}")
+    return list(given)
+
+
+def _dynamic(dynamic_axes: Any, dynamic_batch: bool, inputs: list, examples: tuple) -> dict:
+    """{value name: {dim: symbolic name}}: ``dynamic_axes`` as torch.onnx.export takes it
+    ({name: {dim: label}} or {name: [dims]}), or with ``dynamic_batch`` dim 0 of every input
+    (which must then be the same size in every input)."""
+    if dynamic_axes is not None:
+        out = {}
+        for name, dims in dict(dynamic_axes).items():
+            if isinstance(dims, dict):
+                out[name] = {int(d): str(label) for d, label in dims.items()}
+            else:
+                out[name] = {int(d): f"{name}_dynamic_axes_{i + 1}" for i, d in enumerate(dims)}
+        return out
+    if not dynamic_batch:
+        return {}
+    for name, t in zip(inputs, examples):
+        if t.ndim < 2:
+            raise ValueError(f"micrograd.onnx.export: dynamic_batch needs inputs with a batch "
+                             f"dim (2-d or more), got shape {tuple(t.shape)} for {name!r}; pass "
+                             "dynamic_batch=False to export this fixed shape, or dynamic_axes")
+        if t.shape[0] != examples[0].shape[0]:
+            raise ValueError(f"micrograd.onnx.export: dynamic_batch makes dim 0 of every input "
+                             f"the batch, but {name!r} has shape {tuple(t.shape)} and "
+                             f"{inputs[0]!r} {tuple(examples[0].shape)}; name the dynamic dims "
+                             "with dynamic_axes (e.g. {'input': {1: 'batch'}})")
+    return {name: {0: "batch"} for name in inputs}
+
+
+def _value_info(onnx: Any, name: str, t: Tensor, dims: dict[int, str]) -> Any:
+    shape = [dims.get(d, size) for d, size in enumerate(t.shape)]
+    return onnx.helper.make_tensor_value_info(
+        name, onnx.helper.np_dtype_to_tensor_dtype(t._array.dtype), shape)
+
+
 def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO, *,
            input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
-           dynamic_batch: bool = True) -> Any:
+           dynamic_batch: bool = True,
+           dynamic_axes: dict[str, dict[int, str] | Sequence[int]] | None = None) -> Any:
     """Write ``model`` as an ONNX model (opset 17) to ``path`` (a file name or a binary file
     object) and return the ``onnx.ModelProto``.
 
-    ``example_input`` is one Tensor (or a 1-tuple of it, as torch passes arguments); the model
+    ``example_input`` is a Tensor, or a tuple of them (the model's positional arguments, as
+    torch passes them); floating point, or int64 / int32 indices (an Embedding's). The model
     runs on it once, in eval mode (Dropout is the identity, BatchNorm uses its running
-    statistics, as ``torch.onnx.export`` does), and its modules' modes are restored. The graph's
-    input and output are named by ``input_names`` / ``output_names`` ("input" and "output"
-    by default). With ``dynamic_batch`` the first dim of the input (and of the output, when it
-    is the batch) is symbolic, so the file runs on any batch size; the input then needs a batch
-    dim (2-d or more)."""
+    statistics, as ``torch.onnx.export`` does), and its modules' modes are restored. Each
+    input is a graph input, and each tensor the model returns (a tensor, or nested tuples of
+    them, e.g. an LSTM's (output, (h_n, c_n)); ``None`` left out) a graph output, named by
+    ``input_names`` / ``output_names`` ("input" and "output", or "input_0", ... when there are
+    several). With ``dynamic_batch`` dim 0 of every input is the symbolic "batch", so the file
+    runs on any batch size; ``dynamic_axes`` ({name: {dim: label}} or {name: [dims]}, as
+    torch's) names the dynamic dims instead (e.g. dim 1 of a sequence-first RNN's input). The
+    outputs' shapes are what ONNX shape inference derives."""
     onnx = _onnx()
     if not isinstance(model, Module):
         raise TypeError(f"micrograd.onnx.export: expected a Module, got {type(model).__name__}")
-    if isinstance(example_input, tuple):
-        if len(example_input) != 1:
-            raise NotImplementedError(f"micrograd.onnx.export: models of one input only; got "
-                                      f"{len(example_input)} example inputs")
-        example_input = example_input[0]
-    if not isinstance(example_input, Tensor):
-        raise TypeError(f"micrograd.onnx.export: example_input must be a Tensor, got "
-                        f"{type(example_input).__name__}")
-    dtype = example_input._array.dtype
-    if dtype.kind != "f":
-        raise TypeError(f"micrograd.onnx.export: example_input must be floating point, got "
-                        f"{dtype}")
-    if dynamic_batch and example_input.ndim < 2:
-        raise ValueError(f"micrograd.onnx.export: dynamic_batch needs an input with a batch "
-                         f"dim (2-d or more), got shape {tuple(example_input.shape)}; pass "
-                         "dynamic_batch=False to export this fixed shape")
-    in_name = _one_name(input_names, "input", "input_names")
-    out_name = _one_name(output_names, "output", "output_names")
+    args = example_input if isinstance(example_input, tuple) else (example_input,)
+    examples = tuple(_leaves(args))
+    if not examples:
+        raise ValueError("micrograd.onnx.export: example_input is an empty tuple")
+    for t in examples:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"micrograd.onnx.export: example_input must be a Tensor or a tuple "
+                            f"of Tensors, got {type(t).__name__}")
+        kind = t._array.dtype
+        if kind.kind != "f" and kind not in (np.int64, np.int32):
+            raise TypeError(f"micrograd.onnx.export: example_input must be floating point or "
+                            f"int64 / int32 indices, got {kind}")
+    inputs = _names(input_names, len(examples), "input", "input_names")
+    dims = _dynamic(dynamic_axes, dynamic_batch, inputs, examples)
 
     layers = _check_layers(model)
-    example = example_input.detach().clone()  # an in-place layer must not change the caller's
-    calls, output = _trace(model, example, layers)
-    if not isinstance(output, Tensor):
-        raise NotImplementedError(f"micrograd.onnx.export: the model returned a "
-                                  f"{type(output).__name__}; models returning one tensor only")
+    # an in-place layer must not change the caller's tensors
+    args = _map(lambda t: t.detach().clone(), args)
+    examples = tuple(_leaves(args))
+    calls, output = _trace(model, args, layers)
+    results = [t for t in _leaves(output) if t is not None]
+    if not results or not all(isinstance(t, Tensor) for t in results):
+        raise NotImplementedError(f"micrograd.onnx.export: the model returned "
+                                  f"{type(output).__name__}; models returning tensors (or "
+                                  "tuples of them) only")
+    outputs = _names(output_names, len(results), "output", "output_names")
+    unknown = set(dims) - set(inputs) - set(outputs)
+    if unknown:
+        raise ValueError(f"micrograd.onnx.export: dynamic_axes names {sorted(unknown)}, which "
+                         f"are not among the inputs {inputs} or outputs {outputs}")
 
-    g = Graph(onnx, dtype)
-    names = {id(example): in_name}
-    g.names.add(in_name)
-    for where, module, x, y, shape in calls:
-        if id(x) not in names:
-            raise _outside(model, f"layer {where!r} ({type(module).__name__}) reads a tensor "
-                                  "no layer made")
-        g.path, g.out_shape = where, tuple(y.shape)
-        names[id(y)] = _converter(type(module))(g, module, names[id(x)], shape)
-    if id(output) not in names:
-        raise _outside(model, "the output is not what a layer returned")
+    g = Graph(onnx, _float_dtype_of(model, examples))
+    names: dict[int, str] = {}
+    for name, t in zip(inputs, examples):
+        names[id(t)] = name
+        g.names.add(name)
+        g.shapes[name] = tuple(t.shape)
+    g.names.update(outputs)
+    for call in calls:
+        _convert_call(g, model, names, call)
     g.path = ""
-    g.node("Identity", [names[id(output)]])
-    g.nodes[-1].output[0] = out_name
+    for name, t in zip(outputs, results):
+        if id(t) not in names:
+            raise _outside(model, "the output is not what a layer returned")
+        g.nodes.append(onnx.helper.make_node("Identity", [names[id(t)]], [name],
+                                             name=g._unique(f"{name}:Identity")))
 
-    elem = onnx.helper.np_dtype_to_tensor_dtype(dtype)
-    in_shape = list(example.shape)
-    out_shape: list = list(output.shape)
-    if dynamic_batch:
-        in_shape[0] = "batch"
-        if out_shape:  # the batch, or (a Flatten from dim 0) a multiple of it: unknown
-            out_shape[0] = "batch" if output.shape[0] == example.shape[0] else None
     graph = onnx.helper.make_graph(
         g.nodes, type(model).__name__,
-        [onnx.helper.make_tensor_value_info(in_name, elem, in_shape)],
-        [onnx.helper.make_tensor_value_info(out_name, elem, out_shape)],
+        [_value_info(onnx, n, t, dims.get(n, {})) for n, t in zip(inputs, examples)],
+        [onnx.helper.make_tensor_value_info(
+            n, onnx.helper.np_dtype_to_tensor_dtype(t._array.dtype), None) for n, t in
+         zip(outputs, results)],
         initializer=g.initializers)
     proto = onnx.helper.make_model(graph, producer_name="micrograd",
                                    opset_imports=[onnx.helper.make_opsetid("", OPSET)])
     proto.ir_version = IR_VERSION
+    _output_shapes(onnx, proto, outputs, results, dims)
     onnx.checker.check_model(proto, full_check=True)
     if hasattr(path, "write"):
         path.write(proto.SerializeToString())
@@ -613,10 +1054,25 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
     return proto
 
 
-def _one_name(names: Sequence[str] | None, default: str, arg: str) -> str:
-    if names is None:
-        return default
-    if isinstance(names, str) or len(names) != 1 or not isinstance(names[0], str):
-        raise ValueError(f"micrograd.onnx.export: {arg} must be a list of one name (one "
-                         f"{'input' if arg == 'input_names' else 'output'}), got {names!r}")
-    return names[0]
+def _output_shapes(onnx: Any, proto: Any, outputs: list, results: list, dims: dict) -> None:
+    """Each output's shape as ONNX shape inference derives it from the inputs' (a dim it
+    cannot derive is left unknown), with the labels ``dims`` gives; with no dynamic dims at
+    all, the traced shapes."""
+    graph = onnx.shape_inference.infer_shapes(proto).graph
+    inferred = {v.name: v for v in list(graph.value_info) + list(graph.output)}
+    for value, name, t in zip(proto.graph.output, outputs, results):
+        shape = value.type.tensor_type.shape
+        labels = dims.get(name, {})
+        found = inferred.get(name)
+        known = (found.type.tensor_type.shape.dim
+                 if found is not None and found.type.tensor_type.HasField("shape") else None)
+        for d, size in enumerate(t.shape):
+            dim = shape.dim.add()
+            if d in labels:
+                dim.dim_param = labels[d]
+            elif not dims:
+                dim.dim_value = size
+            elif known is not None and len(known) == len(t.shape):
+                # (inference names a dim it cannot derive "unk__<k>": left unknown here)
+                if known[d].HasField("dim_value") or not known[d].dim_param.startswith("unk__"):
+                    dim.CopyFrom(known[d])
