@@ -267,6 +267,279 @@ def test_the_callers_input_is_not_changed_by_an_inplace_first_layer():
     np.testing.assert_array_equal(x.numpy(), before)
 
 
+# ---- layers of several tensors: embeddings, recurrent layers, attention ------------------------
+class Call(nn.Module):
+    """``layer(*inputs, **kwargs)``: a layer called with several tensors or with arguments."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__()
+        self.layer, self.kwargs = layer, kwargs
+
+    def forward(self, *inputs):
+        return self.layer(*inputs, **self.kwargs)
+
+
+class Pair(nn.Module):
+    """Two inputs, two outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.fa, self.fb = nn.Linear(6, 2), nn.Linear(6, 3)
+
+    def forward(self, a, b):
+        return self.fa(a), self.fb(b)
+
+
+class LSTMHead(nn.Module):
+    """The usual sequence model: an LSTM's output sequence into a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm, self.fc = nn.LSTM(4, 6, batch_first=True), nn.Linear(6, 2)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out)
+
+
+class EncoderDecoder(nn.Module):
+    """One recurrent layer's final state as the next one's initial state."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder, self.decoder = nn.GRU(4, 5, num_layers=2), nn.GRU(3, 5, num_layers=2)
+
+    def forward(self, source, target):
+        _, h = self.encoder(source)
+        return self.decoder(target, h)[0]
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True, **kwargs)
+
+    def forward(self, x):
+        return self.attn(x, x, x)
+
+
+class WeightedBags(nn.Module):
+    """An EmbeddingBag with per_sample_weights, a second input passed by keyword."""
+
+    def __init__(self):
+        super().__init__()
+        self.bags = nn.EmbeddingBag(10, 4, mode="sum")
+
+    def forward(self, x, weights):
+        return self.bags(x, per_sample_weights=weights)
+
+
+def floats(*shape):
+    return (R.standard_normal(shape) * 2).astype(np.float32)
+
+
+def indices(*shape, dtype=np.int64):
+    return R.integers(0, 10, shape).astype(dtype)
+
+
+BATCH_1 = {"input": {1: "batch"}}  # sequence-first: the batch is dim 1
+# name -> (model factory, inputs at batch size n, export keyword arguments)
+MULTI = {
+    "pair": (Pair, lambda n: (floats(n, 6), floats(n, 6)), {}),
+    "embedding": (lambda: nn.Sequential(nn.Embedding(10, 4), nn.Flatten(), nn.Linear(12, 2)),
+                  lambda n: (indices(n, 3),), {}),
+    "embedding_int32_padding": (lambda: nn.Sequential(nn.Embedding(10, 4, padding_idx=0)),
+                                lambda n: (indices(n, 3, dtype=np.int32),), {}),
+    "embedding_bag_mean": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4), nn.ReLU()),
+                           lambda n: (indices(n, 3),), {}),
+    "embedding_bag_sum_padding": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, mode="sum",
+                                                                        padding_idx=2)),
+                                  lambda n: (np.concatenate([indices(n, 3), [[2, 2, 2]]]),),
+                                  {}),
+    "embedding_bag_mean_padding": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, padding_idx=3)),
+                                   lambda n: (np.concatenate([indices(n, 4), [[3, 3, 3, 1]]]),),
+                                   {}),
+    "embedding_bag_max": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, mode="max")),
+                          lambda n: (indices(n, 3),), {}),
+    "embedding_bag_max_padding": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, mode="max",
+                                                                        padding_idx=1)),
+                                  lambda n: (np.concatenate([indices(n, 3), [[1, 1, 1]]]),),
+                                  {}),
+    "embedding_bag_per_sample_weights": (WeightedBags, lambda n: (indices(n, 3), floats(n, 3)),
+                                         {}),
+    "rnn_tanh": (lambda: nn.RNN(4, 5), lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
+    "rnn_relu_3_layers": (lambda: nn.RNN(4, 5, num_layers=3, nonlinearity="relu"),
+                          lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
+    "rnn_bidirectional_batch_first": (lambda: nn.RNN(4, 5, bidirectional=True,
+                                                     batch_first=True),
+                                      lambda n: (floats(n, 6, 4),), {}),
+    "rnn_initial_state": (lambda: Call(nn.RNN(4, 5, num_layers=2, bidirectional=True)),
+                          lambda n: (floats(7, n, 4), floats(4, n, 5)),
+                          {"dynamic_axes": {"input_0": [1], "input_1": [1]}}),
+    "lstm": (lambda: nn.LSTM(4, 5), lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
+    "lstm_2_layers_bidirectional": (lambda: nn.LSTM(4, 5, num_layers=2, bidirectional=True),
+                                    lambda n: (floats(6, n, 4),), {"dynamic_axes": BATCH_1}),
+    "lstm_batch_first_no_bias": (lambda: nn.LSTM(4, 5, num_layers=2, bias=False,
+                                                 batch_first=True),
+                                 lambda n: (floats(n, 6, 4),), {}),
+    "lstm_initial_states": (lambda: Call(nn.LSTM(4, 5, num_layers=2, bidirectional=True)),
+                            lambda n: (floats(7, n, 4), (floats(4, n, 5), floats(4, n, 5))),
+                            {"dynamic_axes": {"input_0": [1], "input_1": [1], "input_2": [1]}}),
+    "lstm_then_linear": (LSTMHead, lambda n: (floats(n, 6, 4),), {}),
+    "gru": (lambda: nn.GRU(4, 5), lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
+    "gru_2_layers_bidirectional_batch_first": (lambda: nn.GRU(4, 5, num_layers=2,
+                                                              bidirectional=True,
+                                                              batch_first=True),
+                                               lambda n: (floats(n, 6, 4),), {}),
+    "gru_initial_state_no_bias": (lambda: Call(nn.GRU(4, 5, bias=False, batch_first=True)),
+                                  lambda n: (floats(n, 6, 4), floats(1, n, 5)),
+                                  {"dynamic_axes": {"input_0": [0], "input_1": [1]}}),
+    "gru_state_into_gru": (EncoderDecoder, lambda n: (floats(6, n, 4), floats(5, n, 3)),
+                           {"dynamic_axes": {"input_0": [1], "input_1": [1]}}),
+    "mha_self_attention": (lambda: nn.Sequential(SelfAttention()), lambda n: (floats(n, 5, 8),),
+                           {}),
+    "mha_cross_attention_seq_first": (lambda: Call(nn.MultiheadAttention(8, 2)),
+                                      lambda n: (floats(5, n, 8), floats(6, n, 8),
+                                                 floats(6, n, 8)),
+                                      {"dynamic_axes": {"input_0": [1], "input_1": [1],
+                                                        "input_2": [1]}}),
+    "mha_kdim_vdim_no_bias": (lambda: Call(nn.MultiheadAttention(8, 4, bias=False, kdim=3,
+                                                                 vdim=5, batch_first=True)),
+                              lambda n: (floats(n, 5, 8), floats(n, 6, 3), floats(n, 6, 5)), {}),
+    "mha_per_head_weights": (lambda: Call(nn.MultiheadAttention(8, 4, batch_first=True),
+                                          average_attn_weights=False),
+                             lambda n: (floats(n, 5, 8),) * 3, {}),
+    "mha_without_weights": (lambda: Call(nn.MultiheadAttention(8, 2, batch_first=True),
+                                         need_weights=False),
+                            lambda n: (floats(n, 5, 8),) * 3, {}),
+    "encoder_layer": (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+                      lambda n: (floats(n, 5, 8),), {}),
+    "encoder_layer_norm_first_gelu_seq_first": (
+        lambda: nn.TransformerEncoderLayer(8, 2, 16, activation="gelu", norm_first=True),
+        lambda n: (floats(5, n, 8),), {"dynamic_axes": BATCH_1}),
+    "encoder_layer_activation_module_no_bias": (
+        lambda: nn.TransformerEncoderLayer(8, 4, 16, activation=nn.GELU(approximate="tanh"),
+                                           batch_first=True, bias=False),
+        lambda n: (floats(n, 5, 8),), {}),
+    "encoder_2_layers_norm": (
+        lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2,
+                                      norm=nn.LayerNorm(8), enable_nested_tensor=False),
+        lambda n: (floats(n, 5, 8),), {}),
+    "encoder_norm_first_then_linear": (
+        lambda: nn.Sequential(nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(8, 2, 16, norm_first=True, batch_first=True), 2,
+            enable_nested_tensor=False), nn.Linear(8, 3)),
+        lambda n: (floats(n, 5, 8),), {}),
+}
+
+
+def _run_both(ort, model, data: bytes, inputs: tuple) -> tuple:
+    """(onnxruntime's outputs, micrograd's non-None outputs) for the same inputs."""
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    flat = mg.onnx._leaves(inputs)
+    got = session.run(None, {i.name: a for i, a in zip(session.get_inputs(), flat)})
+    args = mg.onnx._map(mg.tensor, inputs)
+    want = [t.detach().numpy() for t in mg.onnx._leaves(model(*args)) if t is not None]
+    return got, want
+
+
+@pytest.mark.parametrize("name", list(MULTI))
+def test_layers_of_several_tensors_compute_what_micrograd_computes(name, backend):
+    """Exported at batch 3, run at batches 3, 1 and 6 (the dynamic dim), every output."""
+    ort = _ort()
+    mg.manual_seed(0)
+    factory, make, kwargs = MULTI[name]
+    model = factory()
+    _, data = _export(model, mg.onnx._map(mg.tensor, make(3)), **kwargs)
+    model.eval()
+    for n in (3, 1, 6):
+        got, want = _run_both(ort, model, data, make(n))
+        assert len(got) == len(want), n
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and a.shape == b.shape, n
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"batch {n}")
+
+
+def test_graph_outputs_mirror_what_the_layer_returns():
+    """An LSTM's (output, (h_n, c_n)) is three graph outputs; an attention's (output, None)
+    one; the shapes are what shape inference derives, the batch dim symbolic."""
+    _ort()
+    lstm = nn.LSTM(4, 5, num_layers=2, batch_first=True)
+    proto, _ = _export(lstm, mg.randn(3, 7, 4), output_names=["y", "h", "c"])
+    dims = [[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+            for v in proto.graph.output]
+    assert [o.name for o in proto.graph.output] == ["y", "h", "c"]
+    assert dims[0] == ["batch", 7, 5] and dims[1][0::2] == [2, 5] == dims[2][0::2]
+    attention = Call(nn.MultiheadAttention(8, 2, batch_first=True), need_weights=False)
+    proto, _ = _export(attention, (mg.randn(3, 5, 8),) * 3)
+    assert [o.name for o in proto.graph.output] == ["output"]
+    assert [i.name for i in proto.graph.input] == ["input_0", "input_1", "input_2"]
+    names = {i.name for i in proto.graph.initializer}
+    assert {"layer.in_proj_weight_q_t", "layer.out_proj.weight_t"} <= names
+
+
+def test_a_sequence_length_may_be_dynamic_too():
+    ort = _ort()
+    mg.manual_seed(4)
+    model = nn.GRU(4, 5, num_layers=2, bidirectional=True)
+    _, data = _export(model, mg.tensor(floats(7, 3, 4)),
+                      dynamic_axes={"input": {0: "time", 1: "batch"}})
+    for steps, n in ((7, 3), (2, 5), (11, 1)):
+        got, want = _run_both(ort, model, data, (floats(steps, n, 4),))
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def _torch_pair(torch, build):
+    """The same layer in micrograd and in torch, torch's weights micrograd's."""
+    mg.manual_seed(5)
+    ours, theirs = build(nn), build(torch.nn)
+    theirs.load_state_dict(mg.interop.to_torch_state_dict(ours))
+    return ours.eval(), theirs.eval()
+
+
+TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torch's numbers
+    "rnn_relu_bidirectional": (lambda ns: ns.RNN(4, 5, 2, nonlinearity="relu",
+                                                 bidirectional=True),
+                               lambda n: (floats(7, n, 4),)),
+    "lstm_states": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True,
+                                       batch_first=True),
+                    lambda n: (floats(n, 6, 4), (floats(4, n, 5), floats(4, n, 5)))),
+    "gru_no_bias": (lambda ns: ns.GRU(4, 5, num_layers=2, bias=False),
+                    lambda n: (floats(6, n, 4), floats(2, n, 5))),
+    "mha_cross": (lambda ns: ns.MultiheadAttention(8, 2, kdim=3, vdim=5),
+                  lambda n: (floats(5, n, 8), floats(6, n, 3), floats(6, n, 5))),
+    "encoder": (lambda ns: ns.TransformerEncoder(
+        ns.TransformerEncoderLayer(8, 2, 16, activation="gelu", batch_first=True), 2,
+        norm=ns.LayerNorm(8), enable_nested_tensor=False), lambda n: (floats(n, 5, 8),)),
+    "encoder_layer_norm_first": (lambda ns: ns.TransformerEncoderLayer(8, 4, 16,
+                                                                       norm_first=True),
+                                 lambda n: (floats(5, n, 8),)),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH))
+def test_the_file_computes_what_torch_computes(name):
+    """The gate reordering and the attention decomposition against PyTorch itself: torch's
+    layer with the micrograd layer's weights, on the same inputs as the exported file."""
+    ort = _ort()
+    torch = pytest.importorskip("torch", reason="PyTorch is the reference here")
+    build, make = TORCH[name]
+    ours, theirs = _torch_pair(torch, build)
+    inputs = make(3)
+    _, data = _export(ours, mg.onnx._map(mg.tensor, inputs), dynamic_batch=False)
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    got = session.run(None, {i.name: a for i, a in zip(session.get_inputs(),
+                                                       mg.onnx._leaves(inputs))})
+    with torch.no_grad():
+        want = [t.numpy() for t in mg.onnx._leaves(theirs(*mg.onnx._map(torch.from_numpy,
+                                                                         inputs)))
+                if t is not None]
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+
+
 # ---- refusals -----------------------------------------------------------------------------------------
 class Scale(nn.Module):
     def forward(self, x):
@@ -343,7 +616,8 @@ REFUSED = {  # name -> (model, input shape, exception, message)
                        (5, 6), TypeError,
                        r"1.weight is float32 but the input is float64; convert the model"),
     "no_batch_dim": (lambda: nn.Sequential(nn.Linear(6, 2)), (6,), ValueError,
-                     r"dynamic_batch needs an input with a batch dim .* got shape \(6,\)"),
+                     r"dynamic_batch needs inputs with a batch dim .* got shape \(6,\) for "
+                     r"'input'"),
 }
 
 
@@ -362,16 +636,27 @@ def test_argument_errors():
     x = mg.randn(5, 6)
     with pytest.raises(TypeError, match="expected a Module, got function"):
         _export(lambda v: v, x)
-    with pytest.raises(NotImplementedError, match="models of one input only; got 2"):
-        _export(model, (x, x))
-    with pytest.raises(TypeError, match="example_input must be a Tensor, got ndarray"):
+    with pytest.raises(TypeError, match="example_input must be a Tensor or a tuple of Tensors, "
+                                        "got ndarray"):
         _export(model, x.numpy())
-    with pytest.raises(TypeError, match="example_input must be floating point, got int64"):
-        _export(model, mg.ones(5, 6, dtype=mg.int64))
-    with pytest.raises(ValueError, match="input_names must be a list of one name"):
+    with pytest.raises(TypeError, match="example_input must be floating point or int64 / int32 "
+                                        "indices, got bool"):
+        _export(model, mg.ones(5, 6, dtype=mg.bool))
+    with pytest.raises(ValueError, match="example_input is an empty tuple"):
+        _export(model, ())
+    with pytest.raises(ValueError, match=r"input_names must be a list of 1 name\(s\)"):
         _export(model, x, input_names="x")
-    with pytest.raises(ValueError, match="output_names must be a list of one name"):
+    with pytest.raises(ValueError, match=r"output_names must be a list of 1 name\(s\) \(one per "
+                                         r"output\), got \['a', 'b'\]"):
         _export(model, x, output_names=["a", "b"])
+    with pytest.raises(ValueError, match="input_names must be different names"):
+        _export(Pair(), (x, x), input_names=["a", "a"])
+    with pytest.raises(ValueError, match=r"dynamic_axes names \['nope'\], which are not among "
+                                         r"the inputs \['input'\] or outputs \['output'\]"):
+        _export(model, x, dynamic_axes={"nope": [0]})
+    with pytest.raises(ValueError, match=r"dynamic_batch makes dim 0 of every input the batch, "
+                                         r"but 'input_1' has shape \(3, 6\)"):
+        _export(Pair(), (x, mg.randn(3, 6)))
     proto, _ = _export(model, (x,))  # torch's tuple of arguments
     assert len(proto.graph.input) == 1
 
