@@ -386,7 +386,14 @@ MULTI = {
                             lambda n: (floats(7, n, 4), (floats(4, n, 5), floats(4, n, 5))),
                             {"dynamic_axes": {"input_0": [1], "input_1": [1], "input_2": [1]}}),
     "lstm_then_linear": (LSTMHead, lambda n: (floats(n, 6, 4),), {}),
+    "lstm_unbatched_states": (lambda: Call(nn.LSTM(4, 5, num_layers=2, batch_first=True)),
+                              lambda n: (floats(n, 4), (floats(2, 5), floats(2, 5))),
+                              {"dynamic_axes": {"input_0": {0: "time"}}}),
     "gru": (lambda: nn.GRU(4, 5), lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
+    "gru_unbatched_bidirectional": (lambda: nn.GRU(4, 5, bidirectional=True),
+                                    lambda n: (floats(n, 4),), {"dynamic_axes": {"input": [0]}}),
+    "rnn_unbatched_state": (lambda: Call(nn.RNN(4, 5)), lambda n: (floats(n, 4), floats(1, 5)),
+                            {"dynamic_axes": {"input_0": [0]}}),
     "gru_2_layers_bidirectional_batch_first": (lambda: nn.GRU(4, 5, num_layers=2,
                                                               bidirectional=True,
                                                               batch_first=True),
@@ -412,6 +419,17 @@ MULTI = {
     "mha_without_weights": (lambda: Call(nn.MultiheadAttention(8, 2, batch_first=True),
                                          need_weights=False),
                             lambda n: (floats(n, 5, 8),) * 3, {}),
+    "mha_bias_kv_zero_attn": (lambda: nn.Sequential(SelfAttention(add_bias_kv=True,
+                                                                   add_zero_attn=True)),
+                              lambda n: (floats(n, 5, 8),), {}),
+    "mha_zero_attn_seq_first": (lambda: Call(nn.MultiheadAttention(8, 2, add_zero_attn=True)),
+                                lambda n: (floats(5, n, 8), floats(6, n, 8), floats(6, n, 8)),
+                                {"dynamic_axes": {"input_0": [1], "input_1": [1],
+                                                  "input_2": [1]}}),
+    "mha_unbatched": (lambda: Call(nn.MultiheadAttention(8, 2, add_bias_kv=True),
+                                   average_attn_weights=False),
+                      lambda n: (floats(n, 8), floats(4, 8), floats(4, 8)),
+                      {"dynamic_axes": {"input_0": [0]}}),
     "encoder_layer": (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
                       lambda n: (floats(n, 5, 8),), {}),
     "encoder_layer_norm_first_gelu_seq_first": (
@@ -421,6 +439,8 @@ MULTI = {
         lambda: nn.TransformerEncoderLayer(8, 4, 16, activation=nn.GELU(approximate="tanh"),
                                            batch_first=True, bias=False),
         lambda n: (floats(n, 5, 8),), {}),
+    "encoder_layer_unbatched": (lambda: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+                                lambda n: (floats(n, 8),), {"dynamic_axes": {"input": [0]}}),
     "encoder_2_layers_norm": (
         lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2,
                                       norm=nn.LayerNorm(8), enable_nested_tensor=False),
@@ -509,6 +529,11 @@ TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torc
                     lambda n: (floats(6, n, 4), floats(2, n, 5))),
     "mha_cross": (lambda ns: ns.MultiheadAttention(8, 2, kdim=3, vdim=5),
                   lambda n: (floats(5, n, 8), floats(6, n, 3), floats(6, n, 5))),
+    "lstm_unbatched": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True),
+                       lambda n: (floats(6, 4),)),
+    "mha_bias_kv_zero_attn": (lambda ns: ns.MultiheadAttention(8, 2, add_bias_kv=True,
+                                                               add_zero_attn=True),
+                              lambda n: (floats(5, n, 8), floats(6, n, 8), floats(6, n, 8))),
     "encoder": (lambda ns: ns.TransformerEncoder(
         ns.TransformerEncoderLayer(8, 2, 16, activation="gelu", batch_first=True), 2,
         norm=ns.LayerNorm(8), enable_nested_tensor=False), lambda n: (floats(n, 5, 8),)),
@@ -601,7 +626,8 @@ REFUSED = {  # name -> (model, input shape, exception, message)
                        r"\(Conv1d\) cannot be exported: an unbatched input \(shape \(3, 6\)\)"),
     "max_pool_indices": (lambda: nn.Sequential(nn.MaxPool2d(2, return_indices=True)),
                          (5, 2, 4, 4), NotImplementedError,
-                         r"layer '0' \(MaxPool2d\) returned a tuple; only one tensor in and one out"),
+                         r"layer '0' \(MaxPool2d\) returned a tuple; only one tensor in and "
+                         "one out"),
     "avg_pool_ceil_overhang": (lambda: nn.Sequential(nn.AvgPool2d(2, ceil_mode=True)),
                                (5, 2, 5, 5), NotImplementedError,
                                "ceil_mode=True with a last window that hangs over"),
@@ -628,6 +654,80 @@ def test_what_cannot_be_exported_is_refused_by_name(name):
     dtype = np.float64 if name == "dtype_mismatch" else np.float32
     with pytest.raises(error, match=message):
         _export(factory(), mg.tensor(R.standard_normal(shape).astype(dtype)))
+
+
+class Masked(nn.Module):
+    """Attention with a mask passed in as a second input."""
+
+    def __init__(self, layer, mask_arg):
+        super().__init__()
+        self.layer, self.mask_arg = layer, mask_arg
+
+    def forward(self, x, mask):
+        return self.layer(x, **{self.mask_arg: mask}) if self.mask_arg != "attn_mask" else \
+            self.layer(x, x, x, attn_mask=mask)
+
+
+class Bags(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bags = nn.EmbeddingBag(10, 4)
+
+    def forward(self, x, offsets):
+        return self.bags(x, offsets)
+
+
+class OwnEncoderLayer(nn.TransformerEncoderLayer):
+    def forward(self, src, *args, **kwargs):
+        return super().forward(src) * 2
+
+
+REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
+    "lstm_projection": (lambda: nn.LSTM(4, 5, proj_size=3), (floats(6, 2, 4),),
+                        r"layer '<model>' \(LSTM\) cannot be exported: proj_size"),
+    "embedding_max_norm": (lambda: nn.Sequential(nn.Embedding(10, 4, max_norm=1.0)),
+                           (indices(2, 3),), r"layer '0' \(Embedding\) cannot be exported: "
+                                             r"max_norm renormalises"),
+    "embedding_bag_offsets": (Bags, (indices(6), np.array([0, 2, 5])),
+                              r"layer 'bags' \(EmbeddingBag\) cannot be exported: a 1-D input "
+                              r"with offsets"),
+    "attention_mask": (lambda: Masked(nn.MultiheadAttention(8, 2), "attn_mask"),
+                       (floats(5, 2, 8), np.zeros((5, 5), np.float32)),
+                       r"layer 'layer' \(MultiheadAttention\) cannot be exported: attn_mask "
+                       r"given; attention masks are not exported"),
+    "encoder_padding_mask": (lambda: Masked(nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16), 1, enable_nested_tensor=False),
+        "src_key_padding_mask"), (floats(5, 2, 8), np.zeros((2, 5), np.float32)),
+        r"\(TransformerEncoder\) cannot be exported: src_key_padding_mask given"),
+    "encoder_layer_callable_activation": (lambda: nn.TransformerEncoderLayer(
+        8, 2, 16, activation=lambda t: t.relu()), (floats(5, 2, 8),),
+        r"\(TransformerEncoderLayer\) cannot be exported: activation <function"),
+    "encoder_norm_without_converter": (lambda: nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16), 1, norm=Scale(), enable_nested_tensor=False),
+        (floats(5, 2, 8),), r"\(TransformerEncoder\) cannot be exported: its norm, a Scale, "
+                            r"does not export"),
+    "encoder_layer_own_forward": (lambda: OwnEncoderLayer(8, 2, 16), (floats(5, 2, 8),),
+                                  "OwnEncoderLayer.forward computes with operations outside "
+                                  "its layers"),
+    "lstm_cell": (lambda: nn.Sequential(nn.LSTMCell(4, 5)), (floats(2, 4),),
+                  r"layer '0' \(LSTMCell\) is not supported"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED_MULTI))
+def test_layers_of_several_tensors_are_refused_by_name(name):
+    _ort()
+    factory, inputs, message = REFUSED_MULTI[name]
+    with pytest.raises(NotImplementedError, match=message):
+        _export(factory(), tuple(mg.tensor(a) for a in inputs), dynamic_batch=False)
+
+
+def test_supported_layers_lists_the_new_ones():
+    names = mg.onnx.supported_layers()
+    for layer in ("Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "MultiheadAttention",
+                  "TransformerEncoderLayer", "TransformerEncoder", "Linear"):
+        assert layer in names
+    assert "RNNCell" not in names and "Upsample" not in names
 
 
 def test_argument_errors():

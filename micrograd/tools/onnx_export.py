@@ -171,7 +171,7 @@ def converts(*classes: type, reads_call: bool = False) -> Callable[[Converter], 
 
 
 def _unsupported(g: Graph, m: Module, why: str) -> NotImplementedError:
-    return NotImplementedError(f"micrograd.onnx.export: layer {g.path!r} "
+    return NotImplementedError(f"micrograd.onnx.export: layer {g.path or '<model>'!r} "
                                f"({type(m).__name__}) cannot be exported: {why}")
 
 
@@ -486,6 +486,15 @@ def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     return g.node("Pad", inputs, mode=_PAD_MODES[m.mode])
 
 
+# ---- shared by the layers of several tensors ----------------------------------------------------
+def _unsqueeze(g: Graph, x: str, axis: int) -> str:
+    return g.node("Unsqueeze", [x, g.const([axis], np.int64)])
+
+
+def _squeeze(g: Graph, x: str, axis: int) -> str:
+    return g.node("Squeeze", [x, g.const([axis], np.int64)])
+
+
 # ---- embeddings ---------------------------------------------------------------------------------
 @converts(S.Embedding)
 def _embedding(g: Graph, m: S.Embedding, x: str, shape: tuple) -> str:
@@ -553,14 +562,12 @@ def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
     h_n) or, for an LSTM, (output, (h_n, c_n)), as the layer does."""
     if m.proj_size:
         raise _unsupported(g, m, "proj_size (ONNX's LSTM has no projection)")
-    if len(shape) != 3:
-        raise _unsupported(g, m, f"an unbatched input (shape {shape}); export it with a batch "
-                           "dim")
-    lstm = m.mode == "LSTM"
+    lstm, batched = m.mode == "LSTM", len(shape) == 3
     hx = g.args["hx"]
     h0, c0 = (hx if hx is not None else (None, None)) if lstm else (hx, None)
-    if h0 is not None and len(g.shapes[h0]) != 3:
-        raise _unsupported(g, m, "unbatched initial states")
+    if not batched:  # (L, H_in) and states (D * num_layers, H): a batch of 1 at dim 1
+        x = _unsqueeze(g, x, 1)
+        h0, c0 = (None if h is None else _unsqueeze(g, h, 1) for h in (h0, c0))
     directions = 2 if m.bidirectional else 1
     gates, hid = _ONNX_GATES[m.mode], m.hidden_size
     attrs: dict[str, Any] = {"hidden_size": hid,
@@ -579,7 +586,7 @@ def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
         return np.stack([reorder(getattr(m, m._all_weights[layer * directions + d][index])._array)
                          for d in range(directions)])
 
-    y = g.node("Transpose", [x], perm=[1, 0, 2]) if m.batch_first else x
+    y = g.node("Transpose", [x], perm=[1, 0, 2]) if m.batch_first and batched else x
     h_n, c_n = [], []
     for layer in range(m.num_layers):
         inputs = [y, g.derived(m, f"W_l{layer}", lambda: stacked(layer, 0)),
@@ -600,12 +607,12 @@ def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
             c_n.append(outs[2])
         y = g.node("Reshape", [g.node("Transpose", [outs[0]], perm=[0, 2, 1, 3]),
                                g.const([0, 0, -1], np.int64)])  # (L, N, D * H)
-    out = g.node("Transpose", [y], perm=[1, 0, 2]) if m.batch_first else y
     h = h_n[0] if len(h_n) == 1 else g.node("Concat", h_n, axis=0)
-    if not lstm:
-        return out, h
-    c = c_n[0] if len(c_n) == 1 else g.node("Concat", c_n, axis=0)
-    return out, (h, c)
+    c = (c_n[0] if len(c_n) == 1 else g.node("Concat", c_n, axis=0)) if lstm else None
+    if not batched:
+        y, h, c = (None if v is None else _squeeze(g, v, 1) for v in (y, h, c))
+    out = g.node("Transpose", [y], perm=[1, 0, 2]) if m.batch_first and batched else y
+    return (out, (h, c)) if lstm else (out, h)
 
 
 # ---- attention and the Transformer encoder ------------------------------------------------------
@@ -618,18 +625,16 @@ def _no_masks(g: Graph, m: Module, **masks: Any) -> None:
 
 def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_weights: bool,
                average: bool) -> tuple:
-    """(output, weights or None) of batch-first (N, L, E) inputs: per-head projections,
-    softmax(q k^T / sqrt(d)) v, the heads joined and the output projection, as MatMul, Add,
-    Reshape, Transpose and Softmax nodes; the weights (N, L, S) averaged over the heads, or
+    """(output, weights or None) of batch-first (N, L, E) inputs: the projections, the extra
+    key and value rows (``add_bias_kv``, ``add_zero_attn``), softmax(q k^T / sqrt(d)) v per
+    head, the heads joined and the output projection, as MatMul, Add, Concat, Reshape,
+    Transpose and Softmax nodes; the weights (N, L, S) averaged over the heads, or
     (N, heads, L, S)."""
-    if m.bias_k is not None or m.add_zero_attn:
-        raise _unsupported(g, m, "add_bias_kv / add_zero_attn (extra key and value rows) are "
-                           "not exported")
     e, heads, hd = m.embed_dim, m.num_heads, m.head_dim
     packed = m._qkv_same_embed_dim
 
     def project(x: str, i: int, which: str) -> str:
-        """x W_i^T + b_i, split into heads: (N, heads, L, hd)."""
+        """x W_i^T + b_i: (N, L, E)."""
         if packed:
             w = g.derived(m, f"in_proj_weight_{which}_t",
                           lambda: m.in_proj_weight._array[i * e:(i + 1) * e].T)
@@ -639,10 +644,29 @@ def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_w
         if m.in_proj_bias is not None:
             y = g.node("Add", [y, g.derived(m, f"in_proj_bias_{which}",
                                             lambda: m.in_proj_bias._array[i * e:(i + 1) * e])])
+        return y
+
+    def extended(y: str, row: str | None) -> str:
+        """(N, S, E) with one more key / value: ``row`` (1, 1, E) and/or a zero row, for each
+        sample."""
+        rows = ([row] if row is not None else []) + ([g.const(np.zeros((1, 1, e)))]
+                                                    if m.add_zero_attn else [])
+        if not rows:
+            return y
+        size = g.node("Concat", [g.node("Shape", [y], start=0, end=1),
+                                 g.const([1, e], np.int64)], axis=0)  # (N, 1, E)
+        return g.node("Concat", [y] + [g.node("Expand", [r, size]) for r in rows], axis=1)
+
+    def heads_of(y: str) -> str:
+        """(N, L, E) -> (N, heads, L, hd)."""
         return g.node("Transpose", [g.node("Reshape", [y, g.const([0, 0, heads, hd], np.int64)])],
                       perm=[0, 2, 1, 3])
 
-    qh, kh, vh = project(q, 0, "q"), project(k, 1, "k"), project(v, 2, "v")
+    bias_k = g.param(m, "bias_k") if m.bias_k is not None else None
+    bias_v = g.param(m, "bias_v") if m.bias_v is not None else None
+    qh = heads_of(project(q, 0, "q"))
+    kh = heads_of(extended(project(k, 1, "k"), bias_k))
+    vh = heads_of(extended(project(v, 2, "v"), bias_v))
     scaled = g.node("Mul", [qh, g.const(math.sqrt(1.0 / hd))])
     scores = g.node("MatMul", [scaled, g.node("Transpose", [kh], perm=[0, 1, 3, 2])])
     weights = g.node("Softmax", [scores], axis=-1)  # (N, heads, L, S)
@@ -664,23 +688,24 @@ def _batch_first(g: Graph, x: str, batch_first: bool) -> str:
 @converts(T.MultiheadAttention, reads_call=True)
 def _multihead_attention(g: Graph, m: T.MultiheadAttention, x: str, shape: tuple) -> tuple:
     """(output, weights or None), as the layer returns them; sequence-first inputs are
-    transposed to batch-first and the output back."""
+    transposed to batch-first and the output back, unbatched (L, E) ones get a batch of 1."""
     a = g.args
     _no_masks(g, m, key_padding_mask=a["key_padding_mask"], attn_mask=a["attn_mask"],
               is_causal=a["is_causal"])
-    if len(shape) != 3:
-        raise _unsupported(g, m, f"an unbatched query (shape {shape}); export it with a batch "
-                           "dim")
+    batched = len(shape) == 3
     seen: dict[str, str] = {}  # self-attention: the one input transposed once
 
     def batch_first(name: str) -> str:
         if name not in seen:
-            seen[name] = _batch_first(g, name, m.batch_first)
+            seen[name] = (_batch_first(g, name, m.batch_first) if batched
+                          else _unsqueeze(g, name, 0))
         return seen[name]
 
     out, weights = _attention(g, m, batch_first(a["query"]), batch_first(a["key"]),
                               batch_first(a["value"]), bool(a["need_weights"]),
                               bool(a["average_attn_weights"]))
+    if not batched:
+        return _squeeze(g, out, 0), None if weights is None else _squeeze(g, weights, 0)
     return _batch_first(g, out, m.batch_first), weights
 
 
@@ -703,9 +728,6 @@ def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple)
     if type(m).forward is not T.TransformerEncoderLayer.forward:
         raise _unsupported(g, m, "a subclass with its own forward")
     batch_first = m.self_attn.batch_first
-    if len(shape) != 3:
-        raise _unsupported(g, m, f"an unbatched input (shape {shape}); export it with a batch "
-                           "dim")
 
     def norm(name: str, y: str) -> str:
         with g.inside(name):
@@ -722,14 +744,15 @@ def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple)
         with g.inside("linear2"):
             return _linear(g, m.linear2, y, shape)
 
-    y = _batch_first(g, x, batch_first)
+    batched = len(shape) == 3
+    y = _batch_first(g, x, batch_first) if batched else _unsqueeze(g, x, 0)
     if m.norm_first:
         y = g.node("Add", [y, attention(norm("norm1", y))])
         y = g.node("Add", [y, feed_forward(norm("norm2", y))])
     else:
         y = norm("norm1", g.node("Add", [y, attention(y)]))
         y = norm("norm2", g.node("Add", [y, feed_forward(y)]))
-    return _batch_first(g, y, batch_first)
+    return _batch_first(g, y, batch_first) if batched else _squeeze(g, y, 0)
 
 
 @converts(T.TransformerEncoderLayer, reads_call=True)
