@@ -565,7 +565,7 @@ def test_the_file_computes_what_torch_computes(name):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
 
 
-# ---- refusals -----------------------------------------------------------------------------------------
+# ---- refusals -------------------------------------------------------------------------------------
 class Scale(nn.Module):
     def forward(self, x):
         return x * 2
@@ -611,7 +611,8 @@ REFUSED = {  # name -> (model, input shape, exception, message)
     "op_after_the_last_layer": (TailNet, (5, 6), NotImplementedError,
                                 "the output is not what a layer returned"),
     "container_with_parameters": (OwnParameter, (5, 6), NotImplementedError,
-                                  r"'<model>' \(OwnParameter\) has parameters or buffers of its own"),
+                                  r"'<model>' \(OwnParameter\) has parameters or buffers of "
+                                  "its own"),
     "batchnorm_batch_statistics": (lambda: dense(nn.BatchNorm1d(6, track_running_stats=False)),
                                    (5, 6), NotImplementedError,
                                    r"layer '1' \(BatchNorm1d\) cannot be exported: without "
