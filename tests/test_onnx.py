@@ -565,7 +565,7 @@ def test_the_file_computes_what_torch_computes(name):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
 
 
-# ---- refusals -------------------------------------------------------------------------------------
+# ---- refusals ------------------------------------------------------------------------------------
 class Scale(nn.Module):
     def forward(self, x):
         return x * 2

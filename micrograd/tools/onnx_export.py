@@ -1,24 +1,31 @@
 """``micrograd.onnx.export``: a model of micrograd layers as an ONNX file (opset 17), for
 onnxruntime and every other ONNX consumer.
 
-How: the model runs once on the example input, in eval mode and without grad, with a forward hook
-on every layer (a module without children). The hooks record which layer read which tensor and
-wrote which, so the calls form a dataflow graph; each layer then becomes ONNX nodes through its
-converter in ``CONVERTERS``, and its parameters become initializers named as in ``state_dict``.
-So a ``Sequential`` (nested or not) and a ``Module`` whose ``forward`` only chains its layers
-(``x = self.fc1(x); x = self.act(x); ...``) export alike.
+How: the model runs once on the example inputs, in eval mode and without grad, with a forward
+hook on every layer (a module with a converter, whose submodules are part of it, or else a
+module without children). The hooks record which layer read which tensors and returned which,
+so the calls form a dataflow graph; each layer then becomes ONNX nodes through its converter in
+``CONVERTERS``, and its parameters become initializers named as in ``state_dict``. So a
+``Sequential`` (nested or not) and a ``Module`` whose ``forward`` only chains its layers
+(``x = self.fc1(x); out, (h, c) = self.lstm(x); ...``) export alike. The model's inputs (a
+tensor or nested tuples of them) are the graph's inputs, and the tensors it returns (likewise)
+its outputs.
 
 What cannot be exported is refused with the reason, never approximated: a layer without a
 converter (``NotImplementedError`` naming it and its place in the model), a ``forward`` that
 computes outside its layers (a functional call or tensor op between them), a layer whose
 behaviour in eval mode has no ONNX operator here (``BatchNorm1d`` without running statistics,
-circular padding), parameters whose dtype is not the input's.
+circular padding, an LSTM's projection, attention masks), parameters whose dtype is not the
+model's.
 
 Each converter writes torch's math with ONNX operators, e.g. exact GELU as
-``0.5 x (1 + erf(x / sqrt 2))`` (``Gelu`` arrives in opset 20) and softplus with its threshold
-(``Where``), so the file computes what the micrograd model computes. Converters for more layers
-are one function each: ``CONVERTERS[Layer] = fn(graph, module, x, shape) -> output name``
-(``x`` the input's name, ``shape`` its traced shape; ``graph.out_shape`` the layer's output's).
+``0.5 x (1 + erf(x / sqrt 2))`` (``Gelu`` arrives in opset 20), softplus with its threshold
+(``Where``), the recurrent layers as ONNX's RNN / LSTM / GRU with the gates reordered, attention
+as its matrix products, so the file computes what the micrograd model computes. Converters for
+more layers are one function each: ``CONVERTERS[Layer] = fn(graph, module, x, shape) -> output
+name`` (``x`` the input's name, ``shape`` its traced shape; ``graph.out_shape`` the layer's
+output's); a layer of several tensors registers with ``@converts(Layer, reads_call=True)``, reads
+its arguments from ``graph.args`` and returns its outputs' names as the layer returns them.
 """
 from __future__ import annotations
 
