@@ -323,6 +323,17 @@ class SelfAttention(nn.Module):
         return self.attn(x, x, x)
 
 
+class KeywordAttention(nn.Module):
+    """The layer's tensors passed by keyword."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.attn(query=x, key=x, value=x, need_weights=False)[0]
+
+
 class WeightedBags(nn.Module):
     """An EmbeddingBag with per_sample_weights, a second input passed by keyword."""
 
@@ -361,10 +372,11 @@ MULTI = {
                                    {}),
     "embedding_bag_max": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, mode="max")),
                           lambda n: (indices(n, 3),), {}),
-    "embedding_bag_max_padding": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, mode="max",
-                                                                        padding_idx=1)),
-                                  lambda n: (np.concatenate([indices(n, 3), [[1, 1, 1]]]),),
-                                  {}),
+    "embedding_bag_max_padding_int32": (lambda: nn.Sequential(nn.EmbeddingBag(10, 4, mode="max",
+                                                                              padding_idx=1)),
+                                        lambda n: (np.concatenate([indices(n, 3, dtype=np.int32),
+                                                                   [[1, 1, 1]]]).astype(np.int32),),
+                                        {}),
     "embedding_bag_per_sample_weights": (WeightedBags, lambda n: (indices(n, 3), floats(n, 3)),
                                          {}),
     "rnn_tanh": (lambda: nn.RNN(4, 5), lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
@@ -410,6 +422,7 @@ MULTI = {
                                                  floats(6, n, 8)),
                                       {"dynamic_axes": {"input_0": [1], "input_1": [1],
                                                         "input_2": [1]}}),
+    "mha_keyword_arguments": (KeywordAttention, lambda n: (floats(n, 5, 8),), {}),
     "mha_kdim_vdim_no_bias": (lambda: Call(nn.MultiheadAttention(8, 4, bias=False, kdim=3,
                                                                  vdim=5, batch_first=True)),
                               lambda n: (floats(n, 5, 8), floats(n, 6, 3), floats(n, 6, 5)), {}),

@@ -81,7 +81,7 @@ class Graph:
         self.params: dict[tuple, str] = {}  # a layer called twice stores its weights once
         self.path = ""  # the layer being converted, for names and messages
         self.out_shape: tuple = ()  # that layer's output shape in the traced run
-        self.shapes: dict[str, tuple] = {}  # each traced value's shape, by its name
+        self.traced: dict[str, Tensor] = {}  # each value's tensor in the traced run, by name
         self.args: dict[str, Any] = {}  # the call's arguments, tensors as names (reads_call)
 
     def _unique(self, name: str) -> str:
@@ -525,14 +525,14 @@ def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
     rows = g.node("Gather", [g.param(m, "weight"), x], axis=0)  # (B, n, D)
     weights = g.args["per_sample_weights"]
     if weights is not None:
-        rows = g.node("Mul", [rows, g.node("Unsqueeze", [weights, g.const([2], np.int64)])])
+        rows = g.node("Mul", [rows, _unsqueeze(g, weights, 2)])
     if m.padding_idx is None:
         reduce = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[m.mode]
         if reduce == "ReduceSum":  # its axes are an input from opset 13, the others' from 18
             return g.node(reduce, [rows, g.const([1], np.int64)], keepdims=0)
         return g.node(reduce, [rows], axes=[1], keepdims=0)
-    pad = g.node("Unsqueeze", [g.node("Equal", [x, g.const(m.padding_idx, np.int64)]),
-                               g.const([2], np.int64)])  # (B, n, 1)
+    index = g.const(m.padding_idx, g.traced[x]._array.dtype)  # int64 or int32, as x
+    pad = _unsqueeze(g, g.node("Equal", [x, index]), 2)  # (B, n, 1)
     if m.mode == "max":
         top = g.node("ReduceMax", [g.node("Where", [pad, g.const(-np.inf), rows])], axes=[1],
                      keepdims=0)
@@ -603,9 +603,9 @@ def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
                                                        1)) if m.bias else "")
         inputs.append("")  # sequence_lens: every sequence is the whole length
         span = (layer * directions, (layer + 1) * directions)
-        inputs.append(_slice0(g, h0, *span) if h0 is not None else "")
-        if lstm:
-            inputs.append(_slice0(g, c0, *span) if c0 is not None else "")
+        for state in (h0, c0) if lstm else (h0,):  # this layer's initial states, if given
+            inputs.append("" if state is None else state if m.num_layers == 1
+                          else _slice0(g, state, *span))
         while inputs[-1] == "":
             inputs.pop()
         outs = g.node(_ONNX_RNN[m.mode], inputs, outputs=3 if lstm else 2, **attrs)
@@ -828,10 +828,10 @@ def _check_layers(model: Module) -> list[tuple[str, Module]]:
             raise NotImplementedError(
                 f"micrograd.onnx.export: layer {path!r} ({type(m).__name__}) cannot be "
                 f"exported: {newer} (this export writes opset {OPSET})")
-        children = list(m.named_children())
         if _converter(type(m)) is not None:
             layers.append((path, m))
             return
+        children = list(m.named_children())
         if not children:
             raise NotImplementedError(
                 f"micrograd.onnx.export: layer {path or '<model>'!r} ({type(m).__name__}) "
@@ -925,7 +925,7 @@ def _convert_call(g: Graph, model: Module, names: dict, call: tuple) -> None:
         bound = inspect.signature(module.forward).bind(*args, **kwargs)
         bound.apply_defaults()
         g.args = {k: _map(named, v) for k, v in bound.arguments.items()}
-        first = next(leaf for leaf in _leaves(args) if isinstance(leaf, Tensor))
+        first = next(t for t in _leaves(list(bound.arguments.values())) if isinstance(t, Tensor))
     else:
         first = args[0]
     x = named(first)
@@ -938,7 +938,7 @@ def _convert_call(g: Graph, model: Module, names: dict, call: tuple) -> None:
     for tensor, name in zip(out_leaves, got):
         if isinstance(tensor, Tensor):
             names[id(tensor)] = name
-            g.shapes[name] = tuple(tensor.shape)
+            g.traced[name] = tensor
 
 
 def _float_dtype_of(model: Module, examples: tuple) -> np.dtype:
@@ -1054,7 +1054,7 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
     for name, t in zip(inputs, examples):
         names[id(t)] = name
         g.names.add(name)
-        g.shapes[name] = tuple(t.shape)
+        g.traced[name] = t
     g.names.update(outputs)
     for call in calls:
         _convert_call(g, model, names, call)
