@@ -493,6 +493,59 @@ def test_layers_of_several_tensors_compute_what_micrograd_computes(name, backend
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"batch {n}")
 
 
+# the converters whose operators changed between opsets (LayerNormalization from 17, the
+# reductions' axes and Split's num_outputs from 18), and a few whole models
+ACROSS_OPSETS = ["layernorm", "layernorm_two_dims", "layernorm_no_affine", "glu", "hardswish",
+                 "batchnorm2d", "groupnorm", "small_cnn", "module_forward"]
+MULTI_ACROSS_OPSETS = ["embedding_bag_mean_padding", "embedding_bag_max", "mha_self_attention",
+                       "mha_bias_kv_zero_attn", "encoder_layer_norm_first_gelu_seq_first",
+                       "encoder_2_layers_norm", "lstm_initial_states", "gru"]
+CIRCULAR = {  # circular padding is Pad's 'wrap' mode, from opset 19
+    "circular_pad_1d": (lambda: nn.Sequential(nn.CircularPad1d((2, 1))), (5, 3, 6)),
+    "circular_pad_2d": (lambda: nn.Sequential(nn.CircularPad2d((1, 2, 0, 1))), (5, 2, 4, 5)),
+    "circular_conv": (lambda: nn.Sequential(nn.Conv2d(2, 3, 3, padding=1,
+                                                      padding_mode="circular")), (5, 2, 5, 6)),
+}
+
+
+@pytest.mark.parametrize("opset", [14, 16, 18, 21])
+def test_every_opset_computes_the_same(opset):
+    ort = _ort()
+    for name in ACROSS_OPSETS:
+        mg.manual_seed(0)
+        factory, shape = SPEC[name]
+        model = factory()
+        proto, data = _export(model, mg.tensor(R.standard_normal(shape).astype(np.float32)),
+                              opset=opset)
+        assert proto.opset_import[0].version == opset
+        assert proto.ir_version == mg.onnx.OPSETS[opset]
+        layer_norm = any(n.op_type == "LayerNormalization" for n in proto.graph.node)
+        assert layer_norm == (opset >= 17 and name in ("layernorm", "layernorm_two_dims",
+                                                       "layernorm_no_affine", "module_forward"))
+        _check(ort, model, data, shape)
+    for name in MULTI_ACROSS_OPSETS:
+        mg.manual_seed(0)
+        factory, make, kwargs = MULTI[name]
+        model = factory()
+        _, data = _export(model, mg.onnx._map(mg.tensor, make(3)), opset=opset, **kwargs)
+        model.eval()
+        got, want = _run_both(ort, model, data, make(4))
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("opset", [19, 21])
+@pytest.mark.parametrize("name", list(CIRCULAR))
+def test_circular_padding_exports_from_opset_19(name, opset):
+    ort = _ort()
+    mg.manual_seed(0)
+    factory, shape = CIRCULAR[name]
+    model = factory()
+    _, data = _export(model, mg.tensor(R.standard_normal(shape).astype(np.float32)),
+                      opset=opset)
+    _check(ort, model, data, shape)
+
+
 def test_graph_outputs_mirror_what_the_layer_returns():
     """An LSTM's (output, (h_n, c_n)) is three graph outputs; an attention's (output, None)
     one; the shapes are what shape inference derives, the batch dim symbolic."""
@@ -635,7 +688,9 @@ REFUSED = {  # name -> (model, input shape, exception, message)
                      r"opset 19"),
     "circular_conv": (lambda: nn.Sequential(nn.Conv1d(3, 2, 3, padding=1,
                                                       padding_mode="circular")), (5, 3, 6),
-                      NotImplementedError, r"padding_mode='circular' needs ONNX opset 19"),
+                      NotImplementedError, r"\(Conv1d\) cannot be exported: circular padding "
+                                           r"needs ONNX opset 19 \(this export writes opset 17; "
+                                           r"pass opset=19 or newer\)"),
     "unbatched_conv": (lambda: nn.Sequential(nn.Conv1d(3, 2, 3)), (3, 6), NotImplementedError,
                        r"\(Conv1d\) cannot be exported: an unbatched input \(shape \(3, 6\)\)"),
     "max_pool_indices": (lambda: nn.Sequential(nn.MaxPool2d(2, return_indices=True)),
@@ -763,6 +818,9 @@ def test_argument_errors():
     with pytest.raises(ValueError, match=r"output_names must be a list of 1 name\(s\) \(one per "
                                          r"output\), got \['a', 'b'\]"):
         _export(model, x, output_names=["a", "b"])
+    for opset in (13, 22, "17", True):
+        with pytest.raises(ValueError, match=f"opset must be one of 14 to 21, got {opset!r}"):
+            _export(model, x, opset=opset)
     with pytest.raises(ValueError, match="input_names must be different names"):
         _export(Pair(), (x, x), input_names=["a", "a"])
     with pytest.raises(ValueError, match=r"dynamic_axes names \['nope'\], which are not among "

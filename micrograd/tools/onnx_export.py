@@ -1,5 +1,5 @@
-"""``micrograd.onnx.export``: a model of micrograd layers as an ONNX file (opset 17), for
-onnxruntime and every other ONNX consumer.
+"""``micrograd.onnx.export``: a model of micrograd layers as an ONNX file (opset 17 by
+default, 14 to 21), for onnxruntime and every other ONNX consumer.
 
 How: the model runs once on the example inputs, in eval mode and without grad, with a forward
 hook on every layer (a module with a converter, whose submodules are part of it, or else a
@@ -15,8 +15,8 @@ What cannot be exported is refused with the reason, never approximated: a layer 
 converter (``NotImplementedError`` naming it and its place in the model), a ``forward`` that
 computes outside its layers (a functional call or tensor op between them), a layer whose
 behaviour in eval mode has no ONNX operator here (``BatchNorm1d`` without running statistics,
-circular padding, an LSTM's projection, attention masks), parameters whose dtype is not the
-model's.
+circular padding before opset 19, an LSTM's projection, attention masks), parameters whose
+dtype is not the model's.
 
 Each converter writes torch's math with ONNX operators, e.g. exact GELU as
 ``0.5 x (1 + erf(x / sqrt 2))`` (``Gelu`` arrives in opset 20), softplus with its threshold
@@ -50,10 +50,13 @@ from ..nn import sparse as S
 from ..nn import transformer as T
 from ..nn.module import Module
 
-__all__ = ["export", "supported_layers", "CONVERTERS", "OPSET"]
+__all__ = ["export", "supported_layers", "CONVERTERS", "OPSET", "OPSETS"]
 
-OPSET = 17  # LayerNormalization needs 17; onnxruntime has run it since 1.14
-IR_VERSION = 8  # the IR version that goes with opset 17 (newer IRs would lock out older runtimes)
+OPSET = 17  # the default: LayerNormalization is one operator; onnxruntime has run it since 1.14
+#: the opsets written, each with the IR version that goes with it (a newer IR would lock out
+#: older runtimes); 14 brings HardSwish, 17 LayerNormalization (decomposed before it), 18 the
+#: reductions' axes as an input, 19 Pad's 'wrap' mode (circular padding)
+OPSETS = {14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
 _HINT = 'pip install "micrograd-tensor[onnx]"'
 
 
@@ -73,8 +76,8 @@ class Graph:
     tensor as an initializer named like its ``state_dict`` key) and ``const`` (a number or small
     array in the graph's dtype)."""
 
-    def __init__(self, onnx: Any, dtype: np.dtype) -> None:
-        self.onnx, self.dtype = onnx, dtype
+    def __init__(self, onnx: Any, dtype: np.dtype, opset: int = OPSET) -> None:
+        self.onnx, self.dtype, self.opset = onnx, dtype, opset
         self.nodes: list = []
         self.initializers: list = []
         self.names: set[str] = set()
@@ -143,6 +146,13 @@ class Graph:
             yield
         finally:
             self.path = outer
+
+    def reduce(self, op: str, x: str, axes: Sequence[int], keepdims: bool) -> str:
+        """``op`` (ReduceMean, ReduceMax, ...) over ``axes``: an attribute before opset 18 (but
+        ReduceSum's, an input since 13), an input since."""
+        if op == "ReduceSum" or self.opset >= 18:
+            return self.node(op, [x, self.const(list(axes), np.int64)], keepdims=int(keepdims))
+        return self.node(op, [x], axes=list(axes), keepdims=int(keepdims))
 
     def const(self, value: Any, dtype: Any = None) -> str:
         """A constant (a number, or an array such as a shape) as an initializer."""
@@ -231,12 +241,19 @@ def _batch_norm(g: Graph, m: L.BatchNorm1d, x: str, shape: tuple) -> str:
 
 @converts(L.LayerNorm)
 def _layer_norm(g: Graph, m: L.LayerNorm, x: str, shape: tuple) -> str:
-    """LayerNormalization over the trailing ``normalized_shape`` dims."""
+    """LayerNormalization over the trailing ``normalized_shape`` dims; before opset 17
+    (x - mean) / sqrt(var + eps) * weight + bias, the biased variance as torch's."""
     ones = np.ones(m.normalized_shape)
     scale = g.param(m, "weight") if m.weight is not None else g.const(ones)
     bias = g.param(m, "bias") if m.bias is not None else g.const(ones * 0)
-    return g.node("LayerNormalization", [x, scale, bias], axis=-len(m.normalized_shape),
-                  epsilon=float(m.eps))
+    k = len(m.normalized_shape)
+    if g.opset >= 17:
+        return g.node("LayerNormalization", [x, scale, bias], axis=-k, epsilon=float(m.eps))
+    axes = list(range(-k, 0))
+    centred = g.node("Sub", [x, g.reduce("ReduceMean", x, axes, True)])
+    var = g.reduce("ReduceMean", g.node("Mul", [centred, centred]), axes, True)
+    normed = g.node("Div", [centred, g.node("Sqrt", [g.node("Add", [var, g.const(m.eps)])])])
+    return g.node("Add", [g.node("Mul", [normed, scale]), bias])
 
 
 @converts(L.GroupNorm)
@@ -279,11 +296,8 @@ def _conv(g: Graph, m: C._ConvNd, x: str, shape: tuple) -> str:
     _batched(g, m, shape, n)
     pads = _onnx_pads(m._reversed_padding_repeated_twice, n)
     if m.padding_mode != "zeros":
-        if m.padding_mode not in _PAD_MODES:
-            raise _unsupported(g, m, f"padding_mode={m.padding_mode!r} needs ONNX opset 19 "
-                               f"(this export writes opset {OPSET})")
         full = [0, 0] + pads[:n] + [0, 0] + pads[n:]
-        x = g.node("Pad", [x, g.const(full, np.int64)], mode=_PAD_MODES[m.padding_mode])
+        x = g.node("Pad", [x, g.const(full, np.int64)], mode=_pad_mode(g, m, m.padding_mode))
         pads = [0] * (2 * n)
     inputs = [x, g.param(m, "weight")] + ([g.param(m, "bias")] if m.bias is not None else [])
     return g.node("Conv", inputs, kernel_shape=list(m.kernel_size), strides=list(m.stride),
@@ -450,7 +464,8 @@ def _prelu(g: Graph, m: A.PReLU, x: str, shape: tuple) -> str:
 
 @converts(A.GLU)
 def _glu(g: Graph, m: A.GLU, x: str, shape: tuple) -> str:
-    a, b = g.node("Split", [x], outputs=2, axis=m.dim)
+    halves = {"num_outputs": 2} if g.opset >= 18 else {}  # an equal split needs it from 18
+    a, b = g.node("Split", [x], outputs=2, axis=m.dim, **halves)
     return g.node("Mul", [a, g.node("Sigmoid", [b])])
 
 
@@ -478,10 +493,18 @@ def _softmin(g: Graph, m: Module, x: str, shape: tuple) -> str:
 
 
 # ---- padding ------------------------------------------------------------------------------------
-_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
-@converts(L._PadNd, L._ConstantPadNd)
+def _pad_mode(g: Graph, m: Module, mode: str) -> str:
+    """ONNX's Pad mode for torch's ``mode``; 'wrap' (circular) arrived in opset 19."""
+    if mode == "circular" and g.opset < 19:
+        raise _unsupported(g, m, f"circular padding needs ONNX opset 19 (this export writes "
+                           f"opset {g.opset}; pass opset=19 or newer)")
+    return _PAD_MODES[mode]
+
+
+@converts(L._PadNd, L._ConstantPadNd, L._CircularPadNd)
 def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     """Pad: torch's (left, right) pairs from the last dim backwards become ONNX's begins and
     ends for every dim."""
@@ -490,10 +513,16 @@ def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     inputs = [x, g.const(_onnx_pads(m.padding, len(shape)), np.int64)]
     if m.mode == "constant":
         inputs.append(g.const(getattr(m, "value", 0.0)))
-    return g.node("Pad", inputs, mode=_PAD_MODES[m.mode])
+    return g.node("Pad", inputs, mode=_pad_mode(g, m, m.mode))
 
 
 # ---- shared by the layers of several tensors ----------------------------------------------------
+def _slice0(g: Graph, x: str, start: int, stop: int) -> str:
+    """x[start:stop] along dim 0."""
+    return g.node("Slice", [x, g.const([start], np.int64), g.const([stop], np.int64),
+                            g.const([0], np.int64)])
+
+
 def _unsqueeze(g: Graph, x: str, axis: int) -> str:
     return g.node("Unsqueeze", [x, g.const([axis], np.int64)])
 
@@ -528,22 +557,18 @@ def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
         rows = g.node("Mul", [rows, _unsqueeze(g, weights, 2)])
     if m.padding_idx is None:
         reduce = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[m.mode]
-        if reduce == "ReduceSum":  # its axes are an input from opset 13, the others' from 18
-            return g.node(reduce, [rows, g.const([1], np.int64)], keepdims=0)
-        return g.node(reduce, [rows], axes=[1], keepdims=0)
+        return g.reduce(reduce, rows, [1], False)
     index = g.const(m.padding_idx, g.traced[x]._array.dtype)  # int64 or int32, as x
     pad = _unsqueeze(g, g.node("Equal", [x, index]), 2)  # (B, n, 1)
     if m.mode == "max":
-        top = g.node("ReduceMax", [g.node("Where", [pad, g.const(-np.inf), rows])], axes=[1],
-                     keepdims=0)
+        top = g.reduce("ReduceMax", g.node("Where", [pad, g.const(-np.inf), rows]), [1], False)
         return g.node("Where", [g.node("IsInf", [top], detect_positive=0), g.const(0.0), top])
-    total = g.node("ReduceSum", [g.node("Where", [pad, g.const(0.0), rows]),
-                                 g.const([1], np.int64)], keepdims=0)
+    total = g.reduce("ReduceSum", g.node("Where", [pad, g.const(0.0), rows]), [1], False)
     if m.mode == "sum":
         return total
-    kept = g.node("ReduceSum", [g.node("Cast", [g.node("Not", [pad])],
-                                       to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype)),
-                                g.const([1], np.int64)], keepdims=0)  # (B, 1)
+    real = g.node("Cast", [g.node("Not", [pad])],
+                  to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype))
+    kept = g.reduce("ReduceSum", real, [1], False)  # (B, 1): the entries left in each bag
     return g.node("Div", [total, g.node("Max", [kept, g.const(1.0)])])
 
 
@@ -552,12 +577,6 @@ def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
 #: from r, z, n; RNN one gate
 _ONNX_GATES = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN_TANH": [0], "RNN_RELU": [0]}
 _ONNX_RNN = {"LSTM": "LSTM", "GRU": "GRU", "RNN_TANH": "RNN", "RNN_RELU": "RNN"}
-
-
-def _slice0(g: Graph, x: str, start: int, stop: int) -> str:
-    """x[start:stop] along dim 0."""
-    return g.node("Slice", [x, g.const([start], np.int64), g.const([stop], np.int64),
-                            g.const([0], np.int64)])
 
 
 @converts(R.RNN, R.LSTM, R.GRU, reads_call=True)
@@ -660,7 +679,7 @@ def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_w
                                                     if m.add_zero_attn else [])
         if not rows:
             return y
-        size = g.node("Concat", [g.node("Shape", [y], start=0, end=1),
+        size = g.node("Concat", [_slice0(g, g.node("Shape", [y]), 0, 1),
                                  g.const([1, e], np.int64)], axis=0)  # (N, 1, E)
         return g.node("Concat", [y] + [g.node("Expand", [r, size]) for r in rows], axis=1)
 
@@ -684,7 +703,7 @@ def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_w
     if not need_weights:
         return out, None
     if average:
-        weights = g.node("ReduceMean", [weights], axes=[1], keepdims=0)
+        weights = g.reduce("ReduceMean", weights, [1], False)
     return out, weights
 
 
@@ -793,10 +812,6 @@ def _transformer_encoder(g: Graph, m: T.TransformerEncoder, x: str, shape: tuple
 
 
 # ---- tracing ------------------------------------------------------------------------------------
-#: layers whose ONNX operator needs a newer opset than the one written, and why
-NEWER_OPSET: dict[type, str] = {L._CircularPadNd: "circular padding needs ONNX opset 19"}
-
-
 def _converter(layer: type) -> Converter | None:
     """The converter of the nearest class of ``layer`` that has one, provided ``layer`` runs
     that class's ``forward`` (a subclass with its own forward computes something else)."""
@@ -823,11 +838,6 @@ def _check_layers(model: Module) -> list[tuple[str, Module]]:
         if id(m) in seen:
             return
         seen.add(id(m))
-        newer = next((why for cls, why in NEWER_OPSET.items() if isinstance(m, cls)), None)
-        if newer:
-            raise NotImplementedError(
-                f"micrograd.onnx.export: layer {path!r} ({type(m).__name__}) cannot be "
-                f"exported: {newer} (this export writes opset {OPSET})")
         if _converter(type(m)) is not None:
             layers.append((path, m))
             return
@@ -1000,9 +1010,10 @@ def _value_info(onnx: Any, name: str, t: Tensor, dims: dict[int, str]) -> Any:
 def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO, *,
            input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
            dynamic_batch: bool = True,
-           dynamic_axes: dict[str, dict[int, str] | Sequence[int]] | None = None) -> Any:
-    """Write ``model`` as an ONNX model (opset 17) to ``path`` (a file name or a binary file
-    object) and return the ``onnx.ModelProto``.
+           dynamic_axes: dict[str, dict[int, str] | Sequence[int]] | None = None,
+           opset: int = OPSET) -> Any:
+    """Write ``model`` as an ONNX model (``opset``, 17 by default; 14 to 21) to ``path`` (a
+    file name or a binary file object) and return the ``onnx.ModelProto``.
 
     ``example_input`` is a Tensor, or a tuple of them (the model's positional arguments, as
     torch passes them); floating point, or int64 / int32 indices (an Embedding's). The model
@@ -1018,6 +1029,9 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
     onnx = _onnx()
     if not isinstance(model, Module):
         raise TypeError(f"micrograd.onnx.export: expected a Module, got {type(model).__name__}")
+    if isinstance(opset, bool) or not isinstance(opset, int) or opset not in OPSETS:
+        raise ValueError(f"micrograd.onnx.export: opset must be one of {min(OPSETS)} to "
+                         f"{max(OPSETS)}, got {opset!r}")
     args = example_input if isinstance(example_input, tuple) else (example_input,)
     examples = tuple(_leaves(args))
     if not examples:
@@ -1049,7 +1063,7 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
         raise ValueError(f"micrograd.onnx.export: dynamic_axes names {sorted(unknown)}, which "
                          f"are not among the inputs {inputs} or outputs {outputs}")
 
-    g = Graph(onnx, _float_dtype_of(model, examples))
+    g = Graph(onnx, _float_dtype_of(model, examples), opset)
     names: dict[int, str] = {}
     for name, t in zip(inputs, examples):
         names[id(t)] = name
@@ -1073,8 +1087,8 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
          zip(outputs, results)],
         initializer=g.initializers)
     proto = onnx.helper.make_model(graph, producer_name="micrograd",
-                                   opset_imports=[onnx.helper.make_opsetid("", OPSET)])
-    proto.ir_version = IR_VERSION
+                                   opset_imports=[onnx.helper.make_opsetid("", opset)])
+    proto.ir_version = OPSETS[opset]
     _output_shapes(onnx, proto, outputs, results, dims)
     onnx.checker.check_model(proto, full_check=True)
     if hasattr(path, "write"):
