@@ -345,6 +345,23 @@ class WeightedBags(nn.Module):
         return self.bags(x, per_sample_weights=weights)
 
 
+class BagsOffsets(nn.Module):
+    """An EmbeddingBag of a 1-D input with offsets (and per_sample_weights)."""
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.bags = nn.EmbeddingBag(10, 4, **kwargs)
+
+    def forward(self, x, offsets, per_sample_weights=None):
+        return self.bags(x, offsets, per_sample_weights=per_sample_weights)
+
+
+def _offsets(bags, length):
+    """Sorted bag starts from 0, some bags empty (repeated starts), one running to the end."""
+    inner = np.sort(R.integers(0, length + 1, bags - 1)) if bags > 1 else np.zeros(0, int)
+    return np.concatenate([[0], inner]).astype(np.int64)
+
+
 def floats(*shape):
     return (R.standard_normal(shape) * 2).astype(np.float32)
 
@@ -377,6 +394,19 @@ MULTI = {
                                         lambda n: (np.concatenate([indices(n, 3, dtype=np.int32),
                                                                    [[1, 1, 1]]]).astype(np.int32),),
                                         {}),
+    "embedding_bag_offsets_sum_weights": (lambda: BagsOffsets(mode="sum"),
+                                          lambda n: (indices(4 * n), _offsets(n, 4 * n),
+                                                     floats(4 * n)),
+                                          {"dynamic_axes": {"input_0": [0], "input_1": [0],
+                                                            "input_2": [0]}}),
+    "embedding_bag_offsets_mean_padding": (lambda: BagsOffsets(padding_idx=3),
+                                           lambda n: (indices(4 * n), _offsets(n, 4 * n)),
+                                           {"dynamic_axes": {"input_0": [0], "input_1": [0]}}),
+    "embedding_bag_offsets_max_last_offset_int32": (
+        lambda: BagsOffsets(mode="max", include_last_offset=True, padding_idx=1),
+        lambda n: (indices(4 * n, dtype=np.int32),
+                   np.append(_offsets(n, 4 * n), 4 * n).astype(np.int32)),
+        {"dynamic_axes": {"input_0": [0], "input_1": [0]}}),
     "embedding_bag_per_sample_weights": (WeightedBags, lambda n: (indices(n, 3), floats(n, 3)),
                                          {}),
     "rnn_tanh": (lambda: nn.RNN(4, 5), lambda n: (floats(7, n, 4),), {"dynamic_axes": BATCH_1}),
@@ -595,6 +625,8 @@ TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torc
                     lambda n: (floats(6, n, 4), floats(2, n, 5))),
     "mha_cross": (lambda ns: ns.MultiheadAttention(8, 2, kdim=3, vdim=5),
                   lambda n: (floats(5, n, 8), floats(6, n, 3), floats(6, n, 5))),
+    "embedding_bag_offsets_max": (lambda ns: ns.EmbeddingBag(10, 4, mode="max", padding_idx=3),
+                                  lambda n: (indices(12), np.array([0, 3, 3, 7]))),
     "lstm_unbatched": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True),
                        lambda n: (floats(6, 4),)),
     "mha_bias_kv_zero_attn": (lambda ns: ns.MultiheadAttention(8, 2, add_bias_kv=True,
@@ -740,7 +772,7 @@ class Masked(nn.Module):
 class Bags(nn.Module):
     def __init__(self):
         super().__init__()
-        self.bags = nn.EmbeddingBag(10, 4)
+        self.bags = nn.EmbeddingBag(10, 4, max_norm=2.0)
 
     def forward(self, x, offsets):
         return self.bags(x, offsets)
@@ -757,9 +789,8 @@ REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
     "embedding_max_norm": (lambda: nn.Sequential(nn.Embedding(10, 4, max_norm=1.0)),
                            (indices(2, 3),), r"layer '0' \(Embedding\) cannot be exported: "
                                              r"max_norm renormalises"),
-    "embedding_bag_offsets": (Bags, (indices(6), np.array([0, 2, 5])),
-                              r"layer 'bags' \(EmbeddingBag\) cannot be exported: a 1-D input "
-                              r"with offsets"),
+    "embedding_bag_max_norm": (Bags, (indices(6), np.array([0, 2, 5])),
+                               r"layer 'bags' \(EmbeddingBag\) cannot be exported: max_norm"),
     "attention_mask": (lambda: Masked(nn.MultiheadAttention(8, 2), "attn_mask"),
                        (floats(5, 2, 8), np.zeros((5, 5), np.float32)),
                        r"layer 'layer' \(MultiheadAttention\) cannot be exported: attn_mask "

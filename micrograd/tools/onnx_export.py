@@ -161,7 +161,8 @@ class Graph:
 
     def _initializer(self, name: str, array: np.ndarray) -> str:
         name = self._unique(name)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array),
+        # (np.array, not np.ascontiguousarray, which makes a scalar 1-d: Range needs scalars)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.array(array, order="C"),
                                                                    name))
         return name
 
@@ -543,33 +544,76 @@ def _embedding(g: Graph, m: S.Embedding, x: str, shape: tuple) -> str:
 
 @converts(S.EmbeddingBag, reads_call=True)
 def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
-    """2-D input (B, n): Gather, then the bags' sum, mean or max over dim 1. Entries equal to
-    ``padding_idx`` are left out (a mean divides by the entries left, an empty bag is 0)."""
-    if g.args["offsets"] is not None or len(shape) != 2:
-        raise _unsupported(g, m, "a 1-D input with offsets (bags of different lengths); "
-                           "export 2-D input (bags of equal length)")
+    """Gather, then each bag's sum, mean or max: over dim 1 of a 2-D input (B, n); for a 1-D
+    input with ``offsets``, through a (B, n) membership matrix (position p is in bag b when b
+    is the last offset <= p), a MatMul for sums and means. Entries equal to ``padding_idx``
+    are left out (a mean divides by the entries left, an empty bag is 0)."""
     if m.max_norm is not None:
         raise _unsupported(g, m, "max_norm renormalises the looked-up rows of the weight in "
                            "place at every call, which an ONNX graph cannot do")
-    rows = g.node("Gather", [g.param(m, "weight"), x], axis=0)  # (B, n, D)
+    rows = g.node("Gather", [g.param(m, "weight"), x], axis=0)  # (B, n, D) or (n, D)
     weights = g.args["per_sample_weights"]
     if weights is not None:
-        rows = g.node("Mul", [rows, _unsqueeze(g, weights, 2)])
+        rows = g.node("Mul", [rows, _unsqueeze(g, weights, len(shape))])
+    if len(shape) == 1:
+        return _bags_by_offsets(g, m, x, rows)
     if m.padding_idx is None:
         reduce = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[m.mode]
         return g.reduce(reduce, rows, [1], False)
     index = g.const(m.padding_idx, g.traced[x]._array.dtype)  # int64 or int32, as x
     pad = _unsqueeze(g, g.node("Equal", [x, index]), 2)  # (B, n, 1)
     if m.mode == "max":
-        top = g.reduce("ReduceMax", g.node("Where", [pad, g.const(-np.inf), rows]), [1], False)
-        return g.node("Where", [g.node("IsInf", [top], detect_positive=0), g.const(0.0), top])
+        return _bag_max(g, g.node("Where", [pad, g.const(-np.inf), rows]))
     total = g.reduce("ReduceSum", g.node("Where", [pad, g.const(0.0), rows]), [1], False)
     if m.mode == "sum":
         return total
-    real = g.node("Cast", [g.node("Not", [pad])],
-                  to=g.onnx.helper.np_dtype_to_tensor_dtype(g.dtype))
-    kept = g.reduce("ReduceSum", real, [1], False)  # (B, 1): the entries left in each bag
+    kept = g.reduce("ReduceSum", _cast(g, g.node("Not", [pad])), [1], False)  # (B, 1)
     return g.node("Div", [total, g.node("Max", [kept, g.const(1.0)])])
+
+
+def _bag_max(g: Graph, rows: str) -> str:
+    """The max over dim 1 of (B, n, D) rows with -inf at the entries left out; 0 for a bag
+    with none left."""
+    top = g.reduce("ReduceMax", rows, [1], False)
+    return g.node("Where", [g.node("IsInf", [top], detect_positive=0), g.const(0.0), top])
+
+
+def _cast(g: Graph, x: str, dtype: Any = None) -> str:
+    """``x`` as the graph's float dtype (or ``dtype``)."""
+    to = g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype or g.dtype))
+    return g.node("Cast", [x], to=to)
+
+
+def _bags_by_offsets(g: Graph, m: S.EmbeddingBag, x: str, rows: str) -> str:
+    """The bags of a 1-D input, from ``offsets`` (with ``include_last_offset``, its last entry
+    is the input's length and ends the last bag)."""
+    offsets = _cast(g, g.args["offsets"], np.int64)
+    if m.include_last_offset:
+        offsets = _slice0(g, offsets, 0, -1)
+
+    def arange(v: str) -> str:
+        """0, 1, ..., len(v) - 1."""
+        length = g.node("Gather", [g.node("Shape", [v]), g.const(0, np.int64)], axis=0)
+        return g.node("Range", [g.const(0, np.int64), length, g.const(1, np.int64)])
+
+    started = g.node("GreaterOrEqual", [_unsqueeze(g, arange(x), 1),
+                                        _unsqueeze(g, offsets, 0)])  # (n, B): p >= offset b
+    bag_of = g.node("Sub", [g.reduce("ReduceSum", _cast(g, started, np.int64), [1], False),
+                            g.const(1, np.int64)])  # (n,)
+    member = g.node("Equal", [_unsqueeze(g, arange(offsets), 1), _unsqueeze(g, bag_of, 0)])
+    if m.padding_idx is not None:
+        index = g.const(m.padding_idx, g.traced[x]._array.dtype)
+        member = g.node("And", [member, _unsqueeze(g, g.node("Not", [g.node("Equal",
+                                                                            [x, index])]), 0)])
+    if m.mode == "max":
+        return _bag_max(g, g.node("Where", [_unsqueeze(g, member, 2), _unsqueeze(g, rows, 0),
+                                            g.const(-np.inf)]))
+    share = _cast(g, member)  # (B, n)
+    total = g.node("MatMul", [share, rows])
+    if m.mode == "sum":
+        return total
+    count = g.reduce("ReduceSum", share, [1], True)
+    return g.node("Div", [total, g.node("Max", [count, g.const(1.0)])])
 
 
 # ---- recurrent layers ---------------------------------------------------------------------------
