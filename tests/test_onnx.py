@@ -362,6 +362,21 @@ def _offsets(bags, length):
     return np.concatenate([[0], inner]).astype(np.int64)
 
 
+class Masked(nn.Module):
+    """An attention (self-attention) or encoder layer called with masks, the model's inputs
+    after x, as ``mask_args``, and with ``kwargs``."""
+
+    def __init__(self, layer, *mask_args, **kwargs):
+        super().__init__()
+        self.layer, self.mask_args, self.kwargs = layer, mask_args, kwargs
+
+    def forward(self, x, *masks):
+        kwargs = dict(zip(self.mask_args, masks), **self.kwargs)
+        if isinstance(self.layer, nn.MultiheadAttention):
+            return self.layer(x, x, x, **kwargs)
+        return self.layer(x, **kwargs)
+
+
 def floats(*shape):
     return (R.standard_normal(shape) * 2).astype(np.float32)
 
@@ -494,6 +509,118 @@ MULTI = {
             enable_nested_tensor=False), nn.Linear(8, 3)),
         lambda n: (floats(n, 5, 8),), {}),
 }
+
+
+def padding(n, length, dead=True, at_end=True):
+    """A bool key padding mask (n, length), True where padded: sample 0 all padding when
+    ``dead`` (its queries see no key), the others a random length of real keys, then padding
+    (or, unless ``at_end``, padding first in the last sample)."""
+    real = R.integers(1, length + 1, n)
+    mask = np.arange(length)[None, :] >= real[:, None]
+    if dead:
+        mask[0] = True
+    if not at_end and n > 1:
+        mask[-1] = mask[-1][::-1]
+    return mask
+
+
+def causal(length, dtype=np.float32):
+    return np.triu(np.full((length, length), -np.inf), 1).astype(dtype)
+
+
+def dead_rows(length, source, heads=1, n=1):
+    """A float attention mask (n * heads, length, source) or (length, source): row 1 forbids
+    every key, the others a random few."""
+    mask = np.where(R.random((n * heads, length, source)) < 0.3, -np.inf, 0.0)
+    mask[..., 0] = 0.0
+    mask[..., 1, :] = -np.inf
+    return mask.astype(np.float32) if heads * n > 1 else mask[0].astype(np.float32)
+
+
+BATCH_0 = {"input_0": [0], "input_1": [0]}
+# name -> (model factory, inputs at batch n, export keyword arguments); micrograd computes
+# without grad, as in inference, which is what the file writes for the masked rows
+MASKED = {
+    "mha_padding_fast_path_nan": (lambda: Masked(nn.MultiheadAttention(8, 2, batch_first=True),
+                                                 "key_padding_mask", need_weights=False),
+                                  lambda n: (floats(n, 5, 8), padding(n, 5)), {}),
+    "mha_padding_need_weights_nan": (lambda: Masked(nn.MultiheadAttention(8, 2),
+                                                    "key_padding_mask"),
+                                     lambda n: (floats(5, n, 8), padding(n, 5)),
+                                     {"dynamic_axes": {"input_0": [1], "input_1": [0]}}),
+    "mha_padding_sdpa_zero_weights": (lambda: Masked(nn.MultiheadAttention(8, 2),
+                                                     "key_padding_mask", need_weights=False),
+                                      lambda n: (floats(5, n, 8), padding(n, 5)),
+                                      {"dynamic_axes": {"input_0": [1], "input_1": [0]}}),
+    "mha_float_mask_zero_weights": (lambda: Masked(nn.MultiheadAttention(8, 4, batch_first=True),
+                                                   "attn_mask", need_weights=False),
+                                    lambda n: (floats(n, 5, 8), dead_rows(5, 5)),
+                                    {"dynamic_axes": {"input_0": [0]}}),
+    "mha_3d_mask_and_padding_per_head": (
+        lambda: Masked(nn.MultiheadAttention(8, 2, batch_first=True), "attn_mask",
+                       "key_padding_mask", average_attn_weights=False),
+        lambda n: (floats(n, 5, 8), dead_rows(5, 5, heads=2, n=n) > -1, padding(n, 5, False)),
+        {"dynamic_axes": {"input_0": [0], "input_1": [0], "input_2": [0]}}),
+    "mha_masks_bias_kv_zero_attn": (
+        lambda: Masked(nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True),
+                       "attn_mask", "key_padding_mask", need_weights=False),
+        lambda n: (floats(5, n, 8), causal(5) != 0, padding(n, 5)),
+        {"dynamic_axes": {"input_0": [1], "input_2": [0]}}),
+    "mha_unbatched_padding": (lambda: Masked(nn.MultiheadAttention(8, 2), "key_padding_mask"),
+                              lambda n: (floats(n, 8), padding(1, n, dead=False)[0]),
+                              {"dynamic_axes": BATCH_0}),
+    "encoder_layer_padding_fast_path_nan": (
+        lambda: Masked(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+                       "src_key_padding_mask"),
+        lambda n: (floats(n, 5, 8), padding(n, 5)), {}),
+    "encoder_layer_padding_seq_first": (
+        lambda: Masked(nn.TransformerEncoderLayer(8, 2, 16), "src_key_padding_mask"),
+        lambda n: (floats(5, n, 8), padding(n, 5)),
+        {"dynamic_axes": {"input_0": [1], "input_1": [0]}}),
+    "encoder_layer_causal_norm_first": (
+        lambda: Masked(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, norm_first=True),
+                       "src_mask"),
+        lambda n: (floats(n, 5, 8), causal(5) != 0), {"dynamic_axes": {"input_0": [0]}}),
+    "encoder_layer_unbatched_padding": (
+        lambda: Masked(nn.TransformerEncoderLayer(8, 2, 16), "src_key_padding_mask"),
+        lambda n: (floats(n, 8), padding(1, n, dead=False)[0]), {"dynamic_axes": BATCH_0}),
+    "encoder_nested_padding": (
+        lambda: Masked(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16,
+                                                                        batch_first=True), 2,
+                                             norm=nn.LayerNorm(8)), "src_key_padding_mask"),
+        lambda n: (floats(n, 6, 8), padding(n, 6, dead=False)), {}),
+    "encoder_padding_not_at_the_end": (
+        lambda: Masked(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16,
+                                                                        batch_first=True), 2),
+                       "src_key_padding_mask"),
+        lambda n: (floats(n, 6, 8), padding(n, 6, dead=False, at_end=False)), {}),
+    "encoder_causal_and_padding": (
+        lambda: Masked(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16,
+                                                                        batch_first=True), 2,
+                                             enable_nested_tensor=False),
+                       "mask", "src_key_padding_mask"),
+        lambda n: (floats(n, 6, 8), causal(6) != 0, padding(n, 6)),
+        {"dynamic_axes": {"input_0": [0], "input_2": [0]}}),
+}
+
+
+@pytest.mark.parametrize("name", list(MASKED))
+def test_masked_attention_computes_what_micrograd_computes_in_inference(name):
+    """Masks are graph inputs; a query whose every key is masked gets what micrograd (and
+    PyTorch) give in inference: NaN on the fused paths, zero weights on the others."""
+    ort = _ort()
+    mg.manual_seed(0)
+    factory, make, kwargs = MASKED[name]
+    model = factory()
+    _, data = _export(model, mg.onnx._map(mg.tensor, make(3)), **kwargs)
+    model.eval()
+    for n in (3, 1, 6):
+        with mg.no_grad():
+            got, want = _run_both(ort, model, data, make(n))
+        assert len(got) == len(want), n
+        for a, b in zip(got, want):
+            assert a.shape == b.shape, n
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=f"batch {n}")
 
 
 def _run_both(ort, model, data: bytes, inputs: tuple) -> tuple:
@@ -757,18 +884,6 @@ def test_what_cannot_be_exported_is_refused_by_name(name):
         _export(factory(), mg.tensor(R.standard_normal(shape).astype(dtype)))
 
 
-class Masked(nn.Module):
-    """Attention with a mask passed in as a second input."""
-
-    def __init__(self, layer, mask_arg):
-        super().__init__()
-        self.layer, self.mask_arg = layer, mask_arg
-
-    def forward(self, x, mask):
-        return self.layer(x, **{self.mask_arg: mask}) if self.mask_arg != "attn_mask" else \
-            self.layer(x, x, x, attn_mask=mask)
-
-
 class Bags(nn.Module):
     def __init__(self):
         super().__init__()
@@ -791,14 +906,21 @@ REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
                                              r"max_norm renormalises"),
     "embedding_bag_max_norm": (Bags, (indices(6), np.array([0, 2, 5])),
                                r"layer 'bags' \(EmbeddingBag\) cannot be exported: max_norm"),
-    "attention_mask": (lambda: Masked(nn.MultiheadAttention(8, 2), "attn_mask"),
-                       (floats(5, 2, 8), np.zeros((5, 5), np.float32)),
-                       r"layer 'layer' \(MultiheadAttention\) cannot be exported: attn_mask "
-                       r"given; attention masks are not exported"),
-    "encoder_padding_mask": (lambda: Masked(nn.TransformerEncoder(
-        nn.TransformerEncoderLayer(8, 2, 16), 1, enable_nested_tensor=False),
-        "src_key_padding_mask"), (floats(5, 2, 8), np.zeros((2, 5), np.float32)),
-        r"\(TransformerEncoder\) cannot be exported: src_key_padding_mask given"),
+    "attention_is_causal": (lambda: Masked(nn.MultiheadAttention(8, 2), "attn_mask",
+                                           is_causal=True),
+                            (floats(5, 2, 8), np.triu(np.full((5, 5), -np.inf, np.float32), 1)),
+                            r"layer 'layer' \(MultiheadAttention\) cannot be exported: "
+                            r"is_causal=True \(a hint"),
+    "encoder_is_causal": (lambda: Masked(nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(8, 2, 16), 1, enable_nested_tensor=False), "mask",
+        is_causal=True), (floats(5, 2, 8), np.triu(np.full((5, 5), -np.inf, np.float32), 1)),
+        r"\(TransformerEncoder\) cannot be exported: is_causal=True"),
+    "mask_of_another_dtype": (lambda: Masked(nn.TransformerEncoderLayer(8, 2, 16),
+                                             "src_key_padding_mask"),
+                              (floats(5, 2, 8), np.zeros((2, 5), np.float64)),
+                              r"layer 'layer.self_attn' \(MultiheadAttention\) cannot be "
+                              r"exported: key_padding_mask is float64; a bool mask or one of "
+                              r"the model's dtype \(float32\)"),
     "encoder_layer_callable_activation": (lambda: nn.TransformerEncoderLayer(
         8, 2, 16, activation=lambda t: t.relu()), (floats(5, 2, 8),),
         r"\(TransformerEncoderLayer\) cannot be exported: activation <function"),
@@ -839,9 +961,9 @@ def test_argument_errors():
     with pytest.raises(TypeError, match="example_input must be a Tensor or a tuple of Tensors, "
                                         "got ndarray"):
         _export(model, x.numpy())
-    with pytest.raises(TypeError, match="example_input must be floating point or int64 / int32 "
-                                        "indices, got bool"):
-        _export(model, mg.ones(5, 6, dtype=mg.bool))
+    with pytest.raises(TypeError, match="example_input must be floating point, int64 / int32 "
+                                        "indices or bool masks, got int16"):
+        _export(model, mg.ones(5, 6, dtype=mg.int16))
     with pytest.raises(ValueError, match="example_input is an empty tuple"):
         _export(model, ())
     with pytest.raises(ValueError, match=r"input_names must be a list of 1 name\(s\)"):

@@ -686,20 +686,68 @@ def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
 
 
 # ---- attention and the Transformer encoder ------------------------------------------------------
-def _no_masks(g: Graph, m: Module, **masks: Any) -> None:
-    given = [name for name, value in masks.items() if value not in (None, False)]
-    if given:
-        raise _unsupported(g, m, f"{', '.join(given)} given; attention masks are not exported "
-                           "(export the model without them)")
+def _not_causal(g: Graph, m: Module, is_causal: Any) -> None:
+    if is_causal:
+        raise _unsupported(g, m, "is_causal=True (a hint that the mask is causal, which "
+                           "PyTorch may act on without reading the mask); pass the causal mask "
+                           "itself and is_causal=False")
+
+
+def _additive(g: Graph, m: Module, mask: str, what: str) -> str:
+    """A mask as the float to add to the scores: a bool mask's True (not allowed) is -inf, a
+    float mask is added as it is (it must be the model's dtype)."""
+    dtype = g.traced[mask]._array.dtype
+    if dtype == np.bool_:
+        return g.node("Where", [mask, g.const(-np.inf), g.const(0.0)])
+    if dtype != g.dtype:
+        raise _unsupported(g, m, f"{what} is {dtype}; a bool mask or one of the model's dtype "
+                           f"({g.dtype}) is exported")
+    return mask
+
+
+def _attention_mask(g: Graph, m: T.MultiheadAttention, attn_mask: str | None,
+                    key_padding_mask: str | None, batched: bool) -> str | None:
+    """The masks as one float to add to the scores (N or 1, heads or 1, L, S), as
+    ``multi_head_attention_forward`` forms it: ``attn_mask`` (L, S) or (N * heads, L, S),
+    ``key_padding_mask`` (N, S) (unbatched: (S,)), each with a 0 (allowed) column for each
+    extra key row (``add_bias_kv``, ``add_zero_attn``). None without masks."""
+    parts = []
+    if attn_mask is not None:
+        a = _additive(g, m, attn_mask, "attn_mask")
+        if len(g.traced[attn_mask].shape) == 3:  # (N * heads, L, S) -> (N, heads, L, S)
+            size = g.node("Concat", [g.const([-1, m.num_heads], np.int64),
+                                     _slice0(g, g.node("Shape", [a]), 1, 3)], axis=0)
+            parts.append(g.node("Reshape", [a, size]))
+        else:
+            parts.append(g.node("Unsqueeze", [a, g.const([0, 1], np.int64)]))  # (1, 1, L, S)
+    if key_padding_mask is not None:
+        k = _additive(g, m, key_padding_mask, "key_padding_mask")
+        axes = [1, 2] if batched else [0, 1, 2]
+        parts.append(g.node("Unsqueeze", [k, g.const(axes, np.int64)]))  # (N, 1, 1, S)
+    if not parts:
+        return None
+    mask = parts[0] if len(parts) == 1 else g.node("Add", parts)
+    extra = (m.bias_k is not None) + bool(m.add_zero_attn)
+    if extra:
+        mask = g.node("Pad", [mask, g.const([0] * 7 + [extra], np.int64)], mode="constant")
+    return mask
+
+
+def _dead_rows(g: Graph, mask: str) -> str:
+    """True (…, L, 1) for each query whose every key the mask forbids (-inf)."""
+    allowed = _cast(g, g.node("Not", [g.node("IsInf", [mask], detect_positive=0)]))
+    return g.node("Equal", [g.reduce("ReduceMax", allowed, [-1], True), g.const(0.0)])
 
 
 def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_weights: bool,
-               average: bool) -> tuple:
+               average: bool, mask: str | None = None, zero_dead: bool = False) -> tuple:
     """(output, weights or None) of batch-first (N, L, E) inputs: the projections, the extra
-    key and value rows (``add_bias_kv``, ``add_zero_attn``), softmax(q k^T / sqrt(d)) v per
-    head, the heads joined and the output projection, as MatMul, Add, Concat, Reshape,
+    key and value rows (``add_bias_kv``, ``add_zero_attn``), softmax(q k^T / sqrt(d) + mask) v
+    per head, the heads joined and the output projection, as MatMul, Add, Concat, Reshape,
     Transpose and Softmax nodes; the weights (N, L, S) averaged over the heads, or
-    (N, heads, L, S)."""
+    (N, heads, L, S). A query with every key masked gets NaN from the softmax, as the explicit
+    softmax and PyTorch's fused kernels give, or with ``zero_dead`` zero weights, as
+    ``scaled_dot_product_attention`` gives."""
     e, heads, hd = m.embed_dim, m.num_heads, m.head_dim
     packed = m._qkv_same_embed_dim
 
@@ -739,7 +787,11 @@ def _attention(g: Graph, m: T.MultiheadAttention, q: str, k: str, v: str, need_w
     vh = heads_of(extended(project(v, 2, "v"), bias_v))
     scaled = g.node("Mul", [qh, g.const(math.sqrt(1.0 / hd))])
     scores = g.node("MatMul", [scaled, g.node("Transpose", [kh], perm=[0, 1, 3, 2])])
+    if mask is not None:
+        scores = g.node("Add", [scores, mask])
     weights = g.node("Softmax", [scores], axis=-1)  # (N, heads, L, S)
+    if mask is not None and zero_dead:
+        weights = g.node("Where", [_dead_rows(g, mask), g.const(0.0), weights])
     joined = g.node("Reshape", [g.node("Transpose", [g.node("MatMul", [weights, vh])],
                                        perm=[0, 2, 1, 3]), g.const([0, 0, e], np.int64)])
     with g.inside("out_proj"):
@@ -755,13 +807,19 @@ def _batch_first(g: Graph, x: str, batch_first: bool) -> str:
     return x if batch_first else g.node("Transpose", [x], perm=[1, 0, 2])
 
 
+def _traced(g: Graph, name: str | None) -> Tensor | None:
+    return None if name is None else g.traced[name]
+
+
 @converts(T.MultiheadAttention, reads_call=True)
 def _multihead_attention(g: Graph, m: T.MultiheadAttention, x: str, shape: tuple) -> tuple:
     """(output, weights or None), as the layer returns them; sequence-first inputs are
-    transposed to batch-first and the output back, unbatched (L, E) ones get a batch of 1."""
+    transposed to batch-first and the output back, unbatched (L, E) ones get a batch of 1.
+    With masks, a query whose every key is masked gets what the layer gives in inference
+    (eval mode, no grad): NaN, or zero weights without ``need_weights`` off PyTorch's fused
+    path."""
     a = g.args
-    _no_masks(g, m, key_padding_mask=a["key_padding_mask"], attn_mask=a["attn_mask"],
-              is_causal=a["is_causal"])
+    _not_causal(g, m, a["is_causal"])
     batched = len(shape) == 3
     seen: dict[str, str] = {}  # self-attention: the one input transposed once
 
@@ -771,9 +829,15 @@ def _multihead_attention(g: Graph, m: T.MultiheadAttention, x: str, shape: tuple
                           else _unsqueeze(g, name, 0))
         return seen[name]
 
+    mask = _attention_mask(g, m, a["attn_mask"], a["key_padding_mask"], batched)
+    with no_grad():  # inference: the fused path's conditions but for the grad mode
+        fast = m._fast_path(*(g.traced[a[n]] for n in ("query", "key", "value")),
+                            _traced(g, a["attn_mask"]), _traced(g, a["key_padding_mask"]))
+    need_weights = bool(a["need_weights"])
     out, weights = _attention(g, m, batch_first(a["query"]), batch_first(a["key"]),
-                              batch_first(a["value"]), bool(a["need_weights"]),
-                              bool(a["average_attn_weights"]))
+                              batch_first(a["value"]), need_weights,
+                              bool(a["average_attn_weights"]), mask,
+                              zero_dead=not need_weights and not fast)
     if not batched:
         return _squeeze(g, out, 0), None if weights is None else _squeeze(g, weights, 0)
     return _batch_first(g, out, m.batch_first), weights
@@ -792,20 +856,26 @@ def _activation(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple) ->
                        "layer are)")
 
 
-def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple) -> str:
+def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple,
+                   src_mask: str | None, padding: str | None, src: Tensor) -> str:
     """Self-attention and the feed-forward block, each with its residual and LayerNorm, after
-    (post-norm) or before (``norm_first``) the block; dropout is the identity (eval mode)."""
+    (post-norm) or before (``norm_first``) the block; dropout is the identity (eval mode).
+    With masks, a query whose every key is masked gets zero attention weights, and its row
+    NaN where PyTorch's fused layer runs (in inference). ``src`` is the traced input."""
     if type(m).forward is not T.TransformerEncoderLayer.forward:
         raise _unsupported(g, m, "a subclass with its own forward")
     batch_first = m.self_attn.batch_first
+    batched = len(shape) == 3
+    with g.inside("self_attn"):
+        mask = _attention_mask(g, m.self_attn, src_mask, padding, batched)
 
     def norm(name: str, y: str) -> str:
         with g.inside(name):
             return _layer_norm(g, getattr(m, name), y, shape)
 
     def attention(y: str) -> str:
-        with g.inside("self_attn"):
-            return _attention(g, m.self_attn, y, y, y, False, False)[0]
+        with g.inside("self_attn"):  # masks reach it as floats: never its fused path
+            return _attention(g, m.self_attn, y, y, y, False, False, mask, zero_dead=True)[0]
 
     def feed_forward(y: str) -> str:
         with g.inside("linear1"):
@@ -814,7 +884,6 @@ def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple)
         with g.inside("linear2"):
             return _linear(g, m.linear2, y, shape)
 
-    batched = len(shape) == 3
     y = _batch_first(g, x, batch_first) if batched else _unsqueeze(g, x, 0)
     if m.norm_first:
         y = g.node("Add", [y, attention(norm("norm1", y))])
@@ -822,6 +891,11 @@ def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple)
     else:
         y = norm("norm1", g.node("Add", [y, attention(y)]))
         y = norm("norm2", g.node("Add", [y, feed_forward(y)]))
+    with no_grad():
+        fast = m._fast_path(src)
+    if mask is not None and fast:  # (N or 1, heads or 1, L, 1) -> any head: (N or 1, L, 1)
+        dead = g.reduce("ReduceMax", _cast(g, _dead_rows(g, mask)), [1], False)
+        y = g.node("Where", [_cast(g, dead, np.bool_), g.const(np.nan), y])
     return _batch_first(g, y, batch_first) if batched else _squeeze(g, y, 0)
 
 
@@ -829,23 +903,30 @@ def _encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str, shape: tuple)
 def _transformer_encoder_layer(g: Graph, m: T.TransformerEncoderLayer, x: str,
                                shape: tuple) -> str:
     a = g.args
-    _no_masks(g, m, src_mask=a["src_mask"], src_key_padding_mask=a["src_key_padding_mask"],
-              is_causal=a["is_causal"])
-    return _encoder_layer(g, m, x, shape)
+    _not_causal(g, m, a["is_causal"])
+    return _encoder_layer(g, m, x, shape, a["src_mask"], a["src_key_padding_mask"],
+                          g.traced[x])
 
 
 @converts(T.TransformerEncoder, reads_call=True)
 def _transformer_encoder(g: Graph, m: T.TransformerEncoder, x: str, shape: tuple) -> str:
-    """The layers in turn, then ``norm`` (any layer that exports)."""
+    """The layers in turn, then ``norm`` (any layer that exports). A causal ``mask`` is used as
+    the mask it is (PyTorch may use its own causal mask instead: the same numbers). With
+    ``src_key_padding_mask`` where PyTorch would run nested tensors (inference, post-norm,
+    batch-first, no ``mask``), the padded positions are 0 before ``norm``, as there; that
+    path needs the padding at the end of each sequence, checked in the graph as the layer
+    checks it."""
     a = g.args
-    _no_masks(g, m, mask=a["mask"], src_key_padding_mask=a["src_key_padding_mask"],
-              is_causal=a["is_causal"])
+    _not_causal(g, m, a["is_causal"])
+    mask, padding = a["mask"], a["src_key_padding_mask"]
     for i, layer in enumerate(m.layers):
         if not isinstance(layer, T.TransformerEncoderLayer):
             raise _unsupported(g, m, f"layers.{i} is a {type(layer).__name__}, not a "
                                "TransformerEncoderLayer")
         with g.inside(f"layers.{i}"):
-            x = _encoder_layer(g, layer, x, shape)
+            x = _encoder_layer(g, layer, x, shape, mask, padding, g.traced[a["src"]])
+    if padding is not None and _may_nest(m, shape, mask):
+        x = _zero_padded(g, m, x, padding)
     if m.norm is None:
         return x
     convert = _converter(type(m.norm))
@@ -853,6 +934,26 @@ def _transformer_encoder(g: Graph, m: T.TransformerEncoder, x: str, shape: tuple
         raise _unsupported(g, m, f"its norm, a {type(m.norm).__name__}, does not export")
     with g.inside("norm"):
         return convert(g, m.norm, x, shape)
+
+
+def _may_nest(m: T.TransformerEncoder, shape: tuple, mask: str | None) -> bool:
+    """TransformerEncoder._nested's conditions that do not read the padding mask's values."""
+    return m.use_nested_tensor and len(shape) == 3 and mask is None
+
+
+def _zero_padded(g: Graph, m: T.TransformerEncoder, x: str, padding: str) -> str:
+    """x (N, S, E) with 0 at the padded positions (a non-zero float mask entry, or True),
+    when every sequence's padding is at its end (or ``mask_check`` is off)."""
+    pad = g.node("Not", [g.node("Equal", [_cast(g, padding), g.const(0.0)])])  # (N, S)
+    zero = _unsqueeze(g, pad, 2)
+    if m.mask_check:  # a padded position before a real one anywhere: no nested path
+        pairs = [g.node("Slice", [pad, g.const([start], np.int64), g.const([stop], np.int64),
+                                  g.const([1], np.int64)])
+                 for start, stop in ((0, -1), (1, 2 ** 62))]  # pad[:, :-1], pad[:, 1:]
+        early = g.node("And", [pairs[0], g.node("Not", [pairs[1]])])
+        any_early = g.reduce("ReduceMax", _cast(g, early), [0, 1], False)
+        zero = g.node("And", [zero, g.node("Equal", [any_early, g.const(0.0)])])
+    return g.node("Where", [zero, g.const(0.0), x])
 
 
 # ---- tracing ------------------------------------------------------------------------------------
@@ -918,11 +1019,23 @@ def _map(fn: Callable, value: Any) -> Any:
     return fn(value)
 
 
-def _trace(model: Module, examples: tuple, layers: list) -> tuple[list, Any]:
-    """Run ``model`` once in eval mode with a hook on every layer: [(path, module, args,
-    kwargs, output)] in call order, and the model's output. The modules' modes are restored."""
-    calls: list = []
+@contextlib.contextmanager
+def _eval_mode(model: Module) -> Iterator[None]:
+    """Every module in eval mode (tracing and converting: a converter may ask a module how it
+    runs in inference), the modes restored afterwards."""
     modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        yield
+    finally:
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)
+
+
+def _trace(model: Module, examples: tuple, layers: list) -> tuple[list, Any]:
+    """Run ``model`` once without grad with a hook on every layer: [(path, module, args,
+    kwargs, output)] in call order, and the model's output."""
+    calls: list = []
 
     def hook_for(path: str) -> Callable:
         def hook(module: Module, args: tuple, kwargs: dict, output: Any) -> None:
@@ -942,14 +1055,11 @@ def _trace(model: Module, examples: tuple, layers: list) -> tuple[list, Any]:
 
     handles = [m.register_forward_hook(hook_for(path), with_kwargs=True) for path, m in layers]
     try:
-        model.eval()
         with no_grad():
             output = model(*examples)
     finally:
         for h in handles:
             h.remove()
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
     return calls, output
 
 
@@ -1051,50 +1161,11 @@ def _value_info(onnx: Any, name: str, t: Tensor, dims: dict[int, str]) -> Any:
         name, onnx.helper.np_dtype_to_tensor_dtype(t._array.dtype), shape)
 
 
-def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO, *,
-           input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
-           dynamic_batch: bool = True,
-           dynamic_axes: dict[str, dict[int, str] | Sequence[int]] | None = None,
-           opset: int = OPSET) -> Any:
-    """Write ``model`` as an ONNX model (``opset``, 17 by default; 14 to 21) to ``path`` (a
-    file name or a binary file object) and return the ``onnx.ModelProto``.
-
-    ``example_input`` is a Tensor, or a tuple of them (the model's positional arguments, as
-    torch passes them); floating point, or int64 / int32 indices (an Embedding's). The model
-    runs on it once, in eval mode (Dropout is the identity, BatchNorm uses its running
-    statistics, as ``torch.onnx.export`` does), and its modules' modes are restored. Each
-    input is a graph input, and each tensor the model returns (a tensor, or nested tuples of
-    them, e.g. an LSTM's (output, (h_n, c_n)); ``None`` left out) a graph output, named by
-    ``input_names`` / ``output_names`` ("input" and "output", or "input_0", ... when there are
-    several). With ``dynamic_batch`` dim 0 of every input is the symbolic "batch", so the file
-    runs on any batch size; ``dynamic_axes`` ({name: {dim: label}} or {name: [dims]}, as
-    torch's) names the dynamic dims instead (e.g. dim 1 of a sequence-first RNN's input). The
-    outputs' shapes are what ONNX shape inference derives."""
-    onnx = _onnx()
-    if not isinstance(model, Module):
-        raise TypeError(f"micrograd.onnx.export: expected a Module, got {type(model).__name__}")
-    if isinstance(opset, bool) or not isinstance(opset, int) or opset not in OPSETS:
-        raise ValueError(f"micrograd.onnx.export: opset must be one of {min(OPSETS)} to "
-                         f"{max(OPSETS)}, got {opset!r}")
-    args = example_input if isinstance(example_input, tuple) else (example_input,)
-    examples = tuple(_leaves(args))
-    if not examples:
-        raise ValueError("micrograd.onnx.export: example_input is an empty tuple")
-    for t in examples:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"micrograd.onnx.export: example_input must be a Tensor or a tuple "
-                            f"of Tensors, got {type(t).__name__}")
-        kind = t._array.dtype
-        if kind.kind != "f" and kind not in (np.int64, np.int32):
-            raise TypeError(f"micrograd.onnx.export: example_input must be floating point or "
-                            f"int64 / int32 indices, got {kind}")
-    inputs = _names(input_names, len(examples), "input", "input_names")
-    dims = _dynamic(dynamic_axes, dynamic_batch, inputs, examples)
-
-    layers = _check_layers(model)
-    # an in-place layer must not change the caller's tensors
-    args = _map(lambda t: t.detach().clone(), args)
-    examples = tuple(_leaves(args))
+def _convert(onnx: Any, model: Module, layers: list, args: tuple, examples: tuple,
+             inputs: list[str], output_names: Sequence[str] | None, dims: dict,
+             opset: int) -> tuple:
+    """Trace ``model`` on ``args`` and convert each layer call: (the Graph, the output names,
+    the output tensors)."""
     calls, output = _trace(model, args, layers)
     results = [t for t in _leaves(output) if t is not None]
     if not results or not all(isinstance(t, Tensor) for t in results):
@@ -1122,7 +1193,57 @@ def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO
             raise _outside(model, "the output is not what a layer returned")
         g.nodes.append(onnx.helper.make_node("Identity", [names[id(t)]], [name],
                                              name=g._unique(f"{name}:Identity")))
+    return g, outputs, results
 
+
+def export(model: Module, example_input: Any, path: str | os.PathLike | BinaryIO, *,
+           input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
+           dynamic_batch: bool = True,
+           dynamic_axes: dict[str, dict[int, str] | Sequence[int]] | None = None,
+           opset: int = OPSET) -> Any:
+    """Write ``model`` as an ONNX model (``opset``, 17 by default; 14 to 21) to ``path`` (a
+    file name or a binary file object) and return the ``onnx.ModelProto``.
+
+    ``example_input`` is a Tensor, or a tuple of them (the model's positional arguments, as
+    torch passes them); floating point, int64 / int32 indices (an Embedding's) or bool
+    (attention masks). The model
+    runs on it once, in eval mode (Dropout is the identity, BatchNorm uses its running
+    statistics, as ``torch.onnx.export`` does), and its modules' modes are restored. Each
+    input is a graph input, and each tensor the model returns (a tensor, or nested tuples of
+    them, e.g. an LSTM's (output, (h_n, c_n)); ``None`` left out) a graph output, named by
+    ``input_names`` / ``output_names`` ("input" and "output", or "input_0", ... when there are
+    several). With ``dynamic_batch`` dim 0 of every input is the symbolic "batch", so the file
+    runs on any batch size; ``dynamic_axes`` ({name: {dim: label}} or {name: [dims]}, as
+    torch's) names the dynamic dims instead (e.g. dim 1 of a sequence-first RNN's input). The
+    outputs' shapes are what ONNX shape inference derives."""
+    onnx = _onnx()
+    if not isinstance(model, Module):
+        raise TypeError(f"micrograd.onnx.export: expected a Module, got {type(model).__name__}")
+    if isinstance(opset, bool) or not isinstance(opset, int) or opset not in OPSETS:
+        raise ValueError(f"micrograd.onnx.export: opset must be one of {min(OPSETS)} to "
+                         f"{max(OPSETS)}, got {opset!r}")
+    args = example_input if isinstance(example_input, tuple) else (example_input,)
+    examples = tuple(_leaves(args))
+    if not examples:
+        raise ValueError("micrograd.onnx.export: example_input is an empty tuple")
+    for t in examples:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"micrograd.onnx.export: example_input must be a Tensor or a tuple "
+                            f"of Tensors, got {type(t).__name__}")
+        kind = t._array.dtype
+        if kind.kind != "f" and kind not in (np.int64, np.int32, np.bool_):
+            raise TypeError(f"micrograd.onnx.export: example_input must be floating point, "
+                            f"int64 / int32 indices or bool masks, got {kind}")
+    inputs = _names(input_names, len(examples), "input", "input_names")
+    dims = _dynamic(dynamic_axes, dynamic_batch, inputs, examples)
+
+    layers = _check_layers(model)
+    # an in-place layer must not change the caller's tensors
+    args = _map(lambda t: t.detach().clone(), args)
+    examples = tuple(_leaves(args))
+    with _eval_mode(model):
+        g, outputs, results = _convert(onnx, model, layers, args, examples, inputs,
+                                       output_names, dims, opset)
     graph = onnx.helper.make_graph(
         g.nodes, type(model).__name__,
         [_value_info(onnx, n, t, dims.get(n, {})) for n, t in zip(inputs, examples)],
