@@ -594,6 +594,11 @@ MASKED = {
                                                                         batch_first=True), 2),
                        "src_key_padding_mask"),
         lambda n: (floats(n, 6, 8), padding(n, 6, dead=False, at_end=False)), {}),
+    "encoder_causal": (
+        lambda: Masked(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16,
+                                                                        batch_first=True), 2,
+                                             enable_nested_tensor=False), "mask"),
+        lambda n: (floats(n, 6, 8), causal(6)), {"dynamic_axes": {"input_0": [0]}}),
     "encoder_causal_and_padding": (
         lambda: Masked(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16,
                                                                         batch_first=True), 2,
@@ -754,6 +759,11 @@ TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torc
                   lambda n: (floats(5, n, 8), floats(6, n, 3), floats(6, n, 5))),
     "embedding_bag_offsets_max": (lambda ns: ns.EmbeddingBag(10, 4, mode="max", padding_idx=3),
                                   lambda n: (indices(12), np.array([0, 3, 3, 7]))),
+    "mha_padding": (lambda ns: ns.MultiheadAttention(8, 2, batch_first=True),
+                    lambda n: (floats(n, 5, 8), floats(n, 6, 8), floats(n, 6, 8),
+                               padding(n, 6, dead=False))),
+    "encoder_layer_causal": (lambda ns: ns.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+                             lambda n: (floats(n, 5, 8), causal(5))),
     "lstm_unbatched": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True),
                        lambda n: (floats(6, 4),)),
     "mha_bias_kv_zero_attn": (lambda ns: ns.MultiheadAttention(8, 2, add_bias_kv=True,

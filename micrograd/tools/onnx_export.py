@@ -15,7 +15,7 @@ What cannot be exported is refused with the reason, never approximated: a layer 
 converter (``NotImplementedError`` naming it and its place in the model), a ``forward`` that
 computes outside its layers (a functional call or tensor op between them), a layer whose
 behaviour in eval mode has no ONNX operator here (``BatchNorm1d`` without running statistics,
-circular padding before opset 19, an LSTM's projection, attention masks), parameters whose
+circular padding before opset 19, an LSTM's projection, ``is_causal=True``), parameters whose
 dtype is not the model's.
 
 Each converter writes torch's math with ONNX operators, e.g. exact GELU as
