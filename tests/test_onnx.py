@@ -878,7 +878,8 @@ REFUSED = {  # name -> (model, input shape, exception, message)
                      NotImplementedError, r"negative padding \(-1, 1\)"),
     "dtype_mismatch": (lambda: nn.Sequential(nn.Linear(6, 2).double(), nn.BatchNorm1d(2)),
                        (5, 6), TypeError,
-                       r"1.weight is float32 but the input is float64; convert the model"),
+                       r"1.weight is float32 but the model computes in float64 \(its "
+                       r"input's dtype\); convert the model"),
     "no_batch_dim": (lambda: nn.Sequential(nn.Linear(6, 2)), (6,), ValueError,
                      r"dynamic_batch needs inputs with a batch dim .* got shape \(6,\) for "
                      r"'input'"),

@@ -107,32 +107,25 @@ class Graph:
         """The tensor ``module.<attr>`` as an initializer (reshaped to ``shape``, or transposed,
         if asked); its dtype must be the graph's, as the model's arithmetic would otherwise
         differ."""
-        key = (id(module), attr, shape, transpose)
-        if key in self.params:
-            return self.params[key]
-        t: Tensor = getattr(module, attr)
-        if t._array.dtype != self.dtype:
-            raise TypeError(f"micrograd.onnx.export: {self.path}.{attr} is {t._array.dtype} but "
-                            f"the input is {self.dtype}; convert the model (model.float() or "
-                            f"model.double()) or the input so they match")
-        array = t._array.T if transpose else t._array
-        array = array if shape is None else array.reshape(shape)
-        name = (f"{self.path}.{attr}" if self.path else attr) + ("_t" if transpose else "")
-        self.params[key] = self._initializer(name, array)
-        return self.params[key]
+        def make() -> np.ndarray:
+            array = getattr(module, attr)._array
+            array = array.T if transpose else array
+            return array if shape is None else array.reshape(shape)
+        return self.derived(module, attr + ("_t" if transpose else ""), make, (shape, attr))
 
-    def derived(self, module: Module, name: str, make: Callable[[], np.ndarray]) -> str:
+    def derived(self, module: Module, name: str, make: Callable[[], np.ndarray],
+                key: Any = None) -> str:
         """An initializer computed from ``module``'s tensors by ``make`` (e.g. an RNN's gates
-        reordered), named ``<path>.<name>``, made once per module; its dtype must be the
-        graph's."""
-        key = (id(module), name)
+        reordered), named ``<path>.<name>``, made once per module (and ``key``); its dtype must
+        be the graph's, as the model's arithmetic would otherwise differ."""
+        key = (id(module), name, key)
         if key not in self.params:
             array = make()
             if array.dtype != self.dtype:
-                raise TypeError(f"micrograd.onnx.export: {self.path or '<model>'} "
-                                f"({type(module).__name__}) has {array.dtype} weights but the "
-                                f"model computes in {self.dtype}; convert the model "
-                                "(model.float() or model.double()) or the input so they match")
+                raise TypeError(f"micrograd.onnx.export: {self.path}.{name} is {array.dtype} but "
+                                f"the model computes in {self.dtype} (its input's dtype); "
+                                "convert the model (model.float() or model.double()) or the "
+                                "input so they match")
             self.params[key] = self._initializer(f"{self.path}.{name}" if self.path else name,
                                                  array)
         return self.params[key]
@@ -524,6 +517,12 @@ def _slice0(g: Graph, x: str, start: int, stop: int) -> str:
                             g.const([0], np.int64)])
 
 
+def _cast(g: Graph, x: str, dtype: Any = None) -> str:
+    """``x`` as the graph's float dtype (or ``dtype``)."""
+    to = g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype or g.dtype))
+    return g.node("Cast", [x], to=to)
+
+
 def _unsqueeze(g: Graph, x: str, axis: int) -> str:
     return g.node("Unsqueeze", [x, g.const([axis], np.int64)])
 
@@ -533,13 +532,23 @@ def _squeeze(g: Graph, x: str, axis: int) -> str:
 
 
 # ---- embeddings ---------------------------------------------------------------------------------
-@converts(S.Embedding)
-def _embedding(g: Graph, m: S.Embedding, x: str, shape: tuple) -> str:
-    """Gather of the weight's rows at the indices (any shape)."""
+def _rows(g: Graph, m: Module, x: str) -> str:
+    """The weight's rows at the indices ``x`` (a Gather); refused with ``max_norm``."""
     if m.max_norm is not None:
         raise _unsupported(g, m, "max_norm renormalises the looked-up rows of the weight in "
                            "place at every call, which an ONNX graph cannot do")
     return g.node("Gather", [g.param(m, "weight"), x], axis=0)
+
+
+def _is_padding(g: Graph, m: Module, x: str) -> str:
+    """True where the index ``x`` is ``padding_idx`` (compared in x's int type)."""
+    return g.node("Equal", [x, g.const(m.padding_idx, g.traced[x]._array.dtype)])
+
+
+@converts(S.Embedding)
+def _embedding(g: Graph, m: S.Embedding, x: str, shape: tuple) -> str:
+    """Gather of the weight's rows at the indices (any shape)."""
+    return _rows(g, m, x)
 
 
 @converts(S.EmbeddingBag, reads_call=True)
@@ -548,10 +557,7 @@ def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
     input with ``offsets``, through a (B, n) membership matrix (position p is in bag b when b
     is the last offset <= p), a MatMul for sums and means. Entries equal to ``padding_idx``
     are left out (a mean divides by the entries left, an empty bag is 0)."""
-    if m.max_norm is not None:
-        raise _unsupported(g, m, "max_norm renormalises the looked-up rows of the weight in "
-                           "place at every call, which an ONNX graph cannot do")
-    rows = g.node("Gather", [g.param(m, "weight"), x], axis=0)  # (B, n, D) or (n, D)
+    rows = _rows(g, m, x)  # (B, n, D) or (n, D)
     weights = g.args["per_sample_weights"]
     if weights is not None:
         rows = g.node("Mul", [rows, _unsqueeze(g, weights, len(shape))])
@@ -560,8 +566,7 @@ def _embedding_bag(g: Graph, m: S.EmbeddingBag, x: str, shape: tuple) -> str:
     if m.padding_idx is None:
         reduce = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[m.mode]
         return g.reduce(reduce, rows, [1], False)
-    index = g.const(m.padding_idx, g.traced[x]._array.dtype)  # int64 or int32, as x
-    pad = _unsqueeze(g, g.node("Equal", [x, index]), 2)  # (B, n, 1)
+    pad = _unsqueeze(g, _is_padding(g, m, x), 2)  # (B, n, 1)
     if m.mode == "max":
         return _bag_max(g, g.node("Where", [pad, g.const(-np.inf), rows]))
     total = g.reduce("ReduceSum", g.node("Where", [pad, g.const(0.0), rows]), [1], False)
@@ -576,12 +581,6 @@ def _bag_max(g: Graph, rows: str) -> str:
     with none left."""
     top = g.reduce("ReduceMax", rows, [1], False)
     return g.node("Where", [g.node("IsInf", [top], detect_positive=0), g.const(0.0), top])
-
-
-def _cast(g: Graph, x: str, dtype: Any = None) -> str:
-    """``x`` as the graph's float dtype (or ``dtype``)."""
-    to = g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype or g.dtype))
-    return g.node("Cast", [x], to=to)
 
 
 def _bags_by_offsets(g: Graph, m: S.EmbeddingBag, x: str, rows: str) -> str:
@@ -602,9 +601,7 @@ def _bags_by_offsets(g: Graph, m: S.EmbeddingBag, x: str, rows: str) -> str:
                             g.const(1, np.int64)])  # (n,)
     member = g.node("Equal", [_unsqueeze(g, arange(offsets), 1), _unsqueeze(g, bag_of, 0)])
     if m.padding_idx is not None:
-        index = g.const(m.padding_idx, g.traced[x]._array.dtype)
-        member = g.node("And", [member, _unsqueeze(g, g.node("Not", [g.node("Equal",
-                                                                            [x, index])]), 0)])
+        member = g.node("And", [member, _unsqueeze(g, g.node("Not", [_is_padding(g, m, x)]), 0)])
     if m.mode == "max":
         return _bag_max(g, g.node("Where", [_unsqueeze(g, member, 2), _unsqueeze(g, rows, 0),
                                             g.const(-np.inf)]))
