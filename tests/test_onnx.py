@@ -460,6 +460,20 @@ MULTI = {
                                   {"dynamic_axes": {"input_0": [0], "input_1": [1]}}),
     "gru_state_into_gru": (EncoderDecoder, lambda n: (floats(6, n, 4), floats(5, n, 3)),
                            {"dynamic_axes": {"input_0": [1], "input_1": [1]}}),
+    "rnn_cell_relu": (lambda: nn.Sequential(nn.RNNCell(4, 5, nonlinearity="relu")),
+                      lambda n: (floats(n, 4),), {}),
+    "rnn_cell_state": (lambda: Call(nn.RNNCell(4, 5, bias=False)),
+                       lambda n: (floats(n, 4), floats(n, 5)), {}),
+    "lstm_cell": (lambda: Call(nn.LSTMCell(4, 5)), lambda n: (floats(n, 4),), {}),
+    "lstm_cell_states": (lambda: Call(nn.LSTMCell(4, 5)),
+                         lambda n: (floats(n, 4), (floats(n, 5), floats(n, 5))), {}),
+    "lstm_cell_unbatched": (lambda: Call(nn.LSTMCell(4, 5, bias=False)),
+                            lambda n: (floats(4), (floats(5), floats(5))),
+                            {"dynamic_batch": False}),
+    "gru_cell": (lambda: nn.Sequential(nn.GRUCell(4, 5), nn.Linear(5, 2)),
+                 lambda n: (floats(n, 4),), {}),
+    "gru_cell_state_unbatched": (lambda: Call(nn.GRUCell(4, 5)),
+                                 lambda n: (floats(4), floats(5)), {"dynamic_batch": False}),
     "mha_self_attention": (lambda: nn.Sequential(SelfAttention()), lambda n: (floats(n, 5, 8),),
                            {}),
     "mha_cross_attention_seq_first": (lambda: Call(nn.MultiheadAttention(8, 2)),
@@ -753,6 +767,9 @@ TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torc
     "lstm_states": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True,
                                        batch_first=True),
                     lambda n: (floats(n, 6, 4), (floats(4, n, 5), floats(4, n, 5)))),
+    "lstm_cell": (lambda ns: ns.LSTMCell(4, 5), lambda n: (floats(n, 4), (floats(n, 5),
+                                                                      floats(n, 5)))),
+    "gru_cell": (lambda ns: ns.GRUCell(4, 5), lambda n: (floats(n, 4), floats(n, 5))),
     "gru_no_bias": (lambda ns: ns.GRU(4, 5, num_layers=2, bias=False),
                     lambda n: (floats(6, n, 4), floats(2, n, 5))),
     "mha_cross": (lambda ns: ns.MultiheadAttention(8, 2, kdim=3, vdim=5),
@@ -942,8 +959,8 @@ REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
     "encoder_layer_own_forward": (lambda: OwnEncoderLayer(8, 2, 16), (floats(5, 2, 8),),
                                   "OwnEncoderLayer.forward computes with operations outside "
                                   "its layers"),
-    "lstm_cell": (lambda: nn.Sequential(nn.LSTMCell(4, 5)), (floats(2, 4),),
-                  r"layer '0' \(LSTMCell\) is not supported"),
+    "upsample": (lambda: nn.Sequential(nn.Upsample(scale_factor=2)), (floats(2, 3, 4),),
+                 r"layer '0' \(Upsample\) is not supported"),
 }
 
 
@@ -960,7 +977,7 @@ def test_supported_layers_lists_the_new_ones():
     for layer in ("Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "MultiheadAttention",
                   "TransformerEncoderLayer", "TransformerEncoder", "Linear"):
         assert layer in names
-    assert "RNNCell" not in names and "Upsample" not in names
+    assert "RNNCell" in names and "Upsample" not in names
 
 
 def test_argument_errors():

@@ -147,6 +147,12 @@ class Graph:
             return self.node(op, [x, self.const(list(axes), np.int64)], keepdims=int(keepdims))
         return self.node(op, [x], axes=list(axes), keepdims=int(keepdims))
 
+    def split(self, x: str, parts: int, axis: int) -> list[str]:
+        """``x`` in ``parts`` equal parts along ``axis`` (Split; from opset 18 it must be told
+        the number of parts)."""
+        count = {"num_outputs": parts} if self.opset >= 18 else {}
+        return self.node("Split", [x], outputs=parts, axis=axis, **count)
+
     def const(self, value: Any, dtype: Any = None) -> str:
         """A constant (a number, or an array such as a shape) as an initializer."""
         array = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
@@ -458,8 +464,7 @@ def _prelu(g: Graph, m: A.PReLU, x: str, shape: tuple) -> str:
 
 @converts(A.GLU)
 def _glu(g: Graph, m: A.GLU, x: str, shape: tuple) -> str:
-    halves = {"num_outputs": 2} if g.opset >= 18 else {}  # an equal split needs it from 18
-    a, b = g.node("Split", [x], outputs=2, axis=m.dim, **halves)
+    a, b = g.split(x, 2, m.dim)
     return g.node("Mul", [a, g.node("Sigmoid", [b])])
 
 
@@ -680,6 +685,47 @@ def _recurrent(g: Graph, m: R.RNNBase, x: str, shape: tuple) -> tuple:
         y, h, c = (None if v is None else _squeeze(g, v, 1) for v in (y, h, c))
     out = g.node("Transpose", [y], perm=[1, 0, 2]) if m.batch_first and batched else y
     return (out, (h, c)) if lstm else (out, h)
+
+
+@converts(R.RNNCell, R.LSTMCell, R.GRUCell, reads_call=True)
+def _cell(g: Graph, m: R.RNNCellBase, x: str, shape: tuple) -> Any:
+    """One step, as the cells compute it (batched (N, I) or unbatched (I,)): the gates
+    x W_ih^T + b_ih and h W_hh^T + b_hh, then RNNCell's tanh / relu, LSTMCell's
+    (h', c') = (o tanh(c'), f c + i g), GRUCell's (h - n) z + n with n = tanh(x_n + r h_n).
+    Missing states are zeros of (N, H) (or (H,))."""
+    hx = g.args["hx"]
+    states = 2 if isinstance(m, R.LSTMCell) else 1
+    given = [None] * states if hx is None else ([hx] if states == 1 else list(hx))
+    if any(h is None for h in given):
+        zeros = _zeros_like_rows(g, x, m.hidden_size)
+        given = [zeros if h is None else h for h in given]
+
+    def gates(inp: str, weight: str, bias: str) -> str:
+        y = g.node("MatMul", [inp, g.param(m, weight, transpose=True)])
+        return y if getattr(m, bias) is None else g.node("Add", [y, g.param(m, bias)])
+
+    gi, gh = gates(x, "weight_ih", "bias_ih"), gates(given[0], "weight_hh", "bias_hh")
+    if isinstance(m, R.LSTMCell):
+        i, f, c, o = g.split(g.node("Add", [gi, gh]), 4, -1)
+        cell = g.node("Add", [g.node("Mul", [g.node("Sigmoid", [f]), given[1]]),
+                              g.node("Mul", [g.node("Sigmoid", [i]), g.node("Tanh", [c])])])
+        return g.node("Mul", [g.node("Sigmoid", [o]), g.node("Tanh", [cell])]), cell
+    if isinstance(m, R.GRUCell):
+        (x_r, x_z, x_n), (h_r, h_z, h_n) = g.split(gi, 3, -1), g.split(gh, 3, -1)
+        r = g.node("Sigmoid", [g.node("Add", [x_r, h_r])])
+        z = g.node("Sigmoid", [g.node("Add", [x_z, h_z])])
+        n = g.node("Tanh", [g.node("Add", [x_n, g.node("Mul", [r, h_n])])])
+        return g.node("Add", [g.node("Mul", [g.node("Sub", [given[0], n]), z]), n])
+    return g.node("Tanh" if m.nonlinearity == "tanh" else "Relu", [g.node("Add", [gi, gh])])
+
+
+def _zeros_like_rows(g: Graph, x: str, size: int) -> str:
+    """Zeros of x's shape but its last dim, which is ``size``."""
+    leading = g.node("Slice", [g.node("Shape", [x]), g.const([0], np.int64),
+                               g.const([-1], np.int64)])
+    shape = g.node("Concat", [leading, g.const([size], np.int64)], axis=0)
+    zero = g.onnx.numpy_helper.from_array(np.zeros(1, g.dtype))
+    return g.node("ConstantOfShape", [shape], value=zero)
 
 
 # ---- attention and the Transformer encoder ------------------------------------------------------
