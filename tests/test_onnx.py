@@ -159,6 +159,29 @@ SPEC = {
                                  (5, 3, 5, 7)),
     "adaptive_avg_pool_divides": (lambda: nn.Sequential(nn.AdaptiveAvgPool2d((2, 3))),
                                   (5, 3, 4, 9)),
+    "adaptive_max_pool_global": (lambda: nn.Sequential(nn.AdaptiveMaxPool2d(1)), (5, 3, 5, 7)),
+    "adaptive_max_pool_divides": (lambda: nn.Sequential(nn.AdaptiveMaxPool2d((3, 2))),
+                                  (5, 2, 6, 8)),
+    "upsample_nearest": (lambda: nn.Sequential(nn.Upsample(scale_factor=2)), (5, 2, 3, 4)),
+    "upsample_nearest_1d_3x": (lambda: nn.Sequential(nn.Upsample(scale_factor=3)), (5, 2, 7)),
+    "upsample_nearest_per_dim": (lambda: nn.Sequential(nn.Upsample(scale_factor=(2, 3))),
+                                 (5, 2, 3, 4)),
+    "upsample_nearest_size": (lambda: nn.Sequential(nn.Upsample(size=(6, 12))), (5, 2, 3, 4)),
+    "upsample_bilinear": (lambda: nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")),
+                          (5, 2, 3, 4)),
+    "upsample_bilinear_fraction": (lambda: nn.Sequential(nn.Upsample(scale_factor=1.7,
+                                                                     mode="bilinear")),
+                                   (5, 2, 5, 4)),
+    "upsample_bilinear_align_corners": (lambda: nn.Sequential(nn.Upsample(
+        scale_factor=(2.5, 1.5), mode="bilinear", align_corners=True)), (5, 2, 3, 4)),
+    "upsample_bilinear_size_down": (lambda: nn.Sequential(nn.Upsample(size=(5, 3),
+                                                                      mode="bilinear")),
+                                    (5, 2, 8, 7)),
+    "upsample_bilinear_recompute": (lambda: nn.Sequential(nn.Upsample(
+        scale_factor=1.3, mode="bilinear", recompute_scale_factor=True)), (5, 2, 7, 5)),
+    "unet_like": (lambda: nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.MaxPool2d(2),
+                                        nn.Upsample(scale_factor=2, mode="bilinear"),
+                                        nn.Conv2d(4, 1, 1)), (5, 2, 6, 8)),
     "batchnorm2d": (lambda: nn.Sequential(_trained_bn2d(3)), (5, 3, 4, 4)),
     "groupnorm": (lambda: nn.Sequential(_affine(nn.GroupNorm(2, 4))), (5, 4, 3, 3)),
     "groupnorm_no_affine_1d": (lambda: nn.Sequential(nn.GroupNorm(3, 6, affine=False)),
@@ -672,7 +695,9 @@ def test_layers_of_several_tensors_compute_what_micrograd_computes(name, backend
 # the converters whose operators changed between opsets (LayerNormalization from 17, the
 # reductions' axes and Split's num_outputs from 18), and a few whole models
 ACROSS_OPSETS = ["layernorm", "layernorm_two_dims", "layernorm_no_affine", "glu", "hardswish",
-                 "batchnorm2d", "groupnorm", "small_cnn", "module_forward"]
+                 "batchnorm2d", "groupnorm", "small_cnn", "module_forward",
+                 "upsample_nearest_size", "upsample_bilinear_size_down", "unet_like",
+                 "adaptive_max_pool_divides"]
 MULTI_ACROSS_OPSETS = ["embedding_bag_mean_padding", "embedding_bag_max", "mha_self_attention",
                        "mha_bias_kv_zero_attn", "encoder_layer_norm_first_gelu_seq_first",
                        "encoder_2_layers_norm", "lstm_initial_states", "gru"]
@@ -767,6 +792,10 @@ TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torc
     "lstm_states": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True,
                                        batch_first=True),
                     lambda n: (floats(n, 6, 4), (floats(4, n, 5), floats(4, n, 5)))),
+    "upsample_bilinear": (lambda ns: ns.Upsample(scale_factor=1.7, mode="bilinear"),
+                          lambda n: (floats(n, 2, 5, 4),)),
+    "upsample_nearest_size": (lambda ns: ns.Upsample(size=(10, 12)),
+                              lambda n: (floats(n, 2, 5, 4),)),
     "lstm_cell": (lambda ns: ns.LSTMCell(4, 5), lambda n: (floats(n, 4), (floats(n, 5),
                                                                       floats(n, 5)))),
     "gru_cell": (lambda ns: ns.GRUCell(4, 5), lambda n: (floats(n, 4), floats(n, 5))),
@@ -959,8 +988,14 @@ REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
     "encoder_layer_own_forward": (lambda: OwnEncoderLayer(8, 2, 16), (floats(5, 2, 8),),
                                   "OwnEncoderLayer.forward computes with operations outside "
                                   "its layers"),
-    "upsample": (lambda: nn.Sequential(nn.Upsample(scale_factor=2)), (floats(2, 3, 4),),
-                 r"layer '0' \(Upsample\) is not supported"),
+    "max_unpool": (lambda: nn.Sequential(nn.MaxUnpool2d(2)), (floats(2, 3, 4, 4),),
+                   r"layer '0' \(MaxUnpool2d\) is not supported"),
+    "upsample_nearest_fraction": (lambda: nn.Sequential(nn.Upsample(scale_factor=1.5)),
+                                  (floats(2, 3, 4, 4),), r"\(Upsample\) cannot be exported: "
+                                                         r"mode 'nearest' from \(4, 4\) to "
+                                                         r"\(6, 6\)"),
+    "adaptive_max_indices": (lambda: nn.Sequential(nn.AdaptiveMaxPool2d(2, return_indices=True)),
+                             (floats(2, 3, 4, 4),), r"\(AdaptiveMaxPool2d\) returned a tuple"),
 }
 
 
@@ -977,7 +1012,7 @@ def test_supported_layers_lists_the_new_ones():
     for layer in ("Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "MultiheadAttention",
                   "TransformerEncoderLayer", "TransformerEncoder", "Linear"):
         assert layer in names
-    assert "RNNCell" in names and "Upsample" not in names
+    assert "RNNCell" in names and "MaxUnpool2d" not in names
 
 
 def test_argument_errors():

@@ -192,6 +192,27 @@ def _unsupported(g: Graph, m: Module, why: str) -> NotImplementedError:
                                f"({type(m).__name__}) cannot be exported: {why}")
 
 
+# ---- small graph helpers ------------------------------------------------------------------------
+def _slice0(g: Graph, x: str, start: int, stop: int) -> str:
+    """x[start:stop] along dim 0."""
+    return g.node("Slice", [x, g.const([start], np.int64), g.const([stop], np.int64),
+                            g.const([0], np.int64)])
+
+
+def _cast(g: Graph, x: str, dtype: Any = None) -> str:
+    """``x`` as the graph's float dtype (or ``dtype``)."""
+    to = g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype or g.dtype))
+    return g.node("Cast", [x], to=to)
+
+
+def _unsqueeze(g: Graph, x: str, axis: int) -> str:
+    return g.node("Unsqueeze", [x, g.const([axis], np.int64)])
+
+
+def _squeeze(g: Graph, x: str, axis: int) -> str:
+    return g.node("Squeeze", [x, g.const([axis], np.int64)])
+
+
 # ---- dense, shape and identity layers -----------------------------------------------------------
 @converts(L.Linear)
 def _linear(g: Graph, m: L.Linear, x: str, shape: tuple) -> str:
@@ -358,20 +379,72 @@ def _avg_pool(g: Graph, m: Module, x: str, shape: tuple) -> str:
                   count_include_pad=int(m.count_include_pad))
 
 
-@converts(P.AdaptiveAvgPool2d)
-def _adaptive_avg_pool(g: Graph, m: P.AdaptiveAvgPool2d, x: str, shape: tuple) -> str:
-    """GlobalAveragePool for a 1x1 output; an AveragePool when the output size divides the
-    input's (then every adaptive window is one fixed window); refused otherwise."""
+def _adaptive_kernel(g: Graph, m: Module, shape: tuple) -> list[int] | None:
+    """The one fixed window of an adaptive pooling whose output size divides the input's
+    (None for a 1x1 output: the global pooling); refused otherwise."""
     _batched(g, m, shape, 2)
     size = list(g.out_shape[-2:])
     if size == [1, 1]:
-        return g.node("GlobalAveragePool", [x])
+        return None
     h, w = shape[-2:]
     if h % size[0] or w % size[1]:
         raise _unsupported(g, m, f"output size {tuple(size)} does not divide the input's "
                            f"{(h, w)} (adaptive windows of different sizes)")
-    kernel = [h // size[0], w // size[1]]
+    return [h // size[0], w // size[1]]
+
+
+@converts(P.AdaptiveAvgPool2d)
+def _adaptive_avg_pool(g: Graph, m: P.AdaptiveAvgPool2d, x: str, shape: tuple) -> str:
+    """GlobalAveragePool for a 1x1 output; an AveragePool when the output size divides the
+    input's (then every adaptive window is one fixed window); refused otherwise."""
+    kernel = _adaptive_kernel(g, m, shape)
+    if kernel is None:
+        return g.node("GlobalAveragePool", [x])
     return g.node("AveragePool", [x], kernel_shape=kernel, strides=kernel)
+
+
+@converts(P.AdaptiveMaxPool2d)
+def _adaptive_max_pool(g: Graph, m: P.AdaptiveMaxPool2d, x: str, shape: tuple) -> str:
+    """GlobalMaxPool for a 1x1 output; a MaxPool when the output size divides the input's;
+    refused otherwise (return_indices is refused as a tuple-returning layer)."""
+    kernel = _adaptive_kernel(g, m, shape)
+    if kernel is None:
+        return g.node("GlobalMaxPool", [x])
+    return g.node("MaxPool", [x], kernel_shape=kernel, strides=kernel)
+
+
+@converts(L.Upsample)
+def _upsample(g: Graph, m: L.Upsample, x: str, shape: tuple) -> str:
+    """Resize of the spatial dims: 'bilinear' as linear interpolation with torch's source
+    pixel ((dst + 0.5) * in / out - 0.5, clamped at 0; or with ``align_corners``
+    dst * (in - 1) / (out - 1)); 'nearest' with torch's floor(dst * in / out), exported where
+    the output is a whole multiple of the input (elsewhere ONNX's division and torch's
+    multiplication may floor a boundary pixel differently). By ``scale_factor`` (the graph
+    follows the input's size) or by output size."""
+    n = len(shape) - 2
+    _batched(g, m, shape, n)
+    sizes_in, sizes_out = shape[2:], g.out_shape[2:]
+    by_size = m.size is not None or bool(m.recompute_scale_factor)
+    factors = [float(f) for f in (m.scale_factor if isinstance(m.scale_factor, tuple)
+                                  else (m.scale_factor,) * n)] if not by_size else []
+    if m.mode == "nearest":
+        whole = (all(o % i == 0 for i, o in zip(sizes_in, sizes_out)) if by_size
+                 else all(f.is_integer() for f in factors))
+        if not whole:
+            raise _unsupported(g, m, f"mode 'nearest' from {tuple(sizes_in)} to "
+                               f"{tuple(sizes_out)} (scale_factor={m.scale_factor}) is not a "
+                               "whole multiple: ONNX's Resize may pick another source pixel at "
+                               "a boundary")
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                 "nearest_mode": "floor"}
+    else:
+        attrs = {"mode": "linear", "coordinate_transformation_mode":
+                 "align_corners" if m.align_corners else "half_pixel"}
+    if by_size:  # (N, C) of the input, then the output's spatial sizes
+        leading = _slice0(g, g.node("Shape", [x]), 0, 2)
+        sizes = g.node("Concat", [leading, g.const(list(sizes_out), np.int64)], axis=0)
+        return g.node("Resize", [x, "", "", sizes], **attrs)
+    return g.node("Resize", [x, "", g.const([1.0, 1.0] + factors, np.float32)], **attrs)
 
 
 # ---- activations --------------------------------------------------------------------------------
@@ -513,27 +586,6 @@ def _pad(g: Graph, m: L._PadNd, x: str, shape: tuple) -> str:
     if m.mode == "constant":
         inputs.append(g.const(getattr(m, "value", 0.0)))
     return g.node("Pad", inputs, mode=_pad_mode(g, m, m.mode))
-
-
-# ---- shared by the layers of several tensors ----------------------------------------------------
-def _slice0(g: Graph, x: str, start: int, stop: int) -> str:
-    """x[start:stop] along dim 0."""
-    return g.node("Slice", [x, g.const([start], np.int64), g.const([stop], np.int64),
-                            g.const([0], np.int64)])
-
-
-def _cast(g: Graph, x: str, dtype: Any = None) -> str:
-    """``x`` as the graph's float dtype (or ``dtype``)."""
-    to = g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype or g.dtype))
-    return g.node("Cast", [x], to=to)
-
-
-def _unsqueeze(g: Graph, x: str, axis: int) -> str:
-    return g.node("Unsqueeze", [x, g.const([axis], np.int64)])
-
-
-def _squeeze(g: Graph, x: str, axis: int) -> str:
-    return g.node("Squeeze", [x, g.const([axis], np.int64)])
 
 
 # ---- embeddings ---------------------------------------------------------------------------------
