@@ -483,6 +483,22 @@ MULTI = {
                                   {"dynamic_axes": {"input_0": [0], "input_1": [1]}}),
     "gru_state_into_gru": (EncoderDecoder, lambda n: (floats(6, n, 4), floats(5, n, 3)),
                            {"dynamic_axes": {"input_0": [1], "input_1": [1]}}),
+    "cosine_similarity": (lambda: Call(nn.CosineSimilarity()),
+                          lambda n: (floats(n, 6), floats(n, 6)), {}),
+    "cosine_similarity_dim_eps": (lambda: Call(nn.CosineSimilarity(dim=-1, eps=0.5)),
+                                  lambda n: (floats(n, 3, 4) * 0.1, floats(n, 3, 4)), {}),
+    "pairwise_distance": (lambda: Call(nn.PairwiseDistance()),
+                          lambda n: (floats(n, 6), floats(n, 6)), {}),
+    "pairwise_distance_p1_keepdim_broadcast": (lambda: Call(nn.PairwiseDistance(1.0,
+                                                                                keepdim=True)),
+                                               lambda n: (floats(n, 6), floats(1, 6)),
+                                               {"dynamic_axes": {"input_0": [0]}}),
+    "pairwise_distance_p3": (lambda: Call(nn.PairwiseDistance(3.0)),
+                             lambda n: (floats(n, 2, 6), floats(n, 2, 6)), {}),
+    "pairwise_distance_inf": (lambda: Call(nn.PairwiseDistance(float("inf"))),
+                              lambda n: (floats(n, 6), floats(n, 6)), {}),
+    "pairwise_distance_0": (lambda: Call(nn.PairwiseDistance(0.0, eps=0.0)),
+                            lambda n: (floats(n, 6), np.round(floats(n, 6))), {}),
     "rnn_cell_relu": (lambda: nn.Sequential(nn.RNNCell(4, 5, nonlinearity="relu")),
                       lambda n: (floats(n, 4),), {}),
     "rnn_cell_state": (lambda: Call(nn.RNNCell(4, 5, bias=False)),
@@ -700,7 +716,9 @@ ACROSS_OPSETS = ["layernorm", "layernorm_two_dims", "layernorm_no_affine", "glu"
                  "adaptive_max_pool_divides"]
 MULTI_ACROSS_OPSETS = ["embedding_bag_mean_padding", "embedding_bag_max", "mha_self_attention",
                        "mha_bias_kv_zero_attn", "encoder_layer_norm_first_gelu_seq_first",
-                       "encoder_2_layers_norm", "lstm_initial_states", "gru"]
+                       "encoder_2_layers_norm", "lstm_initial_states", "gru",
+                       "cosine_similarity", "pairwise_distance_p3", "lstm_cell",
+                       "mha_3d_mask_and_padding_per_head"]
 CIRCULAR = {  # circular padding is Pad's 'wrap' mode, from opset 19
     "circular_pad_1d": (lambda: nn.Sequential(nn.CircularPad1d((2, 1))), (5, 3, 6)),
     "circular_pad_2d": (lambda: nn.Sequential(nn.CircularPad2d((1, 2, 0, 1))), (5, 2, 4, 5)),
@@ -726,11 +744,12 @@ def test_every_opset_computes_the_same(opset):
         _check(ort, model, data, shape)
     for name in MULTI_ACROSS_OPSETS:
         mg.manual_seed(0)
-        factory, make, kwargs = MULTI[name]
+        factory, make, kwargs = {**MULTI, **MASKED}[name]
         model = factory()
         _, data = _export(model, mg.onnx._map(mg.tensor, make(3)), opset=opset, **kwargs)
         model.eval()
-        got, want = _run_both(ort, model, data, make(4))
+        with mg.no_grad():
+            got, want = _run_both(ort, model, data, make(4))
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
 
@@ -792,6 +811,10 @@ TORCH = {  # name -> (layer built from an nn namespace, inputs at batch n): torc
     "lstm_states": (lambda ns: ns.LSTM(4, 5, num_layers=2, bidirectional=True,
                                        batch_first=True),
                     lambda n: (floats(n, 6, 4), (floats(4, n, 5), floats(4, n, 5)))),
+    "cosine_similarity": (lambda ns: ns.CosineSimilarity(dim=2),
+                          lambda n: (floats(n, 3, 4), floats(n, 3, 4))),
+    "pairwise_distance": (lambda ns: ns.PairwiseDistance(1.5, keepdim=True),
+                          lambda n: (floats(n, 4), floats(n, 4))),
     "upsample_bilinear": (lambda ns: ns.Upsample(scale_factor=1.7, mode="bilinear"),
                           lambda n: (floats(n, 2, 5, 4),)),
     "upsample_nearest_size": (lambda ns: ns.Upsample(size=(10, 12)),
@@ -988,6 +1011,9 @@ REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
     "encoder_layer_own_forward": (lambda: OwnEncoderLayer(8, 2, 16), (floats(5, 2, 8),),
                                   "OwnEncoderLayer.forward computes with operations outside "
                                   "its layers"),
+    "cosine_broadcast": (lambda: Call(nn.CosineSimilarity()), (floats(2, 3), floats(1, 3)),
+                         r"\(CosineSimilarity\) cannot be exported: inputs of different shapes "
+                         r"\(2, 3\) and \(1, 3\)"),
     "max_unpool": (lambda: nn.Sequential(nn.MaxUnpool2d(2)), (floats(2, 3, 4, 4),),
                    r"layer '0' \(MaxUnpool2d\) is not supported"),
     "upsample_nearest_fraction": (lambda: nn.Sequential(nn.Upsample(scale_factor=1.5)),

@@ -246,6 +246,49 @@ def _unflatten(g: Graph, m: L.Unflatten, x: str, shape: tuple) -> str:
     return g.node("Reshape", [x, g.const(target, np.int64)])
 
 
+@converts(L.CosineSimilarity, reads_call=True)
+def _cosine_similarity(g: Graph, m: L.CosineSimilarity, x: str, shape: tuple) -> str:
+    """sum((x1 / max(|x1|, eps)) (x2 / max(|x2|, eps))) along ``dim``, each 2-norm clamped
+    as torch's; inputs of the same shape (a broadcast one's norm would need its expanded
+    shape)."""
+    x1, x2 = g.args["x1"], g.args["x2"]
+    if g.traced[x1].shape != g.traced[x2].shape:
+        raise _unsupported(g, m, f"inputs of different shapes {tuple(g.traced[x1].shape)} and "
+                           f"{tuple(g.traced[x2].shape)} (broadcast); expand them first")
+    d = m.dim % len(shape)
+
+    def unit(v: str) -> str:
+        norm = g.reduce("ReduceL2", v, [d], True)
+        return g.node("Div", [v, g.node("Max", [norm, g.const(m.eps)])])
+
+    return g.reduce("ReduceSum", g.node("Mul", [unit(x1), unit(x2)]), [d], False)
+
+
+@converts(L.PairwiseDistance, reads_call=True)
+def _pairwise_distance(g: Graph, m: L.PairwiseDistance, x: str, shape: tuple) -> str:
+    """The ``p``-norm of x1 - x2 + eps along the last dim of the broadcast shape."""
+    x1, x2 = g.args["x1"], g.args["x2"]
+    diff = g.node("Add", [g.node("Sub", [x1, x2]), g.const(m.eps)])
+    last = max(len(g.traced[x1].shape), len(g.traced[x2].shape)) - 1
+    return _vector_norm(g, diff, float(m.norm), [last], m.keepdim)
+
+
+def _vector_norm(g: Graph, x: str, p: float, axes: list[int], keepdim: bool) -> str:
+    """torch.linalg.vector_norm's ``p``-norm over ``axes``: 2 and 1 as ReduceL2 / ReduceL1,
+    inf / -inf the max / min of |x|, 0 the count of non-zeros, else (sum |x|^p)^(1/p)."""
+    if p == 2:
+        return g.reduce("ReduceL2", x, axes, keepdim)
+    if p == 1:
+        return g.reduce("ReduceL1", x, axes, keepdim)
+    if math.isinf(p):
+        return g.reduce("ReduceMax" if p > 0 else "ReduceMin", g.node("Abs", [x]), axes, keepdim)
+    if p == 0:
+        nonzero = _cast(g, g.node("Not", [g.node("Equal", [x, g.const(0.0)])]))
+        return g.reduce("ReduceSum", nonzero, axes, keepdim)
+    powered = g.node("Pow", [g.node("Abs", [x]), g.const(p)])
+    return g.node("Pow", [g.reduce("ReduceSum", powered, axes, keepdim), g.const(1.0 / p)])
+
+
 # ---- normalisation ------------------------------------------------------------------------------
 @converts(L.BatchNorm1d)
 def _batch_norm(g: Graph, m: L.BatchNorm1d, x: str, shape: tuple) -> str:
