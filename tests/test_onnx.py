@@ -869,6 +869,32 @@ def test_the_file_computes_what_torch_computes(name):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
 
 
+@pytest.mark.filterwarnings("ignore")  # the TorchScript exporter's deprecation and LSTM notes
+@pytest.mark.parametrize("name", ["rnn_relu_bidirectional", "lstm_states", "gru_no_bias",
+                                  "mha_cross", "gru_cell", "upsample_bilinear"])
+def test_torch_onnx_export_of_the_same_layer_gives_the_same_numbers(name):
+    """The file torch.onnx.export writes for torch's layer (its TorchScript exporter) and ours
+    for micrograd's, with the same weights, agree in onnxruntime."""
+    ort = _ort()
+    torch = pytest.importorskip("torch", reason="PyTorch writes the reference file")
+    build, make = TORCH[name]
+    ours, theirs = _torch_pair(torch, build)
+    inputs = make(3)
+    flat = mg.onnx._leaves(inputs)
+    _, data = _export(ours, mg.onnx._map(mg.tensor, inputs), dynamic_batch=False)
+    theirs_file = io.BytesIO()
+    torch.onnx.export(theirs, tuple(mg.onnx._map(torch.from_numpy, inputs)), theirs_file,
+                      dynamo=False, opset_version=17)
+    results = []
+    for blob in (data, theirs_file.getvalue()):
+        session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+        results.append(session.run(None, {i.name: a for i, a in zip(session.get_inputs(),
+                                                                    flat)}))
+    assert len(results[0]) == len(results[1])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+
+
 # ---- refusals ------------------------------------------------------------------------------------
 class Scale(nn.Module):
     def forward(self, x):
