@@ -385,6 +385,21 @@ def _offsets(bags, length):
     return np.concatenate([[0], inner]).astype(np.int64)
 
 
+class PoolUnpool(nn.Module):
+    """MaxPool2d's indices into MaxUnpool2d, at the input's size or the default one."""
+
+    def __init__(self, kernel, stride, padding=0, same_size=True):
+        super().__init__()
+        self.pool = nn.MaxPool2d(kernel, stride, padding, return_indices=True)
+        self.unpool = nn.MaxUnpool2d(kernel, stride, padding)
+        self.same_size = same_size
+
+    def forward(self, x):
+        values, indices = self.pool(x)
+        size = x.shape[-2:] if self.same_size else None
+        return self.unpool(values, indices, output_size=size), indices
+
+
 class Masked(nn.Module):
     """An attention (self-attention) or encoder layer called with masks, the model's inputs
     after x, as ``mask_args``, and with ``kwargs``."""
@@ -483,6 +498,11 @@ MULTI = {
                                   {"dynamic_axes": {"input_0": [0], "input_1": [1]}}),
     "gru_state_into_gru": (EncoderDecoder, lambda n: (floats(6, n, 4), floats(5, n, 3)),
                            {"dynamic_axes": {"input_0": [1], "input_1": [1]}}),
+    "max_pool_indices_1d": (lambda: nn.MaxPool1d(3, 2, padding=1, return_indices=True),
+                            lambda n: (floats(n, 3, 9),), {}),
+    "max_pool_indices_unpool": (lambda: PoolUnpool(2, 2), lambda n: (floats(n, 2, 7, 6),), {}),
+    "max_pool_indices_unpool_padded_default_size": (lambda: PoolUnpool(3, 2, 1, False),
+                                                    lambda n: (floats(n, 3, 7, 7),), {}),
     "cosine_similarity": (lambda: Call(nn.CosineSimilarity()),
                           lambda n: (floats(n, 6), floats(n, 6)), {}),
     "cosine_similarity_dim_eps": (lambda: Call(nn.CosineSimilarity(dim=-1, eps=0.5)),
@@ -957,10 +977,6 @@ REFUSED = {  # name -> (model, input shape, exception, message)
                                            r"pass opset=19 or newer\)"),
     "unbatched_conv": (lambda: nn.Sequential(nn.Conv1d(3, 2, 3)), (3, 6), NotImplementedError,
                        r"\(Conv1d\) cannot be exported: an unbatched input \(shape \(3, 6\)\)"),
-    "max_pool_indices": (lambda: nn.Sequential(nn.MaxPool2d(2, return_indices=True)),
-                         (5, 2, 4, 4), NotImplementedError,
-                         r"layer '0' \(MaxPool2d\) returned a tuple; only one tensor in and "
-                         "one out"),
     "avg_pool_ceil_overhang": (lambda: nn.Sequential(nn.AvgPool2d(2, ceil_mode=True)),
                                (5, 2, 5, 5), NotImplementedError,
                                "ceil_mode=True with a last window that hangs over"),
@@ -1040,8 +1056,8 @@ REFUSED_MULTI = {  # name -> (model, inputs, message); all NotImplementedError
     "cosine_broadcast": (lambda: Call(nn.CosineSimilarity()), (floats(2, 3), floats(1, 3)),
                          r"\(CosineSimilarity\) cannot be exported: inputs of different shapes "
                          r"\(2, 3\) and \(1, 3\)"),
-    "max_unpool": (lambda: nn.Sequential(nn.MaxUnpool2d(2)), (floats(2, 3, 4, 4),),
-                   r"layer '0' \(MaxUnpool2d\) is not supported"),
+    "unknown_layer_bilinear": (lambda: Call(nn.Module()), (floats(2, 3),),
+                               r"layer 'layer' \(Module\) is not supported"),
     "upsample_nearest_fraction": (lambda: nn.Sequential(nn.Upsample(scale_factor=1.5)),
                                   (floats(2, 3, 4, 4),), r"\(Upsample\) cannot be exported: "
                                                          r"mode 'nearest' from \(4, 4\) to "
@@ -1064,7 +1080,7 @@ def test_supported_layers_lists_the_new_ones():
     for layer in ("Embedding", "EmbeddingBag", "RNN", "LSTM", "GRU", "MultiheadAttention",
                   "TransformerEncoderLayer", "TransformerEncoder", "Linear"):
         assert layer in names
-    assert "RNNCell" in names and "MaxUnpool2d" not in names
+    assert "RNNCell" in names and "MaxUnpool2d" in names and "MSELoss" not in names
 
 
 def test_argument_errors():

@@ -399,15 +399,41 @@ def _pool_ceil(g: Graph, m: Module, shape: tuple, kernel: list, stride: list, pa
                        "edge")
 
 
-@converts(P.MaxPool1d, P.MaxPool2d)
-def _max_pool(g: Graph, m: P._MaxPoolNd, x: str, shape: tuple) -> str:
+@converts(P.MaxPool1d, P.MaxPool2d, reads_call=True)
+def _max_pool(g: Graph, m: P._MaxPoolNd, x: str, shape: tuple) -> Any:
+    """MaxPool; with ``return_indices`` also its indices, which ONNX counts over the whole
+    input and torch within each (N, C) plane: their remainder by the plane's size."""
     n = 1 if isinstance(m, P.MaxPool1d) else 2
     _batched(g, m, shape, n)
     kernel, stride = _ints(m.kernel_size, n), _ints(m.stride, n)
     pad, dilation = _ints(m.padding, n), _ints(m.dilation, n)
     ceil = _pool_ceil(g, m, shape, kernel, stride, pad, dilation, allow_ceil=True)
-    return g.node("MaxPool", [x], kernel_shape=kernel, strides=stride, pads=pad * 2,
-                  dilations=dilation, ceil_mode=ceil)
+    attrs = {"kernel_shape": kernel, "strides": stride, "pads": pad * 2, "dilations": dilation,
+             "ceil_mode": ceil}
+    if not m.return_indices:
+        return g.node("MaxPool", [x], **attrs)
+    values, indices = g.node("MaxPool", [x], outputs=2, **attrs)
+    plane = int(np.prod(shape[2:]))
+    return values, g.node("Mod", [indices, g.const(plane, np.int64)])
+
+
+@converts(P.MaxUnpool2d, reads_call=True)
+def _max_unpool(g: Graph, m: P.MaxUnpool2d, x: str, shape: tuple) -> str:
+    """MaxUnpool of the output size the layer gave; torch's per-plane indices plus each
+    (N, C) plane's offset in the whole output, as ONNX counts them."""
+    _batched(g, m, shape, 2)
+    size = list(g.out_shape[-2:])
+    leading = _slice0(g, g.node("Shape", [x]), 0, 2)  # [N, C]
+    planes = g.node("Range", [g.const(0, np.int64),
+                              g.reduce("ReduceProd", leading, [0], False),
+                              g.const(1, np.int64)])  # n * C + c for every plane
+    grid = g.node("Concat", [leading, g.const([1, 1], np.int64)], axis=0)
+    offsets = g.node("Mul", [g.node("Reshape", [planes, grid]),
+                             g.const(size[0] * size[1], np.int64)])  # (N, C, 1, 1)
+    indices = g.node("Add", [g.args["indices"], offsets])
+    out_shape = g.node("Concat", [leading, g.const(size, np.int64)], axis=0)
+    return g.node("MaxUnpool", [x, indices, out_shape], kernel_shape=list(m.kernel_size),
+                  strides=list(m.stride), pads=list(m.padding) * 2)
 
 
 @converts(P.AvgPool1d, P.AvgPool2d)
