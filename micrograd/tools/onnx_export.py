@@ -50,7 +50,7 @@ from ..nn import sparse as S
 from ..nn import transformer as T
 from ..nn.module import Module
 
-__all__ = ["export", "supported_layers", "CONVERTERS", "OPSET", "OPSETS"]
+__all__ = ["export", "supported_layers", "converts", "CONVERTERS", "READS_CALL", "OPSET", "OPSETS"]
 
 OPSET = 17  # the default: LayerNormalization is one operator; onnxruntime has run it since 1.14
 #: the opsets written, each with the IR version that goes with it (a newer IR would lock out
