@@ -1,21 +1,28 @@
 """``python -m micrograd bench``: kernel benchmarks, C backend side by side with NumPy (and
-PyTorch when it is installed), in one process and one run.
+PyTorch and JAX when they are installed), in one process and one run.
+
+The header says which machine the table belongs to: the CPU, the caches the C core detected and
+the GEMM blocking derived from them (``micrograd info``'s lines), the measured FMA peak, the
+versions, the command, the date and the load average.
 
 Every case first checks that the backends agree (``allclose``), then times each one: warm-up,
-then the median of many calls (``time.perf_counter``). The table shows the median, GFLOP/s and
-percent of the FMA peak (one core's, measured here with a loop of independent FMAs in
-csrc/info.c, times the thread count) for GEMM,
-and the ratio of each backend's time to the C backend's (``numpy/c`` = NumPy time / C time,
-so above 1 means C is faster). Besides kernels, whole training steps run through micrograd's
-Tensor/nn/optim and through PyTorch eager from the same weights: the seed MLP, the moons demo,
-a LeNet-sized CNN (batch 64, 28x28) and an LSTM (batch 32, sequence 64, hidden 256).
+then the median of many calls (``time.perf_counter``); ``--runs N`` repeats that over the whole
+case list and shows each row's range over the runs (quote the range, not one run). The table
+shows the median, GFLOP/s and percent of the FMA peak (one core's, measured here with a loop of
+independent FMAs in csrc/info.c, times the thread count) for GEMM, and the ratio of each other
+library's time to the C backend's (``numpy/c`` = NumPy time / C time, so above 1 means C is
+faster). Besides kernels, whole training steps run through micrograd's Tensor/nn/optim and
+through PyTorch eager from the same weights: the seed MLP, the moons demo, a LeNet-sized CNN
+(batch 64, 28x28) and an LSTM (batch 32, sequence 64, hidden 256). The seed and moons steps
+also run captured (``micrograd.compile``) and as JAX ``jit`` of the same step.
 ``--quick`` runs small shapes and only checks agreement: it is the CI smoke test and makes no
 timing claim.
 
 NumPy's own threads are set with OpenBLAS's ``*_set_num_threads`` and PyTorch's with
-``torch.set_num_threads``, so all backends use the same thread count in each row.
-Environment variables read by OpenBLAS at load time (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are
-reported in the header, because they change NumPy's speed.
+``torch.set_num_threads``, so those backends use the same thread count in each row. XLA fixes
+JAX's threads when JAX is imported: one when every row asks for one, else its own pool.
+Environment variables read at load time (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, XLA_FLAGS) are
+reported in the header, because they change NumPy's and JAX's speed.
 """
 from __future__ import annotations
 
