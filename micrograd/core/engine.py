@@ -11,7 +11,10 @@ input, the *local derivative* of this node with respect to that input (``_local_
 visiting nodes in reverse topological order, so a node's gradient is complete before it is
 passed on. Storing numbers instead of closures (classic micrograd stored a ``_backward``
 closure per node) means no node refers to itself: graphs are freed by reference counting alone,
-without waiting for the garbage collector, which makes the engine several times faster.
+without waiting for the garbage collector. On the classic two-moons demo that makes a training
+step 6-8x faster than classic micrograd's with the collector on (Python's default: most of the
+difference is the collector's work on classic's cycles) and about 2x with it off
+(bench/bench_engine.py measures both).
 """
 from __future__ import annotations
 
