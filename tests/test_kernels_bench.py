@@ -46,6 +46,17 @@ def test_disagreeing_backend_is_reported():
         bench.check_agree("case", fns)
 
 
+def test_header_without_the_c_core(monkeypatch):
+    """Without the C core the header says so and names the machine from the platform."""
+    monkeypatch.setattr(bench.backends, "info", lambda: {"built": False, "error": "not built"})
+    info = bench.machine_info(None, None, ["--quick"])
+    assert info["cpu"] and "caches" not in info
+    lines = bench.header_lines(info, None)
+    assert lines[0].endswith("python -m micrograd bench --quick")
+    assert "C core: not available (not built)" in lines
+    assert not any(line.startswith("FMA peak") for line in lines)
+
+
 @pytest.mark.parametrize("args", [["--threads", "0"], ["--threads", "x"], ["--threads", ""],
                                   ["--runs", "0"]])
 def test_bad_thread_list_or_run_count_is_a_usage_error(args, capsys):

@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import backends
 from ..core.settings import settings
+from .cli import core_lines, fma_peak  # noqa: F401  fma_peak: also imported from here
 
 GEMM_SIZES = (256, 512, 1024, 2048)
 QUICK_GEMM_SIZES = (1, 17, 64)
@@ -108,17 +109,6 @@ def median_seconds(fn: Callable[[], object], budget: float = 0.25, min_reps: int
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def fma_peak(nthreads: int) -> float:
-    """GFLOP/s of the FMA loop kernel on ``nthreads`` threads (0 when not measurable)."""
-    backends.fma_peak_flops(10**5, nthreads)  # warm-up
-    best = 0.0
-    for _ in range(3):
-        t = time.perf_counter()
-        flops = backends.fma_peak_flops(2 * 10**7, nthreads)
-        best = max(best, flops / (time.perf_counter() - t) / 1e9)
-    return best
 
 
 # ---- cases: name, shape text, flops, {backend: fn}, check --------------------------------------
@@ -526,7 +516,7 @@ def import_jax(threads: list[int]):
     """JAX, imported on first use (an optional comparison), or None when it is not installed.
     XLA fixes its CPU threads when JAX is imported: one thread if every row asks for one
     (``XLA_FLAGS``, unless already set), else XLA's own pool over all cores in every row."""
-    if threads == [1] or set(threads) == {1}:
+    if set(threads) == {1}:
         os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
                                            "intra_op_parallelism_threads=1")
     try:
@@ -541,7 +531,7 @@ def machine_info(torch, jax=None, argv: list[str] | None = None) -> dict:
     as ``micrograd info``), versions, load and the environment variables that change speed."""
     core = backends.info()
     argv = sys.argv[1:] if argv is None else argv
-    info = {"cpu": core["cpu"] or platform.processor() or platform.machine(),
+    info = {"cpu": core.get("cpu") or platform.processor() or platform.machine(),
             "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
             "jax": getattr(jax, "__version__", None),
@@ -561,7 +551,6 @@ def machine_info(torch, jax=None, argv: list[str] | None = None) -> dict:
 
 def header_lines(info: dict, core_peak: float | None) -> list[str]:
     """The table's provenance: machine, caches, blocking, measured peak, versions, date, load."""
-    from .cli import core_lines
     lines = [f"micrograd bench, {info['date_utc']}: {info['command'].strip()}",
              f"machine: {info['cpu']}, {info['cores']} logical CPUs; Python {info['python']}, "
              f"numpy {info['numpy']}, torch {info['torch'] or 'not installed'}, "
