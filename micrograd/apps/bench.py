@@ -565,6 +565,11 @@ def header_lines(info: dict, core_peak: float | None) -> list[str]:
     if info["env"]:
         lines.append(f"environment: {info['env']} (OPENBLAS_* change NumPy's speed, XLA_FLAGS "
                      "JAX's threads)")
+    if info["jax"]:
+        one = "intra_op_parallelism_threads=1" in info["env"].get("XLA_FLAGS", "")
+        lines.append("jax threads: " + ("one (XLA_FLAGS)" if one else
+                                        "XLA's own pool in every row (fixed when JAX is "
+                                        "imported; --threads 1 asks for one)"))
     return lines
 
 
