@@ -13,7 +13,7 @@ passed on. Storing numbers instead of closures (classic micrograd stored a ``_ba
 closure per node) means no node refers to itself: graphs are freed by reference counting alone,
 without waiting for the garbage collector. On the classic two-moons demo that makes a training
 step 6-8x faster than classic micrograd's with the collector on (Python's default: most of the
-difference is the collector's work on classic's cycles) and about 2x with it off
+difference is the collector's work on classic's cycles) and 1.6-2x with it off
 (bench/bench_engine.py measures both).
 """
 from __future__ import annotations
