@@ -184,6 +184,21 @@ def test_backward_gives_the_same_gradients_with_and_without_a_hook():
     assert len(steps) == sum(len(n._prev) for n in set(steps))  # one call per chain-rule step
 
 
+def test_computed_nodes_have_every_attribute_a_leaf_has():
+    """Operators build their result without __init__ (engine._node): every slot is set, as
+    __init__ sets it for a leaf, and the result can be labelled and drawn."""
+    a, b = Value(1.5), Value(-0.5)
+    results = [a + b, a + 1, a * b, a * 2, a ** b, a ** 2, a.exp(), a.log(), b.relu(),
+               a.tanh(), a.sigmoid(), -a, a - b, a / b, 2 - a, 2 / a, 2 ** a]
+    for out in results:
+        assert type(out) is Value
+        assert {s: getattr(out, s) is not None for s in Value.__slots__} == \
+            {s: True for s in Value.__slots__}
+        assert (out.grad, out.label) == (0, "") and out._op and out._prev
+        assert len(out._prev) == len(out._local_grads)
+    assert (a.grad, a.label, a._prev, a._local_grads, a._op) == (0, "", (), (), "")
+
+
 def test_errors_are_clear():
     with pytest.raises(TypeError, match="exponent must be a Value, int or float, got str"):
         Value(2.0) ** "3"
