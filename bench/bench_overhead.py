@@ -4,7 +4,9 @@ micrograd vs PyTorch eager side by side in one process.
 Tiny ops: ``a + b``, ``a.relu()``, ``a @ b`` on 1x1 and 64x64 float32 tensors that require
 grad (so the op is recorded). Training step: a 784-100-50-10 ReLU MLP (nn.Sequential of
 Linear/ReLU), batch 128, ``F.cross_entropy``, ``zero_grad`` + ``backward`` + ``SGD(lr=0.01)``
-step. Figures are medians over repeats of timeit loops; set ``MICROGRAD_NUM_THREADS`` and
+step, eager and captured (``micrograd.compile``: recorded on its first two calls, then replayed
+without building Tensors or a graph; the torch column of that row is the same eager step, so
+the row shows what capturing buys against eager PyTorch). Figures are medians over repeats of timeit loops; set ``MICROGRAD_NUM_THREADS`` and
 ``--threads`` to the same count for a fair comparison.
 
     MICROGRAD_NUM_THREADS=1 python bench/bench_overhead.py --threads 1
@@ -42,7 +44,8 @@ def tiny_ops(lib: str, n: int) -> dict:
 
 
 def mlp_step(lib: str, X: np.ndarray, y: np.ndarray):
-    """A closure running one training step; both libraries start from the same weights."""
+    """A function running one training step on (input, labels), and those two tensors; both
+    libraries start from the same weights."""
     mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 50), nn.ReLU(),
                           nn.Linear(50, 10))
@@ -63,13 +66,13 @@ def mlp_step(lib: str, X: np.ndarray, y: np.ndarray):
         x, t = torch.from_numpy(X), torch.from_numpy(y)
         cross_entropy = torch.nn.functional.cross_entropy
 
-    def step():
+    def step(x, t):
         loss = cross_entropy(model(x), t)
         opt.zero_grad()
         loss.backward()
         opt.step()
         return loss
-    return step
+    return step, x, t
 
 
 def main() -> None:
@@ -91,7 +94,10 @@ def main() -> None:
                                              for lib in libs]))
     rng = np.random.default_rng(0)
     X, y = rng.random((128, 784), dtype=np.float32), rng.integers(0, 10, 128)
-    steps = {lib: mlp_step(lib, X, y) for lib in libs}
+    steps = {}
+    for lib in libs:
+        step, x, t = mlp_step(lib, X, y)
+        steps[lib] = lambda step=step, x=x, t=t: step(x, t)
     losses = {lib: steps[lib]().detach().item() for lib in libs}
     ref = losses["micrograd"]
     assert all(abs(v - ref) < 1e-4 * max(1.0, abs(ref)) for v in losses.values()), losses
@@ -99,6 +105,13 @@ def main() -> None:
         for _ in range(30):
             steps[lib]()
     rows.append(("MLP train step", [median_us(steps[lib], 50, args.repeat) for lib in libs]))
+    step, x, t = mlp_step("micrograd", X, y)
+    compiled = mg.compile(step, fullgraph=True)  # a fallback to eager raises instead
+    captured = lambda: compiled(x, t)  # noqa: E731
+    for _ in range(30):  # two recordings, then replays
+        captured()
+    rows.append(("  captured", [median_us(captured, 50, args.repeat)]
+                 + [median_us(steps[lib], 50, args.repeat) for lib in libs[1:]]))
     print(f"backend {mg.get_backend()}, torch threads {args.threads}; median us per call")
     print(f"{'':<16}{'micrograd':>10}" + (f"{'torch':>10}{'torch/mg':>10}" if
                                           len(libs) > 1 else ""))

@@ -157,6 +157,48 @@ def test_nodes_are_freed_without_the_garbage_collector():
         gc.enable()
 
 
+def test_backward_gives_the_same_gradients_with_and_without_a_hook():
+    """Backward unrolls the chain rule for two-input nodes when no hook observes it; the
+    general loop (taken with a hook) must give bit-identical gradients on a mixed graph:
+    binary and unary nodes, constants, a node used as both inputs, one used many times."""
+    def build():
+        random.seed(3)
+        xs = [Value(random.uniform(-1, 1)) for _ in range(6)]
+        nodes = list(xs)
+        for k in range(200):
+            a, b = random.choice(nodes), random.choice(nodes)
+            op = k % 7
+            nodes.append(a * b if op == 0 else a + b if op == 1 else (a * a).tanh() if op == 2
+                         else a - 0.5 * b if op == 3 else (a + 1.5).relu() if op == 4
+                         else a / (b * b + 1) if op == 5 else a.sigmoid() * b)
+        return xs, sum(nodes[-20:], Value(0.0))
+
+    xs, out = build()
+    out.backward()
+    plain = [x.grad for x in xs]
+    xs, out = build()
+    steps = []
+    out.backward(lambda node, child, local: steps.append(node))
+    assert [x.grad for x in xs] == plain
+    assert any(g != 0 for g in plain)
+    assert len(steps) == sum(len(n._prev) for n in set(steps))  # one call per chain-rule step
+
+
+def test_computed_nodes_have_every_attribute_a_leaf_has():
+    """Operators build their result without __init__ (engine._node): every slot is set, as
+    __init__ sets it for a leaf, and the result can be labelled and drawn."""
+    a, b = Value(1.5), Value(-0.5)
+    results = [a + b, a + 1, a * b, a * 2, a ** b, a ** 2, a.exp(), a.log(), b.relu(),
+               a.tanh(), a.sigmoid(), -a, a - b, a / b, 2 - a, 2 / a, 2 ** a]
+    for out in results:
+        assert type(out) is Value
+        assert {s: getattr(out, s) is not None for s in Value.__slots__} == \
+            {s: True for s in Value.__slots__}
+        assert (out.grad, out.label) == (0, "") and out._op and out._prev
+        assert len(out._prev) == len(out._local_grads)
+    assert (a.grad, a.label, a._prev, a._local_grads, a._op) == (0, "", (), (), "")
+
+
 def test_errors_are_clear():
     with pytest.raises(TypeError, match="exponent must be a Value, int or float, got str"):
         Value(2.0) ** "3"

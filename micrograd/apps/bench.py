@@ -1,21 +1,28 @@
 """``python -m micrograd bench``: kernel benchmarks, C backend side by side with NumPy (and
-PyTorch when it is installed), in one process and one run.
+PyTorch and JAX when they are installed), in one process and one run.
+
+The header says which machine the table belongs to: the CPU, the caches the C core detected and
+the GEMM blocking derived from them (``micrograd info``'s lines), the measured FMA peak, the
+versions, the command, the date and the load average.
 
 Every case first checks that the backends agree (``allclose``), then times each one: warm-up,
-then the median of many calls (``time.perf_counter``). The table shows the median, GFLOP/s and
-percent of the FMA peak (one core's, measured here with a loop of independent FMAs in
-csrc/info.c, times the thread count) for GEMM,
-and the ratio of each backend's time to the C backend's (``numpy/c`` = NumPy time / C time,
-so above 1 means C is faster). Besides kernels, whole training steps run through micrograd's
-Tensor/nn/optim and through PyTorch eager from the same weights: the seed MLP, the moons demo,
-a LeNet-sized CNN (batch 64, 28x28) and an LSTM (batch 32, sequence 64, hidden 256).
+then the median of many calls (``time.perf_counter``); ``--runs N`` repeats that over the whole
+case list and shows each row's range over the runs (quote the range, not one run). The table
+shows the median, GFLOP/s and percent of the FMA peak (one core's, measured here with a loop of
+independent FMAs in csrc/info.c, times the thread count) for GEMM, and the ratio of each other
+library's time to the C backend's (``numpy/c`` = NumPy time / C time, so above 1 means C is
+faster). Besides kernels, whole training steps run through micrograd's Tensor/nn/optim and
+through PyTorch eager from the same weights: the seed MLP, the moons demo, a LeNet-sized CNN
+(batch 64, 28x28) and an LSTM (batch 32, sequence 64, hidden 256). The seed and moons steps
+also run captured (``micrograd.compile``) and as JAX ``jit`` of the same step.
 ``--quick`` runs small shapes and only checks agreement: it is the CI smoke test and makes no
 timing claim.
 
 NumPy's own threads are set with OpenBLAS's ``*_set_num_threads`` and PyTorch's with
-``torch.set_num_threads``, so all backends use the same thread count in each row.
-Environment variables read by OpenBLAS at load time (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) are
-reported in the header, because they change NumPy's speed.
+``torch.set_num_threads``, so those backends use the same thread count in each row. XLA fixes
+JAX's threads when JAX is imported: one when every row asks for one, else its own pool.
+Environment variables read at load time (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, XLA_FLAGS) are
+reported in the header, because they change NumPy's and JAX's speed.
 """
 from __future__ import annotations
 
@@ -25,6 +32,7 @@ import itertools
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -34,6 +42,7 @@ import numpy as np
 
 from .. import backends
 from ..core.settings import settings
+from .cli import core_lines, fma_peak  # noqa: F401  fma_peak: also imported from here
 
 GEMM_SIZES = (256, 512, 1024, 2048)
 QUICK_GEMM_SIZES = (1, 17, 64)
@@ -100,17 +109,6 @@ def median_seconds(fn: Callable[[], object], budget: float = 0.25, min_reps: int
         fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def fma_peak(nthreads: int) -> float:
-    """GFLOP/s of the FMA loop kernel on ``nthreads`` threads (0 when not measurable)."""
-    backends.fma_peak_flops(10**5, nthreads)  # warm-up
-    best = 0.0
-    for _ in range(3):
-        t = time.perf_counter()
-        flops = backends.fma_peak_flops(2 * 10**7, nthreads)
-        best = max(best, flops / (time.perf_counter() - t) / 1e9)
-    return best
 
 
 # ---- cases: name, shape text, flops, {backend: fn}, check --------------------------------------
@@ -224,17 +222,98 @@ def op_cases(torch, quick: bool):
 MLP_SIZES = (784, 100, 50, 10)
 
 
-def train_step_case(torch, quick: bool):
+def _mlp_step_rows(name: str, shape: str, weights: list, x: np.ndarray, y: np.ndarray,
+                   loss: str, torch, jax):
+    """Two rows for one MLP training step (ReLU between the layers ``weights``, a list of
+    (W, b); SGD with lr 0, so every call redoes the same full step and the libraries can be
+    compared at any time): eager, and captured (``micrograd.compile``, fullgraph, so a fallback
+    to eager raises instead of being timed). ``loss`` is "ce" (cross-entropy on labels y) or
+    "svm" (the classic demo's max-margin loss on y in {-1, 1}, + 1e-4 L2 of every parameter).
+    PyTorch eager and JAX ``jit`` (the whole step one XLA computation) sit in both rows; the
+    captured row is the one to hold against JAX."""
+    import micrograd as mg
+    import micrograd.nn.functional as F
+
+    def build(lib, tensor):
+        layers = []
+        for w, b in weights:
+            lin = lib.nn.Linear(w.shape[1], w.shape[0])
+            lin.weight.data[...] = tensor(w)   # .data: the same line for micrograd and torch
+            lin.bias.data[...] = tensor(b)
+            layers += [lin, lib.nn.ReLU()]
+        model = lib.nn.Sequential(*layers[:-1])
+        opt = lib.optim.SGD(model.parameters(), lr=0.0)
+        fn = lib.nn.functional if lib is not mg else F
+
+        def step(xt, yt):
+            opt.zero_grad()
+            out = model(xt)
+            if loss == "ce":
+                value = fn.cross_entropy(out, yt)
+            else:
+                value = (1 - yt * out.reshape(-1)).relu().mean()
+                value = value + 1e-4 * sum((p * p).sum() for p in model.parameters())
+            value.backward()
+            opt.step()
+            return value.detach()
+        return step
+
+    eager, captured = {}, {}
+    for b in backends.REGISTRY:
+        with mg.use_backend(b):
+            step, xt, yt = build(mg, np.asarray), mg.tensor(x), mg.tensor(y)
+            compiled = mg.compile(step, fullgraph=True)
+            compiled(xt, yt), compiled(xt, yt)   # the two recordings: every later call replays
+        eager[b] = _on(b, lambda step=step, xt=xt, yt=yt: step(xt, yt))
+        captured[b] = _on(b, lambda c=compiled, xt=xt, yt=yt: c(xt, yt))
+    theirs = None
+    if torch is not None:
+        step, xt, yt = build(torch, torch.from_numpy), torch.from_numpy(x), torch.from_numpy(y)
+        theirs = lambda: step(xt, yt)  # noqa: E731
+    jit = None if jax is None else _jax_mlp_step(jax, weights, x, y, loss)
+    yield name, shape, 0.0, {**eager, "torch": theirs, "jax": jit}
+    yield f"{name}, captured", shape, 0.0, {**captured, "torch": theirs, "jax": jit}
+
+
+def _jax_mlp_step(jax, weights: list, x: np.ndarray, y: np.ndarray, loss: str):
+    """The same MLP step in JAX: ``jax.jit`` of value_and_grad and the SGD update (lr 0, as
+    the other columns), the data passed as arguments (not baked into the program as
+    constants); returns the loss, waited for (JAX dispatches asynchronously)."""
+    jnp = jax.numpy
+
+    def loss_fn(params, xj, yj):
+        h = xj
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        if loss == "ce":
+            return -jnp.take_along_axis(jax.nn.log_softmax(h), yj[:, None], axis=1).mean()
+        value = jax.nn.relu(1 - yj * h[:, 0]).mean()
+        return value + 1e-4 * sum((w * w).sum() + (b * b).sum() for w, b in params)
+
+    @jax.jit
+    def update(params, xj, yj):
+        value, grads = jax.value_and_grad(loss_fn)(params, xj, yj)
+        return value, jax.tree_util.tree_map(lambda p, g: p - 0.0 * g, params, grads)
+
+    state = [[(jnp.asarray(w), jnp.asarray(b)) for w, b in weights]]
+    xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+    def step():
+        value, state[0] = update(state[0], xj, yj)
+        return value.block_until_ready()
+    return step
+
+
+def train_step_case(torch, quick: bool, jax=None):
     """One SGD step of the seed network (784-100-50-10 ReLU MLP, softmax cross-entropy) at
-    batch 128, through micrograd's Tensor/nn/optim on each backend, and through PyTorch eager,
-    all from the same initial weights. The learning rate is 0 so that every call does the full
-    step (update included) from the same weights, and the backends can be checked to agree at
-    any time. Yields nothing if the tensor stack is not importable."""
+    batch 128, through micrograd's Tensor/nn/optim on each backend, eager and captured, and
+    through PyTorch eager and JAX jit, all from the same initial weights. Yields nothing if
+    the tensor stack is not importable."""
     try:
-        import micrograd as mg
-        import micrograd.nn.functional as F
-        from micrograd import nn, optim
-    except ImportError as exc:  # the tensor layer is optional for the kernel benchmarks
+        import micrograd  # noqa: F401  the tensor layer is optional for the kernel benchmarks
+    except ImportError as exc:
         print(f"bench: training step skipped ({exc})", file=sys.stderr)
         return
     rng = np.random.default_rng(11)
@@ -243,60 +322,17 @@ def train_step_case(torch, quick: bool):
     y = rng.integers(0, MLP_SIZES[-1], batch)
     weights = [(rng.uniform(-0.1, 0.1, (o, i)).astype(np.float32), np.zeros(o, np.float32))
                for i, o in itertools.pairwise(MLP_SIZES)]
-
-    def ours(backend):
-        with mg.use_backend(backend):
-            layers = []
-            for w, b in weights:
-                lin = nn.Linear(w.shape[1], w.shape[0])
-                lin.weight._array[...] = w
-                lin.bias._array[...] = b
-                layers += [lin, nn.ReLU()]
-            model = nn.Sequential(*layers[:-1])
-            opt = optim.SGD(model.parameters(), lr=0.0)
-            xt, yt = mg.tensor(x), mg.tensor(y)
-
-        def step():
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xt), yt)
-            loss.backward()
-            opt.step()
-            return loss._array
-        return _on(backend, step)
-
-    def theirs():
-        layers = []
-        for w, b in weights:
-            lin = torch.nn.Linear(w.shape[1], w.shape[0])
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(w))
-                lin.bias.copy_(torch.from_numpy(b))
-            layers += [lin, torch.nn.ReLU()]
-        model = torch.nn.Sequential(*layers[:-1])
-        opt = torch.optim.SGD(model.parameters(), lr=0.0)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-
-        def step():
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(xt), yt)
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step
-
-    fns = {b: ours(b) for b in backends.REGISTRY}
-    fns["torch"] = theirs() if torch is not None else None
-    yield "train step MLP", f"784-100-50-10 batch {batch}", 0.0, fns
+    yield from _mlp_step_rows("train step MLP", f"784-100-50-10 batch {batch}", weights, x, y,
+                              "ce", torch, jax)
 
 
-def moons_step_case(torch):
+def moons_step_case(torch, jax=None):
     """The classic demo's training step on tensors: MLP 2-16-16-1 (ReLU), the 100 two-moons
-    points, SVM max-margin loss + 1e-4 L2, SGD (lr = 0: every call redoes the same step), the
-    same code through micrograd and PyTorch eager from the same weights. Yields nothing if the
-    tensor stack is not importable."""
+    points, SVM max-margin loss + 1e-4 L2, SGD, the same code through micrograd (eager and
+    captured), PyTorch eager and JAX jit from the same weights. Yields nothing if the tensor
+    stack is not importable."""
     try:
-        import micrograd as mg
-        from micrograd import nn, optim
+        import micrograd  # noqa: F401
     except ImportError:
         return
     from .classic_demo import moons_data
@@ -305,33 +341,8 @@ def moons_step_case(torch):
     weights = [(rng.uniform(-0.5, 0.5, (o, i)).astype(np.float32),
                 rng.uniform(-0.5, 0.5, o).astype(np.float32))
                for i, o in itertools.pairwise((2, 16, 16, 1))]
-
-    def build(lib, linear, relu, sgd, tensor):
-        layers = []
-        for w, b in weights:
-            lin = linear(w.shape[1], w.shape[0])
-            lin.weight.data[...] = lib(w)   # .data: the same line for micrograd and torch
-            lin.bias.data[...] = lib(b)
-            layers += [lin, relu()]
-        model = (nn.Sequential if tensor is mg.tensor else torch.nn.Sequential)(*layers[:-1])
-        opt = sgd(model.parameters(), lr=0.0)
-        xt, yt = tensor(X), tensor(y)
-
-        def step():
-            opt.zero_grad()
-            scores = model(xt).reshape(-1)
-            loss = (1 - yt * scores).relu().mean()
-            loss = loss + 1e-4 * sum((p * p).sum() for p in model.parameters())
-            loss.backward()
-            opt.step()
-            return loss.detach()
-        return step
-
-    fns = {b: _on(b, build(np.asarray, nn.Linear, nn.ReLU, optim.SGD, mg.tensor))
-           for b in backends.REGISTRY}
-    fns["torch"] = None if torch is None else build(
-        torch.from_numpy, torch.nn.Linear, torch.nn.ReLU, torch.optim.SGD, torch.from_numpy)
-    yield "train step moons", "2-16-16-1, 100 points", 0.0, fns
+    yield from _mlp_step_rows("train step moons", "2-16-16-1, 100 points", weights, X, y,
+                              "svm", torch, jax)
 
 
 def _training_steps(torch, build, data, loss) -> dict:
@@ -501,28 +512,72 @@ def check_agree(name: str, fns: dict) -> None:
 
 
 # ---- the run ---------------------------------------------------------------------------------
-def machine_info(torch) -> dict:
-    cpu = platform.processor()
+def import_jax(threads: list[int]):
+    """JAX, imported on first use (an optional comparison), or None when it is not installed.
+    XLA fixes its CPU threads when JAX is imported: one thread if every row asks for one
+    (``XLA_FLAGS``, unless already set), else XLA's own pool over all cores in every row."""
+    if set(threads) == {1}:
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                           "intra_op_parallelism_threads=1")
     try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
-                       cpu)
-    except OSError:
-        pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+        import jax
+    except ImportError:
+        return None
+    return jax
+
+
+def machine_info(torch, jax=None, argv: list[str] | None = None) -> dict:
+    """Where the figures come from: the CPU and the caches the C core detected (the same facts
+    as ``micrograd info``), versions, load and the environment variables that change speed."""
+    core = backends.info()
+    argv = sys.argv[1:] if argv is None else argv
+    info = {"cpu": core.get("cpu") or platform.processor() or platform.machine(),
+            "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
+            "jax": getattr(jax, "__version__", None),
             "backends": backends.available_backends(),
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "command": shlex.join(["python", "-m", "micrograd", "bench", *argv]),
             "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                                               "OMP_NUM_THREADS", "MICROGRAD_NUM_THREADS")
+                                               "OMP_NUM_THREADS", "MICROGRAD_NUM_THREADS",
+                                               "XLA_FLAGS")
                     if k in os.environ}}
-    core = backends.info()
     if core["built"]:
         info["c_gemm_isa"], info["c_openmp"] = core["gemm_isa"], core["openmp"]
+        info["caches"], info["gemm_blocking"] = core["caches"], core["gemm_blocking"]
     return info
 
 
-def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, list[dict]]:
+def header_lines(info: dict, core_peak: float | None) -> list[str]:
+    """The table's provenance: machine, caches, blocking, measured peak, versions, date, load."""
+    lines = [f"micrograd bench, {info['date_utc']}: {info['command'].strip()}",
+             f"machine: {info['cpu']}, {info['cores']} logical CPUs; Python {info['python']}, "
+             f"numpy {info['numpy']}, torch {info['torch'] or 'not installed'}, "
+             f"jax {info['jax'] or 'not installed (no jax column)'}"]
+    lines += core_lines(backends.info())
+    if core_peak is not None:
+        lines.append(f"FMA peak, measured: {core_peak:.0f} GFLOP/s per core" if core_peak
+                     else "FMA peak: not measured (no C core or no FMA unit)")
+    if info["load_average_1min"] is not None:
+        lines.append(f"load average (1 min) at start: {info['load_average_1min']:.2f} on "
+                     f"{info['cores']} CPUs (other processes make timings noisy)")
+    if info["env"]:
+        lines.append(f"environment: {info['env']} (OPENBLAS_* change NumPy's speed, XLA_FLAGS "
+                     "JAX's threads)")
+    if info["jax"]:
+        one = "intra_op_parallelism_threads=1" in info["env"].get("XLA_FLAGS", "")
+        lines.append("jax threads: " + ("one (XLA_FLAGS)" if one else
+                                        "XLA's own pool in every row (fixed when JAX is "
+                                        "imported; --threads 1 asks for one)"))
+    return lines
+
+
+def run(quick: bool, threads: list[int], torch, only: str = "", jax=None,
+        core_peak: float | None = None, runs: int = 1) -> tuple[dict, list[dict]]:
+    """Check every case's backends agree, then (unless ``quick``) time each backend: ``runs``
+    times over the whole case list, each a median of many calls. A row's ``median_s`` is the
+    median over the runs, ``range_s`` the (min, max) of the runs' medians."""
     ctl = Threads(torch)
     rows = []
     cases = [gemm_case(n, np.float32, torch) for n in (QUICK_GEMM_SIZES if quick else GEMM_SIZES)]
@@ -533,55 +588,69 @@ def run(quick: bool, threads: list[int], torch, only: str = "") -> tuple[dict, l
     cases += list(op_cases(torch, quick))
     cases += list(tiny_autograd_cases(torch))
     cases += list(optimizer_cases(torch))
-    cases += list(train_step_case(torch, quick))
-    cases += list(moons_step_case(torch))
+    cases += list(train_step_case(torch, quick, jax))
+    cases += list(moons_step_case(torch, jax))
     cases += list(cnn_step_case(torch, quick))
     cases += list(lstm_step_case(torch, quick))
     cases = [c for c in cases if only in f"{c[0]} {c[1]}"]
+    if core_peak is None:
+        core_peak = 0.0 if quick else fma_peak(1)
     peaks = {}
-    core_peak = 0.0 if quick else fma_peak(1)
     for nt in threads:
         ctl.set(nt)
         # the FMA loop is measured on one core; n threads have n cores' worth of FMA units
         peaks[nt] = nt * core_peak
-        for name, shape, flops, fns in cases:
+        for name, shape, _, fns in cases:
             check_agree(f"{name} {shape}", fns)
-            if quick:
-                rows.append({"case": name, "shape": shape, "threads": nt, "agree": True})
-                continue
-            times = {}
-            for backend, fn in fns.items():
-                if fn is not None:
-                    # let the previous library's worker threads stop spinning (OpenBLAS spins
-                    # for ~2^28 cycles after a call), else they steal the second core
-                    time.sleep(0.25)
-                    times[backend] = median_seconds(fn)
+        if quick:
+            rows += [{"case": name, "shape": shape, "threads": nt, "agree": True}
+                     for name, shape, _, _ in cases]
+            continue
+        timed: list[dict[str, list[float]]] = [{} for _ in cases]
+        for _ in range(runs):
+            for (name, shape, flops, fns), times in zip(cases, timed):
+                for backend, fn in fns.items():
+                    if fn is not None:
+                        # let the previous library's worker threads stop spinning (OpenBLAS
+                        # spins for ~2^28 cycles after a call), else they steal the second core
+                        time.sleep(0.25)
+                        times.setdefault(backend, []).append(median_seconds(fn))
+        for (name, shape, flops, fns), times in zip(cases, timed):
             rows.append({"case": name, "shape": shape, "threads": nt, "flops": flops,
-                         "median_s": times, "fma_peak_gflops": peaks[nt]})
+                         "median_s": {b: statistics.median(t) for b, t in times.items()},
+                         "range_s": {b: (min(t), max(t)) for b, t in times.items()},
+                         "runs": runs, "fma_peak_gflops": peaks[nt]})
     ctl.restore()
     return {"peak_gflops": peaks}, rows
 
 
+RATIO_COLUMNS = ("numpy", "torch", "jax")
+
+
 def format_table(rows: list[dict]) -> str:
-    """One line per case and backend: median, GFLOP/s, % of peak, ratios vs the C backend."""
-    header = (f"{'case':22} {'shape':28} {'thr':>3} {'backend':7} {'median':>10} {'GFLOP/s':>8} "
-              f"{'%peak':>6} {'numpy/c':>8} {'torch/c':>8}")
+    """One line per case and backend: median (and the range over runs), GFLOP/s, % of peak,
+    and on the C backend's line the ratios of the other libraries' times to C's."""
+    header = (f"{'case':28} {'shape':28} {'thr':>3} {'backend':7} {'median':>10} "
+              f"{'range over runs':>21} {'GFLOP/s':>8} {'%peak':>6} "
+              + " ".join(f"{lib + '/c':>8}" for lib in RATIO_COLUMNS))
     out = [header]
     for r in rows:
         if "median_s" not in r:
-            out.append(f"{r['case']:22} {r['shape']:28} {r['threads']:>3} backends agree")
+            out.append(f"{r['case']:28} {r['shape']:28} {r['threads']:>3} backends agree")
             continue
         t = r["median_s"]
         for backend, sec in t.items():
             gf = r["flops"] / sec / 1e9 if r["flops"] else None
             peak = r["fma_peak_gflops"]
+            lo, hi = r.get("range_s", {}).get(backend, (sec, sec))
+            spread = f"{_fmt_time(lo)}-{_fmt_time(hi)}" if r.get("runs", 1) > 1 else ""
             ratios = [f"{t[other] / t['c']:8.2f}" if backend == "c" and other in t else " " * 8
-                      for other in ("numpy", "torch")]
-            out.append(f"{r['case']:22} {r['shape']:28} {r['threads']:>3} {backend:7} "
-                       f"{_fmt_time(sec):>10} "
+                      for other in RATIO_COLUMNS]
+            out.append(f"{r['case']:28} {r['shape']:28} {r['threads']:>3} {backend:7} "
+                       f"{_fmt_time(sec):>10} {spread:>21} "
                        f"{(f'{gf:8.1f}' if gf else ''):>8} "
                        f"{(f'{100 * gf / peak:5.0f}%' if gf and peak else ''):>6} "
-                       f"{ratios[0]} {ratios[1]}")
+                       + " ".join(ratios))
     return "\n".join(out)
 
 
@@ -592,14 +661,17 @@ def _fmt_time(sec: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="micrograd bench",
-        description="Kernel benchmarks: the C backend side by side with NumPy (and PyTorch "
-                    "when installed), in one process; see docs/BENCHMARKS.md.")
+        description="Kernel benchmarks: the C backend side by side with NumPy (and PyTorch and "
+                    "JAX when installed), in one process; see docs/BENCHMARKS.md.")
     parser.add_argument("--quick", action="store_true",
                         help="small shapes, check the backends agree, no timing (CI smoke)")
     parser.add_argument("--json", metavar="PATH", help="also save machine info and rows as JSON")
     parser.add_argument("--threads", default="1,2",
                         help="comma-separated thread counts to run (default 1,2)")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="time every case this many times and show the range (default 1)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--no-jax", action="store_true", help="skip JAX even if installed")
     parser.add_argument("--only", default="", metavar="TEXT",
                         help="run only the cases whose name and shape contain TEXT (e.g. gemm)")
     args = parser.parse_args(argv)
@@ -609,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
     if not threads or min(threads) < 1:
         parser.error(f"--threads must list counts >= 1, got {args.threads!r}")
+    if args.runs < 1:
+        parser.error(f"--runs must be >= 1, got {args.runs}")
     if "c" not in backends.REGISTRY:
         print(f"bench: the C backend is not built ({backends.C_IMPORT_ERROR}); "
               "only NumPy (and PyTorch) will run", file=sys.stderr)
@@ -618,20 +692,15 @@ def main(argv: list[str] | None = None) -> int:
             import torch  # optional, for the comparison columns
         except ImportError:
             torch = None
-    info = machine_info(torch)
-    print(f"micrograd bench on {info['cpu']} ({info['cores']} cores); numpy {info['numpy']}, "
-          f"torch {info['torch'] or 'not installed'}; C GEMM kernel "
-          f"{info.get('c_gemm_isa', 'n/a')}")
-    if info["load_average_1min"] is not None:
-        print(f"load average (1 min) at start: {info['load_average_1min']:.2f} on "
-              f"{info['cores']} cores (other processes make timings noisy)")
-    if info["env"]:
-        print(f"environment: {info['env']} (OPENBLAS_* settings change NumPy's speed)")
-    extra, rows = run(args.quick, threads, torch, args.only)
+    jax = None if args.no_jax else import_jax(threads)
+    info = machine_info(torch, jax, argv)
+    core_peak = 0.0 if args.quick or "c" not in backends.REGISTRY else fma_peak(1)
+    for line in header_lines(info, None if args.quick else core_peak):
+        print(line)
+    if jax is None and not args.no_jax:
+        print("jax: not installed, its column is left out (pip install jax)")
+    extra, rows = run(args.quick, threads, torch, args.only, jax, core_peak, args.runs)
     info.update(extra)
-    if "c" in backends.REGISTRY and not args.quick:
-        print("FMA peak (GFLOP/s; one core measured, times the threads): "
-              + ", ".join(f"{nt} thread(s) {p:.0f}" for nt, p in extra["peak_gflops"].items()))
     print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:

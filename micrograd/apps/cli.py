@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 
 COMMANDS = {
     # name: (module, function, one-line help)
@@ -17,7 +18,8 @@ COMMANDS = {
               "(--save MODEL keeps it)"),
     "predict": ("micrograd.apps.train", "predict", "predict with a saved model: predict MODEL "
                 "INPUT (CSV or .npy rows)"),
-    "bench": ("micrograd.apps.bench", "main", "benchmarks: C vs NumPy (vs PyTorch when installed)"),
+    "bench": ("micrograd.apps.bench", "main", "benchmarks: C vs NumPy (vs PyTorch and JAX when "
+              "installed)"),
     "moons": ("micrograd.apps.cli", "moons", "classic scalar-engine two-moons demo"),
     "info": ("micrograd.apps.cli", "info", "version, active backend, build facts, the CPU's "
              "caches and the GEMM's blocking"),
@@ -73,6 +75,19 @@ def core_lines(core: dict) -> list[str]:
     return lines
 
 
+def fma_peak(nthreads: int) -> float:
+    """GFLOP/s of the FMA loop kernel on ``nthreads`` threads, best of three (0 when not
+    measurable): ``info`` and the benchmarks' headers report it."""
+    from micrograd import backends
+    backends.fma_peak_flops(10**5, nthreads)  # warm-up
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        flops = backends.fma_peak_flops(2 * 10**7, nthreads)
+        best = max(best, flops / (time.perf_counter() - t) / 1e9)
+    return best
+
+
 def info(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="micrograd info", description=COMMANDS["info"][2])
     parser.add_argument("--no-peak", action="store_true",
@@ -86,7 +101,6 @@ def info(argv: list[str]) -> int:
     for line in core_lines(core):
         print(line)
     if core["built"] and not args.no_peak:
-        from .bench import fma_peak
         peak = fma_peak(1)
         print(f"FMA peak, measured: {peak:.0f} GFLOP/s per core" if peak else
               "FMA peak: not measured (no FMA unit)")

@@ -11,7 +11,10 @@ input, the *local derivative* of this node with respect to that input (``_local_
 visiting nodes in reverse topological order, so a node's gradient is complete before it is
 passed on. Storing numbers instead of closures (classic micrograd stored a ``_backward``
 closure per node) means no node refers to itself: graphs are freed by reference counting alone,
-without waiting for the garbage collector, which makes the engine several times faster.
+without waiting for the garbage collector. On the classic two-moons demo that makes a training
+step 6-8x faster than classic micrograd's with the collector on (Python's default: most of the
+difference is the collector's work on classic's cycles) and 1.6-2x with it off
+(bench/bench_engine.py measures both).
 """
 from __future__ import annotations
 
@@ -49,59 +52,59 @@ class Value:
     def __add__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             # d(a+b)/da = 1, d(a+b)/db = 1
-            return Value(self.data + other.data, (self, other), "+", (1, 1))
+            return _node(self.data + other.data, (self, other), "+", (1, 1))
         if not isinstance(other, _REAL_NUMBERS):
             return NotImplemented  # Python then raises its TypeError naming both types
         # a plain number is a constant: it needs no node of its own and gets no gradient
-        return Value(self.data + other, (self,), "+", (1,))
+        return _node(self.data + other, (self,), "+", (1,))
 
     def __mul__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             # d(a*b)/da = b, d(a*b)/db = a
-            return Value(self.data * other.data, (self, other), "*", (other.data, self.data))
+            return _node(self.data * other.data, (self, other), "*", (other.data, self.data))
         if not isinstance(other, _REAL_NUMBERS):
             return NotImplemented
-        return Value(self.data * other, (self,), "*", (other,))
+        return _node(self.data * other, (self,), "*", (other,))
 
     def __pow__(self, exponent: Value | Number) -> Value:
         if isinstance(exponent, Value):
             # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * ln(a)
             a, b = self.data, exponent.data
             out = _power(a, b)
-            return Value(out, (self, exponent), "**", (_power_grad(a, b), _log_grad(out, a, b)))
+            return _node(out, (self, exponent), "**", (_power_grad(a, b), _log_grad(out, a, b)))
         if not isinstance(exponent, (int, float)):
             raise TypeError(f"Value ** exponent: the exponent must be a Value, int or float, "
                             f"got {type(exponent).__name__}")
         # d(a**n)/da = n * a**(n-1)
-        return Value(_power(self.data, exponent), (self,), f"**{exponent}",
+        return _node(_power(self.data, exponent), (self,), f"**{exponent}",
                      (_power_grad(self.data, exponent),))
 
     def exp(self) -> Value:
         """e ** self, with local derivative e ** self."""
         e = _exp(self.data)
-        return Value(e, (self,), "exp", (e,))                  # d(e^a)/da = e^a
+        return _node(e, (self,), "exp", (e,))                  # d(e^a)/da = e^a
 
     def log(self) -> Value:
         """The natural logarithm of self; self must be > 0 (a ValueError otherwise)."""
         if self.data <= 0:
             raise ValueError(f"Value.log: input must be > 0, got {self.data}")
-        return Value(math.log(self.data), (self,), "log", (1 / self.data,))  # d(ln a)/da = 1/a
+        return _node(math.log(self.data), (self,), "log", (1 / self.data,))  # d(ln a)/da = 1/a
 
     def relu(self) -> Value:
         """max(self, 0), with local derivative 1 above 0 and 0 otherwise."""
         positive = self.data > 0
-        return Value(self.data if positive else 0, (self,), "ReLU", (1 if positive else 0,))
+        return _node(self.data if positive else 0, (self,), "ReLU", (1 if positive else 0,))
 
     def tanh(self) -> Value:
         """The hyperbolic tangent of self, with local derivative 1 - tanh(self) ** 2."""
         t = math.tanh(self.data)
-        return Value(t, (self,), "tanh", (1 - t * t,))          # d(tanh a)/da = 1 - tanh(a)^2
+        return _node(t, (self,), "tanh", (1 - t * t,))          # d(tanh a)/da = 1 - tanh(a)^2
 
     def sigmoid(self) -> Value:
         """1 / (1 + e ** -self), computed without overflow; local derivative s * (1 - s)."""
         x = self.data
         s = 1 / (1 + _exp(-x)) if x >= 0 else _exp(x) / (1 + _exp(x))
-        return Value(s, (self,), "sigmoid", (s * (1 - s),))     # d(s)/da = s * (1 - s)
+        return _node(s, (self,), "sigmoid", (s * (1 - s),))     # d(s)/da = s * (1 - s)
 
     # ---- everything else is built from the operations above ----------------------------------
     def __neg__(self) -> Value:
@@ -143,14 +146,39 @@ class Value:
         """
         self.grad = 1
         for node in reversed(toposort(self)):
-            grad = node.grad
-            for child, local in zip(node._prev, node._local_grads):
+            grad, children, local_grads = node.grad, node._prev, node._local_grads
+            if len(children) == 2 and hook is None:
+                # most nodes are a + b or a * b: the same chain rule, unrolled (no zip object
+                # per node, which takes the loop from ~15 to ~9 ms on the moons step's graph)
+                (a, b), (da, db) = children, local_grads
+                a.grad += da * grad
+                b.grad += db * grad
+                continue
+            for child, local in zip(children, local_grads):
                 child.grad += local * grad   # the chain rule
                 if hook is not None:
                     hook(node, child, local)
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+_new_object = object.__new__
+
+
+def _node(data: Number, children: tuple, op: str, local_grads: tuple) -> Value:
+    """The Value an operation returns: what ``Value(data, children, op, local_grads)`` makes,
+    without the call through ``type`` and ``__init__`` and its argument check (the data of a
+    computed node is a number already). Every operator makes one, and this way costs about a
+    quarter less. Sets the same attributes as ``__init__``."""
+    out = _new_object(Value)
+    out.data = data
+    out.grad = 0
+    out._prev = children
+    out._local_grads = local_grads
+    out._op = op
+    out.label = ""
+    return out
 
 
 # ---- exponentials and powers of real numbers, as PyTorch computes them ------------------------

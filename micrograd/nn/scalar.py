@@ -22,7 +22,9 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        act = self.b                       # b + w0 x0 + w1 x1 + ...: what sum(..., b) gives,
+        for wi, xi in zip(self.w, x):      # without a generator to resume per input
+            act = act + wi * xi
         return act.relu() if self.nonlin else act
 
     def parameters(self) -> list:
