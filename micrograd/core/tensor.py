@@ -2201,10 +2201,13 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
                   hook: Callable | None, capture: dict | None) -> None:
     """The one backward loop: ``grads`` holds the starting gradients, ``root`` reaches every
     node. Gradients are added into ``.grad`` (leaves, retained non-leaves), or, when ``capture``
-    is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched)."""
+    is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched).
+    The ops' gradients are trusted to come one per input (checked) with the input's shape
+    (checked only for custom Functions and under anomaly mode: the primitives are tested to)."""
     add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
+    pop, get = grads.pop, grads.get
     for node in reversed(_walk(root)):
-        g = grads.pop(node, None)
+        g = pop(node, None)
         if g is None:
             continue
         if node._hooks is not None:
@@ -2225,21 +2228,18 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
                 f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
                 f"to the first backward() if you need to call it twice")
         prev = node._prev
-        _check_saved(ctx, node, prev)
+        if ctx.saves_inputs != () or ctx.saves_output:
+            _check_saved(ctx, node, prev)
         in_grads = ctx.backward(g)
         if len(in_grads) != len(prev):
             raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
                                f"{len(prev)} inputs")
-        if check_anomaly:
-            anomaly.check_backward(ctx, g, in_grads, prev)
-        for i, (parent, pg) in enumerate(zip(prev, in_grads)):
-            if pg is None or not parent.requires_grad:
-                continue
-            if pg.shape != parent._array.shape:
-                raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
-                                   f"for an input of shape {parent._array.shape}")
-            acc = grads.get(parent)
-            grads[parent] = pg if acc is None else add(acc, pg)
+        if check_anomaly or not ctx.trusted:
+            _check_grads(ctx, g, in_grads, prev, check_anomaly)
+        for parent, pg in zip(prev, in_grads):
+            if pg is not None and parent.requires_grad:
+                acc = get(parent)
+                grads[parent] = pg if acc is None else add(acc, pg)
         if hook is not None:
             hook(node, g, in_grads, grads)
         if not retain_graph:  # free the step: saved arrays, and the links to the inputs (so
@@ -2248,10 +2248,24 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             node._prev = ()
 
 
+def _check_grads(ctx: ops.Function, g: np.ndarray, in_grads: tuple, prev: tuple,
+                 anomaly_mode: bool) -> None:
+    """Anomaly mode's checks of one step, and the shape of each gradient an op returned for
+    an input that needs one (an op's bug or a custom Function's, named here rather than as a
+    broadcasting error later)."""
+    if anomaly_mode:
+        anomaly.check_backward(ctx, g, in_grads, prev)
+    for parent, pg in zip(prev, in_grads):
+        if pg is not None and parent.requires_grad and pg.shape != parent._array.shape:
+            raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
+                               f"for an input of shape {parent._array.shape}")
+
+
 def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple) -> None:
     """PyTorch's rule: backward raises if a tensor the op saved was changed in place since."""
     versions = ctx.versions
-    for i in range(len(prev)) if ctx.saves_inputs is None else ctx.saves_inputs:
+    saved = ctx.saves_inputs
+    for i in range(len(prev)) if saved is None else saved:
         vc = prev[i]._vc
         if vc is not None and vc.n != (0 if versions is None else versions[i]):
             _raise_modified(ctx, prev[i], vc.n, 0 if versions is None else versions[i],
@@ -2820,20 +2834,31 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
     fn = cls()
     fn.be = _settings.backend
-    out = fn.forward(*[t._array for t in inputs], **params)
-    if _settings.anomaly:
-        anomaly.check_forward(fn, inputs, out)
-    result = None
-    if _settings.grad_enabled:
+    if len(inputs) == 1:  # most ops: no lists to build
+        x = inputs[0]
+        out = fn.forward(x._array, **params)
+        if _settings.anomaly:
+            anomaly.check_forward(fn, inputs, out)
+        if x.requires_grad and _settings.grad_enabled:
+            fn.needs_input_grad = (True,)
+            if x._vc is not None:
+                fn.versions = (x._vc.n,)
+            result = wrap_array(out, inputs, fn)
+        else:
+            result = wrap_array(out)
+    else:
+        out = fn.forward(*[t._array for t in inputs], **params)
+        if _settings.anomaly:
+            anomaly.check_forward(fn, inputs, out)
         need = tuple([t.requires_grad for t in inputs])
-        if True in need:
+        if True in need and _settings.grad_enabled:
             fn.needs_input_grad = need
             vcs = [t._vc for t in inputs]
             if vcs.count(None) != len(vcs):
                 fn.versions = tuple([0 if v is None else v.n for v in vcs])
             result = wrap_array(out, inputs, fn)
-    if result is None:
-        result = wrap_array(out)
+        else:
+            result = wrap_array(out)
     if cls.view and (cls is not ops.Reshape or np.may_share_memory(out, inputs[0]._array)):
         # a view (a reshape that had to copy is not); the broadcasts of binary ops are only
         # consumed by their op, so they are not tracked as views (Tensor.expand's are)
