@@ -1345,9 +1345,11 @@ class Tensor:
         if x._array.dtype.kind != "f":
             raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
                             "use .float().mean() or pass dtype=")
-        axes = reduce_axes(dim, x.ndim, "mean")
-        n = count(x.shape, axes)
-        return x.sum(dim, keepdim) * (1.0 / n if n else float("nan"))
+        axes = reduce_axes(dim, x._array.ndim, "mean")
+        n = count(x._array.shape, axes)
+        total = apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
+        scale = np.array(1.0 / n if n else float("nan"), x._array.dtype)
+        return _binary_same(ops.Mul, total, wrap_array(scale))
 
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
         """Max over dims (all when dim is () or None); the gradient is shared by ties."""
@@ -2228,8 +2230,9 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
                 f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
                 f"to the first backward() if you need to call it twice")
         prev = node._prev
-        if ctx.saves_inputs != () or ctx.saves_output:
-            _check_saved(ctx, node, prev)
+        saved = ctx.saves_inputs
+        if saved != () or ctx.saves_output:
+            _check_saved(ctx, node, prev, saved)
         in_grads = ctx.backward(g)
         if len(in_grads) != len(prev):
             raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
@@ -2261,10 +2264,10 @@ def _check_grads(ctx: ops.Function, g: np.ndarray, in_grads: tuple, prev: tuple,
                                f"for an input of shape {parent._array.shape}")
 
 
-def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple) -> None:
-    """PyTorch's rule: backward raises if a tensor the op saved was changed in place since."""
+def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple, saved: tuple | None) -> None:
+    """PyTorch's rule: backward raises if a tensor the op saved (``saved``: the indices of
+    the inputs, None for all) was changed in place since."""
     versions = ctx.versions
-    saved = ctx.saves_inputs
     for i in range(len(prev)) if saved is None else saved:
         vc = prev[i]._vc
         if vc is not None and vc.n != (0 if versions is None else versions[i]):
@@ -2948,6 +2951,9 @@ def lift_constant(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     kind = like._array.dtype.kind
+    if type(value) is float:  # the common case first (x * 0.5)
+        return wrap_array(np.array(value, like._array.dtype if kind == "f"
+                                   else dtypes.get_default_dtype().np))
     if isinstance(value, (bool, np.bool_)):
         return wrap_array(np.array(value, like._array.dtype))
     if isinstance(value, (int, np.integer)):
