@@ -2204,8 +2204,10 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
     """The one backward loop: ``grads`` holds the starting gradients, ``root`` reaches every
     node. Gradients are added into ``.grad`` (leaves, retained non-leaves), or, when ``capture``
     is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched).
-    The ops' gradients are trusted to come one per input (checked) with the input's shape
-    (checked only for custom Functions and under anomaly mode: the primitives are tested to)."""
+    The ops run in reverse topological order; the leaves, which only receive, are not part of
+    the walk: each is done once every op has run, with the sum of what it received. The ops'
+    gradients are checked to come one per input, and their shapes for ops written outside
+    micrograd (``Function.trusted``) and under anomaly mode."""
     add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
     pop, get = grads.pop, grads.get
     for node in reversed(_walk(root)):
@@ -2218,17 +2220,12 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
         if capture is not None:
             if node in capture:
                 capture[node] = g
-            if ctx is None:
-                continue
         elif ctx is None or node._retain:
             node._accumulate(g, owned, add)
-            if ctx is None:
-                continue
+        if ctx is None:  # the root (or an output of autograd.grad) is a leaf
+            continue
         if ctx.freed:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time ({ctx.name()}"
-                f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
-                f"to the first backward() if you need to call it twice")
+            _raise_freed(ctx)
         prev = node._prev
         saved = ctx.saves_inputs
         if saved != () or ctx.saves_output:
@@ -2249,6 +2246,22 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             ctx.__dict__.clear()  # a loss kept for logging holds no activation alive)
             ctx.freed = True
             node._prev = ()
+    for node, g in grads.items():  # what is left went to leaves (or to freed ops: an error)
+        if node._ctx is not None:
+            _raise_freed(node._ctx)
+        if node._hooks is not None:
+            g = node._run_hooks(g)
+        if capture is None:
+            node._accumulate(g, owned, add)
+        elif node in capture:
+            capture[node] = g
+
+
+def _raise_freed(ctx: ops.Function) -> None:
+    raise RuntimeError(
+        f"backward: trying to backward through the graph a second time ({ctx.name()}'s saved "
+        f"arrays were freed by the first backward). Pass retain_graph=True to the first "
+        f"backward() if you need to call it twice")
 
 
 def _check_grads(ctx: ops.Function, g: np.ndarray, in_grads: tuple, prev: tuple,
@@ -2288,12 +2301,12 @@ def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which
 
 
 def _walk(root: Any) -> list:
-    """The nodes reachable from ``root``, each after its inputs (``graph.toposort``), in the
-    graph as its ops used it: an input changed in place since an op used it stands for its
+    """The ops reachable from ``root`` (the nodes with inputs, and root), each after its
+    inputs (``graph.toposort`` without the leaves), in the graph as its ops used it: an input changed in place since an op used it stands for its
     state then (``_reroute``), not for the tensor's current node."""
-    order = toposort(root)
+    order = toposort(root, leaves=False)
     while _REBOUND and _reroute(order):
-        order = toposort(root)  # the earlier states may lead further back
+        order = toposort(root, leaves=False)  # the earlier states may lead further back
     return order
 
 
