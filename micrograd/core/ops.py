@@ -34,9 +34,9 @@ class Function:
     view = False
     versions: tuple | None = None  # the inputs' versions when recorded (None: all 0)
     out_version = 0                # the output's version when recorded
-    # Whether backward skips checking the shape of each gradient the op returns: true for
-    # micrograd's own ops (tested to return their inputs' shapes), false for a subclass
-    # written elsewhere, whose mistake is then named at the op (tensor._check_grads).
+    # Whether backward skips checking what the op's backward returns (one gradient per input,
+    # each of its input's shape): true for micrograd's own ops (tested to), false for a
+    # subclass written elsewhere, whose mistake is then named at the op (tensor._check_grads).
     trusted = True
 
     def __init_subclass__(cls, **kwargs) -> None:

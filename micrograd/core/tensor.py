@@ -2205,9 +2205,9 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
     node. Gradients are added into ``.grad`` (leaves, retained non-leaves), or, when ``capture``
     is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched).
     The ops run in reverse topological order; the leaves, which only receive, are not part of
-    the walk: each is done once every op has run, with the sum of what it received. The ops'
-    gradients are checked to come one per input, and their shapes for ops written outside
-    micrograd (``Function.trusted``) and under anomaly mode."""
+    the walk: each is done once every op has run, with the sum of what it received. What an
+    op returns is checked (one gradient per input, each of its input's shape) for ops written
+    outside micrograd (``Function.trusted``) and under anomaly mode."""
     add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
     pop, get = grads.pop, grads.get
     for node in reversed(_walk(root)):
@@ -2231,9 +2231,6 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
         if saved != () or ctx.saves_output:
             _check_saved(ctx, node, prev, saved)
         in_grads = ctx.backward(g)
-        if len(in_grads) != len(prev):
-            raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
-                               f"{len(prev)} inputs")
         if check_anomaly or not ctx.trusted:
             _check_grads(ctx, g, in_grads, prev, check_anomaly)
         for parent, pg in zip(prev, in_grads):
@@ -2266,9 +2263,12 @@ def _raise_freed(ctx: ops.Function) -> None:
 
 def _check_grads(ctx: ops.Function, g: np.ndarray, in_grads: tuple, prev: tuple,
                  anomaly_mode: bool) -> None:
-    """Anomaly mode's checks of one step, and the shape of each gradient an op returned for
-    an input that needs one (an op's bug or a custom Function's, named here rather than as a
-    broadcasting error later)."""
+    """Anomaly mode's checks of one step, and that an op returned one gradient per input, each
+    of its input's shape where the input needs one (an op's bug or a custom Function's, named
+    here rather than as a broadcasting error later)."""
+    if len(in_grads) != len(prev):
+        raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
+                           f"{len(prev)} inputs")
     if anomaly_mode:
         anomaly.check_backward(ctx, g, in_grads, prev)
     for parent, pg in zip(prev, in_grads):
