@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 
-def toposort(root: Any, leaves: bool = True) -> list:
-    """Every node reachable from ``root``, each after all of its inputs (root last); without
-    the leaves (nodes with no inputs, other than root) when ``leaves`` is False.
+def toposort(root: Any) -> list:
+    """Every node reachable from ``root``, each after all of its inputs (root last).
 
     Depth-first search with an explicit stack of (node, iterator over its inputs) instead of
     recursion, so a chain of a million nodes cannot hit Python's recursion limit. The order only
@@ -22,13 +21,11 @@ def toposort(root: Any, leaves: bool = True) -> list:
     while stack:
         node, inputs = stack[-1]
         for child in inputs:              # descend into the first input not seen yet
-            if child._prev:
-                if child not in visited:
-                    visited.add(child)
+            if child not in visited:
+                visited.add(child)
+                if child._prev:
                     stack.append((child, iter(child._prev)))
                     break
-            elif leaves and child not in visited:
-                visited.add(child)
                 order.append(child)       # a leaf has no inputs: emit it straight away
         else:                             # every input is already in `order`: emit the node
             stack.pop()

@@ -34,6 +34,7 @@ class Function:
     view = False
     versions: tuple | None = None  # the inputs' versions when recorded (None: all 0)
     out_version = 0                # the output's version when recorded
+    seq = 0  # the op's place in creation order, set when it is recorded (tensor.wrap_array)
     # Whether backward skips checking what the op's backward returns (one gradient per input,
     # each of its input's shape): true for micrograd's own ops (tested to), false for a
     # subclass written elsewhere, whose mistake is then named at the op (tensor._check_grads).

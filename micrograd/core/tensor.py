@@ -4,7 +4,8 @@ The same algorithm as ``engine.Value`` at the scale of arrays. Every op is a ``F
 ``ops.py``; ``apply_op`` runs its forward on the raw arrays through the active backend and, when
 grad mode is on and an input requires grad, links the result into the graph: ``_prev`` (the input
 Tensors, in order) and ``_ctx`` (the Function, which holds what backward needs). ``backward()``
-walks ``graph.toposort`` in reverse and adds gradients up in exactly one place.
+runs the reachable ops in reverse creation order (a topological order) and adds gradients up in
+exactly one place.
 
 PyTorch semantics: ``.grad`` is a Tensor, accumulated across ``backward()`` calls, kept for leaf
 tensors only (``retain_grad()`` for others); after a backward without ``retain_graph=True`` the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import copy as _copy
 import inspect
+import itertools
 import operator
 import threading
 import warnings
@@ -33,7 +35,6 @@ import numpy as np
 from . import anomaly, dtypes, ops
 from .device import DEVICE_KINDS, as_device, device, get_default_device
 from .errors import DTypeError, OpError
-from .graph import toposort
 from .random import generator
 from .settings import settings as _settings
 from .shapes import (broadcast, check_nonempty, count, dim_index, drop_axes, reduce_axes,
@@ -2301,13 +2302,37 @@ def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which
 
 
 def _walk(root: Any) -> list:
-    """The ops reachable from ``root`` (the nodes with inputs, and root), each after its
-    inputs (``graph.toposort`` without the leaves), in the graph as its ops used it: an input changed in place since an op used it stands for its
-    state then (``_reroute``), not for the tensor's current node."""
-    order = toposort(root, leaves=False)
+    """The ops reachable from ``root`` (the nodes with inputs), each after its inputs, root
+    last, in the graph as its ops used it: an input changed in place since an op used it
+    stands for its state then (``_reroute``), not for the tensor's current node."""
+    order = _ops_from(root)
     while _REBOUND and _reroute(order):
-        order = toposort(root, leaves=False)  # the earlier states may lead further back
+        order = _ops_from(root)  # the earlier states may lead further back
     return order
+
+
+def _ops_from(root: Any) -> list:
+    """The nodes with inputs reachable from ``root`` in the order their ops ran (``seq``, the
+    op's place in creation order: an op runs after the ops of its inputs, so this is a
+    topological order), then root. Cheaper than a depth-first toposort: the walk only
+    collects, and the sort runs in C."""
+    nodes = []
+    seen = {root}
+    stack = [root]
+    while stack:
+        for p in stack.pop()._prev:
+            if p._prev and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+                stack.append(p)
+    nodes.sort(key=_OP_SEQ)
+    nodes.append(root)
+    return nodes
+
+
+_OP_SEQ = operator.attrgetter("_ctx.seq")
+#: numbers the recorded ops in the order they are created (wrap_array); next() is atomic
+_next_seq = itertools.count(1).__next__
 
 
 def _reroute(nodes: list) -> bool:
@@ -2337,7 +2362,7 @@ def _state_seen(t: Tensor, ctx: ops.Function, i: int) -> Tensor:
 
 
 class _Roots:
-    """A node whose inputs are several outputs: one toposort covers them all."""
+    """A node whose inputs are several outputs: one walk covers them all."""
 
     __slots__ = ("_prev",)
     _ctx = None
@@ -2508,8 +2533,8 @@ def _remember(t: Tensor) -> Tensor:
         weakref.finalize(t, _REBOUND.pop, id(t), None)
     elif states[-1][0] == version and states[-1][1]._ctx is t._ctx:
         return states[-1][1]
-    old = wrap_array(t._array, t._prev, t._ctx)
-    old.requires_grad, old._vc = t.requires_grad, t._vc
+    old = wrap_array(t._array)  # t's node as it is (its op keeps its place in the order)
+    old._prev, old._ctx, old.requires_grad, old._vc = t._prev, t._ctx, t.requires_grad, t._vc
     states.append((version, old))
     return old
 
@@ -2794,7 +2819,11 @@ def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = No
     t = _new(Tensor)
     t._array = data
     t._grad = None
-    t.requires_grad = ctx is not None
+    if ctx is None:
+        t.requires_grad = False
+    else:
+        t.requires_grad = True
+        ctx.seq = _next_seq()  # its place in creation order, backward's order (_ops_from)
     t._prev = prev
     t._ctx = ctx
     t._retain = False
