@@ -100,9 +100,11 @@ class Mul(Function):
         return self.be.mul(a, b)
 
     def backward(self, g):
-        be, need = self.be, self.needs_input_grad
-        return (be.mul(g, self.b) if need[0] else None,
-                be.mul(g, self.a) if need[1] else None)
+        be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
+        da = be.mul(g, b) if need[0] else None
+        if a is b and da is not None:  # x * x: db is the same product
+            return da, da
+        return da, (be.mul(g, a) if need[1] else None)
 
 
 #: Mul.saves_inputs by needs_input_grad: b when a needs a gradient, a when b does

@@ -2217,14 +2217,12 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             continue
         if node._hooks is not None:
             g = node._run_hooks(g)
-        ctx = node._ctx
         if capture is not None:
             if node in capture:
                 capture[node] = g
-        elif ctx is None or node._retain:
+        elif node._retain:
             node._accumulate(g, owned, add)
-        if ctx is None:  # the root (or an output of autograd.grad) is a leaf
-            continue
+        ctx = node._ctx
         if ctx.freed:
             _raise_freed(ctx)
         prev = node._prev
@@ -2284,9 +2282,8 @@ def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple, saved: tuple | No
     versions = ctx.versions
     for i in range(len(prev)) if saved is None else saved:
         vc = prev[i]._vc
-        if vc is not None and vc.n != (0 if versions is None else versions[i]):
-            _raise_modified(ctx, prev[i], vc.n, 0 if versions is None else versions[i],
-                            f"input {i}")
+        if vc is not None and vc.n != (versions[i] if versions else 0):
+            _raise_modified(ctx, prev[i], vc.n, versions[i] if versions else 0, f"input {i}")
     if ctx.saves_output:
         vc = node._vc
         if vc is not None and vc.n != ctx.out_version:
@@ -2303,7 +2300,7 @@ def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which
 
 def _walk(root: Any) -> list:
     """The ops reachable from ``root`` (the nodes with inputs), each after its inputs, root
-    last, in the graph as its ops used it: an input changed in place since an op used it
+    last (unless it is a leaf), in the graph as its ops used it: an input changed in place since an op used it
     stands for its state then (``_reroute``), not for the tensor's current node."""
     order = _ops_from(root)
     while _REBOUND and _reroute(order):
@@ -2314,7 +2311,7 @@ def _walk(root: Any) -> list:
 def _ops_from(root: Any) -> list:
     """The nodes with inputs reachable from ``root`` in the order their ops ran (``seq``, the
     op's place in creation order: an op runs after the ops of its inputs, so this is a
-    topological order), then root. Cheaper than a depth-first toposort: the walk only
+    topological order), then root if it has inputs. Cheaper than a depth-first toposort: the walk only
     collects, and the sort runs in C."""
     nodes = []
     seen = {root}
@@ -2326,7 +2323,8 @@ def _ops_from(root: Any) -> list:
                 nodes.append(p)
                 stack.append(p)
     nodes.sort(key=_OP_SEQ)
-    nodes.append(root)
+    if root._prev:  # a leaf root (or a freed op) is left to backward's leaf step
+        nodes.append(root)
     return nodes
 
 
