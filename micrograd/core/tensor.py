@@ -1322,7 +1322,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
             x = x.to(dtypes.int64)
-        out = apply_op(ops.Sum, x, axes=reduce_axes(dim, x.ndim, "sum"), keepdims=keepdim)
+        axes = None if dim is None else reduce_axes(dim, x._array.ndim, "sum")
+        out = apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
         if out._array.dtype != x._array.dtype:  # NumPy sums small ints in int64 (no gradient)
             out = wrap_array(np.asarray(out._array).astype(x._array.dtype))
         return out

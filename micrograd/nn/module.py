@@ -58,9 +58,10 @@ def _unique_modules(root: "Module") -> list:
             continue
         seen.add(module)
         out.append(module)
-        kids = [m for m in _registries(module)[1].values() if m is not None]
+        d = module.__dict__
+        kids = d["_modules"] if "_modules" in d else _registries(module)[1]
         if kids:
-            stack.extend(reversed(kids))
+            stack.extend(reversed([m for m in kids.values() if m is not None]))
     return out
 
 
@@ -299,7 +300,8 @@ class Module:
         training step may call it every time, e.g. for a weight penalty)."""
         seen: set[int] = set()
         for module in _unique_modules(self) if recurse else (self,):
-            for p in _registries(module)[0].values():
+            d = module.__dict__
+            for p in (d["_parameters"] if "_parameters" in d else _registries(module)[0]).values():
                 if p is not None and id(p) not in seen:
                     seen.add(id(p))
                     yield p
