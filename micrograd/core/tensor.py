@@ -2211,7 +2211,7 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
     op returns is checked (one gradient per input, each of its input's shape) for ops written
     outside micrograd (``Function.trusted``) and under anomaly mode."""
     add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
-    pop, get = grads.pop, grads.get
+    pop = grads.pop
     for node in reversed(_walk(root)):
         g = pop(node, None)
         if g is None:
@@ -2235,8 +2235,7 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             _check_grads(ctx, g, in_grads, prev, check_anomaly)
         for parent, pg in zip(prev, in_grads):
             if pg is not None and parent.requires_grad:
-                acc = get(parent)
-                grads[parent] = pg if acc is None else add(acc, pg)
+                grads[parent] = add(grads[parent], pg) if parent in grads else pg
         if hook is not None:
             hook(node, g, in_grads, grads)
         if not retain_graph:  # free the step: saved arrays, and the links to the inputs (so
@@ -2890,14 +2889,14 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
             result = wrap_array(out, inputs, fn)
         else:
             result = wrap_array(out)
-    else:
-        out = fn.forward(*[t._array for t in inputs], **params)
+    else:  # (map with attrgetter: no comprehension frames)
+        out = fn.forward(*map(_ARRAY, inputs), **params)
         if _settings.anomaly:
             anomaly.check_forward(fn, inputs, out)
-        need = tuple([t.requires_grad for t in inputs])
+        need = tuple(map(_REQUIRES_GRAD, inputs))
         if True in need and _settings.grad_enabled:
             fn.needs_input_grad = need
-            vcs = [t._vc for t in inputs]
+            vcs = list(map(_VC, inputs))
             if vcs.count(None) != len(vcs):
                 fn.versions = tuple([0 if v is None else v.n for v in vcs])
             result = wrap_array(out, inputs, fn)
@@ -2911,6 +2910,9 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
         _recorder(fn, inputs, result)
     return result
 
+
+_ARRAY, _REQUIRES_GRAD, _VC = (operator.attrgetter(name)
+                               for name in ("_array", "requires_grad", "_vc"))
 
 #: set by micrograd.compile while it records a step: called with (op, inputs, output) per op
 _recorder: Callable | None = None
