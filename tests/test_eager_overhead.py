@@ -52,7 +52,8 @@ def _reductions(L, x):
 # name -> f(lib, x): run under micrograd and torch, values and gradients compared
 CASES = {"diamond": _diamond, "inplace": _inplace, "view_inplace": _view_inplace,
          "shared_leaf": _shared_leaf, "reductions": _reductions,
-         "square": lambda L, x: x * x, "square_sum": lambda L, x: (x * x).sum()}
+         "square": lambda L, x: x * x, "square_sum": lambda L, x: (x * x).sum(),
+         "square_one_side": lambda L, x: x * x.detach() + 2 * (x.detach() * x)}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

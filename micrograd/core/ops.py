@@ -102,7 +102,7 @@ class Mul(Function):
     def backward(self, g):
         be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
         da = be.mul(g, b) if need[0] else None
-        if a is b and da is not None:  # x * x: db is the same product
+        if a is b and need[1] and da is not None:  # x * x: db is the same product
             return da, da
         return da, (be.mul(g, a) if need[1] else None)
 
