@@ -12,7 +12,7 @@ import pytest
 import micrograd as mg
 from micrograd import nn, optim
 from micrograd.core import ops
-from micrograd.core.tensor import Tensor, _walk, apply_op
+from micrograd.core.tensor import _walk, apply_op
 
 X = np.random.default_rng(5).standard_normal((4, 3))
 W = np.random.default_rng(6).standard_normal((3, 3))

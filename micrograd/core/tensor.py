@@ -2300,8 +2300,9 @@ def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which
 
 def _walk(root: Any) -> list:
     """The ops reachable from ``root`` (the nodes with inputs), each after its inputs, root
-    last (unless it is a leaf), in the graph as its ops used it: an input changed in place since an op used it
-    stands for its state then (``_reroute``), not for the tensor's current node."""
+    last (unless it is a leaf), in the graph as its ops used it: an input changed in place
+    since an op used it stands for its state then (``_reroute``), not for the tensor's current
+    node."""
     order = _ops_from(root)
     while _REBOUND and _reroute(order):
         order = _ops_from(root)  # the earlier states may lead further back
@@ -2311,8 +2312,8 @@ def _walk(root: Any) -> list:
 def _ops_from(root: Any) -> list:
     """The nodes with inputs reachable from ``root`` in the order their ops ran (``seq``, the
     op's place in creation order: an op runs after the ops of its inputs, so this is a
-    topological order), then root if it has inputs. Cheaper than a depth-first toposort: the walk only
-    collects, and the sort runs in C."""
+    topological order), then root if it has inputs. Cheaper than a depth-first toposort: the
+    walk only collects, and the sort runs in C."""
     nodes = []
     seen = {root}
     stack = [root]
