@@ -34,6 +34,16 @@ class Function:
     view = False
     versions: tuple | None = None  # the inputs' versions when recorded (None: all 0)
     out_version = 0                # the output's version when recorded
+    seq = 0  # the op's place in creation order, set when it is recorded (tensor.wrap_array)
+    # Whether backward skips checking what the op's backward returns (one gradient per input,
+    # each of its input's shape): true for micrograd's own ops (tested to), false for a
+    # subclass written elsewhere, whose mistake is then named at the op (tensor._check_grads).
+    trusted = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "trusted" not in cls.__dict__:
+            cls.trusted = cls.__module__.partition(".")[0] == "micrograd"
 
     def forward(self, *arrays, **params):
         """Compute the output array from the input arrays (and keyword parameters), saving on
@@ -83,17 +93,22 @@ class Mul(Function):
     def saves_inputs(self) -> tuple:
         """da reads b and db reads a: only what a needed gradient reads is checked (so
         ``c * 2`` does not keep c from changing in place, as torch)."""
-        need = self.needs_input_grad
-        return tuple(i for i, n in ((1, need[0]), (0, need[1])) if n)
+        return _MUL_SAVES[self.needs_input_grad]
 
     def forward(self, a, b):
         self.a, self.b = a, b
         return self.be.mul(a, b)
 
     def backward(self, g):
-        be, need = self.be, self.needs_input_grad
-        return (be.mul(g, self.b) if need[0] else None,
-                be.mul(g, self.a) if need[1] else None)
+        be, need, a, b = self.be, self.needs_input_grad, self.a, self.b
+        da = be.mul(g, b) if need[0] else None
+        if a is b and need[1] and da is not None:  # x * x: db is the same product
+            return da, da
+        return da, (be.mul(g, a) if need[1] else None)
+
+
+#: Mul.saves_inputs by needs_input_grad: b when a needs a gradient, a when b does
+_MUL_SAVES = {(True, True): (1, 0), (True, False): (1,), (False, True): (0,), (False, False): ()}
 
 
 class Div(Function):
@@ -431,7 +446,9 @@ class Sum(Function):
             # a full reduction (every loss's last step): g is 0-d, so the gradient is one value
             # filled; contiguous, which a kernel would copy a stride-0 view into anyway, and
             # ~3x cheaper than np.broadcast_to's checks at loss sizes
-            return (np.full(self.shape, g, g.dtype),)
+            out = np.empty(self.shape, g.dtype)
+            out.fill(g)
+            return (out,)
         if not self.keepdims:
             g = be.reshape(g, _kept_shape(self.shape, self.axes))
         return (be.broadcast_to(g, self.shape),)

@@ -6,6 +6,7 @@ layer may use them. Each one checks its arguments the way PyTorch does and names
 """
 from __future__ import annotations
 
+from math import prod
 from operator import index
 from typing import Any
 
@@ -69,6 +70,8 @@ def shape_args(args: tuple, name: str) -> tuple:
     """(2, 3) from f(2, 3), f((2, 3)) or f([2, 3]); checks every entry is an int."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
+    if all([type(n) is int for n in args]):  # the common case, already checked
+        return args
     for n in args:
         if isinstance(n, bool):
             raise TypeError(f"{name}: sizes must be ints, got {args}")
@@ -81,16 +84,16 @@ def shape_args(args: tuple, name: str) -> tuple:
 
 def reshape_target(old: tuple, new: tuple, name: str) -> tuple:
     """``new`` with one -1 resolved, checked to hold as many elements as ``old``."""
-    total = count(old)
-    if new.count(-1) > 1 or any(n < -1 for n in new):
+    total = prod(old)
+    if new.count(-1) > 1 or (new and min(new) < -1):
         raise OpError(f"{name}: invalid shape {new}")
     if -1 in new:
-        rest = count(tuple(n for n in new if n != -1))
+        rest = -prod(new)
         if rest == 0 or total % rest:
             raise OpError(f"{name}: cannot reshape a tensor of shape {old} ({total} "
                              f"elements) into {new}")
         new = tuple(total // rest if n == -1 else n for n in new)
-    if count(new) != total:
+    if prod(new) != total:
         raise OpError(f"{name}: cannot reshape a tensor of shape {old} ({total} elements) "
                          f"into {new}")
     return new

@@ -4,7 +4,8 @@ The same algorithm as ``engine.Value`` at the scale of arrays. Every op is a ``F
 ``ops.py``; ``apply_op`` runs its forward on the raw arrays through the active backend and, when
 grad mode is on and an input requires grad, links the result into the graph: ``_prev`` (the input
 Tensors, in order) and ``_ctx`` (the Function, which holds what backward needs). ``backward()``
-walks ``graph.toposort`` in reverse and adds gradients up in exactly one place.
+runs the reachable ops in reverse creation order (a topological order) and adds gradients up in
+exactly one place.
 
 PyTorch semantics: ``.grad`` is a Tensor, accumulated across ``backward()`` calls, kept for leaf
 tensors only (``retain_grad()`` for others); after a backward without ``retain_graph=True`` the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import copy as _copy
 import inspect
+import itertools
 import operator
 import threading
 import warnings
@@ -33,7 +35,6 @@ import numpy as np
 from . import anomaly, dtypes, ops
 from .device import DEVICE_KINDS, as_device, device, get_default_device
 from .errors import DTypeError, OpError
-from .graph import toposort
 from .random import generator
 from .settings import settings as _settings
 from .shapes import (broadcast, check_nonempty, count, dim_index, drop_axes, reduce_axes,
@@ -1321,7 +1322,8 @@ class Tensor:
         x = self if dtype is None else self.to(dtype)
         if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
             x = x.to(dtypes.int64)
-        out = apply_op(ops.Sum, x, axes=reduce_axes(dim, x.ndim, "sum"), keepdims=keepdim)
+        axes = None if dim is None else reduce_axes(dim, x._array.ndim, "sum")
+        out = apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
         if out._array.dtype != x._array.dtype:  # NumPy sums small ints in int64 (no gradient)
             out = wrap_array(np.asarray(out._array).astype(x._array.dtype))
         return out
@@ -1345,9 +1347,11 @@ class Tensor:
         if x._array.dtype.kind != "f":
             raise DTypeError(f"mean: needs a floating point tensor, got {x.dtype.name}; "
                             "use .float().mean() or pass dtype=")
-        axes = reduce_axes(dim, x.ndim, "mean")
-        n = count(x.shape, axes)
-        return x.sum(dim, keepdim) * (1.0 / n if n else float("nan"))
+        axes = reduce_axes(dim, x._array.ndim, "mean")
+        n = count(x._array.shape, axes)
+        total = apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
+        scale = np.array(1.0 / n if n else float("nan"), x._array.dtype)
+        return _binary_same(ops.Mul, total, wrap_array(scale))
 
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
         """Max over dims (all when dim is () or None); the gradient is shared by ties."""
@@ -2201,61 +2205,85 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
                   hook: Callable | None, capture: dict | None) -> None:
     """The one backward loop: ``grads`` holds the starting gradients, ``root`` reaches every
     node. Gradients are added into ``.grad`` (leaves, retained non-leaves), or, when ``capture``
-    is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched)."""
+    is a dict, stored there for its keys instead (``autograd.grad``: no ``.grad`` touched).
+    The ops run in reverse topological order; the leaves, which only receive, are not part of
+    the walk: each is done once every op has run, with the sum of what it received. What an
+    op returns is checked (one gradient per input, each of its input's shape) for ops written
+    outside micrograd (``Function.trusted``) and under anomaly mode."""
     add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
+    pop = grads.pop
     for node in reversed(_walk(root)):
-        g = grads.pop(node, None)
+        g = pop(node, None)
         if g is None:
             continue
         if node._hooks is not None:
             g = node._run_hooks(g)
-        ctx = node._ctx
         if capture is not None:
             if node in capture:
                 capture[node] = g
-            if ctx is None:
-                continue
-        elif ctx is None or node._retain:
+        elif node._retain:
             node._accumulate(g, owned, add)
-            if ctx is None:
-                continue
+        ctx = node._ctx
         if ctx.freed:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time ({ctx.name()}"
-                f"'s saved arrays were freed by the first backward). Pass retain_graph=True "
-                f"to the first backward() if you need to call it twice")
+            _raise_freed(ctx)
         prev = node._prev
-        _check_saved(ctx, node, prev)
+        saved = ctx.saves_inputs
+        if saved != () or ctx.saves_output:
+            _check_saved(ctx, node, prev, saved)
         in_grads = ctx.backward(g)
-        if len(in_grads) != len(prev):
-            raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
-                               f"{len(prev)} inputs")
-        if check_anomaly:
-            anomaly.check_backward(ctx, g, in_grads, prev)
-        for i, (parent, pg) in enumerate(zip(prev, in_grads)):
-            if pg is None or not parent.requires_grad:
-                continue
-            if pg.shape != parent._array.shape:
-                raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
-                                   f"for an input of shape {parent._array.shape}")
-            acc = grads.get(parent)
-            grads[parent] = pg if acc is None else add(acc, pg)
+        if check_anomaly or not ctx.trusted:
+            _check_grads(ctx, g, in_grads, prev, check_anomaly)
+        for parent, pg in zip(prev, in_grads):
+            if pg is not None and parent.requires_grad:
+                grads[parent] = add(grads[parent], pg) if parent in grads else pg
         if hook is not None:
             hook(node, g, in_grads, grads)
         if not retain_graph:  # free the step: saved arrays, and the links to the inputs (so
             ctx.__dict__.clear()  # a loss kept for logging holds no activation alive)
             ctx.freed = True
             node._prev = ()
+    for node, g in grads.items():  # what is left went to leaves (or to freed ops: an error)
+        if node._ctx is not None:
+            _raise_freed(node._ctx)
+        if node._hooks is not None:
+            g = node._run_hooks(g)
+        if capture is None:
+            node._accumulate(g, owned, add)
+        elif node in capture:
+            capture[node] = g
 
 
-def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple) -> None:
-    """PyTorch's rule: backward raises if a tensor the op saved was changed in place since."""
+def _raise_freed(ctx: ops.Function) -> None:
+    raise RuntimeError(
+        f"backward: trying to backward through the graph a second time ({ctx.name()}'s saved "
+        f"arrays were freed by the first backward). Pass retain_graph=True to the first "
+        f"backward() if you need to call it twice")
+
+
+def _check_grads(ctx: ops.Function, g: np.ndarray, in_grads: tuple, prev: tuple,
+                 anomaly_mode: bool) -> None:
+    """Anomaly mode's checks of one step, and that an op returned one gradient per input, each
+    of its input's shape where the input needs one (an op's bug or a custom Function's, named
+    here rather than as a broadcasting error later)."""
+    if len(in_grads) != len(prev):
+        raise RuntimeError(f"{ctx.name()} returned {len(in_grads)} gradients for "
+                           f"{len(prev)} inputs")
+    if anomaly_mode:
+        anomaly.check_backward(ctx, g, in_grads, prev)
+    for parent, pg in zip(prev, in_grads):
+        if pg is not None and parent.requires_grad and pg.shape != parent._array.shape:
+            raise RuntimeError(f"{ctx.name()} returned a gradient of shape {pg.shape} "
+                               f"for an input of shape {parent._array.shape}")
+
+
+def _check_saved(ctx: ops.Function, node: Tensor, prev: tuple, saved: tuple | None) -> None:
+    """PyTorch's rule: backward raises if a tensor the op saved (``saved``: the indices of
+    the inputs, None for all) was changed in place since."""
     versions = ctx.versions
-    for i in range(len(prev)) if ctx.saves_inputs is None else ctx.saves_inputs:
+    for i in range(len(prev)) if saved is None else saved:
         vc = prev[i]._vc
-        if vc is not None and vc.n != (0 if versions is None else versions[i]):
-            _raise_modified(ctx, prev[i], vc.n, 0 if versions is None else versions[i],
-                            f"input {i}")
+        if vc is not None and vc.n != (versions[i] if versions else 0):
+            _raise_modified(ctx, prev[i], vc.n, versions[i] if versions else 0, f"input {i}")
     if ctx.saves_output:
         vc = node._vc
         if vc is not None and vc.n != ctx.out_version:
@@ -2271,13 +2299,39 @@ def _raise_modified(ctx: ops.Function, t: Tensor, now: int, expected: int, which
 
 
 def _walk(root: Any) -> list:
-    """The nodes reachable from ``root``, each after its inputs (``graph.toposort``), in the
-    graph as its ops used it: an input changed in place since an op used it stands for its
-    state then (``_reroute``), not for the tensor's current node."""
-    order = toposort(root)
+    """The ops reachable from ``root`` (the nodes with inputs), each after its inputs, root
+    last (unless it is a leaf), in the graph as its ops used it: an input changed in place
+    since an op used it stands for its state then (``_reroute``), not for the tensor's current
+    node."""
+    order = _ops_from(root)
     while _REBOUND and _reroute(order):
-        order = toposort(root)  # the earlier states may lead further back
+        order = _ops_from(root)  # the earlier states may lead further back
     return order
+
+
+def _ops_from(root: Any) -> list:
+    """The nodes with inputs reachable from ``root`` in the order their ops ran (``seq``, the
+    op's place in creation order: an op runs after the ops of its inputs, so this is a
+    topological order), then root if it has inputs. Cheaper than a depth-first toposort: the
+    walk only collects, and the sort runs in C."""
+    nodes = []
+    seen = {root}
+    stack = [root]
+    while stack:
+        for p in stack.pop()._prev:
+            if p._prev and p not in seen:
+                seen.add(p)
+                nodes.append(p)
+                stack.append(p)
+    nodes.sort(key=_OP_SEQ)
+    if root._prev:  # a leaf root (or a freed op) is left to backward's leaf step
+        nodes.append(root)
+    return nodes
+
+
+_OP_SEQ = operator.attrgetter("_ctx.seq")
+#: numbers the recorded ops in the order they are created (wrap_array); next() is atomic
+_next_seq = itertools.count(1).__next__
 
 
 def _reroute(nodes: list) -> bool:
@@ -2307,7 +2361,7 @@ def _state_seen(t: Tensor, ctx: ops.Function, i: int) -> Tensor:
 
 
 class _Roots:
-    """A node whose inputs are several outputs: one toposort covers them all."""
+    """A node whose inputs are several outputs: one walk covers them all."""
 
     __slots__ = ("_prev",)
     _ctx = None
@@ -2478,8 +2532,8 @@ def _remember(t: Tensor) -> Tensor:
         weakref.finalize(t, _REBOUND.pop, id(t), None)
     elif states[-1][0] == version and states[-1][1]._ctx is t._ctx:
         return states[-1][1]
-    old = wrap_array(t._array, t._prev, t._ctx)
-    old.requires_grad, old._vc = t.requires_grad, t._vc
+    old = wrap_array(t._array)  # t's node as it is (its op keeps its place in the order)
+    old._prev, old._ctx, old.requires_grad, old._vc = t._prev, t._ctx, t.requires_grad, t._vc
     states.append((version, old))
     return old
 
@@ -2764,7 +2818,11 @@ def wrap_array(data: np.ndarray, prev: tuple = (), ctx: ops.Function | None = No
     t = _new(Tensor)
     t._array = data
     t._grad = None
-    t.requires_grad = ctx is not None
+    if ctx is None:
+        t.requires_grad = False
+    else:
+        t.requires_grad = True
+        ctx.seq = _next_seq()  # its place in creation order, backward's order (_ops_from)
     t._prev = prev
     t._ctx = ctx
     t._retain = False
@@ -2820,20 +2878,31 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
     """Run op ``cls`` on the inputs' arrays; record it in the graph when a gradient is needed."""
     fn = cls()
     fn.be = _settings.backend
-    out = fn.forward(*[t._array for t in inputs], **params)
-    if _settings.anomaly:
-        anomaly.check_forward(fn, inputs, out)
-    result = None
-    if _settings.grad_enabled:
-        need = tuple([t.requires_grad for t in inputs])
-        if True in need:
+    if len(inputs) == 1:  # most ops: no lists to build
+        x = inputs[0]
+        out = fn.forward(x._array, **params)
+        if _settings.anomaly:
+            anomaly.check_forward(fn, inputs, out)
+        if x.requires_grad and _settings.grad_enabled:
+            fn.needs_input_grad = (True,)
+            if x._vc is not None:
+                fn.versions = (x._vc.n,)
+            result = wrap_array(out, inputs, fn)
+        else:
+            result = wrap_array(out)
+    else:  # (map with attrgetter: no comprehension frames)
+        out = fn.forward(*map(_ARRAY, inputs), **params)
+        if _settings.anomaly:
+            anomaly.check_forward(fn, inputs, out)
+        need = tuple(map(_REQUIRES_GRAD, inputs))
+        if True in need and _settings.grad_enabled:
             fn.needs_input_grad = need
-            vcs = [t._vc for t in inputs]
+            vcs = list(map(_VC, inputs))
             if vcs.count(None) != len(vcs):
                 fn.versions = tuple([0 if v is None else v.n for v in vcs])
             result = wrap_array(out, inputs, fn)
-    if result is None:
-        result = wrap_array(out)
+        else:
+            result = wrap_array(out)
     if cls.view and (cls is not ops.Reshape or np.may_share_memory(out, inputs[0]._array)):
         # a view (a reshape that had to copy is not); the broadcasts of binary ops are only
         # consumed by their op, so they are not tracked as views (Tensor.expand's are)
@@ -2842,6 +2911,9 @@ def apply_op(cls: type, *inputs: Tensor, **params: Any) -> Tensor:
         _recorder(fn, inputs, result)
     return result
 
+
+_ARRAY, _REQUIRES_GRAD, _VC = (operator.attrgetter(name)
+                               for name in ("_array", "requires_grad", "_vc"))
 
 #: set by micrograd.compile while it records a step: called with (op, inputs, output) per op
 _recorder: Callable | None = None
@@ -2923,6 +2995,9 @@ def lift_constant(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     kind = like._array.dtype.kind
+    if type(value) is float:  # the common case first (x * 0.5)
+        return wrap_array(np.array(value, like._array.dtype if kind == "f"
+                                   else dtypes.get_default_dtype().np))
     if isinstance(value, (bool, np.bool_)):
         return wrap_array(np.array(value, like._array.dtype))
     if isinstance(value, (int, np.integer)):

@@ -46,6 +46,25 @@ def _registries(module: "Module") -> tuple[dict, dict, dict]:
     return d["_parameters"], d["_modules"], d["_buffers"]
 
 
+def _unique_modules(root: "Module") -> list:
+    """``root.modules()`` as a list: root and every submodule, depth-first in registration
+    order, each once (the traversal of ``named_modules`` without the names)."""
+    seen: set = set()
+    out = []
+    stack = [root]
+    while stack:
+        module = stack.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        out.append(module)
+        d = module.__dict__
+        kids = d["_modules"] if "_modules" in d else _registries(module)[1]
+        if kids:
+            stack.extend(reversed([m for m in kids.values() if m is not None]))
+    return out
+
+
 class StateDictKeyError(RuntimeError, KeyError):
     """Missing or unexpected keys in a strict ``load_state_dict``: a RuntimeError as PyTorch
     raises, and a KeyError as micrograd raised before."""
@@ -277,9 +296,15 @@ class Module:
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Self's learnable Parameters and, with ``recurse``, its submodules' (what an optimizer
-        takes)."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        takes): ``named_parameters``' order and de-duplication without building the names (a
+        training step may call it every time, e.g. for a weight penalty)."""
+        seen: set[int] = set()
+        for module in _unique_modules(self) if recurse else (self,):
+            d = module.__dict__
+            for p in (d["_parameters"] if "_parameters" in d else _registries(module)[0]).values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:

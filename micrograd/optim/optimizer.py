@@ -118,22 +118,23 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad._array[...] = 0
+                    p._grad = None  # the grad setter's checks are for other values
+                elif p._grad is not None:
+                    p._grad._array[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
         loss = closure() if closure is not None else None
+        states, update = self.state, self._update
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad
                 if grad is None:
                     continue
-                state = self.state.get(p)
+                state = states.get(p)
                 if state is None:
-                    state = self.state[p] = {}
-                self._update(p._array, grad._array, state, group)
+                    state = states[p] = {}
+                update(p._array, grad._array, state, group)
                 _bump(p)  # an in-place change: a graph that saved p must not backward again
         return loss
 

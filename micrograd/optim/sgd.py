@@ -37,10 +37,12 @@ class SGD(Optimizer):
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict, group: dict) -> None:
         # one fused pass over p, g and the momentum buffer (C kernel; NumPy reference)
         momentum = group["momentum"]
-        buf = state.get("momentum_buffer")
-        first = bool(momentum) and buf is None
-        if first:
-            buf = state["momentum_buffer"] = np.empty_like(p)
+        buf, first = None, False
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first step fills it
+                buf = state["momentum_buffer"] = np.empty_like(p)
+                first = True
         settings.backend.sgd_step(p, g, buf, group["lr"], momentum, group["dampening"],
                                  group["weight_decay"], group["nesterov"], group["maximize"],
                                  first)
