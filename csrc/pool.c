@@ -12,6 +12,7 @@
 #include <math.h>
 #include "micrograd.h"
 #include "threads.h"
+#include "vmath.h"
 
 /* The geometry array of micrograd.h, unpacked. */
 typedef struct {
@@ -42,6 +43,15 @@ static void tap_range(int64_t start, int64_t d, int64_t k, int64_t size, int64_t
     if (lo > hi) lo = hi;
     *t0 = lo;
     *t1 = hi;
+}
+
+/* True when every window lies inside the plane: no padding and the last window's last tap
+ * before the edge (so no tap needs clipping). */
+static int windows_inside(const pool_geom *q)
+{
+    return q->ph == 0 && q->pw == 0 && q->oh > 0 && q->ow > 0
+           && (q->oh - 1) * q->sh + (q->kh - 1) * q->dh < q->h
+           && (q->ow - 1) * q->sw + (q->kw - 1) * q->dw < q->w;
 }
 
 /* PyTorch's average-pooling divisor of output (i, j). */

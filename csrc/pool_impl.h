@@ -30,16 +30,65 @@ static void SUFFIX(max_plane)(T *y, int64_t *idx, const T *x, const pool_geom *q
     }
 }
 
+/* One tap of every window of an output row: m[j] = x[at + j s] where that is larger or NaN
+ * (the rule of max_plane, branch-free so that it vectorises), best[j] its position. */
+static inline void SUFFIX(max_tap)(T *restrict m, int64_t *restrict best, const T *restrict x,
+                                   int64_t at, int64_t s, int64_t n)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const T v = x[at + j * s];
+        const int take = (v > m[j]) | (v != v);
+        m[j] = take ? v : m[j];
+        best[j] = take ? at + j * s : best[j];
+    }
+}
+
+/* max_plane when every window lies inside the plane (no padding, the last window ends inside):
+ * the output row is the running max, updated one tap at a time across the whole row. Starting
+ * from the first tap equals starting from -inf with the first tap's index (a -inf or NaN first
+ * tap gives the same value and index). The common strides are written as constants, so the
+ * loads are vector shuffles rather than gathers. */
+MG_VECTOR_CLONES
+static void SUFFIX(max_plane_dense)(T *restrict y, int64_t *restrict idx, const T *restrict x,
+                                    const pool_geom *q)
+{
+    const int64_t n = q->ow;
+    for (int64_t i = 0; i < q->oh; i++) {
+        T *m = y + i * n;
+        int64_t *best = idx + i * n;
+        const int64_t top = i * q->sh * q->w;
+        for (int64_t j = 0; j < n; j++) {
+            m[j] = x[top + j * q->sw];
+            best[j] = top + j * q->sw;
+        }
+        for (int64_t p = 0; p < q->kh; p++)
+            for (int64_t r = p == 0 ? 1 : 0; r < q->kw; r++) {
+                const int64_t at = top + p * q->dh * q->w + r * q->dw;
+                if (q->sw == 2)
+                    SUFFIX(max_tap)(m, best, x, at, 2, n);
+                else if (q->sw == 1)
+                    SUFFIX(max_tap)(m, best, x, at, 1, n);
+                else
+                    SUFFIX(max_tap)(m, best, x, at, q->sw, n);
+            }
+    }
+}
+
 void SUFFIX(mg_max_pool2d)(T *y, int64_t *idx, const T *x, const int64_t *geom, int nthreads)
 {
     const pool_geom q = unpack_pool(geom);
     const int64_t in = q.h * q.w, out = q.oh * q.ow;
     const int nt = plane_threads(nthreads, &q);
+    const int dense = windows_inside(&q);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 #endif
-    for (int64_t pl = 0; pl < q.planes; pl++)
-        SUFFIX(max_plane)(y + pl * out, idx + pl * out, x + pl * in, &q);
+    for (int64_t pl = 0; pl < q.planes; pl++) {
+        if (dense)
+            SUFFIX(max_plane_dense)(y + pl * out, idx + pl * out, x + pl * in, &q);
+        else
+            SUFFIX(max_plane)(y + pl * out, idx + pl * out, x + pl * in, &q);
+    }
     (void)nt;
 }
 
