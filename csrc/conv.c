@@ -21,6 +21,7 @@
 #include <string.h>
 #include "micrograd.h"
 #include "threads.h"
+#include "vmath.h"
 
 /* The geometry array of micrograd.h, unpacked. */
 typedef struct {
