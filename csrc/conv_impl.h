@@ -99,7 +99,7 @@ int SUFFIX(mg_conv2d)(T *y, const T *x, const T *wt, const T *b, const int64_t *
             SUFFIX(forward_image)(y, x, wt, b, ws, &q, ni, nthreads);
     } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
         for (int64_t ni = 0; ni < q.n; ni++)
             SUFFIX(forward_image)(y, x, wt, b, ws == NULL ? NULL : ws + mg_thread_id() * kcol * plane,
@@ -147,7 +147,7 @@ int SUFFIX(mg_conv2d_input_grad)(T *dx, const T *gy, const T *wt, const int64_t 
             SUFFIX(input_grad_image)(dx, gy, wt, ws, &q, ni, nthreads);
     } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
         for (int64_t ni = 0; ni < q.n; ni++)
             SUFFIX(input_grad_image)(dx, gy, wt,
@@ -197,21 +197,24 @@ int SUFFIX(mg_conv2d_weight_grad)(T *dw, const T *x, const T *gy, const int64_t 
         free(ws);
         return 0;
     }
-    /* per thread: a column buffer and a partial dw, summed in thread order afterwards */
-    const int64_t per = cols + wsize;
-    T *ws = malloc((size_t)nt * (size_t)per * sizeof(T));
+    /* a column buffer per thread and a partial dw per chunk of images, the chunks handed out
+     * as threads come free (a busy core slows one thread, not the call) and summed in chunk
+     * order afterwards, so the result does not depend on timing */
+    const int64_t chunks = q.n < 4 * (int64_t)nt ? q.n : 4 * (int64_t)nt;
+    T *ws = malloc(((size_t)nt * (size_t)cols + (size_t)chunks * (size_t)wsize) * sizeof(T));
     if (ws == NULL) return -1;
-    for (int t = 0; t < nt; t++)
-        for (int64_t s = 0; s < wsize; s++) ws[t * per + cols + s] = 0;
+    T *parts = ws + (int64_t)nt * cols;
+    for (int64_t s = 0; s < chunks * wsize; s++) parts[s] = 0;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int64_t ni = 0; ni < q.n; ni++) {
-        T *mine = ws + mg_thread_id() * per;
-        SUFFIX(weight_grad_image)(mine + cols, x, gy, cols > 0 ? mine : NULL, &q, ni, 1);
+    for (int64_t ch = 0; ch < chunks; ch++) {
+        T *col = cols > 0 ? ws + mg_thread_id() * cols : NULL;
+        for (int64_t ni = ch * q.n / chunks; ni < (ch + 1) * q.n / chunks; ni++)
+            SUFFIX(weight_grad_image)(parts + ch * wsize, x, gy, col, &q, ni, 1);
     }
-    for (int t = 0; t < nt; t++)
-        for (int64_t s = 0; s < wsize; s++) dw[s] += ws[t * per + cols + s];
+    for (int64_t ch = 0; ch < chunks; ch++)
+        for (int64_t s = 0; s < wsize; s++) dw[s] += parts[ch * wsize + s];
     free(ws);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* pool.c: 2-D max and average pooling over NCHW planes, forward and backward, f32 and f64.
  *
  * Every (n, c) plane is independent, so planes are split over OpenMP threads when the call
- * reads enough elements to pay for a parallel region. Max pooling follows PyTorch's CPU kernel
+ * reads enough elements to pay for a parallel region (in shares handed out dynamically). Max pooling follows PyTorch's CPU kernel
  * exactly: each window starts at its first in-bounds tap with -inf, a value replaces the
  * running max when it is larger or NaN (so NaN propagates, and the last NaN's index is kept),
  * and indices are flat positions h * W + w within the plane (what max_unpool2d reads). Average
@@ -31,6 +31,15 @@ static int plane_threads(int nthreads, const pool_geom *q)
 {
     const double reads = (double)q->planes * (double)(q->oh * q->ow) * (double)(q->kh * q->kw);
     return mg_split_threads(nthreads, q->planes, reads, 262144.0, 4194304.0);
+}
+
+/* Planes per share of a threaded call: about eight shares per thread, handed out as threads
+ * come free, so a thread that loses its core on a shared machine delays one share, not half
+ * the call. */
+static int64_t plane_chunk(const pool_geom *q, int nt)
+{
+    const int64_t chunk = q->planes / (8 * (int64_t)nt);
+    return chunk > 1 ? chunk : 1;
 }
 
 /* First tap t >= 0 of a window starting at input row `start` (step d) that lands at or after

@@ -81,7 +81,7 @@ void SUFFIX(mg_max_pool2d)(T *y, int64_t *idx, const T *x, const int64_t *geom, 
     const int nt = plane_threads(nthreads, &q);
     const int dense = windows_inside(&q);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, plane_chunk(&q, nt)) if (nt > 1)
 #endif
     for (int64_t pl = 0; pl < q.planes; pl++) {
         if (dense)
@@ -101,7 +101,7 @@ int64_t SUFFIX(mg_max_pool2d_backward)(T *dx, const T *g, const int64_t *idx,
         if (idx[s] < 0 || idx[s] >= in) return s;
     const int nt = plane_threads(nthreads, &q);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, plane_chunk(&q, nt)) if (nt > 1)
 #endif
     for (int64_t pl = 0; pl < q.planes; pl++) {
         T *d = dx + pl * in;
@@ -140,7 +140,7 @@ void SUFFIX(mg_avg_pool2d)(T *y, const T *x, const int64_t *geom, int nthreads)
     const int64_t in = q.h * q.w, out = q.oh * q.ow;
     const int nt = plane_threads(nthreads, &q);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, plane_chunk(&q, nt)) if (nt > 1)
 #endif
     for (int64_t pl = 0; pl < q.planes; pl++) SUFFIX(avg_plane)(y + pl * out, x + pl * in, &q);
     (void)nt;
@@ -172,7 +172,7 @@ void SUFFIX(mg_avg_pool2d_backward)(T *dx, const T *g, const int64_t *geom, int 
     const int64_t in = q.h * q.w, out = q.oh * q.ow;
     const int nt = plane_threads(nthreads, &q);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, plane_chunk(&q, nt)) if (nt > 1)
 #endif
     for (int64_t pl = 0; pl < q.planes; pl++)
         SUFFIX(avg_plane_backward)(dx + pl * in, g + pl * out, &q);
