@@ -99,6 +99,68 @@ def test_nan_and_ties_pick_torchs_index(backend, dtype):
         np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
+def _wide_with_specials(dtype):
+    """Rows wide enough for the vectorised dense path (and a short tail), with NaN, ties and
+    -inf scattered where windows of every geometry below meet them."""
+    rng = np.random.default_rng(11)
+    a = rng.integers(-3, 4, (3, 4, 13, 53)).astype(dtype)  # few distinct values: many ties
+    flat = a.reshape(-1)
+    spots = rng.choice(flat.size, 2 * flat.size // 25, replace=False)
+    flat[spots[: len(spots) // 2]] = np.nan
+    flat[spots[len(spots) // 2:]] = -np.inf
+    a[2, 3] = -np.inf  # a whole plane of -inf
+    return a
+
+
+# windows inside the plane (no padding): the C dense path; kernel == stride, overlapping,
+# strided wider than the kernel, dilated, rectangular, and ceil_mode that still fits
+DENSE = [((2, 2), (2, 2), (1, 1), False), ((3, 3), (3, 3), (1, 1), False),
+         ((2, 2), (1, 1), (1, 1), False), ((2, 3), (3, 4), (1, 1), False),
+         ((3, 2), (2, 1), (2, 3), False), ((2, 2), (2, 2), (1, 1), True),
+         ((1, 1), (1, 1), (1, 1), False)]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN sums
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("geometry", DENSE)
+def test_dense_windows_match_torch_with_nan_ties_and_inf(backend, dtype, geometry):
+    """Windows that need no clipping (the C kernel's dense path) on rows wide enough to be
+    vectorised: values, torch's index (first of equal maxima, last NaN) and gradients."""
+    torch = pytest.importorskip("torch")
+    kernel, stride, dilation, ceil = geometry
+    a = _wide_with_specials(dtype)
+    x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out = F.max_pool2d(x, kernel, stride, 0, dilation, ceil, return_indices=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, 0, dilation, ceil,
+                                          return_indices=True)
+    np.testing.assert_array_equal(out[1].numpy(), tout[1].numpy())
+    np.testing.assert_array_equal(out[0].detach().numpy(), tout[0].detach().numpy())
+    cot = np.random.default_rng(2).standard_normal(tuple(tout[0].shape)).astype(dtype)
+    (out[0] * mg.tensor(cot)).sum().backward()
+    (tout[0] * torch.tensor(cot)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+@pytest.mark.parametrize("geometry", DENSE[:3])
+def test_dense_windows_threaded_match_the_reference(c_backend, numpy_ref, nthreads, geometry,
+                                                    monkeypatch):
+    """The C kernel against the NumPy reference on a call large enough to split its planes
+    over threads (dynamic shares), indices and values exactly; runs without torch."""
+    monkeypatch.setattr(c_backend, "nthreads", nthreads)
+    kernel, stride, dilation, _ = geometry
+    a = np.concatenate([_wide_with_specials("float64")] * 40)  # > 262144 reads: threaded
+    out = tuple((n + s - 1 - d * (k - 1)) // s for n, k, s, d
+                in zip(a.shape[2:], kernel, stride, dilation))
+    got = c_backend.max_pool2d(a, kernel, stride, (0, 0), dilation, out)
+    want = numpy_ref.max_pool2d(a, kernel, stride, (0, 0), dilation, out)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[0], want[0])
+    g = np.random.default_rng(1).standard_normal(got[0].shape)
+    np.testing.assert_array_equal(c_backend.max_pool2d_backward(g, got[1], a.shape),
+                                  numpy_ref.max_pool2d_backward(g, want[1], a.shape))
+
+
 @pytest.mark.parametrize("name", ["max_pool2d_dilation_ceil", "avg_pool2d_exclude_pad",
                                   "avg_pool2d_divisor", "adaptive_avg_pool2d_uneven",
                                   "adaptive_max_pool2d_uneven", "max_pool1d", "max_unpool2d"])
