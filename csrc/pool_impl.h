@@ -43,34 +43,67 @@ static inline void SUFFIX(max_tap)(T *restrict m, int64_t *restrict best, const 
     }
 }
 
-/* max_plane when every window lies inside the plane (no padding, the last window ends inside):
- * the output row is the running max, updated one tap at a time across the whole row. Starting
- * from the first tap equals starting from -inf with the first tap's index (a -inf or NaN first
- * tap gives the same value and index). The common strides are written as constants, so the
- * loads are vector shuffles rather than gathers. */
+/* One output row of kh x kw windows, each kept in registers: the taps in max_plane's order
+ * (row-major), the first tap in place of -inf (a -inf or NaN first tap gives the same value
+ * and index). kh, kw and the stride are constants at each call below, so the taps unroll and
+ * the row vectorises across windows. */
+static inline void SUFFIX(max_row)(T *restrict m, int64_t *restrict best, const T *restrict x,
+                                   int64_t top, int64_t row_step, int64_t n, int64_t s, int kh,
+                                   int kw)
+{
+#ifdef _OPENMP
+#pragma omp simd simdlen(8)
+#endif
+    for (int64_t j = 0; j < n; j++) {
+        int64_t b = top + j * s;
+        T v0 = x[b];
+        for (int p = 0; p < kh; p++)
+            for (int r = 0; r < kw; r++) {
+                if (p == 0 && r == 0) continue;
+                const int64_t at = top + p * row_step + r + j * s;
+                const T v = x[at];
+                const int take = (v > v0) | (v != v);
+                v0 = take ? v : v0;
+                b = take ? at : b;
+            }
+        m[j] = v0;
+        best[j] = b;
+    }
+}
+
+/* max_plane when every window lies inside the plane (no padding, the last window ends inside),
+ * so no tap needs clipping: the common windows (2x2 and 3x3, stride 1, 2 or the kernel, any
+ * row dilation) row by row with max_row; any other geometry updates a running max of the
+ * output row one tap at a time (max_tap), which vectorises too. */
 MG_VECTOR_CLONES
 static void SUFFIX(max_plane_dense)(T *restrict y, int64_t *restrict idx, const T *restrict x,
                                     const pool_geom *q)
 {
-    const int64_t n = q->ow;
+    const int64_t n = q->ow, row_step = q->dh * q->w;
+    const int64_t k = q->kh == q->kw && q->dw == 1 && (q->kh == 2 || q->kh == 3) ? q->kh : 0;
     for (int64_t i = 0; i < q->oh; i++) {
         T *m = y + i * n;
         int64_t *best = idx + i * n;
         const int64_t top = i * q->sh * q->w;
-        for (int64_t j = 0; j < n; j++) {
-            m[j] = x[top + j * q->sw];
-            best[j] = top + j * q->sw;
-        }
-        for (int64_t p = 0; p < q->kh; p++)
-            for (int64_t r = p == 0 ? 1 : 0; r < q->kw; r++) {
-                const int64_t at = top + p * q->dh * q->w + r * q->dw;
-                if (q->sw == 2)
-                    SUFFIX(max_tap)(m, best, x, at, 2, n);
-                else if (q->sw == 1)
-                    SUFFIX(max_tap)(m, best, x, at, 1, n);
-                else
-                    SUFFIX(max_tap)(m, best, x, at, q->sw, n);
+        if (k == 2 && q->sw == 2)
+            SUFFIX(max_row)(m, best, x, top, row_step, n, 2, 2, 2);
+        else if (k == 2 && q->sw == 1)
+            SUFFIX(max_row)(m, best, x, top, row_step, n, 1, 2, 2);
+        else if (k == 3 && q->sw == 3)
+            SUFFIX(max_row)(m, best, x, top, row_step, n, 3, 3, 3);
+        else if (k == 3 && q->sw == 2)
+            SUFFIX(max_row)(m, best, x, top, row_step, n, 2, 3, 3);
+        else if (k == 3 && q->sw == 1)
+            SUFFIX(max_row)(m, best, x, top, row_step, n, 1, 3, 3);
+        else {
+            for (int64_t j = 0; j < n; j++) {
+                m[j] = x[top + j * q->sw];
+                best[j] = top + j * q->sw;
             }
+            for (int64_t p = 0; p < q->kh; p++)
+                for (int64_t r = p == 0 ? 1 : 0; r < q->kw; r++)
+                    SUFFIX(max_tap)(m, best, x, top + p * row_step + r * q->dw, q->sw, n);
+        }
     }
 }
 

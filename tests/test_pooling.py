@@ -112,10 +112,13 @@ def _wide_with_specials(dtype):
     return a
 
 
-# windows inside the plane (no padding): the C dense path; kernel == stride, overlapping,
-# strided wider than the kernel, dilated, rectangular, and ceil_mode that still fits
+# windows inside the plane (no padding): the C dense path; its unrolled windows (2x2 and 3x3,
+# stride 1, 2 or the kernel, rows dilated), then the tap-by-tap rest: strided wider than the
+# kernel, dilated along rows, rectangular, ceil_mode that still fits, 1x1
 DENSE = [((2, 2), (2, 2), (1, 1), False), ((3, 3), (3, 3), (1, 1), False),
-         ((2, 2), (1, 1), (1, 1), False), ((2, 3), (3, 4), (1, 1), False),
+         ((2, 2), (1, 1), (1, 1), False), ((3, 3), (2, 2), (1, 1), False),
+         ((3, 3), (1, 1), (1, 1), False), ((2, 2), (2, 2), (2, 1), False),
+         ((2, 3), (3, 4), (1, 1), False),
          ((3, 2), (2, 1), (2, 3), False), ((2, 2), (2, 2), (1, 1), True),
          ((1, 1), (1, 1), (1, 1), False)]
 
@@ -142,7 +145,7 @@ def test_dense_windows_match_torch_with_nan_ties_and_inf(backend, dtype, geometr
 
 
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
-@pytest.mark.parametrize("geometry", DENSE[:3])
+@pytest.mark.parametrize("geometry", DENSE[:6] + DENSE[7:8])
 def test_dense_windows_threaded_match_the_reference(c_backend, numpy_ref, nthreads, geometry,
                                                     monkeypatch):
     """The C kernel against the NumPy reference on a call large enough to split its planes
