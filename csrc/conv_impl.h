@@ -60,14 +60,25 @@ static void SUFFIX(col2im)(T *restrict dx, const T *restrict dcol, const conv_ge
             }
 }
 
-/* y (n, o, oh, ow) of image index ni: bias, then one GEMM per group. */
+/* y (n, o, oh, ow) of image index ni: bias, then one GEMM per group; or, with_ones (one group,
+ * im2col, a bias): one GEMM of the weights with the bias as an extra column, wt (o, K + 1), and
+ * the columns with a row of ones below them, so the GEMM writes y whole (no fill pass before,
+ * no read of y inside). */
 static void SUFFIX(forward_image)(T *y, const T *x, const T *wt, const T *b, T *col,
-                                  const conv_geom *q, int64_t ni, int gemm_threads)
+                                  const conv_geom *q, int64_t ni, int gemm_threads,
+                                  int with_ones)
 {
     const int64_t cg = q->c / q->groups, og = q->o / q->groups, plane = q->oh * q->ow;
     const int64_t kg = cg * q->kh * q->kw;
     const T *xi = x + ni * q->c * q->h * q->w;
     T *yi = y + ni * q->o * plane;
+    const int64_t ldp = plane > 0 ? plane : 1;
+    if (with_ones) {
+        SUFFIX(im2col)(col, xi, q);
+        SUFFIX(mg_gemm)(yi, wt, col, q->o, plane, kg + 1, 0, 0, 1, 0, kg + 1, ldp, ldp,
+                        gemm_threads);
+        return;
+    }
     const T *cols = xi;
     if (!is_pointwise(q)) {
         SUFFIX(im2col)(col, xi, q);
@@ -76,7 +87,7 @@ static void SUFFIX(forward_image)(T *y, const T *x, const T *wt, const T *b, T *
     if (b != NULL)
         for (int64_t oc = 0; oc < q->o; oc++)
             for (int64_t s = 0; s < plane; s++) yi[oc * plane + s] = b[oc];
-    const int64_t ldk = kg > 0 ? kg : 1, ldp = plane > 0 ? plane : 1;
+    const int64_t ldk = kg > 0 ? kg : 1;
     for (int64_t g = 0; g < q->groups; g++)
         SUFFIX(mg_gemm)(yi + g * og * plane, wt + g * og * kg, cols + g * kg * plane, og, plane,
                         kg, 0, 0, 1, b != NULL ? 1 : 0, ldk, ldp, ldp, gemm_threads);
@@ -89,21 +100,36 @@ int SUFFIX(mg_conv2d)(T *y, const T *x, const T *wt, const T *b, const int64_t *
     const int64_t plane = q.oh * q.ow, kcol = q.c * q.kh * q.kw;
     const double work = (double)q.n * (double)q.o * (double)plane * (double)(kcol / q.groups);
     const int nt = batch_threads(nthreads, q.n, work);
+    const int im2col = !is_pointwise(&q) && q.n > 0 && kcol * plane > 0;
+    const int with_ones = im2col && b != NULL && q.groups == 1;
+    /* per thread a column buffer (with the row of ones), then the weights with the bias */
+    const int64_t rows = kcol + with_ones, wsize = with_ones ? q.o * (kcol + 1) : 0;
     T *ws = NULL;
-    if (!is_pointwise(&q) && q.n > 0 && kcol * plane > 0) {
-        ws = malloc((size_t)nt * (size_t)(kcol * plane) * sizeof(T));
+    if (im2col) {
+        ws = malloc(((size_t)nt * (size_t)(rows * plane) + (size_t)wsize) * sizeof(T));
         if (ws == NULL) return -1;
+    }
+    const T *w_used = wt;
+    if (with_ones) {
+        T *wb = ws + (int64_t)nt * rows * plane;
+        for (int64_t oc = 0; oc < q.o; oc++) {
+            for (int64_t s = 0; s < kcol; s++) wb[oc * (kcol + 1) + s] = wt[oc * kcol + s];
+            wb[oc * (kcol + 1) + kcol] = b[oc];
+        }
+        for (int t = 0; t < nt; t++)
+            for (int64_t s = 0; s < plane; s++) ws[t * rows * plane + kcol * plane + s] = 1;
+        w_used = wb;
     }
     if (nt == 1) {
         for (int64_t ni = 0; ni < q.n; ni++)
-            SUFFIX(forward_image)(y, x, wt, b, ws, &q, ni, nthreads);
+            SUFFIX(forward_image)(y, x, w_used, b, ws, &q, ni, nthreads, with_ones);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
         for (int64_t ni = 0; ni < q.n; ni++)
-            SUFFIX(forward_image)(y, x, wt, b, ws == NULL ? NULL : ws + mg_thread_id() * kcol * plane,
-                                  &q, ni, 1);
+            SUFFIX(forward_image)(y, x, w_used, b, ws == NULL ? NULL : ws + mg_thread_id() * rows * plane,
+                                  &q, ni, 1, with_ones);
     }
     free(ws);
     return 0;
