@@ -6,10 +6,10 @@ threads; GFLOP/s counts 3 x 2 N O oh ow (C / groups) kh kw (forward, input and w
 gradients) and is set against the FMA peak (one core's, measured, times the threads). The
 LeNet step is PyTorch's MNIST example network without its dropout (conv 1->32, conv 32->64,
 max pool, linear 9216->128->10) at batch 64 on 28x28 inputs: forward, cross-entropy, backward
-and an SGD step. Both libraries start from the same weights and data, and the first results are checked
-to agree before anything is timed. The two libraries alternate call by call (micrograd, PyTorch,
-micrograd, ...), so a machine shared with other work slows both alike; every time is the median
-of ``--repeat`` rounds and torch/mg the median of the rounds' ratios.
+and an SGD step. Both libraries start from the same weights and data, and the first results are
+checked to agree before anything is timed. The two libraries alternate call by call (micrograd,
+PyTorch, micrograd, ...), so a machine shared with other work slows both alike; every time is the
+median of ``--repeat`` rounds and torch/mg the median of the rounds' ratios.
 
     python bench/bench_conv.py [--repeat 20] [--threads 1,2] [--quick] [--only lenet|conv]
 """

@@ -127,9 +127,10 @@ int SUFFIX(mg_conv2d)(T *y, const T *x, const T *wt, const T *b, const int64_t *
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-        for (int64_t ni = 0; ni < q.n; ni++)
-            SUFFIX(forward_image)(y, x, w_used, b, ws == NULL ? NULL : ws + mg_thread_id() * rows * plane,
-                                  &q, ni, 1, with_ones);
+        for (int64_t ni = 0; ni < q.n; ni++) {
+            T *col = ws == NULL ? NULL : ws + mg_thread_id() * rows * plane;
+            SUFFIX(forward_image)(y, x, w_used, b, col, &q, ni, 1, with_ones);
+        }
     }
     free(ws);
     return 0;

@@ -1,10 +1,11 @@
 /* pool.c: 2-D max and average pooling over NCHW planes, forward and backward, f32 and f64.
  *
- * Every (n, c) plane is independent, so planes are split over OpenMP threads when the call
- * reads enough elements to pay for a parallel region (in shares handed out dynamically). Max pooling follows PyTorch's CPU kernel
- * exactly: each window starts at its first in-bounds tap with -inf, a value replaces the
- * running max when it is larger or NaN (so NaN propagates, and the last NaN's index is kept),
- * and indices are flat positions h * W + w within the plane (what max_unpool2d reads). Average
+ * Every (n, c) plane is independent, so planes are split over OpenMP threads (in shares handed
+ * out as threads come free) when the call reads enough elements to pay for a parallel region.
+ * Max pooling follows PyTorch's CPU kernel exactly: each window starts at its first in-bounds
+ * tap with -inf, a value replaces the running max when it is larger or NaN (so NaN propagates,
+ * and the last NaN's index is kept), and indices are flat positions h * W + w within the plane
+ * (what max_unpool2d reads); windows that need no clipping take a vectorised path. Average
  * pooling divides by PyTorch's divisor: divisor_override when given, else the window's size
  * clipped to the padded input (count_include_pad) or to the input itself. The backward of max
  * pooling scatters g at the saved indices; of average pooling, spreads g / divisor over the
@@ -54,8 +55,8 @@ static void tap_range(int64_t start, int64_t d, int64_t k, int64_t size, int64_t
     *t1 = hi;
 }
 
-/* True when every window lies inside the plane: no padding and the last window's last tap
- * before the edge (so no tap needs clipping). */
+/* True when every window lies inside the plane (no tap needs clipping): no padding, and the
+ * last window's last tap inside the plane. */
 static int windows_inside(const pool_geom *q)
 {
     return q->ph == 0 && q->pw == 0 && q->oh > 0 && q->ow > 0
