@@ -34,6 +34,7 @@ static int plane_threads(int nthreads, const pool_geom *q)
     return mg_split_threads(nthreads, q->planes, reads, 262144.0, 4194304.0);
 }
 
+#ifdef _OPENMP
 /* Planes per share of a threaded call: about eight shares per thread, handed out as threads
  * come free, so a thread that loses its core on a shared machine delays one share, not half
  * the call. */
@@ -42,6 +43,7 @@ static int64_t plane_chunk(const pool_geom *q, int nt)
     const int64_t chunk = q->planes / (8 * (int64_t)nt);
     return chunk > 1 ? chunk : 1;
 }
+#endif
 
 /* First tap t >= 0 of a window starting at input row `start` (step d) that lands at or after
  * row 0, and one past the last tap that lands before `size`. */
