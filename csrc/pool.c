@@ -57,15 +57,6 @@ static void tap_range(int64_t start, int64_t d, int64_t k, int64_t size, int64_t
     *t1 = hi;
 }
 
-/* True when every window lies inside the plane (no tap needs clipping): no padding, and the
- * last window's last tap inside the plane. */
-static int windows_inside(const pool_geom *q)
-{
-    return q->ph == 0 && q->pw == 0 && q->oh > 0 && q->ow > 0
-           && (q->oh - 1) * q->sh + (q->kh - 1) * q->dh < q->h
-           && (q->ow - 1) * q->sw + (q->kw - 1) * q->dw < q->w;
-}
-
 /* PyTorch's average-pooling divisor of output (i, j). */
 static int64_t avg_divisor(const pool_geom *q, int64_t i, int64_t j)
 {

@@ -1,37 +1,33 @@
 /* pool_impl.h: the body of pool.c, included once per element type (see pool.c).
  * The includer defines T (float or double) and SUFFIX(name) (name_f32 or name_f64). */
 
-static void SUFFIX(max_plane)(T *y, int64_t *idx, const T *x, const pool_geom *q)
+/* Output (i, j) of a plane, its window clipped to the input. */
+static void SUFFIX(max_window)(T *y, int64_t *idx, const T *x, const pool_geom *q, int64_t i,
+                               int64_t j)
 {
-    for (int64_t i = 0; i < q->oh; i++) {
-        const int64_t hs = i * q->sh - q->ph;
-        int64_t p0, p1;
-        tap_range(hs, q->dh, q->kh, q->h, &p0, &p1);
-        for (int64_t j = 0; j < q->ow; j++) {
-            const int64_t ws = j * q->sw - q->pw;
-            int64_t r0, r1;
-            tap_range(ws, q->dw, q->kw, q->w, &r0, &r1);
-            int64_t best = (hs + p0 * q->dh) * q->w + ws + r0 * q->dw;
-            T m = -INFINITY;
-            for (int64_t p = p0; p < p1; p++) {
-                const int64_t row = (hs + p * q->dh) * q->w;
-                for (int64_t r = r0; r < r1; r++) {
-                    const int64_t at = row + ws + r * q->dw;
-                    const T v = x[at];
-                    if (v > m || isnan(v)) {
-                        m = v;
-                        best = at;
-                    }
-                }
+    const int64_t hs = i * q->sh - q->ph, ws = j * q->sw - q->pw;
+    int64_t p0, p1, r0, r1;
+    tap_range(hs, q->dh, q->kh, q->h, &p0, &p1);
+    tap_range(ws, q->dw, q->kw, q->w, &r0, &r1);
+    int64_t best = (hs + p0 * q->dh) * q->w + ws + r0 * q->dw;
+    T m = -INFINITY;
+    for (int64_t p = p0; p < p1; p++) {
+        const int64_t row = (hs + p * q->dh) * q->w;
+        for (int64_t r = r0; r < r1; r++) {
+            const int64_t at = row + ws + r * q->dw;
+            const T v = x[at];
+            if (v > m || isnan(v)) {
+                m = v;
+                best = at;
             }
-            y[i * q->ow + j] = m;
-            idx[i * q->ow + j] = best;
         }
     }
+    y[i * q->ow + j] = m;
+    idx[i * q->ow + j] = best;
 }
 
 /* One tap of every window of an output row: m[j] = x[at + j s] where that is larger or NaN
- * (the rule of max_plane, branch-free so that it vectorises), best[j] its position. */
+ * (the rule of max_window, branch-free so that it vectorises), best[j] its position. */
 static inline void SUFFIX(max_tap)(T *restrict m, int64_t *restrict best, const T *restrict x,
                                    int64_t at, int64_t s, int64_t n)
 {
@@ -43,7 +39,7 @@ static inline void SUFFIX(max_tap)(T *restrict m, int64_t *restrict best, const 
     }
 }
 
-/* One output row of kh x kw windows, each kept in registers: the taps in max_plane's order
+/* One output row of kh x kw windows, each kept in registers: the taps in max_window's order
  * (row-major), the first tap in place of -inf (a -inf or NaN first tap gives the same value
  * and index). kh, kw and the stride are constants at each call below, so the taps unroll and
  * the row vectorises across windows, at most 8 at a time: pooled rows are short (12 in LeNet,
@@ -73,39 +69,57 @@ static inline void SUFFIX(max_row)(T *restrict m, int64_t *restrict best, const 
     }
 }
 
-/* max_plane when every window lies inside the plane (no padding, the last window ends inside),
- * so no tap needs clipping: the common windows (2x2 and 3x3, stride 1, 2 or the kernel, any
- * row dilation) row by row with max_row; any other geometry updates a running max of the
- * output row one tap at a time (max_tap), which vectorises too. */
+/* n consecutive windows of an output row that need no clipping, the first with its top-left
+ * tap at x[top]: the common windows (2x2 and 3x3, stride 1, 2 or the kernel, any row
+ * dilation) with max_row; any other geometry updates the running maxima one tap at a time
+ * (max_tap), which vectorises too. */
 MG_VECTOR_CLONES
-static void SUFFIX(max_plane_dense)(T *restrict y, int64_t *restrict idx, const T *restrict x,
-                                    const pool_geom *q)
+static void SUFFIX(max_inside)(T *restrict m, int64_t *restrict best, const T *restrict x,
+                               int64_t top, int64_t n, const pool_geom *q)
 {
-    const int64_t n = q->ow, row_step = q->dh * q->w;
+    const int64_t row_step = q->dh * q->w, s = q->sw;
     const int64_t k = q->kh == q->kw && q->dw == 1 && (q->kh == 2 || q->kh == 3) ? q->kh : 0;
-    for (int64_t i = 0; i < q->oh; i++) {
-        T *m = y + i * n;
-        int64_t *best = idx + i * n;
-        const int64_t top = i * q->sh * q->w;
-        if (k == 2 && q->sw == 2)
-            SUFFIX(max_row)(m, best, x, top, row_step, n, 2, 2, 2);
-        else if (k == 2 && q->sw == 1)
-            SUFFIX(max_row)(m, best, x, top, row_step, n, 1, 2, 2);
-        else if (k == 3 && q->sw == 3)
-            SUFFIX(max_row)(m, best, x, top, row_step, n, 3, 3, 3);
-        else if (k == 3 && q->sw == 2)
-            SUFFIX(max_row)(m, best, x, top, row_step, n, 2, 3, 3);
-        else if (k == 3 && q->sw == 1)
-            SUFFIX(max_row)(m, best, x, top, row_step, n, 1, 3, 3);
-        else {
-            for (int64_t j = 0; j < n; j++) {
-                m[j] = x[top + j * q->sw];
-                best[j] = top + j * q->sw;
-            }
-            for (int64_t p = 0; p < q->kh; p++)
-                for (int64_t r = p == 0 ? 1 : 0; r < q->kw; r++)
-                    SUFFIX(max_tap)(m, best, x, top + p * row_step + r * q->dw, q->sw, n);
+    if (k == 2 && s == 2)
+        SUFFIX(max_row)(m, best, x, top, row_step, n, 2, 2, 2);
+    else if (k == 2 && s == 1)
+        SUFFIX(max_row)(m, best, x, top, row_step, n, 1, 2, 2);
+    else if (k == 3 && s == 3)
+        SUFFIX(max_row)(m, best, x, top, row_step, n, 3, 3, 3);
+    else if (k == 3 && s == 2)
+        SUFFIX(max_row)(m, best, x, top, row_step, n, 2, 3, 3);
+    else if (k == 3 && s == 1)
+        SUFFIX(max_row)(m, best, x, top, row_step, n, 1, 3, 3);
+    else {
+        for (int64_t j = 0; j < n; j++) {
+            m[j] = x[top + j * s];
+            best[j] = top + j * s;
         }
+        for (int64_t p = 0; p < q->kh; p++)
+            for (int64_t r = p == 0 ? 1 : 0; r < q->kw; r++)
+                SUFFIX(max_tap)(m, best, x, top + p * row_step + r * q->dw, s, n);
+    }
+}
+
+/* One (h, w) plane: in each output row whose windows lie inside the input vertically, the
+ * windows that also lie inside horizontally (all of them without padding) go through
+ * max_inside, the rest (and the rows that hang over the top or bottom) through max_window. */
+static void SUFFIX(max_plane)(T *y, int64_t *idx, const T *x, const pool_geom *q)
+{
+    /* the windows j in [ja, jb) start at or after column 0 and end before column w */
+    const int64_t span = (q->kw - 1) * q->dw;
+    int64_t ja = (q->pw + q->sw - 1) / q->sw;
+    int64_t jb = q->w - 1 - span + q->pw < 0 ? 0 : (q->w - 1 - span + q->pw) / q->sw + 1;
+    if (jb > q->ow) jb = q->ow;
+    if (ja > jb) ja = jb;
+    for (int64_t i = 0; i < q->oh; i++) {
+        const int64_t hs = i * q->sh - q->ph;
+        const int inside = hs >= 0 && hs + (q->kh - 1) * q->dh < q->h;
+        const int64_t a = inside ? ja : q->ow, b = inside ? jb : q->ow;
+        for (int64_t j = 0; j < a; j++) SUFFIX(max_window)(y, idx, x, q, i, j);
+        if (b > a)
+            SUFFIX(max_inside)(y + i * q->ow + a, idx + i * q->ow + a, x,
+                               hs * q->w + a * q->sw - q->pw, b - a, q);
+        for (int64_t j = b; j < q->ow; j++) SUFFIX(max_window)(y, idx, x, q, i, j);
     }
 }
 
@@ -114,16 +128,11 @@ void SUFFIX(mg_max_pool2d)(T *y, int64_t *idx, const T *x, const int64_t *geom, 
     const pool_geom q = unpack_pool(geom);
     const int64_t in = q.h * q.w, out = q.oh * q.ow;
     const int nt = plane_threads(nthreads, &q);
-    const int dense = windows_inside(&q);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, plane_chunk(&q, nt)) if (nt > 1)
 #endif
-    for (int64_t pl = 0; pl < q.planes; pl++) {
-        if (dense)
-            SUFFIX(max_plane_dense)(y + pl * out, idx + pl * out, x + pl * in, &q);
-        else
-            SUFFIX(max_plane)(y + pl * out, idx + pl * out, x + pl * in, &q);
-    }
+    for (int64_t pl = 0; pl < q.planes; pl++)
+        SUFFIX(max_plane)(y + pl * out, idx + pl * out, x + pl * in, &q);
     (void)nt;
 }
 

@@ -112,29 +112,31 @@ def _wide_with_specials(dtype):
     return a
 
 
-# windows inside the plane (no padding): the C dense path; its unrolled windows (2x2 and 3x3,
-# stride 1, 2 or the kernel, rows dilated), then the tap-by-tap rest: strided wider than the
-# kernel, dilated along rows, rectangular, ceil_mode that still fits, 1x1
-DENSE = [((2, 2), (2, 2), (1, 1), False), ((3, 3), (3, 3), (1, 1), False),
-         ((2, 2), (1, 1), (1, 1), False), ((3, 3), (2, 2), (1, 1), False),
-         ((3, 3), (1, 1), (1, 1), False), ((2, 2), (2, 2), (2, 1), False),
-         ((2, 3), (3, 4), (1, 1), False),
-         ((3, 2), (2, 1), (2, 3), False), ((2, 2), (2, 2), (1, 1), True),
-         ((1, 1), (1, 1), (1, 1), False)]
+# (kernel, stride, padding, dilation, ceil_mode). Windows inside the plane go through the C
+# kernel's vectorised path: its unrolled windows (2x2 and 3x3, stride 1, 2 or the kernel, rows
+# dilated), then the tap-by-tap rest (strided wider than the kernel, dilated along rows,
+# rectangular, 1x1); with padding or ceil_mode only the border windows are clipped one by one.
+WINDOWS = [((2, 2), (2, 2), (0, 0), (1, 1), False), ((3, 3), (3, 3), (0, 0), (1, 1), False),
+           ((2, 2), (1, 1), (0, 0), (1, 1), False), ((3, 3), (2, 2), (0, 0), (1, 1), False),
+           ((3, 3), (1, 1), (0, 0), (1, 1), False), ((2, 2), (2, 2), (0, 0), (2, 1), False),
+           ((2, 3), (3, 4), (0, 0), (1, 1), False), ((3, 2), (2, 1), (0, 0), (2, 3), False),
+           ((1, 1), (1, 1), (0, 0), (1, 1), False), ((3, 3), (2, 2), (1, 1), (1, 1), False),
+           ((2, 2), (2, 2), (1, 1), (1, 1), True), ((3, 3), (1, 1), (1, 0), (1, 1), False),
+           ((3, 3), (2, 2), (1, 1), (2, 2), True), ((2, 2), (2, 2), (0, 0), (1, 1), True)]
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN sums
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("geometry", DENSE)
-def test_dense_windows_match_torch_with_nan_ties_and_inf(backend, dtype, geometry):
-    """Windows that need no clipping (the C kernel's dense path) on rows wide enough to be
-    vectorised: values, torch's index (first of equal maxima, last NaN) and gradients."""
+@pytest.mark.parametrize("geometry", WINDOWS)
+def test_wide_rows_match_torch_with_nan_ties_and_inf(backend, dtype, geometry):
+    """Rows wide enough for the C kernel's vectorised windows, with clipped windows around
+    them when padded: values, torch's index (first of equal maxima, last NaN), gradients."""
     torch = pytest.importorskip("torch")
-    kernel, stride, dilation, ceil = geometry
+    kernel, stride, padding, dilation, ceil = geometry
     a = _wide_with_specials(dtype)
     x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    out = F.max_pool2d(x, kernel, stride, 0, dilation, ceil, return_indices=True)
-    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, 0, dilation, ceil,
+    out = F.max_pool2d(x, kernel, stride, padding, dilation, ceil, return_indices=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, dilation, ceil,
                                           return_indices=True)
     np.testing.assert_array_equal(out[1].numpy(), tout[1].numpy())
     np.testing.assert_array_equal(out[0].detach().numpy(), tout[0].detach().numpy())
@@ -145,18 +147,18 @@ def test_dense_windows_match_torch_with_nan_ties_and_inf(backend, dtype, geometr
 
 
 @pytest.mark.parametrize("nthreads", [1, 2, 3])
-@pytest.mark.parametrize("geometry", DENSE[:6] + DENSE[7:8])
-def test_dense_windows_threaded_match_the_reference(c_backend, numpy_ref, nthreads, geometry,
-                                                    monkeypatch):
+@pytest.mark.parametrize("geometry", WINDOWS[:6] + WINDOWS[9:10])
+def test_wide_rows_threaded_match_the_reference(c_backend, numpy_ref, nthreads, geometry,
+                                                monkeypatch):
     """The C kernel against the NumPy reference on a call large enough to split its planes
     over threads (dynamic shares), indices and values exactly; runs without torch."""
     monkeypatch.setattr(c_backend, "nthreads", nthreads)
-    kernel, stride, dilation, _ = geometry
+    kernel, stride, padding, dilation, _ = geometry
     a = np.concatenate([_wide_with_specials("float64")] * 40)  # > 262144 reads: threaded
-    out = tuple((n + s - 1 - d * (k - 1)) // s for n, k, s, d
-                in zip(a.shape[2:], kernel, stride, dilation))
-    got = c_backend.max_pool2d(a, kernel, stride, (0, 0), dilation, out)
-    want = numpy_ref.max_pool2d(a, kernel, stride, (0, 0), dilation, out)
+    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d
+                in zip(a.shape[2:], kernel, stride, padding, dilation))
+    got = c_backend.max_pool2d(a, kernel, stride, padding, dilation, out)
+    want = numpy_ref.max_pool2d(a, kernel, stride, padding, dilation, out)
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_array_equal(got[0], want[0])
     g = np.random.default_rng(1).standard_normal(got[0].shape)
