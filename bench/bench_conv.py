@@ -6,10 +6,12 @@ threads; GFLOP/s counts 3 x 2 N O oh ow (C / groups) kh kw (forward, input and w
 gradients) and is set against the FMA peak (one core's, measured, times the threads). The
 LeNet step is PyTorch's MNIST example network without its dropout (conv 1->32, conv 32->64,
 max pool, linear 9216->128->10) at batch 64 on 28x28 inputs: forward, cross-entropy, backward
-and an SGD step. Both libraries start from the same weights and data, and the first results are checked
-to agree before anything is timed. Every number is the median of ``--repeat`` runs.
+and an SGD step. Both libraries start from the same weights and data, and the first results are
+checked to agree before anything is timed. The two libraries alternate call by call (micrograd,
+PyTorch, micrograd, ...), so a machine shared with other work slows both alike; every time is the
+median of ``--repeat`` rounds and torch/mg the median of the rounds' ratios.
 
-    python bench/bench_conv.py [--repeat 20] [--threads 1,2] [--quick]
+    python bench/bench_conv.py [--repeat 20] [--threads 1,2] [--quick] [--only lenet|conv]
 """
 from __future__ import annotations
 
@@ -40,15 +42,26 @@ CONV_SHAPES = [
 ]
 
 
-def median_seconds(fn, repeat: int) -> float:
+def paired_medians(fn, other, repeat: int) -> tuple[float, float, float]:
+    """(median seconds of fn, of other, median of other's time / fn's) over ``repeat`` rounds
+    that call fn then other; other may be None (its columns are NaN)."""
     time.sleep(0.25)  # let the other library's worker threads stop spinning on the cores
-    fn()  # warm up (allocations, thread pools)
-    times = []
+    for f in (fn, other):  # warm up (allocations, thread pools)
+        if f is not None:
+            f()
+    ours, theirs = [], []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        t1 = time.perf_counter()
+        if other is not None:
+            other()
+        ours.append(t1 - t0)
+        theirs.append(time.perf_counter() - t1)
+    if other is None:
+        return statistics.median(ours), float("nan"), float("nan")
+    ratio = statistics.median(b / a for a, b in zip(ours, theirs))
+    return statistics.median(ours), statistics.median(theirs), ratio
 
 
 def conv_case(shape, rng):
@@ -140,11 +153,12 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--quick", action="store_true", help="two conv shapes, 3 repeats")
+    parser.add_argument("--only", choices=("lenet", "conv"), help="one part of the table")
     args = parser.parse_args(argv)
     if "c" not in backends.REGISTRY:
         raise SystemExit(f"the C backend is not built: {backends.C_IMPORT_ERROR}")
     repeat = 3 if args.quick else args.repeat
-    shapes = CONV_SHAPES[:2] if args.quick else CONV_SHAPES
+    shapes = [] if args.only == "lenet" else CONV_SHAPES[:2] if args.quick else CONV_SHAPES
     rng = np.random.default_rng(0)
     print(f"torch {torch.__version__ if torch is not None else 'not installed'}; "
           f"micrograd {mg.__version__} ({backends.info()['gemm_isa']})")
@@ -158,17 +172,17 @@ def main(argv=None) -> int:
                   f"{'% peak':>7} {'torch ms':>9} {'GFLOP/s':>8} {'torch/mg':>9}")
             for shape in shapes:
                 flops, run_mg, run_torch = conv_case(shape, rng)
-                t_mg = median_seconds(run_mg, repeat)
-                t_t = median_seconds(run_torch, repeat) if run_torch else float("nan")
+                t_mg, t_t, ratio = paired_medians(run_mg, run_torch, repeat)
                 name, n, c, h, w, o, k = shape[:7]
                 print(f"{name:<18} {f'{n}x{c}x{h}x{w} -> {o}':<22} {t_mg * 1e3:12.2f} "
                       f"{flops / t_mg / 1e9:8.1f} {100 * flops / t_mg / 1e9 / peak:6.0f}% "
-                      f"{t_t * 1e3:9.2f} {flops / t_t / 1e9:8.1f} {t_t / t_mg:9.2f}")
+                      f"{t_t * 1e3:9.2f} {flops / t_t / 1e9:8.1f} {ratio:9.2f}")
+            if args.only == "conv":
+                continue
             step_mg, step_torch = lenet_case(rng)
-            t_mg = median_seconds(step_mg, repeat)
-            t_t = median_seconds(step_torch, repeat) if step_torch else float("nan")
+            t_mg, t_t, ratio = paired_medians(step_mg, step_torch, repeat)
             print(f"{'LeNet step':<18} {'64x1x28x28':<22} {t_mg * 1e3:12.2f} {'':>8} {'':>7} "
-                  f"{t_t * 1e3:9.2f} {'':>8} {t_t / t_mg:9.2f}")
+                  f"{t_t * 1e3:9.2f} {'':>8} {ratio:9.2f}")
     return 0
 
 

@@ -12,8 +12,10 @@
  * with K = (c / groups) * kh * kw and P = oh * ow. A 1x1 kernel with stride 1 and no padding
  * needs no im2col: the image itself is the matrix.
  * Threads: with enough work (the GEMM's threshold) and more than one image, OpenMP splits the
- * batch, each thread with its own column buffer and GEMMs on one thread; the weight gradient
- * sums each thread's partial dw, in thread order, so the result does not depend on timing.
+ * batch, each thread with its own column buffer and GEMMs on one thread. Images are handed out
+ * as threads come free (dynamic schedule): on a shared machine a thread that loses its core
+ * for a while then delays only its current image. The weight gradient sums a partial dw per
+ * fixed chunk of images, in chunk order, so the result does not depend on timing.
  * With one image the GEMMs get the threads. Workspaces are malloc'ed once per call, never in
  * the loops; a failed allocation returns -1 (nothing else does).
  * The bodies are conv_impl.h, compiled once for float and once for double. */
@@ -21,6 +23,7 @@
 #include <string.h>
 #include "micrograd.h"
 #include "threads.h"
+#include "vmath.h"
 
 /* The geometry array of micrograd.h, unpacked. */
 typedef struct {

@@ -2,8 +2,11 @@
  * The includer defines T (float or double) and SUFFIX(name) (name_f32 or name_f64). */
 
 /* col (c * kh * kw, oh * ow) of one image x (c, h, w): row (ci, p, q), column (i, j) holds
- * x[ci, i * sh - pt + p * dh, j * sw - pl + q * dw], or 0 outside the image. */
-static void SUFFIX(im2col)(T *col, const T *x, const conv_geom *q)
+ * x[ci, i * sh - pt + p * dh, j * sw - pl + q * dw], or 0 outside the image. The rows are short
+ * (ow), so the copies are plain loops (a memcpy call per row costs more than the copy), with
+ * stride 1 written apart so that it vectorises. */
+MG_VECTOR_CLONES
+static void SUFFIX(im2col)(T *restrict col, const T *restrict x, const conv_geom *q)
 {
     const int64_t plane = q->oh * q->ow;
     for (int64_t ci = 0; ci < q->c; ci++)
@@ -22,8 +25,8 @@ static void SUFFIX(im2col)(T *col, const T *x, const conv_geom *q)
                     }
                     const T *in = x + (ci * q->h + hi) * q->w + off;
                     for (int64_t j = 0; j < j0; j++) out[j] = 0;
-                    if (q->sw == 1 && j1 > j0)
-                        memcpy(out + j0, in + j0, (size_t)(j1 - j0) * sizeof(T));
+                    if (q->sw == 1)
+                        for (int64_t j = j0; j < j1; j++) out[j] = in[j];
                     else
                         for (int64_t j = j0; j < j1; j++) out[j] = in[j * q->sw];
                     for (int64_t j = j1; j < q->ow; j++) out[j] = 0;
@@ -32,8 +35,9 @@ static void SUFFIX(im2col)(T *col, const T *x, const conv_geom *q)
 }
 
 /* The adjoint of im2col: dx (c, h, w) += each entry of dcol at the input pixel it was read
- * from (padding positions are dropped). */
-static void SUFFIX(col2im)(T *dx, const T *dcol, const conv_geom *q)
+ * from (padding positions are dropped); stride 1 apart, as in im2col. */
+MG_VECTOR_CLONES
+static void SUFFIX(col2im)(T *restrict dx, const T *restrict dcol, const conv_geom *q)
 {
     const int64_t plane = q->oh * q->ow;
     for (int64_t ci = 0; ci < q->c; ci++)
@@ -48,19 +52,33 @@ static void SUFFIX(col2im)(T *dx, const T *dcol, const conv_geom *q)
                     if (hi < 0 || hi >= q->h) continue;
                     const T *in = row + i * q->ow;
                     T *out = dx + (ci * q->h + hi) * q->w + off;
-                    for (int64_t j = j0; j < j1; j++) out[j * q->sw] += in[j];
+                    if (q->sw == 1)
+                        for (int64_t j = j0; j < j1; j++) out[j] += in[j];
+                    else
+                        for (int64_t j = j0; j < j1; j++) out[j * q->sw] += in[j];
                 }
             }
 }
 
-/* y (n, o, oh, ow) of image index ni: bias, then one GEMM per group. */
+/* y (n, o, oh, ow) of image index ni: bias, then one GEMM per group; or, with_ones (one group,
+ * im2col, a bias): one GEMM of the weights with the bias as an extra column, wt (o, K + 1), and
+ * the columns with a row of ones below them, so the GEMM writes y whole (no fill pass before,
+ * no read of y inside). */
 static void SUFFIX(forward_image)(T *y, const T *x, const T *wt, const T *b, T *col,
-                                  const conv_geom *q, int64_t ni, int gemm_threads)
+                                  const conv_geom *q, int64_t ni, int gemm_threads,
+                                  int with_ones)
 {
     const int64_t cg = q->c / q->groups, og = q->o / q->groups, plane = q->oh * q->ow;
     const int64_t kg = cg * q->kh * q->kw;
     const T *xi = x + ni * q->c * q->h * q->w;
     T *yi = y + ni * q->o * plane;
+    const int64_t ldp = plane > 0 ? plane : 1;
+    if (with_ones) {
+        SUFFIX(im2col)(col, xi, q);
+        SUFFIX(mg_gemm)(yi, wt, col, q->o, plane, kg + 1, 0, 0, 1, 0, kg + 1, ldp, ldp,
+                        gemm_threads);
+        return;
+    }
     const T *cols = xi;
     if (!is_pointwise(q)) {
         SUFFIX(im2col)(col, xi, q);
@@ -69,7 +87,7 @@ static void SUFFIX(forward_image)(T *y, const T *x, const T *wt, const T *b, T *
     if (b != NULL)
         for (int64_t oc = 0; oc < q->o; oc++)
             for (int64_t s = 0; s < plane; s++) yi[oc * plane + s] = b[oc];
-    const int64_t ldk = kg > 0 ? kg : 1, ldp = plane > 0 ? plane : 1;
+    const int64_t ldk = kg > 0 ? kg : 1;
     for (int64_t g = 0; g < q->groups; g++)
         SUFFIX(mg_gemm)(yi + g * og * plane, wt + g * og * kg, cols + g * kg * plane, og, plane,
                         kg, 0, 0, 1, b != NULL ? 1 : 0, ldk, ldp, ldp, gemm_threads);
@@ -82,21 +100,37 @@ int SUFFIX(mg_conv2d)(T *y, const T *x, const T *wt, const T *b, const int64_t *
     const int64_t plane = q.oh * q.ow, kcol = q.c * q.kh * q.kw;
     const double work = (double)q.n * (double)q.o * (double)plane * (double)(kcol / q.groups);
     const int nt = batch_threads(nthreads, q.n, work);
+    const int im2col = !is_pointwise(&q) && q.n > 0 && kcol * plane > 0;
+    const int with_ones = im2col && b != NULL && q.groups == 1;
+    /* per thread a column buffer (with the row of ones), then the weights with the bias */
+    const int64_t rows = kcol + with_ones, wsize = with_ones ? q.o * (kcol + 1) : 0;
     T *ws = NULL;
-    if (!is_pointwise(&q) && q.n > 0 && kcol * plane > 0) {
-        ws = malloc((size_t)nt * (size_t)(kcol * plane) * sizeof(T));
+    if (im2col) {
+        ws = malloc(((size_t)nt * (size_t)(rows * plane) + (size_t)wsize) * sizeof(T));
         if (ws == NULL) return -1;
+    }
+    const T *w_used = wt;
+    if (with_ones) {
+        T *wb = ws + (int64_t)nt * rows * plane;
+        for (int64_t oc = 0; oc < q.o; oc++) {
+            for (int64_t s = 0; s < kcol; s++) wb[oc * (kcol + 1) + s] = wt[oc * kcol + s];
+            wb[oc * (kcol + 1) + kcol] = b[oc];
+        }
+        for (int t = 0; t < nt; t++)
+            for (int64_t s = 0; s < plane; s++) ws[t * rows * plane + kcol * plane + s] = 1;
+        w_used = wb;
     }
     if (nt == 1) {
         for (int64_t ni = 0; ni < q.n; ni++)
-            SUFFIX(forward_image)(y, x, wt, b, ws, &q, ni, nthreads);
+            SUFFIX(forward_image)(y, x, w_used, b, ws, &q, ni, nthreads, with_ones);
     } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-        for (int64_t ni = 0; ni < q.n; ni++)
-            SUFFIX(forward_image)(y, x, wt, b, ws == NULL ? NULL : ws + mg_thread_id() * kcol * plane,
-                                  &q, ni, 1);
+        for (int64_t ni = 0; ni < q.n; ni++) {
+            T *col = ws == NULL ? NULL : ws + mg_thread_id() * rows * plane;
+            SUFFIX(forward_image)(y, x, w_used, b, col, &q, ni, 1, with_ones);
+        }
     }
     free(ws);
     return 0;
@@ -140,7 +174,7 @@ int SUFFIX(mg_conv2d_input_grad)(T *dx, const T *gy, const T *wt, const int64_t 
             SUFFIX(input_grad_image)(dx, gy, wt, ws, &q, ni, nthreads);
     } else {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
         for (int64_t ni = 0; ni < q.n; ni++)
             SUFFIX(input_grad_image)(dx, gy, wt,
@@ -190,21 +224,24 @@ int SUFFIX(mg_conv2d_weight_grad)(T *dw, const T *x, const T *gy, const int64_t 
         free(ws);
         return 0;
     }
-    /* per thread: a column buffer and a partial dw, summed in thread order afterwards */
-    const int64_t per = cols + wsize;
-    T *ws = malloc((size_t)nt * (size_t)per * sizeof(T));
+    /* a column buffer per thread and a partial dw per chunk of images, the chunks handed out
+     * as threads come free (a busy core slows one thread, not the call) and summed in chunk
+     * order afterwards, so the result does not depend on timing */
+    const int64_t chunks = q.n < 4 * (int64_t)nt ? q.n : 4 * (int64_t)nt;
+    T *ws = malloc(((size_t)nt * (size_t)cols + (size_t)chunks * (size_t)wsize) * sizeof(T));
     if (ws == NULL) return -1;
-    for (int t = 0; t < nt; t++)
-        for (int64_t s = 0; s < wsize; s++) ws[t * per + cols + s] = 0;
+    T *parts = ws + (int64_t)nt * cols;
+    for (int64_t s = 0; s < chunks * wsize; s++) parts[s] = 0;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int64_t ni = 0; ni < q.n; ni++) {
-        T *mine = ws + mg_thread_id() * per;
-        SUFFIX(weight_grad_image)(mine + cols, x, gy, cols > 0 ? mine : NULL, &q, ni, 1);
+    for (int64_t ch = 0; ch < chunks; ch++) {
+        T *col = cols > 0 ? ws + mg_thread_id() * cols : NULL;
+        for (int64_t ni = ch * q.n / chunks; ni < (ch + 1) * q.n / chunks; ni++)
+            SUFFIX(weight_grad_image)(parts + ch * wsize, x, gy, col, &q, ni, 1);
     }
-    for (int t = 0; t < nt; t++)
-        for (int64_t s = 0; s < wsize; s++) dw[s] += ws[t * per + cols + s];
+    for (int64_t ch = 0; ch < chunks; ch++)
+        for (int64_t s = 0; s < wsize; s++) dw[s] += parts[ch * wsize + s];
     free(ws);
     return 0;
 }

@@ -1,10 +1,11 @@
 /* pool.c: 2-D max and average pooling over NCHW planes, forward and backward, f32 and f64.
  *
- * Every (n, c) plane is independent, so planes are split over OpenMP threads when the call
- * reads enough elements to pay for a parallel region. Max pooling follows PyTorch's CPU kernel
- * exactly: each window starts at its first in-bounds tap with -inf, a value replaces the
- * running max when it is larger or NaN (so NaN propagates, and the last NaN's index is kept),
- * and indices are flat positions h * W + w within the plane (what max_unpool2d reads). Average
+ * Every (n, c) plane is independent, so planes are split over OpenMP threads (in shares handed
+ * out as threads come free) when the call reads enough elements to pay for a parallel region.
+ * Max pooling follows PyTorch's CPU kernel exactly: each window starts at its first in-bounds
+ * tap with -inf, a value replaces the running max when it is larger or NaN (so NaN propagates,
+ * and the last NaN's index is kept), and indices are flat positions h * W + w within the plane
+ * (what max_unpool2d reads); windows that need no clipping take a vectorised path. Average
  * pooling divides by PyTorch's divisor: divisor_override when given, else the window's size
  * clipped to the padded input (count_include_pad) or to the input itself. The backward of max
  * pooling scatters g at the saved indices; of average pooling, spreads g / divisor over the
@@ -12,6 +13,7 @@
 #include <math.h>
 #include "micrograd.h"
 #include "threads.h"
+#include "vmath.h"
 
 /* The geometry array of micrograd.h, unpacked. */
 typedef struct {
@@ -31,6 +33,17 @@ static int plane_threads(int nthreads, const pool_geom *q)
     const double reads = (double)q->planes * (double)(q->oh * q->ow) * (double)(q->kh * q->kw);
     return mg_split_threads(nthreads, q->planes, reads, 262144.0, 4194304.0);
 }
+
+#ifdef _OPENMP
+/* Planes per share of a threaded call: about eight shares per thread, handed out as threads
+ * come free, so a thread that loses its core on a shared machine delays one share, not half
+ * the call. */
+static int64_t plane_chunk(const pool_geom *q, int nt)
+{
+    const int64_t chunk = q->planes / (8 * (int64_t)nt);
+    return chunk > 1 ? chunk : 1;
+}
+#endif
 
 /* First tap t >= 0 of a window starting at input row `start` (step d) that lands at or after
  * row 0, and one past the last tap that lands before `size`. */

@@ -128,6 +128,31 @@ def test_float32_matches_float64(backend):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_threaded_batches_match_torch(c_backend, nthreads, stride, monkeypatch):
+    """A batch large enough for the C kernels to hand images to threads (and the weight
+    gradient to sum per-chunk partials), with a bias (the forward's bias-as-a-weight-column
+    GEMM): values and every gradient against torch, in float64."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(c_backend, "nthreads", nthreads)
+    rng = np.random.default_rng(21)
+    x, w, b = rng.standard_normal((9, 16, 33, 32)), rng.standard_normal((12, 16, 3, 3)), \
+        rng.standard_normal(12)
+    with mg.use_backend("c"):
+        ins = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = F.conv2d(*ins, stride=stride, padding=1)
+        cot = rng.standard_normal(tuple(out.shape))
+        (out * mg.tensor(cot)).sum().backward()
+    tins = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    tout = torch.nn.functional.conv2d(*tins, stride=stride, padding=1)
+    (tout * torch.tensor(cot)).sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-10,
+                               atol=1e-10)
+    for t, tt in zip(ins, tins):
+        np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-10, atol=1e-9)
+
+
 # ---- modules ---------------------------------------------------------------------------------
 MODULES = {
     "Conv2d": lambda nn: nn.Conv2d(3, 6, 3, stride=2, padding=1),

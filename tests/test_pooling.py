@@ -99,6 +99,73 @@ def test_nan_and_ties_pick_torchs_index(backend, dtype):
         np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
+def _wide_with_specials(dtype):
+    """Rows wide enough for the vectorised dense path (and a short tail), with NaN, ties and
+    -inf scattered where windows of every geometry below meet them."""
+    rng = np.random.default_rng(11)
+    a = rng.integers(-3, 4, (3, 4, 13, 53)).astype(dtype)  # few distinct values: many ties
+    flat = a.reshape(-1)
+    spots = rng.choice(flat.size, 2 * flat.size // 25, replace=False)
+    flat[spots[: len(spots) // 2]] = np.nan
+    flat[spots[len(spots) // 2:]] = -np.inf
+    a[2, 3] = -np.inf  # a whole plane of -inf
+    return a
+
+
+# (kernel, stride, padding, dilation, ceil_mode). Windows inside the plane go through the C
+# kernel's vectorised path: its unrolled windows (2x2 and 3x3, stride 1, 2 or the kernel, rows
+# dilated), then the tap-by-tap rest (strided wider than the kernel, dilated along rows,
+# rectangular, 1x1); with padding or ceil_mode only the border windows are clipped one by one.
+WINDOWS = [((2, 2), (2, 2), (0, 0), (1, 1), False), ((3, 3), (3, 3), (0, 0), (1, 1), False),
+           ((2, 2), (1, 1), (0, 0), (1, 1), False), ((3, 3), (2, 2), (0, 0), (1, 1), False),
+           ((3, 3), (1, 1), (0, 0), (1, 1), False), ((2, 2), (2, 2), (0, 0), (2, 1), False),
+           ((2, 3), (3, 4), (0, 0), (1, 1), False), ((3, 2), (2, 1), (0, 0), (2, 3), False),
+           ((1, 1), (1, 1), (0, 0), (1, 1), False), ((3, 3), (2, 2), (1, 1), (1, 1), False),
+           ((2, 2), (2, 2), (1, 1), (1, 1), True), ((3, 3), (1, 1), (1, 0), (1, 1), False),
+           ((3, 3), (2, 2), (1, 1), (2, 2), True), ((2, 2), (2, 2), (0, 0), (1, 1), True)]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # NaN sums
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("geometry", WINDOWS)
+def test_wide_rows_match_torch_with_nan_ties_and_inf(backend, dtype, geometry):
+    """Rows wide enough for the C kernel's vectorised windows, with clipped windows around
+    them when padded: values, torch's index (first of equal maxima, last NaN), gradients."""
+    torch = pytest.importorskip("torch")
+    kernel, stride, padding, dilation, ceil = geometry
+    a = _wide_with_specials(dtype)
+    x, tx = mg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out = F.max_pool2d(x, kernel, stride, padding, dilation, ceil, return_indices=True)
+    tout = torch.nn.functional.max_pool2d(tx, kernel, stride, padding, dilation, ceil,
+                                          return_indices=True)
+    np.testing.assert_array_equal(out[1].numpy(), tout[1].numpy())
+    np.testing.assert_array_equal(out[0].detach().numpy(), tout[0].detach().numpy())
+    cot = np.random.default_rng(2).standard_normal(tuple(tout[0].shape)).astype(dtype)
+    (out[0] * mg.tensor(cot)).sum().backward()
+    (tout[0] * torch.tensor(cot)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+@pytest.mark.parametrize("geometry", WINDOWS[:6] + WINDOWS[9:10])
+def test_wide_rows_threaded_match_the_reference(c_backend, numpy_ref, nthreads, geometry,
+                                                monkeypatch):
+    """The C kernel against the NumPy reference on a call large enough to split its planes
+    over threads (dynamic shares), indices and values exactly; runs without torch."""
+    monkeypatch.setattr(c_backend, "nthreads", nthreads)
+    kernel, stride, padding, dilation, _ = geometry
+    a = np.concatenate([_wide_with_specials("float64")] * 40)  # > 262144 reads: threaded
+    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, k, s, p, d
+                in zip(a.shape[2:], kernel, stride, padding, dilation))
+    got = c_backend.max_pool2d(a, kernel, stride, padding, dilation, out)
+    want = numpy_ref.max_pool2d(a, kernel, stride, padding, dilation, out)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[0], want[0])
+    g = np.random.default_rng(1).standard_normal(got[0].shape)
+    np.testing.assert_array_equal(c_backend.max_pool2d_backward(g, got[1], a.shape),
+                                  numpy_ref.max_pool2d_backward(g, want[1], a.shape))
+
+
 @pytest.mark.parametrize("name", ["max_pool2d_dilation_ceil", "avg_pool2d_exclude_pad",
                                   "avg_pool2d_divisor", "adaptive_avg_pool2d_uneven",
                                   "adaptive_max_pool2d_uneven", "max_pool1d", "max_unpool2d"])

@@ -329,6 +329,13 @@ class NumpyBackend:
         pick = np.where(nan.any(axis=-1), last_nan, pick) if flat.shape[-1] else pick
         y = np.take_along_axis(flat, pick[..., None], -1)[..., 0]
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        if any(padding) and flat.shape[-1]:
+            # a window whose input taps all hold the lowest value: torch's index is its first
+            # tap inside the input (its running max starts there), not a padding tap
+            inside = _pool_windows(np.ones((1, 1) + x.shape[2:], bool), kernel, stride, padding,
+                                   dilation, out_size, False)
+            first = np.argmax(inside.reshape(inside.shape[:4] + (kh * kw,)), axis=-1)
+            pick = np.where(y == lowest, first, pick)
         rows = np.arange(out_size[0])[:, None] * sh - ph + (pick // kw) * dh
         cols = np.arange(out_size[1])[None, :] * sw - pw + (pick % kw) * dw
         return y.astype(x.dtype, copy=False), (rows * x.shape[3] + cols).astype(np.int64)
