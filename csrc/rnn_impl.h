@@ -1,12 +1,13 @@
 /* rnn_impl.h: the body of rnn.c, included once per element type (see rnn.c).
  * The includer defines T (float or double) and SUFFIX(name) (name_f32 or name_f64).
  * Each *_row function is one batch element: gate arrays hold 4 (LSTM) or 3 (GRU) blocks of
- * `hid` values, state arrays one block. Its arrays never overlap (restrict: the loops vectorise
- * without run-time alias checks); the in-place activation calls pass one pointer twice, which
- * activations.c allows. */
+ * `hid` values, state arrays one block. Arrays marked restrict never overlap (the loops vectorise
+ * without run-time alias checks); the sequence kernels below update a few in place (acts over
+ * pre, dc_prev over dc, dh_z over dh: each element read before it is written), and the in-place
+ * activation calls pass one pointer twice, which activations.c allows. */
 
-static void SUFFIX(lstm_row)(T *restrict a, T *restrict c, T *restrict tanh_c, T *restrict h,
-                             const T *restrict pre, const T *restrict c_prev, int64_t hid)
+static void SUFFIX(lstm_row)(T *a, T *restrict c, T *restrict tanh_c, T *restrict h,
+                             const T *pre, const T *restrict c_prev, int64_t hid)
 {
     SUFFIX(mg_sigmoid)(a, pre, 2 * hid);                     /* i, f */
     SUFFIX(mg_tanh)(a + 2 * hid, pre + 2 * hid, hid);        /* g */
@@ -32,10 +33,10 @@ void SUFFIX(mg_lstm_gates)(T *acts, T *c, T *tanh_c, T *h, const T *pre, const T
 
 /* dc_t = dc + dh o (1 - tanh^2 c); dz_i = dc_t g i (1 - i); dz_f = dc_t c_prev f (1 - f);
  * dz_g = dc_t i (1 - g^2); dz_o = dh tanh(c) o (1 - o); dc_prev = dc_t f */
-static void SUFFIX(lstm_backward_row)(T *restrict dpre, T *restrict dc_prev,
+static void SUFFIX(lstm_backward_row)(T *restrict dpre, T *dc_prev,
                                       const T *restrict a, const T *restrict tanh_c,
                                       const T *restrict c_prev, const T *restrict dh,
-                                      const T *restrict dc, int64_t hid)
+                                      const T *dc, int64_t hid)
 {
     const T *i = a, *f = a + hid, *g = a + 2 * hid, *o = a + 3 * hid;
     T *di = dpre, *df = dpre + hid, *dg = dpre + 2 * hid, *dout = dpre + 3 * hid;
@@ -93,11 +94,10 @@ void SUFFIX(mg_gru_gates)(T *r, T *z, T *n, T *h, const T *gi, const T *gh, cons
 
 /* dn = dh (1 - z)(1 - n^2); da_n = dn, db_n = dn r; da_r = db_r = dn b_n r (1 - r);
  * da_z = db_z = dh (h_prev - n) z (1 - z); dh_z = dh z (dh_prev without the W_hh path) */
-static void SUFFIX(gru_backward_row)(T *restrict dgi, T *restrict dgh, T *restrict dh_z,
+static void SUFFIX(gru_backward_row)(T *restrict dgi, T *restrict dgh, T *dh_z,
                                      const T *restrict r, const T *restrict z,
                                      const T *restrict n, const T *restrict gh,
-                                     const T *restrict h_prev, const T *restrict dh,
-                                     int64_t hid)
+                                     const T *restrict h_prev, const T *dh, int64_t hid)
 {
     const T *b_n = gh + 2 * hid;
     for (int64_t j = 0; j < hid; j++) {
@@ -126,4 +126,152 @@ void SUFFIX(mg_gru_gates_backward)(T *dgi, T *dgh, T *dh_z, const T *r, const T 
                                  r + b * hid, z + b * hid, n + b * hid, gh + b * 3 * hid,
                                  h_prev + b * hid, dh + b * hid, hid);
     (void)nt; /* unused without OpenMP */
+}
+
+/* ---- whole sequences: the recurrence of one layer and direction ----------------------------
+ * Step t (in time order, or from t = L-1 down to 0 when reversed) starts from the state step
+ * t - 1 (t + 1) left, or from h0 / c0 for the first step; `prev` gives its offset into a
+ * (steps, batch, width) array, or -1 for the initial state. Batch rows are independent through
+ * the whole recurrence, so each thread takes a block of rows (seq_rows) for all steps: no
+ * barrier per step, and each thread's h W_hh^T is a GEMM of its rows on that thread. */
+static int64_t SUFFIX(prev_step)(int64_t t, int64_t steps, int reverse)
+{
+    const int64_t p = reverse ? t + 1 : t - 1;
+    return p < 0 || p >= steps ? -1 : p;
+}
+
+/* acts[t] = gates(z[t] + h_{t-1} W_hh^T) as lstm_gates: z (steps, batch, 4 hid) the input
+ * projections with both biases; acts the same shape; cs, tcs, hs (steps, batch, hid) each step's
+ * c, tanh(c) and h; w_hh (4 hid, hid). */
+void SUFFIX(mg_lstm_sequence)(T *acts, T *cs, T *tcs, T *hs, const T *z, const T *h0,
+                             const T *c0, const T *w_hh, int64_t steps, int64_t batch,
+                             int64_t hid, int reverse, int nthreads)
+{
+    const int nt = seq_threads(nthreads, steps, batch, 4 * hid, hid);
+    const int inner = nt > 1 ? 1 : nthreads; /* one thread's rows, or all rows on the GEMM's */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        int64_t r0, r1;
+        seq_rows(batch, &r0, &r1);
+        const int64_t rows = r1 - r0, g4 = 4 * hid;
+        for (int64_t s = 0; s < steps && rows > 0; s++) {
+            const int64_t t = reverse ? steps - 1 - s : s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
+            const T *c_prev = (p < 0 ? c0 : cs + p * batch * hid) + r0 * hid;
+            T *a = acts + (t * batch + r0) * g4;
+            const int64_t at = (t * batch + r0) * hid;
+            memcpy(a, z + (t * batch + r0) * g4, (size_t)(rows * g4) * sizeof(T));
+            SUFFIX(mg_gemm)(a, h_prev, w_hh, rows, g4, hid, 0, 1, 1, 1, hid, hid, g4, inner);
+            for (int64_t b = 0; b < rows; b++)
+                SUFFIX(lstm_row)(a + b * g4, cs + at + b * hid, tcs + at + b * hid,
+                                 hs + at + b * hid, a + b * g4, c_prev + b * hid, hid);
+        }
+    }
+    (void)nt;
+}
+
+/* The gradients of mg_lstm_sequence given g (steps, batch, hid), that of every h, and dc_last
+ * (batch, hid), that of the last step's c: dz (steps, batch, 4 hid), the pre-activation
+ * gradients (the caller forms dx and the weight gradients from them), and dh0, dc0 (batch, hid).
+ * Per step, backwards: dh = g[t] + dh_next; lstm_gates_backward; dh_next = dz[t] W_hh. */
+void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, const T *acts, const T *cs, const T *tcs,
+                              const T *c0, const T *g, const T *dc_last, const T *w_hh,
+                              int64_t steps, int64_t batch, int64_t hid, int reverse,
+                              int nthreads)
+{
+    const int nt = seq_threads(nthreads, steps, batch, 4 * hid, hid);
+    const int inner = nt > 1 ? 1 : nthreads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        int64_t r0, r1;
+        seq_rows(batch, &r0, &r1);
+        const int64_t rows = r1 - r0, g4 = 4 * hid;
+        T *dh = dh0 + r0 * hid, *dc = dc0 + r0 * hid; /* the running gradients of h and c */
+        memset(dh, 0, (size_t)(rows * hid) * sizeof(T));
+        if (rows > 0) memcpy(dc, dc_last + r0 * hid, (size_t)(rows * hid) * sizeof(T));
+        for (int64_t s = 0; s < steps && rows > 0; s++) {
+            const int64_t t = reverse ? s : steps - 1 - s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const T *c_prev = (p < 0 ? c0 : cs + p * batch * hid) + r0 * hid;
+            const int64_t at = (t * batch + r0) * hid;
+            T *d = dz + (t * batch + r0) * g4;
+            for (int64_t j = 0; j < rows * hid; j++) dh[j] += g[at + j];
+            for (int64_t b = 0; b < rows; b++)
+                SUFFIX(lstm_backward_row)(d + b * g4, dc + b * hid,
+                                          acts + (t * batch + r0 + b) * g4, tcs + at + b * hid,
+                                          c_prev + b * hid, dh + b * hid, dc + b * hid, hid);
+            SUFFIX(mg_gemm)(dh, d, w_hh, rows, hid, g4, 0, 0, 1, 0, g4, hid, hid, inner);
+        }
+    }
+    (void)nt;
+}
+
+/* GRU: bs[t] = h_{t-1} W_hh^T + b_hh (kept: backward reads its n block), then gru_gates with
+ * a[t] (steps, batch, 3 hid) the input projections with b_ih. rs, zs, ns, hs (steps, batch,
+ * hid). b_hh may be NULL (no bias). */
+void SUFFIX(mg_gru_sequence)(T *rs, T *zs, T *ns, T *hs, T *bs, const T *a, const T *h0,
+                            const T *w_hh, const T *b_hh, int64_t steps, int64_t batch,
+                            int64_t hid, int reverse, int nthreads)
+{
+    const int nt = seq_threads(nthreads, steps, batch, 3 * hid, hid);
+    const int inner = nt > 1 ? 1 : nthreads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        int64_t r0, r1;
+        seq_rows(batch, &r0, &r1);
+        const int64_t rows = r1 - r0, g3 = 3 * hid;
+        for (int64_t s = 0; s < steps && rows > 0; s++) {
+            const int64_t t = reverse ? steps - 1 - s : s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
+            const int64_t at = (t * batch + r0) * hid;
+            T *b = bs + (t * batch + r0) * g3;
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t j = 0; j < g3; j++) b[i * g3 + j] = b_hh ? b_hh[j] : 0;
+            SUFFIX(mg_gemm)(b, h_prev, w_hh, rows, g3, hid, 0, 1, 1, 1, hid, hid, g3, inner);
+            for (int64_t i = 0; i < rows; i++)
+                SUFFIX(gru_row)(rs + at + i * hid, zs + at + i * hid, ns + at + i * hid,
+                                hs + at + i * hid, a + (t * batch + r0 + i) * g3, b + i * g3,
+                                h_prev + i * hid, hid);
+        }
+    }
+    (void)nt;
+}
+
+/* The gradients of mg_gru_sequence given g (steps, batch, hid): da, db (steps, batch, 3 hid),
+ * those of a[t] and of bs[t] (the caller forms dx and the weight and bias gradients), and dh0.
+ * Per step, backwards: dh = g[t] + dh_next; gru_gates_backward; dh_next = dh_z + db[t] W_hh. */
+void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, const T *rs, const T *zs, const T *ns,
+                             const T *bs, const T *hs, const T *h0, const T *g, const T *w_hh,
+                             int64_t steps, int64_t batch, int64_t hid, int reverse,
+                             int nthreads)
+{
+    const int nt = seq_threads(nthreads, steps, batch, 3 * hid, hid);
+    const int inner = nt > 1 ? 1 : nthreads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        int64_t r0, r1;
+        seq_rows(batch, &r0, &r1);
+        const int64_t rows = r1 - r0, g3 = 3 * hid;
+        T *dh = dh0 + r0 * hid;
+        memset(dh, 0, (size_t)(rows * hid) * sizeof(T));
+        for (int64_t s = 0; s < steps && rows > 0; s++) {
+            const int64_t t = reverse ? s : steps - 1 - s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
+            const int64_t at = (t * batch + r0) * hid, gt = (t * batch + r0) * g3;
+            for (int64_t j = 0; j < rows * hid; j++) dh[j] += g[at + j];
+            for (int64_t i = 0; i < rows; i++)
+                SUFFIX(gru_backward_row)(da + gt + i * g3, db + gt + i * g3, dh + i * hid,
+                                         rs + at + i * hid, zs + at + i * hid, ns + at + i * hid,
+                                         bs + gt + i * g3, h_prev + i * hid, dh + i * hid, hid);
+            SUFFIX(mg_gemm)(dh, db + gt, w_hh, rows, hid, g3, 0, 0, 1, 1, g3, hid, hid, inner);
+        }
+    }
+    (void)nt;
 }

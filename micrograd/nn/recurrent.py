@@ -98,9 +98,7 @@ class _RNNLayer(_Layer):
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, relu: bool, reverse: bool):
         be = self.be
         self.x_shape, self.h0, self.w_hh, self.relu = x.shape, h0, w_hh, relu
-        z = self._project(x, w_ih, b_ih, reverse)
-        if b_hh is not None:
-            z += b_hh
+        z = self._project(x, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
         hs = np.empty(z.shape, z.dtype)
         h = h0
         for t in self.steps:
@@ -141,25 +139,24 @@ class _LSTMLayer(_Layer):
         if proj:
             self.saves_inputs = self.saves_inputs + (len(rest) + 4,)
         self.x_shape, self.h0, self.c0, self.w_hh, self.w_hr = x.shape, h0, c0, w_hh, w_hr
-        z = self._project(x, w_ih, b_ih, reverse)
-        if b_hh is not None:
-            z += b_hh
+        z = self._project(x, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
+        if not proj:  # the whole recurrence in one backend call
+            self.acts, self.cs, self.tcs, hs = be.lstm_sequence(z, h0, c0, w_hh, reverse)
+            self.ms, self.hs = None, hs
+            c = self.cs[self.steps[-1]] if len(self.steps) else c0
+            return np.concatenate([hs.reshape(-1), c.reshape(-1)])
         steps, n, _ = z.shape
         # per step t, as the gate kernel returns them (no copies): i, f, g, o after their
-        # activations, c_t and tanh(c_t)
+        # activations, c_t and tanh(c_t); m_t before W_hr
         acts, cs, tcs = [None] * steps, [None] * steps, [None] * steps
-        ms = np.empty((steps, n, c0.shape[1]), z.dtype) if proj else None  # m_t before W_hr
+        ms = np.empty((steps, n, c0.shape[1]), z.dtype)
         hs = np.empty((steps, n, h0.shape[1]), z.dtype)
         h, c = h0, c0
         for t in self.steps:
             pre = z[t] + be.matmul(h, w_hh, trans_b=True)
-            acts[t], c, tcs[t], m = be.lstm_gates(pre, c)
+            acts[t], c, tcs[t], ms[t] = be.lstm_gates(pre, c)
             cs[t] = c
-            if proj:
-                ms[t] = m
-                h = hs[t] = be.matmul(m, w_hr, trans_b=True)
-            else:
-                h = hs[t] = m
+            h = hs[t] = be.matmul(ms[t], w_hr, trans_b=True)
         self.acts, self.cs, self.tcs, self.ms, self.hs = acts, cs, tcs, ms, hs
         return np.concatenate([hs.reshape(-1), c.reshape(-1)])
 
@@ -169,17 +166,19 @@ class _LSTMLayer(_Layer):
         hid = self.c0.shape[1]
         g_out = g[:steps * n * p].reshape(hs.shape)
         dc = g[steps * n * p:].reshape(n, hid)  # the gradient of the last c
-        dh = np.zeros_like(self.h0)
-        c_in = _entering(self.c0, self.cs, self.reverse)
-        dz = np.empty((steps, n, 4 * hid), hs.dtype)
         dhs = np.empty_like(hs) if self.w_hr is not None else None
-        for t in reversed(self.steps):
-            d = g_out[t] + dh
-            if dhs is not None:
-                dhs[t] = d
-                d = be.matmul(d, self.w_hr)
-            dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t], d, dc)
-            dh = be.matmul(dz[t], self.w_hh)
+        if dhs is None:
+            dz, dh, dc = be.lstm_sequence_backward(self.acts, self.cs, self.tcs, self.c0,
+                                                   self.w_hh, g_out, dc, self.reverse)
+        else:
+            dh = np.zeros_like(self.h0)
+            c_in = _entering(self.c0, self.cs, self.reverse)
+            dz = np.empty((steps, n, 4 * hid), hs.dtype)
+            for t in reversed(self.steps):
+                d = dhs[t] = g_out[t] + dh
+                dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t],
+                                                   be.matmul(d, self.w_hr), dc)
+                dh = be.matmul(dz[t], self.w_hh)
         need = self.needs_input_grad
         bias = len(need) - (dhs is not None) > 5
         grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 3, bias)
@@ -203,29 +202,15 @@ class _GRULayer(_Layer):
         be = self.be
         self.x_shape, self.h0, self.w_hh = x.shape, h0, w_hh
         a = self._project(x, w_ih, b_ih, reverse)
-        steps = a.shape[0]
-        # per step t, as the gate kernel returns them: r, z, n, and b = h_{t-1} W_hh^T + b_hh
-        rs, zs, ns, bs = [None] * steps, [None] * steps, [None] * steps, [None] * steps
-        hs = np.empty(a.shape[:2] + h0.shape[1:], a.dtype)
-        h = h0
-        for t in self.steps:
-            b = bs[t] = be.linear(h, w_hh, b_hh)
-            rs[t], zs[t], ns[t], h = be.gru_gates(a[t], b, h)
-            hs[t] = h
-        self.rs, self.zs, self.ns, self.bs, self.hs = rs, zs, ns, bs, hs
-        return hs.copy()
+        # per step t: r, z, n, and b = h_{t-1} W_hh^T + b_hh, which backward reads
+        self.rs, self.zs, self.ns, self.bs, self.hs = be.gru_sequence(a, h0, w_hh, b_hh, reverse)
+        return self.hs.copy()
 
     def backward(self, g):
         be, hs = self.be, self.hs
-        hid = hs.shape[2]
+        da, db, dh = be.gru_sequence_backward(self.rs, self.zs, self.ns, self.bs, hs, self.h0,
+                                              self.w_hh, g, self.reverse)
         h_in = _entering(self.h0, hs, self.reverse)
-        da = np.empty(hs.shape[:2] + (3 * hid,), hs.dtype)
-        db = np.empty_like(da)
-        dh = np.zeros_like(self.h0)
-        for t in reversed(self.steps):
-            da[t], db[t], dh_z = be.gru_gates_backward(self.rs[t], self.zs[t], self.ns[t],
-                                                       self.bs[t], h_in[t], g[t] + dh)
-            dh = dh_z + be.matmul(db[t], self.w_hh)
         grads = self._weight_grads(da, db, h_in, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
