@@ -40,15 +40,11 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ---- the per-layer primitives -------------------------------------------------------------------
-def _entering(first: np.ndarray, seq: np.ndarray | list, reverse: bool) -> np.ndarray | list:
-    """The state each step starts from, in time order: (first, s_0, ..., s_{L-2}), or for the
-    reverse direction, which runs from t = L-1 down to 0, (s_1, ..., s_{L-1}, first). ``seq``
-    is an (L, N, H) array (the result is one too) or a list of L (N, H) arrays (a list)."""
-    if isinstance(seq, list):
-        return seq[1:] + [first] if reverse else [first] + seq[:-1]
-    if reverse:
-        return np.concatenate([seq[1:], first[None]])
-    return np.concatenate([first[None], seq[:-1]])
+def _entering(first: np.ndarray, seq: list, reverse: bool) -> list:
+    """The state each step starts from, in time order, from ``seq``, the L states the steps
+    left: (first, s_0, ..., s_{L-2}), or for the reverse direction, which runs from t = L-1
+    down to 0, (s_1, ..., s_{L-1}, first)."""
+    return seq[1:] + [first] if reverse else [first] + seq[:-1]
 
 
 class _Layer(Function):
@@ -68,25 +64,38 @@ class _Layer(Function):
         self.w_ih = w_ih
         return self.be.linear(self.x2, w_ih, b_ih).reshape(steps, n, w_ih.shape[0])
 
-    def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h_in: np.ndarray,
-                      first: int, bias: bool) -> list:
+    def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h0: np.ndarray,
+                      hs: np.ndarray, first: int, bias: bool) -> list:
         """[dx, dw_ih, dw_hh, db_ih, db_hh] (the biases only with ``bias``) from dz_ih (L, N,
         G), the gradient of x_t W_ih^T + b_ih, and dz_hh, that of h_{t-1} W_hh^T + b_hh, with
-        h_in (L, N, H) the state entering each step. ``first`` is w_ih's input index; a gradient
-        that is not needed is None."""
+        hs (L, N, H) the states each step left and h0 the first step's. ``first`` is w_ih's
+        input index; a gradient that is not needed is None."""
         be, need = self.be, self.needs_input_grad
         steps, n, gates = dz_ih.shape
         flat_ih = dz_ih.reshape(steps * n, gates)
         flat_hh = dz_hh.reshape(steps * n, gates)
         dx = be.matmul(flat_ih, self.w_ih).reshape(self.x_shape) if need[0] else None
         dw_ih = be.matmul(flat_ih, self.x2, trans_a=True) if need[first] else None
-        dw_hh = (be.matmul(flat_hh, h_in.reshape(steps * n, h_in.shape[2]), trans_a=True)
-                 if need[first + 1] else None)
+        dw_hh = self._recurrent_grad(dz_hh, h0, hs) if need[first + 1] else None
         grads = [dx, dw_ih, dw_hh]
         if bias:
             grads += [be.sum(flat_ih, (0,), False) if need[first + 2] else None,
                       be.sum(flat_hh, (0,), False) if need[first + 3] else None]
         return grads
+
+    def _recurrent_grad(self, dz_hh: np.ndarray, h0: np.ndarray, hs: np.ndarray) -> np.ndarray:
+        """sum_t dz_t^T h_{t-1}, W_hh's gradient: the first step's term from h0 and the others
+        as one GEMM over the states the steps left (slices of hs: nothing is stacked)."""
+        be = self.be
+        steps, n, gates = dz_hh.shape
+        start, later, entering = ((steps - 1, slice(0, steps - 1), slice(1, steps))
+                                  if self.reverse else
+                                  (0, slice(1, steps), slice(0, steps - 1)))
+        dw = be.matmul(dz_hh[start], h0, trans_a=True)
+        if steps > 1:
+            dw += be.matmul(dz_hh[later].reshape(-1, gates),
+                            hs[entering].reshape(-1, hs.shape[2]), trans_a=True)
+        return dw
 
 
 class _RNNLayer(_Layer):
@@ -115,7 +124,7 @@ class _RNNLayer(_Layer):
             d = g[t] + dh
             dz[t] = be.relu_backward(hs[t], d) if self.relu else be.tanh_backward(hs[t], d)
             dh = be.matmul(dz[t], self.w_hh)
-        grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 2,
+        grads = self._weight_grads(dz, dz, self.h0, hs, 2,
                                    len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
@@ -181,7 +190,7 @@ class _LSTMLayer(_Layer):
                 dh = be.matmul(dz[t], self.w_hh)
         need = self.needs_input_grad
         bias = len(need) - (dhs is not None) > 5
-        grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 3, bias)
+        grads = self._weight_grads(dz, dz, self.h0, hs, 3, bias)
         out = [grads[0], dh, dc, *grads[1:]]
         if dhs is not None:
             out.append(be.matmul(dhs.reshape(steps * n, p), self.ms.reshape(steps * n, hid),
@@ -210,8 +219,7 @@ class _GRULayer(_Layer):
         be, hs = self.be, self.hs
         da, db, dh = be.gru_sequence_backward(self.rs, self.zs, self.ns, self.bs, hs, self.h0,
                                               self.w_hh, g, self.reverse)
-        h_in = _entering(self.h0, hs, self.reverse)
-        grads = self._weight_grads(da, db, h_in, 2, len(self.needs_input_grad) > 4)
+        grads = self._weight_grads(da, db, self.h0, hs, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
 
