@@ -7,11 +7,13 @@ the whole sequence and writes its backward through time out by hand. Composed pe
 from Tensor ops, a layer would record ~15 graph nodes a step, and taking step t out of the
 sequence (``x[t]``) has a gradient the size of the whole sequence, so backward would cost
 O(L^2) in the sequence length L. The primitive instead projects the inputs of all steps in one
-GEMM, loops over the steps for the recurrence only (one ``h @ W_hh^T`` each way per step), and
-forms the weight gradients after the loop as single GEMMs over all steps. The elementwise gate
-math of an LSTM or GRU step is one backend kernel each way (``lstm_gates``, ``gru_gates`` and
-their backwards: one C call per step on the C backend). The cells, which have no sequence, are
-compositions of Tensor ops.
+GEMM (both biases folded into it where the math allows), runs the recurrence, and forms the
+weight gradients after it as single GEMMs over all steps. The recurrence of an LSTM (without
+a projection) or GRU is one backend call each way (``lstm_sequence``, ``gru_sequence`` and
+their backwards: on the C backend one C call runs every step's h W_hh^T and gate math, batch
+rows split over threads for the whole sequence); an RNN, or an LSTM with ``proj_size``, loops
+over the steps here. The LSTM and GRU cells run the same gate kernels (``lstm_gates``,
+``gru_gates``) as one graph node each; the RNN cell is a composition of Tensor ops.
 
 Shapes, as PyTorch: input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched: (L, H_in)),
 states (D * num_layers, N, H_out), output (L, N, D * H_out), D = 2 if ``bidirectional``.
@@ -223,6 +225,36 @@ class _GRULayer(_Layer):
         return (grads[0], dh, *grads[1:])
 
 
+class _LSTMCellGates(Function):
+    """One LSTM step's gate math, as the layer's (``lstm_gates``): out = stack(h', c') of pre
+    = x W_ih^T + b_ih + h W_hh^T + b_hh (N, 4H) and c (N, H); backward from g = (dh', dc')
+    through ``lstm_gates_backward``: (dpre, dc)."""
+    saves_inputs = (1,)  # c (pre is not read: the activations are saved)
+
+    def forward(self, pre, c):
+        self.acts, c_new, self.tanh_c, h = self.be.lstm_gates(pre, c)
+        self.c = c
+        return np.stack([h, c_new])
+
+    def backward(self, g):
+        return self.be.lstm_gates_backward(self.acts, self.tanh_c, self.c, g[0], g[1])
+
+
+class _GRUCellGates(Function):
+    """One GRU step's gate math, as the layer's (``gru_gates``): h' of gi = x W_ih^T + b_ih,
+    gh = h W_hh^T + b_hh (N, 3H) and h (N, H); backward through ``gru_gates_backward``:
+    (dgi, dgh, dh z), the W_hh path of dh being gh's own graph."""
+    saves_inputs = (1, 2)  # gh (its n block) and h
+
+    def forward(self, gi, gh, h):
+        self.r, self.z, self.n, h_new = self.be.gru_gates(gi, gh, h)
+        self.gh, self.h = gh, h
+        return h_new
+
+    def backward(self, g):
+        return self.be.gru_gates_backward(self.r, self.z, self.n, self.gh, self.h, g)
+
+
 def _run(mode: str, x: Tensor, h0: Tensor, c0: Tensor | None, weights: list, bias: bool,
          proj: bool, reverse: bool) -> tuple:
     """One layer and direction over x (L, N, I): (output (L, N, P), h_n, c_n or None)."""
@@ -319,6 +351,8 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draws every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)),
+        PyTorch's initialisation, from micrograd's random generator (``manual_seed``)."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -333,6 +367,9 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
+        """The parameters grouped per layer and direction, in PyTorch's order (layer 0, its
+        reverse direction, layer 1, ...): [weight_ih, weight_hh, bias_ih, bias_hh, weight_hr],
+        the biases only with ``bias``, weight_hr only with ``proj_size``."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def flatten_parameters(self) -> None:
@@ -510,7 +547,7 @@ class LSTM(RNNBase):
         return self._finish(out, batched), (h_n, c_n)
 
 
-# ---- cells: one time step, composed from Tensor ops -------------------------------------------
+# ---- cells: one time step; the LSTM and GRU cells' gate math is the layers' gate kernels ------
 class RNNCellBase(Module):
     """``weight_ih`` (G, input_size), ``weight_hh`` (G, hidden_size), ``bias_ih``,
     ``bias_hh`` (G,), G = k * hidden_size; all U(-1/sqrt(H), 1/sqrt(H)) as PyTorch's."""
@@ -534,6 +571,8 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draws the weights and biases again from U(-1/sqrt(hidden_size),
+        1/sqrt(hidden_size)), PyTorch's initialisation of the cells."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -621,9 +660,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Any = None) -> tuple:  # noqa: A002
         x, (h, c), batched = self._prepare(input, hx, "LSTMCell", 2)
         gi, gh = self._gates(x, h)
-        i, f, g, o = (gi + gh).chunk(4, 1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
+        h, c = apply_op(_LSTMCellGates, gi + gh, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -638,10 +675,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         x, (h,), batched = self._prepare(input, hx, "GRUCell", 1)
         gi, gh = self._gates(x, h)
-        x_r, x_z, x_n = gi.chunk(3, 1)
-        h_r, h_z, h_n = gh.chunk(3, 1)
-        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
-        n = (x_n + r * h_n).tanh()
-        out = (h - n) * z + n
+        out = apply_op(_GRUCellGates, gi, gh, h)
         return out if batched else out.squeeze(0)
 
