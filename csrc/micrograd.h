@@ -330,10 +330,10 @@ void mg_gru_gates_backward_f64(double *dgi, double *dgh, double *dh_z, const dou
  * gru_sequence:   a (s, b, 3h) = x W_ih^T + b_ih -> bs (s, b, 3h) = h_{t-1} W_hh^T + b_hh (b_hh
  *                NULL: none), rs, zs, ns, hs (s, b, h).
  * gru_sequence_backward:  g (s, b, h) -> da, db (s, b, 3h), the gradients of a and bs, and dh0 (b, h). */
-void mg_lstm_sequence_f32(float *acts, float *cs, float *tcs, float *hs, const float *z,
+void mg_lstm_sequence_f32(float *acts, float *cs, float *tcs, float *hs, float *work, const float *z,
                          const float *h0, const float *c0, const float *w_hh, int64_t steps,
                          int64_t batch, int64_t hid, int reverse, int nthreads);
-void mg_lstm_sequence_f64(double *acts, double *cs, double *tcs, double *hs, const double *z,
+void mg_lstm_sequence_f64(double *acts, double *cs, double *tcs, double *hs, double *work, const double *z,
                          const double *h0, const double *c0, const double *w_hh, int64_t steps,
                          int64_t batch, int64_t hid, int reverse, int nthreads);
 void mg_lstm_sequence_backward_f32(float *dz, float *dh0, float *dc0, const float *acts, const float *cs,
@@ -344,13 +344,13 @@ void mg_lstm_sequence_backward_f64(double *dz, double *dh0, double *dc0, const d
                           const double *cs, const double *tcs, const double *c0, const double *g,
                           const double *dc_last, const double *w_hh, int64_t steps,
                           int64_t batch, int64_t hid, int reverse, int nthreads);
-void mg_gru_sequence_f32(float *rs, float *zs, float *ns, float *hs, float *bs, const float *a,
-                        const float *h0, const float *w_hh, const float *b_hh, int64_t steps,
-                        int64_t batch, int64_t hid, int reverse, int nthreads);
+void mg_gru_sequence_f32(float *rs, float *zs, float *ns, float *hs, float *bs, float *work,
+                         const float *a, const float *h0, const float *w_hh, const float *b_hh,
+                         int64_t steps, int64_t batch, int64_t hid, int reverse, int nthreads);
 void mg_gru_sequence_f64(double *rs, double *zs, double *ns, double *hs, double *bs,
-                        const double *a, const double *h0, const double *w_hh,
-                        const double *b_hh, int64_t steps, int64_t batch, int64_t hid,
-                        int reverse, int nthreads);
+                         double *work, const double *a, const double *h0, const double *w_hh,
+                         const double *b_hh, int64_t steps, int64_t batch, int64_t hid,
+                         int reverse, int nthreads);
 void mg_gru_sequence_backward_f32(float *da, float *db, float *dh0, const float *rs, const float *zs,
                          const float *ns, const float *bs, const float *hs, const float *h0,
                          const float *g, const float *w_hh, int64_t steps, int64_t batch,

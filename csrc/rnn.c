@@ -17,6 +17,7 @@
 #include <string.h>
 #include "micrograd.h"
 #include "threads.h"
+#include "vmath.h"
 
 /* Threads for a split over the batch rows (threads.h), by gate elements (rows * elements per
  * row). With threads asked for (nthreads > 0) the bar is low: the step's GEMMs have just woken

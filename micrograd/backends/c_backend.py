@@ -427,9 +427,9 @@ def gru_gates_backward(r: np.ndarray, z: np.ndarray, n: np.ndarray, gh: np.ndarr
 
 
 # ---- rnn.c: whole sequences of one layer and direction (routing.py has checked the shapes) --
-_LSTM_SEQUENCE = bind("lstm_sequence", writes=4)                   # acts, cs, tcs, hs
+_LSTM_SEQUENCE = bind("lstm_sequence", writes=5)                   # acts, cs, tcs, hs, work
 _LSTM_SEQUENCE_BACKWARD = bind("lstm_sequence_backward", writes=3)  # dz, dh0, dc0
-_GRU_SEQUENCE = bind("gru_sequence", writes=5)                     # rs, zs, ns, hs, bs
+_GRU_SEQUENCE = bind("gru_sequence", writes=6)                     # rs, zs, ns, hs, bs, work
 _GRU_SEQUENCE_BACKWARD = bind("gru_sequence_backward", writes=3)   # da, db, dh0
 
 
@@ -439,7 +439,9 @@ def lstm_sequence(z: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarra
     (steps, batch, _), hid, dt = z.shape, c0.shape[1], z.dtype
     acts = np.empty(z.shape, dt)
     cs, tcs, hs = (np.empty((steps, batch, hid), dt) for _ in range(3))
-    _LSTM_SEQUENCE[dt](acts, cs, tcs, hs, z, h0, c0, w_hh, steps, batch, hid, reverse, nthreads)
+    work = np.empty(z.shape[1:], dt)
+    _LSTM_SEQUENCE[dt](acts, cs, tcs, hs, work, z, h0, c0, w_hh, steps, batch, hid, reverse,
+                       nthreads)
     return acts, cs, tcs, hs
 
 
@@ -459,8 +461,10 @@ def gru_sequence(a: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarr
     """(rs, zs, ns, hs (s, b, h) each, bs (s, b, 3h)) of mg_gru_sequence."""
     (steps, batch, _), hid, dt = a.shape, h0.shape[1], a.dtype
     rs, zs, ns, hs = (np.empty((steps, batch, hid), dt) for _ in range(4))
-    bs = np.empty(a.shape, dt)
-    _GRU_SEQUENCE[dt](rs, zs, ns, hs, bs, a, h0, w_hh, b_hh, steps, batch, hid, reverse,
+    bs, work = np.empty(a.shape, dt), np.empty(a.shape[1:], dt)
+    if b_hh is None:
+        b_hh = np.zeros(a.shape[2], dt)
+    _GRU_SEQUENCE[dt](rs, zs, ns, hs, bs, work, a, h0, w_hh, b_hh, steps, batch, hid, reverse,
                       nthreads)
     return rs, zs, ns, bs, hs
 
