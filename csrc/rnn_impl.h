@@ -130,8 +130,8 @@ void SUFFIX(mg_gru_gates_backward)(T *dgi, T *dgh, T *dh_z, const T *r, const T 
 
 /* ---- whole sequences: the recurrence of one layer and direction ----------------------------
  * Step t (in time order, or from t = L-1 down to 0 when reversed) starts from the state step
- * t - 1 (t + 1) left, or from h0 / c0 for the first step; `prev` gives its offset into a
- * (steps, batch, width) array, or -1 for the initial state. Batch rows are independent through
+ * t - 1 (t + 1) left, or from h0 / c0 for the first step: prev_step gives that step, or -1
+ * for the initial state. Batch rows are independent through
  * the whole recurrence, so each thread takes a block of rows (seq_rows) for all steps: no
  * barrier per step, and each thread's h W_hh^T is a GEMM of its rows on that thread. */
 static int64_t SUFFIX(prev_step)(int64_t t, int64_t steps, int reverse)
@@ -174,7 +174,8 @@ void SUFFIX(mg_lstm_sequence)(T *acts, T *cs, T *tcs, T *hs, T *work, const T *z
         seq_rows(batch, &r0, &r1);
         const int64_t rows = r1 - r0, g4 = 4 * hid;
         for (int64_t s = 0; s < steps && rows > 0; s++) {
-            const int64_t t = reverse ? steps - 1 - s : s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const int64_t t = reverse ? steps - 1 - s : s;
+            const int64_t p = SUFFIX(prev_step)(t, steps, reverse);
             const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
             const T *c_prev = (p < 0 ? c0 : cs + p * batch * hid) + r0 * hid;
             T *a = acts + (t * batch + r0) * g4;
@@ -194,10 +195,10 @@ void SUFFIX(mg_lstm_sequence)(T *acts, T *cs, T *tcs, T *hs, T *work, const T *z
  * (batch, hid), that of the last step's c: dz (steps, batch, 4 hid), the pre-activation
  * gradients (the caller forms dx and the weight gradients from them), and dh0, dc0 (batch, hid).
  * Per step, backwards: dh = g[t] + dh_next; lstm_gates_backward; dh_next = dz[t] W_hh. */
-void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, const T *acts, const T *cs, const T *tcs,
-                              const T *c0, const T *g, const T *dc_last, const T *w_hh,
-                              int64_t steps, int64_t batch, int64_t hid, int reverse,
-                              int nthreads)
+void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, const T *acts, const T *cs,
+                                       const T *tcs, const T *c0, const T *g, const T *dc_last,
+                                       const T *w_hh, int64_t steps, int64_t batch, int64_t hid,
+                                       int reverse, int nthreads)
 {
     const int nt = seq_threads(nthreads, steps, batch, 4 * hid, hid);
     const int inner = nt > 1 ? 1 : nthreads;
@@ -212,7 +213,8 @@ void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, const T *acts, con
         memset(dh, 0, (size_t)(rows * hid) * sizeof(T));
         if (rows > 0) memcpy(dc, dc_last + r0 * hid, (size_t)(rows * hid) * sizeof(T));
         for (int64_t s = 0; s < steps && rows > 0; s++) {
-            const int64_t t = reverse ? s : steps - 1 - s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const int64_t t = reverse ? s : steps - 1 - s;
+            const int64_t p = SUFFIX(prev_step)(t, steps, reverse);
             const T *c_prev = (p < 0 ? c0 : cs + p * batch * hid) + r0 * hid;
             const int64_t at = (t * batch + r0) * hid;
             T *d = dz + (t * batch + r0) * g4;
@@ -244,7 +246,8 @@ void SUFFIX(mg_gru_sequence)(T *rs, T *zs, T *ns, T *hs, T *bs, T *work, const T
         seq_rows(batch, &r0, &r1);
         const int64_t rows = r1 - r0, g3 = 3 * hid;
         for (int64_t s = 0; s < steps && rows > 0; s++) {
-            const int64_t t = reverse ? steps - 1 - s : s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const int64_t t = reverse ? steps - 1 - s : s;
+            const int64_t p = SUFFIX(prev_step)(t, steps, reverse);
             const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
             const int64_t at = (t * batch + r0) * hid;
             T *b = bs + (t * batch + r0) * g3, *p_t = work + r0 * g3;
@@ -262,10 +265,10 @@ void SUFFIX(mg_gru_sequence)(T *rs, T *zs, T *ns, T *hs, T *bs, T *work, const T
 /* The gradients of mg_gru_sequence given g (steps, batch, hid): da, db (steps, batch, 3 hid),
  * those of a[t] and of bs[t] (the caller forms dx and the weight and bias gradients), and dh0.
  * Per step, backwards: dh = g[t] + dh_next; gru_gates_backward; dh_next = dh_z + db[t] W_hh. */
-void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, const T *rs, const T *zs, const T *ns,
-                             const T *bs, const T *hs, const T *h0, const T *g, const T *w_hh,
-                             int64_t steps, int64_t batch, int64_t hid, int reverse,
-                             int nthreads)
+void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, const T *rs, const T *zs,
+                                      const T *ns, const T *bs, const T *hs, const T *h0,
+                                      const T *g, const T *w_hh, int64_t steps, int64_t batch,
+                                      int64_t hid, int reverse, int nthreads)
 {
     const int nt = seq_threads(nthreads, steps, batch, 3 * hid, hid);
     const int inner = nt > 1 ? 1 : nthreads;
@@ -279,7 +282,8 @@ void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, const T *rs, const T
         T *dh = dh0 + r0 * hid;
         memset(dh, 0, (size_t)(rows * hid) * sizeof(T));
         for (int64_t s = 0; s < steps && rows > 0; s++) {
-            const int64_t t = reverse ? s : steps - 1 - s, p = SUFFIX(prev_step)(t, steps, reverse);
+            const int64_t t = reverse ? s : steps - 1 - s;
+            const int64_t p = SUFFIX(prev_step)(t, steps, reverse);
             const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
             const int64_t at = (t * batch + r0) * hid, gt = (t * batch + r0) * g3;
             for (int64_t j = 0; j < rows * hid; j++) dh[j] += g[at + j];

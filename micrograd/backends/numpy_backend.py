@@ -422,7 +422,7 @@ class NumpyBackend:
                 dh * z)
 
     # recurrent layers: a whole sequence of one layer and direction, step by step through the
-    # gate kernels above; arrays time-major (S, B, .), reverse runs t = S-1 .. 0 -------------------
+    # gate kernels above; arrays time-major (S, B, .), reverse runs t = S-1 .. 0 ------------------
     def lstm_sequence(self, z, h0, c0, w_hh, reverse=False):
         check_sequence("lstm_sequence", 4, (z,), (), (h0, c0), w_hh)
         acts = np.empty(z.shape, z.dtype)
