@@ -322,8 +322,9 @@ void mg_gru_gates_backward_f64(double *dgi, double *dgh, double *dh_z, const dou
  * and its gate math as above, in one call; the input projections (for all steps at once) and
  * the weight gradients are the caller's GEMMs. Arrays (steps, batch, width) time-major; reverse
  * runs t = steps-1 .. 0. Batch rows are split over threads for the whole sequence (no barrier
- * per step) when the recurrent products reach gemm's bar. steps, batch, hid > 0; work is a
- * scratch of one step's gates (batch * 4 or 3 * hid).
+ * per step) when the recurrent products reach gemm's bar. steps, batch, hid > 0; work is
+ * scratch: one step's gates (batch * 4 or 3 * hid) forward, (2, batch, hid) for the LSTM's
+ * backward and (batch, hid) for the GRU's.
  * lstm_sequence:  z (s, b, 4h) = x W_ih^T + b_ih + b_hh -> acts (s, b, 4h), cs, tcs, hs
  *     (s, b, h): each step's gate activations, c, tanh(c), h; h0, c0 (b, h).
  * lstm_sequence_backward:  g (s, b, h) the gradient of every h, dc_last that of the last c
@@ -339,16 +340,16 @@ void mg_lstm_sequence_f64(double *acts, double *cs, double *tcs, double *hs, dou
                           const double *z, const double *h0, const double *c0,
                           const double *w_hh, int64_t steps, int64_t batch, int64_t hid,
                           int reverse, int nthreads);
-void mg_lstm_sequence_backward_f32(float *dz, float *dh0, float *dc0, const float *acts,
-                                   const float *cs, const float *tcs, const float *c0,
-                                   const float *g, const float *dc_last, const float *w_hh,
-                                   int64_t steps, int64_t batch, int64_t hid, int reverse,
-                                   int nthreads);
-void mg_lstm_sequence_backward_f64(double *dz, double *dh0, double *dc0, const double *acts,
-                                   const double *cs, const double *tcs, const double *c0,
-                                   const double *g, const double *dc_last, const double *w_hh,
-                                   int64_t steps, int64_t batch, int64_t hid, int reverse,
-                                   int nthreads);
+void mg_lstm_sequence_backward_f32(float *dz, float *dh0, float *dc0, float *work,
+                                   const float *acts, const float *cs, const float *tcs,
+                                   const float *c0, const float *g, const float *dc_last,
+                                   const float *w_hh, int64_t steps, int64_t batch, int64_t hid,
+                                   int reverse, int nthreads);
+void mg_lstm_sequence_backward_f64(double *dz, double *dh0, double *dc0, double *work,
+                                   const double *acts, const double *cs, const double *tcs,
+                                   const double *c0, const double *g, const double *dc_last,
+                                   const double *w_hh, int64_t steps, int64_t batch,
+                                   int64_t hid, int reverse, int nthreads);
 void mg_gru_sequence_f32(float *rs, float *zs, float *ns, float *hs, float *bs, float *work,
                          const float *a, const float *h0, const float *w_hh, const float *b_hh,
                          int64_t steps, int64_t batch, int64_t hid, int reverse, int nthreads);
@@ -356,15 +357,15 @@ void mg_gru_sequence_f64(double *rs, double *zs, double *ns, double *hs, double 
                          double *work, const double *a, const double *h0, const double *w_hh,
                          const double *b_hh, int64_t steps, int64_t batch, int64_t hid,
                          int reverse, int nthreads);
-void mg_gru_sequence_backward_f32(float *da, float *db, float *dh0, const float *rs,
+void mg_gru_sequence_backward_f32(float *da, float *db, float *dh0, float *work, const float *rs,
                                   const float *zs, const float *ns, const float *bs,
                                   const float *hs, const float *h0, const float *g,
                                   const float *w_hh, int64_t steps, int64_t batch, int64_t hid,
                                   int reverse, int nthreads);
-void mg_gru_sequence_backward_f64(double *da, double *db, double *dh0, const double *rs,
-                                  const double *zs, const double *ns, const double *bs,
-                                  const double *hs, const double *h0, const double *g,
-                                  const double *w_hh, int64_t steps, int64_t batch,
-                                  int64_t hid, int reverse, int nthreads);
+void mg_gru_sequence_backward_f64(double *da, double *db, double *dh0, double *work,
+                                  const double *rs, const double *zs, const double *ns,
+                                  const double *bs, const double *hs, const double *h0,
+                                  const double *g, const double *w_hh, int64_t steps,
+                                  int64_t batch, int64_t hid, int reverse, int nthreads);
 
 #endif /* MICROGRAD_H */

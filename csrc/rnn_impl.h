@@ -2,9 +2,10 @@
  * The includer defines T (float or double) and SUFFIX(name) (name_f32 or name_f64).
  * Each *_row function is one batch element: gate arrays hold 4 (LSTM) or 3 (GRU) blocks of
  * `hid` values, state arrays one block. Arrays marked restrict never overlap (the loops vectorise
- * without run-time alias checks); the sequence kernels below update a few in place (acts over
- * pre, dc_prev over dc, dh_z over dh: each element read before it is written), and the in-place
- * activation calls pass one pointer twice, which activations.c allows. */
+ * without run-time alias checks; an overlap would make GCC's check fail and run the scalar
+ * copy), so the sequence kernels below give the backward rows separate input and output
+ * buffers; lstm_row may compute acts over pre (only the activation calls, which activations.c
+ * allows to run in place, read pre). */
 
 static void SUFFIX(lstm_row)(T *a, T *restrict c, T *restrict tanh_c, T *restrict h,
                              const T *pre, const T *restrict c_prev, int64_t hid)
@@ -33,10 +34,10 @@ void SUFFIX(mg_lstm_gates)(T *acts, T *c, T *tanh_c, T *h, const T *pre, const T
 
 /* dc_t = dc + dh o (1 - tanh^2 c); dz_i = dc_t g i (1 - i); dz_f = dc_t c_prev f (1 - f);
  * dz_g = dc_t i (1 - g^2); dz_o = dh tanh(c) o (1 - o); dc_prev = dc_t f */
-static void SUFFIX(lstm_backward_row)(T *restrict dpre, T *dc_prev,
+static void SUFFIX(lstm_backward_row)(T *restrict dpre, T *restrict dc_prev,
                                       const T *restrict a, const T *restrict tanh_c,
                                       const T *restrict c_prev, const T *restrict dh,
-                                      const T *dc, int64_t hid)
+                                      const T *restrict dc, int64_t hid)
 {
     const T *i = a, *f = a + hid, *g = a + 2 * hid, *o = a + 3 * hid;
     T *di = dpre, *df = dpre + hid, *dg = dpre + 2 * hid, *dout = dpre + 3 * hid;
@@ -94,10 +95,11 @@ void SUFFIX(mg_gru_gates)(T *r, T *z, T *n, T *h, const T *gi, const T *gh, cons
 
 /* dn = dh (1 - z)(1 - n^2); da_n = dn, db_n = dn r; da_r = db_r = dn b_n r (1 - r);
  * da_z = db_z = dh (h_prev - n) z (1 - z); dh_z = dh z (dh_prev without the W_hh path) */
-static void SUFFIX(gru_backward_row)(T *restrict dgi, T *restrict dgh, T *dh_z,
+static void SUFFIX(gru_backward_row)(T *restrict dgi, T *restrict dgh, T *restrict dh_z,
                                      const T *restrict r, const T *restrict z,
                                      const T *restrict n, const T *restrict gh,
-                                     const T *restrict h_prev, const T *dh, int64_t hid)
+                                     const T *restrict h_prev, const T *restrict dh,
+                                     int64_t hid)
 {
     const T *b_n = gh + 2 * hid;
     for (int64_t j = 0; j < hid; j++) {
@@ -194,11 +196,13 @@ void SUFFIX(mg_lstm_sequence)(T *acts, T *cs, T *tcs, T *hs, T *work, const T *z
 /* The gradients of mg_lstm_sequence given g (steps, batch, hid), that of every h, and dc_last
  * (batch, hid), that of the last step's c: dz (steps, batch, 4 hid), the pre-activation
  * gradients (the caller forms dx and the weight gradients from them), and dh0, dc0 (batch, hid).
- * Per step, backwards: dh = g[t] + dh_next; lstm_gates_backward; dh_next = dz[t] W_hh. */
-void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, const T *acts, const T *cs,
-                                       const T *tcs, const T *c0, const T *g, const T *dc_last,
-                                       const T *w_hh, int64_t steps, int64_t batch, int64_t hid,
-                                       int reverse, int nthreads)
+ * Per step, backwards: dh = g[t] + dh_next; lstm_gates_backward; dh_next = dz[t] W_hh.
+ * work (2, batch, hid) scratch: dh, and the second of the two buffers dc alternates between
+ * (the first is dc0), so no row function writes what it reads. */
+void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, T *work, const T *acts,
+                                       const T *cs, const T *tcs, const T *c0, const T *g,
+                                       const T *dc_last, const T *w_hh, int64_t steps,
+                                       int64_t batch, int64_t hid, int reverse, int nthreads)
 {
     const int nt = seq_threads(nthreads, steps, batch, 4 * hid, hid);
     const int inner = nt > 1 ? 1 : nthreads;
@@ -208,23 +212,28 @@ void SUFFIX(mg_lstm_sequence_backward)(T *dz, T *dh0, T *dc0, const T *acts, con
     {
         int64_t r0, r1;
         seq_rows(batch, &r0, &r1);
-        const int64_t rows = r1 - r0, g4 = 4 * hid;
-        T *dh = dh0 + r0 * hid, *dc = dc0 + r0 * hid; /* the running gradients of h and c */
-        memset(dh, 0, (size_t)(rows * hid) * sizeof(T));
-        if (rows > 0) memcpy(dc, dc_last + r0 * hid, (size_t)(rows * hid) * sizeof(T));
+        const int64_t rows = r1 - r0, g4 = 4 * hid, n = rows * hid;
+        T *dh_next = dh0 + r0 * hid, *dh = work + r0 * hid;
+        T *dc = dc0 + r0 * hid, *dc_prev = work + (batch + r0) * hid;
+        memset(dh_next, 0, (size_t)n * sizeof(T));
+        if (rows > 0) memcpy(dc, dc_last + r0 * hid, (size_t)n * sizeof(T));
         for (int64_t s = 0; s < steps && rows > 0; s++) {
             const int64_t t = reverse ? s : steps - 1 - s;
             const int64_t p = SUFFIX(prev_step)(t, steps, reverse);
             const T *c_prev = (p < 0 ? c0 : cs + p * batch * hid) + r0 * hid;
             const int64_t at = (t * batch + r0) * hid;
             T *d = dz + (t * batch + r0) * g4;
-            for (int64_t j = 0; j < rows * hid; j++) dh[j] += g[at + j];
+            for (int64_t j = 0; j < n; j++) dh[j] = g[at + j] + dh_next[j];
             for (int64_t b = 0; b < rows; b++)
-                SUFFIX(lstm_backward_row)(d + b * g4, dc + b * hid,
+                SUFFIX(lstm_backward_row)(d + b * g4, dc_prev + b * hid,
                                           acts + (t * batch + r0 + b) * g4, tcs + at + b * hid,
                                           c_prev + b * hid, dh + b * hid, dc + b * hid, hid);
-            SUFFIX(mg_gemm)(dh, d, w_hh, rows, hid, g4, 0, 0, 1, 0, g4, hid, hid, inner);
+            SUFFIX(mg_gemm)(dh_next, d, w_hh, rows, hid, g4, 0, 0, 1, 0, g4, hid, hid, inner);
+            T *swap = dc;
+            dc = dc_prev;
+            dc_prev = swap;
         }
+        if (rows > 0 && dc != dc0 + r0 * hid) memcpy(dc0 + r0 * hid, dc, (size_t)n * sizeof(T));
     }
     (void)nt;
 }
@@ -264,8 +273,9 @@ void SUFFIX(mg_gru_sequence)(T *rs, T *zs, T *ns, T *hs, T *bs, T *work, const T
 
 /* The gradients of mg_gru_sequence given g (steps, batch, hid): da, db (steps, batch, 3 hid),
  * those of a[t] and of bs[t] (the caller forms dx and the weight and bias gradients), and dh0.
- * Per step, backwards: dh = g[t] + dh_next; gru_gates_backward; dh_next = dh_z + db[t] W_hh. */
-void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, const T *rs, const T *zs,
+ * Per step, backwards: dh = g[t] + dh_next (in work (batch, hid), scratch); gru_gates_backward
+ * writes dh_z into dh_next; dh_next += db[t] W_hh. */
+void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, T *work, const T *rs, const T *zs,
                                       const T *ns, const T *bs, const T *hs, const T *h0,
                                       const T *g, const T *w_hh, int64_t steps, int64_t batch,
                                       int64_t hid, int reverse, int nthreads)
@@ -278,20 +288,21 @@ void SUFFIX(mg_gru_sequence_backward)(T *da, T *db, T *dh0, const T *rs, const T
     {
         int64_t r0, r1;
         seq_rows(batch, &r0, &r1);
-        const int64_t rows = r1 - r0, g3 = 3 * hid;
-        T *dh = dh0 + r0 * hid;
-        memset(dh, 0, (size_t)(rows * hid) * sizeof(T));
+        const int64_t rows = r1 - r0, g3 = 3 * hid, n = rows * hid;
+        T *dh_next = dh0 + r0 * hid, *dh = work + r0 * hid;
+        memset(dh_next, 0, (size_t)n * sizeof(T));
         for (int64_t s = 0; s < steps && rows > 0; s++) {
             const int64_t t = reverse ? s : steps - 1 - s;
             const int64_t p = SUFFIX(prev_step)(t, steps, reverse);
             const T *h_prev = (p < 0 ? h0 : hs + p * batch * hid) + r0 * hid;
             const int64_t at = (t * batch + r0) * hid, gt = (t * batch + r0) * g3;
-            for (int64_t j = 0; j < rows * hid; j++) dh[j] += g[at + j];
+            for (int64_t j = 0; j < n; j++) dh[j] = g[at + j] + dh_next[j];
             for (int64_t i = 0; i < rows; i++)
-                SUFFIX(gru_backward_row)(da + gt + i * g3, db + gt + i * g3, dh + i * hid,
+                SUFFIX(gru_backward_row)(da + gt + i * g3, db + gt + i * g3, dh_next + i * hid,
                                          rs + at + i * hid, zs + at + i * hid, ns + at + i * hid,
                                          bs + gt + i * g3, h_prev + i * hid, dh + i * hid, hid);
-            SUFFIX(mg_gemm)(dh, db + gt, w_hh, rows, hid, g3, 0, 0, 1, 1, g3, hid, hid, inner);
+            SUFFIX(mg_gemm)(dh_next, db + gt, w_hh, rows, hid, g3, 0, 0, 1, 1, g3, hid, hid,
+                            inner);
         }
     }
     (void)nt;

@@ -428,9 +428,9 @@ def gru_gates_backward(r: np.ndarray, z: np.ndarray, n: np.ndarray, gh: np.ndarr
 
 # ---- rnn.c: whole sequences of one layer and direction (routing.py has checked the shapes) --
 _LSTM_SEQUENCE = bind("lstm_sequence", writes=5)                   # acts, cs, tcs, hs, work
-_LSTM_SEQUENCE_BACKWARD = bind("lstm_sequence_backward", writes=3)  # dz, dh0, dc0
+_LSTM_SEQUENCE_BACKWARD = bind("lstm_sequence_backward", writes=4)  # dz, dh0, dc0, work
 _GRU_SEQUENCE = bind("gru_sequence", writes=6)                     # rs, zs, ns, hs, bs, work
-_GRU_SEQUENCE_BACKWARD = bind("gru_sequence_backward", writes=3)   # da, db, dh0
+_GRU_SEQUENCE_BACKWARD = bind("gru_sequence_backward", writes=4)   # da, db, dh0, work
 
 
 def lstm_sequence(z: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
@@ -451,8 +451,9 @@ def lstm_sequence_backward(acts: np.ndarray, cs: np.ndarray, tcs: np.ndarray, c0
     """(dz (s, b, 4h), dh0, dc0 (b, h)) of mg_lstm_sequence_backward."""
     (steps, batch, hid), dt = cs.shape, cs.dtype
     dz, dh0, dc0 = np.empty(acts.shape, dt), np.empty(c0.shape, dt), np.empty(c0.shape, dt)
-    _LSTM_SEQUENCE_BACKWARD[dt](dz, dh0, dc0, acts, cs, tcs, c0, g, dc_last, w_hh, steps, batch,
-                                hid, reverse, nthreads)
+    work = np.empty((2,) + c0.shape, dt)
+    _LSTM_SEQUENCE_BACKWARD[dt](dz, dh0, dc0, work, acts, cs, tcs, c0, g, dc_last, w_hh, steps,
+                                batch, hid, reverse, nthreads)
     return dz, dh0, dc0
 
 
@@ -475,6 +476,7 @@ def gru_sequence_backward(rs: np.ndarray, zs: np.ndarray, ns: np.ndarray, bs: np
     """(da, db (s, b, 3h) each, dh0 (b, h)) of mg_gru_sequence_backward."""
     (steps, batch, hid), dt = hs.shape, hs.dtype
     da, db, dh0 = np.empty(bs.shape, dt), np.empty(bs.shape, dt), np.empty(h0.shape, dt)
-    _GRU_SEQUENCE_BACKWARD[dt](da, db, dh0, rs, zs, ns, bs, hs, h0, g, w_hh, steps, batch, hid,
-                               reverse, nthreads)
+    work = np.empty(h0.shape, dt)
+    _GRU_SEQUENCE_BACKWARD[dt](da, db, dh0, work, rs, zs, ns, bs, hs, h0, g, w_hh, steps, batch,
+                               hid, reverse, nthreads)
     return da, db, dh0
