@@ -126,8 +126,7 @@ class _RNNLayer(_Layer):
             d = g[t] + dh
             dz[t] = be.relu_backward(hs[t], d) if self.relu else be.tanh_backward(hs[t], d)
             dh = be.matmul(dz[t], self.w_hh)
-        grads = self._weight_grads(dz, dz, self.h0, hs, 2,
-                                   len(self.needs_input_grad) > 4)
+        grads = self._weight_grads(dz, dz, self.h0, hs, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
 
