@@ -6,8 +6,9 @@ micrograd runs on each available backend, PyTorch (when installed) on one thread
 default threads; ``--threads N`` runs the C backend and PyTorch on N threads each. Both start
 from the same weights and data, and the first losses are checked to agree before anything is
 timed. Reports the median step time and, for micrograd, the
-forward / backward / optimizer split; ``--profile`` adds where micrograd's time goes (GEMM
-calls, the layer's gate math: its own loop code and the gate kernels, everything else).
+forward / backward / optimizer split; ``--profile`` adds where micrograd's time goes (the
+projection and weight-gradient GEMMs, the recurrence: the layer's own code and its sequence or
+gate kernels, which hold the per-step GEMMs; everything else).
 
     python bench/bench_lstm.py [--steps 20] [--batch 32] [--seq 64] [--hidden 256]
                                [--threads N] [--model lstm|gru] [--profile]
@@ -68,9 +69,10 @@ def bench_micrograd(backend: str, X, Y, hidden: int, steps: int, profile: bool,
 
 
 def where_time_goes(model, opt, x, y, steps: int = 3) -> dict:
-    """Seconds per step in the C GEMM / fused linear calls, in the layer's gate math (its own
-    loop code and the gate kernels: lstm_gates, gru_gates and their backwards, NumPy or C) and
-    in everything else."""
+    """Seconds per step in the GEMM / fused linear calls made from Python (the input
+    projection and the weight gradients), in the recurrence (the layer's own code and its
+    kernels: lstm_sequence, gru_sequence, the gate kernels, and their backwards, NumPy or C;
+    on the C backend they include each step's GEMM) and in everything else."""
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(steps):
@@ -78,11 +80,13 @@ def where_time_goes(model, opt, x, y, steps: int = 3) -> dict:
     profiler.disable()
     stats = pstats.Stats(profiler).stats
     total = sum(v[2] for v in stats.values())
+    recurrence_code = ("_gates", "_sequence")
     gemm = sum(v[2] for k, v in stats.items() if "gemm" in k[2] or "mg_linear" in k[2]
                or (k[2] in ("matmul", "linear") and "numpy_backend" in k[0]))
     layer = sum(v[2] for k, v in stats.items() if (k[0].endswith("recurrent.py")
-                and k[2] in ("forward", "backward")) or "_gates" in k[2])
-    return {"gemm": gemm / steps, "gate math": layer / steps,
+                and k[2] in ("forward", "backward"))
+                or any(name in k[2] for name in recurrence_code))
+    return {"gemm": gemm / steps, "recurrence": layer / steps,
             "rest": (total - gemm - layer) / steps}
 
 

@@ -279,7 +279,7 @@ void mg_detect_caches(mg_caches *out);
 /* The CPU's brand string (CPUID on x86), NUL-terminated in size bytes; "" when unknown. */
 void mg_cpu_name(char *out, int64_t size);
 
-/* ---- rnn.c: one LSTM / GRU time step's elementwise gate math, row by row ------------------
+/* ---- rnn.c: one LSTM / GRU time step's gate math, row by row; whole sequences -------------
  * Every array contiguous; batch rows, hid the hidden size; gate arrays are (batch, 4 * hid)
  * (LSTM: i, f, g, o) or (batch, 3 * hid) (GRU: r, z, n), state arrays (batch, hid). The step's
  * matrix products are the caller's. nthreads as mg_gemm's; rows are split over threads from
@@ -318,6 +318,55 @@ void mg_gru_gates_backward_f64(double *dgi, double *dgh, double *dh_z, const dou
                                const double *z, const double *n, const double *gh,
                                const double *h_prev, const double *dh, int64_t batch,
                                int64_t hid, int nthreads);
+/* Whole sequences of one layer and direction: the recurrence, each step's h W_hh^T (a GEMM)
+ * and its gate math as above, in one call; the input projections (for all steps at once) and
+ * the weight gradients are the caller's GEMMs. Arrays (steps, batch, width) time-major; reverse
+ * runs t = steps-1 .. 0. Batch rows are split over threads for the whole sequence (no barrier
+ * per step) when the recurrent products reach gemm's bar. steps, batch, hid > 0; work is
+ * scratch: one step's gates (batch * 4 or 3 * hid) forward, (2, batch, hid) for the LSTM's
+ * backward and (batch, hid) for the GRU's.
+ * lstm_sequence:  z (s, b, 4h) = x W_ih^T + b_ih + b_hh -> acts (s, b, 4h), cs, tcs, hs
+ *     (s, b, h): each step's gate activations, c, tanh(c), h; h0, c0 (b, h).
+ * lstm_sequence_backward:  g (s, b, h) the gradient of every h, dc_last that of the last c
+ *     -> dz (s, b, 4h) the pre-activation gradients, dh0, dc0 (b, h).
+ * gru_sequence:  a (s, b, 3h) = x W_ih^T + b_ih -> bs (s, b, 3h) = h_{t-1} W_hh^T + b_hh
+ *     (b_hh (3h): zeros for a layer without biases), rs, zs, ns, hs (s, b, h).
+ * gru_sequence_backward:  g (s, b, h) -> da, db (s, b, 3h), the gradients of a and bs, and
+ *     dh0 (b, h). */
+void mg_lstm_sequence_f32(float *acts, float *cs, float *tcs, float *hs, float *work,
+                          const float *z, const float *h0, const float *c0, const float *w_hh,
+                          int64_t steps, int64_t batch, int64_t hid, int reverse, int nthreads);
+void mg_lstm_sequence_f64(double *acts, double *cs, double *tcs, double *hs, double *work,
+                          const double *z, const double *h0, const double *c0,
+                          const double *w_hh, int64_t steps, int64_t batch, int64_t hid,
+                          int reverse, int nthreads);
+void mg_lstm_sequence_backward_f32(float *dz, float *dh0, float *dc0, float *work,
+                                   const float *acts, const float *cs, const float *tcs,
+                                   const float *c0, const float *g, const float *dc_last,
+                                   const float *w_hh, int64_t steps, int64_t batch, int64_t hid,
+                                   int reverse, int nthreads);
+void mg_lstm_sequence_backward_f64(double *dz, double *dh0, double *dc0, double *work,
+                                   const double *acts, const double *cs, const double *tcs,
+                                   const double *c0, const double *g, const double *dc_last,
+                                   const double *w_hh, int64_t steps, int64_t batch,
+                                   int64_t hid, int reverse, int nthreads);
+void mg_gru_sequence_f32(float *rs, float *zs, float *ns, float *hs, float *bs, float *work,
+                         const float *a, const float *h0, const float *w_hh, const float *b_hh,
+                         int64_t steps, int64_t batch, int64_t hid, int reverse, int nthreads);
+void mg_gru_sequence_f64(double *rs, double *zs, double *ns, double *hs, double *bs,
+                         double *work, const double *a, const double *h0, const double *w_hh,
+                         const double *b_hh, int64_t steps, int64_t batch, int64_t hid,
+                         int reverse, int nthreads);
+void mg_gru_sequence_backward_f32(float *da, float *db, float *dh0, float *work, const float *rs,
+                                  const float *zs, const float *ns, const float *bs,
+                                  const float *hs, const float *h0, const float *g,
+                                  const float *w_hh, int64_t steps, int64_t batch, int64_t hid,
+                                  int reverse, int nthreads);
+void mg_gru_sequence_backward_f64(double *da, double *db, double *dh0, double *work,
+                                  const double *rs, const double *zs, const double *ns,
+                                  const double *bs, const double *hs, const double *h0,
+                                  const double *g, const double *w_hh, int64_t steps,
+                                  int64_t batch, int64_t hid, int reverse, int nthreads);
 
 /* ---- executor.c: a recorded training step replayed in one call (micrograd.compile) -------
  * A plan is an array of steps, each one kernel call: the kernel (fn, cast back to its real

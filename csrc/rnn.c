@@ -14,8 +14,10 @@
  * arithmetic around them is written in the same order as the NumPy reference
  * (numpy_backend.py). Rows are split over OpenMP threads (see row_threads). The bodies are
  * rnn_impl.h, compiled once for float and once for double. */
+#include <string.h>
 #include "micrograd.h"
 #include "threads.h"
+#include "vmath.h"
 
 /* Threads for a split over the batch rows (threads.h), by gate elements (rows * elements per
  * row). With threads asked for (nthreads > 0) the bar is low: the step's GEMMs have just woken
@@ -25,6 +27,31 @@
 static int row_threads(int nthreads, int64_t rows, int64_t elements)
 {
     return mg_split_threads(nthreads, rows, (double)rows * (double)elements, 16384.0, 4194304.0);
+}
+
+/* Threads for a whole sequence (mg_lstm_forward, ...), split over the batch rows: one parallel
+ * region for all steps, so the bar is the GEMM's for one region (gemm.c's thread_count: 128^3
+ * multiply-adds with threads asked for, 8 x 128^3 with the default) applied to the sequence's
+ * recurrent products, steps x batch x gates x hid; each thread then needs at least 2 rows. */
+static int seq_threads(int nthreads, int64_t steps, int64_t batch, int64_t gates, int64_t hid)
+{
+    const double work = (double)steps * (double)batch * (double)gates * (double)hid;
+    const double chunk = 128.0 * 128.0 * 128.0;
+    const int nt = mg_split_threads(nthreads, batch / 2, work, chunk, 8 * chunk);
+    return nt;
+}
+
+/* This thread's block of the batch rows [r0, r1) in a team made by seq_threads (all rows
+ * outside a parallel region). */
+static void seq_rows(int64_t batch, int64_t *r0, int64_t *r1)
+{
+#ifdef _OPENMP
+    const int64_t id = omp_get_thread_num(), n = omp_get_num_threads();
+#else
+    const int64_t id = 0, n = 1;
+#endif
+    *r0 = batch * id / n;
+    *r1 = batch * (id + 1) / n;
 }
 
 #define T float

@@ -250,7 +250,39 @@ def gru_gates_backward(rng, dims, dtype, strided):
     return (r, z, n, gh, h_prev, _arr(rng, h_prev.shape, dtype, strided=strided)), {}
 
 
+def lstm_sequence(rng, dims, dtype, strided):
+    """z (S, B, 4H), h0, c0 (B, H), w_hh (4H, H), S, B and H from dims (0 included)."""
+    s, b, h = (dims + (3, 3, 3))[:3]
+    return (_arr(rng, (s, b, 4 * h), dtype, -3, 3, strided), _arr(rng, (b, h), dtype),
+            _arr(rng, (b, h), dtype), _arr(rng, (4 * h, h), dtype, -0.5, 0.5),
+            bool(rng.integers(2))), {}
+
+
+def lstm_sequence_backward(rng, dims, dtype, strided):
+    (z, h0, c0, w_hh, reverse), _ = lstm_sequence(rng, dims, dtype, False)
+    acts, cs, tcs, _ = NP.lstm_sequence(z, h0, c0, w_hh, reverse)
+    g, dc = _arr(rng, cs.shape, dtype, strided=strided), _arr(rng, c0.shape, dtype)
+    return (acts, cs, tcs, c0, w_hh, g, dc, reverse), {}
+
+
+def gru_sequence(rng, dims, dtype, strided):
+    """a (S, B, 3H), h0 (B, H), w_hh (3H, H), b_hh (3H,) or None."""
+    s, b, h = (dims + (3, 3, 3))[:3]
+    b_hh = _arr(rng, (3 * h,), dtype) if rng.integers(2) else None
+    return (_arr(rng, (s, b, 3 * h), dtype, -3, 3, strided), _arr(rng, (b, h), dtype),
+            _arr(rng, (3 * h, h), dtype, -0.5, 0.5), b_hh, bool(rng.integers(2))), {}
+
+
+def gru_sequence_backward(rng, dims, dtype, strided):
+    (a, h0, w_hh, b_hh, reverse), _ = gru_sequence(rng, dims, dtype, False)
+    saved = NP.gru_sequence(a, h0, w_hh, b_hh, reverse)
+    g = _arr(rng, saved[-1].shape, dtype, strided=strided)
+    return (*saved, h0, w_hh, g, reverse), {}
+
+
 RECIPES = {
+    "lstm_sequence": lstm_sequence, "lstm_sequence_backward": lstm_sequence_backward,
+    "gru_sequence": gru_sequence, "gru_sequence_backward": gru_sequence_backward,
     "matmul": matmul, "linear": linear, "linear_backward": linear_backward,
     "relu": unary(), "sigmoid": unary(-30, 30), "tanh": unary(-8, 8), "gelu": unary(-6, 6),
     "relu_backward": binary(), "sigmoid_backward": binary(0, 1), "tanh_backward": binary(-1, 1),
@@ -318,6 +350,8 @@ def test_parity(name, dtype, dims, strided, seed):
         # error grows with the inner dimension (k for the forward, n and m for the backward)
         k = max(args[0].shape + args[1].shape, default=1) or 1
     elif name.startswith("conv2d"):  # sums over channels and taps (and the batch, for dw)
+        k = 50
+    elif "_sequence" in name:  # each step's recurrence sums over the hidden size
         k = 50
     assert_close(got, want, dtype, k)
 

@@ -36,12 +36,7 @@ from micrograd.core import methods
 OWNED_ELSEWHERE = "missing: owned elsewhere this round"
 
 # display name -> why it has no docstring yet (the files are being edited by others this round)
-MISSING_ELSEWHERE: dict[str, str] = {
-    # nn/recurrent.py
-    "micrograd.nn.RNNBase.all_weights": OWNED_ELSEWHERE,
-    "micrograd.nn.RNNBase.reset_parameters": OWNED_ELSEWHERE,
-    "micrograd.nn.RNNCellBase.reset_parameters": OWNED_ELSEWHERE,
-}
+MISSING_ELSEWHERE: dict[str, str] = {}
 
 # the public namespaces: import path -> the module
 NAMESPACES: dict[str, types.ModuleType] = {

@@ -654,6 +654,106 @@ def test_numpy_gate_kernels_are_the_former_per_step_formulas(dtype):
         assert x.dtype == dtype and np.array_equal(x, y)
 
 
+
+# ---- whole-sequence kernels: the recurrence of one layer and direction in one call ------------
+def _sequence_inputs(kind: str, steps: int, b: int, h: int, dtype) -> dict:
+    """Arguments of the sequence kernels and their backwards; the backwards' saved arrays come
+    from the NumPy reference's forward."""
+    rng = np.random.default_rng(12)
+    gates = 4 if kind == "lstm" else 3
+
+    def a(*shape, scale=1.0):
+        return (rng.standard_normal(shape) * scale).astype(dtype)
+    ins = dict(z=a(steps, b, gates * h, scale=2.0), h0=a(b, h), c0=a(b, h),
+               w_hh=a(gates * h, h, scale=h ** -0.5), b_hh=a(gates * h), g=a(steps, b, h),
+               dc_last=a(b, h))
+    return ins
+
+
+def _run_sequence(be, kind: str, ins: dict, reverse: bool) -> list:
+    """Forward and backward outputs of one sequence kernel pair on backend ``be``."""
+    np_be = backends.REGISTRY["numpy"]
+    if kind == "lstm":
+        fwd = be.lstm_sequence(ins["z"], ins["h0"], ins["c0"], ins["w_hh"], reverse)
+        acts, cs, tcs, _ = np_be.lstm_sequence(ins["z"], ins["h0"], ins["c0"], ins["w_hh"],
+                                               reverse)
+        bwd = be.lstm_sequence_backward(acts, cs, tcs, ins["c0"], ins["w_hh"], ins["g"],
+                                        ins["dc_last"], reverse)
+    else:
+        fwd = be.gru_sequence(ins["z"], ins["h0"], ins["w_hh"], ins["b_hh"], reverse)
+        saved = np_be.gru_sequence(ins["z"], ins["h0"], ins["w_hh"], ins["b_hh"], reverse)
+        bwd = be.gru_sequence_backward(*saved, ins["h0"], ins["w_hh"], ins["g"], reverse)
+    return [*fwd, *bwd]
+
+
+# name -> (kind, steps, batch, hidden); the threaded cases reach the bar for a split (steps x
+# batch x gates x hidden multiply-adds >= 128^3), their 7 rows split 3 + 4 over two threads
+SEQUENCES = {"lstm": ("lstm", 5, 4, 3), "lstm_one_step_one_row": ("lstm", 1, 1, 2),
+             "lstm_threaded_odd_batch": ("lstm", 6, 7, 120),
+             "gru": ("gru", 5, 4, 3), "gru_one_step_one_row": ("gru", 1, 1, 2),
+             "gru_threaded_odd_batch": ("gru", 6, 7, 136)}
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(SEQUENCES))
+def test_sequence_kernels_c_matches_numpy(c_backend, name, dtype, reverse):
+    """The C sequence kernels (each step's GEMM and gates in one call, batch rows over two
+    threads for the larger cases) against the NumPy reference, which runs the step kernels."""
+    kind, steps, b, h = SEQUENCES[name]
+    ins = _sequence_inputs(kind, steps, b, h, dtype)
+    saved, c_backend.nthreads = c_backend.nthreads, 2
+    try:
+        got = _run_sequence(c_backend, kind, ins, reverse)
+    finally:
+        c_backend.nthreads = saved
+    want = _run_sequence(backends.REGISTRY["numpy"], kind, ins, reverse)
+    tol = dict(rtol=3e-5, atol=3e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for i, (x, y) in enumerate(zip(got, want)):
+        assert x.dtype == dtype and x.shape == y.shape, i
+        np.testing.assert_allclose(x, y, err_msg=f"output {i}", **tol)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_sequence_kernels_are_the_step_kernels_unrolled(backend, kind):
+    """The reference and C sequence kernels give what the step kernels give, step by step, in
+    the reverse direction too (each step starting from the state the previous step left)."""
+    be = backends.REGISTRY[backend]
+    ins = _sequence_inputs(kind, 4, 3, 5, np.float64)
+    z, h, c, w = ins["z"], ins["h0"], ins["c0"], ins["w_hh"]
+    out = (be.lstm_sequence(z, h, c, w, True) if kind == "lstm"
+           else be.gru_sequence(z, h, w, ins["b_hh"], True))
+    for t in (3, 2, 1, 0):
+        if kind == "lstm":
+            _, c, _, h = be.lstm_gates(z[t] + h @ w.T, c)
+            np.testing.assert_allclose(out[1][t], c, rtol=1e-12, atol=1e-14)
+        else:
+            h = be.gru_gates(z[t], h @ w.T + ins["b_hh"], h)[3]
+        np.testing.assert_allclose(out[-1][t], h, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda be, f: be.lstm_sequence(f(3, 2, 8), f(2, 2), f(2, 2), f(8, 3)),
+     r"lstm_sequence: expected .* w_hh \(4H, H\), got gates \(3, 2, 8\), sequences none, "
+     r"states \(2, 2\), \(2, 2\) and w_hh \(8, 3\)"),
+    (lambda be, f: be.lstm_sequence(f(3, 2, 8), f(2, 2), f(3, 2), f(8, 2)),
+     r"lstm_sequence: expected gates \(B, 4H\) and states \(B, H\), got gates  and states "
+     r"\(2, 2\), \(3, 2\)"),
+    (lambda be, f: be.lstm_sequence_backward(f(3, 2, 8), f(3, 2, 2), f(2, 2, 2), f(2, 2),
+                                             f(8, 2), f(3, 2, 2), f(2, 2)),
+     r"lstm_sequence_backward: .*sequences \(3, 2, 2\), \(2, 2, 2\), \(3, 2, 2\)"),
+    (lambda be, f: be.gru_sequence(f(3, 2, 9), f(2, 2), f(6, 2)),
+     r"gru_sequence: .*got gates \(3, 2, 9\), sequences none, states \(2, 2\) and w_hh "
+     r"\(6, 2\)"),
+    (lambda be, f: be.gru_sequence_backward(f(3, 2, 2), f(3, 2, 2), f(3, 2, 2), f(3, 2, 6),
+                                            f(3, 2, 2), f(2, 2), f(6, 2), f(3, 1, 2)),
+     r"gru_sequence_backward: .*\(3, 1, 2\)"),
+])
+def test_sequence_kernels_refuse_mismatched_shapes(backend, call, match):
+    be = backends.REGISTRY[backend]
+    with pytest.raises(ValueError, match=match):
+        call(be, lambda *shape: np.zeros(shape))
+
 # ---- pad_sequence -------------------------------------------------------------------------------
 SEQS = [R.standard_normal((3, 2)), R.standard_normal((1, 2)), R.standard_normal((4, 2))]
 

@@ -266,6 +266,36 @@ class Backend(Protocol):
         but for the path through W_hh, dgh @ W_hh, which the caller adds). Of gh only its n
         block b_n is read."""
 
+    # recurrent layers: a whole sequence of one layer and direction, the recurrence only (the
+    # input projections of all steps and the weight gradients are the caller's GEMMs); arrays
+    # time-major (S, B, .); ``reverse`` runs t = S-1 .. 0; step t starts from the state the
+    # step before it left, the first from h0 (c0). Shapes are checked (``check_sequence``) ---
+    def lstm_sequence(self, z: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
+                      reverse: bool = False) -> tuple:
+        """z (S, B, 4H) = x W_ih^T + b_ih + b_hh, h0, c0 (B, H), w_hh (4H, H) -> (acts (S, B,
+        4H), cs, tcs, hs (S, B, H)): per step, ``lstm_gates(z[t] + h_prev w_hh^T, c_prev)``."""
+
+    def lstm_sequence_backward(self, acts: np.ndarray, cs: np.ndarray, tcs: np.ndarray,
+                               c0: np.ndarray, w_hh: np.ndarray, g: np.ndarray,
+                               dc_last: np.ndarray, reverse: bool = False) -> tuple:
+        """The gradients of ``lstm_sequence`` given g (S, B, H), that of every h, and dc_last,
+        that of the last step's c: (dz (S, B, 4H), that of each step's pre-activations, dh0,
+        dc0 (B, H)); per step, backwards, ``lstm_gates_backward`` with dh = g[t] + dz[t+1]
+        w_hh."""
+
+    def gru_sequence(self, a: np.ndarray, h0: np.ndarray, w_hh: np.ndarray,
+                     b_hh: np.ndarray | None = None, reverse: bool = False) -> tuple:
+        """a (S, B, 3H) = x W_ih^T + b_ih, h0 (B, H), w_hh (3H, H), b_hh (3H,) or None -> (rs,
+        zs, ns (S, B, H), bs (S, B, 3H) = h_prev w_hh^T + b_hh, hs (S, B, H)): per step,
+        ``gru_gates(a[t], bs[t], h_prev)``."""
+
+    def gru_sequence_backward(self, rs: np.ndarray, zs: np.ndarray, ns: np.ndarray,
+                              bs: np.ndarray, hs: np.ndarray, h0: np.ndarray, w_hh: np.ndarray,
+                              g: np.ndarray, reverse: bool = False) -> tuple:
+        """The gradients of ``gru_sequence`` given g (S, B, H): (da, db (S, B, 3H), those of a
+        and bs, dh0 (B, H)); per step, backwards, ``gru_gates_backward`` with dh = g[t] +
+        dh_z[t+1] + db[t+1] w_hh."""
+
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"); PyTorch's formulas, in the order of micrograd/optim -----------------------------
     def sgd_step(self, p: np.ndarray, g: np.ndarray, buf: np.ndarray | None, lr: float,

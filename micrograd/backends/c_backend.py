@@ -426,6 +426,62 @@ def gru_gates_backward(r: np.ndarray, z: np.ndarray, n: np.ndarray, gh: np.ndarr
     return dgi, dgh, dh_z
 
 
+# ---- rnn.c: whole sequences of one layer and direction (routing.py has checked the shapes) --
+_LSTM_SEQUENCE = bind("lstm_sequence", writes=5)                   # acts, cs, tcs, hs, work
+_LSTM_SEQUENCE_BACKWARD = bind("lstm_sequence_backward", writes=4)  # dz, dh0, dc0, work
+_GRU_SEQUENCE = bind("gru_sequence", writes=6)                     # rs, zs, ns, hs, bs, work
+_GRU_SEQUENCE_BACKWARD = bind("gru_sequence_backward", writes=4)   # da, db, dh0, work
+
+
+def lstm_sequence(z: np.ndarray, h0: np.ndarray, c0: np.ndarray, w_hh: np.ndarray,
+                  reverse: bool, nthreads: int) -> tuple:
+    """(acts (s, b, 4h), cs, tcs, hs (s, b, h) each) of mg_lstm_sequence."""
+    (steps, batch, _), hid, dt = z.shape, c0.shape[1], z.dtype
+    acts = np.empty(z.shape, dt)
+    cs, tcs, hs = (np.empty((steps, batch, hid), dt) for _ in range(3))
+    work = np.empty(z.shape[1:], dt)
+    _LSTM_SEQUENCE[dt](acts, cs, tcs, hs, work, z, h0, c0, w_hh, steps, batch, hid, reverse,
+                       nthreads)
+    return acts, cs, tcs, hs
+
+
+def lstm_sequence_backward(acts: np.ndarray, cs: np.ndarray, tcs: np.ndarray, c0: np.ndarray,
+                           w_hh: np.ndarray, g: np.ndarray, dc_last: np.ndarray, reverse: bool,
+                           nthreads: int) -> tuple:
+    """(dz (s, b, 4h), dh0, dc0 (b, h)) of mg_lstm_sequence_backward."""
+    (steps, batch, hid), dt = cs.shape, cs.dtype
+    dz, dh0, dc0 = np.empty(acts.shape, dt), np.empty(c0.shape, dt), np.empty(c0.shape, dt)
+    work = np.empty((2,) + c0.shape, dt)
+    _LSTM_SEQUENCE_BACKWARD[dt](dz, dh0, dc0, work, acts, cs, tcs, c0, g, dc_last, w_hh, steps,
+                                batch, hid, reverse, nthreads)
+    return dz, dh0, dc0
+
+
+def gru_sequence(a: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None,
+                 reverse: bool, nthreads: int) -> tuple:
+    """(rs, zs, ns, hs (s, b, h) each, bs (s, b, 3h)) of mg_gru_sequence."""
+    (steps, batch, _), hid, dt = a.shape, h0.shape[1], a.dtype
+    rs, zs, ns, hs = (np.empty((steps, batch, hid), dt) for _ in range(4))
+    bs, work = np.empty(a.shape, dt), np.empty(a.shape[1:], dt)
+    if b_hh is None:
+        b_hh = np.zeros(a.shape[2], dt)
+    _GRU_SEQUENCE[dt](rs, zs, ns, hs, bs, work, a, h0, w_hh, b_hh, steps, batch, hid, reverse,
+                      nthreads)
+    return rs, zs, ns, bs, hs
+
+
+def gru_sequence_backward(rs: np.ndarray, zs: np.ndarray, ns: np.ndarray, bs: np.ndarray,
+                          hs: np.ndarray, h0: np.ndarray, w_hh: np.ndarray, g: np.ndarray,
+                          reverse: bool, nthreads: int) -> tuple:
+    """(da, db (s, b, 3h) each, dh0 (b, h)) of mg_gru_sequence_backward."""
+    (steps, batch, hid), dt = hs.shape, hs.dtype
+    da, db, dh0 = np.empty(bs.shape, dt), np.empty(bs.shape, dt), np.empty(h0.shape, dt)
+    work = np.empty(h0.shape, dt)
+    _GRU_SEQUENCE_BACKWARD[dt](da, db, dh0, work, rs, zs, ns, bs, hs, h0, g, w_hh, steps, batch,
+                               hid, reverse, nthreads)
+    return da, db, dh0
+
+
 # ---- executor.c: a recorded step replayed in one C call (micrograd.compile) -----------------
 # compile.py traces which kernels a recorded backend call runs (``trace_kernels``), lowers each
 # to an ``mg_exec_step`` (``exec_step``) on buffers it allocates once, and replays them with

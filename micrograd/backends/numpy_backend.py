@@ -40,6 +40,29 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return 0.5 * np.asarray(_erfc_object(z), np.float64) if z.size else z.copy()
 
 
+
+def _time_steps(steps: int, reverse: bool) -> range:
+    """The time steps in the order a recurrent layer runs them."""
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def check_sequence(op: str, blocks: int, gates: tuple, seqs: tuple, states: tuple,
+                   w_hh: np.ndarray) -> tuple[int, int, int]:
+    """(S, B, H) of a recurrent sequence kernel's arguments: ``states`` (B, H), ``seqs``
+    (S, B, H), ``gates`` (S, B, blocks * H), w_hh (blocks * H, H); ValueError naming the
+    shapes otherwise."""
+    batch, hid = check_gates(op, blocks, (), states)
+    steps = gates[0].shape[0] if gates[0].ndim == 3 else -1
+    if (all(x.shape == (steps, batch, blocks * hid) for x in gates)
+            and all(x.shape == (steps, batch, hid) for x in seqs)
+            and w_hh.shape == (blocks * hid, hid)):
+        return steps, batch, hid
+    raise ValueError(f"{op}: expected gates (S, B, {blocks}H), sequences (S, B, H), states "
+                     f"(B, H) and w_hh ({blocks}H, H), got gates "
+                     f"{', '.join(str(x.shape) for x in gates)}, sequences "
+                     f"{', '.join(str(x.shape) for x in seqs) or 'none'}, states "
+                     f"{', '.join(str(x.shape) for x in states)} and w_hh {w_hh.shape}")
+
 class NumpyBackend:
     """Reference kernels. Works for any float dtype; outputs keep the input dtype."""
 
@@ -404,6 +427,55 @@ class NumpyBackend:
         dz = dh * (h_prev - n) * z * (1 - z)
         return (np.concatenate([dr, dz, dn], axis=1), np.concatenate([dr, dz, dn * r], axis=1),
                 dh * z)
+
+    # recurrent layers: a whole sequence of one layer and direction, step by step through the
+    # gate kernels above; arrays time-major (S, B, .), reverse runs t = S-1 .. 0 ------------------
+    def lstm_sequence(self, z, h0, c0, w_hh, reverse=False):
+        check_sequence("lstm_sequence", 4, (z,), (), (h0, c0), w_hh)
+        acts = np.empty(z.shape, z.dtype)
+        cs, tcs, hs = (np.empty(z.shape[:2] + h0.shape[1:], z.dtype) for _ in range(3))
+        h, c = h0, c0
+        for t in _time_steps(z.shape[0], reverse):
+            pre = z[t] + self.matmul(h, w_hh, trans_b=True)
+            acts[t], cs[t], tcs[t], hs[t] = self.lstm_gates(pre, c)
+            h, c = hs[t], cs[t]
+        return acts, cs, tcs, hs
+
+    def lstm_sequence_backward(self, acts, cs, tcs, c0, w_hh, g, dc_last, reverse=False):
+        check_sequence("lstm_sequence_backward", 4, (acts,), (cs, tcs, g), (c0, dc_last), w_hh)
+        dz = np.empty(acts.shape, acts.dtype)
+        dh, dc = np.zeros_like(c0), dc_last
+        order = _time_steps(acts.shape[0], reverse)
+        for k in range(len(order) - 1, -1, -1):
+            t = order[k]
+            c_prev = cs[order[k - 1]] if k else c0
+            dz[t], dc = self.lstm_gates_backward(acts[t], tcs[t], c_prev, g[t] + dh, dc)
+            dh = self.matmul(dz[t], w_hh)
+        return dz, dh, dc
+
+    def gru_sequence(self, a, h0, w_hh, b_hh=None, reverse=False):
+        check_sequence("gru_sequence", 3, (a,), (), (h0,), w_hh)
+        rs, zs, ns, hs = (np.empty(a.shape[:2] + h0.shape[1:], a.dtype) for _ in range(4))
+        bs = np.empty(a.shape, a.dtype)
+        h = h0
+        for t in _time_steps(a.shape[0], reverse):
+            bs[t] = self.linear(h, w_hh, b_hh)
+            rs[t], zs[t], ns[t], hs[t] = self.gru_gates(a[t], bs[t], h)
+            h = hs[t]
+        return rs, zs, ns, bs, hs
+
+    def gru_sequence_backward(self, rs, zs, ns, bs, hs, h0, w_hh, g, reverse=False):
+        check_sequence("gru_sequence_backward", 3, (bs,), (rs, zs, ns, hs, g), (h0,), w_hh)
+        da, db = np.empty(bs.shape, bs.dtype), np.empty(bs.shape, bs.dtype)
+        dh = np.zeros_like(h0)
+        order = _time_steps(bs.shape[0], reverse)
+        for k in range(len(order) - 1, -1, -1):
+            t = order[k]
+            h_prev = hs[order[k - 1]] if k else h0
+            da[t], db[t], dh_z = self.gru_gates_backward(rs[t], zs[t], ns[t], bs[t], h_prev,
+                                                         g[t] + dh)
+            dh = dh_z + self.matmul(db[t], w_hh)
+        return da, db, dh
 
     # optimizer updates: IN PLACE on p and the state arrays (the one exception to "never
     # mutates"), PyTorch's formulas, in the same order as micrograd/optim -------------------------

@@ -36,7 +36,7 @@ import numpy as np
 from . import c_backend as C
 from . import force
 from .base import check_gates
-from .numpy_backend import NumpyBackend
+from .numpy_backend import NumpyBackend, check_sequence
 
 #: 2-D matmuls of at most this many multiply-adds go to NumPy (see the module docstring)
 SMALL_MATMUL_WORK = 96 ** 3
@@ -71,7 +71,8 @@ class CBackend(NumpyBackend):
               "log_softmax_backward", "cross_entropy", "cross_entropy_backward", "sgd_step",
               "adam_step", "conv2d", "conv2d_input_grad", "conv2d_weight_grad",
               "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
-              "lstm_gates", "lstm_gates_backward", "gru_gates", "gru_gates_backward")
+              "lstm_gates", "lstm_gates_backward", "gru_gates", "gru_gates_backward",
+              "lstm_sequence", "lstm_sequence_backward", "gru_sequence", "gru_sequence_backward")
 
     def __init__(self) -> None:
         self.nthreads = C.thread_count()  # 0: the OpenMP default
@@ -313,6 +314,38 @@ class CBackend(NumpyBackend):
             return NumpyBackend.gru_gates_backward(self, r, z, n, gh, h_prev, dh)
         check_gates("gru_gates_backward", 3, (gh,), (r, z, n, h_prev, dh))
         return C.gru_gates_backward(r, z, n, gh, h_prev, dh, self.nthreads)
+
+    # recurrent sequences: one C call runs the whole recurrence (each step's GEMM and gates);
+    # every array of one C dtype and nothing empty --------------------------------------------
+    def lstm_sequence(self, z, h0, c0, w_hh, reverse=False):
+        if not _one_c_dtype(z, h0, c0, w_hh):
+            return NumpyBackend.lstm_sequence(self, z, h0, c0, w_hh, reverse)
+        if 0 in check_sequence("lstm_sequence", 4, (z,), (), (h0, c0), w_hh):
+            return NumpyBackend.lstm_sequence(self, z, h0, c0, w_hh, reverse)
+        return C.lstm_sequence(z, h0, c0, w_hh, reverse, self.nthreads)
+
+    def lstm_sequence_backward(self, acts, cs, tcs, c0, w_hh, g, dc_last, reverse=False):
+        args = (acts, cs, tcs, c0, w_hh, g, dc_last)
+        if not _one_c_dtype(*args) or 0 in check_sequence(
+                "lstm_sequence_backward", 4, (acts,), (cs, tcs, g), (c0, dc_last), w_hh):
+            return NumpyBackend.lstm_sequence_backward(self, *args, reverse)
+        return C.lstm_sequence_backward(*args, reverse, self.nthreads)
+
+    def gru_sequence(self, a, h0, w_hh, b_hh=None, reverse=False):
+        if not _one_c_dtype(a, h0, w_hh, *(() if b_hh is None else (b_hh,))) or 0 in (
+                check_sequence("gru_sequence", 3, (a,), (), (h0,), w_hh)):
+            return NumpyBackend.gru_sequence(self, a, h0, w_hh, b_hh, reverse)
+        if b_hh is not None and b_hh.shape != (w_hh.shape[0],):
+            raise ValueError(f"gru_sequence: b_hh has shape {b_hh.shape}, expected "
+                             f"({w_hh.shape[0]},)")
+        return C.gru_sequence(a, h0, w_hh, b_hh, reverse, self.nthreads)
+
+    def gru_sequence_backward(self, rs, zs, ns, bs, hs, h0, w_hh, g, reverse=False):
+        args = (rs, zs, ns, bs, hs, h0, w_hh, g)
+        if not _one_c_dtype(*args) or 0 in check_sequence(
+                "gru_sequence_backward", 3, (bs,), (rs, zs, ns, hs, g), (h0,), w_hh):
+            return NumpyBackend.gru_sequence_backward(self, *args, reverse)
+        return C.gru_sequence_backward(*args, reverse, self.nthreads)
 
 
 def _one_c_dtype(first: np.ndarray, *rest: np.ndarray) -> bool:

@@ -7,11 +7,13 @@ the whole sequence and writes its backward through time out by hand. Composed pe
 from Tensor ops, a layer would record ~15 graph nodes a step, and taking step t out of the
 sequence (``x[t]``) has a gradient the size of the whole sequence, so backward would cost
 O(L^2) in the sequence length L. The primitive instead projects the inputs of all steps in one
-GEMM, loops over the steps for the recurrence only (one ``h @ W_hh^T`` each way per step), and
-forms the weight gradients after the loop as single GEMMs over all steps. The elementwise gate
-math of an LSTM or GRU step is one backend kernel each way (``lstm_gates``, ``gru_gates`` and
-their backwards: one C call per step on the C backend). The cells, which have no sequence, are
-compositions of Tensor ops.
+GEMM (both biases folded into it where the math allows), runs the recurrence, and forms the
+weight gradients after it as single GEMMs over all steps. The recurrence of an LSTM (without
+a projection) or GRU is one backend call each way (``lstm_sequence``, ``gru_sequence`` and
+their backwards: on the C backend one C call runs every step's h W_hh^T and gate math, batch
+rows split over threads for the whole sequence); an RNN, or an LSTM with ``proj_size``, loops
+over the steps here. The LSTM and GRU cells run the same gate kernels (``lstm_gates``,
+``gru_gates``) as one graph node each; the RNN cell is a composition of Tensor ops.
 
 Shapes, as PyTorch: input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched: (L, H_in)),
 states (D * num_layers, N, H_out), output (L, N, D * H_out), D = 2 if ``bidirectional``.
@@ -40,15 +42,11 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ---- the per-layer primitives -------------------------------------------------------------------
-def _entering(first: np.ndarray, seq: np.ndarray | list, reverse: bool) -> np.ndarray | list:
-    """The state each step starts from, in time order: (first, s_0, ..., s_{L-2}), or for the
-    reverse direction, which runs from t = L-1 down to 0, (s_1, ..., s_{L-1}, first). ``seq``
-    is an (L, N, H) array (the result is one too) or a list of L (N, H) arrays (a list)."""
-    if isinstance(seq, list):
-        return seq[1:] + [first] if reverse else [first] + seq[:-1]
-    if reverse:
-        return np.concatenate([seq[1:], first[None]])
-    return np.concatenate([first[None], seq[:-1]])
+def _entering(first: np.ndarray, seq: list, reverse: bool) -> list:
+    """The state each step starts from, in time order, from ``seq``, the L states the steps
+    left: (first, s_0, ..., s_{L-2}), or for the reverse direction, which runs from t = L-1
+    down to 0, (s_1, ..., s_{L-1}, first)."""
+    return seq[1:] + [first] if reverse else [first] + seq[:-1]
 
 
 class _Layer(Function):
@@ -68,25 +66,38 @@ class _Layer(Function):
         self.w_ih = w_ih
         return self.be.linear(self.x2, w_ih, b_ih).reshape(steps, n, w_ih.shape[0])
 
-    def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h_in: np.ndarray,
-                      first: int, bias: bool) -> list:
+    def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h0: np.ndarray,
+                      hs: np.ndarray, first: int, bias: bool) -> list:
         """[dx, dw_ih, dw_hh, db_ih, db_hh] (the biases only with ``bias``) from dz_ih (L, N,
         G), the gradient of x_t W_ih^T + b_ih, and dz_hh, that of h_{t-1} W_hh^T + b_hh, with
-        h_in (L, N, H) the state entering each step. ``first`` is w_ih's input index; a gradient
-        that is not needed is None."""
+        hs (L, N, H) the states each step left and h0 the first step's. ``first`` is w_ih's
+        input index; a gradient that is not needed is None."""
         be, need = self.be, self.needs_input_grad
         steps, n, gates = dz_ih.shape
         flat_ih = dz_ih.reshape(steps * n, gates)
         flat_hh = dz_hh.reshape(steps * n, gates)
         dx = be.matmul(flat_ih, self.w_ih).reshape(self.x_shape) if need[0] else None
         dw_ih = be.matmul(flat_ih, self.x2, trans_a=True) if need[first] else None
-        dw_hh = (be.matmul(flat_hh, h_in.reshape(steps * n, h_in.shape[2]), trans_a=True)
-                 if need[first + 1] else None)
+        dw_hh = self._recurrent_grad(dz_hh, h0, hs) if need[first + 1] else None
         grads = [dx, dw_ih, dw_hh]
         if bias:
             grads += [be.sum(flat_ih, (0,), False) if need[first + 2] else None,
                       be.sum(flat_hh, (0,), False) if need[first + 3] else None]
         return grads
+
+    def _recurrent_grad(self, dz_hh: np.ndarray, h0: np.ndarray, hs: np.ndarray) -> np.ndarray:
+        """sum_t dz_t^T h_{t-1}, W_hh's gradient: the first step's term from h0 and the others
+        as one GEMM over the states the steps left (slices of hs: nothing is stacked)."""
+        be = self.be
+        steps, n, gates = dz_hh.shape
+        start, later, entering = ((steps - 1, slice(0, steps - 1), slice(1, steps))
+                                  if self.reverse else
+                                  (0, slice(1, steps), slice(0, steps - 1)))
+        dw = be.matmul(dz_hh[start], h0, trans_a=True)
+        if steps > 1:
+            dw += be.matmul(dz_hh[later].reshape(-1, gates),
+                            hs[entering].reshape(-1, hs.shape[2]), trans_a=True)
+        return dw
 
 
 class _RNNLayer(_Layer):
@@ -98,9 +109,7 @@ class _RNNLayer(_Layer):
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, relu: bool, reverse: bool):
         be = self.be
         self.x_shape, self.h0, self.w_hh, self.relu = x.shape, h0, w_hh, relu
-        z = self._project(x, w_ih, b_ih, reverse)
-        if b_hh is not None:
-            z += b_hh
+        z = self._project(x, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
         hs = np.empty(z.shape, z.dtype)
         h = h0
         for t in self.steps:
@@ -117,8 +126,7 @@ class _RNNLayer(_Layer):
             d = g[t] + dh
             dz[t] = be.relu_backward(hs[t], d) if self.relu else be.tanh_backward(hs[t], d)
             dh = be.matmul(dz[t], self.w_hh)
-        grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 2,
-                                   len(self.needs_input_grad) > 4)
+        grads = self._weight_grads(dz, dz, self.h0, hs, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
 
@@ -141,25 +149,24 @@ class _LSTMLayer(_Layer):
         if proj:
             self.saves_inputs = self.saves_inputs + (len(rest) + 4,)
         self.x_shape, self.h0, self.c0, self.w_hh, self.w_hr = x.shape, h0, c0, w_hh, w_hr
-        z = self._project(x, w_ih, b_ih, reverse)
-        if b_hh is not None:
-            z += b_hh
+        z = self._project(x, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
+        if not proj:  # the whole recurrence in one backend call
+            self.acts, self.cs, self.tcs, hs = be.lstm_sequence(z, h0, c0, w_hh, reverse)
+            self.ms, self.hs = None, hs
+            c = self.cs[self.steps[-1]] if len(self.steps) else c0
+            return np.concatenate([hs.reshape(-1), c.reshape(-1)])
         steps, n, _ = z.shape
         # per step t, as the gate kernel returns them (no copies): i, f, g, o after their
-        # activations, c_t and tanh(c_t)
+        # activations, c_t and tanh(c_t); m_t before W_hr
         acts, cs, tcs = [None] * steps, [None] * steps, [None] * steps
-        ms = np.empty((steps, n, c0.shape[1]), z.dtype) if proj else None  # m_t before W_hr
+        ms = np.empty((steps, n, c0.shape[1]), z.dtype)
         hs = np.empty((steps, n, h0.shape[1]), z.dtype)
         h, c = h0, c0
         for t in self.steps:
             pre = z[t] + be.matmul(h, w_hh, trans_b=True)
-            acts[t], c, tcs[t], m = be.lstm_gates(pre, c)
+            acts[t], c, tcs[t], ms[t] = be.lstm_gates(pre, c)
             cs[t] = c
-            if proj:
-                ms[t] = m
-                h = hs[t] = be.matmul(m, w_hr, trans_b=True)
-            else:
-                h = hs[t] = m
+            h = hs[t] = be.matmul(ms[t], w_hr, trans_b=True)
         self.acts, self.cs, self.tcs, self.ms, self.hs = acts, cs, tcs, ms, hs
         return np.concatenate([hs.reshape(-1), c.reshape(-1)])
 
@@ -169,20 +176,22 @@ class _LSTMLayer(_Layer):
         hid = self.c0.shape[1]
         g_out = g[:steps * n * p].reshape(hs.shape)
         dc = g[steps * n * p:].reshape(n, hid)  # the gradient of the last c
-        dh = np.zeros_like(self.h0)
-        c_in = _entering(self.c0, self.cs, self.reverse)
-        dz = np.empty((steps, n, 4 * hid), hs.dtype)
         dhs = np.empty_like(hs) if self.w_hr is not None else None
-        for t in reversed(self.steps):
-            d = g_out[t] + dh
-            if dhs is not None:
-                dhs[t] = d
-                d = be.matmul(d, self.w_hr)
-            dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t], d, dc)
-            dh = be.matmul(dz[t], self.w_hh)
+        if dhs is None:
+            dz, dh, dc = be.lstm_sequence_backward(self.acts, self.cs, self.tcs, self.c0,
+                                                   self.w_hh, g_out, dc, self.reverse)
+        else:
+            dh = np.zeros_like(self.h0)
+            c_in = _entering(self.c0, self.cs, self.reverse)
+            dz = np.empty((steps, n, 4 * hid), hs.dtype)
+            for t in reversed(self.steps):
+                d = dhs[t] = g_out[t] + dh
+                dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t],
+                                                   be.matmul(d, self.w_hr), dc)
+                dh = be.matmul(dz[t], self.w_hh)
         need = self.needs_input_grad
         bias = len(need) - (dhs is not None) > 5
-        grads = self._weight_grads(dz, dz, _entering(self.h0, hs, self.reverse), 3, bias)
+        grads = self._weight_grads(dz, dz, self.h0, hs, 3, bias)
         out = [grads[0], dh, dc, *grads[1:]]
         if dhs is not None:
             out.append(be.matmul(dhs.reshape(steps * n, p), self.ms.reshape(steps * n, hid),
@@ -203,31 +212,46 @@ class _GRULayer(_Layer):
         be = self.be
         self.x_shape, self.h0, self.w_hh = x.shape, h0, w_hh
         a = self._project(x, w_ih, b_ih, reverse)
-        steps = a.shape[0]
-        # per step t, as the gate kernel returns them: r, z, n, and b = h_{t-1} W_hh^T + b_hh
-        rs, zs, ns, bs = [None] * steps, [None] * steps, [None] * steps, [None] * steps
-        hs = np.empty(a.shape[:2] + h0.shape[1:], a.dtype)
-        h = h0
-        for t in self.steps:
-            b = bs[t] = be.linear(h, w_hh, b_hh)
-            rs[t], zs[t], ns[t], h = be.gru_gates(a[t], b, h)
-            hs[t] = h
-        self.rs, self.zs, self.ns, self.bs, self.hs = rs, zs, ns, bs, hs
-        return hs.copy()
+        # per step t: r, z, n, and b = h_{t-1} W_hh^T + b_hh, which backward reads
+        self.rs, self.zs, self.ns, self.bs, self.hs = be.gru_sequence(a, h0, w_hh, b_hh, reverse)
+        return self.hs.copy()
 
     def backward(self, g):
         be, hs = self.be, self.hs
-        hid = hs.shape[2]
-        h_in = _entering(self.h0, hs, self.reverse)
-        da = np.empty(hs.shape[:2] + (3 * hid,), hs.dtype)
-        db = np.empty_like(da)
-        dh = np.zeros_like(self.h0)
-        for t in reversed(self.steps):
-            da[t], db[t], dh_z = be.gru_gates_backward(self.rs[t], self.zs[t], self.ns[t],
-                                                       self.bs[t], h_in[t], g[t] + dh)
-            dh = dh_z + be.matmul(db[t], self.w_hh)
-        grads = self._weight_grads(da, db, h_in, 2, len(self.needs_input_grad) > 4)
+        da, db, dh = be.gru_sequence_backward(self.rs, self.zs, self.ns, self.bs, hs, self.h0,
+                                              self.w_hh, g, self.reverse)
+        grads = self._weight_grads(da, db, self.h0, hs, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
+
+
+class _LSTMCellGates(Function):
+    """One LSTM step's gate math, as the layer's (``lstm_gates``): out = stack(h', c') of pre
+    = x W_ih^T + b_ih + h W_hh^T + b_hh (N, 4H) and c (N, H); backward from g = (dh', dc')
+    through ``lstm_gates_backward``: (dpre, dc)."""
+    saves_inputs = (1,)  # c (pre is not read: the activations are saved)
+
+    def forward(self, pre, c):
+        self.acts, c_new, self.tanh_c, h = self.be.lstm_gates(pre, c)
+        self.c = c
+        return np.stack([h, c_new])
+
+    def backward(self, g):
+        return self.be.lstm_gates_backward(self.acts, self.tanh_c, self.c, g[0], g[1])
+
+
+class _GRUCellGates(Function):
+    """One GRU step's gate math, as the layer's (``gru_gates``): h' of gi = x W_ih^T + b_ih,
+    gh = h W_hh^T + b_hh (N, 3H) and h (N, H); backward through ``gru_gates_backward``:
+    (dgi, dgh, dh z), the W_hh path of dh being gh's own graph."""
+    saves_inputs = (1, 2)  # gh (its n block) and h
+
+    def forward(self, gi, gh, h):
+        self.r, self.z, self.n, h_new = self.be.gru_gates(gi, gh, h)
+        self.gh, self.h = gh, h
+        return h_new
+
+    def backward(self, g):
+        return self.be.gru_gates_backward(self.r, self.z, self.n, self.gh, self.h, g)
 
 
 def _run(mode: str, x: Tensor, h0: Tensor, c0: Tensor | None, weights: list, bias: bool,
@@ -326,6 +350,8 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draws every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)),
+        PyTorch's initialisation, from micrograd's random generator (``manual_seed``)."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -340,6 +366,9 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
+        """The parameters grouped per layer and direction, in PyTorch's order (layer 0, its
+        reverse direction, layer 1, ...): [weight_ih, weight_hh, bias_ih, bias_hh, weight_hr],
+        the biases only with ``bias``, weight_hr only with ``proj_size``."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def flatten_parameters(self) -> None:
@@ -517,7 +546,7 @@ class LSTM(RNNBase):
         return self._finish(out, batched), (h_n, c_n)
 
 
-# ---- cells: one time step, composed from Tensor ops -------------------------------------------
+# ---- cells: one time step; the LSTM and GRU cells' gate math is the layers' gate kernels ------
 class RNNCellBase(Module):
     """``weight_ih`` (G, input_size), ``weight_hh`` (G, hidden_size), ``bias_ih``,
     ``bias_hh`` (G,), G = k * hidden_size; all U(-1/sqrt(H), 1/sqrt(H)) as PyTorch's."""
@@ -541,6 +570,8 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draws the weights and biases again from U(-1/sqrt(hidden_size),
+        1/sqrt(hidden_size)), PyTorch's initialisation of the cells."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -628,9 +659,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Any = None) -> tuple:  # noqa: A002
         x, (h, c), batched = self._prepare(input, hx, "LSTMCell", 2)
         gi, gh = self._gates(x, h)
-        i, f, g, o = (gi + gh).chunk(4, 1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
+        h, c = apply_op(_LSTMCellGates, gi + gh, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -645,10 +674,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
         x, (h,), batched = self._prepare(input, hx, "GRUCell", 1)
         gi, gh = self._gates(x, h)
-        x_r, x_z, x_n = gi.chunk(3, 1)
-        h_r, h_z, h_n = gh.chunk(3, 1)
-        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
-        n = (x_n + r * h_n).tanh()
-        out = (h - n) * z + n
+        out = apply_op(_GRUCellGates, gi, gh, h)
         return out if batched else out.squeeze(0)
 
