@@ -36,9 +36,9 @@ steps of one ``mg_exec`` call (csrc/executor.c): the kernels the call ran, with 
 on buffers allocated once per plan; NumPy's arithmetic between them (add, sub, mul, div of equal
 shapes or with a one-element operand, neg), full sums, fills and aliasing reshapes are repeated
 by the executor's own kernels, bit for bit as NumPy computes them; an SGD/Adam update is its
-kernel, its learning rate (and Adam's step count) refreshed from the param group before each
-run. What cannot be lowered stays a backend call between C segments. A step's arguments are
-handed to the kernels where they are (no copy). ``.grad`` arrays and returned Tensors behave as
+kernel, its learning rate and weight decay (and Adam's step count) refreshed from the param
+group before each run. What cannot be lowered stays a backend call between C segments. A step's
+arguments are handed to the kernels where they are (no copy). ``.grad`` arrays and returned Tensors behave as
 eager's: each replay writes them into new arrays (a 0-d loss is copied out), so a gradient or a
 loss kept from one call never changes in the next; the other buffers are the plan's and never
 leave it. One replay of a plan runs at a time (a lock): the buffers are shared, and an update
@@ -597,14 +597,19 @@ class _Lowering:
     replay (the step's arguments; a Python call's outputs; a buffer handed to the user, which
     is allocated afresh each replay so that ``.grad`` and the returned Tensors are new arrays
     as in eager, never overwritten by a later call). An optimizer update is lowered with its
-    learning rate (and Adam's step count) refreshed from the param group before each run;
-    its other options and state arrays are checked by ``_Plan.valid``."""
+    learning rate and weight decay (and Adam's step count) refreshed from the param group
+    before each run; its other options and state arrays are checked by ``_Plan.valid``."""
 
     #: NumPy-path backend calls the executor repeats bitwise
     NUMPY_OPS = ("add", "sub", "mul", "div", "neg", "sum", "reshape")
     #: the options of a lowered update that must not change (the learning rate may)
-    FIXED = {"sgd_step": ("momentum", "dampening", "weight_decay", "nesterov", "maximize"),
-             "adam_step": ("betas", "eps", "weight_decay", "amsgrad", "maximize")}
+    FIXED = {"sgd_step": ("momentum", "dampening", "nesterov", "maximize"),
+             "adam_step": ("betas", "eps", "amsgrad", "maximize")}
+    #: the doubles refreshed from the param group before each run, by their index among the
+    #: kernel's double arguments (micrograd.h): schedulers change lr, and the scikit-learn
+    #: estimators scale weight_decay to each batch as scikit-learn scales its L2 term
+    REFRESHED = {"sgd_step": (("lr", 0), ("weight_decay", 3)),
+                 "adam_step": (("lr", 0), ("weight_decay", 4))}
 
     def __init__(self, r: _Recorder, scope: dict) -> None:
         self.r, self.scope, self.calls = r, scope, len(r.calls)
@@ -948,18 +953,18 @@ class _Lowering:
             elif how == "fresh":
                 scope[f"SH{idx}"], scope[f"DT{idx}"] = payload.shape, payload.dtype
                 lines.append(f"F{idx} = empty(SH{idx}, DT{idx}); PT[{idx}] = ptr(F{idx})")
-        groups: dict[int, str] = {}  # id(param group) -> the local holding its lr
+        groups: dict[int, int] = {}  # id(param group) -> the j whose locals hold its values
         for j, k, name in self.updates:
             opt, p, state, group = self.lowered[j]["update"]
             # the step's int and double fields: a kernel's scalars in C order (micrograd.h)
             scope.update({f"SI{k}": self.steps[k].i, f"SD{k}": self.steps[k].d,
                           f"S{j}": state, f"G{j}": group})
             if id(group) not in groups:
-                groups[id(group)] = f"lr{j}"
-                lines.append(f"lr{j} = G{j}['lr']")
+                groups[id(group)] = j
+                lines += [f"{key}{j} = G{j}[{key!r}]" for key, _ in self.REFRESHED[name]]
             if name == "adam_step":  # its step count, as Adam._update counts it
                 lines.append(f"n{j} = S{j}['step'] + 1; S{j}['step'] = n{j}; SI{k}[1] = n{j}")
-            lines.append(f"SD{k}[0] = {groups[id(group)]}")
+            lines += [f"SD{k}[{i}] = {key}{groups[id(group)]}" for key, i in self.REFRESHED[name]]
         return lines
 
     def after_python_call(self, j: int) -> list[str]:

@@ -281,6 +281,23 @@ def test_lr_schedule_is_read_each_replay_and_option_changes_record_again(backend
     only_plan(compiled)
 
 
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-3),
+    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=1e-3),
+    lambda ps: optim.AdamW(ps, lr=0.01)], ids=["sgd", "adam", "adamw"])
+def test_weight_decay_is_read_each_replay(backend, make_opt):
+    """The scikit-learn estimators scale weight_decay to each batch (scikit-learn's L2 term
+    over the batch's sample count): a changed weight_decay is replayed, not re-recorded."""
+    def each(i, first, second, compiled):
+        for o in (first[1], second[1]):
+            o.param_groups[0]["weight_decay"] = 1e-3 * (i + 2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = side_by_side(lambda: moons_step(opt=make_opt), moons_batches(8), each)
+    only_plan(compiled)
+
+
 def test_a_strided_argument_gets_its_own_plan(backend):
     """A transposed view is another key; its kernels read a contiguous copy, so those calls
     stay Python calls; both plans replay bitwise as eager."""
