@@ -109,6 +109,12 @@ _OPT_UPDATES = (SGD._update, Adam._update)
 _LOCK = threading.RLock()  # one recording at a time: the value-read guards patch Tensor
 
 
+#: the largest full sum the executor repeats: NumPy before 2.3 sums a longer array in chunks of
+#: its buffer size (8192 by default) added one after another, later versions in one pairwise
+#: pass; within one buffer every version's sum is the same pairwise sum as mg_exec_sum's
+_ONE_BUFFER = 8192
+
+
 class NotCapturable(Exception):
     """Why a step cannot be replayed (the message is the warning's reason)."""
 
@@ -793,7 +799,8 @@ class _Lowering:
         o = self.by_role.get(("t", j, ()))
         x = self.by_role.get(args[0]) if args[0][0] in ("in", "t", "ext") else None
         axes = _plain(args[1]) if len(args) > 1 else None
-        if x is None or o is None or o.size != 1 or not _c_ready(x):
+        if x is None or o is None or o.size != 1 or not _c_ready(x) \
+                or np.size(x) > min(_ONE_BUFFER, np.getbufsize()):
             return None
         ndim = np.ndim(x)
         if axes is not None:  # only a full reduction: NumPy's order over the flat array

@@ -38,14 +38,26 @@ def run_one(name: str, dtype, arrays: list, ints: list, doubles=()) -> None:
 SUM_SIZES = [*range(0, 140), 255, 256, 257, 1000, 4097, 8192, 8193, 65537, 1_000_003]
 
 
+def _numpy_sums_in_chunks() -> bool:
+    """True for NumPy before 2.3: a sum of more than 8192 elements is its 8192-element chunks'
+    pairwise sums added one after another (compile lowers only sums of one chunk)."""
+    x = np.random.default_rng(1).standard_normal(3 * 8192 + 5).astype(np.float32) * 1e3
+    chunked = np.float32(0)
+    for i in range(0, x.size, 8192):
+        chunked = np.float32(chunked + np.add.reduce(x[i:i + 8192]))
+    return np.add.reduce(x).tobytes() == chunked.tobytes()
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_exec_sum_is_numpys_pairwise_sum(dtype):
-    for n in SUM_SIZES:
+    sizes = [n for n in SUM_SIZES if n <= 8192 or not _numpy_sums_in_chunks()]
+    for n in sizes:
         x = (RNG.standard_normal(n) * RNG.uniform(0.1, 1e4)).astype(dtype)
         out = np.empty((), dtype)
         run_one("exec_sum", dtype, [out, x], [n])
         assert out.tobytes() == np.asarray(np.add.reduce(x), dtype).tobytes(), n
-    for shape in [(16, 2), (16, 16), (3, 5, 7), (100,), (), (300, 300), (2, 3, 40000)]:
+    shapes = [(16, 2), (16, 16), (3, 5, 7), (100,), (), (300, 300), (2, 3, 40000)]
+    for shape in [s for s in shapes if np.prod(s) <= 8192 or not _numpy_sums_in_chunks()]:
         x = RNG.standard_normal(shape).astype(dtype)  # full sums of C-ordered arrays
         out = np.empty((), dtype)
         run_one("exec_sum", dtype, [out, x], [x.size])
@@ -239,6 +251,19 @@ def test_calls_that_cannot_be_lowered_run_between_c_segments(backend):
     if backend == "c":
         assert "be_exp(" in plan.source and plan.source.count("run(") >= 2
         assert plan.lowering.count()["lowered_calls"] == plan.lowering.count()["calls"] - 1
+
+
+def test_a_sum_longer_than_numpys_buffer_stays_numpys(backend):
+    """NumPy before 2.3 sums more than 8192 elements in chunks: such a sum is not lowered (it
+    stays NumPy's call, whatever the version), and the replay is still bitwise eager."""
+    big = mg.from_numpy(RNG.standard_normal((90, 100)).astype(np.float32))
+    extra = lambda loss, scores: loss + 1e-6 * (scores.mean() * big).sum()  # noqa: E731
+    compiled = side_by_side(lambda: moons_step(extra=extra), moons_batches(5))
+    plan = only_plan(compiled)
+    if backend == "c":
+        assert "be_sum(" in plan.source
+        sums = [s for s in plan.lowering.steps_list if s[1] == "exec_sum"]
+        assert sums and all(s[4][0] <= 8192 for s in sums)
 
 
 def test_grads_and_outputs_are_new_arrays_each_replay(backend):
