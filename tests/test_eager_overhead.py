@@ -267,3 +267,42 @@ def test_moons_step_graph_size_and_kernel_calls():
     assert len(counted) == 3
     assert all(p.grad is not None for p in model.parameters())
     opt.step()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_step_routing_matches_the_reference_for_unusual_arrays(backend, dtype):
+    """The routed step checks p and g inline: a gradient of another dtype or shape, an ndarray
+    subclass or a read-only p never reach the C kernel (it would misread or lose them); the
+    step then runs the reference, whose answer (or error) is the one every backend gives."""
+    be, ref = mg.core.settings.settings.backend, mg.backends.REGISTRY["numpy"]
+    rng = np.random.default_rng(11)
+    p0, g = rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    cases = [(g, {}), (g.view(np.matrix), {}), (g.astype(np.float32 if dtype == np.float64
+                                                         else np.float64), {}),
+             (g, dict(weight_decay=0.1, maximize=True))]
+    for grad, kw in cases:
+        p, q = p0.copy(), p0.copy()
+        be.sgd_step(p, grad, None, 0.1, **kw)
+        ref.sgd_step(q, grad, None, 0.1, **kw)
+        np.testing.assert_allclose(p, q, rtol=1e-6)
+        np.testing.assert_allclose(p, p0 - 0.1 * ((-1 if kw.get("maximize") else 1)
+                                                  * np.asarray(grad) + kw.get("weight_decay", 0)
+                                                  * p0), rtol=1e-5)
+    locked = p0.copy()
+    locked.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        be.sgd_step(locked, g, None, 0.1)
+
+
+def test_backend_reshape_and_transpose_match_numpy(backend):
+    """The backend's reshape and transpose (the array methods): a view where NumPy gives one,
+    a copy of a transposed input, NumPy's error for a size mismatch."""
+    be = mg.core.settings.settings.backend
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(be.reshape(x, (4, 3)), np.reshape(x, (4, 3)))
+    assert np.shares_memory(be.reshape(x, (-1,)), x)
+    np.testing.assert_array_equal(be.reshape(x.T, (-1,)), np.reshape(x.T, (-1,)))
+    np.testing.assert_array_equal(be.transpose(x, (1, 0)), x.T)
+    np.testing.assert_array_equal(be.transpose(x, None), x.T)
+    with pytest.raises(ValueError, match="cannot reshape"):
+        be.reshape(x, (5, 3))

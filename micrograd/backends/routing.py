@@ -161,7 +161,9 @@ class CBackend(NumpyBackend):
     # optimizer updates, in place: every state array must be updatable where it is -------------
     def sgd_step(self, p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, maximize=False, first=False):
-        if (p.dtype in C.DTYPES and _in_place(p) and _like(p, g)
+        f = p.flags  # _in_place(p) inline: this runs once per parameter per step
+        if (p.dtype in C.DTYPES and f.c_contiguous and f.aligned and f.writeable
+                and g.__class__ is np.ndarray and g.dtype == p.dtype and g.shape == p.shape
                 and (not momentum or (_like(p, buf) and _in_place(buf)))):
             return C.sgd_step(p, g, buf, lr, momentum, dampening, weight_decay, nesterov,
                               maximize, first)

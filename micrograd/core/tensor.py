@@ -1320,9 +1320,11 @@ class Tensor:
         the summed dims as size 1. Bools and integers sum in int64 unless ``dtype`` says
         otherwise, as torch."""
         x = self if dtype is None else self.to(dtype)
+        axes = None if dim is None else reduce_axes(dim, x._array.ndim, "sum")
+        if x._array.dtype.kind == "f":  # floats sum in their own dtype (every loss: the hot path)
+            return apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
         if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
             x = x.to(dtypes.int64)
-        axes = None if dim is None else reduce_axes(dim, x._array.ndim, "sum")
         out = apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
         if out._array.dtype != x._array.dtype:  # NumPy sums small ints in int64 (no gradient)
             out = wrap_array(np.asarray(out._array).astype(x._array.dtype))

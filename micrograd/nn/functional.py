@@ -69,11 +69,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, *,  # noqa
     function as the kernel's epilogue: ``linear(x, w, b, activation="relu")`` equals
     ``relu(linear(x, w, b))`` in one node and one kernel call each way. ``nn.Sequential`` uses
     it for every Linear followed by ReLU, Sigmoid or Tanh."""
-    x, w = _input(input, "linear"), _input(weight, "linear", "weight")
-    check_linear_activation(activation)
+    x, w = input, weight
+    if not (isinstance(x, Tensor) and isinstance(w, Tensor)
+            and (bias is None or isinstance(bias, Tensor))):  # one test on the hot path
+        _input(x, "linear"), _input(w, "linear", "weight"), _input(bias, "linear", "bias")
+    if activation is not None:
+        check_linear_activation(activation)
     xs, ws = x._array.shape, w._array.shape  # read once: this is every layer's hot path
-    if bias is not None:
-        _input(bias, "linear", "bias")
     if len(xs) < 1 or len(ws) != 2:
         raise OpError(f"linear: expected input (..., K) and weight (M, K), got shapes "
                       f"{xs} and {ws}")
