@@ -147,29 +147,45 @@ static void SUFFIX(macro)(const SUFFIX(kernel) *kn, int64_t mc, int64_t kc, int6
 }
 
 /* Small products: packing and blocking cost more than they save, so loop directly (i-k-j when
- * rows of op(b) are contiguous, dot products when op(b) is transposed). */
-MG_VECTOR_CLONES static void SUFFIX(small)(T *c, const T *a, const T *b, int64_t m, int64_t n,
-                                       int64_t k, int trans_a, int trans_b, T alpha, T beta,
+ * rows of op(b) are contiguous, dot products when op(b) is transposed). c never overlaps a or b
+ * (restrict): without that promise every short inner loop first checks for overlap at run
+ * time, which for a 2-wide row costs more than the row. */
+MG_VECTOR_CLONES static void SUFFIX(small)(T *restrict c, const T *restrict a,
+                                       const T *restrict b, int64_t m, int64_t n, int64_t k,
+                                       int trans_a, int trans_b, T alpha, T beta,
                                        int64_t lda, int64_t ldb, int64_t ldc)
 {
     for (int64_t i = 0; i < m; i++) {
-        T *cr = c + i * ldc;
+        T *restrict cr = c + i * ldc;
         if (!trans_b) {
             for (int64_t j = 0; j < n; j++) cr[j] = beta == 0 ? (T)0 : beta * cr[j];
             for (int64_t p = 0; p < k; p++) {
                 const T aip = alpha * OP_A(i, p);
-                const T *br = b + p * ldb;
+                const T *restrict br = b + p * ldb;
                 for (int64_t j = 0; j < n; j++) cr[j] += aip * br[j];
             }
         } else {
             for (int64_t j = 0; j < n; j++) {
-                const T *bc = b + j * ldb;
+                const T *restrict bc = b + j * ldb;
                 T acc = 0;
                 for (int64_t p = 0; p < k; p++) acc += OP_A(i, p) * bc[p];
                 cr[j] = alpha * acc + (beta == 0 ? (T)0 : beta * cr[j]);
             }
         }
     }
+}
+
+/* Whether the direct loop above is the faster way: its inner loop (along n, or along k when
+ * op(b) is transposed) must fill at least one vector of the widest ISA this CPU has, else
+ * it runs a scalar remainder per row (x (100, 2) @ w^T: 1600 two-element loops, 5 us, where
+ * the micro-kernel's masked tiles take 0.5 us); and the product must be small next to the
+ * blocked path's fixed cost (plan, buffers, tile loops), which is SMALL_VECTOR_FMAS vector
+ * multiply-adds. */
+static int SUFFIX(small_pays)(int64_t m, int64_t n, int64_t k, int trans_b, int isa)
+{
+    const int64_t lanes = vector_bytes(isa) / (int64_t)sizeof(T);
+    const int64_t inner = trans_b ? k : n;
+    return inner >= lanes && (double)m * (double)n * (double)k <= SMALL_VECTOR_FMAS * lanes;
 }
 
 /* Everything one GEMM call needs to know, shared read-only by its threads. The team is
@@ -303,11 +319,11 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
 {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) { SUFFIX(scale)(c, m, n, ldc, beta); return; }
-    if (isa < 0 && blocking == NULL && (double)m * (double)n * (double)k <= SMALL_WORK) {
+    const mg_gemm_config *cfg = mg_gemm_get_config();
+    if (isa < 0 && blocking == NULL && SUFFIX(small_pays)(m, n, k, trans_b, cfg->isa)) {
         SUFFIX(small)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
         return;
     }
-    const mg_gemm_config *cfg = mg_gemm_get_config();
     if (isa < 0 || isa > cfg->isa) isa = cfg->isa;
     const mg_gemm_blocking *blk = blocking ? blocking : &CONFIG_BLOCKING(cfg)[isa];
     SUFFIX(plan) pl = {.kn = SUFFIX(pick)(isa), .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,
