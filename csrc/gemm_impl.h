@@ -312,6 +312,15 @@ static int SUFFIX(setup)(SUFFIX(plan) *pl, const mg_gemm_blocking *blk, int team
     return pl->bbuf != NULL && pl->abuf != NULL;
 }
 
+/* Elements of a (k, n) B that setup() packs: none when its rows are contiguous (row stride
+ * ld) and a panel of them fits the span it is read in place within, else all of them. */
+static double SUFFIX(b_packed)(int contiguous_rows, int64_t k, int64_t n, int64_t ld,
+                               const mg_gemm_blocking *blk)
+{
+    const double panel_bytes = (double)min64(k, blk->kc) * (double)ld * (double)sizeof(T);
+    return contiguous_rows && panel_bytes <= (double)blk->b_span ? 0 : (double)k * (double)n;
+}
+
 /* The GEMM with the blocking given (NULL: the configuration's for this isa and type). */
 void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
                          int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,
@@ -334,9 +343,20 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
      * wastes lanes on every row (n = 100 computes 112 columns). When m fills the lanes
      * better, compute c^T = op(b)^T op(a)^T instead (swap the operands, transpose c's
      * strides); the kernel's tiles then reach c through an in-register transposing store
-     * (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not). */
+     * (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not).
+     * When both ways fill the lanes equally, swapping pays when it saves more packing (a copy
+     * per element of B; B is packed unless its rows are contiguous, and swapped, op(a)^T is
+     * the B) than the transposing store costs (per element of c). So h (32, 256) @ W^T, with
+     * W (1024, 256), is computed as W @ h^T: W is read in place and h, 32 times smaller, is
+     * the one packed (every small-batch linear layer's forward: 90 -> 71 us on Zen 5); a
+     * square product, whose pack is as large as c, stays as it is. */
     const int64_t lanes = pl.kn.lanes;
-    if (pl.kn.store_t && k >= 32 && n * round_up(m, lanes) < m * round_up(n, lanes)) {
+    const double computed = (double)m * (double)round_up(n, lanes);
+    const double computed_t = (double)n * (double)round_up(m, lanes);
+    const double packed = SUFFIX(b_packed)(!trans_b, k, n, ldb, blk);  /* op(b), when B */
+    const double packed_t = SUFFIX(b_packed)(trans_a, k, m, lda, blk); /* op(a)^T, when B */
+    if (pl.kn.store_t && k >= 32
+        && (computed_t < computed || (computed_t == computed && packed - packed_t > (double)m * (double)n))) {
         pl.m = n; pl.n = m; pl.a = b; pl.b = a;
         pl.rsa = trans_b ? ldb : 1; pl.csa = trans_b ? 1 : ldb;
         pl.rsb = trans_a ? lda : 1; pl.csb = trans_a ? 1 : lda;
