@@ -350,7 +350,7 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
      * W (1024, 256), is computed as W @ h^T: W is read in place and h, 32 times smaller, is
      * the one packed (every small-batch linear layer's forward: 90 -> 71 us on Zen 5); a
      * square product, whose pack is as large as c, stays as it is. */
-    const int64_t lanes = pl.kn.lanes;
+    const int64_t lanes = max64(pl.kn.lanes, 1); /* kernels with a store_t have lanes */
     const double computed = (double)m * (double)round_up(n, lanes);
     const double computed_t = (double)n * (double)round_up(m, lanes);
     const double packed = SUFFIX(b_packed)(!trans_b, k, n, ldb, blk);  /* op(b), when B */
