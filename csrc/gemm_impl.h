@@ -312,13 +312,19 @@ static int SUFFIX(setup)(SUFFIX(plan) *pl, const mg_gemm_blocking *blk, int team
     return pl->bbuf != NULL && pl->abuf != NULL;
 }
 
-/* Elements of a (k, n) B that setup() packs: none when its rows are contiguous (row stride
- * ld) and a panel of them fits the span it is read in place within, else all of them. */
-static double SUFFIX(b_packed)(int contiguous_rows, int64_t k, int64_t n, int64_t ld,
-                               const mg_gemm_blocking *blk)
+/* Elements setup() packs (about: it refines kc and mc per product) for an (m, k) A and a
+ * (k, n) B, each with contiguous rows or contiguous columns, ld apart. A is read in place
+ * while a block spans at most a_span bytes across ld (mc rows, or kc columns); B while its
+ * rows are contiguous and kc of them span at most b_span. */
+static double SUFFIX(packed)(int a_rows, int64_t lda, int b_rows, int64_t ldb, int64_t m,
+                             int64_t n, int64_t k, const mg_gemm_blocking *blk)
 {
-    const double panel_bytes = (double)min64(k, blk->kc) * (double)ld * (double)sizeof(T);
-    return contiguous_rows && panel_bytes <= (double)blk->b_span ? 0 : (double)k * (double)n;
+    const double a_span = (double)(a_rows ? min64(m, blk->mc) : min64(k, blk->kc)) * lda;
+    const double b_span = (double)min64(k, blk->kc) * (double)ldb;
+    const double a = a_span * sizeof(T) <= (double)blk->a_span ? 0 : (double)m * (double)k;
+    const double b = b_rows && b_span * sizeof(T) <= (double)blk->b_span ? 0
+                                                                          : (double)k * n;
+    return a + b;
 }
 
 /* The GEMM with the blocking given (NULL: the configuration's for this isa and type). */
@@ -345,16 +351,16 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
      * strides); the kernel's tiles then reach c through an in-register transposing store
      * (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not).
      * When both ways fill the lanes equally, swapping pays when it saves more packing (a copy
-     * per element of B; B is packed unless its rows are contiguous, and swapped, op(a)^T is
-     * the B) than the transposing store costs (per element of c). So h (32, 256) @ W^T, with
+     * per element of an operand not read in place; swapped, op(b)^T is the A and op(a)^T the
+     * B) than the transposing store costs (per element of c). So h (32, 256) @ W^T, with
      * W (1024, 256), is computed as W @ h^T: W is read in place and h, 32 times smaller, is
      * the one packed (every small-batch linear layer's forward: 90 -> 71 us on Zen 5); a
      * square product, whose pack is as large as c, stays as it is. */
     const int64_t lanes = max64(pl.kn.lanes, 1); /* kernels with a store_t have lanes */
     const double computed = (double)m * (double)round_up(n, lanes);
     const double computed_t = (double)n * (double)round_up(m, lanes);
-    const double packed = SUFFIX(b_packed)(!trans_b, k, n, ldb, blk);  /* op(b), when B */
-    const double packed_t = SUFFIX(b_packed)(trans_a, k, m, lda, blk); /* op(a)^T, when B */
+    const double packed = SUFFIX(packed)(!trans_a, lda, !trans_b, ldb, m, n, k, blk);
+    const double packed_t = SUFFIX(packed)(trans_b, ldb, trans_a, lda, n, m, k, blk);
     if (pl.kn.store_t && k >= 32
         && (computed_t < computed || (computed_t == computed && packed - packed_t > (double)m * (double)n))) {
         pl.m = n; pl.n = m; pl.a = b; pl.b = a;
