@@ -3,6 +3,7 @@ and PyTorch (when installed), on one and on two threads; float32 unless --dtype 
 
     python bench/bench_gemm.py [--rounds 5] [--threads 1,2] [--sizes 256,512,1024,2048]
     python bench/bench_gemm.py --baseline OLD/_C.cpython-311-x86_64-linux-gnu.so  # before/after
+    python bench/bench_gemm.py --linear [--baseline OLD/_C...so]  # the fused linear layer
 
 Cases: float32 square products n = 256..2048 and the training shapes (the seed MLP's first
 layer 128x784 @ (100x784)^T and its weight gradient, and a 1024-wide layer at batch 512).
@@ -16,6 +17,9 @@ OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (read by OpenBLAS when it loads) pin NumP
 kernel that may not be this CPU's best; the script re-executes itself without them, so NumPy
 runs the kernel OpenBLAS picks for this CPU. ``--baseline`` loads another build of the C core
 (e.g. the previous commit's, built elsewhere) and times its GEMM as a fourth column.
+``--linear`` times the fused linear layer instead (mg_linear_* forward, mg_linear_backward_*
+giving dx, dw and db, no activation) on small-MLP and training layer shapes, against NumPy
+doing the same products (x @ w.T + b; g @ w, g.T @ x, g.sum(0)), one thread.
 """
 from __future__ import annotations
 
@@ -88,6 +92,56 @@ def c_gemm(mod, dtype: str):
     return call
 
 
+#: (batch, in, out) of the layers --linear times: the two-moons MLP's (k = 2 inputs, one
+#: output), the seed MLP's first layer, and a wide layer at a small batch
+LINEAR_SHAPES = [(100, 2, 16), (100, 16, 16), (100, 16, 1), (128, 784, 100), (32, 256, 1024)]
+
+
+def c_linear(mod, dtype: str, x, w, b, g):
+    """(forward, backward) callers of mod's fused linear on these arrays (one thread)."""
+    import numpy as np
+
+    ffi, lib = mod.ffi, mod.lib
+    sfx, ctype = ("f32", "float[]") if dtype == "float32" else ("f64", "double[]")
+    (m, k), n = x.shape, w.shape[0]
+    y, dx, dw, db = (np.empty(s, dtype) for s in ((m, n), (m, k), (n, k), (n,)))
+    p = {name: ffi.from_buffer(ctype, arr, True)
+         for name, arr in dict(x=x, w=w, b=b, g=g, y=y, dx=dx, dw=dw, db=db).items()}
+    fwd, bwd = getattr(lib, f"mg_linear_{sfx}"), getattr(lib, f"mg_linear_backward_{sfx}")
+    return (lambda: fwd(p["y"], p["x"], p["w"], p["b"], m, n, k, 0, 1),
+            lambda: bwd(p["dx"], p["dw"], p["db"], ffi.NULL, p["x"], p["w"], ffi.NULL, p["g"],
+                        m, n, k, 0, 1))
+
+
+def linear_main(args, modules: dict) -> int:
+    """--linear: forward and backward times (us, median over rounds, and the range), C builds
+    and NumPy side by side in one process, alternating every round."""
+    import numpy as np
+
+    from micrograd.apps.bench import median_seconds
+    rng = np.random.default_rng(0)
+    print(f"fused linear, {args.dtype}, one thread; us: median [min-max of the rounds]")
+    for m, k, n in LINEAR_SHAPES:
+        x, w, g = (rng.standard_normal(s).astype(args.dtype) for s in ((m, k), (n, k), (m, n)))
+        b = rng.standard_normal(n).astype(args.dtype)
+        fns = {name: c_linear(mod, args.dtype, x, w, b, g) for name, mod in modules.items()}
+        fns["numpy"] = (lambda: x @ w.T + b, lambda: (g @ w, g.T @ x, g.sum(0)))
+        times: dict = {}
+        for _ in range(args.rounds):
+            for name, (fwd, bwd) in fns.items():
+                times.setdefault((name, "fwd"), []).append(median_seconds(fwd, args.budget / 4))
+                times.setdefault((name, "bwd"), []).append(median_seconds(bwd, args.budget / 4))
+        line = f"({m}, {k}) -> {n:<5}"
+        for phase in ("fwd", "bwd"):
+            line += f" | {phase}"
+            for name in fns:
+                ts = [t * 1e6 for t in times[(name, phase)]]
+                line += (f" {name} {statistics.median(ts):7.2f} [{min(ts):.2f}-"
+                         f"{max(ts):.2f}]")
+        print(line, flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
@@ -100,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="SO", help="another _C build to time beside")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--json", metavar="PATH", help="save every round's medians")
+    parser.add_argument("--linear", action="store_true", help="time the fused linear layer")
     args = parser.parse_args(argv)
     _unpinned_reexec()
 
@@ -118,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
             import torch
         except ImportError:
             torch = None
+    if args.linear:
+        modules = {"c": sys.modules["micrograd._C"]}
+        if args.baseline:
+            modules["baseline"] = load_c_module(args.baseline)
+        return linear_main(args, modules)
     threads = [int(t) for t in args.threads.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     libs = {"c": c_gemm(sys.modules["micrograd._C"], args.dtype)}

@@ -56,7 +56,7 @@
 /* Element (i, p) of op(a) and (p, j) of op(b), for the reference and the small-product loop. */
 #define OP_A(i, p) (trans_a ? a[(p) * lda + (i)] : a[(i) * lda + (p)])
 #define OP_B(p, j) (trans_b ? b[(j) * ldb + (p)] : b[(p) * ldb + (j)])
-#define SMALL_WORK (16 * 16 * 32) /* products up to this many multiply-adds: a direct loop */
+#define SMALL_VECTOR_FMAS 512 /* products up to this many vector multiply-adds: a direct loop */
 #define GEN_MR 4                  /* the portable kernel's tile */
 #define GEN_NR 8
 #define MG_MAYBE_UNUSED __attribute__((unused))
@@ -71,6 +71,9 @@ int mg_gemm_isa(void)
 #endif
     return 0;
 }
+
+/* Bytes in one vector register of micro-kernel isa: AVX-512, AVX2, SSE2 (16 for portable C). */
+static int64_t vector_bytes(int isa) { return isa >= 2 ? 64 : isa == 1 ? 32 : 16; }
 
 static int64_t round_up(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }

@@ -147,29 +147,45 @@ static void SUFFIX(macro)(const SUFFIX(kernel) *kn, int64_t mc, int64_t kc, int6
 }
 
 /* Small products: packing and blocking cost more than they save, so loop directly (i-k-j when
- * rows of op(b) are contiguous, dot products when op(b) is transposed). */
-MG_VECTOR_CLONES static void SUFFIX(small)(T *c, const T *a, const T *b, int64_t m, int64_t n,
-                                       int64_t k, int trans_a, int trans_b, T alpha, T beta,
+ * rows of op(b) are contiguous, dot products when op(b) is transposed). c never overlaps a or b
+ * (restrict): without that promise every short inner loop first checks for overlap at run
+ * time, which for a 2-wide row costs more than the row. */
+MG_VECTOR_CLONES static void SUFFIX(small)(T *restrict c, const T *restrict a,
+                                       const T *restrict b, int64_t m, int64_t n, int64_t k,
+                                       int trans_a, int trans_b, T alpha, T beta,
                                        int64_t lda, int64_t ldb, int64_t ldc)
 {
     for (int64_t i = 0; i < m; i++) {
-        T *cr = c + i * ldc;
+        T *restrict cr = c + i * ldc;
         if (!trans_b) {
             for (int64_t j = 0; j < n; j++) cr[j] = beta == 0 ? (T)0 : beta * cr[j];
             for (int64_t p = 0; p < k; p++) {
                 const T aip = alpha * OP_A(i, p);
-                const T *br = b + p * ldb;
+                const T *restrict br = b + p * ldb;
                 for (int64_t j = 0; j < n; j++) cr[j] += aip * br[j];
             }
         } else {
             for (int64_t j = 0; j < n; j++) {
-                const T *bc = b + j * ldb;
+                const T *restrict bc = b + j * ldb;
                 T acc = 0;
                 for (int64_t p = 0; p < k; p++) acc += OP_A(i, p) * bc[p];
                 cr[j] = alpha * acc + (beta == 0 ? (T)0 : beta * cr[j]);
             }
         }
     }
+}
+
+/* Whether the direct loop above is the faster way: its inner loop (along n, or along k when
+ * op(b) is transposed) must fill at least one vector of the widest ISA this CPU has, else
+ * it runs a scalar remainder per row (x (100, 2) @ w^T: 1600 two-element loops, 5 us, where
+ * the micro-kernel's masked tiles take 0.5 us); and the product must be small next to the
+ * blocked path's fixed cost (plan, buffers, tile loops), which is SMALL_VECTOR_FMAS vector
+ * multiply-adds. */
+static int SUFFIX(small_pays)(int64_t m, int64_t n, int64_t k, int trans_b, int isa)
+{
+    const int64_t lanes = vector_bytes(isa) / (int64_t)sizeof(T);
+    const int64_t inner = trans_b ? k : n;
+    return inner >= lanes && (double)m * (double)n * (double)k <= SMALL_VECTOR_FMAS * lanes;
 }
 
 /* Everything one GEMM call needs to know, shared read-only by its threads. The team is
@@ -296,6 +312,21 @@ static int SUFFIX(setup)(SUFFIX(plan) *pl, const mg_gemm_blocking *blk, int team
     return pl->bbuf != NULL && pl->abuf != NULL;
 }
 
+/* Elements setup() packs (about: it refines kc and mc per product) for an (m, k) A and a
+ * (k, n) B, each with contiguous rows or contiguous columns, ld apart. A is read in place
+ * while a block spans at most a_span bytes across ld (mc rows, or kc columns); B while its
+ * rows are contiguous and kc of them span at most b_span. */
+static double SUFFIX(packed)(int a_rows, int64_t lda, int b_rows, int64_t ldb, int64_t m,
+                             int64_t n, int64_t k, const mg_gemm_blocking *blk)
+{
+    const double a_span = (double)(a_rows ? min64(m, blk->mc) : min64(k, blk->kc)) * lda;
+    const double b_span = (double)min64(k, blk->kc) * (double)ldb;
+    const double a = a_span * sizeof(T) <= (double)blk->a_span ? 0 : (double)m * (double)k;
+    const double b = b_rows && b_span * sizeof(T) <= (double)blk->b_span ? 0
+                                                                          : (double)k * n;
+    return a + b;
+}
+
 /* The GEMM with the blocking given (NULL: the configuration's for this isa and type). */
 void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
                          int trans_a, int trans_b, T alpha, T beta, int64_t lda, int64_t ldb,
@@ -303,11 +334,11 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
 {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) { SUFFIX(scale)(c, m, n, ldc, beta); return; }
-    if (isa < 0 && blocking == NULL && (double)m * (double)n * (double)k <= SMALL_WORK) {
+    const mg_gemm_config *cfg = mg_gemm_get_config();
+    if (isa < 0 && blocking == NULL && SUFFIX(small_pays)(m, n, k, trans_b, cfg->isa)) {
         SUFFIX(small)(c, a, b, m, n, k, trans_a, trans_b, alpha, beta, lda, ldb, ldc);
         return;
     }
-    const mg_gemm_config *cfg = mg_gemm_get_config();
     if (isa < 0 || isa > cfg->isa) isa = cfg->isa;
     const mg_gemm_blocking *blk = blocking ? blocking : &CONFIG_BLOCKING(cfg)[isa];
     SUFFIX(plan) pl = {.kn = SUFFIX(pick)(isa), .c = c, .a = a, .b = b, .m = m, .n = n, .k = k,
@@ -318,9 +349,20 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
      * wastes lanes on every row (n = 100 computes 112 columns). When m fills the lanes
      * better, compute c^T = op(b)^T op(a)^T instead (swap the operands, transpose c's
      * strides); the kernel's tiles then reach c through an in-register transposing store
-     * (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not). */
-    const int64_t lanes = pl.kn.lanes;
-    if (pl.kn.store_t && k >= 32 && n * round_up(m, lanes) < m * round_up(n, lanes)) {
+     * (worth its cost per tile from k = 32 on: dx of the MLP's last layer, k = 10, is not).
+     * When both ways fill the lanes equally, swapping pays when it saves more packing (a copy
+     * per element of an operand not read in place; swapped, op(b)^T is the A and op(a)^T the
+     * B) than the transposing store costs (per element of c). So h (32, 256) @ W^T, with
+     * W (1024, 256), is computed as W @ h^T: W is read in place and h, 32 times smaller, is
+     * the one packed (every small-batch linear layer's forward: 90 -> 71 us on Zen 5); a
+     * square product, whose pack is as large as c, stays as it is. */
+    const int64_t lanes = max64(pl.kn.lanes, 1); /* kernels with a store_t have lanes */
+    const double computed = (double)m * (double)round_up(n, lanes);
+    const double computed_t = (double)n * (double)round_up(m, lanes);
+    const double packed = SUFFIX(packed)(!trans_a, lda, !trans_b, ldb, m, n, k, blk);
+    const double packed_t = SUFFIX(packed)(trans_b, ldb, trans_a, lda, n, m, k, blk);
+    if (pl.kn.store_t && k >= 32
+        && (computed_t < computed || (computed_t == computed && packed - packed_t > (double)m * (double)n))) {
         pl.m = n; pl.n = m; pl.a = b; pl.b = a;
         pl.rsa = trans_b ? ldb : 1; pl.csa = trans_b ? 1 : ldb;
         pl.rsb = trans_a ? lda : 1; pl.csb = trans_a ? 1 : lda;

@@ -412,3 +412,114 @@ def test_info_command_prints_the_caches_and_blocking(capsys):
     assert "caches (" in text and f"CPU: {core['cpu'] or 'unknown'}" in text
     if core["caches"]["l1d"]["size"]:
         assert f"L1d {core['caches']['l1d']['size'] // 1024} KiB" in text
+
+
+# ---- the direct loop for small products, and which orientation a tie in lanes takes --------
+#: elements of T in one vector of the widest ISA (what gemm.c's small-product rule reads)
+LANES = {np.float32: {2: 16, 1: 8, 0: 4}[lib.mg_gemm_isa()],
+         np.float64: {2: 8, 1: 4, 0: 2}[lib.mg_gemm_isa()]}
+SMALL_VECTOR_FMAS = 512  # gemm.c: products up to this many vector multiply-adds loop directly
+
+
+def small_boundary_shapes(dtype):
+    """Tiny K and N and M, inner loops one lane short of / at / past a vector, and products
+    just under and over the direct loop's size limit."""
+    v = LANES[dtype]
+    limit = SMALL_VECTOR_FMAS * v
+    shapes = [(100, 16, 1), (100, 16, 2), (100, 16, 3), (16, 2, 100), (100, 2, 16),
+              (100, 1, 16), (16, 1, 100), (1, 16, 100), (1, 1, 1), (1, 37, 3), (37, 1, 3),
+              (9, v - 1, v - 1), (9, v, v), (9, v + 1, v + 1)]
+    for n in (v, 2 * v):
+        k = v
+        m_under = limit // (n * k)
+        shapes += [(m_under, n, k), (m_under + 1, n, k)]
+    return shapes
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("trans_a,trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_small_products_at_the_direct_loop_boundaries(dtype, trans_a, trans_b, rng):
+    """Both sides of the rule that sends a product to the direct loop or to the micro-kernels
+    (automatic choice, 1 and 2 threads), against NumPy, with beta reading c or not."""
+    for m, n, k in small_boundary_shapes(dtype):
+        for beta in (0.0, -0.5):
+            for nthreads in (1, 2, 3):
+                check(m, n, k, dtype, trans_a, trans_b, 1.5, beta, nthreads, -1, rng)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_products_with_strides_are_deterministic(dtype, rng):
+    """Operands and c are windows of wider arrays (leading dimensions past the matrix): the
+    answer is right, nothing outside c's window is written, and a second call gives the same
+    bits."""
+    for m, n, k in small_boundary_shapes(dtype):
+        for trans_a, trans_b in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+            a_full = rng.standard_normal((k + 1, m + 3) if trans_a else (m + 1, k + 3))
+            b_full = rng.standard_normal((n + 1, k + 2) if trans_b else (k + 1, n + 2))
+            a_full, b_full = a_full.astype(dtype), b_full.astype(dtype)
+            a = a_full[:k, :m] if trans_a else a_full[:m, :k]
+            b = b_full[:n, :k] if trans_b else b_full[:k, :n]
+            outs = []
+            for _ in range(2):
+                c_full = np.full((m, n + 4), 7.0, dtype)
+                sfx, ptr = ("f32", "float *") if dtype == np.float32 else ("f64", "double *")
+                getattr(lib, f"mg_gemm_{sfx}")(
+                    ffi.cast(ptr, c_full.ctypes.data), ffi.cast(ptr, a_full.ctypes.data),
+                    ffi.cast(ptr, b_full.ctypes.data), m, n, k, trans_a, trans_b, 1.0, 0.0,
+                    a_full.shape[1], b_full.shape[1], c_full.shape[1], 1)
+                outs.append(c_full)
+            want = (a.T if trans_a else a).astype(np.float64) @ (b.T if trans_b else b)
+            tol = DTYPES[dtype][1] * 4 * max(k, 1) ** 0.5 * max(np.abs(want).max(), 1.0)
+            np.testing.assert_allclose(outs[0][:, :n], want, rtol=0, atol=tol)
+            assert (outs[0][:, n:] == 7.0).all(), "wrote outside the (m, n) window of c"
+            assert np.array_equal(outs[0], outs[1]), "two calls gave different bits"
+
+
+@pytest.mark.parametrize("trans_a,trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)])
+def test_orientation_when_both_ways_fill_the_lanes(trans_a, trans_b, rng):
+    """m and n both multiples of the vector width: the orientation that packs less is taken
+    (h (32, 256) @ W^T with W (1024, 256) runs as W @ h^T); same answers either way, on 1-3
+    threads, and square products (which stay as they are)."""
+    for m, n, k in [(32, 1024, 256), (1024, 32, 256), (64, 512, 128), (256, 256, 256)]:
+        for nthreads in (1, 2, 3):
+            check(m, n, k, np.float32, trans_a, trans_b, 1.0, 0.5, nthreads, -1, rng)
+        check(m, n, k, np.float64, trans_a, trans_b, 1.0, 0.0, 1, -1, rng)
+
+
+def linear_call(x, w, b, g, act, nthreads):
+    """mg_linear_* then mg_linear_backward_* on C-contiguous arrays: (y, dx, dw, db)."""
+    sfx, ptr = ("f32", "float *") if x.dtype == np.float32 else ("f64", "double *")
+    (m, k), n = x.shape, w.shape[0]
+    y = np.empty((m, n), x.dtype)
+    dx, dw, db, dz = (np.empty((m, k), x.dtype), np.empty((n, k), x.dtype),
+                      np.empty(n, x.dtype), np.empty((m, n), x.dtype))
+    P = lambda arr: ffi.cast(ptr, arr.ctypes.data)  # noqa: E731
+    getattr(lib, f"mg_linear_{sfx}")(P(y), P(x), P(w), P(b), m, n, k, act, nthreads)
+    getattr(lib, f"mg_linear_backward_{sfx}")(P(dx), P(dw), P(db), P(dz), P(x), P(w), P(y),
+                                              P(g), m, n, k, act, nthreads)
+    return y, dx, dw, db
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nthreads", [1, 2, 3])
+def test_fused_linear_small_and_skinny_layers(dtype, nthreads, rng):
+    """The fused linear's forward and backward on the layer shapes of small MLPs (k = 1..3
+    inputs, one output, one row) and the usual ones, without and with relu (code 1), against
+    NumPy in float64."""
+    for m, k, n in [(100, 2, 16), (100, 1, 16), (100, 3, 16), (100, 16, 16), (100, 16, 1),
+                    (1, 16, 16), (1, 2, 1), (128, 784, 100), (32, 256, 1024), (0, 4, 3)]:
+        for act in (0, 1):
+            x = rng.standard_normal((m, k)).astype(dtype)
+            w = rng.standard_normal((n, k)).astype(dtype)
+            b = rng.standard_normal(n).astype(dtype)
+            g = rng.standard_normal((m, n)).astype(dtype)
+            y, dx, dw, db = linear_call(x, w, b, g, act, nthreads)
+            x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+            z = x64 @ w64.T + b
+            y_want = np.maximum(z, 0) if act else z
+            dz = g64 * (y > 0) if act else g64
+            tol = DTYPES[dtype][1] * 8 * max(k, m, 1) ** 0.5
+            for got, want in [(y, y_want), (dx, dz @ w64), (dw, dz.T @ x64),
+                              (db, dz.sum(0))]:
+                scale = max(np.abs(want).max(), 1.0) if want.size else 1.0
+                np.testing.assert_allclose(got, want, rtol=0, atol=tol * scale)
