@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 
 import micrograd as mg  # noqa: E402
 from micrograd import nn, optim  # noqa: E402
+from micrograd.apps.bench import jax_mlp_step  # noqa: E402
 from micrograd.apps.classic_demo import moons_data  # noqa: E402
 from micrograd.compile import compile as mg_compile  # noqa: E402
 from micrograd.nn import functional as F  # noqa: E402
@@ -117,37 +118,13 @@ def numpy_step(weights, loss_kind, x, y):
 
 
 def jax_step(weights, loss_kind, x, y):
+    """The same step under ``jax.jit`` (micrograd bench's JAX step at this script's LR), or
+    None without JAX."""
     try:
         import jax
-        import jax.numpy as jnp
     except ImportError:
         return None
-    params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in weights]
-    xj, yj = jnp.asarray(x), jnp.asarray(y)
-
-    def loss_fn(params, x, y):
-        h = x
-        for i, (w, b) in enumerate(params):
-            h = h @ w.T + b
-            if i < len(params) - 1:
-                h = jax.nn.relu(h)
-        if loss_kind == "svm":
-            loss = jax.nn.relu(1 - y * h[:, 0]).mean()
-            return loss + 1e-4 * sum((w * w).sum() + (b * b).sum() for w, b in params)
-        logp = jax.nn.log_softmax(h)
-        return -jnp.take_along_axis(logp, y[:, None], 1).mean()
-
-    @jax.jit
-    def update(params, x, y):
-        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-        return loss, jax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads)
-
-    state = [params]
-
-    def step():
-        loss, state[0] = update(state[0], xj, yj)
-        return loss.block_until_ready()
-    return step
+    return jax_mlp_step(jax, weights, x, y, loss_kind, lr=LR)
 
 
 def cases():

@@ -270,15 +270,17 @@ def _mlp_step_rows(name: str, shape: str, weights: list, x: np.ndarray, y: np.nd
     if torch is not None:
         step, xt, yt = build(torch, torch.from_numpy), torch.from_numpy(x), torch.from_numpy(y)
         theirs = lambda: step(xt, yt)  # noqa: E731
-    jit = None if jax is None else _jax_mlp_step(jax, weights, x, y, loss)
+    jit = None if jax is None else jax_mlp_step(jax, weights, x, y, loss)
     yield name, shape, 0.0, {**eager, "torch": theirs, "jax": jit}
     yield f"{name}, captured", shape, 0.0, {**captured, "torch": theirs, "jax": jit}
 
 
-def _jax_mlp_step(jax, weights: list, x: np.ndarray, y: np.ndarray, loss: str):
-    """The same MLP step in JAX: ``jax.jit`` of value_and_grad and the SGD update (lr 0, as
-    the other columns), the data passed as arguments (not baked into the program as
-    constants); returns the loss, waited for (JAX dispatches asynchronously)."""
+def jax_mlp_step(jax, weights: list, x: np.ndarray, y: np.ndarray, loss: str,
+                 lr: float = 0.0):
+    """The same MLP step in JAX (ReLU MLP; ``loss`` "ce" or the SVM max-margin loss + L2):
+    ``jax.jit`` of value_and_grad and the SGD update (lr 0 by default, as the other columns),
+    the data passed as arguments (not baked into the program as constants); returns the loss,
+    waited for (JAX dispatches asynchronously)."""
     jnp = jax.numpy
 
     def loss_fn(params, xj, yj):
@@ -295,7 +297,7 @@ def _jax_mlp_step(jax, weights: list, x: np.ndarray, y: np.ndarray, loss: str):
     @jax.jit
     def update(params, xj, yj):
         value, grads = jax.value_and_grad(loss_fn)(params, xj, yj)
-        return value, jax.tree_util.tree_map(lambda p, g: p - 0.0 * g, params, grads)
+        return value, jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
 
     state = [[(jnp.asarray(w), jnp.asarray(b)) for w, b in weights]]
     xj, yj = jnp.asarray(x), jnp.asarray(y)
