@@ -126,15 +126,6 @@ static int in_parallel(void)
 #endif
 }
 
-static int team_size(void)
-{
-#ifdef _OPENMP
-    return omp_get_num_threads();
-#else
-    return 1;
-#endif
-}
-
 /* How nt threads share an m x n product, as BLIS splits its loops: ic_ways threads along the
  * rows (they share one packed B panel and each packs its own A block) times jc_ways groups
  * along the columns (each group its own B panel: no sharing, no barrier). The pair makes the

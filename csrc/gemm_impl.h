@@ -380,7 +380,7 @@ void SUFFIX(mg_gemm_blocked)(T *c, const T *a, const T *b, int64_t m, int64_t n,
         OMP("omp parallel num_threads(nt)")
         {
             OMP("omp single")
-            ok = SUFFIX(setup)(&pl, blk, team_size());
+            ok = SUFFIX(setup)(&pl, blk, mg_team_size());
             if (ok) SUFFIX(run_plan)(&pl, mg_thread_id());
         }
     } else {

@@ -45,11 +45,7 @@ static int seq_threads(int nthreads, int64_t steps, int64_t batch, int64_t gates
  * outside a parallel region). */
 static void seq_rows(int64_t batch, int64_t *r0, int64_t *r1)
 {
-#ifdef _OPENMP
-    const int64_t id = omp_get_thread_num(), n = omp_get_num_threads();
-#else
-    const int64_t id = 0, n = 1;
-#endif
+    const int64_t id = mg_thread_id(), n = mg_team_size();
     *r0 = batch * id / n;
     *r1 = batch * (id + 1) / n;
 }

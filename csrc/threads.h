@@ -39,4 +39,14 @@ static inline int mg_thread_id(void)
 #endif
 }
 
+/* How many threads the current team has (1 outside a parallel region or without OpenMP). */
+static inline int mg_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 #endif
