@@ -728,9 +728,13 @@ class _Lowering:
         """(array, table index) of a NumPy operand: a recorded array, or a Python number
         (NumPy casts it to the array's dtype: so does the constant made here)."""
         if x[0] == "v":
-            if type(x[1]) not in (int, float) or (type(x[1]) is int and abs(x[1]) >= 2 ** 24):
+            v = x[1]
+            if isinstance(v, np.generic):  # a constant lifted as a NumPy scalar of its dtype
+                if v.dtype != dtype:
+                    return None
+            elif type(v) not in (int, float) or (type(v) is int and abs(v) >= 2 ** 24):
                 return None
-            a = np.asarray(x[1], dtype)
+            a = np.asarray(v, dtype)
             return a, self._entry("static", a, a)
         a = self.by_role.get(x) if x[0] in ("in", "t", "ext") else None
         if a is None or a.dtype != dtype:

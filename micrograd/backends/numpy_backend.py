@@ -85,11 +85,13 @@ class NumpyBackend:
                 self.sum(dz, (0,), False) if len(need) > 2 and need[2] else None)
 
     # elementwise ------------------------------------------------------------------------------
+    # (the operators, not np.add & co: the same ufunc for arrays, while two NumPy scalars, as
+    # a full sum returns, take NumPy's scalar math: ~0.04 instead of ~0.4 us a call)
     def add(self, a, b):
-        return np.add(a, b)
+        return a + b
 
     def mul(self, a, b):
-        return np.multiply(a, b)
+        return a * b
 
     def exp(self, x):
         return np.exp(x)
@@ -162,13 +164,13 @@ class NumpyBackend:
 
     # more elementwise -------------------------------------------------------------------------
     def sub(self, a, b):
-        return np.subtract(a, b)
+        return a - b
 
     def div(self, a, b):
-        return np.divide(a, b)
+        return a / b
 
     def neg(self, x):
-        return np.negative(x)
+        return -x
 
     def pow(self, a, b):
         return np.power(a, b)

@@ -436,7 +436,7 @@ class Sum(Function):
     """out = sum of x over axes    dx = g broadcast back to x's shape"""
     saves_inputs = ()
 
-    def forward(self, x, axes, keepdims):
+    def forward(self, x, axes=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, axes, keepdims
         return self.be.sum(x, axes, keepdims)
 

@@ -1320,8 +1320,10 @@ class Tensor:
         the summed dims as size 1. Bools and integers sum in int64 unless ``dtype`` says
         otherwise, as torch."""
         x = self if dtype is None else self.to(dtype)
+        if dim is None and not keepdim and x._array.dtype.kind == "f":
+            return _unary(ops.Sum, x)  # a full float sum (every loss's last step): the hot path
         axes = None if dim is None else reduce_axes(dim, x._array.ndim, "sum")
-        if x._array.dtype.kind == "f":  # floats sum in their own dtype (every loss: the hot path)
+        if x._array.dtype.kind == "f":  # floats sum in their own dtype
             return apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
         if dtype is None and x._array.dtype.kind in "biu" and x._array.dtype != np.int64:
             x = x.to(dtypes.int64)
@@ -1352,7 +1354,7 @@ class Tensor:
         axes = reduce_axes(dim, x._array.ndim, "mean")
         n = count(x._array.shape, axes)
         total = apply_op(ops.Sum, x, axes=axes, keepdims=keepdim)
-        scale = np.array(1.0 / n if n else float("nan"), x._array.dtype)
+        scale = x._array.dtype.type(1.0 / n if n else float("nan"))
         return _binary_same(ops.Mul, total, wrap_array(scale))
 
     def amax(self, dim: Any = (), keepdim: bool = False) -> Tensor:
@@ -2996,10 +2998,14 @@ def lift_constant(value: Any, like: Tensor) -> Tensor:
     keeps its own kind (so int tensor + 0.5 promotes to float)."""
     if isinstance(value, Tensor):
         return value
-    kind = like._array.dtype.kind
-    if type(value) is float:  # the common case first (x * 0.5)
-        return wrap_array(np.array(value, like._array.dtype if kind == "f"
-                                   else dtypes.get_default_dtype().np))
+    dtype = like._array.dtype
+    kind = dtype.kind
+    if kind == "f" and (type(value) is float or type(value) is int):
+        # the common cases first (x * 0.5, 1 - x, sum()'s 0 + x), as a NumPy scalar: with
+        # another scalar (a full sum's result) NumPy then takes its scalar math, ~10x cheaper
+        return wrap_array(dtype.type(value))
+    if type(value) is float:
+        return wrap_array(np.array(value, dtypes.get_default_dtype().np))
     if isinstance(value, (bool, np.bool_)):
         return wrap_array(np.array(value, like._array.dtype))
     if isinstance(value, (int, np.integer)):
