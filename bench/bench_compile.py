@@ -6,8 +6,11 @@ Steps: the two-moons MLP 2-16-16-1 (ReLU), 100 points, SVM max-margin loss + 1e-
 batch 128, cross-entropy, SGD. Each implementation starts from the same weights; the losses of
 their first steps are printed so a reader can see they compute the same thing. The columns are
 timed side by side: each round times every implementation once, in turn, and the medians over
-the rounds are printed (the machine's load then weighs on all columns alike). The last column
-says how many of the compiled step's recorded calls run as C steps (csrc/executor.c).
+the rounds are printed (the machine's load then weighs on all columns alike). The "bare tape"
+column runs the moons step on a minimal Python tape (``tape_step``: a node and a closure per
+op, the same C kernels, none of micrograd's checks and features): the least a Python graph
+costs, for reading the eager column. The last column says how many of the compiled step's
+recorded calls run as C steps (csrc/executor.c).
 
     MICROGRAD_NUM_THREADS=1 OMP_NUM_THREADS=1 python bench/bench_compile.py [--repeat 15]
 """
@@ -47,7 +50,7 @@ def side_by_side_us(fns: dict, number: int, repeat: int) -> dict:
 
 def init(sizes: tuple, seed: int = 12) -> list:
     rng = np.random.default_rng(seed)
-    return [(rng.uniform(-0.5, 0.5, (o, i)).astype(np.float32) / np.sqrt(i / 2),
+    return [((rng.uniform(-0.5, 0.5, (o, i)) / np.sqrt(i / 2)).astype(np.float32),
              rng.uniform(-0.5, 0.5, o).astype(np.float32) * 0.1)
             for i, o in zip(sizes, sizes[1:])]
 
@@ -117,6 +120,112 @@ def numpy_step(weights, loss_kind, x, y):
     return step
 
 
+class _Node:
+    """A node of ``tape_step``'s bare tape: its array, inputs and a backward closure."""
+
+    __slots__ = ("a", "prev", "backward", "grad", "seq")
+    count = 0
+
+    def __init__(self, a, prev=(), backward=None):
+        self.a, self.prev, self.backward, self.grad = a, prev, backward, None
+        _Node.count += 1
+        self.seq = _Node.count
+
+    def __mul__(self, other):
+        other = other if isinstance(other, _Node) else _Node(np.float32(other))
+        a, b = self.a, other.a
+        return _Node(a * b, (self, other), lambda g: (g * b, g * a))
+
+    __rmul__ = __mul__
+
+    def __add__(self, other):
+        other = other if isinstance(other, _Node) else _Node(np.float32(other))
+        return _Node(self.a + other.a, (self, other), lambda g: (g, g))
+
+    __radd__ = __add__
+
+    def __rsub__(self, other):
+        other = _Node(np.float32(other))
+        return _Node(other.a - self.a, (other, self), lambda g: (g, -g))
+
+    def relu(self):
+        a = self.a
+        return _Node(np.maximum(a, 0), (self,), lambda g: (np.where(a > 0, g, 0).astype(g.dtype),))
+
+    def sum(self):
+        shape = self.a.shape
+
+        def backward(g):
+            out = np.empty(shape, np.float32)
+            out.fill(g)
+            return (out,)
+        return _Node(np.add.reduce(self.a, axis=None), (self,), backward)
+
+    def mean(self):
+        return self.sum() * (1.0 / self.a.size)
+
+    def reshape(self, *shape):
+        old = self.a.shape
+        return _Node(self.a.reshape(shape), (self,), lambda g: (g.reshape(old),))
+
+    def backward_all(self):
+        """Reverse creation order over the nodes reachable from self (micrograd's order)."""
+        nodes, seen, stack = [], {self}, [self]
+        while stack:
+            for p in stack.pop().prev:
+                if p.prev and p not in seen:
+                    seen.add(p)
+                    nodes.append(p)
+                    stack.append(p)
+        nodes.sort(key=lambda n: n.seq)
+        grads = {self: np.ones((), np.float32)}
+        for node in reversed(nodes + [self]):
+            g = grads.pop(node, None)
+            if g is not None:
+                for p, pg in zip(node.prev, node.backward(g)):
+                    if pg is not None:
+                        grads[p] = grads[p] + pg if p in grads else pg
+        for p, g in grads.items():
+            if p.backward is None:
+                p.grad = g
+
+
+def tape_step(weights, loss_kind, x, y):
+    """The moons step on a bare Python tape (a node per op, a closure per backward, micrograd's
+    C kernels for the layers and the update) with none of micrograd's features: no dtype or
+    shape checks, version counters, hooks, views, grad modes or modules. What a Python graph
+    costs at the least, beside micrograd's eager step; None for the other step."""
+    try:
+        from micrograd.backends import c_backend as C
+    except ImportError:  # no C core
+        return None
+    if loss_kind != "svm":
+        return None
+    params = [(_Node(w.copy()), _Node(b.copy())) for w, b in weights]
+    xt, yt = _Node(x), _Node(y)
+
+    def linear(h, w, b, relu):
+        xa, wa, ba = h.a, w.a, b.a
+        act = C.ACTIVATIONS["relu" if relu else None]
+        out = C.linear(xa, wa, ba, act, 1)
+        need = (h.backward is not None, True, True)
+        return _Node(out, (h, w, b), lambda g: C.linear_backward(
+            xa, wa, out if relu else None, g, act, need, 1))
+
+    def step():
+        h = xt
+        for i, (w, b) in enumerate(params):
+            h = linear(h, w, b, i < len(params) - 1)
+        loss = (1 - yt * h.reshape(-1)).relu().mean()
+        loss = loss + 1e-4 * sum((p * p).sum() for w, b in params for p in (w, b))
+        loss.backward_all()
+        for w, b in params:
+            for p in (w, b):
+                C.sgd_step(p.a, p.grad, None, LR, 0.0, 0.0, 0.0, False, False, False)
+        return loss.a
+    return step
+
+
 def jax_step(weights, loss_kind, x, y):
     """The same step under ``jax.jit`` (micrograd bench's JAX step at this script's LR), or
     None without JAX."""
@@ -142,8 +251,8 @@ def main() -> None:
     args = parser.parse_args()
     mg.set_backend(args.backend)
     print(f"backend {args.backend}; median us per step over {args.repeat} repeats")
-    print(f"{'case':32s} {'eager':>9s} {'compiled':>9s} {'numpy':>9s} {'jax jit':>9s}"
-          "   first losses (eager, compiled, numpy, jax); C steps")
+    print(f"{'case':32s} {'eager':>9s} {'compiled':>9s} {'numpy':>9s} {'jax jit':>9s} "
+          f"{'bare tape':>9s}   first losses (eager, compiled, numpy, jax, tape); C steps")
     for name, sizes, kind, X, Y in cases():
         w = init(sizes)
         number = 200 if sizes[0] == 2 else 20
@@ -155,8 +264,9 @@ def main() -> None:
             first = [float(eager()), float(compiled(*inputs))]
             compiled(*inputs), compiled(*inputs)
         fns = {"eager": eager, "compiled": lambda: compiled(*inputs),
-               "numpy": numpy_step(w, kind, X, Y), "jax": jax_step(w, kind, X, Y)}
-        first += [float(fns["numpy"]())] + ([float(fns["jax"]())] if fns["jax"] else [])
+               "numpy": numpy_step(w, kind, X, Y), "jax": jax_step(w, kind, X, Y),
+               "tape": tape_step(w, kind, X, Y)}
+        first += [float(f()) for k, f in fns.items() if f and k in ("numpy", "jax", "tape")]
         times = side_by_side_us(fns, number, args.repeat)
         (plan,) = compiled.plans.values()
         lowering = getattr(plan, "lowering", None)
