@@ -10,8 +10,9 @@ kernel call (the thread's backend is wrapped by a proxy), with which arrays each
 (the step's tensor arguments, arrays that live across steps such as parameters and buffers,
 constants, or the result of an earlier call) and which it returns; every op of the Tensor layer
 (through ``tensor._recorder``, a hook in ``apply_op`` that costs one global load when nothing is
-recorded); and every ``optimizer.step`` update (``Optimizer._update`` of a parameter, found from
-the SGD/Adam kernel call it makes). At the end it notes each parameter's final ``.grad`` and
+recorded); and every ``optimizer.step`` update (``Optimizer._update`` of a parameter, which
+``step`` hands to the recorder while it records: the update is one call, whatever backend calls
+or NumPy code it runs inside). At the end it notes each parameter's final ``.grad`` and
 what the step returned (a Tensor, or a Python number read with ``item()``/``float()``).
 
 **Why two recordings.** Calls 1 and 2 are both recorded and must agree: the same kernels with
@@ -46,8 +47,8 @@ is never interleaved with another replay's.
 
 **Fallback.** A call runs eagerly, with a one-time ``RuntimeWarning`` naming the reason
 (``fullgraph=True`` raises it instead), when its step cannot be replayed: an op the recorder does
-not know (only the primitives of core/ops.py whose math is all backend calls), an optimizer
-other than SGD/Adam/AdamW (their updates are NumPy code the recorder does not see), a tensor's
+not know (only the primitives whose math is all backend calls), an optimizer that overrides
+``step`` itself (LBFGS: it reads the loss and changes parameters outside ``_update``), a tensor's
 value read (``item``, ``bool``, ``float``, ``tolist``, ``numpy``) before the step's last kernel,
 random numbers drawn (dropout: the generator's draws are NumPy code, so the step stays eager),
 an in-place change other than the optimizer's, tensor hooks, anomaly mode, a graph that leaves
@@ -66,7 +67,6 @@ arguments.
 from __future__ import annotations
 
 import functools
-import sys
 import threading
 import warnings
 from typing import Any, Callable
@@ -79,9 +79,8 @@ from .core import tensor as _tensor
 from .core.random import generator
 from .core.settings import settings, thread_value
 from .core.tensor import Tensor, _bump, wrap_array
-from .optim.adam import Adam
+from .optim import optimizer as _optimizer
 from .optim.optimizer import Optimizer
-from .optim.sgd import SGD
 
 try:  # the C glue: the replay's C path (absent in a NumPy-only install)
     from .backends import c_backend as _C
@@ -104,8 +103,6 @@ RECORDED_OPS = frozenset(
 _VALUE_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
                 "__array__")
 _ORIGINAL_READS = {name: getattr(Tensor, name) for name in _VALUE_READS}
-#: the optimizers whose ``_update`` is exactly one backend kernel call
-_OPT_UPDATES = (SGD._update, Adam._update)
 _LOCK = threading.RLock()  # one recording at a time: the value-read guards patch Tensor
 
 
@@ -131,21 +128,16 @@ class _Proxy:
         if name.startswith("_") or not callable(attr):
             return attr
         rec = self._rec
-        if name in ("sgd_step", "adam_step"):
-            def call(*args, **kwargs):
-                rec.trace_begin()
-                rec.optimizer_update()
-                out = attr(*args, **kwargs)
-                rec.trace_end()
-                return out
-        else:
-            def call(*args, **kwargs):
-                rec.trace_begin()
-                encoded = rec.enc(args), rec.enc(kwargs)  # before the call: what it reads
-                out = attr(*args, **kwargs)
-                rec.add("k", name, encoded, out)
-                rec.trace_end()
-                return out
+
+        def call(*args, **kwargs):
+            if rec.in_update:  # part of an optimizer update, which is the recorded call
+                return attr(*args, **kwargs)
+            rec.trace_begin()
+            encoded = rec.enc(args), rec.enc(kwargs)  # before the call: what it reads
+            out = attr(*args, **kwargs)
+            rec.add("k", name, encoded, out)
+            rec.trace_end()
+            return out
         self.__dict__[name] = call
         return call
 
@@ -171,6 +163,7 @@ class _Recorder:
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
         self.active = False
+        self.in_update = False  # inside an optimizer update (on_update)
         # the C kernels each call ran (C backend only): call j -> [(kernel, args, result)]
         self.trace: list | None = None
         self.traces: dict[int, list] = {}
@@ -252,23 +245,23 @@ class _Recorder:
             self.add("fill", shape, self.enc((g, grads[0].dtype)), grads[0])
         return grads
 
-    def optimizer_update(self) -> None:
-        """An SGD/Adam kernel call: noted as its optimizer's update of one parameter (the
-        ``Optimizer.step`` frame names the optimizer, parameter, state and group)."""
-        frame = sys._getframe(2)
-        while frame is not None and frame.f_code is not Optimizer.step.__code__:
-            frame = frame.f_back
-        if frame is None:
-            self.fail("an optimizer kernel was called outside Optimizer.step")
+    def on_update(self, opt: Optimizer, p: Tensor, state: dict, group: dict) -> None:
+        """optimizer._update_hook: ``Optimizer.step``'s update of parameter ``p``, run here and
+        noted as one call (its backend calls, e.g. SGD's kernel, are part of it; whatever NumPy
+        code it runs is repeated by calling ``_update`` again at replay)."""
+        if not (self.active and threading.get_ident() == self.thread):
+            opt._update(p._array, p._grad._array, state, group)  # another thread's step
             return
-        f = frame.f_locals
-        opt, p, state, group = f["self"], f["p"], f["state"], f["group"]
-        if type(opt)._update not in _OPT_UPDATES:
-            self.fail(f"optimizer {type(opt).__name__} is not recorded")
-            return
+        self.trace_begin()
         self.bumps[id(p)] = self.bumps.get(id(p), 0) + 1
         self.tensors.setdefault(id(p), (p, 0 if p._vc is None else p._vc.n))
-        self.calls.append(("opt", (opt, p, state, group), self.enc(p.grad._array)))
+        self.calls.append(("opt", (opt, p, state, group), self.enc(p._grad._array)))
+        self.in_update = True
+        try:
+            opt._update(p._array, p._grad._array, state, group)
+        finally:
+            self.in_update = False
+        self.trace_end()
 
     def on_guard(self, a: np.ndarray, summarize: Callable) -> None:
         """tensor._value_guard: library code decided something from ``a``'s values."""
@@ -290,8 +283,9 @@ class _Recorder:
         with _LOCK:
             gen = generator()
             state = gen.bit_generator.state
-            saved = _tensor._recorder, _tensor._value_guard
+            saved = _tensor._recorder, _tensor._value_guard, _optimizer._update_hook
             _tensor._recorder, _tensor._value_guard = self.on_op, self.on_guard
+            _optimizer._update_hook = self.on_update
             for name in _VALUE_READS:
                 setattr(Tensor, name, _guarded(name))
             _ACTIVE.append(self)
@@ -309,7 +303,7 @@ class _Recorder:
                     tracing.__exit__(None, None, None)
                 self.active = False
                 _ACTIVE.pop()
-                _tensor._recorder, _tensor._value_guard = saved
+                _tensor._recorder, _tensor._value_guard, _optimizer._update_hook = saved
                 if not _ACTIVE:
                     for name, method in _ORIGINAL_READS.items():
                         setattr(Tensor, name, method)

@@ -1,7 +1,7 @@
 """micrograd.compile: a recorded training step replays bitwise equal to eager (losses, weights,
 gradients, optimizer state) over 100 steps on every backend, and every step it cannot replay
-(random draws, values read mid-step, unknown ops and optimizers, in-place changes, a graph that
-escapes the step) runs eagerly with one warning naming the reason, still equal to eager."""
+(random draws, values read mid-step, unknown ops, an optimizer that overrides step, in-place
+changes, a graph that escapes the step) runs eagerly with one warning naming the reason, still equal to eager."""
 from __future__ import annotations
 
 import warnings
@@ -23,6 +23,14 @@ OPTIMIZERS = {
     "sgd_nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
     "adam": lambda ps: optim.Adam(ps, lr=1e-2),
     "adamw_amsgrad": lambda ps: optim.AdamW(ps, lr=1e-2, amsgrad=True),
+    # NumPy updates: replayed by calling the optimizer's own _update
+    "rmsprop_centered_momentum": lambda ps: optim.RMSprop(ps, lr=1e-3, momentum=0.9,
+                                                          centered=True, weight_decay=1e-3),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=1e-3),
+    "adagrad": lambda ps: optim.Adagrad(ps, lr=1e-2, lr_decay=1e-3, weight_decay=1e-3),
+    "adadelta": lambda ps: optim.Adadelta(ps, lr=1.0, weight_decay=1e-3),
+    "nadam": lambda ps: optim.NAdam(ps, lr=1e-2),
+    "radam": lambda ps: optim.RAdam(ps, lr=1e-2, weight_decay=1e-3),
 }
 
 
@@ -144,9 +152,39 @@ def test_uncapturable_steps_fall_back(backend, body, match):
     assert isinstance(next(iter(compiled.plans.values())), str)
 
 
-def test_optimizer_with_numpy_updates_falls_back(backend):
-    with pytest.warns(RuntimeWarning, match="in place"):
-        run_both(steps=5, opt_name=lambda ps: optim.RMSprop(ps, lr=1e-3))
+def test_every_optimizer_is_in_the_replay_table():
+    """Each optimizer micrograd ships replays (the table above), except LBFGS (below)."""
+    from micrograd.optim.optimizer import Optimizer
+    shipped = {c for c in vars(optim).values()
+               if isinstance(c, type) and issubclass(c, Optimizer) and c is not Optimizer}
+    tested = {type(make_step(name)[1]) for name in OPTIMIZERS}
+    assert shipped - tested == {optim.LBFGS}
+
+
+def test_lbfgs_falls_back(backend):
+    """LBFGS overrides step (it reads the loss's value to decide, and changes the parameters in
+    place outside _update): the step runs eagerly, still equal to eager."""
+    def make():
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 4))
+        opt = optim.LBFGS(model.parameters(), lr=0.5, max_iter=2)
+
+        def step(x, y):
+            def closure():
+                opt.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                return loss
+            return opt.step(closure)
+        return model, step
+    (m1, eager), (m2, step) = make(), make()
+    compiled = mg_compile(step)
+    with pytest.warns(RuntimeWarning, match="running eagerly"):
+        for x, y in BATCHES[:4]:
+            a, b = eager(*tensors(x, y)), compiled(*tensors(x, y))
+            assert a._array.tobytes() == b._array.tobytes()
+            assert [p._array.tobytes() for p in m1.parameters()] == \
+                [p._array.tobytes() for p in m2.parameters()]
 
 
 def test_warning_is_given_once(backend):

@@ -3,7 +3,9 @@
 Subclasses implement ``_update(p, g, state, group)`` on raw arrays: ``p`` is the parameter's
 storage (updated in place), ``g`` its gradient. Every update runs over whole arrays, never a
 Python loop over elements: SGD and Adam through the backend's fused ``sgd_step``/``adam_step``
-kernels (one pass over memory in C), the others as a few in-place NumPy operations.
+kernels (one pass over memory in C), the others as a few in-place NumPy operations. An update
+depends only on its arguments (and the optimizer's options), so ``micrograd.compile`` can
+replay a step's updates by calling ``_update`` again.
 """
 from __future__ import annotations
 
@@ -14,6 +16,11 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..core.tensor import Tensor, _bump
+
+
+#: set by micrograd.compile while it records a step: ``hook(optimizer, p, state, group)``
+#: runs ``optimizer._update`` of parameter ``p`` in ``step`` and notes it
+_update_hook: Callable | None = None
 
 
 def check_not_differentiable(name: str, differentiable: bool) -> None:
@@ -125,7 +132,7 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss."""
         loss = closure() if closure is not None else None
-        states, update = self.state, self._update
+        states, update, hook = self.state, self._update, _update_hook
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p._grad
@@ -134,7 +141,10 @@ class Optimizer:
                 state = states.get(p)
                 if state is None:
                     state = states[p] = {}
-                update(p._array, grad._array, state, group)
+                if hook is None:
+                    update(p._array, grad._array, state, group)
+                else:  # micrograd.compile is recording: it runs the update and notes it
+                    hook(self, p, state, group)
                 _bump(p)  # an in-place change: a graph that saved p must not backward again
         return loss
 
