@@ -91,8 +91,9 @@ __all__ = ["compile"]
 
 #: how many argument keys (shapes, dtypes, ...) one compiled step keeps plans for
 MAX_PLANS = 8
-#: the primitives whose forward and backward are backend calls only (Sum's full-reduction
-#: backward fills with NumPy: recorded as a ``fill``); the others compute with NumPy directly
+#: core/ops.py's primitives whose forward and backward are backend calls only (Sum's
+#: full-reduction backward fills with NumPy: recorded as a ``fill``); the others compute with
+#: NumPy directly. Ops defined elsewhere opt in with ``recordable = True`` (ops.Function).
 _UNRECORDED = {ops.ScatterReduce, ops.CopySlices, ops.IndexPut, ops.Overwrite,
                ops.ForbiddenView, ops.AsStrided, ops.Erfinv}
 RECORDED_OPS = frozenset(
@@ -224,8 +225,11 @@ class _Recorder:
         if threading.get_ident() != self.thread or not self.active:
             return
         cls = type(fn)
-        if cls not in RECORDED_OPS:
+        if cls not in RECORDED_OPS and not cls.__dict__.get("recordable", False):
             self.fail(f"op {cls.__name__} is not recorded (it computes with NumPy directly)")
+        elif id(out._array) not in self.names:
+            self.fail(f"op {cls.__name__}'s output was not made by a backend call (NumPy code "
+                      "the replay would not repeat)")
         elif cls is ops.Sum and fn.axes is None and not fn.keepdims and fn.needs_input_grad:
             fn.backward = functools.partial(self._sum_backward, fn.backward, fn.shape)
         for t in (*inputs, out):

@@ -35,6 +35,12 @@ class Function:
     versions: tuple | None = None  # the inputs' versions when recorded (None: all 0)
     out_version = 0                # the output's version when recorded
     seq = 0  # the op's place in creation order, set when it is recorded (tensor.wrap_array)
+    # Whether ``micrograd.compile`` may record the op: its forward and backward compute only
+    # through ``self.be`` (every array they make comes from a backend call, which the replay
+    # repeats). This module's primitives are listed in compile.RECORDED_OPS; an op defined
+    # elsewhere says so in its own class body (compile reads the class's own attribute, so a
+    # subclass that rewrites forward with NumPy is not taken for recordable).
+    recordable = False
     # Whether backward skips checking what the op's backward returns (one gradient per input,
     # each of its input's shape): true for micrograd's own ops (tested to), false for a
     # subclass written elsewhere, whose mistake is then named at the op (tensor._check_grads).

@@ -108,6 +108,7 @@ class Convolution(ops.Function):
     db = sum of g over (N, H, W). Transposed (conv_transpose2d): out = conv2d_input_grad(x, w)
     + b, dx = conv2d(g, w), dw = conv2d_weight_grad(g, x). x (N, C, H, W), w (O, C/groups,
     kh, kw) (transposed: (C, O/groups, kh, kw)), b (O,) or absent."""
+    recordable = True  # backend calls only (micrograd.compile)
 
     @property
     def saves_inputs(self) -> tuple:
@@ -120,7 +121,7 @@ class Convolution(ops.Function):
         if not transposed:
             return self.be.conv2d(x, w, b, *geometry)
         y = self.be.conv2d_input_grad(x, w, out_shape, *geometry)
-        return y if b is None else self.be.add(y, b.reshape(-1, 1, 1))
+        return y if b is None else self.be.add(y, self.be.reshape(b, (-1, 1, 1)))
 
     def backward(self, g):
         be, need, x, w, geo = self.be, self.needs_input_grad, self.x, self.w, self.geometry
@@ -301,6 +302,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 class MaxPool(ops.Function):
     """out = x at idx in each (H, W) plane (the window maxima, found by the caller with the
     backend's max_pool2d)    dx = g added at idx (repeats add up)"""
+    recordable = True  # when values and idx come from the backend's max_pool2d (compile checks)
 
     def forward(self, x, *, idx, values):
         self.idx, self.shape = idx, x.shape
@@ -314,6 +316,7 @@ class AvgPool(ops.Function):
     """out = window sum / divisor    dx = g / divisor spread over each window (torch's divisor:
     divisor_override, else the window clipped to the padded input or, without
     count_include_pad, to the input)"""
+    recordable = True  # backend calls only (micrograd.compile)
 
     def forward(self, x, *, geometry):
         self.shape, self.geometry = x.shape, geometry
