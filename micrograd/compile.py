@@ -278,6 +278,11 @@ class _Recorder:
         else:
             self.guards.append((name[1], summarize, summarize(a)))
 
+    def on_not_replayable(self, reason: str) -> None:
+        """tensor._not_replayable: library code did what the replay cannot repeat."""
+        if self.active and threading.get_ident() == self.thread:
+            self.fail(reason)
+
     def on_read(self, name: str, t: Tensor, value: Any) -> None:
         if self.active and threading.get_ident() == self.thread:
             self.reads.append((len(self.calls), name, self.ref(t._array), value))
@@ -287,9 +292,11 @@ class _Recorder:
         with _LOCK:
             gen = generator()
             state = gen.bit_generator.state
-            saved = _tensor._recorder, _tensor._value_guard, _optimizer._update_hook
+            saved = (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
+                     _optimizer._update_hook)
             _tensor._recorder, _tensor._value_guard = self.on_op, self.on_guard
-            _optimizer._update_hook = self.on_update
+            _tensor._not_replayable, _optimizer._update_hook = self.on_not_replayable, \
+                self.on_update
             for name in _VALUE_READS:
                 setattr(Tensor, name, _guarded(name))
             _ACTIVE.append(self)
@@ -307,7 +314,8 @@ class _Recorder:
                     tracing.__exit__(None, None, None)
                 self.active = False
                 _ACTIVE.pop()
-                _tensor._recorder, _tensor._value_guard, _optimizer._update_hook = saved
+                (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
+                 _optimizer._update_hook) = saved
                 if not _ACTIVE:
                     for name, method in _ORIGINAL_READS.items():
                         setattr(Tensor, name, method)
@@ -322,9 +330,13 @@ class _Recorder:
         if any(at < len(self.calls) for at, *_ in self.reads):
             self.fail("the step reads a tensor's value (item, bool, float, tolist, numpy) "
                       "before its last kernel: Python control flow may depend on it")
+        # an optimizer update changes its parameter's storage, so also the tensors sharing its
+        # version counter (a broadcast of a LayerNorm weight): at most that many changes each
+        updated = {id(t._vc): self.bumps[id(t)] for t, _ in self.tensors.values()
+                   if id(t) in self.bumps}
         for t, then in self.tensors.values():
-            now = 0 if t._vc is None else t._vc.n
-            if now - then != self.bumps.get(id(t), 0) and id(t) not in self.bumps:
+            changes = (0 if t._vc is None else t._vc.n) - then
+            if changes > updated.get(id(t._vc), 0):
                 self.fail("the step changes a tensor in place (other than the optimizer's "
                           "update); in-place writes are not recorded")
         self.grads = []

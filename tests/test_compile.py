@@ -274,3 +274,89 @@ def test_labels_a_loss_ignores_or_refuses_are_guarded(backend):
     bad[0] = 4
     with pytest.raises(IndexError, match="target label 4 is out of range"):
         compiled(*tensors(x, bad))
+
+
+# ---- the nn modules: layers defined outside core/ops.py, normalisation, clipping ------------
+def _img(n_out: int):
+    """Model factories on (8, 2, 12, 12) images with 3 classes."""
+    return {
+        "conv_bias_pool": lambda: nn.Sequential(
+            nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, bias=False),
+            nn.AvgPool2d(2), nn.Flatten(), nn.Linear(24, n_out)),
+        "conv_groups_reflect_stride": lambda: nn.Sequential(
+            nn.Conv2d(2, 4, 3, stride=2, groups=2, padding=1, padding_mode="reflect"), nn.Tanh(),
+            nn.Flatten(), nn.Linear(144, n_out)),
+        "conv_transpose_bias": lambda: nn.Sequential(
+            nn.ConvTranspose2d(2, 3, 3, stride=2), nn.Flatten(), nn.Linear(3 * 25 * 25, n_out)),
+        "adaptive_avg_uneven_groupnorm": lambda: nn.Sequential(
+            nn.Conv2d(2, 4, 3), nn.GroupNorm(2, 4), nn.AdaptiveAvgPool2d(3), nn.Flatten(),
+            nn.Linear(36, n_out)),
+        "layernorm_gelu": lambda: nn.Sequential(
+            nn.Flatten(), nn.Linear(288, 16), nn.LayerNorm(16), nn.GELU(), nn.Linear(16, n_out)),
+        "conv1d_maxpool1d": lambda: nn.Sequential(
+            nn.Flatten(2), nn.Conv1d(2, 4, 5), nn.MaxPool1d(2), nn.Flatten(), nn.Linear(280, n_out)),
+        "batchnorm_eval": lambda: nn.Sequential(
+            nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4).eval(), nn.Flatten(), nn.Linear(400, n_out)),
+    }
+
+
+IMAGES = [(RNG.standard_normal((8, 2, 12, 12)).astype(np.float32), RNG.integers(0, 3, 8))
+          for _ in range(12)]
+
+
+def run_model(make_model, make_opt, *, steps: int = 12, after_backward=None, replays=True):
+    """run_both's comparison for any model on IMAGES: eager and compiled copies from the same
+    weights, bitwise equal after every step; returns the compiled step."""
+    copies = []
+    for _ in range(2):
+        mg.manual_seed(0)
+        model = make_model()
+        opt = make_opt(model.parameters())
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            if after_backward is not None:
+                after_backward(model)
+            opt.step()
+            return loss
+        copies.append((model, opt, step))
+    (m1, o1, eager), (m2, o2, step) = copies
+    compiled = mg_compile(step)
+    for x, y in IMAGES[:steps]:
+        a, b = eager(*tensors(x, y)), compiled(*tensors(x, y))
+        assert a._array.tobytes() == b._array.tobytes()
+        assert state_bytes(m1, o1) == state_bytes(m2, o2)
+        assert [t._array.tobytes() for t in m1.buffers()] == \
+            [t._array.tobytes() for t in m2.buffers()]
+    (plan,) = compiled.plans.values()
+    assert isinstance(plan, _Plan) == replays, plan
+    return compiled
+
+
+@pytest.mark.parametrize("name", sorted(_img(3)))
+@pytest.mark.parametrize("opt", ["sgd_momentum", "adam"])
+def test_nn_layers_replay_bitwise_equal_to_eager(backend, name, opt):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback warning fails the test
+        run_model(_img(3)[name], OPTIMIZERS[opt])
+
+
+@pytest.mark.parametrize("make_model, after_backward, reason", [
+    (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.Flatten(),
+                           nn.Linear(400, 3)), None, "running statistics"),
+    (_img(3)["conv_bias_pool"],
+     lambda m: nn.utils.clip_grad_norm_(m.parameters(), 0.05), "clip_grad_norm_"),
+    (_img(3)["conv_bias_pool"],
+     lambda m: nn.utils.clip_grad_value_(m.parameters(), 0.001), "clip_grad_value_"),
+    (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.AdaptiveMaxPool2d(3), nn.Flatten(),
+                           nn.Linear(36, 3)), None, "MaxPool's output was not made by a backend"),
+], ids=["batchnorm_train", "clip_grad_norm", "clip_grad_value", "adaptive_max_uneven"])
+def test_numpy_writes_and_numpy_outputs_fall_back(backend, make_model, after_backward, reason):
+    """In-place NumPy writes (running statistics, gradient clipping) and op outputs made by
+    NumPy are what a replay cannot repeat: the step runs eagerly, equal to eager (a replay
+    skipping the clipping gave different weights from the third step on)."""
+    with pytest.warns(RuntimeWarning, match=reason):
+        run_model(make_model, OPTIMIZERS["sgd_momentum"], steps=5,
+                  after_backward=after_backward, replays=False)

@@ -325,22 +325,21 @@ class Tensor:
                 g = r._array.astype(g.dtype, copy=False)
         return g
 
-    def _accumulate(self, g: np.ndarray, owned: set, add: Callable) -> None:
-        """The one place gradients are added into ``.grad`` (with ``add``, the backward's
-        backend kernel). ``g`` may be a view or shared by several inputs (Add passes the same
-        array to both): copy it before keeping it. Thread-safe, as torch documents: backward
-        calls running at once in several threads (C kernels release the GIL) all land in a
-        shared leaf's ``.grad`` (``_GRAD_LOCK``)."""
-        if g.dtype != self._array.dtype:
-            g = g.astype(self._array.dtype)
-        elif g.base is not None or id(g) in owned or not g.flags.writeable:
-            g = g.copy()
+    def _accumulate(self, g: np.ndarray, owned: set, be: Any) -> None:
+        """The one place gradients are added into ``.grad`` (with ``be``, the backward's
+        backend: its calls are what micrograd.compile records). ``g`` may be a view or shared by
+        several inputs (Add passes the same array to both): copy it before keeping it.
+        Thread-safe, as torch documents: backward calls running at once in several threads (C
+        kernels release the GIL) all land in a shared leaf's ``.grad`` (``_GRAD_LOCK``)."""
+        if (g.dtype != self._array.dtype or g.base is not None or id(g) in owned
+                or not g.flags.writeable):
+            g = be.cast(g, self._array.dtype)  # a copy, in the leaf's dtype
         owned.add(id(g))
         with _GRAD_LOCK:
             if self._grad is None:
                 self._grad = wrap_array(g)
             else:
-                self._grad._array = add(self._grad._array, g)
+                self._grad._array = be.add(self._grad._array, g)
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied, one version counter) outside the graph; not a
@@ -2214,7 +2213,8 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
     the walk: each is done once every op has run, with the sum of what it received. What an
     op returns is checked (one gradient per input, each of its input's shape) for ops written
     outside micrograd (``Function.trusted``) and under anomaly mode."""
-    add, check_anomaly = _settings.backend.add, _settings.anomaly  # fixed for this backward
+    be, check_anomaly = _settings.backend, _settings.anomaly  # fixed for this backward
+    add = be.add
     pop = grads.pop
     for node in reversed(_walk(root)):
         g = pop(node, None)
@@ -2226,7 +2226,7 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
             if node in capture:
                 capture[node] = g
         elif node._retain:
-            node._accumulate(g, owned, add)
+            node._accumulate(g, owned, be)
         ctx = node._ctx
         if ctx.freed:
             _raise_freed(ctx)
@@ -2252,7 +2252,7 @@ def _run_backward(root: Any, grads: dict, owned: set, retain_graph: bool,
         if node._hooks is not None:
             g = node._run_hooks(g)
         if capture is None:
-            node._accumulate(g, owned, add)
+            node._accumulate(g, owned, be)
         elif node in capture:
             capture[node] = g
 
@@ -2923,6 +2923,8 @@ _ARRAY, _REQUIRES_GRAD, _VC = (operator.attrgetter(name)
 _recorder: Callable | None = None
 #: set by micrograd.compile while it records a step: called by ``depends_on_values``
 _value_guard: Callable | None = None
+#: set by micrograd.compile while it records a step: called by ``not_replayable``
+_not_replayable: Callable | None = None
 
 
 def depends_on_values(array: np.ndarray, summarize: Callable[[np.ndarray], Any]) -> None:
@@ -2932,6 +2934,14 @@ def depends_on_values(array: np.ndarray, summarize: Callable[[np.ndarray], Any])
     and replays a step only while the summary of the new arguments is the same."""
     if _value_guard is not None:
         _value_guard(array, summarize)
+
+
+def not_replayable(reason: str) -> None:
+    """Library code that does what a replay cannot repeat, such as writing into arrays in place
+    with NumPy (gradient clipping, BatchNorm's running statistics), says so here:
+    ``micrograd.compile`` then runs the step eagerly, its warning giving ``reason``."""
+    if _not_replayable is not None:
+        _not_replayable(reason)
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:

@@ -16,7 +16,7 @@ import numpy as np
 from ..core.dtypes import get_default_dtype
 from ..core.errors import OpError
 from ..core.reductions import cosine_similarity, pairwise_distance
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, not_replayable
 from . import functional as F
 from . import init
 from .activation import ReLU, Sigmoid, Tanh
@@ -243,6 +243,8 @@ class BatchNorm1d(Module):
         return out
 
     def _update_running(self, mean: Tensor, var: Tensor, count: int) -> None:
+        not_replayable(f"{type(self).__name__} updates its running statistics in place with "
+                       "NumPy (in eval mode, or with track_running_stats=False, it replays)")
         self.num_batches_tracked._array[...] += 1
         m = self.momentum
         if m is None:  # cumulative moving average

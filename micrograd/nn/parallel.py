@@ -29,7 +29,7 @@ import numpy as np
 from .. import distributed as dist
 from ..core.autograd import is_grad_enabled
 from ..core.creation import from_numpy
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, not_replayable
 from .module import Module, Parameter
 
 
@@ -225,6 +225,8 @@ class DistributedDataParallel(Module):
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for t in tensors:
             by_dtype.setdefault(t._array.dtype, []).append(t)
+        if by_dtype:
+            not_replayable("DistributedDataParallel broadcasts buffers into place with NumPy")
         for group in by_dtype.values():
             flat = np.concatenate([t._array.reshape(-1) for t in group])
             dist.broadcast(from_numpy(flat), src=0)

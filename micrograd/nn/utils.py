@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from ..core.errors import OpError
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, not_replayable
 from . import utils_rnn as rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # `from micrograd.nn.utils.rnn import pad_sequence` works
@@ -25,6 +25,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 
     Returns the total norm before clipping (a 0-d Tensor), as PyTorch does. Gradients are
     multiplied in place by min(1, max_norm / (norm + 1e-6))."""
+    not_replayable("clip_grad_norm_ reads the gradients' norm and scales them in place with "
+                   "NumPy")
     grads = [p.grad._array for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
@@ -47,6 +49,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
+    not_replayable("clip_grad_value_ clamps the gradients in place with NumPy")
     for p in _params(parameters):
         if p.grad is not None:
             g = p.grad._array
