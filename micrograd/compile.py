@@ -158,7 +158,8 @@ class _Recorder:
         self.owners: dict[int, Tensor] = {}  # id(array) -> the leaf Tensor holding it
         self.calls: list[tuple] = []         # (kind, what, encoded arguments)
         self.reads: list[tuple] = []         # (calls so far, method, name, value)
-        self.tensors: dict[int, tuple] = {}  # id -> (Tensor, its version when first seen)
+        # id -> (Tensor, its version counter and the counter's value when first seen)
+        self.tensors: dict[int, tuple] = {}
         self.leaves: dict[int, tuple] = {}   # id -> (leaf requiring grad, its .grad then)
         self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
@@ -234,7 +235,7 @@ class _Recorder:
             fn.backward = functools.partial(self._sum_backward, fn.backward, fn.shape)
         for t in (*inputs, out):
             if id(t) not in self.tensors:
-                self.tensors[id(t)] = (t, 0 if t._vc is None else t._vc.n)
+                self.tensors[id(t)] = (t, t._vc, 0 if t._vc is None else t._vc.n)
                 if t._hooks:
                     self.fail("a tensor has hooks (register_hook): they run Python code")
                 if t._ctx is None:
@@ -258,7 +259,7 @@ class _Recorder:
             return
         self.trace_begin()
         self.bumps[id(p)] = self.bumps.get(id(p), 0) + 1
-        self.tensors.setdefault(id(p), (p, 0 if p._vc is None else p._vc.n))
+        self.tensors.setdefault(id(p), (p, p._vc, 0 if p._vc is None else p._vc.n))
         self.calls.append(("opt", (opt, p, state, group), self.enc(p._grad._array)))
         self.in_update = True
         try:
@@ -332,9 +333,14 @@ class _Recorder:
                       "before its last kernel: Python control flow may depend on it")
         # an optimizer update changes its parameter's storage, so also the tensors sharing its
         # version counter (a broadcast of a LayerNorm weight): at most that many changes each
-        updated = {id(t._vc): self.bumps[id(t)] for t, _ in self.tensors.values()
+        updated = {id(t._vc): self.bumps[id(t)] for t, _, _ in self.tensors.values()
                    if id(t) in self.bumps}
-        for t, then in self.tensors.values():
+        # a view that joined its base's counter after the recorder saw it (indexing shares
+        # the counter once its op has run) is checked through the base, seen with it
+        counted = {id(vc) for _, vc, _ in self.tensors.values() if vc is not None}
+        for t, vc, then in self.tensors.values():
+            if t._vc is not vc and id(t._vc) in counted:
+                continue
             changes = (0 if t._vc is None else t._vc.n) - then
             if changes > updated.get(id(t._vc), 0):
                 self.fail("the step changes a tensor in place (other than the optimizer's "

@@ -295,6 +295,9 @@ def _img(n_out: int):
             nn.Flatten(), nn.Linear(288, 16), nn.LayerNorm(16), nn.GELU(), nn.Linear(16, n_out)),
         "conv1d_maxpool1d": lambda: nn.Sequential(
             nn.Flatten(2), nn.Conv1d(2, 4, 5), nn.MaxPool1d(2), nn.Flatten(), nn.Linear(280, n_out)),
+        "transformer_layer": lambda: nn.Sequential(
+            nn.Flatten(2), nn.TransformerEncoderLayer(144, 2, 32, dropout=0.0, batch_first=True),
+            nn.Flatten(), nn.Linear(288, n_out)),
         "batchnorm_eval": lambda: nn.Sequential(
             nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4).eval(), nn.Flatten(), nn.Linear(400, n_out)),
     }
@@ -352,7 +355,10 @@ def test_nn_layers_replay_bitwise_equal_to_eager(backend, name, opt):
      lambda m: nn.utils.clip_grad_value_(m.parameters(), 0.001), "clip_grad_value_"),
     (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.AdaptiveMaxPool2d(3), nn.Flatten(),
                            nn.Linear(36, 3)), None, "MaxPool's output was not made by a backend"),
-], ids=["batchnorm_train", "clip_grad_norm", "clip_grad_value", "adaptive_max_uneven"])
+    (_img(3)["transformer_layer"],
+     lambda m: m[1].self_attn.in_proj_bias.detach()[:4].mul_(0.5), "in place"),
+], ids=["batchnorm_train", "clip_grad_norm", "clip_grad_value", "adaptive_max_uneven",
+        "write_through_a_view"])
 def test_numpy_writes_and_numpy_outputs_fall_back(backend, make_model, after_backward, reason):
     """In-place NumPy writes (running statistics, gradient clipping) and op outputs made by
     NumPy are what a replay cannot repeat: the step runs eagerly, equal to eager (a replay
