@@ -50,7 +50,8 @@ is never interleaved with another replay's.
 not know (only the primitives whose math is all backend calls), an optimizer that overrides
 ``step`` itself (LBFGS: it reads the loss and changes parameters outside ``_update``), a tensor's
 value read (``item``, ``bool``, ``float``, ``tolist``, ``numpy``) before the step's last kernel,
-random numbers drawn (dropout: the generator's draws are NumPy code, so the step stays eager),
+random numbers drawn other than dropout's masks (the backend's ``keep_mask``, recorded like any
+backend call: a replay draws them again from the generator current then, as eager would),
 an in-place change other than the optimizer's, tensor hooks, anomaly mode, a graph that leaves
 the step without backward, or recordings that disagree. A new key (argument shapes, dtypes,
 requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded anew, up to
@@ -104,6 +105,8 @@ RECORDED_OPS = frozenset(
 _VALUE_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
                 "__array__")
 _ORIGINAL_READS = {name: getattr(Tensor, name) for name in _VALUE_READS}
+#: backend methods that draw from micrograd's generator (a replay repeats the draws)
+_DRAWS = frozenset({"keep_mask"})
 _LOCK = threading.RLock()  # one recording at a time: the value-read guards patch Tensor
 
 
@@ -135,9 +138,13 @@ class _Proxy:
                 return attr(*args, **kwargs)
             rec.trace_begin()
             encoded = rec.enc(args), rec.enc(kwargs)  # before the call: what it reads
+            if name in _DRAWS:
+                rec.check_draws()
             out = attr(*args, **kwargs)
             rec.add("k", name, encoded, out)
             rec.trace_end()
+            if name in _DRAWS:  # the replay draws again, from the generator current then
+                rec.rng_state = generator().bit_generator.state
             return out
         self.__dict__[name] = call
         return call
@@ -211,6 +218,8 @@ class _Recorder:
             return ("dict", tuple((k, self.enc(x)) for k, x in v.items()))
         if isinstance(v, Tensor):
             self.fail("a kernel was handed a Tensor")
+        if isinstance(v, np.random.Generator):  # replayed with the generator current then
+            return ("rng",)
         return ("v", v)
 
     def add(self, kind: str, what: Any, encoded: Any, out: Any) -> None:
@@ -279,6 +288,13 @@ class _Recorder:
         else:
             self.guards.append((name[1], summarize, summarize(a)))
 
+    def check_draws(self) -> None:
+        """Since the call began, or the last recorded draw, the generator has not moved: a
+        draw other than the backend's (a random factory, an initializer) is NumPy code."""
+        if generator() is not self.gen or self.gen.bit_generator.state != self.rng_state:
+            self.fail("the step draws random numbers outside the backend's keep_mask (a random "
+                      "factory, an initializer): NumPy code the replay would not repeat")
+
     def on_not_replayable(self, reason: str) -> None:
         """tensor._not_replayable: library code did what the replay cannot repeat."""
         if self.active and threading.get_ident() == self.thread:
@@ -291,8 +307,8 @@ class _Recorder:
     # a whole call ------------------------------------------------------------------------------
     def run(self, fn: Callable, args: tuple, kwargs: dict) -> Any:
         with _LOCK:
-            gen = generator()
-            state = gen.bit_generator.state
+            self.gen = generator()
+            self.rng_state = self.gen.bit_generator.state
             saved = (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
                      _optimizer._update_hook)
             _tensor._recorder, _tensor._value_guard = self.on_op, self.on_guard
@@ -320,9 +336,7 @@ class _Recorder:
                 if not _ACTIVE:
                     for name, method in _ORIGINAL_READS.items():
                         setattr(Tensor, name, method)
-            if generator() is not gen or gen.bit_generator.state != state:
-                self.fail("the step draws random numbers (dropout, a random factory): the "
-                          "draws are NumPy code the replay would not repeat")
+            self.check_draws()
             self.finish(result)
         return result
 
@@ -424,6 +438,7 @@ class _Plan:
                                 "values (e.g. which labels a loss ignores)")
         self.guards = [(k, summarize, v) for k, summarize, v in r2.guards]
         scope: dict[str, Any] = {"wrap": wrap_array, "bump": _bump, "full": np.full,
+                                 "rng": generator,
                                  "keep_grad": _keep_grad, **{f"R_{n}": m for n, m in
                                                              _ORIGINAL_READS.items()}}
         self.scope = scope
@@ -484,6 +499,8 @@ class _Plan:
                 return f"[{inner}]" if x[1] is list else f"({inner}{',' if x[2] else ''})"
             if tag == "dict":
                 return "{" + ", ".join(f"{k!r}: {src(v)}" for k, v in x[1]) + "}"
+            if tag == "rng":
+                return "rng()"
             return const(x[1])
 
         lowered_names: dict[tuple, str] = {}

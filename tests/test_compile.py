@@ -133,10 +133,38 @@ def test_lr_schedule_and_replaced_state_follow_eager(backend):
         assert state_bytes(m1, o1) == state_bytes(m2, o2)
 
 
-def test_dropout_falls_back_to_eager(backend):
-    with pytest.warns(RuntimeWarning, match="draws random numbers"):
-        compiled = run_both(steps=8, dropout=0.3)
-    assert "random" in next(iter(compiled.plans.values()))
+def test_dropout_replays_drawing_new_masks(backend):
+    """Dropout's mask is a backend call (keep_mask): the replay draws it again from the
+    generator, so compiled and eager draw the same masks, step after step."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = run_both(steps=30, dropout=0.3)
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
+def test_dropout_replay_draws_from_a_reseeded_generator(backend):
+    """manual_seed makes a new generator: the replay draws from the one current then."""
+    m1, o1, eager = make_step(dropout=0.4)
+    m2, o2, step = make_step(dropout=0.4)
+    compiled = mg_compile(step)
+    for k, (x, y) in enumerate(BATCHES[:8]):
+        mg.manual_seed(100 + k)
+        a = eager(*tensors(x, y))
+        mg.manual_seed(100 + k)
+        b = compiled(*tensors(x, y))
+        assert a._array.tobytes() == b._array.tobytes()
+        assert state_bytes(m1, o1) == state_bytes(m2, o2)
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
+def _random_factory(loss):
+    return loss + mg.randn(1).sum() * 0.0  # a draw outside the backend's keep_mask
+
+
+def test_a_dropout_after_another_draw_still_falls_back(backend):
+    """A random factory before the dropout mask: the mask's own draw must not hide it."""
+    with pytest.warns(RuntimeWarning, match="draws random numbers outside"):
+        run_both(steps=5, dropout=0.3, body=_random_factory)
 
 
 @pytest.mark.parametrize("body, match", [
@@ -145,7 +173,8 @@ def test_dropout_falls_back_to_eager(backend):
      "values change from call to call"),
     (lambda loss: loss + mg.erfinv(loss.tanh() * 0.5),
      "op Erfinv is not recorded"),
-], ids=["item_mid_step", "tensor_from_data", "unknown_op"])
+    (_random_factory, "draws random numbers outside"),
+], ids=["item_mid_step", "tensor_from_data", "unknown_op", "random_factory"])
 def test_uncapturable_steps_fall_back(backend, body, match):
     with pytest.warns(RuntimeWarning, match=match):
         compiled = run_both(steps=6, body=body)
@@ -190,12 +219,12 @@ def test_lbfgs_falls_back(backend):
 def test_warning_is_given_once(backend):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        run_both(steps=6, dropout=0.5)
+        run_both(steps=6, body=_random_factory)
     assert len([w for w in caught if "micrograd.compile" in str(w.message)]) == 1
 
 
 def test_fullgraph_raises_instead(backend):
-    _, _, step = make_step(dropout=0.5)
+    _, _, step = make_step(body=_random_factory)
     compiled = mg_compile(step, fullgraph=True)
     x, y = tensors(*BATCHES[0])
     with pytest.raises(RuntimeError, match="fullgraph=True.*random"):
@@ -296,8 +325,10 @@ def _img(n_out: int):
         "conv1d_maxpool1d": lambda: nn.Sequential(
             nn.Flatten(2), nn.Conv1d(2, 4, 5), nn.MaxPool1d(2), nn.Flatten(), nn.Linear(280, n_out)),
         "transformer_layer": lambda: nn.Sequential(
-            nn.Flatten(2), nn.TransformerEncoderLayer(144, 2, 32, dropout=0.0, batch_first=True),
+            nn.Flatten(2), nn.TransformerEncoderLayer(144, 2, 32, dropout=0.1, batch_first=True),
             nn.Flatten(), nn.Linear(288, n_out)),
+        "dropout2d": lambda: nn.Sequential(
+            nn.Conv2d(2, 4, 3), nn.Dropout2d(0.3), nn.Flatten(), nn.Linear(400, n_out)),
         "batchnorm_eval": lambda: nn.Sequential(
             nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4).eval(), nn.Flatten(), nn.Linear(400, n_out)),
     }
@@ -328,7 +359,10 @@ def run_model(make_model, make_opt, *, steps: int = 12, after_backward=None, rep
     (m1, o1, eager), (m2, o2, step) = copies
     compiled = mg_compile(step)
     for x, y in IMAGES[:steps]:
-        a, b = eager(*tensors(x, y)), compiled(*tensors(x, y))
+        rng = mg.get_rng_state()  # both copies draw the same numbers (dropout)
+        a = eager(*tensors(x, y))
+        mg.set_rng_state(rng)
+        b = compiled(*tensors(x, y))
         assert a._array.tobytes() == b._array.tobytes()
         assert state_bytes(m1, o1) == state_bytes(m2, o2)
         assert [t._array.tobytes() for t in m1.buffers()] == \

@@ -134,6 +134,10 @@ class Backend(Protocol):
     def compare(self, a: np.ndarray, b: np.ndarray, op: str) -> np.ndarray:
         """bool array; op is one of lt, le, gt, ge, eq, ne."""
     def cast(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray: """a copy in dtype."""
+    def keep_mask(self, shape: tuple, p: float, dtype: np.dtype,
+                  gen: np.random.Generator) -> np.ndarray:
+        """Dropout's scaled keep-mask of ``shape``: 1 / (1 - p) with probability 1 - p, else
+        0, drawn from ``gen`` (nothing drawn for p = 1)."""
 
     # elementwise math (torch.sin, ...): float inputs, outputs of the input's dtype; binary
     # kernels get operands as ``sub`` does -------------------------------------------------

@@ -205,6 +205,12 @@ class NumpyBackend:
     def cast(self, x, dtype):
         return x.astype(dtype)
 
+    def keep_mask(self, shape, p, dtype, gen):
+        if p == 1.0:  # zeros, drawing nothing (PyTorch's stream does not advance either)
+            return np.zeros(shape, dtype)
+        keep = gen.random(shape) >= p
+        return (keep / (1.0 - p)).astype(dtype)
+
     # elementwise math ---------------------------------------------------------------------------
     def sin(self, x):
         return np.sin(x)

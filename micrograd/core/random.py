@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .settings import settings
+
 # the state as bytes: PCG64's 128-bit state and increment, its buffered 32-bit half (a flag
 # and the value), then the seed initial_seed() reports; little-endian throughout
 _FIELDS = (("state", 16), ("inc", 16), ("has_uint32", 4), ("uinteger", 4), ("seed", 8))
@@ -61,12 +63,10 @@ def keep_mask(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
     an array of ``dtype``; multiply the input by it (broadcasting, for a mask per channel).
 
     The one place every dropout draws its mask (F.dropout, F.dropout2d, attention's), so a
-    seed gives the same masks in all of them. ``p = 1`` zeros everything and draws nothing, as
-    PyTorch (so the stream is not advanced); ``0 <= p <= 1`` is the caller's check."""
-    if p == 1.0:
-        return np.zeros(shape, dtype)
-    keep = generator().random(shape) >= p
-    return (keep / (1.0 - p)).astype(dtype)
+    seed gives the same masks in all of them; the draw is the backend's ``keep_mask`` (a
+    backend call, so ``micrograd.compile`` records it and a replay draws again from the
+    generator current then). ``0 <= p <= 1`` is the caller's check."""
+    return settings.backend.keep_mask(shape, p, dtype, generator())
 
 
 def get_state() -> bytes:
