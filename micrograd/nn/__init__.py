@@ -17,7 +17,7 @@ from .layers import (BatchNorm1d, BatchNorm2d, CircularPad1d, CircularPad2d, Cir
                      ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, Sequential,
                      Unflatten, Upsample, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
-                   NLLLoss)
+                   NLLLoss, SmoothL1Loss)
 from .module import Module, Parameter
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                       MaxPool2d, MaxUnpool2d)
@@ -39,6 +39,6 @@ __all__ = ["Module", "Parameter", "Linear", "Sequential", "ModuleList", "Identit
            "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
            "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
            "ReplicationPad2d", "ReplicationPad3d", "CircularPad1d", "CircularPad2d",
-           "CircularPad3d", "MSELoss", "L1Loss", "HuberLoss",
+           "CircularPad3d", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "Neuron", "Layer", "MLP",
            "functional", "init", "utils"]
