@@ -97,15 +97,17 @@ def test_quick_training_steps_agree_with_torch(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert [r["case"] for r in rows] == ["train step MLP", "train step MLP, captured",
                                          "train step moons", "train step moons, captured",
-                                         "train step CNN", "train step LSTM"]
-    fns = dict(next(c for c in bench.cnn_step_case(torch, quick=True))[3])
-    loss, grad = bench._as_numpy(fns["torch"]())
-    assert grad.shape == (32, 1, 3, 3) and np.isfinite(loss)
-    for backend in ("numpy", "c"):
-        if fns.get(backend) is not None:
-            mine = bench._as_numpy(fns[backend]())
-            np.testing.assert_allclose(mine[0], loss, rtol=1e-5)
-            np.testing.assert_allclose(mine[1], grad, rtol=1e-4, atol=1e-6)
+                                         "train step CNN", "train step CNN, captured",
+                                         "train step LSTM"]
+    for row in bench.cnn_step_case(torch, quick=True):  # eager, then captured (replaying)
+        fns = dict(row[3])
+        loss, grad = bench._as_numpy(fns["torch"]())
+        assert grad.shape == (32, 1, 3, 3) and np.isfinite(loss)
+        for backend in ("numpy", "c"):
+            if fns.get(backend) is not None:
+                mine = bench._as_numpy(fns[backend]())
+                np.testing.assert_allclose(mine[0], loss, rtol=1e-5)
+                np.testing.assert_allclose(mine[1], grad, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("case", ["seed", "moons"])

@@ -347,35 +347,48 @@ def moons_step_case(torch, jax=None):
                               "svm", torch, jax)
 
 
-def _training_steps(torch, build, data, loss) -> dict:
-    """{backend: step, "torch": step or None}: one training step (forward, ``loss(lib, output,
-    target)``, backward, SGD) of the network ``build(lib)`` makes from ``lib.nn``, micrograd's
-    or torch's, on the ``data`` arrays (input, target). Every copy loads one initialisation
-    (the parameter names are the same in both libraries). The learning rate is 0 so every
-    call redoes the same step and the backends can be compared at any time; a step returns
-    its loss and the first parameter's gradient."""
+def _training_steps(torch, build, data, loss, capture: bool = True) -> tuple[dict, dict]:
+    """({backend: step, "torch": step or None}, the same with micrograd's steps captured): one
+    training step (forward, ``loss(lib, output, target)``, backward, SGD) of the network
+    ``build(lib)`` makes from ``lib.nn``, micrograd's or torch's, on the ``data`` arrays
+    (input, target). Every copy loads one initialisation (the parameter names are the same in
+    both libraries). The learning rate is 0 so every call redoes the same step and the backends
+    can be compared at any time; a step returns its loss and the first parameter's gradient.
+    The captured steps (``capture``; else an empty dict) are ``micrograd.compile(step,
+    fullgraph=True)`` after its two recordings (a step it cannot replay raises here rather than
+    being timed eagerly)."""
     import micrograd as mg
     mg.manual_seed(0)
     weights = {k: v.numpy() for k, v in build(mg).state_dict().items()}
 
-    def make(lib, tensor):
+    def make(lib, tensor, compiled=False):
         model = build(lib)
         model.load_state_dict({k: tensor(v.copy()) for k, v in weights.items()})
         opt = lib.optim.SGD(model.parameters(), lr=0.0)
         first = next(iter(model.parameters()))
         x, y = (tensor(a) for a in data)
 
-        def step():
+        def step(x, y):  # the data as arguments, as a captured step needs them
             opt.zero_grad()
             value = loss(lib, model(x), y)
             value.backward()
             opt.step()
             return value.detach(), first.grad
-        return step
+        if compiled:
+            step = mg.compile(step, fullgraph=True)
+            step(x, y), step(x, y)  # the two recordings: every later call replays
+        return lambda: step(x, y)
 
-    fns = {b: _on(b, make(mg, mg.tensor)) for b in backends.REGISTRY}
+    fns, captured = {}, {}
+    for b in backends.REGISTRY:
+        fns[b] = _on(b, make(mg, mg.tensor))
+        if capture:
+            with mg.use_backend(b):
+                captured[b] = _on(b, make(mg, mg.tensor, compiled=True))
     fns["torch"] = None if torch is None else make(torch, torch.from_numpy)
-    return fns
+    if capture:
+        captured["torch"] = fns["torch"]
+    return fns, captured
 
 
 def cnn_step_case(torch, quick: bool):
@@ -391,10 +404,11 @@ def cnn_step_case(torch, quick: bool):
     rng = np.random.default_rng(13)
     batch = 2 if quick else 64
     data = (rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch))
-    fns = _training_steps(
+    fns, captured = _training_steps(
         torch, lambda lib: lib.nn.Sequential(*cnn_layers(lib.nn, 28, padding=0, dropout=False)),
         data, lambda lib, out, y: lib.nn.functional.nll_loss(out, y))
     yield "train step CNN", f"LeNet 28x28 batch {batch}", 0.0, fns
+    yield "train step CNN, captured", f"LeNet 28x28 batch {batch}", 0.0, captured
 
 
 def lstm_step_case(torch, quick: bool):
@@ -407,9 +421,9 @@ def lstm_step_case(torch, quick: bool):
     seq, batch, width = (4, 2, 8) if quick else (64, 32, 256)
     rng = np.random.default_rng(14)
     data = tuple(rng.standard_normal((seq, batch, width)).astype(np.float32) for _ in "xy")
-    fns = _training_steps(
+    fns, _ = _training_steps(
         torch, lambda lib: lib.nn.LSTM(width, width), data,
-        lambda lib, out, y: lib.nn.functional.mse_loss(out[0], y))
+        lambda lib, out, y: lib.nn.functional.mse_loss(out[0], y), capture=False)
     yield "train step LSTM", f"{width}->{width} seq {seq} batch {batch}", 0.0, fns
 
 
