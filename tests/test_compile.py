@@ -68,12 +68,13 @@ def state_bytes(model, opt) -> list:
     return out
 
 
-def run_both(steps: int = 100, batches=BATCHES, **kwargs):
-    """Eager and compiled copies side by side; asserts bitwise equality after every step."""
-    m1, o1, eager = make_step(**kwargs)
-    m2, o2, step = make_step(**kwargs)
+def compare(copies: list, batches) -> CompiledStep:
+    """Two (model, optimizer, step) copies from the same weights, the second's step compiled,
+    side by side; asserts bitwise equality (output, parameters, gradients, optimizer state,
+    buffers) after every step. Returns the compiled step."""
+    (m1, o1, eager), (m2, o2, step) = copies
     compiled = mg_compile(step)
-    for x, y in batches[:steps]:
+    for x, y in batches:
         rng = mg.get_rng_state()  # both copies draw the same numbers (dropout)
         a = eager(*tensors(x, y))
         mg.set_rng_state(rng)
@@ -84,7 +85,14 @@ def run_both(steps: int = 100, batches=BATCHES, **kwargs):
             assert isinstance(b, mg.Tensor) and a._array.tobytes() == b._array.tobytes()
             assert b.shape == a.shape and b.dtype == a.dtype
         assert state_bytes(m1, o1) == state_bytes(m2, o2)
+        assert [t._array.tobytes() for t in m1.buffers()] == \
+            [t._array.tobytes() for t in m2.buffers()]
     return compiled
+
+
+def run_both(steps: int = 100, batches=BATCHES, **kwargs):
+    """``make_step``'s MLP, eager and compiled, compared over ``steps`` batches."""
+    return compare([make_step(**kwargs) for _ in range(2)], batches[:steps])
 
 
 @pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
@@ -339,8 +347,8 @@ IMAGES = [(RNG.standard_normal((8, 2, 12, 12)).astype(np.float32), RNG.integers(
 
 
 def run_model(make_model, make_opt, *, steps: int = 12, after_backward=None, replays=True):
-    """run_both's comparison for any model on IMAGES: eager and compiled copies from the same
-    weights, bitwise equal after every step; returns the compiled step."""
+    """``compare`` for any image model on IMAGES (cross-entropy, ``after_backward(model)``
+    between backward and the update); asserts whether the step replayed."""
     copies = []
     for _ in range(2):
         mg.manual_seed(0)
@@ -356,17 +364,7 @@ def run_model(make_model, make_opt, *, steps: int = 12, after_backward=None, rep
             opt.step()
             return loss
         copies.append((model, opt, step))
-    (m1, o1, eager), (m2, o2, step) = copies
-    compiled = mg_compile(step)
-    for x, y in IMAGES[:steps]:
-        rng = mg.get_rng_state()  # both copies draw the same numbers (dropout)
-        a = eager(*tensors(x, y))
-        mg.set_rng_state(rng)
-        b = compiled(*tensors(x, y))
-        assert a._array.tobytes() == b._array.tobytes()
-        assert state_bytes(m1, o1) == state_bytes(m2, o2)
-        assert [t._array.tobytes() for t in m1.buffers()] == \
-            [t._array.tobytes() for t in m2.buffers()]
+    compiled = compare(copies, IMAGES[:steps])
     (plan,) = compiled.plans.values()
     assert isinstance(plan, _Plan) == replays, plan
     return compiled
