@@ -272,7 +272,8 @@ def main() -> None:
         lowering = getattr(plan, "lowering", None)
         steps = "none" if lowering is None else \
             "{lowered_calls} of {calls} calls, {steps} steps".format(**lowering.count())
-        print(f"{name:32s} " + " ".join(f"{times[k]:9.1f}" for k in fns)
+        cells = (f"{times[k]:9.1f}" if fns[k] else f"{'-':>9s}" for k in fns)
+        print(f"{name:32s} " + " ".join(cells)
               + "   " + ", ".join(f"{v:.5f}" for v in first) + f"; {steps}")
 
 
