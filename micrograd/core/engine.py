@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Union
+from typing import Callable, Sequence, Union
 
 from .graph import toposort
 
@@ -161,6 +161,17 @@ class Value:
 
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+def sum_values(terms: Sequence[Value]) -> Value:
+    """``terms[0] + terms[1] + ...`` as one node instead of a chain of ``+`` nodes: the sum is
+    added up left to right as the chain would add it, so it is the same number, and each term's
+    local derivative is 1, as in ``a + b``, so the gradients are the same too. A neuron adds up
+    its weighted inputs this way (nn/scalar.py): one node where the chain had one per input."""
+    data = terms[0].data
+    for term in terms[1:]:
+        data = data + term.data
+    return _node(data, tuple(terms), "sum", (1,) * len(terms))
 
 
 _new_object = object.__new__
