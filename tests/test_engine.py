@@ -11,6 +11,7 @@ import pytest
 
 import micrograd as mg
 from micrograd.apps import classic_demo as moons_demo
+from micrograd.core.engine import sum_values
 from micrograd.engine import Value
 from micrograd.nn import MLP, Layer, Module, Neuron
 
@@ -335,6 +336,69 @@ def test_classic_nn_api():
     assert repr(Neuron(2)) == "ReLUNeuron(2)"
     assert len(Layer(2, 3)([1.0, 2.0])) == 3
     assert repr(MLP(2, [1])).startswith("MLP of [Layer of [LinearNeuron(2)")
+
+
+def test_sum_values_is_the_chain_of_additions_in_one_node():
+    terms = [Value(0), Value(0.1), Value(0.2), Value(-0.3), Value(1e-17)]
+    total = sum_values(terms)
+    chain = terms[0]
+    for t in terms[1:]:
+        chain = chain + t
+    assert total.data == chain.data and total._op == "sum" and total._prev == tuple(terms)
+    assert total._local_grads == (1,) * len(terms) and (total.grad, total.label) == (0, "")
+    (total * 3.0).backward()
+    assert [t.grad for t in terms] == [3.0] * len(terms)
+
+
+def _chain_neuron(neuron, x):
+    """A neuron's output as it was built before sum_values: b + w0 x0 + w1 x1 + ... as a chain
+    of + nodes (the reference for the test below)."""
+    act = neuron.b
+    for wi, xi in zip(neuron.w, x):
+        act = act + wi * xi
+    return act.relu() if neuron.nonlin else act
+
+
+def _chain_mlp(model, x):
+    for layer in model.layers:
+        x = [_chain_neuron(n, x) for n in layer.neurons]
+        x = x[0] if len(x) == 1 else x
+    return x
+
+
+@pytest.mark.parametrize("graph", ["moons", "shared_inputs"])
+def test_neurons_sum_node_gives_the_chain_of_additions_numbers_bit_for_bit(graph):
+    """Neuron adds up its products with one sum_values node where it used to build a chain of +
+    nodes: the loss and every gradient (parameters and inputs) must be exactly the chain's, on
+    the moons loss over a few SGD steps and on inputs that are shared, repeated or plain
+    numbers."""
+    def run(forward):
+        if graph == "moons":
+            X, y = moons_demo.moons_data(n=30)
+            model = moons_demo.make_model(MLP)
+            shared, history = [], []
+            for k in range(3):
+                scores = [forward(model, [Value(v) for v in row]) for row in X]
+                losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+                loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(
+                    p * p for p in model.parameters())
+                model.zero_grad()
+                loss.backward()
+                history.append((loss.data, [p.grad for p in model.parameters()]))
+                for p in model.parameters():
+                    p.data -= 0.5 * p.grad
+            return history
+        random.seed(5)
+        model = MLP(3, [4, 4, 2])
+        a, b = Value(0.3), Value(-1.2)
+        outs = []
+        for row in ([a, b, 0.7], [b, b, a], [a, -2.0, b * a]):
+            outs += forward(model, row)
+        loss = sum((o * o).tanh() for o in outs)
+        loss.backward()
+        return loss.data, [p.grad for p in model.parameters()], a.grad, b.grad
+
+    assert run(lambda model, x: model(x)) == run(_chain_mlp)
 
 
 def test_user_subclass_of_module_like_classic():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any, Sequence
 
-from ..core.engine import Value
+from ..core.engine import Value, sum_values
 from .module import Module  # the one Module: zero_grad sets a Value's grad to 0
 
 
@@ -22,9 +22,10 @@ class Neuron(Module):
         self.nonlin = nonlin
 
     def __call__(self, x: Sequence) -> Value:
-        act = self.b                       # b + w0 x0 + w1 x1 + ...: what sum(..., b) gives,
-        for wi, xi in zip(self.w, x):      # without a generator to resume per input
-            act = act + wi * xi
+        # b + w0 x0 + w1 x1 + ...: one node for the sum of the products (sum_values) rather
+        # than one + node per input, half the nodes of a neuron, same number, same gradients
+        products = [wi * xi for wi, xi in zip(self.w, x)]
+        act = sum_values([self.b] + products) if products else self.b
         return act.relu() if self.nonlin else act
 
     def parameters(self) -> list:
