@@ -13,7 +13,9 @@ a projection) or GRU is one backend call each way (``lstm_sequence``, ``gru_sequ
 their backwards: on the C backend one C call runs every step's h W_hh^T and gate math, batch
 rows split over threads for the whole sequence); an RNN, or an LSTM with ``proj_size``, loops
 over the steps here. The LSTM and GRU cells run the same gate kernels (``lstm_gates``,
-``gru_gates``) as one graph node each; the RNN cell is a composition of Tensor ops.
+``gru_gates``) as one graph node each; the RNN cell is a composition of Tensor ops. The
+primitives compute only through backend calls (their slices, reshapes and joins of per-step
+results too, never writing into an array), so ``micrograd.compile`` records and replays them.
 
 Shapes, as PyTorch: input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched: (L, H_in)),
 states (D * num_layers, N, H_out), output (L, N, D * H_out), D = 2 if ``bidirectional``.
