@@ -13,7 +13,9 @@ a projection) or GRU is one backend call each way (``lstm_sequence``, ``gru_sequ
 their backwards: on the C backend one C call runs every step's h W_hh^T and gate math, batch
 rows split over threads for the whole sequence); an RNN, or an LSTM with ``proj_size``, loops
 over the steps here. The LSTM and GRU cells run the same gate kernels (``lstm_gates``,
-``gru_gates``) as one graph node each; the RNN cell is a composition of Tensor ops.
+``gru_gates``) as one graph node each; the RNN cell is a composition of Tensor ops. The
+primitives compute only through backend calls (their slices, reshapes and joins of per-step
+results too, never writing into an array), so ``micrograd.compile`` records and replays them.
 
 Shapes, as PyTorch: input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched: (L, H_in)),
 states (D * num_layers, N, H_out), output (L, N, D * H_out), D = 2 if ``bidirectional``.
@@ -54,17 +56,26 @@ class _Layer(Function):
     (forward) and the gradients of the input and weights from the per-step pre-activation
     gradients, each one GEMM over all steps (backward).
 
-    Inputs are (x, h0, [c0], w_ih, w_hh, [b_ih, b_hh], [w_hr]); x is (L, N, I) time-major."""
+    Inputs are (x, h0, [c0], w_ih, w_hh, [b_ih, b_hh], [w_hr]); x is (L, N, I) time-major.
+    Every array the layers make comes from a backend call (slices, reshapes and joins too), so
+    ``micrograd.compile`` can record them and replay the calls (each layer says
+    ``recordable = True`` in its own body)."""
 
     def _project(self, x: np.ndarray, w_ih: np.ndarray, b_ih: np.ndarray | None,
                  reverse: bool) -> np.ndarray:
         """x_t W_ih^T + b_ih for every step t, as (L, N, G)."""
+        be = self.be
         steps, n, _ = x.shape
         self.steps = range(steps - 1, -1, -1) if reverse else range(steps)
         self.reverse = reverse
-        self.x2 = x.reshape(steps * n, x.shape[2])  # a copy only when x is not contiguous
+        self.x2 = be.reshape(x, (steps * n, x.shape[2]))  # a copy only when x is not contiguous
         self.w_ih = w_ih
-        return self.be.linear(self.x2, w_ih, b_ih).reshape(steps, n, w_ih.shape[0])
+        return be.reshape(be.linear(self.x2, w_ih, b_ih), (steps, n, w_ih.shape[0]))
+
+    def _join(self, per_step: list) -> np.ndarray:
+        """(L, ...) from the L arrays of ``per_step`` (in time order), in one backend call."""
+        be = self.be
+        return be.concatenate([be.reshape(a, (1,) + a.shape) for a in per_step], 0)
 
     def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h0: np.ndarray,
                       hs: np.ndarray, first: int, bias: bool) -> list:
@@ -74,9 +85,9 @@ class _Layer(Function):
         input index; a gradient that is not needed is None."""
         be, need = self.be, self.needs_input_grad
         steps, n, gates = dz_ih.shape
-        flat_ih = dz_ih.reshape(steps * n, gates)
-        flat_hh = dz_hh.reshape(steps * n, gates)
-        dx = be.matmul(flat_ih, self.w_ih).reshape(self.x_shape) if need[0] else None
+        flat_ih = be.reshape(dz_ih, (steps * n, gates))
+        flat_hh = flat_ih if dz_hh is dz_ih else be.reshape(dz_hh, (steps * n, gates))
+        dx = be.reshape(be.matmul(flat_ih, self.w_ih), self.x_shape) if need[0] else None
         dw_ih = be.matmul(flat_ih, self.x2, trans_a=True) if need[first] else None
         dw_hh = self._recurrent_grad(dz_hh, h0, hs) if need[first + 1] else None
         grads = [dx, dw_ih, dw_hh]
@@ -93,10 +104,11 @@ class _Layer(Function):
         start, later, entering = ((steps - 1, slice(0, steps - 1), slice(1, steps))
                                   if self.reverse else
                                   (0, slice(1, steps), slice(0, steps - 1)))
-        dw = be.matmul(dz_hh[start], h0, trans_a=True)
+        dw = be.matmul(be.getitem(dz_hh, start), h0, trans_a=True)
         if steps > 1:
-            dw += be.matmul(dz_hh[later].reshape(-1, gates),
-                            hs[entering].reshape(-1, hs.shape[2]), trans_a=True)
+            dw = be.add(dw, be.matmul(be.reshape(be.getitem(dz_hh, later), (-1, gates)),
+                                      be.reshape(be.getitem(hs, entering), (-1, hs.shape[2])),
+                                      trans_a=True))
         return dw
 
 
@@ -105,27 +117,31 @@ class _RNNLayer(_Layer):
     dz_t = (g_t + dh_t) act'(h_t)    dh_{t-1} = dz_t W_hh    dW_hh = sum_t dz_t^T h_{t-1}
     dx_t = dz_t W_ih    dW_ih = sum_t dz_t^T x_t    db_ih = db_hh = sum_t dz_t"""
     saves_inputs = (0, 1, 2, 3)  # x, h0, w_ih, w_hh (not the biases)
+    recordable = True
 
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, relu: bool, reverse: bool):
         be = self.be
         self.x_shape, self.h0, self.w_hh, self.relu = x.shape, h0, w_hh, relu
-        z = self._project(x, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
-        hs = np.empty(z.shape, z.dtype)
+        z = self._project(x, w_ih, None if b_ih is None else be.add(b_ih, b_hh), reverse)
+        hs = [None] * len(self.steps)  # h_t by time step, joined after the loop
         h = h0
         for t in self.steps:
-            pre = z[t] + be.matmul(h, w_hh, trans_b=True)
+            pre = be.add(be.getitem(z, t), be.matmul(h, w_hh, trans_b=True))
             h = hs[t] = be.relu(pre) if relu else be.tanh(pre)
-        self.hs = hs
-        return hs.copy()  # the caller may change its output in place; backward reads hs
+        self.hs = self._join(hs)
+        # a copy out: the caller may change its output in place; backward reads hs
+        return be.cast(self.hs, self.hs.dtype)
 
     def backward(self, g):
         be, hs = self.be, self.hs
-        dz = np.empty_like(hs)
-        dh = np.zeros_like(self.h0)
+        dz = [None] * len(self.steps)
+        dh = np.zeros_like(self.h0)  # a constant: the last step gets no gradient from later
         for t in reversed(self.steps):
-            d = g[t] + dh
-            dz[t] = be.relu_backward(hs[t], d) if self.relu else be.tanh_backward(hs[t], d)
+            d = be.add(be.getitem(g, t), dh)
+            h = be.getitem(hs, t)
+            dz[t] = be.relu_backward(h, d) if self.relu else be.tanh_backward(h, d)
             dh = be.matmul(dz[t], self.w_hh)
+        dz = self._join(dz)
         grads = self._weight_grads(dz, dz, self.h0, hs, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
@@ -141,6 +157,7 @@ class _LSTMLayer(_Layer):
     The output packs the output sequence (L, N, P) and the last cell state (N, H) into one
     flat array; ``_run`` splits it."""
     saves_inputs = (0, 1, 2, 3, 4)  # x, h0, c0, w_ih, w_hh, and w_hr below
+    recordable = True
 
     def forward(self, x, h0, c0, w_ih, w_hh, *rest, bias: bool, proj: bool, reverse: bool):
         be = self.be
@@ -149,53 +166,52 @@ class _LSTMLayer(_Layer):
         if proj:
             self.saves_inputs = self.saves_inputs + (len(rest) + 4,)
         self.x_shape, self.h0, self.c0, self.w_hh, self.w_hr = x.shape, h0, c0, w_hh, w_hr
-        z = self._project(x, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
+        z = self._project(x, w_ih, None if b_ih is None else be.add(b_ih, b_hh), reverse)
         if not proj:  # the whole recurrence in one backend call
             self.acts, self.cs, self.tcs, hs = be.lstm_sequence(z, h0, c0, w_hh, reverse)
             self.ms, self.hs = None, hs
-            c = self.cs[self.steps[-1]] if len(self.steps) else c0
-            return np.concatenate([hs.reshape(-1), c.reshape(-1)])
-        steps, n, _ = z.shape
-        # per step t, as the gate kernel returns them (no copies): i, f, g, o after their
-        # activations, c_t and tanh(c_t); m_t before W_hr
-        acts, cs, tcs = [None] * steps, [None] * steps, [None] * steps
-        ms = np.empty((steps, n, c0.shape[1]), z.dtype)
-        hs = np.empty((steps, n, h0.shape[1]), z.dtype)
-        h, c = h0, c0
-        for t in self.steps:
-            pre = z[t] + be.matmul(h, w_hh, trans_b=True)
-            acts[t], c, tcs[t], ms[t] = be.lstm_gates(pre, c)
-            cs[t] = c
-            h = hs[t] = be.matmul(ms[t], w_hr, trans_b=True)
-        self.acts, self.cs, self.tcs, self.ms, self.hs = acts, cs, tcs, ms, hs
-        return np.concatenate([hs.reshape(-1), c.reshape(-1)])
+            c = be.getitem(self.cs, self.steps[-1]) if len(self.steps) else c0
+        else:
+            # per step t, as the gate kernel returns them (no copies): i, f, g, o after their
+            # activations, c_t and tanh(c_t); m_t before W_hr, and h_t; ms and hs joined after
+            acts, cs, tcs, ms, hs = ([None] * len(self.steps) for _ in range(5))
+            h, c = h0, c0
+            for t in self.steps:
+                pre = be.add(be.getitem(z, t), be.matmul(h, w_hh, trans_b=True))
+                acts[t], c, tcs[t], ms[t] = be.lstm_gates(pre, c)
+                cs[t] = c
+                h = hs[t] = be.matmul(ms[t], w_hr, trans_b=True)
+            self.acts, self.cs, self.tcs = acts, cs, tcs
+            self.ms, self.hs = self._join(ms), self._join(hs)
+        return be.concatenate([be.reshape(self.hs, (-1,)), be.reshape(c, (-1,))], 0)
 
     def backward(self, g):
         be, hs = self.be, self.hs
         steps, n, p = hs.shape
         hid = self.c0.shape[1]
-        g_out = g[:steps * n * p].reshape(hs.shape)
-        dc = g[steps * n * p:].reshape(n, hid)  # the gradient of the last c
-        dhs = np.empty_like(hs) if self.w_hr is not None else None
-        if dhs is None:
+        g_out = be.reshape(be.getitem(g, slice(0, steps * n * p)), hs.shape)
+        dc = be.reshape(be.getitem(g, slice(steps * n * p, None)), (n, hid))  # of the last c
+        if self.w_hr is None:
             dz, dh, dc = be.lstm_sequence_backward(self.acts, self.cs, self.tcs, self.c0,
                                                    self.w_hh, g_out, dc, self.reverse)
         else:
-            dh = np.zeros_like(self.h0)
+            dh = np.zeros_like(self.h0)  # a constant: the last step gets none from later
             c_in = _entering(self.c0, self.cs, self.reverse)
-            dz = np.empty((steps, n, 4 * hid), hs.dtype)
+            dz, dhs = [None] * steps, [None] * steps  # by time step, joined after the loop
             for t in reversed(self.steps):
-                d = dhs[t] = g_out[t] + dh
+                d = dhs[t] = be.add(be.getitem(g_out, t), dh)
                 dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t],
                                                    be.matmul(d, self.w_hr), dc)
                 dh = be.matmul(dz[t], self.w_hh)
+            dz, dhs = self._join(dz), self._join(dhs)
         need = self.needs_input_grad
-        bias = len(need) - (dhs is not None) > 5
-        grads = self._weight_grads(dz, dz, self.h0, hs, 3, bias)
+        proj = self.w_hr is not None
+        grads = self._weight_grads(dz, dz, self.h0, hs, 3, len(need) - proj > 5)
         out = [grads[0], dh, dc, *grads[1:]]
-        if dhs is not None:
-            out.append(be.matmul(dhs.reshape(steps * n, p), self.ms.reshape(steps * n, hid),
-                                 trans_a=True) if need[-1] else None)
+        if proj:
+            out.append(be.matmul(be.reshape(dhs, (steps * n, p)),
+                                 be.reshape(self.ms, (steps * n, hid)), trans_a=True)
+                       if need[-1] else None)
         return tuple(out)
 
 
@@ -207,6 +223,7 @@ class _GRULayer(_Layer):
     da_r = db_r = dn b_n r(1-r); da_z = db_z = dh (h_{t-1} - n) z(1-z);
     dh_{t-1} = dh z + db W_hh"""
     saves_inputs = (0, 1, 2, 3)
+    recordable = True
 
     def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse: bool):
         be = self.be
@@ -214,7 +231,8 @@ class _GRULayer(_Layer):
         a = self._project(x, w_ih, b_ih, reverse)
         # per step t: r, z, n, and b = h_{t-1} W_hh^T + b_hh, which backward reads
         self.rs, self.zs, self.ns, self.bs, self.hs = be.gru_sequence(a, h0, w_hh, b_hh, reverse)
-        return self.hs.copy()
+        # a copy out: the caller may change its output in place; backward reads hs
+        return be.cast(self.hs, self.hs.dtype)
 
     def backward(self, g):
         be, hs = self.be, self.hs
@@ -229,14 +247,19 @@ class _LSTMCellGates(Function):
     = x W_ih^T + b_ih + h W_hh^T + b_hh (N, 4H) and c (N, H); backward from g = (dh', dc')
     through ``lstm_gates_backward``: (dpre, dc)."""
     saves_inputs = (1,)  # c (pre is not read: the activations are saved)
+    recordable = True
 
     def forward(self, pre, c):
-        self.acts, c_new, self.tanh_c, h = self.be.lstm_gates(pre, c)
+        be = self.be
+        self.acts, c_new, self.tanh_c, h = be.lstm_gates(pre, c)
         self.c = c
-        return np.stack([h, c_new])
+        return be.concatenate([be.reshape(h, (1,) + h.shape),
+                               be.reshape(c_new, (1,) + c_new.shape)], 0)
 
     def backward(self, g):
-        return self.be.lstm_gates_backward(self.acts, self.tanh_c, self.c, g[0], g[1])
+        be = self.be
+        return be.lstm_gates_backward(self.acts, self.tanh_c, self.c, be.getitem(g, 0),
+                                      be.getitem(g, 1))
 
 
 class _GRUCellGates(Function):
@@ -244,6 +267,7 @@ class _GRUCellGates(Function):
     gh = h W_hh^T + b_hh (N, 3H) and h (N, H); backward through ``gru_gates_backward``:
     (dgi, dgh, dh z), the W_hh path of dh being gh's own graph."""
     saves_inputs = (1, 2)  # gh (its n block) and h
+    recordable = True
 
     def forward(self, gi, gh, h):
         self.r, self.z, self.n, h_new = self.be.gru_gates(gi, gh, h)

@@ -20,7 +20,7 @@ from ..core.autograd import no_grad
 from ..core.creation import _float_dtype, zeros
 from ..core.device import as_device
 from ..core.ops import Function
-from ..core.tensor import Tensor, apply_op, where, wrap_array
+from ..core.tensor import Tensor, apply_op, depends_on_values, where, wrap_array
 from . import init
 from .module import Module, Parameter
 
@@ -32,27 +32,34 @@ _MODES = ("sum", "mean", "max")
 class EmbeddingLookup(Function):
     """out = weight[indices] (indices' shape + (D,))
     dweight[r] = sum of g over the positions p with indices[p] == r (times 1 / count(r) with
-    ``scale_grad_by_freq``), 0 for r == padding_idx"""
+    ``scale_grad_by_freq``), 0 for r == padding_idx
+
+    Every array it makes comes from a backend call (``micrograd.compile`` replays them): the
+    scatter-add of the rows is ``getitem_backward`` with an integer index, which adds repeated
+    indices up (as does the count of each index, a scatter-add of ones)."""
     saves_inputs = ()  # backward reads only the indices, which it owns
+    recordable = True
 
     def forward(self, weight, *, indices: np.ndarray, padding_idx: int,
                 scale_grad_by_freq: bool):
         self.rows, self.indices = weight.shape[0], indices
         self.padding_idx, self.scale = padding_idx, scale_grad_by_freq
-        return weight[indices]
+        return self.be.getitem(weight, indices)
 
     def backward(self, g):
-        idx = self.indices.reshape(-1)
-        rows = g.reshape(idx.size, g.shape[-1])
+        be = self.be
+        idx = be.reshape(self.indices, (-1,))
+        rows = be.reshape(g, (idx.size, g.shape[-1]))
         if self.scale:
-            counts = np.bincount(idx, minlength=self.rows)
-            rows = rows / counts[idx].astype(g.dtype)[:, None]
+            # how often each index occurs (np.bincount's counts), read back at each position;
+            # the ones are a constant of the indices' shape
+            counts = be.getitem_backward((self.rows,), idx, np.ones(idx.size, np.int64))
+            freq = be.cast(be.getitem(counts, idx), g.dtype)
+            rows = be.div(rows, be.reshape(freq, (idx.size, 1)))
         if self.padding_idx >= 0:
-            keep = idx != self.padding_idx
-            idx, rows = idx[keep], rows[keep]
-        grad = np.zeros((self.rows, g.shape[-1]), g.dtype)
-        np.add.at(grad, idx, rows)  # repeated indices add up
-        return (grad,)
+            keep = be.compare(idx, self.padding_idx, "ne")
+            idx, rows = be.getitem(idx, keep), be.getitem(rows, keep)
+        return (be.getitem_backward((self.rows, g.shape[-1]), idx, rows),)
 
 
 # ---- argument checks, PyTorch's -------------------------------------------------------------
@@ -103,9 +110,16 @@ def _check_sparse(sparse: bool) -> None:
                                   "values, as a dense gradient)")
 
 
+def _in_range(indices: np.ndarray, rows: int) -> bool:
+    return not indices.size or bool(indices.min() >= 0 and indices.max() < rows)
+
+
 def _lookup(weight: Tensor, indices: np.ndarray, padding_idx: int,
             scale_grad_by_freq: bool) -> Tensor:
-    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+    rows = weight.shape[0]
+    # for micrograd.compile: a replay whose indices are out of range runs eagerly (and raises)
+    depends_on_values(indices, lambda a: _in_range(a, rows))
+    if not _in_range(indices, rows):
         raise IndexError("index out of range in self")
     return apply_op(EmbeddingLookup, weight, indices=indices, padding_idx=padding_idx,
                     scale_grad_by_freq=bool(scale_grad_by_freq))
