@@ -6,6 +6,8 @@ import pytest
 
 
 def pytest_collect_file(parent, file_path):
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
+    # (a file named on the command line is collected by pytest itself: not a second time)
+    if (file_path.suffix == ".py" and file_path.name.startswith("bench_")
+            and not parent.session.isinitpath(file_path)):
         return pytest.Module.from_parent(parent, path=file_path)
     return None

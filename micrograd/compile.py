@@ -1165,12 +1165,19 @@ def _name(fn: Any) -> str:
 def _key(args: tuple, kwargs: dict) -> tuple:
     """(the plan key or the reason there is none, the tensor arguments' arrays)."""
     arrays, key = [], [settings.backend, settings.grad_enabled, force.enabled]
-    for v in (*args, *(x for item in sorted(kwargs.items()) for x in item)):
+
+    def add(v: Any) -> None:
         if isinstance(v, Tensor):
             arrays.append(v._array)
             key.append((v._array.shape, v._array.dtype, v._array.strides, v.requires_grad))
+        elif type(v) in (tuple, list):  # e.g. an LSTM's (h0, c0): its tensors are arguments
+            key.append((type(v), len(v)))
+            for x in v:
+                add(x)
         else:
             key.append(v)
+    for v in (*args, *(x for item in sorted(kwargs.items()) for x in item)):
+        add(v)
     if settings.anomaly:
         return "anomaly mode is on (its checks run in the Tensor layer)", arrays
     key = tuple(key)

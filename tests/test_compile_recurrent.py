@@ -173,3 +173,36 @@ def test_index_out_of_range_at_replay_raises(backend):
     with pytest.warns(RuntimeWarning, match="decide otherwise"), \
             pytest.raises(IndexError, match="index out of range"):
         compiled(mg.from_numpy(idx), mg.from_numpy(target))
+
+
+def test_initial_states_passed_as_a_tuple_replay(backend):
+    """An LSTM's (h0, c0) handed to the step as one tuple argument: its tensors are arguments
+    (the plan key looks into tuples), so the step replays, and each call's states are used."""
+    def make_lstm():
+        mg.manual_seed(0)
+        lstm = nn.LSTM(IN, HID, batch_first=True)
+        opt = optim.Adam(lstm.parameters(), lr=1e-2)
+
+        def step(x, hc, y):
+            opt.zero_grad()
+            loss = F.mse_loss(lstm(x, hc)[0], y)
+            loss.backward()
+            opt.step()
+            return loss
+        return lstm, step
+    (m1, eager), (m2, step) = make_lstm(), make_lstm()
+    compiled = mg_compile(step)
+    rng = np.random.default_rng(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(8):
+            x, y = (rng.standard_normal(s).astype(np.float32)
+                    for s in ((BATCH, SEQ, IN), (BATCH, SEQ, HID)))
+            hc = [rng.standard_normal((1, BATCH, HID)).astype(np.float32) for _ in range(2)]
+            a = eager(mg.tensor(x), tuple(map(mg.tensor, hc)), mg.tensor(y))
+            b = compiled(mg.tensor(x), tuple(map(mg.tensor, hc)), mg.tensor(y))
+            assert a._array.tobytes() == b._array.tobytes()
+            assert [p._array.tobytes() for p in m1.parameters()] == \
+                [p._array.tobytes() for p in m2.parameters()]
+    (plan,) = compiled.plans.values()
+    assert isinstance(plan, _Plan)

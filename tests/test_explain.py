@@ -385,3 +385,16 @@ def test_explain_names_the_steps_a_sequential_fused(act, fused):
 def num_list(t) -> str:
     """A (1, n) tensor as explain prints it."""
     return "[[" + ", ".join(num(float(v)) for v in t.tolist()[0]) + "]]"
+
+
+def test_a_neurons_sum_node_reads_as_a_sum_with_unit_derivatives():
+    """nn.scalar's Neuron adds its terms in one "sum" node (engine.sum_values)."""
+    from micrograd.core.engine import Value, sum_values
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    s = sum_values([a, b * c])
+    out = io.StringIO()
+    explain(s, names={"a": a, "b": b, "c": c, "s": s}, file=out)
+    text = out.getvalue()
+    assert "s = a + v3 = 7.0" in text
+    assert "a: local d(a + v3)/da = 1.0" in text and "v3: local d(a + v3)/dv3 = 1.0" in text
+    assert "b.grad 0.0 -> 3.0" in text

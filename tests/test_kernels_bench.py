@@ -98,7 +98,7 @@ def test_quick_training_steps_agree_with_torch(tmp_path):
     assert [r["case"] for r in rows] == ["train step MLP", "train step MLP, captured",
                                          "train step moons", "train step moons, captured",
                                          "train step CNN", "train step CNN, captured",
-                                         "train step LSTM"]
+                                         "train step LSTM", "train step LSTM, captured"]
     for row in bench.cnn_step_case(torch, quick=True):  # eager, then captured (replaying)
         fns = dict(row[3])
         loss, grad = bench._as_numpy(fns["torch"]())

@@ -347,16 +347,15 @@ def moons_step_case(torch, jax=None):
                               "svm", torch, jax)
 
 
-def _training_steps(torch, build, data, loss, capture: bool = True) -> tuple[dict, dict]:
+def _training_steps(torch, build, data, loss) -> tuple[dict, dict]:
     """({backend: step, "torch": step or None}, the same with micrograd's steps captured): one
     training step (forward, ``loss(lib, output, target)``, backward, SGD) of the network
     ``build(lib)`` makes from ``lib.nn``, micrograd's or torch's, on the ``data`` arrays
     (input, target). Every copy loads one initialisation (the parameter names are the same in
     both libraries). The learning rate is 0 so every call redoes the same step and the backends
     can be compared at any time; a step returns its loss and the first parameter's gradient.
-    The captured steps (``capture``; else an empty dict) are ``micrograd.compile(step,
-    fullgraph=True)`` after its two recordings (a step it cannot replay raises here rather than
-    being timed eagerly)."""
+    The captured steps are ``micrograd.compile(step, fullgraph=True)`` after its two
+    recordings (a step it cannot replay raises here rather than being timed eagerly)."""
     import micrograd as mg
     mg.manual_seed(0)
     weights = {k: v.numpy() for k, v in build(mg).state_dict().items()}
@@ -382,12 +381,10 @@ def _training_steps(torch, build, data, loss, capture: bool = True) -> tuple[dic
     fns, captured = {}, {}
     for b in backends.REGISTRY:
         fns[b] = _on(b, make(mg, mg.tensor))
-        if capture:
-            with mg.use_backend(b):
-                captured[b] = _on(b, make(mg, mg.tensor, compiled=True))
-    fns["torch"] = None if torch is None else make(torch, torch.from_numpy)
-    if capture:
-        captured["torch"] = fns["torch"]
+        with mg.use_backend(b):
+            captured[b] = _on(b, make(mg, mg.tensor, compiled=True))
+    fns["torch"] = captured["torch"] = (None if torch is None
+                                        else make(torch, torch.from_numpy))
     return fns, captured
 
 
@@ -421,10 +418,11 @@ def lstm_step_case(torch, quick: bool):
     seq, batch, width = (4, 2, 8) if quick else (64, 32, 256)
     rng = np.random.default_rng(14)
     data = tuple(rng.standard_normal((seq, batch, width)).astype(np.float32) for _ in "xy")
-    fns, _ = _training_steps(
+    fns, captured = _training_steps(
         torch, lambda lib: lib.nn.LSTM(width, width), data,
-        lambda lib, out, y: lib.nn.functional.mse_loss(out[0], y), capture=False)
+        lambda lib, out, y: lib.nn.functional.mse_loss(out[0], y))
     yield "train step LSTM", f"{width}->{width} seq {seq} batch {batch}", 0.0, fns
+    yield "train step LSTM, captured", f"{width}->{width} seq {seq} batch {batch}", 0.0, captured
 
 
 def tiny_autograd_cases(torch):

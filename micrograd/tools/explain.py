@@ -110,6 +110,8 @@ def _value_step(node: Any, inputs: list[str]) -> tuple[str, list[str]]:
     if op == "*":      # a * constant k: the local derivative is k itself
         k = num(node._local_grads[0])
         return f"{inputs[0]} * {k}", [k]
+    if op == "sum":    # a neuron's b + w0*x0 + ...: one node, each term's derivative 1
+        return " + ".join(inputs), ["1.0"] * len(inputs)
     if op.startswith("**"):
         n = op[2:]
         return f"{inputs[0]}**{n}", [f"{n} * {inputs[0]}**({n} - 1)"]
