@@ -206,3 +206,35 @@ def test_initial_states_passed_as_a_tuple_replay(backend):
                 [p._array.tobytes() for p in m2.parameters()]
     (plan,) = compiled.plans.values()
     assert isinstance(plan, _Plan)
+
+
+@pytest.mark.parametrize("make_embedding, reason", [
+    (lambda: nn.Embedding(VOCAB, 4, max_norm=0.5), "max_norm"),
+    (lambda: nn.EmbeddingBag(VOCAB, 4, mode="mean"), "running eagerly"),
+], ids=["max_norm", "embedding_bag"])
+def test_embeddings_a_replay_cannot_repeat_run_eagerly(backend, make_embedding, reason):
+    """max_norm rescales rows in place only when their norms exceed it (a replay would skip
+    it: weights differed from eager from the third step on); EmbeddingBag builds its bag
+    index with NumPy. Both run eagerly, equal to eager."""
+    def make_model():
+        mg.manual_seed(0)
+        model = nn.Sequential(make_embedding(), nn.Flatten(), nn.Linear(12 if "max" in reason
+                                                                         else 4, 2))
+        opt = optim.SGD(model.parameters(), lr=0.5)
+
+        def step(i, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(i), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+    (m1, eager), (m2, step) = make_model(), make_model()
+    compiled = mg_compile(step)
+    rng = np.random.default_rng(5)
+    with pytest.warns(RuntimeWarning, match=reason):
+        for _ in range(6):
+            i, y = mg.tensor(rng.integers(0, VOCAB, (8, 3))), mg.tensor(rng.integers(0, 2, 8))
+            assert eager(i, y)._array.tobytes() == compiled(i, y)._array.tobytes()
+            assert [p._array.tobytes() for p in m1.parameters()] == \
+                [p._array.tobytes() for p in m2.parameters()]

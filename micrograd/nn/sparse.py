@@ -20,7 +20,8 @@ from ..core.autograd import no_grad
 from ..core.creation import _float_dtype, zeros
 from ..core.device import as_device
 from ..core.ops import Function
-from ..core.tensor import Tensor, apply_op, depends_on_values, where, wrap_array
+from ..core.tensor import (Tensor, apply_op, depends_on_values, not_replayable, where,
+                           wrap_array)
 from . import init
 from .module import Module, Parameter
 
@@ -90,6 +91,9 @@ def _renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: fl
     """Rows of ``weight`` named in ``indices`` whose ``norm_type``-norm exceeds ``max_norm`` are
     scaled in place to norm max_norm (PyTorch's embedding_renorm_: by max_norm / (norm + 1e-7)),
     outside the graph; the weight's version counter moves, as for any in-place change."""
+    # whether rows change depends on their values: a replay could not repeat it either way
+    not_replayable("Embedding's max_norm rescales the weight's rows in place (depending on "
+                   "their norms)")
     rows = np.unique(indices)
     if rows.size == 0:
         return
