@@ -14,6 +14,8 @@ from micrograd import nn, optim
 from micrograd.compile import CompiledStep, _Plan, compile as mg_compile
 from micrograd.nn import functional as F
 
+from compile_helpers import as_tensors, compare, state_bytes
+
 RNG = np.random.default_rng(7)
 BATCHES = [(RNG.standard_normal((24, 6)).astype(np.float32), RNG.integers(0, 4, 24))
            for _ in range(100)]
@@ -53,41 +55,6 @@ def make_step(opt_name: str = "sgd_momentum", dropout: float = 0.0, *, ret: str 
         opt.step()
         return loss.item() if ret == "item" else loss
     return model, opt, step
-
-
-def tensors(x, y):
-    return mg.from_numpy(x.copy()), mg.from_numpy(y.copy())
-
-
-def state_bytes(model, opt) -> list:
-    out = []
-    for p in model.parameters():
-        out += [p._array.tobytes(), None if p.grad is None else p.grad._array.tobytes()]
-        out += [(k, v.tobytes() if isinstance(v, np.ndarray) else v)
-                for k, v in sorted(opt.state.get(p, {}).items())]
-    return out
-
-
-def compare(copies: list, batches) -> CompiledStep:
-    """Two (model, optimizer, step) copies from the same weights, the second's step compiled,
-    side by side; asserts bitwise equality (output, parameters, gradients, optimizer state,
-    buffers) after every step. Returns the compiled step."""
-    (m1, o1, eager), (m2, o2, step) = copies
-    compiled = mg_compile(step)
-    for x, y in batches:
-        rng = mg.get_rng_state()  # both copies draw the same numbers (dropout)
-        a = eager(*tensors(x, y))
-        mg.set_rng_state(rng)
-        b = compiled(*tensors(x, y))
-        if isinstance(a, float):
-            assert isinstance(b, float) and a == b
-        else:
-            assert isinstance(b, mg.Tensor) and a._array.tobytes() == b._array.tobytes()
-            assert b.shape == a.shape and b.dtype == a.dtype
-        assert state_bytes(m1, o1) == state_bytes(m2, o2)
-        assert [t._array.tobytes() for t in m1.buffers()] == \
-            [t._array.tobytes() for t in m2.buffers()]
-    return compiled
 
 
 def run_both(steps: int = 100, batches=BATCHES, **kwargs):
@@ -133,10 +100,10 @@ def test_lr_schedule_and_replaced_state_follow_eager(backend):
         if i == 12:  # a restored optimizer has new state dicts: the plan is recorded again
             for o in (o1, o2):
                 o.load_state_dict(o.state_dict())
-        eager(*tensors(x, y))
+        eager(*as_tensors((x, y)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compiled(*tensors(x, y))
+            compiled(*as_tensors((x, y)))
         s1.step(), s2.step()
         assert state_bytes(m1, o1) == state_bytes(m2, o2)
 
@@ -157,9 +124,9 @@ def test_dropout_replay_draws_from_a_reseeded_generator(backend):
     compiled = mg_compile(step)
     for k, (x, y) in enumerate(BATCHES[:8]):
         mg.manual_seed(100 + k)
-        a = eager(*tensors(x, y))
+        a = eager(*as_tensors((x, y)))
         mg.manual_seed(100 + k)
-        b = compiled(*tensors(x, y))
+        b = compiled(*as_tensors((x, y)))
         assert a._array.tobytes() == b._array.tobytes()
         assert state_bytes(m1, o1) == state_bytes(m2, o2)
     assert isinstance(next(iter(compiled.plans.values())), _Plan)
@@ -218,7 +185,7 @@ def test_lbfgs_falls_back(backend):
     compiled = mg_compile(step)
     with pytest.warns(RuntimeWarning, match="running eagerly"):
         for x, y in BATCHES[:4]:
-            a, b = eager(*tensors(x, y)), compiled(*tensors(x, y))
+            a, b = eager(*as_tensors((x, y))), compiled(*as_tensors((x, y)))
             assert a._array.tobytes() == b._array.tobytes()
             assert [p._array.tobytes() for p in m1.parameters()] == \
                 [p._array.tobytes() for p in m2.parameters()]
@@ -234,7 +201,7 @@ def test_warning_is_given_once(backend):
 def test_fullgraph_raises_instead(backend):
     _, _, step = make_step(body=_random_factory)
     compiled = mg_compile(step, fullgraph=True)
-    x, y = tensors(*BATCHES[0])
+    x, y = as_tensors(BATCHES[0])
     with pytest.raises(RuntimeError, match="fullgraph=True.*random"):
         compiled(x, y)
 
@@ -284,7 +251,7 @@ def test_matches_torch_sgd_momentum():
             p.copy_(torch.from_numpy(q._array.copy()))
     to = torch.optim.SGD(tm.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
     for x, y in BATCHES[:6]:
-        loss = compiled(*tensors(x, y))
+        loss = compiled(*as_tensors((x, y)))
         to.zero_grad()
         ref = torch.nn.functional.cross_entropy(tm(torch.from_numpy(x)), torch.from_numpy(y))
         ref.backward()
@@ -310,7 +277,7 @@ def test_labels_a_loss_ignores_or_refuses_are_guarded(backend):
     bad = y.copy()
     bad[0] = 4
     with pytest.raises(IndexError, match="target label 4 is out of range"):
-        compiled(*tensors(x, bad))
+        compiled(*as_tensors((x, bad)))
 
 
 # ---- the nn modules: layers defined outside core/ops.py, normalisation, clipping ------------

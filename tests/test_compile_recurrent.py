@@ -11,8 +11,10 @@ import pytest
 
 import micrograd as mg
 from micrograd import nn, optim
-from micrograd.compile import _Plan, compile as mg_compile
+from micrograd.compile import _Plan
 from micrograd.nn import functional as F
+
+from compile_helpers import compare, training_step
 
 STEPS = 20
 SEQ, BATCH, IN, HID, VOCAB = 5, 3, 4, 6, 11
@@ -112,40 +114,17 @@ def make(model_name: str, opt_name: str):
     mg.manual_seed(0)
     model = MODELS[model_name][0]()
     opt = OPTIMIZERS[opt_name](model.parameters())
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = model(x, y)
-        loss.backward()
-        opt.step()
-        return loss
-    return model, opt, step
-
-
-def state_bytes(model, opt) -> list:
-    """Every parameter, its .grad and its optimizer state, as bytes (tests/test_compile.py)."""
-    out = []
-    for p in model.parameters():
-        out += [p._array.tobytes(), None if p.grad is None else p.grad._array.tobytes()]
-        out += [(k, v.tobytes() if isinstance(v, np.ndarray) else v)
-                for k, v in sorted(opt.state.get(p, {}).items())]
-    return out
+    return model, opt, training_step(opt, model)
 
 
 def run_both(model_name: str, opt_name: str, steps: int = STEPS):
-    """Eager and compiled copies side by side on different batches; bitwise equal each step."""
-    m1, o1, eager = make(model_name, opt_name)
-    m2, o2, step = make(model_name, opt_name)
-    compiled = mg_compile(step)
+    """Eager and compiled copies side by side on different batches; bitwise equal each step,
+    and the compiled one replays (a fallback's warning fails the test)."""
     rng = np.random.default_rng(list(MODELS).index(model_name))
-    for _ in range(steps):
-        x, y = MODELS[model_name][1](rng)
-        a = eager(mg.from_numpy(x.copy()), mg.from_numpy(y.copy()))
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # a fallback to eager warns: fail on it
-            b = compiled(mg.from_numpy(x.copy()), mg.from_numpy(y.copy()))
-        assert isinstance(b, mg.Tensor) and a._array.tobytes() == b._array.tobytes()
-        assert state_bytes(m1, o1) == state_bytes(m2, o2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = compare([make(model_name, opt_name) for _ in range(2)],
+                           [MODELS[model_name][1](rng) for _ in range(steps)])
     (plan,) = compiled.plans.values()
     assert isinstance(plan, _Plan), plan  # replayed, not a silent fallback
     return compiled
@@ -182,28 +161,14 @@ def test_initial_states_passed_as_a_tuple_replay(backend):
         mg.manual_seed(0)
         lstm = nn.LSTM(IN, HID, batch_first=True)
         opt = optim.Adam(lstm.parameters(), lr=1e-2)
-
-        def step(x, hc, y):
-            opt.zero_grad()
-            loss = F.mse_loss(lstm(x, hc)[0], y)
-            loss.backward()
-            opt.step()
-            return loss
-        return lstm, step
-    (m1, eager), (m2, step) = make_lstm(), make_lstm()
-    compiled = mg_compile(step)
+        return lstm, opt, training_step(opt, lambda x, hc, y: F.mse_loss(lstm(x, hc)[0], y))
     rng = np.random.default_rng(4)
+    batches = [(rng.standard_normal((BATCH, SEQ, IN)).astype(np.float32),
+                tuple(rng.standard_normal((1, BATCH, HID)).astype(np.float32) for _ in "hc"),
+                rng.standard_normal((BATCH, SEQ, HID)).astype(np.float32)) for _ in range(8)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for _ in range(8):
-            x, y = (rng.standard_normal(s).astype(np.float32)
-                    for s in ((BATCH, SEQ, IN), (BATCH, SEQ, HID)))
-            hc = [rng.standard_normal((1, BATCH, HID)).astype(np.float32) for _ in range(2)]
-            a = eager(mg.tensor(x), tuple(map(mg.tensor, hc)), mg.tensor(y))
-            b = compiled(mg.tensor(x), tuple(map(mg.tensor, hc)), mg.tensor(y))
-            assert a._array.tobytes() == b._array.tobytes()
-            assert [p._array.tobytes() for p in m1.parameters()] == \
-                [p._array.tobytes() for p in m2.parameters()]
+        compiled = compare([make_lstm() for _ in range(2)], batches)
     (plan,) = compiled.plans.values()
     assert isinstance(plan, _Plan)
 
@@ -221,20 +186,8 @@ def test_embeddings_a_replay_cannot_repeat_run_eagerly(backend, make_embedding, 
         model = nn.Sequential(make_embedding(), nn.Flatten(), nn.Linear(12 if "max" in reason
                                                                          else 4, 2))
         opt = optim.SGD(model.parameters(), lr=0.5)
-
-        def step(i, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(i), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return model, step
-    (m1, eager), (m2, step) = make_model(), make_model()
-    compiled = mg_compile(step)
+        return model, opt, training_step(opt, lambda i, y: F.cross_entropy(model(i), y))
     rng = np.random.default_rng(5)
+    batches = [(rng.integers(0, VOCAB, (8, 3)), rng.integers(0, 2, 8)) for _ in range(6)]
     with pytest.warns(RuntimeWarning, match=reason):
-        for _ in range(6):
-            i, y = mg.tensor(rng.integers(0, VOCAB, (8, 3))), mg.tensor(rng.integers(0, 2, 8))
-            assert eager(i, y)._array.tobytes() == compiled(i, y)._array.tobytes()
-            assert [p._array.tobytes() for p in m1.parameters()] == \
-                [p._array.tobytes() for p in m2.parameters()]
+        compare([make_model() for _ in range(2)], batches)

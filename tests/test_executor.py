@@ -19,6 +19,8 @@ from micrograd import backends, nn, optim
 from micrograd.compile import _Plan, compile as mg_compile
 from micrograd.nn import functional as F
 
+from compile_helpers import compare, state_bytes, training_step
+
 C = pytest.importorskip("micrograd.backends.c_backend", reason="the C core is not built")
 
 RNG = np.random.default_rng(11)
@@ -152,28 +154,9 @@ def moons_batches(n: int, dtype=np.float32) -> list:
     return out
 
 
-def state(model, opt) -> list:
-    out = []
-    for p in model.parameters():
-        out += [p._array.tobytes(), p.grad._array.tobytes()]
-        out += [(k, v.tobytes() if isinstance(v, np.ndarray) else v)
-                for k, v in sorted(opt.state.get(p, {}).items())]
-    return out
-
-
 def side_by_side(make, batches, each=None):
     """Eager and compiled copies of one step on the same batches: bitwise equal after each."""
-    m1, o1, eager = make()
-    m2, o2, step = make()
-    compiled = mg_compile(step)
-    for i, (x, y) in enumerate(batches):
-        a = eager(mg.from_numpy(x.copy("K")), mg.from_numpy(y.copy()))
-        b = compiled(mg.from_numpy(x.copy("K")), mg.from_numpy(y.copy()))
-        assert a._array.tobytes() == b._array.tobytes() and type(a._array) is type(b._array)
-        assert state(m1, o1) == state(m2, o2)
-        if each is not None:
-            each(i, (m1, o1), (m2, o2), compiled)
-    return compiled
+    return compare([make(), make()], batches, each)
 
 
 def only_plan(compiled) -> _Plan:
@@ -221,14 +204,7 @@ def test_cross_entropy_step_is_lowered_whole(backend):
     mg.manual_seed(0)
     model = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 5))
     opt = optim.AdamW(model.parameters(), lr=1e-3, amsgrad=True)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    compiled = mg_compile(step)
+    compiled = mg_compile(training_step(opt, lambda x, y: F.cross_entropy(model(x), y)))
     x, y = mg.from_numpy(RNG.standard_normal((16, 20)).astype(np.float32)), \
         mg.from_numpy(RNG.integers(0, 5, 16))
     for _ in range(4):
@@ -371,14 +347,8 @@ def matmul_step():
     mg.manual_seed(0)
     w = nn.Parameter(mg.randn(6, 4))
     opt = optim.SGD([w], lr=0.05, momentum=0.9)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = ((x @ w).relu() * y).mean()
-        loss.backward()
-        opt.step()
-        return loss
-    return SimpleNamespace(parameters=lambda: [w]), opt, step
+    step = training_step(opt, lambda x, y: ((x @ w).relu() * y).mean())
+    return SimpleNamespace(parameters=lambda: [w], buffers=lambda: []), opt, step
 
 
 MATMUL_BATCHES = [(RNG.standard_normal((5, 6)).astype(np.float32),
@@ -427,4 +397,4 @@ def test_replays_from_two_threads_take_turns(backend):
         t.join()
     for _ in range(20):
         eager(x, y)
-    assert state(m1, o1) == state(m2, o2)
+    assert state_bytes(m1, o1) == state_bytes(m2, o2)
