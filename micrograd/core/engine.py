@@ -12,7 +12,7 @@ visiting nodes in reverse topological order, so a node's gradient is complete be
 passed on. Storing numbers instead of closures (classic micrograd stored a ``_backward``
 closure per node) means no node refers to itself: graphs are freed by reference counting alone,
 without waiting for the garbage collector. On the classic two-moons demo a training step is
-10-13x faster than classic micrograd's with the collector on (Python's default: most of the
+7.5-13x faster than classic micrograd's with the collector on (Python's default: most of the
 difference is the collector's work on classic's cycles) and 2.6-3x with it off
 (bench/bench_engine.py measures both). Part of the gap is the graph's size: a neuron adds up its
 inputs with one ``sum_values`` node (nn/scalar.py), so that step builds ~38,500 nodes to

@@ -44,6 +44,13 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # ---- the per-layer primitives -------------------------------------------------------------------
+def _stack(be, arrays: list) -> np.ndarray:
+    """(len(arrays), ...) from equal-shaped arrays (per-step results, in time order) by backend
+    calls: a replay repeats them (micrograd.compile), where writing into an array it would
+    not."""
+    return be.concatenate([be.reshape(a, (1,) + a.shape) for a in arrays], 0)
+
+
 def _entering(first: np.ndarray, seq: list, reverse: bool) -> list:
     """The state each step starts from, in time order, from ``seq``, the L states the steps
     left: (first, s_0, ..., s_{L-2}), or for the reverse direction, which runs from t = L-1
@@ -71,11 +78,6 @@ class _Layer(Function):
         self.x2 = be.reshape(x, (steps * n, x.shape[2]))  # a copy only when x is not contiguous
         self.w_ih = w_ih
         return be.reshape(be.linear(self.x2, w_ih, b_ih), (steps, n, w_ih.shape[0]))
-
-    def _join(self, per_step: list) -> np.ndarray:
-        """(L, ...) from the L arrays of ``per_step`` (in time order), in one backend call."""
-        be = self.be
-        return be.concatenate([be.reshape(a, (1,) + a.shape) for a in per_step], 0)
 
     def _weight_grads(self, dz_ih: np.ndarray, dz_hh: np.ndarray, h0: np.ndarray,
                       hs: np.ndarray, first: int, bias: bool) -> list:
@@ -128,7 +130,7 @@ class _RNNLayer(_Layer):
         for t in self.steps:
             pre = be.add(be.getitem(z, t), be.matmul(h, w_hh, trans_b=True))
             h = hs[t] = be.relu(pre) if relu else be.tanh(pre)
-        self.hs = self._join(hs)
+        self.hs = _stack(be, hs)
         # a copy out: the caller may change its output in place; backward reads hs
         return be.cast(self.hs, self.hs.dtype)
 
@@ -141,7 +143,7 @@ class _RNNLayer(_Layer):
             h = be.getitem(hs, t)
             dz[t] = be.relu_backward(h, d) if self.relu else be.tanh_backward(h, d)
             dh = be.matmul(dz[t], self.w_hh)
-        dz = self._join(dz)
+        dz = _stack(be, dz)
         grads = self._weight_grads(dz, dz, self.h0, hs, 2, len(self.needs_input_grad) > 4)
         return (grads[0], dh, *grads[1:])
 
@@ -182,7 +184,7 @@ class _LSTMLayer(_Layer):
                 cs[t] = c
                 h = hs[t] = be.matmul(ms[t], w_hr, trans_b=True)
             self.acts, self.cs, self.tcs = acts, cs, tcs
-            self.ms, self.hs = self._join(ms), self._join(hs)
+            self.ms, self.hs = _stack(be, ms), _stack(be, hs)
         return be.concatenate([be.reshape(self.hs, (-1,)), be.reshape(c, (-1,))], 0)
 
     def backward(self, g):
@@ -203,7 +205,7 @@ class _LSTMLayer(_Layer):
                 dz[t], dc = be.lstm_gates_backward(self.acts[t], self.tcs[t], c_in[t],
                                                    be.matmul(d, self.w_hr), dc)
                 dh = be.matmul(dz[t], self.w_hh)
-            dz, dhs = self._join(dz), self._join(dhs)
+            dz, dhs = _stack(be, dz), _stack(be, dhs)
         need = self.needs_input_grad
         proj = self.w_hr is not None
         grads = self._weight_grads(dz, dz, self.h0, hs, 3, len(need) - proj > 5)
@@ -253,8 +255,7 @@ class _LSTMCellGates(Function):
         be = self.be
         self.acts, c_new, self.tanh_c, h = be.lstm_gates(pre, c)
         self.c = c
-        return be.concatenate([be.reshape(h, (1,) + h.shape),
-                               be.reshape(c_new, (1,) + c_new.shape)], 0)
+        return _stack(be, [h, c_new])
 
     def backward(self, g):
         be = self.be
