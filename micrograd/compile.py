@@ -5,14 +5,17 @@ building Tensors or a graph (in the spirit of ``torch.compile`` and tinygrad's `
     loss = step(x, y)                   # calls 1 and 2 run eagerly and are recorded
     loss = step(x, y)                   # from call 3 on: the recorded plan is replayed
 
-**What is recorded.** While a call runs eagerly the recorder sees three things: every backend
+**What is recorded.** While a call runs eagerly the recorder sees four things: every backend
 kernel call (the thread's backend is wrapped by a proxy), with which arrays each call reads
 (the step's tensor arguments, arrays that live across steps such as parameters and buffers,
 constants, or the result of an earlier call) and which it returns; every op of the Tensor layer
 (through ``tensor._recorder``, a hook in ``apply_op`` that costs one global load when nothing is
-recorded); and every ``optimizer.step`` update (``Optimizer._update`` of a parameter, which
+recorded); every ``optimizer.step`` update (``Optimizer._update`` of a parameter, which
 ``step`` hands to the recorder while it records: the update is one call, whatever backend calls
-or NumPy code it runs inside). At the end it notes each parameter's final ``.grad`` and
+or NumPy code it runs inside); and the NumPy work library code does on the step's arrays
+through ``tensor.numpy_call`` (in-place writes: running statistics, gradient clipping, an
+Embedding's ``max_norm``; checks of computed values: BCE's probabilities): one call each,
+repeated at replay on that replay's arrays. At the end it notes each parameter's final ``.grad`` and
 what the step returned (a Tensor, or a Python number read with ``item()``/``float()``).
 
 **Why two recordings.** Calls 1 and 2 are both recorded and must agree: the same kernels with
@@ -52,8 +55,9 @@ not know (only the primitives whose math is all backend calls), an optimizer tha
 value read (``item``, ``bool``, ``float``, ``tolist``, ``numpy``) before the step's last kernel,
 random numbers drawn other than dropout's masks (the backend's ``keep_mask``, recorded like any
 backend call: a replay draws them again from the generator current then, as eager would),
-an in-place change other than the optimizer's, tensor hooks, anomaly mode, a graph that leaves
-the step without backward, or recordings that disagree. A new key (argument shapes, dtypes,
+an in-place change other than the optimizer's and ``numpy_call``'s, library code that says
+it cannot be repeated (``tensor.not_replayable``), tensor hooks, anomaly mode, a graph that
+leaves the step without backward, or recordings that disagree. A new key (argument shapes, dtypes,
 requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded anew, up to
 ``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since (or, for a
 lowered update, an option other than the learning rate changed) is dropped and re-recorded.
@@ -168,7 +172,8 @@ class _Recorder:
         # id -> (Tensor, its version counter and the counter's value when first seen)
         self.tensors: dict[int, tuple] = {}
         self.leaves: dict[int, tuple] = {}   # id -> (leaf requiring grad, its .grad then)
-        self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p
+        self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p (and writes)
+        self.bumped: dict[int, tuple] = {}   # call j (a numpy_call) -> the tensors it wrote
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
         self.active = False
@@ -243,14 +248,19 @@ class _Recorder:
         elif cls is ops.Sum and fn.axes is None and not fn.keepdims and fn.needs_input_grad:
             fn.backward = functools.partial(self._sum_backward, fn.backward, fn.shape)
         for t in (*inputs, out):
-            if id(t) not in self.tensors:
-                self.tensors[id(t)] = (t, t._vc, 0 if t._vc is None else t._vc.n)
-                if t._hooks:
-                    self.fail("a tensor has hooks (register_hook): they run Python code")
-                if t._ctx is None:
-                    self.owners[id(t._array)] = t
-                    if t.requires_grad:
-                        self.leaves[id(t)] = (t, t._grad)
+            self.see(t)
+
+    def see(self, t: Tensor) -> None:
+        """Note a tensor the step uses (on first sight): its version counter then, and, for a
+        leaf, which array it holds and its .grad then."""
+        if id(t) not in self.tensors:
+            self.tensors[id(t)] = (t, t._vc, 0 if t._vc is None else t._vc.n)
+            if t._hooks:
+                self.fail("a tensor has hooks (register_hook): they run Python code")
+            if t._ctx is None:
+                self.owners[id(t._array)] = t
+                if t.requires_grad:
+                    self.leaves[id(t)] = (t, t._grad)
 
     def _sum_backward(self, backward: Callable, shape: tuple, g: np.ndarray) -> tuple:
         """Sum's full-reduction backward fills with NumPy (ops.Sum): noted as a ``fill``."""
@@ -276,6 +286,31 @@ class _Recorder:
         finally:
             self.in_update = False
         self.trace_end()
+
+    def on_numpy_call(self, fn: Callable, args: tuple, bumps: tuple) -> Any:
+        """tensor._numpy_call: library code's NumPy on the step's arrays (an in-place write, a
+        check), run here and noted as one call, which the replay repeats by calling ``fn`` on
+        that replay's arrays (the backend calls it may make are part of it)."""
+        if not (self.active and threading.get_ident() == self.thread):
+            out = fn(*args)
+            for t in bumps:
+                _bump(t)
+            return out
+        self.trace_begin()
+        encoded = self.enc(args)
+        self.in_update = True
+        try:
+            out = fn(*args)
+        finally:
+            self.in_update = False
+        for t in bumps:  # written: one change each that is not an unrecorded in-place write
+            self.see(t)
+            _bump(t)
+            self.bumps[id(t)] = self.bumps.get(id(t), 0) + 1
+        self.bumped[len(self.calls)] = bumps
+        self.add("np", (fn, tuple(map(id, bumps))), encoded, out)
+        self.trace_end()
+        return out
 
     def on_guard(self, a: np.ndarray, summarize: Callable) -> None:
         """tensor._value_guard: library code decided something from ``a``'s values."""
@@ -310,10 +345,11 @@ class _Recorder:
             self.gen = generator()
             self.rng_state = self.gen.bit_generator.state
             saved = (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
-                     _optimizer._update_hook)
+                     _tensor._numpy_call, _optimizer._update_hook)
             _tensor._recorder, _tensor._value_guard = self.on_op, self.on_guard
-            _tensor._not_replayable, _optimizer._update_hook = self.on_not_replayable, \
-                self.on_update
+            _tensor._not_replayable, _tensor._numpy_call = self.on_not_replayable, \
+                self.on_numpy_call
+            _optimizer._update_hook = self.on_update
             for name in _VALUE_READS:
                 setattr(Tensor, name, _guarded(name))
             _ACTIVE.append(self)
@@ -332,7 +368,7 @@ class _Recorder:
                 self.active = False
                 _ACTIVE.pop()
                 (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
-                 _optimizer._update_hook) = saved
+                 _tensor._numpy_call, _optimizer._update_hook) = saved
                 if not _ACTIVE:
                     for name, method in _ORIGINAL_READS.items():
                         setattr(Tensor, name, method)
@@ -538,6 +574,10 @@ class _Plan:
             elif kind == "fill":
                 g, dtype = encoded[2]
                 lines.append(f"t{j} = full({const(what)}, {src(g)}, {src(dtype)})")
+            elif kind == "np":
+                scope[f"U{j}"] = what[0]
+                bumps = "".join(f"; bump({const(t)})" for t in r2.bumped[j])
+                lines.append(f"t{j} = U{j}({src(encoded)[1:-1].rstrip(',')}){bumps}")
             else:
                 opt, p, state, group = what
                 scope.update({f"O{j}": opt, f"P{j}": p, f"S{j}": state, f"G{j}": group,
@@ -779,6 +819,8 @@ class _Lowering:
         """(the steps of call j: (kernel name, dtype, pointers, ints, doubles), what the code
         generation needs to know of it), or None when it stays a Python call."""
         trace = self.r.traces.get(j, [])
+        if kind == "np":  # library code's NumPy: a Python call
+            return None
         if kind == "opt":
             return self._lower_update(j, what, trace)
         if trace:

@@ -280,6 +280,39 @@ def test_labels_a_loss_ignores_or_refuses_are_guarded(backend):
         compiled(*as_tensors((x, bad)))
 
 
+@pytest.mark.parametrize("bad", [1.5, -0.25, float("nan")])
+def test_a_replay_checks_computed_probabilities_as_eager(backend, bad):
+    """binary_cross_entropy's check that its input holds probabilities runs on values made
+    inside the step (a ``numpy_call``): a replay raises eager's error where it would have
+    given nan, and the parameters are left as eager leaves them (no update)."""
+    copies = []
+    for _ in range(2):
+        mg.manual_seed(0)
+        w = nn.Parameter(mg.full((6,), 0.05))
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x, y, w=w, opt=opt):
+            opt.zero_grad()
+            loss = F.binary_cross_entropy((x * w).sum(1) + 0.5, y)
+            loss.backward()
+            opt.step()
+            return loss
+        copies.append((w, opt, step))
+    xs = [RNG.uniform(-1, 1, (24, 6)).astype(np.float32) for _ in range(4)]
+    y = RNG.integers(0, 2, 24).astype(np.float32)
+    compiled = mg_compile(copies[1][2])
+    for x in xs:
+        a, b = copies[0][2](*as_tensors((x, y))), compiled(*as_tensors((x, y)))
+        assert a._array.tobytes() == b._array.tobytes()
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+    x = xs[0].copy()
+    x[3] = (bad - 0.5) / copies[0][0]._array.sum()  # (x * w).sum(1) + 0.5 = bad in row 3
+    for run in (copies[0][2], compiled):
+        with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+            run(*as_tensors((x, y)))
+    assert copies[0][0]._array.tobytes() == copies[1][0]._array.tobytes()
+
+
 # ---- the nn modules: layers defined outside core/ops.py, normalisation, clipping ------------
 def _img(n_out: int):
     """Model factories on (8, 2, 12, 12) images with 3 classes."""
@@ -345,23 +378,98 @@ def test_nn_layers_replay_bitwise_equal_to_eager(backend, name, opt):
         run_model(_img(3)[name], OPTIMIZERS[opt])
 
 
+@pytest.mark.parametrize("make_model, after_backward", [
+    (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                           nn.Linear(400, 3)), None),
+    (lambda: nn.Sequential(nn.Flatten(), nn.Linear(288, 8), nn.BatchNorm1d(8, momentum=None),
+                           nn.Linear(8, 3)), None),
+    (_img(3)["conv_bias_pool"], lambda m: nn.utils.clip_grad_norm_(m.parameters(), 0.05)),
+    (_img(3)["conv_bias_pool"],
+     lambda m: nn.utils.clip_grad_norm_(m.parameters(), 0.01, norm_type=float("inf"))),
+    (_img(3)["conv_bias_pool"], lambda m: nn.utils.clip_grad_value_(m.parameters(), 0.001)),
+], ids=["batchnorm2d_train", "batchnorm1d_cumulative", "clip_grad_norm", "clip_grad_norm_inf",
+        "clip_grad_value"])
+def test_numpy_calls_replay_bitwise_equal_to_eager(backend, make_model, after_backward):
+    """Library code's in-place NumPy writes (BatchNorm's running statistics, gradient clipping)
+    go through ``numpy_call``: the replay calls them again on its own arrays, so buffers,
+    weights and optimizer state stay bitwise equal to eager, between C segments on the C
+    backend (clipping decides from the norm each step: a replay skipping it would differ from
+    the third step on)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fallback warning fails the test
+        compiled = run_model(make_model, OPTIMIZERS["sgd_momentum"], steps=8,
+                             after_backward=after_backward)
+    (plan,) = compiled.plans.values()
+    assert "= U" in plan.source  # the update is a Python call of the replay
+    if backend == "c":
+        assert plan.lowering is not None and plan.lowering.count()["lowered_calls"] > 0
+
+
+def test_batchnorm_replay_updates_the_buffers_the_module_holds_now(backend):
+    """The running statistics are read where they live at each replay: buffers loaded after
+    the step was captured are the ones updated, as eager; a changed momentum is used."""
+    def make(model):
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        return model, opt, _image_step(model, opt)
+    mg.manual_seed(0)
+    copies = [make(nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.Flatten(),
+                                 nn.Linear(400, 3))) for _ in range(2)]
+    copies[1][0].load_state_dict(copies[0][0].state_dict())
+    fresh = {k: v.clone() for k, v in copies[0][0].state_dict().items() if "running" in k}
+
+    def each(i, eager, replayed, compiled):
+        if i == 4:  # new buffer tensors, and another momentum, in both copies
+            for model, _ in (eager, replayed):
+                model.load_state_dict({**model.state_dict(), **fresh})
+                model[1].running_mean = fresh["1.running_mean"].clone()
+                model[1].momentum = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = compare(copies, IMAGES[:9], each)
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
+def _image_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def test_clip_grad_norm_replay_returns_the_norm_and_raises_as_eager(backend):
+    """The total norm clip_grad_norm_ returns is an output of the replay (a new value each
+    step), and error_if_nonfinite raises from a replay as it would eagerly."""
+    mg.manual_seed(0)
+    model = _img(3)["conv_bias_pool"]()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @mg_compile(fullgraph=True)
+    def step(x, y, scale):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y) * scale
+        loss.backward()
+        norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5, error_if_nonfinite=True)
+        opt.step()
+        return loss, norm
+    norms = [step(*as_tensors(args), mg.tensor(1.0))[1].item() for args in IMAGES[:5]]
+    assert isinstance(next(iter(step.plans.values())), _Plan)
+    assert len(set(norms)) == 5 and all(np.isfinite(norms))
+    with pytest.raises(RuntimeError, match="non-finite"):
+        step(*as_tensors(IMAGES[5]), mg.tensor(float("inf")))
+
+
 @pytest.mark.parametrize("make_model, after_backward, reason", [
-    (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.Flatten(),
-                           nn.Linear(400, 3)), None, "running statistics"),
-    (_img(3)["conv_bias_pool"],
-     lambda m: nn.utils.clip_grad_norm_(m.parameters(), 0.05), "clip_grad_norm_"),
-    (_img(3)["conv_bias_pool"],
-     lambda m: nn.utils.clip_grad_value_(m.parameters(), 0.001), "clip_grad_value_"),
     (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.AdaptiveMaxPool2d(3), nn.Flatten(),
                            nn.Linear(36, 3)), None, "MaxPool's output was not made by a backend"),
     (_img(3)["transformer_layer"],
      lambda m: m[1].self_attn.in_proj_bias.detach()[:4].mul_(0.5), "in place"),
-], ids=["batchnorm_train", "clip_grad_norm", "clip_grad_value", "adaptive_max_uneven",
-        "write_through_a_view"])
+], ids=["adaptive_max_uneven", "write_through_a_view"])
 def test_numpy_writes_and_numpy_outputs_fall_back(backend, make_model, after_backward, reason):
-    """In-place NumPy writes (running statistics, gradient clipping) and op outputs made by
-    NumPy are what a replay cannot repeat: the step runs eagerly, equal to eager (a replay
-    skipping the clipping gave different weights from the third step on)."""
+    """In-place writes the step makes itself and op outputs made by NumPy are what a replay
+    cannot repeat: the step runs eagerly, equal to eager."""
     with pytest.warns(RuntimeWarning, match=reason):
         run_model(make_model, OPTIMIZERS["sgd_momentum"], steps=5,
                   after_backward=after_backward, replays=False)

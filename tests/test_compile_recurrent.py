@@ -173,21 +173,35 @@ def test_initial_states_passed_as_a_tuple_replay(backend):
     assert isinstance(plan, _Plan)
 
 
-@pytest.mark.parametrize("make_embedding, reason", [
-    (lambda: nn.Embedding(VOCAB, 4, max_norm=0.5), "max_norm"),
-    (lambda: nn.EmbeddingBag(VOCAB, 4, mode="mean"), "running eagerly"),
-], ids=["max_norm", "embedding_bag"])
-def test_embeddings_a_replay_cannot_repeat_run_eagerly(backend, make_embedding, reason):
-    """max_norm rescales rows in place only when their norms exceed it (a replay would skip
-    it: weights differed from eager from the third step on); EmbeddingBag builds its bag
-    index with NumPy. Both run eagerly, equal to eager."""
+def _embedding_model(make_embedding, width: int):
     def make_model():
         mg.manual_seed(0)
-        model = nn.Sequential(make_embedding(), nn.Flatten(), nn.Linear(12 if "max" in reason
-                                                                         else 4, 2))
+        model = nn.Sequential(make_embedding(), nn.Flatten(), nn.Linear(width, 2))
         opt = optim.SGD(model.parameters(), lr=0.5)
         return model, opt, training_step(opt, lambda i, y: F.cross_entropy(model(i), y))
-    rng = np.random.default_rng(5)
-    batches = [(rng.integers(0, VOCAB, (8, 3)), rng.integers(0, 2, 8)) for _ in range(6)]
-    with pytest.warns(RuntimeWarning, match=reason):
-        compare([make_model() for _ in range(2)], batches)
+    return make_model
+
+
+EMBEDDING_BATCHES = [(np.random.default_rng(5 + k).integers(0, VOCAB, (8, 3)),
+                      np.random.default_rng(5 + k).integers(0, 2, 8)) for k in range(6)]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_embedding_max_norm_replays_its_renorm(backend, norm_type):
+    """max_norm rescales the looked-up rows in place when their norms exceed it (a
+    ``numpy_call``): the replay repeats it on that step's indices, so weights stay equal to
+    eager (a replay skipping it differed from the third step on)."""
+    make = _embedding_model(lambda: nn.Embedding(VOCAB, 4, max_norm=0.5, norm_type=norm_type),
+                            12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled = compare([make() for _ in range(2)], EMBEDDING_BATCHES)
+    (plan,) = compiled.plans.values()
+    assert isinstance(plan, _Plan) and "= U" in plan.source
+
+
+def test_embedding_bag_runs_eagerly(backend):
+    """EmbeddingBag builds its bag index with NumPy: the step runs eagerly, equal to eager."""
+    make = _embedding_model(lambda: nn.EmbeddingBag(VOCAB, 4, mode="mean"), 4)
+    with pytest.warns(RuntimeWarning, match="running eagerly"):
+        compare([make() for _ in range(2)], EMBEDDING_BATCHES)

@@ -2925,6 +2925,8 @@ _recorder: Callable | None = None
 _value_guard: Callable | None = None
 #: set by micrograd.compile while it records a step: called by ``not_replayable``
 _not_replayable: Callable | None = None
+#: set by micrograd.compile while it records a step: runs and notes ``numpy_call``'s call
+_numpy_call: Callable | None = None
 
 
 def depends_on_values(array: np.ndarray, summarize: Callable[[np.ndarray], Any]) -> None:
@@ -2942,6 +2944,23 @@ def not_replayable(reason: str) -> None:
     ``micrograd.compile`` then runs the step eagerly, its warning giving ``reason``."""
     if _not_replayable is not None:
         _not_replayable(reason)
+
+
+def numpy_call(fn: Callable[..., Any], *args: Any, bumps: tuple = ()) -> Any:
+    """Library code that runs NumPy on a step's arrays outside the graph, writing in place
+    (BatchNorm's running statistics, gradient clipping) or checking computed values (that
+    probabilities are in [0, 1]), runs it as ``fn(*args)`` through here and gets its result;
+    each tensor of ``bumps`` then moves its version counter once (it was written).
+    ``micrograd.compile`` records the call as one and repeats it at replay on that replay's
+    arrays, so ``fn`` computes only from ``args`` (arrays made by the step, or Python values)
+    and from state it reads where it lives (``fn`` a bound method of the module); it returns
+    None or arrays."""
+    if _numpy_call is not None:
+        return _numpy_call(fn, args, bumps)
+    out = fn(*args)
+    for t in bumps:
+        _bump(t)
+    return out
 
 
 def as_array(data: Any, dtype: Any, copy: bool) -> np.ndarray:

@@ -29,8 +29,8 @@ from ..core.random import keep_mask
 from ..core.reductions import cosine_similarity, pairwise_distance  # noqa: F401 - F's names
 from ..core.settings import settings as _settings
 from ..core.shapes import count, dim_index
-from ..core.tensor import (Tensor, apply_op, depends_on_values, lift_constant, to_floating,
-                           where, wrap_array)
+from ..core.tensor import (Tensor, apply_op, depends_on_values, lift_constant, numpy_call,
+                           to_floating, where, wrap_array)
 # torch.nn.functional's names for the sequence layers' functions (they live beside their
 # modules). nn/attention.py adds scaled_dot_product_attention and multi_head_attention_forward
 # to this module itself: it uses linear and dropout from here, so this module cannot import it.
@@ -1326,15 +1326,20 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa
                          reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)), the logs clamped at -100 (torch). p must be in [0, 1]."""
     p, y = _pair(input, target, "binary_cross_entropy")
-    if p._array.size and (p._array.min() < 0 or p._array.max() > 1):
-        raise OpError("binary_cross_entropy: input must hold probabilities in [0, 1] "
-                      f"(got min {p._array.min():.4g}, max {p._array.max():.4g}); for logits "
-                      "use binary_cross_entropy_with_logits")
+    numpy_call(_check_probabilities, p._array)  # a captured step's replay checks them too
     p, y = _broadcast_pair(p, y, "binary_cross_entropy")
     loss = apply_op(ops.BCE, p, y)
     if weight is not None:
         loss = loss * lift_constant(weight, loss)
     return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def _check_probabilities(p: np.ndarray) -> None:
+    """torch's rule: every element in [0, 1] (a nan is not)."""
+    if p.size and not (p.min() >= 0 and p.max() <= 1):
+        raise OpError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                      f"(got min {p.min():.4g}, max {p.max():.4g}); for logits use "
+                      "binary_cross_entropy_with_logits")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002

@@ -16,7 +16,7 @@ import numpy as np
 from ..core.dtypes import get_default_dtype
 from ..core.errors import OpError
 from ..core.reductions import cosine_similarity, pairwise_distance
-from ..core.tensor import Tensor, not_replayable
+from ..core.tensor import Tensor, numpy_call
 from . import functional as F
 from . import init
 from .activation import ReLU, Sigmoid, Tanh
@@ -243,17 +243,20 @@ class BatchNorm1d(Module):
         return out
 
     def _update_running(self, mean: Tensor, var: Tensor, count: int) -> None:
-        not_replayable(f"{type(self).__name__} updates its running statistics in place with "
-                       "NumPy (in eval mode, or with track_running_stats=False, it replays)")
+        numpy_call(self._move_running, mean.detach()._array, var.detach()._array, count)
+
+    def _move_running(self, batch_mean: np.ndarray, batch_var: np.ndarray, count: int) -> None:
+        """The running statistics moved toward the batch's, in place, as torch (the variance
+        unbiased; momentum None: a cumulative average). Reads the buffers where they live, so
+        a captured step's replay updates the module's current ones."""
         self.num_batches_tracked._array[...] += 1
         m = self.momentum
         if m is None:  # cumulative moving average
             m = 1.0 / float(self.num_batches_tracked._array)
         rm, rv = self.running_mean._array, self.running_var._array
-        batch_mean = mean.detach()._array.reshape(-1)
-        batch_var = var.detach()._array.reshape(-1) * (count / (count - 1))
+        batch_var = batch_var.reshape(-1) * (count / (count - 1))
         rm *= 1 - m
-        rm += m * batch_mean
+        rm += m * batch_mean.reshape(-1)
         rv *= 1 - m
         rv += m * batch_var
 

@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.autograd import no_grad
 from ..core.creation import _float_dtype, zeros
 from ..core.device import as_device
 from ..core.ops import Function
-from ..core.tensor import (Tensor, apply_op, depends_on_values, not_replayable, where,
+from ..core.tensor import (Tensor, apply_op, depends_on_values, numpy_call, where,
                            wrap_array)
 from . import init
 from .module import Module, Parameter
@@ -90,21 +89,21 @@ def _padding_index(padding_idx: int | None, rows: int) -> int:
 def _renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Rows of ``weight`` named in ``indices`` whose ``norm_type``-norm exceeds ``max_norm`` are
     scaled in place to norm max_norm (PyTorch's embedding_renorm_: by max_norm / (norm + 1e-7)),
-    outside the graph; the weight's version counter moves, as for any in-place change."""
-    # whether rows change depends on their values: a replay could not repeat it either way
-    not_replayable("Embedding's max_norm rescales the weight's rows in place (depending on "
-                   "their norms)")
+    outside the graph; the weight's version counter moves, as for torch's in-place op."""
+    numpy_call(_renorm_rows, weight._array, indices, float(max_norm), float(norm_type),
+                 bumps=(weight,))
+
+
+def _renorm_rows(array: np.ndarray, indices: np.ndarray, max_norm: float,
+                 norm_type: float) -> None:
     rows = np.unique(indices)
     if rows.size == 0:
         return
-    array = weight._array
     norms = np.linalg.norm(array[rows], ord=norm_type, axis=1)
     big = norms > max_norm
-    if not big.any():
-        return
-    scale = (max_norm / (norms[big].astype(np.float64) + 1e-7)).astype(array.dtype)
-    with no_grad():
-        weight[rows[big]] = wrap_array(array[rows[big]] * scale[:, None])
+    if big.any():
+        scale = (max_norm / (norms[big].astype(np.float64) + 1e-7)).astype(array.dtype)
+        array[rows[big]] *= scale[:, None]
 
 
 def _check_sparse(sparse: bool) -> None:

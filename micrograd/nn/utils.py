@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from ..core.errors import OpError
-from ..core.tensor import Tensor, not_replayable
+from ..core.tensor import Tensor, numpy_call, wrap_array
 from . import utils_rnn as rnn
 
 sys.modules[__name__ + ".rnn"] = rnn  # `from micrograd.nn.utils.rnn import pad_sequence` works
@@ -25,12 +25,16 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 
     Returns the total norm before clipping (a 0-d Tensor), as PyTorch does. Gradients are
     multiplied in place by min(1, max_norm / (norm + 1e-6))."""
-    not_replayable("clip_grad_norm_ reads the gradients' norm and scales them in place with "
-                   "NumPy")
     grads = [p.grad._array for p in _params(parameters) if p.grad is not None]
-    norm_type = float(norm_type)
     if not grads:
         return Tensor(np.array(0.0, np.float32))
+    return wrap_array(numpy_call(_clip_by_norm, float(max_norm), float(norm_type),
+                                   bool(error_if_nonfinite), *grads))
+
+
+def _clip_by_norm(max_norm: float, norm_type: float, error_if_nonfinite: bool,
+                  *grads: np.ndarray) -> np.ndarray:
+    """clip_grad_norm_'s work on the gradient arrays, in place; their total norm (0-d)."""
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     else:
@@ -40,20 +44,23 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                            f"gradients is non-finite ({total}); set error_if_nonfinite=False "
                            "to clip anyway")
-    coef = float(max_norm) / (total + 1e-6)
+    coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for g in grads:
             g *= g.dtype.type(coef)
-    return Tensor(np.array(total, dtype=grads[0].dtype))
+    return np.array(total, dtype=grads[0].dtype)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
-    not_replayable("clip_grad_value_ clamps the gradients in place with NumPy")
-    for p in _params(parameters):
-        if p.grad is not None:
-            g = p.grad._array
-            np.clip(g, -clip_value, clip_value, out=g)
+    grads = [p.grad._array for p in _params(parameters) if p.grad is not None]
+    if grads:
+        numpy_call(_clip_values, float(clip_value), *grads)
+
+
+def _clip_values(clip_value: float, *grads: np.ndarray) -> None:
+    for g in grads:
+        np.clip(g, -clip_value, clip_value, out=g)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
