@@ -434,9 +434,15 @@ AVX512 static void store_t_f32_avx512(float *c, int64_t ldc, const float *tile, 
  * The loops keep one KC x NR sliver of packed B in L1 while the MR x KC slivers of the packed A
  * block stream through it from L2, and the A block stays in L2 while the B panel streams from
  * L3. With an L1 of W1 ways of N1 sets of C1-byte lines, and S-byte elements:
- *   KC: an A sliver takes C_A = floor((W1 - 1) / (1 + NR / MR)) whole ways, KC = C_A N1 C1 /
- *       (MR S); the B sliver then takes ceil(NR / MR * C_A) ways, and with C_A they leave at
- *       least one way free for c's lines: C_A + C_B <= W1 - 1, so LRU evicts A, never B.
+ *   KC: the deepest KC whose A sliver takes C_A whole ways and whose B sliver takes C_B whole
+ *       ways with C_A + C_B <= W1 - 1 (one way free for c's lines: LRU evicts A, never B),
+ *       over every split of those ways. The paper fixes the split from the slivers' ratio,
+ *       C_A = floor((W1 - 1) / (1 + NR / MR)), KC = C_A N1 C1 / (MR S); where NR is well
+ *       above MR (the 12 x 32 AVX-512 tile) on an 8-way L1 that floor leaves A one way and B
+ *       three of the seven, KC = 85, and C's tile is reread every 85 steps of k (0.8x
+ *       OpenBLAS on a Zen 4); the best split (C_A 2, C_B 5) gives KC = 160. It is never
+ *       below the paper's KC and equals it where the ratio splits the ways evenly (BLIS's
+ *       Haswell DGEMM: KC 256; 12 x 32 on a 12-way L1: KC 256).
  *   MC: the MC x KC A block fills at most half of L2, MC a multiple of MR (the paper gives it
  *       all but two ways; half, as Goto's rule, leaves room for the B slivers and c passing
  *       through, and for a second hyperthread on the core).
@@ -463,9 +469,14 @@ int mg_gemm_blocking_for(mg_gemm_blocking *out, const mg_caches *caches, int isa
     int64_t ways = caches->l1d.ways > 0 ? caches->l1d.ways : DEFAULT_L1_WAYS;
     if (ways > l1 / line) ways = l1 / line; /* fully associative: one set */
     const int64_t way_bytes = l1 / ways;     /* N1 * C1 */
-    int64_t c_a = (ways - 1) * mr / (mr + nr); /* floor((W1 - 1) / (1 + NR / MR)), exactly */
-    if (c_a < 1) c_a = 1; /* too few ways for the model: one way for A, B does not stay */
-    const int64_t kc = max64(8, c_a * way_bytes / (mr * elem_size));
+    int64_t kc = 0;
+    for (int64_t c_a = 1; c_a < ways - 1; c_a++) { /* C_A ways for A, the rest but one for B */
+        const int64_t kc_a = c_a * way_bytes / (mr * elem_size);
+        const int64_t kc_b = (ways - 1 - c_a) * way_bytes / (nr * elem_size);
+        kc = max64(kc, min64(kc_a, kc_b));
+    }
+    if (kc == 0) kc = way_bytes / (mr * elem_size); /* too few ways: A gets one, B cannot stay */
+    kc = max64(8, kc);
     const int64_t l2 = caches->l2.size > 0 ? caches->l2.size : DEFAULT_L2;
     const int64_t mc = max64(mr, l2 / 2 / (kc * elem_size) / mr * mr);
     int64_t nc = DEFAULT_NC / nr * nr;
