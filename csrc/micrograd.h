@@ -265,6 +265,14 @@ void mg_adam_step_f64(double *p, double *m, double *v, double *vmax, const doubl
  * loaded, at any depth), 0 otherwise. */
 int mg_forked_child(void);
 
+/* ---- memory.c: the process's allocator keeps freed blocks for reuse -----------------------
+ * Raises glibc's mmap threshold (blocks up to mmap_threshold bytes come from the heap, not from
+ * fresh mappings) and trim threshold (up to trim_threshold free bytes at the top of the heap
+ * stay mapped), so a training step reuses the pages the previous step freed instead of
+ * faulting in new ones. 1 when both were set; 0 without glibc, or for values glibc refuses
+ * (it takes mmap thresholds up to 32 MiB on 64-bit systems). */
+int mg_keep_freed_memory(int64_t mmap_threshold, int64_t trim_threshold);
+
 /* ---- info.c: what this build and this CPU are (benchmark tables, `micrograd info`) -------- */
 int mg_has_openmp(void);
 int mg_max_threads(void); /* the threads a kernel may use: 1 in a forked child */

@@ -52,7 +52,10 @@ def core_lines(core: dict) -> list[str]:
         return [f"C core: not available ({core['error']})"]
     lines = [f"C core: built, GEMM kernel {core['gemm_isa']}, OpenMP "
              f"{'on' if core['openmp'] else 'off'}, max threads {core['max_threads']}",
-             f"CPU: {core['cpu'] or 'unknown'}"]
+             f"CPU: {core['cpu'] or 'unknown'}",
+             "allocator: " + ("keeps freed memory for the next step (glibc thresholds raised; "
+                              "MICROGRAD_KEEP_FREED_MEMORY=0 leaves them)"
+                              if core.get("keeps_freed_memory") else "the system's defaults")]
     caches = core["caches"]
     parts = []
     for name, label in (("l1d", "L1d"), ("l2", "L2"), ("l3", "L3")):

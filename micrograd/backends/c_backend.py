@@ -47,6 +47,24 @@ def thread_count() -> int:
     return int(value)
 
 
+#: glibc's thresholds while the C core is loaded (csrc/memory.c): blocks up to 32 MiB (the most
+#: glibc takes) come from the heap, and up to 256 MiB freed at its top stay mapped
+KEEP_FREED = (32 << 20, 256 << 20)
+
+
+def keep_freed_memory() -> bool:
+    """Have the allocator keep what a training step frees for the next one (csrc/memory.c:
+    no page faults on the next step's activations), unless MICROGRAD_KEEP_FREED_MEMORY=0.
+    Whether it was set (False also without glibc)."""
+    if os.environ.get("MICROGRAD_KEEP_FREED_MEMORY", "").strip() == "0":
+        return False
+    return bool(lib.mg_keep_freed_memory(*KEEP_FREED))
+
+
+#: whether the allocator keeps freed memory in this process (set once, when the core loads)
+KEEPS_FREED_MEMORY = keep_freed_memory()
+
+
 # ---- the call path -------------------------------------------------------------------------
 def _contiguous(a: np.ndarray) -> np.ndarray:
     """A C-contiguous, aligned copy of a (only called when a is not already)."""
@@ -367,13 +385,14 @@ def gemm_blocking(caches: dict, isa: int, itemsize: int) -> dict:
 
 def build_info() -> dict:
     """{"gemm_isa": the GEMM micro-kernel this CPU runs, "openmp": bool, "max_threads": int,
-    "cpu": the CPU's name, "caches": the detected caches (see gemm_blocking) and their
-    "source", "gemm_blocking": {"float32": ..., "float64": ...} the blocking derived from
-    them for that kernel}."""
+    "cpu": the CPU's name, "keeps_freed_memory": bool (``keep_freed_memory``), "caches": the
+    detected caches (see gemm_blocking) and their "source", "gemm_blocking": {"float32": ...,
+    "float64": ...} the blocking derived from them for that kernel}."""
     cfg = lib.mg_gemm_get_config()
     return {"gemm_isa": ffi.string(lib.mg_gemm_isa_name(cfg.isa)).decode(),
             "openmp": bool(lib.mg_has_openmp()), "max_threads": int(lib.mg_max_threads()),
             "cpu": ffi.string(cfg.cpu).decode("ascii", "replace"),
+            "keeps_freed_memory": KEEPS_FREED_MEMORY,
             "caches": _caches_dict(cfg.caches),
             "gemm_blocking": {dtype: {f: int(getattr(blk[cfg.isa], f)) for f in _BLOCKING}
                               for dtype, blk in (("float32", cfg.f32), ("float64", cfg.f64))}}
