@@ -15,8 +15,9 @@ recorded); every ``optimizer.step`` update (``Optimizer._update`` of a parameter
 or NumPy code it runs inside); and the NumPy work library code does on the step's arrays
 through ``tensor.numpy_call`` (in-place writes: running statistics, gradient clipping, an
 Embedding's ``max_norm``; checks of computed values: BCE's probabilities): one call each,
-repeated at replay on that replay's arrays. At the end it notes each parameter's final ``.grad`` and
-what the step returned (a Tensor, or a Python number read with ``item()``/``float()``).
+repeated at replay on that replay's arrays. At the end it notes each parameter's final
+``.grad`` and what the step returned (a Tensor, or a Python number read with
+``item()``/``float()``).
 
 **Why two recordings.** Calls 1 and 2 are both recorded and must agree: the same kernels with
 the same non-array arguments, the same arrays in the same roles. Agreement is the guard against
@@ -57,10 +58,11 @@ random numbers drawn other than dropout's masks (the backend's ``keep_mask``, re
 backend call: a replay draws them again from the generator current then, as eager would),
 an in-place change other than the optimizer's and ``numpy_call``'s, library code that says
 it cannot be repeated (``tensor.not_replayable``), tensor hooks, anomaly mode, a graph that
-leaves the step without backward, or recordings that disagree. A new key (argument shapes, dtypes,
-requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded anew, up to
-``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since (or, for a
-lowered update, an option other than the learning rate changed) is dropped and re-recorded.
+leaves the step without backward, or recordings that disagree. A new key (argument shapes,
+dtypes, requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded
+anew, up to ``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since
+(or, for a lowered update, an option other than the learning rate changed) is dropped and
+re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
 counters) run on the recorded calls only; library code that decides from values says so
@@ -292,10 +294,7 @@ class _Recorder:
         check), run here and noted as one call, which the replay repeats by calling ``fn`` on
         that replay's arrays (the backend calls it may make are part of it)."""
         if not (self.active and threading.get_ident() == self.thread):
-            out = fn(*args)
-            for t in bumps:
-                _bump(t)
-            return out
+            return _tensor.run_numpy_call(fn, args, bumps)
         self.trace_begin()
         encoded = self.enc(args)
         self.in_update = True

@@ -2957,6 +2957,11 @@ def numpy_call(fn: Callable[..., Any], *args: Any, bumps: tuple = ()) -> Any:
     None or arrays."""
     if _numpy_call is not None:
         return _numpy_call(fn, args, bumps)
+    return run_numpy_call(fn, args, bumps)
+
+
+def run_numpy_call(fn: Callable[..., Any], args: tuple, bumps: tuple) -> Any:
+    """``numpy_call``'s work: ``fn(*args)``, then each tensor of ``bumps`` moves its version."""
     out = fn(*args)
     for t in bumps:
         _bump(t)
