@@ -61,8 +61,9 @@ it cannot be repeated (``tensor.not_replayable``), tensor hooks, anomaly mode, a
 leaves the step without backward, or recordings that disagree. A new key (argument shapes,
 dtypes, requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded
 anew, up to ``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since
-(or, for a lowered update, an option other than the learning rate changed) is dropped and
-re-recorded.
+(or, for a lowered update, an option other than the learning rate changed), or one of whose
+modules was switched between train and eval mode (``nn.module._call_hook`` notes each module
+the step calls, and its mode), is dropped and re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
 counters) run on the recorded calls only; library code that decides from values says so
@@ -86,6 +87,7 @@ from .core import tensor as _tensor
 from .core.random import generator
 from .core.settings import settings, thread_value
 from .core.tensor import Tensor, _bump, wrap_array
+from .nn import module as _module
 from .optim import optimizer as _optimizer
 from .optim.optimizer import Optimizer
 
@@ -176,6 +178,7 @@ class _Recorder:
         self.leaves: dict[int, tuple] = {}   # id -> (leaf requiring grad, its .grad then)
         self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p (and writes)
         self.bumped: dict[int, tuple] = {}   # call j (a numpy_call) -> the tensors it wrote
+        self.modes: dict[int, tuple] = {}    # id -> (module called, its .training then)
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
         self.active = False
@@ -311,6 +314,11 @@ class _Recorder:
         self.trace_end()
         return out
 
+    def on_module(self, module: Any) -> None:
+        """module._call_hook: a module is called; its train/eval mode is part of the plan."""
+        if self.active and threading.get_ident() == self.thread:
+            self.modes.setdefault(id(module), (module, module.training))
+
     def on_guard(self, a: np.ndarray, summarize: Callable) -> None:
         """tensor._value_guard: library code decided something from ``a``'s values."""
         if not (self.active and threading.get_ident() == self.thread):
@@ -344,11 +352,11 @@ class _Recorder:
             self.gen = generator()
             self.rng_state = self.gen.bit_generator.state
             saved = (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
-                     _tensor._numpy_call, _optimizer._update_hook)
+                     _tensor._numpy_call, _optimizer._update_hook, _module._call_hook)
             _tensor._recorder, _tensor._value_guard = self.on_op, self.on_guard
             _tensor._not_replayable, _tensor._numpy_call = self.on_not_replayable, \
                 self.on_numpy_call
-            _optimizer._update_hook = self.on_update
+            _optimizer._update_hook, _module._call_hook = self.on_update, self.on_module
             for name in _VALUE_READS:
                 setattr(Tensor, name, _guarded(name))
             _ACTIVE.append(self)
@@ -367,7 +375,7 @@ class _Recorder:
                 self.active = False
                 _ACTIVE.pop()
                 (_tensor._recorder, _tensor._value_guard, _tensor._not_replayable,
-                 _tensor._numpy_call, _optimizer._update_hook) = saved
+                 _tensor._numpy_call, _optimizer._update_hook, _module._call_hook) = saved
                 if not _ACTIVE:
                     for name, method in _ORIGINAL_READS.items():
                         setattr(Tensor, name, method)
@@ -453,7 +461,8 @@ def _arrays(out: Any, path: tuple = ()) -> list:
 # ---- the plan: two recordings compared, turned into straight-line code -----------------------
 class _Plan:
     """A replayable step: ``run(arrays)`` does what the eager step did, given its arguments'
-    arrays; ``valid()`` checks that what the plan reads in place is still the step's state.
+    arrays; ``changed()`` says whether what the plan reads in place is still the step's state
+    and its modules are in the modes they were recorded in.
 
     On the C backend the recorded calls that ran only C kernels (and the NumPy arithmetic,
     fills, full sums and reshapes between them, which the executor's kernels repeat bit for
@@ -472,6 +481,7 @@ class _Plan:
             raise NotCapturable("library code decided differently from the two recorded calls' "
                                 "values (e.g. which labels a loss ignores)")
         self.guards = [(k, summarize, v) for k, summarize, v in r2.guards]
+        self.modes = list(r2.modes.values())
         scope: dict[str, Any] = {"wrap": wrap_array, "bump": _bump, "full": np.full,
                                  "rng": generator,
                                  "keep_grad": _keep_grad, **{f"R_{n}": m for n, m in
@@ -632,19 +642,26 @@ class _Plan:
         it would decide the same from these."""
         return all(summarize(arrays[k]) == v for k, summarize, v in self.guards)
 
-    def valid(self) -> bool:
-        """Parameters still hold the arrays recorded, optimizers the same params and state;
-        a lowered update's options (all but the learning rate, read at each replay) and state
-        arrays are the recorded ones."""
+    def changed(self) -> str | None:
+        """What changed since the recording that the plan cannot follow, or None: parameters
+        must still hold the arrays recorded, optimizers the same params and state, a lowered
+        update's options (all but the learning rate, read at each replay) and state arrays
+        the recorded ones, and every module that ran its recorded mode (``train``/``eval``:
+        dropout, BatchNorm and the like run other ops in the other)."""
+        if any(m.training != mode for m, mode in self.modes):
+            return "a module was switched between train and eval mode"
+        state = "the parameters, the optimizer or its state changed"
         for t, a in self.checks:
             if (t.state() if isinstance(t, _StateOf) else t._array) is not a:
-                return False
+                return state
         for group, keys, values in self.hyper:
             if tuple(group[k] for k in keys) != values:
-                return False
+                return state
         if self.lowering is not None and not self.lowering.state_holds():
-            return False
-        return all(_param_list(opt) == params for opt, params in self.optimizers.values())
+            return state
+        if any(_param_list(opt) != params for opt, params in self.optimizers.values()):
+            return state
+        return None
 
 
 def _escaping(r: _Recorder) -> list:
@@ -1156,7 +1173,8 @@ class CompiledStep:
         key, arrays = _key(args, kwargs)
         entry = key if isinstance(key, str) else self.plans.get(key)
         if isinstance(entry, _Plan):
-            if entry.valid():
+            changed = entry.changed()
+            if changed is None:
                 if entry.holds_for(arrays):
                     with entry.lock:
                         return entry.run(*arrays)
@@ -1164,8 +1182,7 @@ class CompiledStep:
                                    "than when the step was recorded (e.g. labels a loss "
                                    "ignores, or out of range): this call runs eagerly",
                                    args, kwargs)
-            self._eager("the parameters, the optimizer or its state changed since the step "
-                        "was recorded: recording it again")
+            self._eager(f"{changed} since the step was recorded: recording it again")
             entry = self.plans[key] = []
         if isinstance(entry, str):
             return self._eager(entry, args, kwargs)

@@ -461,6 +461,36 @@ def test_clip_grad_norm_replay_returns_the_norm_and_raises_as_eager(backend):
         step(*as_tensors(IMAGES[5]), mg.tensor(float("inf")))
 
 
+def test_a_module_switched_to_eval_or_back_is_recorded_again(backend):
+    """Dropout and BatchNorm run other ops in eval mode: a plan recorded in one mode never
+    replays in the other (it gave dropped-out outputs in eval mode). The switch is noticed,
+    the step recorded again in its new mode (one warning), and every call equals eager."""
+    def make():
+        mg.manual_seed(0)
+        return nn.Sequential(nn.Linear(6, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5),
+                             nn.Linear(16, 4))
+    eager_model, model = make(), make()
+
+    @mg_compile
+    def forward(x):
+        with mg.no_grad():
+            return model(x)
+    with pytest.warns(RuntimeWarning, match="switched between train and eval"):
+        for i, (x, _) in enumerate(BATCHES[:16]):
+            mode = "eval" if 4 <= i < 10 else "train"
+            for m in (eager_model, model):
+                getattr(m, mode)()
+            rng = mg.get_rng_state()
+            with mg.no_grad():
+                want = eager_model(mg.from_numpy(x))
+            mg.set_rng_state(rng)
+            got = forward(mg.from_numpy(x.copy()))
+            assert got._array.tobytes() == want._array.tobytes(), (i, mode)
+            assert [b._array.tobytes() for b in model.buffers()] == \
+                [b._array.tobytes() for b in eager_model.buffers()]
+    assert isinstance(next(iter(forward.plans.values())), _Plan)
+
+
 @pytest.mark.parametrize("make_model, after_backward, reason", [
     (lambda: nn.Sequential(nn.Conv2d(2, 4, 3), nn.AdaptiveMaxPool2d(3), nn.Flatten(),
                            nn.Linear(36, 3)), None, "MaxPool's output was not made by a backend"),

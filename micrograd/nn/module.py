@@ -20,6 +20,10 @@ from ..core.engine import Value
 from ..core.errors import OpError
 from ..core.tensor import Tensor
 
+#: set by micrograd.compile while it records a step: ``hook(module)`` on every module call (a
+#: replay holds only while each module is in the train/eval mode it was recorded in)
+_call_hook: Callable | None = None
+
 
 class Parameter(Tensor):
     """A Tensor that is a module's learnable weight: ``requires_grad=True`` by default, and it
@@ -203,6 +207,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """``forward``, with the forward pre-hooks before it and the forward hooks after it."""
+        if _call_hook is not None:  # micrograd.compile is recording a step
+            _call_hook(self)
         if not (self._forward_pre_hooks or self._forward_hooks):
             return self.forward(*args, **kwargs)
         for hook, with_kwargs in list(self._forward_pre_hooks.values()):
