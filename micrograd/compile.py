@@ -63,7 +63,8 @@ dtypes, requires_grad, other arguments, backend, grad mode, the force-C switch) 
 anew, up to ``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since
 (or, for a lowered update, an option other than the learning rate changed), or one of whose
 modules was switched between train and eval mode (``nn.module._call_hook`` notes each module
-the step calls, and its mode), is dropped and re-recorded.
+the step calls, and its mode) or one of whose parameters was frozen or unfrozen
+(``requires_grad``), is dropped and re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
 counters) run on the recorded calls only; library code that decides from values says so
@@ -179,6 +180,7 @@ class _Recorder:
         self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p (and writes)
         self.bumped: dict[int, tuple] = {}   # call j (a numpy_call) -> the tensors it wrote
         self.modes: dict[int, tuple] = {}    # id -> (module called, its .training then)
+        self.grad_flags: list[tuple] = []    # (leaf other than an argument, requires_grad)
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
         self.active = False
@@ -266,6 +268,8 @@ class _Recorder:
                 self.owners[id(t._array)] = t
                 if t.requires_grad:
                     self.leaves[id(t)] = (t, t._grad)
+                if self.names.get(id(t._array), ("",))[0] != "in":  # (arguments: in the key)
+                    self.grad_flags.append((t, t.requires_grad))
 
     def _sum_backward(self, backward: Callable, shape: tuple, g: np.ndarray) -> tuple:
         """Sum's full-reduction backward fills with NumPy (ops.Sum): noted as a ``fill``."""
@@ -482,6 +486,7 @@ class _Plan:
                                 "values (e.g. which labels a loss ignores)")
         self.guards = [(k, summarize, v) for k, summarize, v in r2.guards]
         self.modes = list(r2.modes.values())
+        self.grad_flags = r2.grad_flags
         scope: dict[str, Any] = {"wrap": wrap_array, "bump": _bump, "full": np.full,
                                  "rng": generator,
                                  "keep_grad": _keep_grad, **{f"R_{n}": m for n, m in
@@ -646,10 +651,13 @@ class _Plan:
         """What changed since the recording that the plan cannot follow, or None: parameters
         must still hold the arrays recorded, optimizers the same params and state, a lowered
         update's options (all but the learning rate, read at each replay) and state arrays
-        the recorded ones, and every module that ran its recorded mode (``train``/``eval``:
-        dropout, BatchNorm and the like run other ops in the other)."""
+        the recorded ones, every module that ran its recorded mode (``train``/``eval``:
+        dropout, BatchNorm and the like run other ops in the other), and every leaf it read
+        (a parameter) its ``requires_grad``."""
         if any(m.training != mode for m, mode in self.modes):
             return "a module was switched between train and eval mode"
+        if any(t.requires_grad != flag for t, flag in self.grad_flags):
+            return "a parameter's requires_grad was changed (frozen or unfrozen)"
         state = "the parameters, the optimizer or its state changed"
         for t, a in self.checks:
             if (t.state() if isinstance(t, _StateOf) else t._array) is not a:

@@ -461,6 +461,19 @@ def test_clip_grad_norm_replay_returns_the_norm_and_raises_as_eager(backend):
         step(*as_tensors(IMAGES[5]), mg.tensor(float("inf")))
 
 
+def test_freezing_a_parameter_records_the_step_again(backend):
+    """A parameter frozen after the step was captured (requires_grad_(False)) gets no gradient
+    and no update from then on, as eager: the plan that computed and applied them is dropped
+    (it kept updating the frozen weight), and unfreezing records it again too."""
+    def each(i, eager, replayed, compiled):
+        if i in (3, 7):
+            for model, _ in (eager, replayed):
+                model[0].weight.requires_grad_(i == 7)
+    with pytest.warns(RuntimeWarning, match="requires_grad was changed"):
+        compiled = compare([make_step() for _ in range(2)], BATCHES[:12], each)
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
 def test_a_module_switched_to_eval_or_back_is_recorded_again(backend):
     """Dropout and BatchNorm run other ops in eval mode: a plan recorded in one mode never
     replays in the other (it gave dropped-out outputs in eval mode). The switch is noticed,
