@@ -62,9 +62,9 @@ leaves the step without backward, or recordings that disagree. A new key (argume
 dtypes, requires_grad, other arguments, backend, grad mode, the force-C switch) is recorded
 anew, up to ``MAX_PLANS`` keys; a plan whose parameters, optimizer or state were replaced since
 (or, for a lowered update, an option other than the learning rate changed), or one of whose
-modules was switched between train and eval mode (``nn.module._call_hook`` notes each module
-the step calls, and its mode) or one of whose parameters was frozen or unfrozen
-(``requires_grad``), is dropped and re-recorded.
+modules was switched between train and eval mode or had forward hooks added or removed
+(``nn.module._call_hook`` notes each module the step calls, with the modules in it) or one
+of whose parameters was frozen or unfrozen (``requires_grad``), is dropped and re-recorded.
 
 **Limits** (the contract, as with CUDA graphs): Python side effects in the step (printing,
 counters) run on the recorded calls only; library code that decides from values says so
@@ -179,7 +179,7 @@ class _Recorder:
         self.leaves: dict[int, tuple] = {}   # id -> (leaf requiring grad, its .grad then)
         self.bumps: dict[int, int] = {}      # id(p) -> optimizer updates of p (and writes)
         self.bumped: dict[int, tuple] = {}   # call j (a numpy_call) -> the tensors it wrote
-        self.modes: dict[int, tuple] = {}    # id -> (module called, its .training then)
+        self.modes: dict[int, tuple] = {}    # id -> (module, _module_state then)
         self.grad_flags: list[tuple] = []    # (leaf other than an argument, requires_grad)
         self.guards: list[tuple] = []        # (argument k, summarize, its summary)
         self.problem: str | None = None
@@ -319,9 +319,12 @@ class _Recorder:
         return out
 
     def on_module(self, module: Any) -> None:
-        """module._call_hook: a module is called; its train/eval mode is part of the plan."""
-        if self.active and threading.get_ident() == self.thread:
-            self.modes.setdefault(id(module), (module, module.training))
+        """module._call_hook: a module is called; its mode and forward hooks, and those of
+        the modules in it (some of which its forward may run without calling them, as
+        Sequential's fused Linear + activation), are part of the plan."""
+        if self.active and threading.get_ident() == self.thread and id(module) not in self.modes:
+            for m in module.modules():
+                self.modes.setdefault(id(m), (m, _module_state(m)))
 
     def on_guard(self, a: np.ndarray, summarize: Callable) -> None:
         """tensor._value_guard: library code decided something from ``a``'s values."""
@@ -434,6 +437,12 @@ class _Recorder:
 
 
 _ACTIVE: list[_Recorder] = []
+
+
+def _module_state(m: Any) -> tuple:
+    """What of a module decides which ops its forward runs, beyond its arguments: its mode,
+    and its forward hooks (by handle: code that runs, or Sequential's fusion that stops)."""
+    return m.training, tuple(m._forward_pre_hooks), tuple(m._forward_hooks)
 
 
 def _lowers(backend: Any) -> bool:
@@ -651,11 +660,12 @@ class _Plan:
         """What changed since the recording that the plan cannot follow, or None: parameters
         must still hold the arrays recorded, optimizers the same params and state, a lowered
         update's options (all but the learning rate, read at each replay) and state arrays
-        the recorded ones, every module that ran its recorded mode (``train``/``eval``:
-        dropout, BatchNorm and the like run other ops in the other), and every leaf it read
-        (a parameter) its ``requires_grad``."""
-        if any(m.training != mode for m, mode in self.modes):
-            return "a module was switched between train and eval mode"
+        the recorded ones, every module its recorded mode (``train``/``eval``: dropout,
+        BatchNorm and the like run other ops in the other) and forward hooks, and every leaf
+        it read (a parameter) its ``requires_grad``."""
+        if any(_module_state(m) != state for m, state in self.modes):
+            return ("a module was switched between train and eval mode, or had forward hooks "
+                    "added or removed")
         if any(t.requires_grad != flag for t, flag in self.grad_flags):
             return "a parameter's requires_grad was changed (frozen or unfrozen)"
         state = "the parameters, the optimizer or its state changed"

@@ -461,6 +461,25 @@ def test_clip_grad_norm_replay_returns_the_norm_and_raises_as_eager(backend):
         step(*as_tensors(IMAGES[5]), mg.tensor(float("inf")))
 
 
+def test_a_forward_hook_added_after_capture_records_the_step_again(backend):
+    """A forward hook registered on a layer inside a Sequential after the step was captured
+    changes the forward's ops (the hook's own, and Sequential's fused Linear + ReLU is no
+    longer taken): the step is recorded again, and equals eager with the hook; removing the
+    hook records it once more."""
+    handles = []
+
+    def each(i, eager, replayed, compiled):
+        if i == 3:
+            handles.extend(model[0].register_forward_hook(lambda mod, args, out: out * 0.5)
+                           for model, _ in (eager, replayed))
+        if i == 7:
+            for h in handles:
+                h.remove()
+    with pytest.warns(RuntimeWarning, match="forward hooks added or removed"):
+        compiled = compare([make_step() for _ in range(2)], BATCHES[:12], each)
+    assert isinstance(next(iter(compiled.plans.values())), _Plan)
+
+
 def test_freezing_a_parameter_records_the_step_again(backend):
     """A parameter frozen after the step was captured (requires_grad_(False)) gets no gradient
     and no update from then on, as eager: the plan that computed and applied them is dropped
