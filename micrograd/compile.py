@@ -76,6 +76,7 @@ arguments.
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 import warnings
 from typing import Any, Callable
@@ -439,6 +440,9 @@ class _Recorder:
 _ACTIVE: list[_Recorder] = []
 
 
+_TRAINING, _REQUIRES_GRAD = operator.attrgetter("training"), operator.attrgetter("requires_grad")
+
+
 def _module_state(m: Any) -> tuple:
     """What of a module decides which ops its forward runs, beyond its arguments: its mode,
     and its forward hooks (by handle: code that runs, or Sequential's fusion that stops)."""
@@ -494,8 +498,14 @@ class _Plan:
             raise NotCapturable("library code decided differently from the two recorded calls' "
                                 "values (e.g. which labels a loss ignores)")
         self.guards = [(k, summarize, v) for k, summarize, v in r2.guards]
-        self.modes = list(r2.modes.values())
-        self.grad_flags = r2.grad_flags
+        # the modules' modes (hooks: compared when some module's hooks changed) and the
+        # requires_grad of the leaves both recordings read (parameters: not per-call constants)
+        self.modes, self.hook_changes = list(r2.modes.values()), _module.forward_hook_changes
+        self.mode_modules = [m for m, _ in self.modes]
+        self.mode_flags = [state[0] for _, state in self.modes]
+        persistent = {id(t) for t, _ in r1.grad_flags}
+        self.flag_leaves = [t for t, _ in r2.grad_flags if id(t) in persistent]
+        self.leaf_flags = [flag for t, flag in r2.grad_flags if id(t) in persistent]
         scope: dict[str, Any] = {"wrap": wrap_array, "bump": _bump, "full": np.full,
                                  "rng": generator,
                                  "keep_grad": _keep_grad, **{f"R_{n}": m for n, m in
@@ -663,10 +673,13 @@ class _Plan:
         the recorded ones, every module its recorded mode (``train``/``eval``: dropout,
         BatchNorm and the like run other ops in the other) and forward hooks, and every leaf
         it read (a parameter) its ``requires_grad``."""
-        if any(_module_state(m) != state for m, state in self.modes):
-            return ("a module was switched between train and eval mode, or had forward hooks "
-                    "added or removed")
-        if any(t.requires_grad != flag for t, flag in self.grad_flags):
+        if self.hook_changes != _module.forward_hook_changes:
+            if any(_module_state(m) != state for m, state in self.modes):
+                return "a module had forward hooks added or removed"
+            self.hook_changes = _module.forward_hook_changes
+        if list(map(_TRAINING, self.mode_modules)) != self.mode_flags:
+            return "a module was switched between train and eval mode"
+        if list(map(_REQUIRES_GRAD, self.flag_leaves)) != self.leaf_flags:
             return "a parameter's requires_grad was changed (frozen or unfrozen)"
         state = "the parameters, the optimizer or its state changed"
         for t, a in self.checks:

@@ -475,7 +475,7 @@ def test_a_forward_hook_added_after_capture_records_the_step_again(backend):
         if i == 7:
             for h in handles:
                 h.remove()
-    with pytest.warns(RuntimeWarning, match="forward hooks added or removed"):
+    with pytest.warns(RuntimeWarning, match="had forward hooks added or removed"):
         compiled = compare([make_step() for _ in range(2)], BATCHES[:12], each)
     assert isinstance(next(iter(compiled.plans.values())), _Plan)
 

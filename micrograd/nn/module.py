@@ -23,6 +23,9 @@ from ..core.tensor import Tensor
 #: set by micrograd.compile while it records a step: ``hook(module)`` on every module call (a
 #: replay holds only while each module is in the train/eval mode it was recorded in)
 _call_hook: Callable | None = None
+#: how many times a forward hook was registered or removed, on any module: micrograd.compile
+#: compares the modules' hooks with the recorded ones only after this moved
+forward_hook_changes = 0
 
 
 class Parameter(Tensor):
@@ -88,7 +91,9 @@ class RemovableHandle:
 
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""
-        self.hooks.pop(self.id, None)
+        global forward_hook_changes
+        if self.hooks.pop(self.id, None) is not None:
+            forward_hook_changes += 1
 
     def __enter__(self) -> "RemovableHandle":
         return self
@@ -108,6 +113,8 @@ def _add_hook(module: "Module", registry: str, hook: Callable, prepend: bool,
     if hooks is None:
         hooks = OrderedDict()
         object.__setattr__(module, registry, hooks)
+    global forward_hook_changes
+    forward_hook_changes += 1
     handle = RemovableHandle(hooks)
     hooks[handle.id] = (hook, with_kwargs)
     if prepend:
