@@ -3,8 +3,8 @@
 # tests under it. The sanitized build goes into a temporary copy of the tree, so the working
 # tree's micrograd/_C*.so is never touched.
 #
-#   scripts/sanitize.sh [pytest args...]       (default: the kernel, parity, executor, build and
-#                                              op tests)
+#   scripts/sanitize.sh [pytest args...]       (default: the kernel, parity, executor, build,
+#                                              convolution and op tests)
 #   PYTHON=/path/to/python scripts/sanitize.sh  (default: python3 on PATH)
 #
 # Needs gcc with libasan/libubsan. Any sanitizer report fails the run (halt_on_error).
@@ -25,7 +25,7 @@ echo "== building the sanitized C core in $WORK"
 
 if [[ $# -eq 0 ]]; then
     set -- tests/test_gemm.py tests/test_backend_parity.py tests/test_executor.py \
-        tests/test_build.py $(cd "$WORK" && ls tests/test_ops*.py tests/test_tensor*.py \
+        tests/test_build.py tests/test_conv.py $(cd "$WORK" && ls tests/test_ops*.py tests/test_tensor*.py \
                                   tests/test_kernels_*.py 2>/dev/null | sort -u)
 fi
 echo "== running under ASan+UBSan: $*"
