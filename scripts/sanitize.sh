@@ -33,7 +33,8 @@ cd "$WORK"
 export LD_PRELOAD="$LIBASAN"
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-export MICROGRAD_BACKEND=c PYTHONDONTWRITEBYTECODE=1
+# the C core is what is checked here: per-backend tests run for "c" only (tests/conftest.py)
+export MICROGRAD_BACKEND=c MICROGRAD_TEST_BACKENDS=c PYTHONDONTWRITEBYTECODE=1
 # the tests must import this sanitized copy, not an installed micrograd
 "$PY" -c "import micrograd._C as m, sys; p = m.__file__; sys.exit(0 if p.startswith('$WORK') else 'imported ' + p)"
 "$PY" -m pytest -q -p no:cacheprovider "$@"

@@ -25,7 +25,9 @@ echo "== building the C core with -g in $WORK"
 [[ $# -eq 0 ]] && set -- tests/test_gemm.py tests/test_backend_parity.py
 echo "== running under valgrind memcheck: $*"
 cd "$WORK"
-export MICROGRAD_BACKEND=c PYTHONMALLOC=malloc PYTHONDONTWRITEBYTECODE=1
+# ten examples per property test (tests/conftest.py's "valgrind" profile): each costs ~50x here
+export MICROGRAD_BACKEND=c MICROGRAD_TEST_BACKENDS=c PYTHONMALLOC=malloc PYTHONDONTWRITEBYTECODE=1 \
+    HYPOTHESIS_PROFILE=valgrind
 "$PY" -c "import micrograd._C as m, sys; p = m.__file__; sys.exit(0 if p.startswith('$WORK') else 'imported ' + p)"
 valgrind --tool=memcheck --error-exitcode=99 --suppressions="$ROOT/scripts/valgrind.supp" \
     --num-callers=30 "$PY" -m pytest -q -p no:cacheprovider -x "$@"

@@ -15,6 +15,9 @@ from micrograd import backends
 settings.register_profile("ci", deadline=None, max_examples=40,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", deadline=None, max_examples=500)
+# under valgrind every example costs ~50x: fewer of them (scripts/valgrind.sh; ASan runs all 40)
+settings.register_profile("valgrind", deadline=None, max_examples=10,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 BACKENDS = micrograd.available_backends()
@@ -49,3 +52,26 @@ def c_backend():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+#: the parameters by which tests run once per backend (the ``backend`` fixture's and the
+#: parametrizations by name or backend object)
+_BACKEND_PARAMS = ("backend", "backend_name", "be")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """``MICROGRAD_TEST_BACKENDS=c`` (a comma-separated list) runs the per-backend tests only
+    for those backends. CI's sanitizer jobs and its runs on the other Pythons use it: they
+    check the C core, and the NumPy twin of each such test already ran in the main suite."""
+    wanted = os.environ.get("MICROGRAD_TEST_BACKENDS")
+    if not wanted:
+        return
+    keep = {name.strip() for name in wanted.split(",")}
+    selected, deselected = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names = {getattr(params[k], "name", params[k]) for k in _BACKEND_PARAMS if k in params}
+        (selected if names <= keep else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected

@@ -91,7 +91,7 @@ def _renorm_(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: fl
     scaled in place to norm max_norm (PyTorch's embedding_renorm_: by max_norm / (norm + 1e-7)),
     outside the graph; the weight's version counter moves, as for torch's in-place op."""
     numpy_call(_renorm_rows, weight._array, indices, float(max_norm), float(norm_type),
-                 bumps=(weight,))
+               bumps=(weight,))
 
 
 def _renorm_rows(array: np.ndarray, indices: np.ndarray, max_norm: float,

@@ -29,7 +29,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if not grads:
         return Tensor(np.array(0.0, np.float32))
     return wrap_array(numpy_call(_clip_by_norm, float(max_norm), float(norm_type),
-                                   bool(error_if_nonfinite), *grads))
+                                 bool(error_if_nonfinite), *grads))
 
 
 def _clip_by_norm(max_norm: float, norm_type: float, error_if_nonfinite: bool,
