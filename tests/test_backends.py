@@ -120,23 +120,28 @@ def test_backend_implements_the_interface_with_its_signatures(name):
     assert public <= set(wanted), f"not in base.Backend: {sorted(public - set(wanted))}"
 
 
-@pytest.mark.parametrize("only", ["c", "numpy"])
-def test_test_backends_variable_keeps_only_those_backends_tests(only):
-    """CI's sanitizer jobs and other Pythons set MICROGRAD_TEST_BACKENDS=c (tests/conftest.py):
-    the per-backend tests must then run for that backend alone, the others untouched."""
-    here = os.path.dirname(__file__)
-    files = [os.path.join(here, name) for name in ("test_ops_properties.py", "test_executor.py")]
-    env = {k: v for k, v in os.environ.items() if k != "MICROGRAD_TEST_BACKENDS"}
-    ids = {}
-    for setting in ("", only):
-        out = subprocess.run([sys.executable, "-m", "pytest", "-q", "--co", "-p",
-                              "no:cacheprovider", *files],
-                             env=dict(env, MICROGRAD_TEST_BACKENDS=setting),
-                             capture_output=True, text=True, timeout=120, cwd=here)
-        assert out.returncode == 0, out.stdout + out.stderr
-        ids[setting] = {line for line in out.stdout.splitlines() if "::" in line}
-    other = "numpy" if only == "c" else "c"
-    dropped = ids[""] - ids[only]
-    assert ids[only] < ids[""] and dropped
-    assert all(f"[{other}" in i or f"-{other}" in i for i in dropped), sorted(dropped)[:5]
-    assert not any(f"[{other}]" in i for i in ids[only])
+
+def test_test_backends_variable_keeps_only_those_backends_tests(monkeypatch):
+    """CI's sanitizer jobs and other Pythons set MICROGRAD_TEST_BACKENDS=c: tests/conftest.py's
+    collection hook then keeps the per-backend tests' C runs (the ``backend`` fixture, a
+    ``backend_name`` or ``be`` parameter, by name or backend object) and every other test."""
+    import types
+
+    import conftest
+
+    def item(**params):
+        return types.SimpleNamespace(callspec=types.SimpleNamespace(params=params))
+    numpy_runs = [item(backend="numpy"), item(backend_name="numpy", dtype="float32"),
+                  item(be="numpy"), item(be=backends.REGISTRY["numpy"])]
+    others = [item(backend="c"), item(be=types.SimpleNamespace(name="c")), item(dtype="float64"),
+              types.SimpleNamespace()]  # the last: a test without parameters
+    dropped = []
+    config = types.SimpleNamespace(hook=types.SimpleNamespace(
+        pytest_deselected=lambda items: dropped.extend(items)))
+    items = numpy_runs + others
+    monkeypatch.delenv("MICROGRAD_TEST_BACKENDS", raising=False)
+    conftest.pytest_collection_modifyitems(config, items)
+    assert items == numpy_runs + others and not dropped
+    monkeypatch.setenv("MICROGRAD_TEST_BACKENDS", "c")
+    conftest.pytest_collection_modifyitems(config, items)
+    assert items == others and dropped == numpy_runs
