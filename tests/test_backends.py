@@ -120,7 +120,6 @@ def test_backend_implements_the_interface_with_its_signatures(name):
     assert public <= set(wanted), f"not in base.Backend: {sorted(public - set(wanted))}"
 
 
-
 def test_test_backends_variable_keeps_only_those_backends_tests(monkeypatch):
     """CI's sanitizer jobs and other Pythons set MICROGRAD_TEST_BACKENDS=c: tests/conftest.py's
     collection hook then keeps the per-backend tests' C runs (the ``backend`` fixture, a
